@@ -1,0 +1,250 @@
+package flipkyc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// AgentParams is an agent's identity data, as sent to CreateAgent and
+// UpdateAgent. Update replaces the whole record, so it takes the same full
+// set of fields.
+type AgentParams struct {
+	Name           string       // full name, 1 to 50 characters
+	IdentityType   IdentityType // IdentityKTP or IdentityPassport
+	IdentityNumber string       // at most 16 characters for a KTP, 20 for a passport
+	BirthDate      Date
+	BirthPlace     string // at most 255 characters
+	CountryID      int64  // ids from ListCountries, ListProvinces, …
+	ProvinceID     int64
+	CityID         int64
+	DistrictID     int64
+	Address        string // 10 to 300 characters: letters, digits, spaces, . - / ( )
+	Gender         Gender
+	Occupation     Occupation
+	// PhoneNumber is the number the company verified: a leading 0 and 8 to
+	// 24 characters, or a leading + and 10 to 26 characters.
+	PhoneNumber string
+
+	// Optional fields; zero values are not sent.
+	UseIdentityAddress  *bool // the agent lives at the identity document's address
+	ResidenceCountryID  int64
+	ResidenceProvinceID int64
+	ResidenceCityID     int64
+	ResidenceDistrictID int64
+	ResidenceAddress    string
+	Email               string
+}
+
+// Ptr returns a pointer to v, for optional fields such as UseIdentityAddress.
+func Ptr[T any](v T) *T { return &v }
+
+// check records every documented rule p breaks.
+func (p *AgentParams) check(v *fieldErrors) {
+	v.text("name", p.Name, true, 50)
+	v.identity(p.IdentityType, p.IdentityNumber, true)
+	v.date("birth_date", p.BirthDate, true)
+	v.text("birth_place", p.BirthPlace, true, 255)
+	v.id("country_id", p.CountryID, true)
+	v.id("province_id", p.ProvinceID, true)
+	v.id("city_id", p.CityID, true)
+	v.id("district_id", p.DistrictID, true)
+	v.address("address", p.Address, true)
+	v.enums(p.Gender, p.Occupation, true)
+	v.phone("phone_number", p.PhoneNumber, true)
+	v.id("residence_country_id", p.ResidenceCountryID, false)
+	v.id("residence_province_id", p.ResidenceProvinceID, false)
+	v.id("residence_city_id", p.ResidenceCityID, false)
+	v.id("residence_district_id", p.ResidenceDistrictID, false)
+	v.address("residence_address", p.ResidenceAddress, false)
+	v.email("email", p.Email)
+}
+
+// form encodes p in the v2 agents API's wire form.
+func (p *AgentParams) form() url.Values {
+	f := url.Values{
+		"name":            {p.Name},
+		"identity_type":   {string(p.IdentityType)},
+		"identity_number": {p.IdentityNumber},
+		"birth_date":      {p.BirthDate.String()},
+		"birth_place":     {p.BirthPlace},
+		"country_id":      {strconv.FormatInt(p.CountryID, 10)},
+		"province_id":     {strconv.FormatInt(p.ProvinceID, 10)},
+		"city_id":         {strconv.FormatInt(p.CityID, 10)},
+		"district_id":     {strconv.FormatInt(p.DistrictID, 10)},
+		"address":         {p.Address},
+		"gender":          {string(p.Gender)},
+		"occupation":      {string(p.Occupation)},
+		"phone_number":    {p.PhoneNumber},
+	}
+	setOptional(f, "use_identity_address", p.UseIdentityAddress, p.ResidenceCountryID, p.ResidenceProvinceID,
+		p.ResidenceCityID, p.ResidenceDistrictID, p.ResidenceAddress)
+	if p.Email != "" {
+		f.Set("email", p.Email)
+	}
+	return f
+}
+
+// setOptional adds the optional residence fields that are set.
+func setOptional(f url.Values, useField string, use *bool, country, province, city, district int64, address string) {
+	if use != nil {
+		f.Set(useField, boolDigit(*use))
+	}
+	for _, kv := range []struct {
+		name string
+		id   int64
+	}{
+		{"residence_country_id", country}, {"residence_province_id", province},
+		{"residence_city_id", city}, {"residence_district_id", district},
+	} {
+		if kv.id != 0 {
+			f.Set(kv.name, strconv.FormatInt(kv.id, 10))
+		}
+	}
+	if address != "" {
+		f.Set("residence_address", address)
+	}
+}
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Agent is an agent as the v2 agents API returns it. Create and Update return
+// the full record; Get returns a smaller one (no birth, address or location
+// fields) that adds the rejection and account status. Absent ids are zero.
+type Agent struct {
+	ID             int64        `json:"id"`
+	CompanyID      int64        `json:"company_id"`
+	Name           string       `json:"name"`
+	IdentityType   IdentityType `json:"identity_type"`
+	IdentityNumber string       `json:"identity_number"`
+	BirthPlace     string       `json:"birth_place,omitempty"`
+	BirthDate      Date         `json:"birth_date,omitzero"`
+	Gender         Gender       `json:"gender,omitempty"`
+
+	CountryID    int64  `json:"country_id,omitempty"`
+	CountryName  string `json:"country_name,omitempty"`
+	ProvinceID   int64  `json:"province_id,omitempty"`
+	ProvinceName string `json:"province_name,omitempty"`
+	CityID       int64  `json:"city_id,omitempty"`
+	CityName     string `json:"city_name,omitempty"`
+	DistrictID   int64  `json:"district_id,omitempty"`
+	DistrictName string `json:"district_name,omitempty"`
+	Address      string `json:"address,omitempty"`
+
+	ResidenceCountryID    int64  `json:"residence_country_id,omitempty"`
+	ResidenceCountryName  string `json:"residence_country_name,omitempty"`
+	ResidenceProvinceID   int64  `json:"residence_province_id,omitempty"`
+	ResidenceProvinceName string `json:"residence_province_name,omitempty"`
+	ResidenceCityID       int64  `json:"residence_city_id,omitempty"`
+	ResidenceCityName     string `json:"residence_city_name,omitempty"`
+	ResidenceDistrictID   int64  `json:"residence_district_id,omitempty"`
+	ResidenceDistrictName string `json:"residence_district_name,omitempty"`
+	ResidenceAddress      string `json:"residence_address,omitempty"`
+
+	Occupation  Occupation `json:"occupation,omitempty"`
+	PhoneNumber string     `json:"phone_number"`
+	Email       string     `json:"email,omitempty"`
+
+	KYCStatus          KYCStatus     `json:"kyc_status"`
+	RejectedReasonCode RejectionCode `json:"rejected_reason_code,omitzero"`
+	RejectedReason     string        `json:"rejected_reason,omitempty"`
+	Status             AgentStatus   `json:"status,omitempty"`
+	CreatedAt          Timestamp     `json:"created_at,omitzero"`
+}
+
+// UnmarshalJSON decodes an agent, accepting ids sent as numbers, numeric
+// strings or null.
+func (a *Agent) UnmarshalJSON(b []byte) error {
+	type plain Agent
+	w := struct {
+		*plain
+		ID                  flexInt `json:"id"`
+		CompanyID           flexInt `json:"company_id"`
+		CountryID           flexInt `json:"country_id"`
+		ProvinceID          flexInt `json:"province_id"`
+		CityID              flexInt `json:"city_id"`
+		DistrictID          flexInt `json:"district_id"`
+		ResidenceCountryID  flexInt `json:"residence_country_id"`
+		ResidenceProvinceID flexInt `json:"residence_province_id"`
+		ResidenceCityID     flexInt `json:"residence_city_id"`
+		ResidenceDistrictID flexInt `json:"residence_district_id"`
+	}{plain: (*plain)(a)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	a.ID, a.CompanyID = int64(w.ID), int64(w.CompanyID)
+	a.CountryID, a.ProvinceID, a.CityID, a.DistrictID = int64(w.CountryID), int64(w.ProvinceID), int64(w.CityID), int64(w.DistrictID)
+	a.ResidenceCountryID, a.ResidenceProvinceID = int64(w.ResidenceCountryID), int64(w.ResidenceProvinceID)
+	a.ResidenceCityID, a.ResidenceDistrictID = int64(w.ResidenceCityID), int64(w.ResidenceDistrictID)
+	return nil
+}
+
+func (a *Agent) checkResponse() error {
+	if a.ID <= 0 {
+		return errors.New("agent has no id")
+	}
+	return nil
+}
+
+// CreateAgent registers an agent with Flip (POST /v2/agents). The new agent's
+// KYC status is StatusBasicData. Flip refuses a second agent of the company
+// with the same identity or phone number (ErrDuplicate).
+//
+// A create is not repeated after its request may have reached Flip, since
+// Flip offers no way to look an agent up by identity number.
+func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error) {
+	var v fieldErrors
+	p.check(&v)
+	if err := v.err("CreateAgent"); err != nil {
+		return nil, err
+	}
+	var a Agent
+	err := c.do(ctx, call{method: http.MethodPost, api: agentsAPI, path: "/agents",
+		body: formBody{p.form().Encode()}}, &a)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}). Every
+// required field must be given, changed or not: Flip has no partial update.
+func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) (*Agent, error) {
+	var v fieldErrors
+	v.agentID(agentID)
+	p.check(&v)
+	if err := v.err("UpdateAgent"); err != nil {
+		return nil, err
+	}
+	var a Agent
+	err := c.do(ctx, call{method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
+		body: formBody{p.form().Encode()}, repeatable: true}, &a)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// GetAgent reads an agent's identity data and KYC status (GET /v2/agents/{id}).
+func (c *Client) GetAgent(ctx context.Context, agentID int64) (*Agent, error) {
+	var v fieldErrors
+	v.agentID(agentID)
+	if err := v.err("GetAgent"); err != nil {
+		return nil, err
+	}
+	var a Agent
+	if err := c.do(ctx, call{method: http.MethodGet, api: agentsAPI, path: agentPath(agentID), repeatable: true}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func agentPath(id int64) string { return "/agents/" + strconv.FormatInt(id, 10) }

@@ -1,0 +1,623 @@
+// Package flipkyc is a client for Flip's Agent KYC (agent verification) API:
+// it registers a company's money-transfer agents with Flip, uploads their
+// identity images, submits them for review, repairs rejected data and reads
+// the result, and it receives Flip's KYC callbacks.
+//
+// Every call goes through one request path that adds Basic auth (the secret
+// key as user name), a "bigflip-<uuid>" Request-ID and a User-Agent, checks the
+// documented input rules before anything is sent, retries only where a repeat
+// cannot double an effect, and turns every failure into a typed error:
+// *ValidationError, *APIError, *DecodeError or *RetryError.
+package flipkyc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+)
+
+// Environment selects Flip's sandbox or production base URLs.
+type Environment int
+
+const (
+	// Sandbox is Flip's test environment; it has its own secret key.
+	Sandbox Environment = iota
+	// Production is Flip's live environment; it requires the caller's IP to
+	// be whitelisted.
+	Production
+)
+
+func (e Environment) String() string {
+	if e == Production {
+		return "production"
+	}
+	return "sandbox"
+}
+
+// baseURLs returns the v2 agents API and KYC service base URLs of e.
+func (e Environment) baseURLs() (agents, kyc string) {
+	if e == Production {
+		return "https://bigflip.id/api/v2", "https://api.flip.id/kyc/api/v1"
+	}
+	return "https://bigflip.id/big_sandbox_api/v2", "https://api.flip.id/kyc-sandbox/api/v1"
+}
+
+// RetryPolicy says how often and how patiently a call is repeated. Which
+// failures are repeated is fixed by the SDK (see the README's Reliability
+// section); the policy only sets the limits.
+type RetryPolicy struct {
+	// MaxAttempts is the most attempts one call makes, the first included.
+	// 1 disables retries. Zero means the default, 3.
+	MaxAttempts int
+	// BaseDelay is the wait before the second attempt; it doubles for each
+	// further attempt, with jitter. Zero means 200ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff wait. Zero means 5s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a wait asked for by the server's Retry-After header.
+	// Zero means 30s.
+	MaxRetryAfter time.Duration
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = 3
+	}
+	if p.BaseDelay == 0 {
+		p.BaseDelay = 200 * time.Millisecond
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = 5 * time.Second
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = 30 * time.Second
+	}
+	return p
+}
+
+// delay returns the wait before attempt+1: the server's Retry-After when it
+// gave one (capped), else exponential backoff with equal jitter.
+func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, p.MaxRetryAfter)
+	}
+	d := p.MaxDelay
+	if attempt < 31 && p.BaseDelay<<(attempt-1) < p.MaxDelay {
+		d = p.BaseDelay << (attempt - 1)
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+}
+
+// clock is the time source of retries; tests replace it so they never sleep.
+type clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// DefaultMaxResponseBytes is how much of a reply the client reads by default.
+const DefaultMaxResponseBytes = 1 << 20
+
+type config struct {
+	env              Environment
+	agentsURL        string
+	kycURL           string
+	httpClient       *http.Client
+	requestID        func() string
+	userAgent        string
+	logger           *slog.Logger
+	retry            RetryPolicy
+	maxResponseBytes int64
+	clock            clock
+}
+
+// Option configures a Client. An invalid option makes New fail.
+type Option func(*config) error
+
+// WithEnvironment selects Sandbox (the default) or Production base URLs.
+func WithEnvironment(env Environment) Option {
+	return func(c *config) error {
+		if env != Sandbox && env != Production {
+			return fmt.Errorf("unknown environment %d", int(env))
+		}
+		c.env = env
+		return nil
+	}
+}
+
+// WithBaseURLs sets both base URLs explicitly, overriding the environment's:
+// agentsAPI for the v2 agents API (for example
+// "https://bigflip.id/big_sandbox_api/v2") and kycAPI for the KYC service
+// (for example "https://api.flip.id/kyc-sandbox/api/v1").
+func WithBaseURLs(agentsAPI, kycAPI string) Option {
+	return func(c *config) error {
+		c.agentsURL, c.kycURL = agentsAPI, kycAPI
+		return nil
+	}
+}
+
+// WithHTTPClient makes the client send its requests through hc. hc is used as
+// given: its Transport is looked up at every call and never replaced, so
+// httpmock, tracing transports and proxies keep working. Redirects are not
+// followed, so that credentials never go to another host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: nil *http.Client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithRequestIDGenerator replaces the generator of Request-ID values. Each
+// value must be "bigflip-" followed by a UUID; a call whose value is not fails
+// before it is sent.
+func WithRequestIDGenerator(gen func() string) Option {
+	return func(c *config) error {
+		if gen == nil {
+			return errors.New("WithRequestIDGenerator: nil generator")
+		}
+		c.requestID = gen
+		return nil
+	}
+}
+
+// WithUserAgent appends suffix (for example "acme-backend/2.3") to the SDK's
+// User-Agent.
+func WithUserAgent(suffix string) Option {
+	return func(c *config) error {
+		if strings.IndexFunc(suffix, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return errors.New("WithUserAgent: suffix contains control characters")
+		}
+		c.userAgent = strings.TrimSpace(suffix)
+		return nil
+	}
+}
+
+// WithLogger makes the client log each attempt (method, path, status,
+// Request-ID, duration; never headers or bodies) at debug level and each
+// retry at info level. Without it the client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRetryPolicy sets the retry limits; RetryPolicy{MaxAttempts: 1} turns
+// retries off.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MaxAttempts < 0 {
+			return fmt.Errorf("WithRetryPolicy: MaxAttempts is %d, want 1 or more (1 disables retries)", p.MaxAttempts)
+		}
+		if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
+			return errors.New("WithRetryPolicy: negative delay")
+		}
+		c.retry = p.withDefaults()
+		return nil
+	}
+}
+
+// WithMaxResponseBytes sets how much of a reply the client reads (default
+// DefaultMaxResponseBytes); a longer successful reply is a *DecodeError.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("WithMaxResponseBytes: %d, want at least 1", n)
+		}
+		c.maxResponseBytes = n
+		return nil
+	}
+}
+
+// Client calls Flip's Agent KYC API. It is immutable after New and safe for
+// concurrent use.
+type Client struct {
+	agentsBase string
+	kycBase    string
+	key        *secretKey
+	http       *http.Client
+	requestID  func() string
+	logger     *slog.Logger
+	retry      RetryPolicy
+	maxBody    int64
+	clock      clock
+}
+
+// New returns a Client that authenticates with key, Flip's API secret
+// key for the chosen environment (Sandbox unless WithEnvironment says
+// otherwise). Every option is checked here, so a misconfigured client never
+// reaches the first call.
+func New(key string, opts ...Option) (*Client, error) {
+	var problems []error
+	switch {
+	case key == "":
+		problems = append(problems, errors.New("secret key is empty"))
+	case strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		problems = append(problems, errors.New("secret key contains spaces or control characters"))
+	}
+	cfg := config{
+		requestID:        newRequestID,
+		logger:           slog.New(slog.DiscardHandler),
+		retry:            RetryPolicy{}.withDefaults(),
+		maxResponseBytes: DefaultMaxResponseBytes,
+		clock:            realClock{},
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	agentsDefault, kycDefault := cfg.env.baseURLs()
+	agentsBase, err := checkBaseURL("agents API", cfg.agentsURL, agentsDefault)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	kycBase, err := checkBaseURL("KYC API", cfg.kycURL, kycDefault)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("flipkyc.New: %w", errors.Join(problems...))
+	}
+	userAgent := "flipkyc-go/" + Version
+	if cfg.userAgent != "" {
+		userAgent += " " + cfg.userAgent
+	}
+	base := cfg.httpClient
+	if base == nil {
+		base = defaultHTTPClient()
+	}
+	secret := &secretKey{value: key}
+	return &Client{
+		agentsBase: agentsBase,
+		kycBase:    kycBase,
+		key:        secret,
+		http: &http.Client{
+			Transport:     &authTransport{key: secret, userAgent: userAgent, base: base},
+			Timeout:       base.Timeout,
+			Jar:           base.Jar,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		requestID: cfg.requestID,
+		logger:    cfg.logger,
+		retry:     cfg.retry,
+		maxBody:   cfg.maxResponseBytes,
+		clock:     cfg.clock,
+	}, nil
+}
+
+// Environment variables read by NewFromEnv.
+const (
+	EnvSecretKey  = "FLIP_SECRET_KEY"
+	EnvAPIBaseURL = "FLIP_API_BASE_URL"
+	EnvKYCBaseURL = "FLIP_KYC_BASE_URL"
+)
+
+// NewFromEnv returns a Client configured from the environment: the secret key
+// from FLIP_SECRET_KEY, and, where set, the v2 agents API base URL from
+// FLIP_API_BASE_URL and the KYC service base URL from FLIP_KYC_BASE_URL. The
+// environment is Sandbox unless opts say otherwise; opts are applied after
+// the environment's values.
+func NewFromEnv(opts ...Option) (*Client, error) {
+	fromEnv := func(c *config) error {
+		if v := os.Getenv(EnvAPIBaseURL); v != "" {
+			c.agentsURL = v
+		}
+		if v := os.Getenv(EnvKYCBaseURL); v != "" {
+			c.kycURL = v
+		}
+		return nil
+	}
+	return New(os.Getenv(EnvSecretKey), append([]Option{fromEnv}, opts...)...)
+}
+
+// checkBaseURL validates raw (or def when raw is empty) and returns it without
+// a trailing slash.
+func checkBaseURL(name, raw, def string) (string, error) {
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s base URL: not a URL", name)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", fmt.Errorf("%s base URL: scheme must be https or http", name)
+	case u.Host == "":
+		return "", fmt.Errorf("%s base URL: no host", name)
+	case u.User != nil:
+		return "", fmt.Errorf("%s base URL: must not carry credentials", name)
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%s base URL: must not have a query or fragment", name)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// defaultHTTPClient is used when the caller gives no *http.Client: never
+// http.DefaultClient, and with timeouts on dialling, TLS and the response
+// header so a stuck peer cannot hold a call forever.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
+// Format prints the client without its secret key, under every verb.
+func (c *Client) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "flipkyc.Client{agents: %s, kyc: %s, key: %s}", c.agentsBase, c.kycBase, redacted)
+}
+
+// apiFamily names which of Flip's two APIs a call goes to.
+type apiFamily int
+
+const (
+	agentsAPI apiFamily = iota // bigflip.id …/v2
+	kycAPI                     // api.flip.id …/kyc…/api/v1
+)
+
+// requestBody is a request body that can be produced once per attempt.
+type requestBody interface {
+	contentType() string
+	// open returns the body for one attempt and its length, or -1 if unknown.
+	open() (io.Reader, int64, error)
+	// replayable reports whether open may be called again after a body was sent.
+	replayable() bool
+}
+
+// formBody is an application/x-www-form-urlencoded body.
+type formBody struct{ encoded string }
+
+func (formBody) contentType() string { return "application/x-www-form-urlencoded" }
+func (f formBody) open() (io.Reader, int64, error) {
+	return strings.NewReader(f.encoded), int64(len(f.encoded)), nil
+}
+func (formBody) replayable() bool { return true }
+
+// call describes one API call for do.
+type call struct {
+	method string
+	api    apiFamily
+	path   string // escaped, relative to the family's base URL
+	query  url.Values
+	body   requestBody // nil for no body
+	// repeatable is true where sending the call twice cannot double an
+	// effect: reads and the full-replacement PUTs. Such calls are retried on
+	// connection errors and 429/502/503/504; the others only when nothing was
+	// written to the network, or on 429.
+	repeatable bool
+}
+
+// do sends r, retrying as the policy allows, and decodes a 2xx reply into
+// out (which may be nil). It is the only place that talks to the network.
+func (c *Client) do(ctx context.Context, r call, out any) error {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	if id == "" {
+		id = c.requestID()
+	}
+	if err := checkRequestID(id); err != nil {
+		return &ValidationError{Op: r.method + " " + r.path, Fields: []FieldError{{Field: "Request-ID", Rule: err.Error()}}}
+	}
+	ctx = context.WithValue(ctx, callRequestIDKey{}, id)
+	target := c.agentsBase + r.path
+	if r.api == kycAPI {
+		target = c.kycBase + r.path
+	}
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	for attempt := 1; ; attempt++ {
+		retryable, retryAfter, err := c.attempt(ctx, r, target, id, attempt, out)
+		if err == nil {
+			return nil
+		}
+		if !retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil ||
+			(r.body != nil && !r.body.replayable()) {
+			if attempt > 1 {
+				return &RetryError{Attempts: attempt, Err: err}
+			}
+			return err
+		}
+		wait := c.retry.delay(attempt, retryAfter)
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying",
+			slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		if werr := c.clock.Sleep(ctx, wait); werr != nil {
+			return fmt.Errorf("flipkyc: %s %s: %w while waiting to retry after attempt %d: %w", r.method, r.path, werr, attempt, err)
+		}
+	}
+}
+
+// attempt makes one HTTP exchange. It reports whether the failure, if any,
+// may be retried under the policy, and the server's Retry-After.
+func (c *Client) attempt(ctx context.Context, r call, target, id string, n int, out any) (retryable bool, retryAfter time.Duration, err error) {
+	var body io.Reader
+	length := int64(0)
+	if r.body != nil {
+		if body, length, err = r.body.open(); err != nil {
+			return false, 0, fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)
+		}
+	}
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteHeaderField: func(string, []string) { wrote.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, target, body)
+	if err != nil {
+		return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)
+	}
+	req.GetBody = nil // the request path, not net/http, decides what is replayed
+	if r.body != nil {
+		req.Header.Set("Content-Type", r.body.contentType())
+		if length >= 0 {
+			req.ContentLength = length
+		} else {
+			req.ContentLength = -1
+		}
+	}
+	req.Header.Set("Accept", "application/json")
+
+	start := c.clock.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log(ctx, r, id, n, 0, start, err)
+		if ctx.Err() != nil {
+			return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, ctx.Err())
+		}
+		return r.repeatable || !wrote.Load(), 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, stripURL(err))
+	}
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // let the connection be reused
+		_ = resp.Body.Close()
+	}()
+	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
+	tooLong := int64(len(raw)) > c.maxBody
+	if tooLong {
+		raw = raw[:c.maxBody]
+	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if !ok || readErr != nil || tooLong || looksLikeErrorBody(raw) {
+		raw = c.key.redact(raw) // the body may end up in an error
+	}
+
+	if ok {
+		decodeErr := func(cause error) error {
+			return &DecodeError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+				Body: excerpt(raw, excerptLimit), Err: cause}
+		}
+		switch {
+		case readErr != nil:
+			// The reply was cut off; a read may be repeated, a write may not.
+			return r.repeatable, 0, decodeErr(fmt.Errorf("reading reply: %w", readErr))
+		case tooLong:
+			return false, 0, decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody))
+		case looksLikeErrorBody(raw):
+			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
+			apiErr.parseErrorBody(raw)
+			return false, 0, apiErr
+		}
+		if out == nil {
+			return false, 0, nil
+		}
+		if err := decodeJSON(raw, out); err != nil {
+			return false, 0, decodeErr(c.key.redactErr(err))
+		}
+		return false, 0, nil
+	}
+
+	apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+	if !apiErr.parseErrorBody(raw) {
+		apiErr.Body = excerpt(raw, excerptLimit)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		retryable = true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		retryable = r.repeatable
+	}
+	return retryable, apiErr.RetryAfter, apiErr
+}
+
+func (c *Client) log(ctx context.Context, r call, id string, attempt, status int, start time.Time, err error) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
+		slog.Int("attempt", attempt), slog.Int("status", status), slog.Duration("elapsed", c.clock.Now().Sub(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "flipkyc: request", attrs...)
+}
+
+// stripURL drops the *url.Error wrapper, whose text repeats the whole URL
+// with its query, keeping the cause.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 24*3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// responseChecker is implemented by results that can tell a decoded reply
+// lacks what the documentation promises (for example an agent without id).
+type responseChecker interface{ checkResponse() error }
+
+// decodeJSON decodes a 2xx reply into out and checks it.
+func decodeJSON(raw []byte, out any) error {
+	if len(raw) == 0 {
+		return errors.New("empty body")
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return err
+	}
+	if rc, ok := out.(responseChecker); ok {
+		return rc.checkResponse()
+	}
+	return nil
+}

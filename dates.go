@@ -1,0 +1,162 @@
+package flipkyc
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Date is a calendar date such as a birth date. Flip's requests and v2
+// responses write it DD-MM-YYYY; the KYC service answers in RFC 3339
+// ("1990-10-31T00:00:00Z") or in a hybrid ("31-10-1990T00:00:00Z"). All of
+// these decode. Text that fits none of them is kept in Raw instead of failing
+// the whole response.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+	// Raw is the text as received from Flip; empty for a Date built in code.
+	Raw string
+}
+
+// NewDate returns the date year-month-day.
+func NewDate(year int, month time.Month, day int) Date {
+	return Date{Year: year, Month: month, Day: day}
+}
+
+// ParseDate parses a DD-MM-YYYY date.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse("02-01-2006", s)
+	if err != nil {
+		return Date{}, fmt.Errorf("flipkyc: date must be DD-MM-YYYY, a real day")
+	}
+	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
+}
+
+// IsZero reports whether d holds no date (it may still hold Raw text).
+func (d Date) IsZero() bool { return d.Year == 0 && d.Month == 0 && d.Day == 0 }
+
+// Valid reports whether d is a real calendar day.
+func (d Date) Valid() bool {
+	if d.IsZero() || d.Year < 1 || d.Year > 9999 {
+		return false
+	}
+	t := d.Time()
+	return t.Year() == d.Year && t.Month() == d.Month && t.Day() == d.Day
+}
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// String returns d as DD-MM-YYYY, Flip's request form; a date that could not
+// be parsed returns its Raw text.
+func (d Date) String() string {
+	if d.IsZero() {
+		return d.Raw
+	}
+	return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year)
+}
+
+// MarshalJSON writes d as "DD-MM-YYYY", or null when it holds nothing.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() && d.Raw == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(d.String())
+}
+
+var dateLayouts = []string{"02-01-2006", time.RFC3339Nano, "2006-01-02", "02-01-2006T15:04:05Z07:00"}
+
+// UnmarshalJSON decodes every date form Flip sends; unparseable text is kept
+// in Raw, and null or "" give the zero Date.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	*d = Date{Raw: s}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			d.Year, d.Month, d.Day = t.Date()
+			return nil
+		}
+	}
+	return nil
+}
+
+// jakarta is the zone assumed for Flip's zone-less timestamps: Flip operates
+// in Western Indonesian Time, UTC+7, which has no daylight saving.
+var jakarta = time.FixedZone("WIB", 7*60*60)
+
+// Timestamp is a point in time sent by Flip. Flip uses several layouts:
+// "2006-01-02 15:04:05" without a zone (callbacks, get agent), RFC 3339 with
+// an offset, and RFC 3339 with nanoseconds. Zone-less values are read as
+// Western Indonesian Time (UTC+7), Flip's local time; Flip does not document
+// the zone. Null gives the zero Timestamp; text that fits no layout is kept in
+// Raw with a zero Time.
+type Timestamp struct {
+	time.Time
+	// Raw is the text as received.
+	Raw string
+}
+
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"}
+
+// ParseTimestamp parses s in any layout Flip uses. It returns an error when
+// none fits.
+func ParseTimestamp(s string) (Timestamp, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range timestampLayouts {
+		if t, err := time.ParseInLocation(layout, s, jakarta); err == nil {
+			return Timestamp{Time: t, Raw: s}, nil
+		}
+	}
+	return Timestamp{Raw: s}, fmt.Errorf("flipkyc: unknown timestamp layout %q", excerpt([]byte(s), 40))
+}
+
+// MarshalJSON writes the timestamp as Flip sent it, or null when empty.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	switch {
+	case t.Raw != "":
+		return json.Marshal(t.Raw)
+	case t.Time.IsZero():
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.Time.In(jakarta).Format("2006-01-02 15:04:05"))
+}
+
+// UnmarshalJSON decodes any of Flip's layouts; see Timestamp.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	s, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	if s == "" {
+		*t = Timestamp{}
+		return nil
+	}
+	*t, _ = ParseTimestamp(s) // unknown layouts stay visible in Raw
+	return nil
+}
+
+// flexInt decodes an integer sent as a number, a numeric string, null or "".
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	text, err := decodeEnumText(b)
+	if err != nil {
+		return err
+	}
+	if text == "" {
+		*n = 0
+		return nil
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %q", excerpt([]byte(text), 24))
+	}
+	*n = flexInt(v)
+	return nil
+}

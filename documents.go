@@ -1,0 +1,103 @@
+package flipkyc
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+)
+
+// DocumentType is a kind of supporting document Flip accepts.
+type DocumentType string
+
+// Supporting document types. Each may be sent as the document itself and as
+// a selfie of the agent holding it.
+const (
+	DocumentStudentCard     DocumentType = "student_card"
+	DocumentEmployeeCard    DocumentType = "employee_card"
+	DocumentLastCertificate DocumentType = "last_certificate"
+	DocumentPassport        DocumentType = "passport"
+	DocumentFamilyCard      DocumentType = "family_card" // Kartu Keluarga
+	DocumentDrivingLicense  DocumentType = "driving_license"
+	DocumentMarriedCard     DocumentType = "married_card"
+	DocumentNPWP            DocumentType = "npwp"           // tax id card
+	DocumentBPJSKesehatan   DocumentType = "bpjs_kesehatan" // health-insurance card
+)
+
+// Known reports whether t is one of the documented document types.
+func (t DocumentType) Known() bool {
+	switch t {
+	case DocumentStudentCard, DocumentEmployeeCard, DocumentLastCertificate, DocumentPassport,
+		DocumentFamilyCard, DocumentDrivingLicense, DocumentMarriedCard, DocumentNPWP, DocumentBPJSKesehatan:
+		return true
+	}
+	return false
+}
+
+// Document is one supporting-document image to upload.
+type Document struct {
+	Type DocumentType
+	// Selfie marks the image of the agent holding the document.
+	Selfie bool
+	Image  Image
+}
+
+// fieldName is the multipart field Flip expects for d, such as "npwp_selfie".
+func (d Document) fieldName() string {
+	if d.Selfie {
+		return string(d.Type) + "_selfie"
+	}
+	return string(d.Type)
+}
+
+// UploadedDocument is one image Flip stored from UploadDocuments.
+type UploadedDocument struct {
+	ID int64 `json:"id"`
+	// Type is Flip's type number, which its docs describe both as the user
+	// type and as the document type.
+	Type      int       `json:"type"`
+	Selfie    bool      `json:"selfie"`
+	Path      string    `json:"path"`
+	CreatedAt Timestamp `json:"created_at"`
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// UploadDocuments uploads supporting documents for an agent (POST /documents),
+// at least one. Flip accepts them only in StatusRejected or
+// StatusUploadIdentitySelfieFailed (ErrInvalidAgentStatus otherwise). Every
+// image is checked against Flip's image rules before anything is sent; the
+// request is repeated only when it provably never left the machine, or on 429.
+func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Document) ([]UploadedDocument, error) {
+	var v fieldErrors
+	v.agentID(agentID)
+	if len(docs) == 0 {
+		v.add("documents", "at least one document is required")
+	}
+	seen := make(map[string]bool, len(docs))
+	images := make([]*preparedImage, 0, len(docs))
+	for _, d := range docs {
+		name := d.fieldName()
+		switch {
+		case !d.Type.Known():
+			v.add("documents", "unknown document type (see the Document… constants)")
+			continue
+		case seen[name]:
+			v.add(name, "is given twice")
+			continue
+		}
+		seen[name] = true
+		if img := prepareImage(&v, name, d.Image); img != nil {
+			images = append(images, img)
+		}
+	}
+	if err := v.err("UploadDocuments"); err != nil {
+		return nil, err
+	}
+	fields := []field{{"user_id", strconv.FormatInt(agentID, 10)}, {"user_type", UserTypeAgent.String()}}
+	var res []UploadedDocument
+	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
+		body: newMultipartBody(fields, images)}, &res)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,327 @@
+package flipkyc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors. An *APIError matches them with errors.Is according to its
+// HTTP status and Flip's error codes.
+var (
+	// ErrUnauthorized: HTTP 401. On the KYC service this also covers a missing
+	// Request-ID, a missing user_type and a caller IP that is not
+	// whitelisted, so it does not always mean a wrong secret key.
+	ErrUnauthorized = errors.New("flipkyc: unauthorized")
+	// ErrForbidden: HTTP 403.
+	ErrForbidden = errors.New("flipkyc: forbidden")
+	// ErrNotFound: HTTP 404, or Flip code 1011 (agent id not registered).
+	ErrNotFound = errors.New("flipkyc: not found")
+	// ErrRateLimited: HTTP 429.
+	ErrRateLimited = errors.New("flipkyc: rate limited")
+	// ErrServer: HTTP 5xx.
+	ErrServer = errors.New("flipkyc: server error")
+	// ErrInvalidRequest: HTTP 400 or 422, or one of Flip's input codes
+	// (1001-1041, 2001, 2003, 2004, 4001-4004, 4013).
+	ErrInvalidRequest = errors.New("flipkyc: request rejected as invalid")
+	// ErrDuplicate: the identity or phone number is already registered
+	// (codes 2002, 4012).
+	ErrDuplicate = errors.New("flipkyc: identity or phone number already registered")
+	// ErrInvalidAgentStatus: the agent's KYC status does not allow the call (code 4010).
+	ErrInvalidAgentStatus = errors.New("flipkyc: agent's KYC status does not allow this")
+	// ErrRejectedReasonMismatch: the repair does not fit the rejection code (code 4006).
+	ErrRejectedReasonMismatch = errors.New("flipkyc: repair does not match the rejection reason")
+	// ErrImageRejected: Flip refused an image (codes 4007, 4008, 4009, 4014).
+	ErrImageRejected = errors.New("flipkyc: image rejected")
+	// ErrUploadLimitReached: Flip accepts no more uploads; send supporting
+	// documents instead (code 4011).
+	ErrUploadLimitReached = errors.New("flipkyc: maximum upload attempts reached")
+	// ErrAgentNotUpdatable: Flip refuses to update this agent (code 1092).
+	ErrAgentNotUpdatable = errors.New("flipkyc: agent is not allowed to update")
+	// ErrInvalidToken: a callback's token is missing or wrong.
+	ErrInvalidToken = errors.New("flipkyc: invalid callback token")
+)
+
+// codeSentinels maps Flip's numeric error codes to sentinels.
+var codeSentinels = map[int]error{
+	1011: ErrNotFound,
+	2002: ErrDuplicate, 4012: ErrDuplicate,
+	4010: ErrInvalidAgentStatus,
+	4006: ErrRejectedReasonMismatch,
+	4007: ErrImageRejected, 4008: ErrImageRejected, 4009: ErrImageRejected, 4014: ErrImageRejected,
+	4011: ErrUploadLimitReached,
+	1092: ErrAgentNotUpdatable,
+	1001: ErrInvalidRequest, 1002: ErrInvalidRequest, 1020: ErrInvalidRequest, 1024: ErrInvalidRequest,
+	1039: ErrInvalidRequest, 1040: ErrInvalidRequest, 1041: ErrInvalidRequest,
+	2001: ErrInvalidRequest, 2003: ErrInvalidRequest, 2004: ErrInvalidRequest,
+	4001: ErrInvalidRequest, 4002: ErrInvalidRequest, 4003: ErrInvalidRequest, 4004: ErrInvalidRequest,
+	4013: ErrInvalidRequest,
+}
+
+// APIError is a reply from Flip that reports a failure: any non-2xx status,
+// or a 2xx whose body is one of Flip's error shapes.
+type APIError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Method and Path name the call (the path without the base URL).
+	Method, Path string
+	// Code is the outer error code of the v2 agents API ("VALIDATION_ERROR",
+	// "BALANCE_INSUFFICIENT"); empty otherwise.
+	Code string
+	// Name and Message come from the v2 shape {"name","message","status"}.
+	Name, Message string
+	// Errors lists Flip's inner errors, with the attribute they concern where
+	// Flip names one.
+	Errors []ErrorDetail
+	// RequestID is the Request-ID sent with the call.
+	RequestID string
+	// RetryAfter is the wait the server asked for (429, 503), or zero.
+	RetryAfter time.Duration
+	// Body is the start of the raw body (at most 512 bytes), for replies that
+	// are not one of Flip's JSON shapes.
+	Body string
+}
+
+// ErrorDetail is one of Flip's inner errors.
+type ErrorDetail struct {
+	Attribute string `json:"attribute,omitempty"`
+	Code      int    `json:"code"`
+	Message   string `json:"message"`
+}
+
+// Error describes the failure without repeating request data.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flipkyc: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	for i, d := range e.Errors {
+		if i == 0 && e.Message == "" {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		if d.Attribute != "" {
+			b.WriteString(d.Attribute + ": ")
+		}
+		fmt.Fprintf(&b, "%s (code %d)", d.Message, d.Code)
+	}
+	if e.Message == "" && len(e.Errors) == 0 && e.Body != "" {
+		fmt.Fprintf(&b, ": unexpected body %q", e.Body)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [Request-ID " + e.RequestID + "]")
+	}
+	return b.String()
+}
+
+// Is reports whether e matches a sentinel error of this package.
+func (e *APIError) Is(target error) bool {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		if target == ErrUnauthorized {
+			return true
+		}
+	case http.StatusForbidden:
+		if target == ErrForbidden {
+			return true
+		}
+	case http.StatusNotFound:
+		if target == ErrNotFound {
+			return true
+		}
+	case http.StatusTooManyRequests:
+		if target == ErrRateLimited {
+			return true
+		}
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		if target == ErrInvalidRequest {
+			return true
+		}
+	}
+	if e.StatusCode >= 500 && target == ErrServer {
+		return true
+	}
+	for _, d := range e.Errors {
+		if codeSentinels[d.Code] == target {
+			return true
+		}
+	}
+	return false
+}
+
+// HasCode reports whether Flip's reply carries the inner error code.
+func (e *APIError) HasCode(code int) bool {
+	for _, d := range e.Errors {
+		if d.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// errorBody is the union of Flip's three error shapes:
+//
+//	{"errors":[{"code":401,"message":"Invalid Auth"}]}
+//	{"name":"Not Found","message":"Agent not found","status":404}
+//	{"code":"VALIDATION_ERROR","errors":[{"attribute":"…","code":1025,"message":"…"}]}
+type errorBody struct {
+	Code    json.RawMessage `json:"code"`
+	Name    string          `json:"name"`
+	Message string          `json:"message"`
+	Status  flexInt         `json:"status"`
+	Errors  []struct {
+		Attribute string  `json:"attribute"`
+		Code      flexInt `json:"code"`
+		Message   string  `json:"message"`
+	} `json:"errors"`
+}
+
+var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
+
+// parseErrorBody fills e from body when body is one of Flip's error shapes
+// and reports whether it was. Flip's documentation prints some bodies with a
+// trailing comma; those are accepted too.
+func (e *APIError) parseErrorBody(body []byte) bool {
+	var eb errorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		if json.Unmarshal(trailingComma.ReplaceAll(body, []byte("$1")), &eb) != nil {
+			return false
+		}
+	}
+	if len(eb.Errors) == 0 && eb.Name == "" && eb.Message == "" {
+		return false
+	}
+	if code, err := decodeEnumText(eb.Code); err == nil {
+		e.Code = code
+	}
+	e.Name, e.Message = eb.Name, eb.Message
+	for _, d := range eb.Errors {
+		e.Errors = append(e.Errors, ErrorDetail{Attribute: d.Attribute, Code: int(d.Code), Message: d.Message})
+	}
+	return true
+}
+
+// looksLikeErrorBody reports whether a 2xx body is really one of Flip's error
+// shapes: an object with a non-empty "errors" list.
+func looksLikeErrorBody(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' || !bytes.Contains(body, []byte(`"errors"`)) {
+		return false
+	}
+	var probe struct {
+		Errors []json.RawMessage `json:"errors"`
+	}
+	return json.Unmarshal(body, &probe) == nil && len(probe.Errors) > 0
+}
+
+// DecodeError reports a 2xx reply whose body could not be read as the
+// documented result.
+type DecodeError struct {
+	StatusCode   int
+	Method, Path string
+	RequestID    string
+	// Body is the start of the raw body (at most 512 bytes).
+	Body string
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("flipkyc: %s %s: HTTP %d: cannot decode reply: %v (body %q) [Request-ID %s]",
+		e.Method, e.Path, e.StatusCode, e.Err, e.Body, e.RequestID)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// RetryError wraps the last failure of a call that was attempted more than
+// once.
+type RetryError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
+}
+
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// FieldError is one input field that broke one of Flip's documented rules.
+type FieldError struct {
+	// Field is the wire name of the field, such as "phone_number".
+	Field string
+	// Rule says what the field must satisfy. It never repeats the value.
+	Rule string
+}
+
+func (f FieldError) String() string { return f.Field + ": " + f.Rule }
+
+// ValidationError lists every input field that breaks a documented rule. It
+// is returned before any request is sent.
+type ValidationError struct {
+	// Op names the call, such as "CreateAgent".
+	Op     string
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.String()
+	}
+	return "flipkyc: " + e.Op + ": invalid input: " + strings.Join(parts, "; ")
+}
+
+// Has reports whether field is among the failing fields.
+func (e *ValidationError) Has(field string) bool {
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// excerptLimit is how much of an unexpected body errors keep.
+const excerptLimit = 512
+
+// excerpt returns at most n bytes of b as printable, valid UTF-8 text.
+func excerpt(b []byte, n int) string {
+	cut := len(b) > n
+	if cut {
+		b = b[:n]
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			if len(b) == 0 && cut {
+				break // a rune split by the cut
+			}
+			sb.WriteRune('\uFFFD')
+		case r == '\n' || r == '\r' || r == '\t':
+			sb.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			sb.WriteString(strconv.QuoteRune(r))
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	if cut {
+		sb.WriteString("…")
+	}
+	return sb.String()
+}

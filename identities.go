@@ -1,0 +1,76 @@
+package flipkyc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// UploadResult is Flip's answer to an image upload.
+type UploadResult struct {
+	// ImageURL is where Flip stored the image. Treat it as opaque: Flip's
+	// examples show both relative and absolute values.
+	ImageURL string `json:"image_url"`
+}
+
+func (r *UploadResult) checkResponse() error {
+	if r.ImageURL == "" {
+		return errors.New("reply has no image_url")
+	}
+	return nil
+}
+
+// UploadIdentityImage uploads the photo of the agent's identity card
+// (PUT /users/{id}/identities with selfie=0). It is step one of two; the
+// selfie holding the card follows with UploadSelfieWithIdentity. The image is
+// checked against Flip's rules (PNG or JPEG, under 2 MB, 256 to 4096 pixels a
+// side) before anything is sent.
+//
+// Flip counts uploads and refuses them after a maximum (ErrUploadLimitReached),
+// so an upload is repeated only when it provably never left the machine, or
+// on HTTP 429.
+func (c *Client) UploadIdentityImage(ctx context.Context, agentID int64, t IdentityType, img Image) (*UploadResult, error) {
+	return c.uploadIdentity(ctx, "UploadIdentityImage", agentID, t, false, img)
+}
+
+// UploadSelfieWithIdentity uploads the selfie of the agent holding the
+// identity card (PUT /users/{id}/identities with selfie=1). Flip then checks
+// both images and sends a callback with StatusUploadIdentitySelfieSuccess or
+// StatusUploadIdentitySelfieFailed. Rules and retries as for
+// UploadIdentityImage.
+func (c *Client) UploadSelfieWithIdentity(ctx context.Context, agentID int64, t IdentityType, img Image) (*UploadResult, error) {
+	return c.uploadIdentity(ctx, "UploadSelfieWithIdentity", agentID, t, true, img)
+}
+
+func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t IdentityType, selfie bool, img Image) (*UploadResult, error) {
+	var v fieldErrors
+	switch {
+	case t == "":
+		v.add("identity_type", "is required")
+	case !t.Known():
+		v.add("identity_type", `must be "ktp" or "passport"`)
+	}
+	return c.putImage(ctx, op, &v, agentID, "/identities",
+		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img)
+}
+
+// putImage sends one image, with user_type and the given fields, to
+// PUT /users/{id}{suffix}. v holds the caller's own input checks.
+func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image) (*UploadResult, error) {
+	v.agentID(agentID)
+	prepared := prepareImage(v, "image", img)
+	if err := v.err(op); err != nil {
+		return nil, err
+	}
+	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
+	var res UploadResult
+	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
+		body: newMultipartBody(fields, []*preparedImage{prepared})}, &res)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func userPath(id int64) string { return "/users/" + strconv.FormatInt(id, 10) }

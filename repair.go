@@ -1,0 +1,201 @@
+package flipkyc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// RepairDataParams corrects an agent's identity data after a rejection with
+// code 10 (data does not match the identity card). Every field is optional
+// and only the fields that are set are sent; at least one must be set.
+type RepairDataParams struct {
+	Name                string
+	IdentityType        IdentityType
+	IdentityNumber      string
+	BirthDate           Date
+	BirthPlace          string
+	Gender              Gender
+	Occupation          Occupation
+	CountryID           int64
+	ProvinceID          int64
+	CityID              int64
+	DistrictID          int64
+	Address             string
+	ResidenceCountryID  int64
+	ResidenceProvinceID int64
+	ResidenceCityID     int64
+	ResidenceDistrictID int64
+	ResidenceAddress    string
+	PhoneNumber         string // must be the number the company verified
+	UseIdentityAddress  *bool
+}
+
+// fields returns the set fields in the KYC service's wire form (identity
+// type and gender as 1 or 2).
+func (p *RepairDataParams) fields() []field {
+	var f []field
+	add := func(name, value string) {
+		if value != "" {
+			f = append(f, field{name, value})
+		}
+	}
+	addID := func(name string, id int64) {
+		if id != 0 {
+			f = append(f, field{name, strconv.FormatInt(id, 10)})
+		}
+	}
+	add("name", p.Name)
+	if p.IdentityType != "" {
+		add("identity_type", p.IdentityType.kycCode())
+	}
+	add("identity_number", p.IdentityNumber)
+	add("birth_date", p.BirthDate.String())
+	add("birth_place", p.BirthPlace)
+	if p.Gender != "" {
+		add("gender", p.Gender.kycCode())
+	}
+	add("occupation", string(p.Occupation))
+	addID("country_id", p.CountryID)
+	addID("province_id", p.ProvinceID)
+	addID("city_id", p.CityID)
+	addID("district_id", p.DistrictID)
+	add("address", p.Address)
+	addID("residence_country_id", p.ResidenceCountryID)
+	addID("residence_province_id", p.ResidenceProvinceID)
+	addID("residence_city_id", p.ResidenceCityID)
+	addID("residence_district_id", p.ResidenceDistrictID)
+	add("residence_address", p.ResidenceAddress)
+	add("phone_number", p.PhoneNumber)
+	if p.UseIdentityAddress != nil {
+		add("use_identity_address", boolDigit(*p.UseIdentityAddress))
+	}
+	return f
+}
+
+func (p *RepairDataParams) check(v *fieldErrors) {
+	v.text("name", p.Name, false, 50)
+	v.identity(p.IdentityType, p.IdentityNumber, false)
+	v.date("birth_date", p.BirthDate, false)
+	v.text("birth_place", p.BirthPlace, false, 255)
+	v.enums(p.Gender, p.Occupation, false)
+	for _, id := range []struct {
+		name string
+		id   int64
+	}{
+		{"country_id", p.CountryID}, {"province_id", p.ProvinceID}, {"city_id", p.CityID}, {"district_id", p.DistrictID},
+		{"residence_country_id", p.ResidenceCountryID}, {"residence_province_id", p.ResidenceProvinceID},
+		{"residence_city_id", p.ResidenceCityID}, {"residence_district_id", p.ResidenceDistrictID},
+	} {
+		v.id(id.name, id.id, false)
+	}
+	v.address("address", p.Address, false)
+	v.address("residence_address", p.ResidenceAddress, false)
+	v.phone("phone_number", p.PhoneNumber, false)
+	if len(p.fields()) == 0 {
+		v.add("params", "at least one field must be set")
+	}
+}
+
+// KYCUser is an agent as the KYC service returns it from RepairData.
+type KYCUser struct {
+	UserID          int64        `json:"user_id"`
+	UserType        UserType     `json:"user_type"`
+	Name            string       `json:"name"`
+	BirthPlace      string       `json:"birth_place"`
+	BirthDate       Date         `json:"birth_date"`
+	Gender          Gender       `json:"gender"`
+	Status          KYCStatus    `json:"status"`
+	BasicDataFilled bool         `json:"basic_data_filled"`
+	IdentityType    IdentityType `json:"identity_type"`
+	// NIK is the identity number of a KTP holder; PassportNumber that of a
+	// passport holder. The other is empty.
+	NIK                 string     `json:"nik"`
+	PassportNumber      string     `json:"passport_number"`
+	Occupation          Occupation `json:"occupation"`
+	CountryID           int64      `json:"country_id"`
+	ProvinceID          int64      `json:"province_id"`
+	CityID              int64      `json:"city_id"`
+	DistrictID          int64      `json:"district_id"`
+	Address             string     `json:"address"`
+	ResidenceCountryID  int64      `json:"residence_country_id"`
+	ResidenceProvinceID int64      `json:"residence_province_id"`
+	ResidenceCityID     int64      `json:"residence_city_id"`
+	ResidenceDistrictID int64      `json:"residence_district_id"`
+	ResidenceAddress    string     `json:"residence_address"`
+	CreatedAt           Timestamp  `json:"created_at"`
+	UpdatedAt           Timestamp  `json:"updated_at"`
+}
+
+// UnmarshalJSON decodes a KYC user, accepting ids as numbers, numeric
+// strings or null.
+func (u *KYCUser) UnmarshalJSON(b []byte) error {
+	type plain KYCUser
+	w := struct {
+		*plain
+		UserID              flexInt `json:"user_id"`
+		UserType            flexInt `json:"user_type"`
+		CountryID           flexInt `json:"country_id"`
+		ProvinceID          flexInt `json:"province_id"`
+		CityID              flexInt `json:"city_id"`
+		DistrictID          flexInt `json:"district_id"`
+		ResidenceCountryID  flexInt `json:"residence_country_id"`
+		ResidenceProvinceID flexInt `json:"residence_province_id"`
+		ResidenceCityID     flexInt `json:"residence_city_id"`
+		ResidenceDistrictID flexInt `json:"residence_district_id"`
+	}{plain: (*plain)(u)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	u.UserID, u.UserType = int64(w.UserID), UserType(w.UserType)
+	u.CountryID, u.ProvinceID, u.CityID, u.DistrictID = int64(w.CountryID), int64(w.ProvinceID), int64(w.CityID), int64(w.DistrictID)
+	u.ResidenceCountryID, u.ResidenceProvinceID = int64(w.ResidenceCountryID), int64(w.ResidenceProvinceID)
+	u.ResidenceCityID, u.ResidenceDistrictID = int64(w.ResidenceCityID), int64(w.ResidenceDistrictID)
+	return nil
+}
+
+func (u *KYCUser) checkResponse() error {
+	if u.UserID <= 0 {
+		return errors.New("reply has no user_id")
+	}
+	return nil
+}
+
+// RepairData re-sends corrected identity data after a rejection
+// (PUT /users/{id}/repair). Flip accepts it only when the rejection code
+// calls for it, code 10 (ErrRejectedReasonMismatch otherwise), and answers
+// with the agent's KYC record, whose status is StatusPending.
+func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataParams) (*KYCUser, error) {
+	var v fieldErrors
+	v.agentID(agentID)
+	p.check(&v)
+	if err := v.err("RepairData"); err != nil {
+		return nil, err
+	}
+	fields := append([]field{{"user_type", UserTypeAgent.String()}}, p.fields()...)
+	var u KYCUser
+	// Flip documents this body both as multipart and as form-urlencoded; the
+	// SDK sends multipart like every other KYC write.
+	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
+		body: newMultipartBody(fields, nil), repeatable: true}, &u)
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// RepairIdentityImage uploads a new photo of the identity card after a
+// rejection with code 14 to 21 (PUT /users/{id}/repairPhoto). Image rules and
+// retries as for UploadIdentityImage.
+func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
+	return c.putImage(ctx, "RepairIdentityImage", &fieldErrors{}, agentID, "/repairPhoto", nil, img)
+}
+
+// RepairSelfieWithIdentity uploads a new selfie holding the identity card
+// after a rejection with code 23 to 27 (PUT /users/{id}/repairSelfie). Image
+// rules and retries as for UploadIdentityImage.
+func (c *Client) RepairSelfieWithIdentity(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
+	return c.putImage(ctx, "RepairSelfieWithIdentity", &fieldErrors{}, agentID, "/repairSelfie", nil, img)
+}

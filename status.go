@@ -1,0 +1,300 @@
+package flipkyc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// IdentityType is the kind of identity document an agent registers with.
+//
+// The two API families spell it differently: the v2 agents API sends "ktp" or
+// "passport", the KYC service sends 1 or 2. IdentityType encodes each family's
+// form explicitly and decodes all of them. A value the SDK does not know is kept
+// as received (lower-cased), so it stays visible.
+type IdentityType string
+
+// Identity types documented by Flip.
+const (
+	IdentityKTP      IdentityType = "ktp"      // Indonesian national identity card (KTP); KYC code 1
+	IdentityPassport IdentityType = "passport" // passport; KYC code 2
+)
+
+// Known reports whether t is one of the documented identity types.
+func (t IdentityType) Known() bool { return t == IdentityKTP || t == IdentityPassport }
+
+// kycCode returns the KYC-service form of t ("1" or "2").
+func (t IdentityType) kycCode() string {
+	switch t {
+	case IdentityKTP:
+		return "1"
+	case IdentityPassport:
+		return "2"
+	}
+	return string(t)
+}
+
+// maxNumberLen is the longest identity number Flip accepts for t.
+func (t IdentityType) maxNumberLen() int {
+	if t == IdentityKTP {
+		return 16
+	}
+	return 20
+}
+
+// UnmarshalJSON accepts "ktp", "passport" (any case), 1, 2, "1" and "2".
+func (t *IdentityType) UnmarshalJSON(b []byte) error {
+	s, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("identity_type: %w", err)
+	}
+	switch s {
+	case "1":
+		*t = IdentityKTP
+	case "2":
+		*t = IdentityPassport
+	default:
+		*t = IdentityType(strings.ToLower(s))
+	}
+	return nil
+}
+
+// Gender is an agent's gender. The v2 agents API sends "male" or "female",
+// the KYC service 1 or 2; both decode to the same values.
+type Gender string
+
+// Genders documented by Flip.
+const (
+	GenderMale   Gender = "male"   // KYC code 1
+	GenderFemale Gender = "female" // KYC code 2
+)
+
+// Known reports whether g is one of the documented genders.
+func (g Gender) Known() bool { return g == GenderMale || g == GenderFemale }
+
+func (g Gender) kycCode() string {
+	switch g {
+	case GenderMale:
+		return "1"
+	case GenderFemale:
+		return "2"
+	}
+	return string(g)
+}
+
+// UnmarshalJSON accepts "male", "female" (any case), 1, 2, "1" and "2".
+func (g *Gender) UnmarshalJSON(b []byte) error {
+	s, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("gender: %w", err)
+	}
+	switch s {
+	case "1":
+		*g = GenderMale
+	case "2":
+		*g = GenderFemale
+	default:
+		*g = Gender(strings.ToLower(s))
+	}
+	return nil
+}
+
+// Occupation is an agent's occupation. Flip sends it in lower case in requests
+// but has been seen to answer in upper case; decoding folds case.
+type Occupation string
+
+// Occupations documented by Flip (the same set for create, update and repair).
+const (
+	OccupationHousewife               Occupation = "housewife"
+	OccupationEntrepreneur            Occupation = "entrepreneur"
+	OccupationPrivateEmployee         Occupation = "private_employee"
+	OccupationGovernmentEmployee      Occupation = "government_employee"
+	OccupationFoundationBoard         Occupation = "foundation_board"
+	OccupationIndonesianMigrantWorker Occupation = "indonesian_migrant_worker"
+	OccupationCompany                 Occupation = "company"
+	OccupationOthers                  Occupation = "others"
+)
+
+// Known reports whether o is one of the documented occupations.
+func (o Occupation) Known() bool {
+	switch o {
+	case OccupationHousewife, OccupationEntrepreneur, OccupationPrivateEmployee,
+		OccupationGovernmentEmployee, OccupationFoundationBoard,
+		OccupationIndonesianMigrantWorker, OccupationCompany, OccupationOthers:
+		return true
+	}
+	return false
+}
+
+// UnmarshalJSON decodes an occupation in any case.
+func (o *Occupation) UnmarshalJSON(b []byte) error {
+	s, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("occupation: %w", err)
+	}
+	*o = Occupation(strings.ToLower(s))
+	return nil
+}
+
+// UserType is the KYC service's user type. Agent (1) is the only documented
+// value, and the SDK sends it on every KYC-service call.
+type UserType int
+
+// UserTypeAgent is the user type of a money-transfer agent.
+const UserTypeAgent UserType = 1
+
+func (u UserType) String() string { return strconv.Itoa(int(u)) }
+
+// KYCStatus is where an agent stands in Flip's KYC flow.
+//
+// The v2 agents API and callbacks send names; the KYC service sends numbers
+// for some of them (15, 19, 20, 40, 50). Both decode to the named constants.
+// A status the SDK does not know is kept as received: a name as is, a number
+// as its decimal digits.
+type KYCStatus string
+
+// KYC statuses documented by Flip.
+const (
+	StatusBasicData                    KYCStatus = "BASIC_DATA"
+	StatusUploadIdentityFailed         KYCStatus = "UPLOAD_IDENTITY_FAILED"
+	StatusUploadIdentitySuccess        KYCStatus = "UPLOAD_IDENTITY_SUCCESS"
+	StatusUploadIdentitySelfieProgress KYCStatus = "UPLOAD_IDENTITY_SELFIE_PROGRESS"
+	StatusUploadIdentitySelfieFailed   KYCStatus = "UPLOAD_IDENTITY_SELFIE_FAILED"  // code 15
+	StatusUploadIdentitySelfieSuccess  KYCStatus = "UPLOAD_IDENTITY_SELFIE_SUCCESS" // code 19
+	StatusPending                      KYCStatus = "PENDING"                        // code 20
+	StatusSuspicious                   KYCStatus = "SUSPICIOUS"
+	StatusNeedToCheck                  KYCStatus = "NEED_TO_CHECK"
+	StatusHelp                         KYCStatus = "HELP"
+	StatusApproved                     KYCStatus = "APPROVED" // code 40
+	StatusRejected                     KYCStatus = "REJECTED" // code 50
+)
+
+// kycStatusCodes holds the numeric codes Flip documents; the others have none.
+var kycStatusCodes = map[KYCStatus]int{
+	StatusUploadIdentitySelfieFailed:  15,
+	StatusUploadIdentitySelfieSuccess: 19,
+	StatusPending:                     20,
+	StatusApproved:                    40,
+	StatusRejected:                    50,
+}
+
+// KYCStatusFromCode returns the status with Flip's numeric code n. An
+// undocumented code gives a status holding its digits, which is not Known.
+func KYCStatusFromCode(n int) KYCStatus {
+	for s, c := range kycStatusCodes {
+		if c == n {
+			return s
+		}
+	}
+	return KYCStatus(strconv.Itoa(n))
+}
+
+// Code returns Flip's numeric code for s, and false where none is documented.
+func (s KYCStatus) Code() (int, bool) {
+	c, ok := kycStatusCodes[s]
+	return c, ok
+}
+
+// Known reports whether s is one of the documented statuses.
+func (s KYCStatus) Known() bool {
+	switch s {
+	case StatusBasicData, StatusUploadIdentityFailed, StatusUploadIdentitySuccess,
+		StatusUploadIdentitySelfieProgress, StatusUploadIdentitySelfieFailed,
+		StatusUploadIdentitySelfieSuccess, StatusPending, StatusSuspicious,
+		StatusNeedToCheck, StatusHelp, StatusApproved, StatusRejected:
+		return true
+	}
+	return false
+}
+
+// IsFinal reports whether Flip has decided: the agent is approved or rejected.
+// A rejected agent can still be repaired and submitted again.
+func (s KYCStatus) IsFinal() bool { return s == StatusApproved || s == StatusRejected }
+
+// NeedsRepair reports whether the company must act before the agent can go on:
+// an upload failed, the review rejected the agent, or Flip asks for help
+// (supporting documents).
+func (s KYCStatus) NeedsRepair() bool {
+	switch s {
+	case StatusUploadIdentityFailed, StatusUploadIdentitySelfieFailed, StatusRejected, StatusHelp:
+		return true
+	}
+	return false
+}
+
+// CanSubmit reports whether Flip accepts a KYC submission in status s.
+func (s KYCStatus) CanSubmit() bool { return s == StatusUploadIdentitySelfieSuccess }
+
+// CanUploadDocuments reports whether Flip accepts supporting documents in status s.
+func (s KYCStatus) CanUploadDocuments() bool {
+	return s == StatusRejected || s == StatusUploadIdentitySelfieFailed
+}
+
+// UnmarshalJSON accepts a status name (any case) or a numeric code, as a
+// number or a string.
+func (s *KYCStatus) UnmarshalJSON(b []byte) error {
+	text, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("kyc_status: %w", err)
+	}
+	if n, err := strconv.Atoi(text); err == nil {
+		*s = KYCStatusFromCode(n)
+		return nil
+	}
+	*s = KYCStatus(strings.ToUpper(text))
+	return nil
+}
+
+// AgentStatus is the state of an agent's account, separate from its KYC
+// status. Flip documents codes 0, 10, 20 and 30 but has been seen to send the
+// name "ACTIVE"; both decode to the named constants, and anything else is kept
+// as received.
+type AgentStatus string
+
+// Agent account statuses. Only ACTIVE has been seen on the wire; the other
+// names follow the documented descriptions.
+const (
+	AgentDeleted     AgentStatus = "DELETED"     // code 0
+	AgentActive      AgentStatus = "ACTIVE"      // code 10
+	AgentBlacklisted AgentStatus = "BLACKLISTED" // code 20
+	AgentBlocked     AgentStatus = "BLOCKED"     // code 30
+)
+
+var agentStatusCodes = map[string]AgentStatus{"0": AgentDeleted, "10": AgentActive, "20": AgentBlacklisted, "30": AgentBlocked}
+
+// UnmarshalJSON accepts a documented code (number or string) or a name.
+func (a *AgentStatus) UnmarshalJSON(b []byte) error {
+	text, err := decodeEnumText(b)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	if st, ok := agentStatusCodes[text]; ok {
+		*a = st
+		return nil
+	}
+	*a = AgentStatus(strings.ToUpper(text))
+	return nil
+}
+
+// decodeEnumText returns the text of a JSON string or number; null gives "".
+func decodeEnumText(b []byte) (string, error) {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		return "", nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(s), nil
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return "", fmt.Errorf("want a string or a number, got %s", excerpt(b, 32))
+		}
+		return n.String(), nil
+	}
+}

@@ -1,0 +1,170 @@
+package flipkyc
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// fieldErrors collects the rules that input breaks, field by field, so one
+// *ValidationError can report all of them at once.
+type fieldErrors []FieldError
+
+func (v *fieldErrors) add(field, rule string) { *v = append(*v, FieldError{Field: field, Rule: rule}) }
+
+// err returns the collected failures as a *ValidationError, or nil.
+func (v fieldErrors) err(op string) error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &ValidationError{Op: op, Fields: v}
+}
+
+// text checks a free-text field: valid UTF-8 without control characters or
+// surrounding spaces, and at most max characters. An empty value is reported
+// only when required.
+func (v *fieldErrors) text(field, s string, required bool, max int) {
+	switch {
+	case s == "":
+		if required {
+			v.add(field, "is required")
+		}
+	case !utf8.ValidString(s):
+		v.add(field, "must be valid UTF-8")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.add(field, "must not contain control characters")
+	case strings.TrimSpace(s) != s:
+		v.add(field, "must not start or end with spaces")
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+// addressPattern is the character set Flip documents for addresses.
+var addressPattern = regexp.MustCompile(`^[a-zA-Z0-9\s.\-/()]+$`)
+
+// address checks an address: 10 to 300 characters of letters, digits,
+// white space, '.', '-', '/', '(' and ')'.
+func (v *fieldErrors) address(field, s string, required bool) {
+	switch n := utf8.RuneCountInString(s); {
+	case s == "":
+		if required {
+			v.add(field, "is required")
+		}
+	case !addressPattern.MatchString(s):
+		v.add(field, "may contain only letters A-Z, digits, spaces and . - / ( )")
+	case n < 10 || n > 300:
+		v.add(field, fmt.Sprintf("must be 10 to 300 characters, is %d", n))
+	}
+}
+
+// phone checks a phone number: a leading 0 and 8 to 24 characters, or a
+// leading + and 10 to 26 characters, digits after the first.
+func (v *fieldErrors) phone(field, s string, required bool) {
+	n := len(s)
+	switch {
+	case s == "":
+		if required {
+			v.add(field, "is required")
+		}
+	case strings.TrimLeft(s[1:], "0123456789") != "":
+		v.add(field, "must be digits after a leading 0 or +")
+	case s[0] == '0':
+		if n < 8 || n > 24 {
+			v.add(field, fmt.Sprintf("starting with 0 must be 8 to 24 characters, is %d", n))
+		}
+	case s[0] == '+':
+		if n < 10 || n > 26 {
+			v.add(field, fmt.Sprintf("starting with + must be 10 to 26 characters, is %d", n))
+		}
+	default:
+		v.add(field, "must start with 0 or +")
+	}
+}
+
+// email checks an optional address of the form name@domain.tld.
+func (v *fieldErrors) email(field, s string) {
+	if s == "" {
+		return
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		v.add(field, "must be an email address like name@example.com")
+		return
+	}
+	_, domain, _ := strings.Cut(s, "@")
+	if !strings.Contains(strings.Trim(domain, "."), ".") || strings.ContainsAny(s, " \"") {
+		v.add(field, "must be an email address like name@example.com")
+	}
+}
+
+// id checks a location id from Flip's look-ups; zero means unset.
+func (v *fieldErrors) id(field string, id int64, required bool) {
+	switch {
+	case id < 0:
+		v.add(field, "must be a positive id")
+	case id == 0 && required:
+		v.add(field, "is required")
+	}
+}
+
+// date checks a date; a zero date means unset.
+func (v *fieldErrors) date(field string, d Date, required bool) {
+	switch {
+	case d.IsZero():
+		if required {
+			v.add(field, "is required")
+		}
+	case !d.Valid():
+		v.add(field, "must be a real calendar day")
+	}
+}
+
+// identity checks an identity type and number together: Flip allows at most
+// 16 characters for a KTP number and 20 for a passport number. With no type,
+// only the passport limit is checked.
+func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
+	switch {
+	case t == "":
+		if required {
+			v.add("identity_type", "is required")
+		}
+	case !t.Known():
+		v.add("identity_type", `must be "ktp" or "passport"`)
+	}
+	max := IdentityPassport.maxNumberLen()
+	if t == IdentityKTP {
+		max = IdentityKTP.maxNumberLen()
+	}
+	v.text("identity_number", number, required, max)
+	if number != "" && strings.ContainsFunc(number, unicode.IsSpace) {
+		v.add("identity_number", "must not contain spaces")
+	}
+}
+
+// enums checks gender and occupation; an empty value is reported only when
+// required.
+func (v *fieldErrors) enums(g Gender, o Occupation, required bool) {
+	switch {
+	case g == "" && required:
+		v.add("gender", "is required")
+	case g != "" && !g.Known():
+		v.add("gender", `must be "male" or "female"`)
+	}
+	switch {
+	case o == "" && required:
+		v.add("occupation", "is required")
+	case o != "" && !o.Known():
+		v.add("occupation", "must be one of Flip's 8 occupations")
+	}
+}
+
+// agentID checks the id of an agent named in a path.
+func (v *fieldErrors) agentID(id int64) {
+	if id <= 0 {
+		v.add("agent_id", "must be a positive agent id")
+	}
+}
