@@ -58,10 +58,6 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	if code == 0 && sink.Len() == 0 {
-		fmt.Fprintln(os.Stderr, "FAIL: the secret scan saw no output at all")
-		code = 1
-	}
 	os.Exit(code)
 }
 
