@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"time"
 )
 
 // AgentParams is an agent's identity data, as sent to CreateAgent and
@@ -248,3 +251,68 @@ func (c *Client) GetAgent(ctx context.Context, agentID int64) (*Agent, error) {
 }
 
 func agentPath(id int64) string { return "/agents/" + strconv.FormatInt(id, 10) }
+
+// Polling intervals of WaitForAgent.
+const (
+	pollFirst = 2 * time.Second
+	pollMax   = time.Minute
+)
+
+// UntilFinal is a condition for WaitForAgent: Flip has approved or rejected
+// the agent.
+func UntilFinal(a *Agent) bool { return a.KYCStatus.IsFinal() }
+
+// UntilStatus returns a condition for WaitForAgent: the agent is in one of
+// the statuses.
+func UntilStatus(statuses ...KYCStatus) func(*Agent) bool {
+	return func(a *Agent) bool { return slices.Contains(statuses, a.KYCStatus) }
+}
+
+// WaitForAgent polls GetAgent until until reports true for the agent, and
+// returns that agent. It is how a receiver reconciles a callback that never
+// arrived: Flip sends each callback only once.
+//
+// Polls start 2s apart and back off, with jitter, to one a minute. Passing
+// failures (server errors, rate limits, the network) do not end the wait;
+// other errors (unknown agent, bad key) are returned at once. When ctx ends
+// first, WaitForAgent returns the last agent it saw, which may be nil, with
+// ctx's error.
+func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Agent) bool) (*Agent, error) {
+	if until == nil {
+		return nil, &ValidationError{Op: "WaitForAgent", Fields: []FieldError{{Field: "until", Rule: "is required"}}}
+	}
+	var last *Agent
+	wait := RetryPolicy{BaseDelay: pollFirst, MaxDelay: pollMax}
+	for poll := 1; ; poll++ {
+		a, err := c.GetAgent(ctx, agentID)
+		switch {
+		case err == nil:
+			last = a
+			if until(a) {
+				return a, nil
+			}
+		case ctx.Err() != nil:
+			return last, fmt.Errorf("flipkyc: WaitForAgent %d: %w", agentID, ctx.Err())
+		case !passing(err):
+			return last, err
+		}
+		if err := c.clock.Sleep(ctx, wait.delay(poll, 0)); err != nil {
+			return last, fmt.Errorf("flipkyc: WaitForAgent %d: %w", agentID, err)
+		}
+	}
+}
+
+// passing reports whether err may go away by itself: a server error, a rate
+// limit or a network failure, rather than a refusal of the request.
+func passing(err error) bool {
+	var apiErr *APIError
+	var ve *ValidationError
+	var de *DecodeError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusTooManyRequests
+	case errors.As(err, &ve), errors.As(err, &de):
+		return false
+	}
+	return true
+}

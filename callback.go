@@ -1,0 +1,290 @@
+package flipkyc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Event is one Agent KYC callback from Flip: the result of the identity
+// uploads (StatusUploadIdentitySelfieSuccess or StatusUploadIdentitySelfieFailed)
+// or of the review (StatusApproved or StatusRejected). Its JSON form uses
+// Flip's own field names.
+//
+// Timestamps carry no zone on the wire; they are read as Western Indonesian
+// Time (UTC+7), Flip's local time. Flip does not document the zone.
+type Event struct {
+	AgentID int64 `json:"agent_id"`
+	// AgentName is kept as sent; Flip's examples show trailing spaces.
+	AgentName          string        `json:"agent_name"`
+	KYCStatus          KYCStatus     `json:"kyc_status"`
+	RejectedReasonCode RejectionCode `json:"rejected_reason_code"`
+	RejectedReason     string        `json:"rejected_reason"`
+	CreatedAt          Timestamp     `json:"created_at"`
+	UpdatedAt          Timestamp     `json:"updated_at"`
+	SubmittedAt        Timestamp     `json:"submitted_at"`
+	VerifiedAt         Timestamp     `json:"verified_at"`
+}
+
+// Key identifies the event for deduplication: agent id, status and update
+// time. Flip may deliver the same event more than once; a store that ignores
+// a key it has seen is idempotent.
+func (e Event) Key() string {
+	updated := e.UpdatedAt.Raw
+	if updated == "" && !e.UpdatedAt.IsZero() {
+		updated = e.UpdatedAt.In(jakarta).Format("2006-01-02 15:04:05")
+	}
+	return strconv.FormatInt(e.AgentID, 10) + "/" + string(e.KYCStatus) + "/" + updated
+}
+
+// UnmarshalJSON decodes a callback's data object, accepting an agent id sent
+// as a number or a numeric string and a rejected reason of null.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	w := struct {
+		*plain
+		AgentID        flexInt `json:"agent_id"`
+		RejectedReason *string `json:"rejected_reason"`
+	}{plain: (*plain)(e)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	e.AgentID = int64(w.AgentID)
+	e.RejectedReason = ""
+	if w.RejectedReason != nil {
+		e.RejectedReason = *w.RejectedReason
+	}
+	return nil
+}
+
+// ErrMalformedCallback: a callback whose token was right but whose form or
+// data could not be read.
+var ErrMalformedCallback = errors.New("flipkyc: malformed callback")
+
+// CallbackError is a callback that was refused. Status is the HTTP status a
+// receiver should answer with; errors.Is matches ErrInvalidToken or
+// ErrMalformedCallback.
+type CallbackError struct {
+	Status int
+	Reason string
+	Err    error
+}
+
+func (e *CallbackError) Error() string { return e.Err.Error() + ": " + e.Reason }
+func (e *CallbackError) Unwrap() error { return e.Err }
+
+// DefaultCallbackMaxBytes is the largest callback body accepted by default;
+// Flip's callbacks are well under 1 KiB.
+const DefaultCallbackMaxBytes = 64 << 10
+
+// CallbackParser checks and decodes Flip's KYC callbacks. It holds only a
+// hash of the expected token.
+type CallbackParser struct {
+	tokenHash [sha256.Size]byte
+	maxBytes  int64
+}
+
+// NewCallbackParser returns a parser that accepts callbacks carrying token,
+// the validation token from Flip's dashboard. An empty token is an error:
+// the parser never accepts callbacks unchecked.
+func NewCallbackParser(token string) (*CallbackParser, error) {
+	if token == "" {
+		return nil, errors.New("flipkyc: callback token is empty; set it to the validation token from Flip's dashboard")
+	}
+	return &CallbackParser{tokenHash: sha256.Sum256([]byte(token)), maxBytes: DefaultCallbackMaxBytes}, nil
+}
+
+// Format prints the parser without its token hash.
+func (p *CallbackParser) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "flipkyc.CallbackParser{token: %s, maxBytes: %d}", redacted, p.maxBytes)
+}
+
+// Parse reads a callback request: a POST with a form-encoded body of at most
+// DefaultCallbackMaxBytes. It checks the token before it decodes anything.
+// Every failure is a *CallbackError.
+func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
+	if r.Method != http.MethodPost {
+		return Event{}, &CallbackError{Status: http.StatusMethodNotAllowed, Reason: "method must be POST", Err: ErrMalformedCallback}
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return Event{}, &CallbackError{Status: http.StatusUnsupportedMediaType,
+			Reason: "content type must be application/x-www-form-urlencoded", Err: ErrMalformedCallback}
+	}
+	if r.Body == nil {
+		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "no body", Err: ErrMalformedCallback}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBytes+1))
+	if err != nil {
+		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "reading body failed", Err: ErrMalformedCallback}
+	}
+	if int64(len(body)) > p.maxBytes {
+		return Event{}, &CallbackError{Status: http.StatusRequestEntityTooLarge,
+			Reason: fmt.Sprintf("body larger than %d bytes", p.maxBytes), Err: ErrMalformedCallback}
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "body is not a valid form", Err: ErrMalformedCallback}
+	}
+	return p.ParseValues(form)
+}
+
+// ParseValues checks and decodes a callback's form values (the fields data
+// and token). Every failure is a *CallbackError.
+func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
+	tokens := form["token"]
+	if len(tokens) == 0 || tokens[0] == "" {
+		return Event{}, &CallbackError{Status: http.StatusUnauthorized, Reason: "no token", Err: ErrInvalidToken}
+	}
+	// Comparing fixed-size hashes takes the same time whatever the length
+	// or content of the token sent.
+	got := sha256.Sum256([]byte(tokens[0]))
+	if len(tokens) != 1 || subtle.ConstantTimeCompare(got[:], p.tokenHash[:]) != 1 {
+		return Event{}, &CallbackError{Status: http.StatusForbidden, Reason: "wrong token", Err: ErrInvalidToken}
+	}
+	data := form["data"]
+	if len(data) != 1 || strings.TrimSpace(data[0]) == "" {
+		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "no data field", Err: ErrMalformedCallback}
+	}
+	ev, err := decodeEvent([]byte(data[0]))
+	if err != nil {
+		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: err.Error(), Err: ErrMalformedCallback}
+	}
+	return ev, nil
+}
+
+// decodeEvent decodes a callback's data object and checks what every event
+// must carry.
+func decodeEvent(data []byte) (Event, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return Event{}, errors.New("data is not a JSON object")
+	}
+	var ev Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return Event{}, fmt.Errorf("data: field %s has the wrong type", typeErr.Field)
+		}
+		return Event{}, fmt.Errorf("data cannot be decoded: %s", excerpt([]byte(err.Error()), 120))
+	}
+	switch {
+	case ev.AgentID <= 0:
+		return Event{}, errors.New("data: agent_id missing or not positive")
+	case ev.KYCStatus == "":
+		return Event{}, errors.New("data: kyc_status missing")
+	}
+	return ev, nil
+}
+
+// CallbackOption configures NewCallbackHandler.
+type CallbackOption func(*callbackHandler) error
+
+// WithCallbackLogger makes the handler log refused callbacks and failures of
+// the user's function (with the agent id, never the token).
+func WithCallbackLogger(l *slog.Logger) CallbackOption {
+	return func(h *callbackHandler) error {
+		if l == nil {
+			return errors.New("WithCallbackLogger: nil logger")
+		}
+		h.logger = l
+		return nil
+	}
+}
+
+// WithCallbackMaxBytes sets the largest body accepted (default
+// DefaultCallbackMaxBytes); a larger one is answered 413.
+func WithCallbackMaxBytes(n int64) CallbackOption {
+	return func(h *callbackHandler) error {
+		if n < 1 {
+			return fmt.Errorf("WithCallbackMaxBytes: %d, want at least 1", n)
+		}
+		h.parser.maxBytes = n
+		return nil
+	}
+}
+
+type callbackHandler struct {
+	parser *CallbackParser
+	handle func(context.Context, Event) error
+	logger *slog.Logger
+}
+
+// NewCallbackHandler returns an http.Handler for Flip's KYC callbacks. It
+// answers 405 to anything but POST, 415 to a body that is not form-encoded,
+// 413 to a body over the limit, 401 to a missing token, 403 to a wrong one
+// and 400 to unreadable data. A good callback is passed to handle, and Flip
+// gets its 200 only after handle returns nil: store the event there. Flip
+// sends each callback only once, so a callback answered 200 and then lost is
+// lost for good; an error from handle answers 500.
+func NewCallbackHandler(token string, handle func(context.Context, Event) error, opts ...CallbackOption) (http.Handler, error) {
+	parser, err := NewCallbackParser(token)
+	if err != nil {
+		return nil, err
+	}
+	if handle == nil {
+		return nil, errors.New("flipkyc: NewCallbackHandler: nil handle function")
+	}
+	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		if err := opt(h); err != nil {
+			return nil, fmt.Errorf("flipkyc: NewCallbackHandler: %w", err)
+		}
+	}
+	return h, nil
+}
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ev, err := h.parser.Parse(r)
+	if err != nil {
+		var ce *CallbackError
+		status := http.StatusBadRequest
+		if errors.As(err, &ce) {
+			status = ce.Status
+		}
+		if status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "flipkyc: callback refused",
+			slog.Int("status", status), slog.String("reason", err.Error()))
+		http.Error(w, err.Error(), status)
+		return
+	}
+	if err := h.handle(r.Context(), ev); err != nil {
+		h.logger.LogAttrs(r.Context(), slog.LevelError, "flipkyc: callback handler failed",
+			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", string(ev.KYCStatus)), slog.String("error", err.Error()))
+		http.Error(w, "callback not stored", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "OK")
+}
+
+// NewCallbackRequest builds the request Flip would send to target for ev,
+// signed with token: a POST with the form fields data (ev as JSON, with
+// Flip's field names) and token. Use it in tests of a callback receiver,
+// with handler.ServeHTTP or an *http.Client.
+func NewCallbackRequest(ctx context.Context, target string, ev Event, token string) (*http.Request, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	body := url.Values{"data": {string(data)}, "token": {token}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
