@@ -45,6 +45,15 @@ type AgentParams struct {
 // Ptr returns a pointer to v, for optional fields such as UseIdentityAddress.
 func Ptr[T any](v T) *T { return &v }
 
+// Validate checks p against every rule Flip documents for create and update,
+// as CreateAgent and UpdateAgent do before sending, and returns a
+// *ValidationError listing each broken rule, or nil.
+func (p AgentParams) Validate() error {
+	var v fieldErrors
+	p.check(&v)
+	return v.err("AgentParams")
+}
+
 // check records every documented rule p breaks.
 func (p *AgentParams) check(v *fieldErrors) {
 	v.text("name", p.Name, true, 50)

@@ -75,6 +75,15 @@ func (p *RepairDataParams) fields() []field {
 	return f
 }
 
+// Validate checks the fields that are set against Flip's rules, as RepairData
+// does before sending, and returns a *ValidationError or nil.
+func (p RepairDataParams) Validate() error {
+	var v fieldErrors
+	p.check(&v)
+	return v.err("RepairDataParams")
+}
+
+// check records every documented rule the set fields break.
 func (p *RepairDataParams) check(v *fieldErrors) {
 	v.text("name", p.Name, false, 50)
 	v.identity(p.IdentityType, p.IdentityNumber, false)

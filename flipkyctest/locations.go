@@ -1,0 +1,102 @@
+package flipkyctest
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// place is one location of the fake's data set, with its parent's id.
+type place struct {
+	id, parent int64
+	name       string
+}
+
+// A small, realistic data set: ids follow Flip's documented examples
+// (Indonesia 1; Aceh 1 / Kabupaten Simeulue 1 / Teupah Selatan 1; Jawa Barat
+// 12 / Kota Depok 184 / Sukmajaya 1234).
+var (
+	countries = []place{{1, 0, "Indonesia"}}
+	provinces = []place{{1, 1, "Aceh"}, {6, 1, "DKI Jakarta"}, {12, 1, "Jawa Barat"}}
+	cities    = []place{
+		{1, 1, "Kabupaten Simeulue"}, {2, 1, "Kota Banda Aceh"},
+		{150, 6, "Kota Jakarta Selatan"}, {151, 6, "Kota Jakarta Pusat"},
+		{184, 12, "Kota Depok"}, {185, 12, "Kota Bandung"},
+	}
+	districts = []place{
+		{1, 1, "Teupah Selatan"}, {2, 1, "Simeulue Timur"}, {20, 2, "Baiturrahman"},
+		{1500, 150, "Kebayoran Baru"}, {1501, 150, "Tebet"}, {1510, 151, "Menteng"},
+		{1234, 184, "Sukmajaya"}, {1235, 184, "Beji"}, {1250, 185, "Coblong"},
+	}
+)
+
+func findPlace(id int64, in []place) (place, bool) {
+	for _, p := range in {
+		if p.id == id {
+			return p, true
+		}
+	}
+	return place{}, false
+}
+
+func placeName(id int64, in []place) string {
+	p, _ := findPlace(id, in)
+	return p.name
+}
+
+// checkPlaces checks that the ids exist and nest (district in city in
+// province in country) and returns the first bad field, or "". With all ids
+// zero (optional residence fields unset) there is nothing to check.
+func checkPlaces(country, province, city, district int64, prefix string) string {
+	if country == 0 && province == 0 && city == 0 && district == 0 {
+		return ""
+	}
+	levels := []struct {
+		field  string
+		id     int64
+		in     []place
+		parent int64
+	}{
+		{"country_id", country, countries, 0},
+		{"province_id", province, provinces, country},
+		{"city_id", city, cities, province},
+		{"district_id", district, districts, city},
+	}
+	for _, l := range levels {
+		p, ok := findPlace(l.id, l.in)
+		if !ok || p.parent != l.parent {
+			return prefix + l.field
+		}
+	}
+	return ""
+}
+
+// listPlaces answers a location look-up, filtered by the parent id in the
+// query parameter filter when it is given.
+func listPlaces(x *exchange, key, filter string, in []place) (int, any) {
+	var parent int64
+	if v := x.rec.Fields[filter]; filter != "" && v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return http.StatusBadRequest, kycError(4001, "Invalid input parameter")
+		}
+		parent = n
+	}
+	items := []map[string]any{}
+	for _, p := range in {
+		if parent == 0 || p.parent == parent {
+			items = append(items, map[string]any{"id": p.id, "name": p.name})
+		}
+	}
+	return http.StatusOK, map[string]any{key: items}
+}
+
+func (s *Server) countries(x *exchange) (int, any) { return listPlaces(x, "countries", "", countries) }
+func (s *Server) provinces(x *exchange) (int, any) {
+	return listPlaces(x, "provinces", "country_id", provinces)
+}
+func (s *Server) cities(x *exchange) (int, any) {
+	return listPlaces(x, "cities", "province_id", cities)
+}
+func (s *Server) districts(x *exchange) (int, any) {
+	return listPlaces(x, "districts", "city_id", districts)
+}

@@ -1,0 +1,525 @@
+// Package flipkyctest runs a fake Flip Agent KYC API in-process, on
+// loopback, for tests and examples, the way net/http/httptest runs a server.
+//
+// The fake serves both API families under paths like Flip's sandbox
+// (/big_sandbox_api/v2 and /kyc-sandbox/api/v1), checks requests the way
+// Flip documents them (Basic auth, Request-ID, content types, field rules,
+// duplicates), keeps agents, runs the KYC state machine, sends callbacks,
+// records what it received, and can inject faults.
+//
+//	srv := flipkyctest.NewServer(t)
+//	client, err := srv.NewClient()
+package flipkyctest
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Path prefixes of the two API families on the fake, as on Flip's sandbox.
+const (
+	AgentsPrefix = "/big_sandbox_api/v2"
+	KYCPrefix    = "/kyc-sandbox/api/v1"
+)
+
+// Default credentials of the fake.
+const (
+	DefaultSecretKey     = "flipkyctest-secret-key"
+	DefaultCallbackToken = "flipkyctest-callback-token"
+)
+
+// Route names one endpoint, for fault injection and for reading recorded
+// requests.
+type Route string
+
+// The routes of the fake.
+const (
+	RouteCreateAgent   Route = "POST /agents"
+	RouteUpdateAgent   Route = "PUT /agents/{id}"
+	RouteGetAgent      Route = "GET /agents/{id}"
+	RouteUploadImage   Route = "PUT /users/{id}/identities"
+	RouteDocuments     Route = "POST /documents"
+	RouteSubmit        Route = "PUT /users/{id}/submit"
+	RouteRepairData    Route = "PUT /users/{id}/repair"
+	RouteRepairPhoto   Route = "PUT /users/{id}/repairPhoto"
+	RouteRepairSelfie  Route = "PUT /users/{id}/repairSelfie"
+	RouteCountries     Route = "GET /countries"
+	RouteProvinces     Route = "GET /provinces"
+	RouteCities        Route = "GET /cities"
+	RouteDistricts     Route = "GET /districts"
+	routeUnknownPrefix Route = "unknown "
+)
+
+// Decision is the outcome of a KYC review or an upload check: approved (or
+// upload accepted) when Code is zero, rejected with Code otherwise.
+type Decision struct {
+	Code flipkyc.RejectionCode
+}
+
+// Reviewer decides a KYC review of the agent. review counts the agent's
+// reviews: 1 for the first submission, 2 after the first fix, and so on.
+type Reviewer func(a flipkyc.Agent, review int) Decision
+
+// DefaultReviewer approves every agent, except that an identity number whose
+// last four digits are 99NN, with NN a documented rejection code (10 to 33),
+// is rejected with code NN at its first review and approved after a fix.
+func DefaultReviewer(a flipkyc.Agent, review int) Decision {
+	n := a.IdentityNumber
+	if review > 1 || len(n) < 4 || n[len(n)-4:len(n)-2] != "99" {
+		return Decision{}
+	}
+	code, err := strconv.Atoi(n[len(n)-2:])
+	if err != nil || !flipkyc.RejectionCode(code).Known() {
+		return Decision{}
+	}
+	return Decision{Code: flipkyc.RejectionCode(code)}
+}
+
+// UploadCheck decides whether the identity image and selfie of the agent
+// pass Flip's automatic check. The default accepts every upload.
+type UploadCheck func(a flipkyc.Agent) Decision
+
+// Option configures NewServer.
+type Option func(*Server)
+
+// WithSecretKey sets the secret key the fake accepts (DefaultSecretKey otherwise).
+func WithSecretKey(key string) Option { return func(s *Server) { s.secretKey = key } }
+
+// WithCallbacks makes the fake POST each KYC event to url, with token as
+// the validation token (DefaultCallbackToken when empty), once, as Flip does.
+func WithCallbacks(url, token string) Option {
+	return func(s *Server) {
+		s.callbackURL = url
+		if token != "" {
+			s.CallbackToken = token
+		}
+	}
+}
+
+// WithReviewer replaces DefaultReviewer.
+func WithReviewer(r Reviewer) Option { return func(s *Server) { s.reviewer = r } }
+
+// WithUploadCheck sets the automatic check of the uploaded images.
+func WithUploadCheck(c UploadCheck) Option { return func(s *Server) { s.uploadCheck = c } }
+
+// WithDecisionDelay makes the fake take d before it settles an upload check
+// or a review (zero by default: at once, after the reply).
+func WithDecisionDelay(d time.Duration) Option { return func(s *Server) { s.decisionDelay = d } }
+
+// WithMaxUploads sets how many image uploads Flip accepts per agent before
+// it answers code 4011 (5 by default).
+func WithMaxUploads(n int) Option { return func(s *Server) { s.maxUploads = n } }
+
+// Server is a fake Flip. Its exported fields are set by NewServer.
+type Server struct {
+	// URL is the server's root, such as http://127.0.0.1:41234.
+	URL string
+	// AgentsURL and KYCURL are the base URLs of the two API families.
+	AgentsURL, KYCURL string
+	// CallbackToken is the validation token sent with callbacks.
+	CallbackToken string
+
+	srv           *httptest.Server
+	secretKey     string
+	callbackURL   string
+	reviewer      Reviewer
+	uploadCheck   UploadCheck
+	decisionDelay time.Duration
+	maxUploads    int
+
+	mu        sync.Mutex
+	nextID    int64
+	agents    map[int64]*agent
+	requests  []Request
+	callbacks []SentCallback
+	faults    map[Route][]fault
+	latency   time.Duration
+
+	background sync.WaitGroup
+	closed     chan struct{}
+	closeOnce  sync.Once
+}
+
+// NewServer starts a fake Flip on loopback. When tb is not nil the server
+// is closed when the test ends; otherwise call Close.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	s := &Server{
+		CallbackToken: DefaultCallbackToken,
+		secretKey:     DefaultSecretKey,
+		reviewer:      DefaultReviewer,
+		uploadCheck:   func(flipkyc.Agent) Decision { return Decision{} },
+		maxUploads:    5,
+		nextID:        1000,
+		agents:        map[int64]*agent{},
+		faults:        map[Route][]fault{},
+		closed:        make(chan struct{}),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.srv = httptest.NewServer(s.routes())
+	s.URL = s.srv.URL
+	s.AgentsURL = s.URL + AgentsPrefix
+	s.KYCURL = s.URL + KYCPrefix
+	if tb != nil {
+		tb.Cleanup(s.Close)
+	}
+	return s
+}
+
+// Close stops the server after the callbacks under way have been sent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.background.Wait()
+		s.srv.Close()
+	})
+}
+
+// SecretKey returns the secret key the fake accepts.
+func (s *Server) SecretKey() string { return s.secretKey }
+
+// ClientOptions returns the options that point a flipkyc.Client at the fake:
+// both base URLs and an *http.Client for loopback.
+func (s *Server) ClientOptions() []flipkyc.Option {
+	return []flipkyc.Option{flipkyc.WithBaseURLs(s.AgentsURL, s.KYCURL), flipkyc.WithHTTPClient(s.srv.Client())}
+}
+
+// NewClient returns a client of the fake with its secret key; extra options
+// are applied after the fake's own.
+func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
+	return flipkyc.New(s.secretKey, append(s.ClientOptions(), extra...)...)
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Route  Route
+	Method string
+	Path   string
+	// Header is the request's header, with Authorization redacted.
+	Header http.Header
+	// Fields holds the form fields and query parameters; Files the uploaded
+	// files' field names with their sizes.
+	Fields map[string]string
+	Files  map[string]int64
+	// Status is what the fake answered.
+	Status int
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// RequestsTo returns the requests received for one route.
+func (s *Server) RequestsTo(r Route) []Request {
+	var out []Request
+	for _, req := range s.Requests() {
+		if req.Route == r {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
+// fault is one injected failure: a status to answer, or a dropped connection.
+type fault struct {
+	status int
+	drop   bool
+}
+
+// FailNext makes the next n requests of route fail with status (and a JSON
+// error body of the route's family) before the fake looks at them.
+func (s *Server) FailNext(route Route, n, status int) {
+	s.addFaults(route, n, fault{status: status})
+}
+
+// DropNext makes the fake close the connection of the next n requests of
+// route without answering, after reading them.
+func (s *Server) DropNext(route Route, n int) { s.addFaults(route, n, fault{drop: true}) }
+
+func (s *Server) addFaults(route Route, n int, f fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults[route] = append(s.faults[route], f)
+	}
+}
+
+// SetLatency makes the fake wait d before it answers each request.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// Agent returns the fake's current record of an agent.
+func (s *Server) Agent(id int64) (flipkyc.Agent, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.agents[id]
+	if !ok {
+		return flipkyc.Agent{}, false
+	}
+	return a.public(), true
+}
+
+// exchange is one request in flight: what the handlers read and answer.
+type exchange struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	route Route
+	rec   *Request
+	kyc   bool
+	files map[string]upload // the multipart body's files, by field name
+}
+
+// handler is the signature of the fake's endpoint handlers; they run with
+// s.mu held and return the status and JSON body to send.
+type handler func(x *exchange) (int, any)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	agents := map[Route]handler{
+		RouteCreateAgent: s.createAgent, RouteUpdateAgent: s.updateAgent, RouteGetAgent: s.getAgent,
+	}
+	kyc := map[Route]handler{
+		RouteUploadImage: s.uploadIdentity, RouteDocuments: s.uploadDocuments, RouteSubmit: s.submit,
+		RouteRepairData: s.repairData, RouteRepairPhoto: s.repairPhoto, RouteRepairSelfie: s.repairSelfie,
+		RouteCountries: s.countries, RouteProvinces: s.provinces, RouteCities: s.cities, RouteDistricts: s.districts,
+	}
+	for route, h := range agents {
+		method, path, _ := strings.Cut(string(route), " ")
+		mux.Handle(method+" "+AgentsPrefix+path, s.serve(route, false, h))
+	}
+	for route, h := range kyc {
+		method, path, _ := strings.Cut(string(route), " ")
+		mux.Handle(method+" "+KYCPrefix+path, s.serve(route, true, h))
+	}
+	mux.Handle("/", s.serve(routeUnknownPrefix, true, func(x *exchange) (int, any) {
+		return http.StatusNotFound, kycError(404, "Endpoint not found")
+	}))
+	return mux
+}
+
+// serve wraps an endpoint handler with what every request goes through:
+// recording, latency, faults, Basic auth, Request-ID and body parsing.
+func (s *Server) serve(route Route, kyc bool, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route == routeUnknownPrefix {
+			route = Route(r.Method + " " + r.URL.Path)
+		}
+		x := &exchange{w: w, r: r, route: route, kyc: kyc,
+			rec: &Request{Route: route, Method: r.Method, Path: r.URL.Path, Header: redactedHeader(r.Header),
+				Fields: map[string]string{}, Files: map[string]int64{}}}
+		parseErr := parseBody(x)
+
+		s.mu.Lock()
+		latency := s.latency
+		var f *fault
+		if q := s.faults[route]; len(q) > 0 {
+			f, s.faults[route] = &q[0], q[1:]
+		}
+		s.mu.Unlock()
+		if latency > 0 {
+			select {
+			case <-time.After(latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+
+		status, body := 0, any(nil)
+		switch {
+		case f != nil && f.drop:
+			s.record(x.rec, 0)
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		case f != nil:
+			status, body = f.status, errorBody(kyc, f.status, http.StatusText(f.status))
+		default:
+			status, body = s.check(x, parseErr)
+			if status == 0 {
+				s.mu.Lock()
+				status, body = h(x)
+				s.mu.Unlock()
+			}
+		}
+		s.record(x.rec, status)
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(body)
+	})
+}
+
+func (s *Server) record(rec *Request, status int) {
+	rec.Status = status
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, *rec)
+}
+
+// check applies the rules every request of a family must meet and returns a
+// status and body when the request fails them, or 0.
+func (s *Server) check(x *exchange, parseErr error) (int, any) {
+	user, pass, ok := x.r.BasicAuth()
+	if !ok || user != s.secretKey || pass != "" {
+		if x.kyc {
+			return http.StatusUnauthorized, kycError(401, "Invalid Auth")
+		}
+		return http.StatusUnauthorized, v2Error("Unauthorized", "Your request was made with invalid credentials.", 401)
+	}
+	if !x.kyc {
+		if parseErr != nil {
+			return http.StatusBadRequest, v2Error("Bad Request", parseErr.Error(), 400)
+		}
+		return 0, nil
+	}
+	if id := x.r.Header.Get("Request-ID"); !validRequestID(id) {
+		return http.StatusUnauthorized, kycError(401, "Invalid token")
+	}
+	if parseErr != nil {
+		return http.StatusBadRequest, kycError(4001, parseErr.Error())
+	}
+	switch ut, ok := x.rec.Fields["user_type"]; {
+	case !ok:
+		return http.StatusUnauthorized, kycError(401, "Invalid token")
+	case ut != "1":
+		return http.StatusBadRequest, kycError(4002, "Invalid user type")
+	}
+	return 0, nil
+}
+
+// validRequestID reports whether id is "bigflip-" and a UUID.
+func validRequestID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "bigflip-")
+	if !ok || len(rest) != 36 {
+		return false
+	}
+	for i, c := range rest {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
+			return false
+		}
+	}
+	return true
+}
+
+func redactedHeader(h http.Header) http.Header {
+	out := h.Clone()
+	if out.Get("Authorization") != "" {
+		out.Set("Authorization", "[redacted]")
+	}
+	return out
+}
+
+func kycError(code int, msg string) any {
+	return map[string]any{"errors": []map[string]any{{"code": code, "message": msg}}}
+}
+
+func v2Error(name, msg string, status int) any {
+	return map[string]any{"name": name, "message": msg, "status": status}
+}
+
+// v2ValidationError is the v2 agents API's 422 body.
+func v2ValidationError(attribute string, code int, msg string) any {
+	return map[string]any{"code": "VALIDATION_ERROR",
+		"errors": []map[string]any{{"attribute": attribute, "code": code, "message": msg}}}
+}
+
+func errorBody(kyc bool, status int, msg string) any {
+	if kyc {
+		return kycError(status, msg)
+	}
+	return v2Error(http.StatusText(status), msg, status)
+}
+
+// onLoopback reports whether addr is a loopback address; the fake only ever
+// sends callbacks there.
+func onLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// after runs fn once d has passed, in the background, unless the server
+// closes first; Close waits for it.
+func (s *Server) after(d time.Duration, fn func()) {
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-s.closed:
+				return
+			}
+		}
+		fn()
+	}()
+}
+
+// callbackTimeout bounds one callback delivery.
+const callbackTimeout = 10 * time.Second
+
+// SentCallback is one callback the fake sent.
+type SentCallback struct {
+	Event flipkyc.Event
+	// Status is the receiver's HTTP status, or 0 when the delivery failed
+	// (Err says why). Flip does not send a callback twice.
+	Status int
+	Err    error
+}
+
+// Callbacks returns the callbacks sent so far, oldest first.
+func (s *Server) Callbacks() []SentCallback {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SentCallback(nil), s.callbacks...)
+}
+
+// sendCallback delivers ev once to the configured URL and records it.
+func (s *Server) sendCallback(ev flipkyc.Event) {
+	sent := SentCallback{Event: ev}
+	if s.callbackURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
+		defer cancel()
+		req, err := flipkyc.NewCallbackRequest(ctx, s.callbackURL, ev, s.CallbackToken)
+		if err == nil && !onLoopback(req.URL.Hostname()) {
+			err = errNotLoopback
+		}
+		if err == nil {
+			var resp *http.Response
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				sent.Status = resp.StatusCode
+				_ = resp.Body.Close()
+			}
+		}
+		sent.Err = err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callbacks = append(s.callbacks, sent)
+}
