@@ -7,10 +7,13 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
 func ExampleNew() {
@@ -35,15 +38,13 @@ func ExampleNewFromEnv() {
 	_ = client
 }
 
-func ExampleClient_CreateAgent() {
-	client, err := flipkyc.NewFromEnv()
-	if err != nil {
-		log.Fatal(err)
-	}
-	agent, err := client.CreateAgent(context.Background(), flipkyc.AgentParams{
+// newAgentParams returns the documented example agent with a given identity
+// and phone number.
+func newAgentParams(nik, phone string) flipkyc.AgentParams {
+	return flipkyc.AgentParams{
 		Name:           "John Doe",
 		IdentityType:   flipkyc.IdentityKTP,
-		IdentityNumber: "1234567890123456",
+		IdentityNumber: nik,
 		BirthDate:      flipkyc.NewDate(1990, time.October, 31),
 		BirthPlace:     "Kota Depok",
 		CountryID:      1,
@@ -53,54 +54,178 @@ func ExampleClient_CreateAgent() {
 		Address:        "Jalan Margonda Raya",
 		Gender:         flipkyc.GenderMale,
 		Occupation:     flipkyc.OccupationEntrepreneur,
-		PhoneNumber:    "+628123456789",
-	})
-	if errors.Is(err, flipkyc.ErrDuplicate) {
-		log.Fatal("this identity or phone number is already registered")
+		PhoneNumber:    phone,
 	}
+}
+
+func ExampleClient_CreateAgent() {
+	fake := flipkyctest.NewServer(nil) // in production: flipkyc.New(os.Getenv("FLIP_SECRET_KEY"), …)
+	defer fake.Close()
+	client, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(agent.ID, agent.KYCStatus)
+	ctx := context.Background()
+
+	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(agent.KYCStatus, agent.PhoneNumber, agent.DistrictName)
+
+	// A second agent with the same identity number is refused.
+	_, err = client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456780"))
+	fmt.Println(errors.Is(err, flipkyc.ErrDuplicate))
+	// Output:
+	// BASIC_DATA +628123456789 Sukmajaya
+	// true
 }
 
 func ExampleClient_UploadIdentityImage() {
-	client, err := flipkyc.NewFromEnv()
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, err := os.Open("ktp.jpg")
+	ctx := context.Background()
+	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	f, err := os.Open("examples/onboard/ktp.jpg")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer f.Close()
 	// The file is streamed, and checked (PNG or JPEG, under 2 MB, 256 to
 	// 4096 pixels a side) before anything is sent.
-	res, err := client.UploadIdentityImage(context.Background(), 497, flipkyc.IdentityKTP,
-		flipkyc.Image{Name: "ktp.jpg", Content: f})
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "ktp.jpg", Content: f}); err != nil {
+		log.Fatal(err)
+	}
+	got, err := client.GetAgent(ctx, agent.ID)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.ImageURL)
+	fmt.Println(got.KYCStatus)
+
+	// Text is not an image: refused before any request.
+	_, err = client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "selfie.jpg", Content: strings.NewReader("hello")})
+	fmt.Println(err)
+	// Output:
+	// UPLOAD_IDENTITY_SUCCESS
+	// flipkyc: UploadSelfieWithIdentity: invalid input: image: must be a PNG or JPEG image
+}
+
+func ExampleClient_WaitForAgent() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, upload := range []func(context.Context, int64, flipkyc.IdentityType, flipkyc.Image) (*flipkyc.UploadResult, error){
+		client.UploadIdentityImage, client.UploadSelfieWithIdentity,
+	} {
+		f, err := os.Open("examples/onboard/ktp.jpg")
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, err = upload(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "photo.jpg", Content: f})
+		f.Close()
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Without a callback receiver, poll until Flip's upload check is done.
+	a, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(
+		flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusUploadIdentitySelfieFailed))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(a.KYCStatus)
+	if _, err := client.SubmitKYC(ctx, agent.ID); err != nil {
+		log.Fatal(err)
+	}
+	a, err = client.WaitForAgent(ctx, agent.ID, flipkyc.UntilFinal)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(a.KYCStatus)
+	// Output:
+	// UPLOAD_IDENTITY_SELFIE_SUCCESS
+	// APPROVED
+}
+
+func ExampleClient_ListProvinces() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	provinces, err := client.ListProvinces(context.Background(), 1) // Indonesia
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range provinces {
+		fmt.Println(p.ID, p.Name)
+	}
+	// Output:
+	// 1 Aceh
+	// 6 DKI Jakarta
+	// 12 Jawa Barat
 }
 
 func ExampleClient_GetAgent() {
-	client, err := flipkyc.NewFromEnv()
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	agent, err := client.GetAgent(context.Background(), 497)
+	_, err = client.GetAgent(context.Background(), 404404)
 	var apiErr *flipkyc.APIError
-	switch {
-	case errors.Is(err, flipkyc.ErrNotFound):
-		fmt.Println("no such agent")
-	case errors.As(err, &apiErr):
-		fmt.Println("Flip said", apiErr.StatusCode, apiErr.Message, "- quote", apiErr.RequestID, "to Flip")
-	case err != nil:
-		log.Fatal(err)
-	case agent.KYCStatus == flipkyc.StatusRejected:
-		fmt.Println("rejected:", agent.RejectedReasonCode.Fixes())
+	if errors.Is(err, flipkyc.ErrNotFound) && errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Message)
 	}
+	// Output:
+	// 404 Agent not found
+}
+
+func ExampleNewCallbackHandler() {
+	handler, err := flipkyc.NewCallbackHandler("token-from-flip-dashboard", func(ctx context.Context, ev flipkyc.Event) error {
+		// Store the event before Flip gets its 200: Flip sends it only once.
+		fmt.Println("stored", ev.Key(), ev.RejectedReasonCode.Fixes())
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// In a real server: mux.Handle("/flip/kyc", handler).
+
+	// What Flip would send, as a test of the receiver.
+	ev := flipkyc.Event{AgentID: 497, AgentName: "John Doe", KYCStatus: flipkyc.StatusRejected, RejectedReasonCode: 17}
+	ev.UpdatedAt, _ = flipkyc.ParseTimestamp("2022-02-18 09:48:58")
+	for _, token := range []string{"token-from-flip-dashboard", "forged"} {
+		req, err := flipkyc.NewCallbackRequest(context.Background(), "http://receiver.example/flip/kyc", ev, token)
+		if err != nil {
+			log.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, req)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// stored 497/REJECTED/2022-02-18 09:48:58 [repair_identity_image supporting_documents]
+	// 200
+	// 403
 }
 
 func ExampleWithRequestID() {
