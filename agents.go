@@ -172,30 +172,19 @@ type Agent struct {
 	CreatedAt          Timestamp     `json:"created_at,omitzero"`
 }
 
-// UnmarshalJSON decodes an agent, accepting ids sent as numbers, numeric
-// strings or null.
+// UnmarshalJSON decodes an agent, accepting its id and company id as numbers
+// or numeric strings. Location ids are numbers; null leaves them zero.
 func (a *Agent) UnmarshalJSON(b []byte) error {
 	type plain Agent
 	w := struct {
 		*plain
-		ID                  flexInt `json:"id"`
-		CompanyID           flexInt `json:"company_id"`
-		CountryID           flexInt `json:"country_id"`
-		ProvinceID          flexInt `json:"province_id"`
-		CityID              flexInt `json:"city_id"`
-		DistrictID          flexInt `json:"district_id"`
-		ResidenceCountryID  flexInt `json:"residence_country_id"`
-		ResidenceProvinceID flexInt `json:"residence_province_id"`
-		ResidenceCityID     flexInt `json:"residence_city_id"`
-		ResidenceDistrictID flexInt `json:"residence_district_id"`
+		ID        flexInt `json:"id"`
+		CompanyID flexInt `json:"company_id"`
 	}{plain: (*plain)(a)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	a.ID, a.CompanyID = int64(w.ID), int64(w.CompanyID)
-	a.CountryID, a.ProvinceID, a.CityID, a.DistrictID = int64(w.CountryID), int64(w.ProvinceID), int64(w.CityID), int64(w.DistrictID)
-	a.ResidenceCountryID, a.ResidenceProvinceID = int64(w.ResidenceCountryID), int64(w.ResidenceProvinceID)
-	a.ResidenceCityID, a.ResidenceDistrictID = int64(w.ResidenceCityID), int64(w.ResidenceDistrictID)
 	return nil
 }
 

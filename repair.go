@@ -138,30 +138,19 @@ type KYCUser struct {
 	UpdatedAt           Timestamp  `json:"updated_at"`
 }
 
-// UnmarshalJSON decodes a KYC user, accepting ids as numbers, numeric
-// strings or null.
+// UnmarshalJSON decodes a KYC user, accepting its id and user type as
+// numbers or numeric strings.
 func (u *KYCUser) UnmarshalJSON(b []byte) error {
 	type plain KYCUser
 	w := struct {
 		*plain
-		UserID              flexInt `json:"user_id"`
-		UserType            flexInt `json:"user_type"`
-		CountryID           flexInt `json:"country_id"`
-		ProvinceID          flexInt `json:"province_id"`
-		CityID              flexInt `json:"city_id"`
-		DistrictID          flexInt `json:"district_id"`
-		ResidenceCountryID  flexInt `json:"residence_country_id"`
-		ResidenceProvinceID flexInt `json:"residence_province_id"`
-		ResidenceCityID     flexInt `json:"residence_city_id"`
-		ResidenceDistrictID flexInt `json:"residence_district_id"`
+		UserID   flexInt `json:"user_id"`
+		UserType flexInt `json:"user_type"`
 	}{plain: (*plain)(u)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	u.UserID, u.UserType = int64(w.UserID), UserType(w.UserType)
-	u.CountryID, u.ProvinceID, u.CityID, u.DistrictID = int64(w.CountryID), int64(w.ProvinceID), int64(w.CityID), int64(w.DistrictID)
-	u.ResidenceCountryID, u.ResidenceProvinceID = int64(w.ResidenceCountryID), int64(w.ResidenceProvinceID)
-	u.ResidenceCityID, u.ResidenceDistrictID = int64(w.ResidenceCityID), int64(w.ResidenceDistrictID)
 	return nil
 }
 

@@ -149,21 +149,9 @@ func agentParams(f map[string]string) (flipkyc.AgentParams, string) {
 		Occupation: flipkyc.Occupation(f["occupation"]), PhoneNumber: f["phone_number"],
 		ResidenceAddress: f["residence_address"], Email: f["email"],
 	}
-	if v, ok := f["birth_date"]; ok {
-		d, err := flipkyc.ParseDate(v)
-		if err != nil {
-			return p, "birth_date"
-		}
-		p.BirthDate = d
-	}
-	for name, dst := range map[string]*int64{
-		"country_id": &p.CountryID, "province_id": &p.ProvinceID, "city_id": &p.CityID, "district_id": &p.DistrictID,
-		"residence_country_id": &p.ResidenceCountryID, "residence_province_id": &p.ResidenceProvinceID,
-		"residence_city_id": &p.ResidenceCityID, "residence_district_id": &p.ResidenceDistrictID,
-	} {
-		if bad := readID(f, name, dst); bad {
-			return p, name
-		}
+	if bad := readDateAndIDs(f, &p.BirthDate, &p.CountryID, &p.ProvinceID, &p.CityID, &p.DistrictID,
+		&p.ResidenceCountryID, &p.ResidenceProvinceID, &p.ResidenceCityID, &p.ResidenceDistrictID); bad != "" {
+		return p, bad
 	}
 	switch f["use_identity_address"] {
 	case "":
@@ -175,18 +163,31 @@ func agentParams(f map[string]string) (flipkyc.AgentParams, string) {
 	return p, ""
 }
 
-// readID parses an optional integer field into dst and reports a bad value.
-func readID(f map[string]string, name string, dst *int64) bool {
-	v, ok := f[name]
-	if !ok || v == "" {
-		return false
+// readDateAndIDs parses the optional birth_date and the eight location id
+// fields into the given places, and returns the name of a field it cannot
+// read, or "".
+func readDateAndIDs(f map[string]string, birth *flipkyc.Date, ids ...*int64) string {
+	if v := f["birth_date"]; v != "" {
+		d, err := flipkyc.ParseDate(v)
+		if err != nil {
+			return "birth_date"
+		}
+		*birth = d
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return true
+	names := []string{"country_id", "province_id", "city_id", "district_id",
+		"residence_country_id", "residence_province_id", "residence_city_id", "residence_district_id"}
+	for i, name := range names {
+		v := f[name]
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return name
+		}
+		*ids[i] = n
 	}
-	*dst = n
-	return false
+	return ""
 }
 
 // repairParams reads a repair form (identity type and gender as 1 or 2).
@@ -214,21 +215,9 @@ func repairParams(f map[string]string) (flipkyc.RepairDataParams, string) {
 	default:
 		return p, "gender"
 	}
-	if v := f["birth_date"]; v != "" {
-		d, err := flipkyc.ParseDate(v)
-		if err != nil {
-			return p, "birth_date"
-		}
-		p.BirthDate = d
-	}
-	for name, dst := range map[string]*int64{
-		"country_id": &p.CountryID, "province_id": &p.ProvinceID, "city_id": &p.CityID, "district_id": &p.DistrictID,
-		"residence_country_id": &p.ResidenceCountryID, "residence_province_id": &p.ResidenceProvinceID,
-		"residence_city_id": &p.ResidenceCityID, "residence_district_id": &p.ResidenceDistrictID,
-	} {
-		if readID(f, name, dst) {
-			return p, name
-		}
+	if bad := readDateAndIDs(f, &p.BirthDate, &p.CountryID, &p.ProvinceID, &p.CityID, &p.DistrictID,
+		&p.ResidenceCountryID, &p.ResidenceProvinceID, &p.ResidenceCityID, &p.ResidenceDistrictID); bad != "" {
+		return p, bad
 	}
 	if v := f["use_identity_address"]; v != "" {
 		p.UseIdentityAddress = flipkyc.Ptr(v == "1")
