@@ -172,26 +172,40 @@ type Agent struct {
 	CreatedAt          Timestamp     `json:"created_at,omitzero"`
 }
 
-// UnmarshalJSON decodes an agent, accepting its id and company id as numbers
-// or numeric strings. Location ids are numbers; null leaves them zero.
-func (a *Agent) UnmarshalJSON(b []byte) error {
-	type plain Agent
-	w := struct {
-		*plain
-		ID        flexInt `json:"id"`
-		CompanyID flexInt `json:"company_id"`
-	}{plain: (*plain)(a)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+// agentReply decodes an agent in one pass, accepting its id and company id
+// as numbers or numeric strings. Location ids are numbers; null leaves them
+// zero.
+type agentReply struct {
+	agentFields
+	ID        flexInt `json:"id"`
+	CompanyID flexInt `json:"company_id"`
+}
+
+// agentFields is Agent without its methods, so agentReply can embed it.
+type agentFields Agent
+
+// agent returns the decoded agent, which shares r's memory.
+func (r *agentReply) agent() *Agent {
+	a := (*Agent)(&r.agentFields)
+	a.ID, a.CompanyID = int64(r.ID), int64(r.CompanyID)
+	return a
+}
+
+func (r *agentReply) checkResponse() error {
+	if r.ID <= 0 {
+		return errors.New("agent has no id")
 	}
-	a.ID, a.CompanyID = int64(w.ID), int64(w.CompanyID)
 	return nil
 }
 
-func (a *Agent) checkResponse() error {
-	if a.ID <= 0 {
-		return errors.New("agent has no id")
+// UnmarshalJSON decodes an agent, accepting its id and company id as numbers
+// or numeric strings.
+func (a *Agent) UnmarshalJSON(b []byte) error {
+	var r agentReply
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
 	}
+	*a = *r.agent()
 	return nil
 }
 
@@ -207,13 +221,13 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error)
 	if err := v.err("CreateAgent"); err != nil {
 		return nil, err
 	}
-	var a Agent
+	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPost, api: agentsAPI, path: "/agents",
-		body: formBody{p.form().Encode()}}, &a)
+		form: p.form().Encode()}, &r)
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return r.agent(), nil
 }
 
 // UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}). Every
@@ -225,13 +239,13 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) 
 	if err := v.err("UpdateAgent"); err != nil {
 		return nil, err
 	}
-	var a Agent
+	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
-		body: formBody{p.form().Encode()}, repeatable: true}, &a)
+		form: p.form().Encode(), repeatable: true}, &r)
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return r.agent(), nil
 }
 
 // GetAgent reads an agent's identity data and KYC status (GET /v2/agents/{id}).
@@ -241,11 +255,11 @@ func (c *Client) GetAgent(ctx context.Context, agentID int64) (*Agent, error) {
 	if err := v.err("GetAgent"); err != nil {
 		return nil, err
 	}
-	var a Agent
-	if err := c.do(ctx, call{method: http.MethodGet, api: agentsAPI, path: agentPath(agentID), repeatable: true}, &a); err != nil {
+	var r agentReply
+	if err := c.do(ctx, call{method: http.MethodGet, api: agentsAPI, path: agentPath(agentID), repeatable: true}, &r); err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return r.agent(), nil
 }
 
 func agentPath(id int64) string { return "/agents/" + strconv.FormatInt(id, 10) }

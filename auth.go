@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 )
@@ -18,9 +20,19 @@ const Version = "0.1.0"
 // redacted stands in for secrets wherever a value is printed.
 const redacted = "[redacted]"
 
-// secretKey holds Flip's API secret key. It prints as [redacted] under every
-// fmt verb, so a stray %v or %#v of a struct holding it leaks nothing.
-type secretKey struct{ value string }
+// secretKey holds Flip's API secret key and the Authorization header made from
+// it. It prints as [redacted] under every fmt verb, so a stray %v or %#v of a
+// struct holding it leaks nothing.
+type secretKey struct {
+	value  string
+	header []string // {"Basic base64(value:)"}, shared by every request
+}
+
+func newSecretKey(value string) *secretKey {
+	k := &secretKey{value: value}
+	k.header = []string{k.basicAuth()}
+	return k
+}
 
 func (secretKey) String() string                { return redacted }
 func (secretKey) GoString() string              { return redacted }
@@ -75,25 +87,43 @@ func checkRequestID(id string) error {
 // tracing transports and proxies working.
 type authTransport struct {
 	key       *secretKey // a pointer, so reflection-based printing shows an address
-	userAgent string
+	userAgent []string   // {"flipkyc-go/<version> <suffix>"}
 	base      *http.Client
 }
 
 // Format prints the transport without its key, under every verb.
 func (t *authTransport) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "flipkyc.authTransport{key: %s, userAgent: %q}", redacted, t.userAgent)
+	fmt.Fprintf(f, "flipkyc.authTransport{key: %s, userAgent: %q}", redacted, t.userAgent[0])
 }
 
-type callRequestIDKey struct{}
+// callState is what the attempts of one call share: its Request-ID, and
+// whether the current attempt has written its headers. do puts it in the
+// request's context.
+type callState struct {
+	requestID []string // {"bigflip-<uuid>"}
+	wrote     atomic.Bool
+	trace     httptrace.ClientTrace
+}
+
+type callStateKey struct{}
+
+func (st *callState) headersWritten() { st.wrote.Store(true) }
 
 // RoundTrip adds the headers and sends the request through the base client's
-// Transport. The call's Request-ID travels in the request's context.
+// Transport. The call's Request-ID travels in the request's context. The
+// caller's request is not modified: the copy gets its own header map, whose
+// Authorization and User-Agent values are built once per client.
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	out.Header.Set("Authorization", t.key.basicAuth())
-	out.Header.Set("User-Agent", t.userAgent)
-	if id, ok := req.Context().Value(callRequestIDKey{}).(string); ok {
-		out.Header.Set("Request-ID", id)
+	out := new(http.Request)
+	*out = *req
+	out.Header = make(http.Header, len(req.Header)+3)
+	for k, v := range req.Header {
+		out.Header[k] = v
+	}
+	out.Header["Authorization"] = t.key.header
+	out.Header["User-Agent"] = t.userAgent
+	if st, ok := req.Context().Value(callStateKey{}).(*callState); ok {
+		out.Header["Request-Id"] = st.requestID
 	}
 	next := t.base.Transport
 	if next == nil {

@@ -89,7 +89,7 @@ func TestRequestIDGenerator(t *testing.T) {
 func TestTransportDoesNotModifyTheCallersRequest(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder(http.MethodGet, "https://x.test/a", httpmock.NewStringResponder(200, "{}"))
-	tr := &authTransport{key: &secretKey{value: testKey}, userAgent: "ua", base: &http.Client{Transport: mock}}
+	tr := &authTransport{key: newSecretKey(testKey), userAgent: []string{"ua"}, base: &http.Client{Transport: mock}}
 	req, err := http.NewRequest(http.MethodGet, "https://x.test/a", nil)
 	require.NoError(t, err)
 	resp, err := tr.RoundTrip(req)

@@ -48,23 +48,33 @@ func (e Event) Key() string {
 	return strconv.FormatInt(e.AgentID, 10) + "/" + string(e.KYCStatus) + "/" + updated
 }
 
-// UnmarshalJSON decodes a callback's data object, accepting an agent id sent
-// as a number or a numeric string and a rejected reason of null.
+// eventReply decodes a callback's data object in one pass, accepting an
+// agent id sent as a number or a numeric string and a rejected reason of null.
+type eventReply struct {
+	eventFields
+	AgentID        flexInt `json:"agent_id"`
+	RejectedReason *string `json:"rejected_reason"`
+}
+
+// eventFields is Event without its methods, so eventReply can embed it.
+type eventFields Event
+
+func (r *eventReply) event() Event {
+	e := Event(r.eventFields)
+	e.AgentID, e.RejectedReason = int64(r.AgentID), ""
+	if r.RejectedReason != nil {
+		e.RejectedReason = *r.RejectedReason
+	}
+	return e
+}
+
+// UnmarshalJSON decodes a callback's data object.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	type plain Event
-	w := struct {
-		*plain
-		AgentID        flexInt `json:"agent_id"`
-		RejectedReason *string `json:"rejected_reason"`
-	}{plain: (*plain)(e)}
-	if err := json.Unmarshal(b, &w); err != nil {
+	var r eventReply
+	if err := json.Unmarshal(b, &r); err != nil {
 		return err
 	}
-	e.AgentID = int64(w.AgentID)
-	e.RejectedReason = ""
-	if w.RejectedReason != nil {
-		e.RejectedReason = *w.RejectedReason
-	}
+	*e = r.event()
 	return nil
 }
 
@@ -170,14 +180,15 @@ func decodeEvent(data []byte) (Event, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return Event{}, errors.New("data is not a JSON object")
 	}
-	var ev Event
-	if err := json.Unmarshal(data, &ev); err != nil {
+	var r eventReply
+	if err := json.Unmarshal(data, &r); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return Event{}, fmt.Errorf("data: field %s has the wrong type", typeErr.Field)
 		}
 		return Event{}, fmt.Errorf("data cannot be decoded: %s", excerpt([]byte(err.Error()), 120))
 	}
+	ev := r.event()
 	switch {
 	case ev.AgentID <= 0:
 		return Event{}, errors.New("data: agent_id missing or not positive")

@@ -25,7 +25,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -137,6 +136,7 @@ type config struct {
 	logger           *slog.Logger
 	retry            RetryPolicy
 	maxResponseBytes int64
+	maxImageBytes    int64
 	clock            clock
 }
 
@@ -255,7 +255,9 @@ type Client struct {
 	logger     *slog.Logger
 	retry      RetryPolicy
 	maxBody    int64
-	clock      clock
+	// maxImageBytes is MaxImageBytes; only the SDK's benchmarks lift it.
+	maxImageBytes int64
+	clock         clock
 }
 
 // New returns a Client that authenticates with key, Flip's API secret
@@ -275,6 +277,7 @@ func New(key string, opts ...Option) (*Client, error) {
 		logger:           slog.New(slog.DiscardHandler),
 		retry:            RetryPolicy{}.withDefaults(),
 		maxResponseBytes: DefaultMaxResponseBytes,
+		maxImageBytes:    MaxImageBytes,
 		clock:            realClock{},
 	}
 	for _, opt := range opts {
@@ -305,22 +308,23 @@ func New(key string, opts ...Option) (*Client, error) {
 	if base == nil {
 		base = defaultHTTPClient()
 	}
-	secret := &secretKey{value: key}
+	secret := newSecretKey(key)
 	return &Client{
 		agentsBase: agentsBase,
 		kycBase:    kycBase,
 		key:        secret,
 		http: &http.Client{
-			Transport:     &authTransport{key: secret, userAgent: userAgent, base: base},
+			Transport:     &authTransport{key: secret, userAgent: []string{userAgent}, base: base},
 			Timeout:       base.Timeout,
 			Jar:           base.Jar,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		requestID: cfg.requestID,
-		logger:    cfg.logger,
-		retry:     cfg.retry,
-		maxBody:   cfg.maxResponseBytes,
-		clock:     cfg.clock,
+		requestID:     cfg.requestID,
+		logger:        cfg.logger,
+		retry:         cfg.retry,
+		maxBody:       cfg.maxResponseBytes,
+		clock:         cfg.clock,
+		maxImageBytes: cfg.maxImageBytes,
 	}, nil
 }
 
@@ -410,22 +414,14 @@ type requestBody interface {
 	replayable() bool
 }
 
-// formBody is an application/x-www-form-urlencoded body.
-type formBody struct{ encoded string }
-
-func (formBody) contentType() string { return "application/x-www-form-urlencoded" }
-func (f formBody) open() (io.Reader, int64, error) {
-	return strings.NewReader(f.encoded), int64(len(f.encoded)), nil
-}
-func (formBody) replayable() bool { return true }
-
 // call describes one API call for do.
 type call struct {
 	method string
 	api    apiFamily
 	path   string // escaped, relative to the family's base URL
 	query  url.Values
-	body   requestBody // nil for no body
+	body   requestBody // a streamed body (multipart), or nil
+	form   string      // an application/x-www-form-urlencoded body, when body is nil
 	// repeatable is true where sending the call twice cannot double an
 	// effect: reads and the full-replacement PUTs. Such calls are retried on
 	// connection errors and 429/502/503/504; the others only when nothing was
@@ -443,7 +439,16 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	if err := checkRequestID(id); err != nil {
 		return &ValidationError{Op: r.method + " " + r.path, Fields: []FieldError{{Field: "Request-ID", Rule: err.Error()}}}
 	}
-	ctx = context.WithValue(ctx, callRequestIDKey{}, id)
+	st := &callState{requestID: []string{id}}
+	ctx = context.WithValue(ctx, callStateKey{}, st)
+	if !r.repeatable {
+		// A call that may not be repeated once it left the machine watches
+		// whether its headers were written. Until WroteHeaders fires, the
+		// request line and headers sit in the transport's 4 KiB write
+		// buffer, which they do not fill, so nothing has reached the network.
+		st.trace.WroteHeaders = st.headersWritten
+		ctx = httptrace.WithClientTrace(ctx, &st.trace)
+	}
 	target := c.agentsBase + r.path
 	if r.api == kycAPI {
 		target = c.kycBase + r.path
@@ -452,7 +457,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
-		retryable, retryAfter, err := c.attempt(ctx, r, target, id, attempt, out)
+		retryable, retryAfter, err := c.attempt(ctx, r, target, st, attempt, out)
 		if err == nil {
 			return nil
 		}
@@ -475,23 +480,27 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 
 // attempt makes one HTTP exchange. It reports whether the failure, if any,
 // may be retried under the policy, and the server's Retry-After.
-func (c *Client) attempt(ctx context.Context, r call, target, id string, n int, out any) (retryable bool, retryAfter time.Duration, err error) {
+func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) (retryable bool, retryAfter time.Duration, err error) {
+	id := st.requestID[0]
+	st.wrote.Store(false)
 	var body io.Reader
-	length := int64(0)
-	if r.body != nil {
+	length, contentType := int64(0), ""
+	switch {
+	case r.body != nil:
 		if body, length, err = r.body.open(); err != nil {
 			return false, 0, fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)
 		}
+		contentType = r.body.contentType()
+	case r.form != "":
+		body, length, contentType = strings.NewReader(r.form), int64(len(r.form)), "application/x-www-form-urlencoded"
 	}
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteHeaderField: func(string, []string) { wrote.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, target, body)
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)
 	}
 	req.GetBody = nil // the request path, not net/http, decides what is replayed
-	if r.body != nil {
-		req.Header.Set("Content-Type", r.body.contentType())
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 		if length >= 0 {
 			req.ContentLength = length
 		} else {
@@ -507,13 +516,13 @@ func (c *Client) attempt(ctx context.Context, r call, target, id string, n int, 
 		if ctx.Err() != nil {
 			return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, ctx.Err())
 		}
-		return r.repeatable || !wrote.Load(), 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, stripURL(err))
+		return r.repeatable || !st.wrote.Load(), 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, stripURL(err))
 	}
-	defer func() {
-		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // let the connection be reused
-		_ = resp.Body.Close()
-	}()
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if int64(len(raw)) > c.maxBody {
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // a little more, so the connection may be reused
+	}
+	_ = resp.Body.Close()
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
 	tooLong := int64(len(raw)) > c.maxBody
 	if tooLong {

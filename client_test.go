@@ -108,7 +108,7 @@ func TestClientNeverPrintsItsKey(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v"} {
 		out := fmt.Sprintf(verb, tr)
 		assert.NotContains(t, out, testKey, verb)
-		assert.NotContains(t, out, tr.key.basicAuth(), verb)
+		assert.NotContains(t, out, tr.key.header[0], verb)
 	}
 	assert.Contains(t, fmt.Sprintf("%v", c), "https://bigflip.id/api/v2")
 }

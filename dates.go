@@ -56,7 +56,25 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return d.Raw
 	}
-	return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year)
+	if d.Year < 0 || d.Year > 9999 {
+		return fmt.Sprintf("%02d-%02d-%04d", d.Day, int(d.Month), d.Year)
+	}
+	b := make([]byte, 0, 10)
+	b = appendTwo(b, d.Day)
+	b = append(b, '-')
+	b = appendTwo(b, int(d.Month))
+	b = append(b, '-')
+	b = appendTwo(b, d.Year/100)
+	b = appendTwo(b, d.Year%100)
+	return string(b)
+}
+
+// appendTwo appends n (0 to 99) as two digits.
+func appendTwo(b []byte, n int) []byte {
+	if n < 0 || n > 99 {
+		return strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // MarshalJSON writes d as "DD-MM-YYYY", or null when it holds nothing.
@@ -102,12 +120,21 @@ type Timestamp struct {
 	Raw string
 }
 
-var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"}
+// flipLocalLayout is the zone-less layout of callbacks and get agent.
+const flipLocalLayout = "2006-01-02 15:04:05"
+
+var timestampLayouts = []string{time.RFC3339Nano, flipLocalLayout, "2006-01-02T15:04:05", "2006-01-02"}
 
 // ParseTimestamp parses s in any layout Flip uses. It returns an error when
 // none fits.
 func ParseTimestamp(s string) (Timestamp, error) {
 	s = strings.TrimSpace(s)
+	if len(s) == len(flipLocalLayout) && s[10] == ' ' {
+		// Flip's most common layout, tried first to spare failed parses.
+		if t, err := time.ParseInLocation(flipLocalLayout, s, jakarta); err == nil {
+			return Timestamp{Time: t, Raw: s}, nil
+		}
+	}
 	for _, layout := range timestampLayouts {
 		if t, err := time.ParseInLocation(layout, s, jakarta); err == nil {
 			return Timestamp{Time: t, Raw: s}, nil

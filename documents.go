@@ -85,7 +85,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 			continue
 		}
 		seen[name] = true
-		if img := prepareImage(&v, name, d.Image); img != nil {
+		if img := prepareImage(&v, name, d.Image, c.maxImageBytes); img != nil {
 			images = append(images, img)
 		}
 	}

@@ -7,3 +7,12 @@ func withClock(c clock) Option {
 		return nil
 	}
 }
+
+// withMaxImageBytes lifts the image size limit, so benchmarks can show that
+// memory does not grow with the image.
+func withMaxImageBytes(n int64) Option {
+	return func(cfg *config) error {
+		cfg.maxImageBytes = n
+		return nil
+	}
+}

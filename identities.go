@@ -59,7 +59,7 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 // PUT /users/{id}{suffix}. v holds the caller's own input checks.
 func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image) (*UploadResult, error) {
 	v.agentID(agentID)
-	prepared := prepareImage(v, "image", img)
+	prepared := prepareImage(v, "image", img, c.maxImageBytes)
 	if err := v.err(op); err != nil {
 		return nil, err
 	}

@@ -138,26 +138,39 @@ type KYCUser struct {
 	UpdatedAt           Timestamp  `json:"updated_at"`
 }
 
-// UnmarshalJSON decodes a KYC user, accepting its id and user type as
-// numbers or numeric strings.
-func (u *KYCUser) UnmarshalJSON(b []byte) error {
-	type plain KYCUser
-	w := struct {
-		*plain
-		UserID   flexInt `json:"user_id"`
-		UserType flexInt `json:"user_type"`
-	}{plain: (*plain)(u)}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+// kycUserReply decodes a KYC user in one pass, accepting its id and user
+// type as numbers or numeric strings.
+type kycUserReply struct {
+	kycUserFields
+	UserID   flexInt `json:"user_id"`
+	UserType flexInt `json:"user_type"`
+}
+
+// kycUserFields is KYCUser without its methods, so kycUserReply can embed it.
+type kycUserFields KYCUser
+
+// user returns the decoded user, which shares r's memory.
+func (r *kycUserReply) user() *KYCUser {
+	u := (*KYCUser)(&r.kycUserFields)
+	u.UserID, u.UserType = int64(r.UserID), UserType(r.UserType)
+	return u
+}
+
+func (r *kycUserReply) checkResponse() error {
+	if r.UserID <= 0 {
+		return errors.New("reply has no user_id")
 	}
-	u.UserID, u.UserType = int64(w.UserID), UserType(w.UserType)
 	return nil
 }
 
-func (u *KYCUser) checkResponse() error {
-	if u.UserID <= 0 {
-		return errors.New("reply has no user_id")
+// UnmarshalJSON decodes a KYC user, accepting its id and user type as
+// numbers or numeric strings.
+func (u *KYCUser) UnmarshalJSON(b []byte) error {
+	var r kycUserReply
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
 	}
+	*u = *r.user()
 	return nil
 }
 
@@ -173,15 +186,15 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 		return nil, err
 	}
 	fields := append([]field{{"user_type", UserTypeAgent.String()}}, p.fields()...)
-	var u KYCUser
+	var r kycUserReply
 	// Flip documents this body both as multipart and as form-urlencoded; the
 	// SDK sends multipart like every other KYC write.
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		body: newMultipartBody(fields, nil), repeatable: true}, &u)
+		body: newMultipartBody(fields, nil), repeatable: true}, &r)
 	if err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return r.user(), nil
 }
 
 // RepairIdentityImage uploads a new photo of the identity card after a

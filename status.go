@@ -279,22 +279,24 @@ func (a *AgentStatus) UnmarshalJSON(b []byte) error {
 }
 
 // decodeEnumText returns the text of a JSON string or number; null gives "".
+// encoding/json has already checked that b is one valid JSON value.
 func decodeEnumText(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
 		return "", nil
+	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// The common case, a string without escapes: no second decoding pass.
+		return strings.TrimSpace(string(b[1 : len(b)-1])), nil
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", err
 		}
 		return strings.TrimSpace(s), nil
+	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
+		return string(b), nil
 	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return "", fmt.Errorf("want a string or a number, got %s", excerpt(b, 32))
-		}
-		return n.String(), nil
+		return "", fmt.Errorf("want a string or a number, got %s", excerpt(b, 32))
 	}
 }

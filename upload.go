@@ -2,14 +2,14 @@ package flipkyc
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
-	"mime/multipart"
-	"net/textproto"
 	"path"
 	"strings"
 	"unicode"
@@ -48,19 +48,21 @@ type preparedImage struct {
 	name        string // sanitized file name
 	contentType string // image/png or image/jpeg
 	size        int64  // bytes from the start position; -1 if unknown
+	limit       int64  // the largest size allowed
 	prefix      []byte // bytes consumed by the check, for readers that cannot rewind
 	src         io.Reader
 	rewind      func() (io.Reader, error) // nil when src cannot be re-read
 }
 
 // prepareImage checks img against Flip's image rules from a small peek of its
-// content and records each broken rule under field.
-func prepareImage(v *fieldErrors, field string, img Image) *preparedImage {
+// content and records each broken rule under field. limit is the largest size
+// allowed: MaxImageBytes, except in the SDK's own benchmarks.
+func prepareImage(v *fieldErrors, field string, img Image, limit int64) *preparedImage {
 	if img.Content == nil {
 		v.add(field, "is required")
 		return nil
 	}
-	p := &preparedImage{field: field, src: img.Content, size: -1}
+	p := &preparedImage{field: field, src: img.Content, size: -1, limit: limit}
 	switch r := img.Content.(type) {
 	case io.Seeker:
 		start, err := r.Seek(0, io.SeekCurrent)
@@ -86,8 +88,8 @@ func prepareImage(v *fieldErrors, field string, img Image) *preparedImage {
 	case interface{ Len() int }:
 		p.size = int64(r.Len())
 	}
-	if p.size > MaxImageBytes {
-		v.add(field, fmt.Sprintf("must be under 2 MB (%d bytes at most), is %d bytes", MaxImageBytes, p.size))
+	if p.size > limit {
+		v.add(field, fmt.Sprintf("must be under 2 MB (%d bytes at most), is %d bytes", limit, p.size))
 		return nil
 	}
 	if p.size == 0 {
@@ -95,30 +97,40 @@ func prepareImage(v *fieldErrors, field string, img Image) *preparedImage {
 		return nil
 	}
 
-	var head bytes.Buffer
-	peek := io.TeeReader(io.LimitReader(img.Content, peekLimit), &head)
+	// Read the header straight from the source when it can be rewound, and
+	// through a recording of what was read when it cannot.
+	var head *bytes.Buffer
+	src := io.LimitReader(img.Content, peekLimit)
+	if p.rewind == nil {
+		head = bytes.NewBuffer(make([]byte, 0, 8<<10))
+		src = io.TeeReader(src, head)
+	}
 	var magic [8]byte
-	n, _ := io.ReadFull(peek, magic[:])
-	var cfg image.Config
-	var err error
-	whole := io.MultiReader(bytes.NewReader(magic[:n]), peek)
+	n, _ := io.ReadFull(src, magic[:])
+	decode := jpeg.DecodeConfig
 	switch {
 	case n == 8 && string(magic[:]) == "\x89PNG\r\n\x1a\n":
-		p.contentType = "image/png"
-		cfg, err = png.DecodeConfig(whole)
+		p.contentType, decode = "image/png", png.DecodeConfig
 	case n >= 3 && string(magic[:3]) == "\xff\xd8\xff":
 		p.contentType = "image/jpeg"
-		cfg, err = jpeg.DecodeConfig(whole)
 	default:
 		v.add(field, "must be a PNG or JPEG image")
 		return nil
 	}
+	var cfg image.Config
+	var err error
 	if p.rewind != nil {
-		if _, rerr := p.rewind(); rerr != nil {
+		r, rerr := p.rewind()
+		if rerr == nil {
+			cfg, err = decode(r)
+			_, rerr = p.rewind()
+		}
+		if rerr != nil {
 			v.add(field, "cannot be read: rewind failed")
 			return nil
 		}
 	} else {
+		cfg, err = decode(io.MultiReader(bytes.NewReader(magic[:n]), src))
 		p.prefix = head.Bytes()
 	}
 	if err != nil {
@@ -140,7 +152,7 @@ func (p *preparedImage) reader() (io.Reader, error) {
 	}
 	r := io.MultiReader(bytes.NewReader(p.prefix), p.src)
 	if p.size < 0 {
-		return &capReader{r: r, left: MaxImageBytes}, nil
+		return &capReader{r: r, left: p.limit}, nil
 	}
 	return r, nil
 }
@@ -206,24 +218,57 @@ type multipartBody struct {
 type field struct{ name, value string }
 
 func newMultipartBody(fields []field, images []*preparedImage) *multipartBody {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
+	var rnd [30]byte
+	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails
+	b := &multipartBody{boundary: hex.EncodeToString(rnd[:]), images: images}
+	// The framing of RFC 7578, as mime/multipart writes it, built in one
+	// buffer: every part after the first starts with CRLF, and the body ends
+	// with the closing delimiter.
+	size := 0
 	for _, f := range fields {
-		_ = w.WriteField(f.name, f.value) // writes to a bytes.Buffer cannot fail
+		size += len(f.name) + len(f.value) + 128
 	}
-	b := &multipartBody{boundary: w.Boundary(), images: images}
-	for _, img := range images {
-		h := make(textproto.MIMEHeader)
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, img.field, img.name))
-		h.Set("Content-Type", img.contentType)
-		_, _ = w.CreatePart(h)
-		b.segments = append(b.segments, bytes.Clone(buf.Bytes()))
-		buf.Reset()
+	buf := make([]byte, 0, size+len(images)*256+128)
+	delimiter := func(first bool) {
+		if !first {
+			buf = append(buf, "\r\n"...)
+		}
+		buf = append(buf, "--"...)
+		buf = append(buf, b.boundary...)
+		buf = append(buf, "\r\n"...)
 	}
-	_ = w.Close()
-	b.segments = append(b.segments, bytes.Clone(buf.Bytes()))
+	for i, f := range fields {
+		delimiter(i == 0)
+		buf = append(buf, `Content-Disposition: form-data; name="`...)
+		buf = append(buf, quoteEscaper.Replace(f.name)...)
+		buf = append(buf, "\"\r\n\r\n"...)
+		buf = append(buf, f.value...)
+	}
+	start := 0
+	for i, img := range images {
+		delimiter(i == 0 && len(fields) == 0)
+		buf = append(buf, `Content-Disposition: form-data; name="`...)
+		buf = append(buf, quoteEscaper.Replace(img.field)...)
+		buf = append(buf, `"; filename="`...)
+		buf = append(buf, quoteEscaper.Replace(img.name)...)
+		buf = append(buf, "\"\r\nContent-Type: "...)
+		buf = append(buf, img.contentType...)
+		buf = append(buf, "\r\n\r\n"...)
+		b.segments = append(b.segments, buf[start:len(buf):len(buf)])
+		start = len(buf)
+	}
+	if len(fields) > 0 || len(images) > 0 {
+		buf = append(buf, "\r\n"...)
+	}
+	buf = append(buf, "--"...)
+	buf = append(buf, b.boundary...)
+	buf = append(buf, "--\r\n"...)
+	b.segments = append(b.segments, buf[start:])
 	return b
 }
+
+// quoteEscaper escapes a quoted parameter of a Content-Disposition header.
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 
 func (b *multipartBody) contentType() string { return "multipart/form-data; boundary=" + b.boundary }
 

@@ -2,8 +2,6 @@ package flipkyc
 
 import (
 	"fmt"
-	"net/mail"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,20 +41,32 @@ func (v *fieldErrors) text(field, s string, required bool, max int) {
 	}
 }
 
-// addressPattern is the character set Flip documents for addresses.
-var addressPattern = regexp.MustCompile(`^[a-zA-Z0-9\s.\-/()]+$`)
+// addressChar reports whether c is in the character set Flip documents for
+// addresses, ^[a-zA-Z0-9\s.\-/()]+$.
+func addressChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte(" \t\n\r\f\v.-/()", c) >= 0
+}
 
 // address checks an address: 10 to 300 characters of letters, digits,
 // white space, '.', '-', '/', '(' and ')'.
 func (v *fieldErrors) address(field, s string, required bool) {
-	switch n := utf8.RuneCountInString(s); {
-	case s == "":
+	if s == "" {
 		if required {
 			v.add(field, "is required")
 		}
-	case !addressPattern.MatchString(s):
-		v.add(field, "may contain only letters A-Z, digits, spaces and . - / ( )")
-	case n < 10 || n > 300:
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		if !addressChar(s[i]) {
+			v.add(field, "may contain only letters A-Z, digits, spaces and . - / ( )")
+			return
+		}
+	}
+	if n := len(s); n < 10 || n > 300 {
 		v.add(field, fmt.Sprintf("must be 10 to 300 characters, is %d", n))
 	}
 }
@@ -85,18 +95,21 @@ func (v *fieldErrors) phone(field, s string, required bool) {
 	}
 }
 
-// email checks an optional address of the form name@domain.tld.
+// email checks an optional address of the form name@domain.tld: letters,
+// digits and . _ % + - before the @, dot-separated labels of letters, digits
+// and - after it.
 func (v *fieldErrors) email(field, s string) {
 	if s == "" {
 		return
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		v.add(field, "must be an email address like name@example.com")
-		return
+	local, domain, ok := strings.Cut(s, "@")
+	labels := strings.Split(domain, ".")
+	valid := ok && local != "" && len(labels) >= 2 &&
+		strings.Trim(local, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-") == ""
+	for _, l := range labels {
+		valid = valid && l != "" && strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
 	}
-	_, domain, _ := strings.Cut(s, "@")
-	if !strings.Contains(strings.Trim(domain, "."), ".") || strings.ContainsAny(s, " \"") {
+	if !valid {
 		v.add(field, "must be an email address like name@example.com")
 	}
 }

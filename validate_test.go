@@ -219,7 +219,7 @@ func TestImageRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v fieldErrors
-			p := prepareImage(&v, "image", tt.img)
+			p := prepareImage(&v, "image", tt.img, MaxImageBytes)
 			if tt.detail == "" {
 				assert.Empty(t, v)
 				assert.NotNil(t, p)
