@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -75,50 +76,63 @@ func (p *AgentParams) check(v *fieldErrors) {
 	v.email("email", p.Email)
 }
 
-// form encodes p in the v2 agents API's wire form.
-func (p *AgentParams) form() url.Values {
-	f := url.Values{
-		"name":            {p.Name},
-		"identity_type":   {string(p.IdentityType)},
-		"identity_number": {p.IdentityNumber},
-		"birth_date":      {p.BirthDate.String()},
-		"birth_place":     {p.BirthPlace},
-		"country_id":      {strconv.FormatInt(p.CountryID, 10)},
-		"province_id":     {strconv.FormatInt(p.ProvinceID, 10)},
-		"city_id":         {strconv.FormatInt(p.CityID, 10)},
-		"district_id":     {strconv.FormatInt(p.DistrictID, 10)},
-		"address":         {p.Address},
-		"gender":          {string(p.Gender)},
-		"occupation":      {string(p.Occupation)},
-		"phone_number":    {p.PhoneNumber},
+// form encodes p in the v2 agents API's wire form,
+// application/x-www-form-urlencoded; optional fields are sent only when set.
+func (p *AgentParams) form() string {
+	e := formEncoder{b: make([]byte, 0, 512)}
+	e.add("name", p.Name)
+	e.add("identity_type", string(p.IdentityType))
+	e.add("identity_number", p.IdentityNumber)
+	e.add("birth_date", p.BirthDate.String())
+	e.add("birth_place", p.BirthPlace)
+	e.addID("country_id", p.CountryID)
+	e.addID("province_id", p.ProvinceID)
+	e.addID("city_id", p.CityID)
+	e.addID("district_id", p.DistrictID)
+	e.add("address", p.Address)
+	e.add("gender", string(p.Gender))
+	e.add("occupation", string(p.Occupation))
+	e.add("phone_number", p.PhoneNumber)
+	if p.UseIdentityAddress != nil {
+		e.add("use_identity_address", boolDigit(*p.UseIdentityAddress))
 	}
-	setOptional(f, "use_identity_address", p.UseIdentityAddress, p.ResidenceCountryID, p.ResidenceProvinceID,
-		p.ResidenceCityID, p.ResidenceDistrictID, p.ResidenceAddress)
+	e.addID("residence_country_id", p.ResidenceCountryID)
+	e.addID("residence_province_id", p.ResidenceProvinceID)
+	e.addID("residence_city_id", p.ResidenceCityID)
+	e.addID("residence_district_id", p.ResidenceDistrictID)
+	if p.ResidenceAddress != "" {
+		e.add("residence_address", p.ResidenceAddress)
+	}
 	if p.Email != "" {
-		f.Set("email", p.Email)
+		e.add("email", p.Email)
 	}
-	return f
+	return string(e.b)
 }
 
-// setOptional adds the optional residence fields that are set.
-func setOptional(f url.Values, useField string, use *bool, country, province, city, district int64, address string) {
-	if use != nil {
-		f.Set(useField, boolDigit(*use))
+// formEncoder writes form fields in the order given, without the map and
+// sorting of url.Values.
+type formEncoder struct{ b []byte }
+
+func (e *formEncoder) add(name, value string) {
+	if len(e.b) > 0 {
+		e.b = append(e.b, '&')
 	}
-	for _, kv := range []struct {
-		name string
-		id   int64
-	}{
-		{"residence_country_id", country}, {"residence_province_id", province},
-		{"residence_city_id", city}, {"residence_district_id", district},
-	} {
-		if kv.id != 0 {
-			f.Set(kv.name, strconv.FormatInt(kv.id, 10))
-		}
+	e.b = append(e.b, name...)
+	e.b = append(e.b, '=')
+	e.b = append(e.b, url.QueryEscape(value)...)
+}
+
+// addID adds an id field when it is set (non-zero).
+func (e *formEncoder) addID(name string, id int64) {
+	if id == 0 {
+		return
 	}
-	if address != "" {
-		f.Set("residence_address", address)
+	if len(e.b) > 0 {
+		e.b = append(e.b, '&')
 	}
+	e.b = append(e.b, name...)
+	e.b = append(e.b, '=')
+	e.b = strconv.AppendInt(e.b, id, 10)
 }
 
 func boolDigit(b bool) string {
@@ -179,6 +193,10 @@ type agentReply struct {
 	agentFields
 	ID        flexInt `json:"id"`
 	CompanyID flexInt `json:"company_id"`
+	// Dates and times are read as plain strings and parsed afterwards,
+	// which spares encoding/json two custom decoders.
+	BirthDate *string `json:"birth_date"`
+	CreatedAt *string `json:"created_at"`
 }
 
 // agentFields is Agent without its methods, so agentReply can embed it.
@@ -188,6 +206,13 @@ type agentFields Agent
 func (r *agentReply) agent() *Agent {
 	a := (*Agent)(&r.agentFields)
 	a.ID, a.CompanyID = int64(r.ID), int64(r.CompanyID)
+	a.BirthDate, a.CreatedAt = Date{}, Timestamp{}
+	if r.BirthDate != nil && *r.BirthDate != "" {
+		a.BirthDate = dateFromText(strings.TrimSpace(*r.BirthDate))
+	}
+	if r.CreatedAt != nil && *r.CreatedAt != "" {
+		a.CreatedAt, _ = ParseTimestamp(*r.CreatedAt) // an unknown layout stays visible in Raw
+	}
 	return a
 }
 
@@ -223,7 +248,7 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error)
 	}
 	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPost, api: agentsAPI, path: "/agents",
-		form: p.form().Encode()}, &r)
+		form: p.form()}, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +266,7 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) 
 	}
 	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
-		form: p.form().Encode(), repeatable: true}, &r)
+		form: p.form(), repeatable: true}, &r)
 	if err != nil {
 		return nil, err
 	}

@@ -110,19 +110,25 @@ type callStateKey struct{}
 func (st *callState) headersWritten() { st.wrote.Store(true) }
 
 // RoundTrip adds the headers and sends the request through the base client's
-// Transport. The call's Request-ID travels in the request's context. The
-// caller's request is not modified: the copy gets its own header map, whose
-// Authorization and User-Agent values are built once per client.
+// Transport. A request built by the SDK's own request path (it carries the
+// call's state in its context, with the Request-ID) belongs to the SDK and
+// gets the headers in place; any other request is copied first, as the
+// http.RoundTripper contract asks. The Authorization and User-Agent values
+// are built once per client.
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := new(http.Request)
-	*out = *req
-	out.Header = make(http.Header, len(req.Header)+3)
-	for k, v := range req.Header {
-		out.Header[k] = v
+	out := req
+	st, ours := req.Context().Value(callStateKey{}).(*callState)
+	if !ours {
+		out = new(http.Request)
+		*out = *req
+		out.Header = make(http.Header, len(req.Header)+2)
+		for k, v := range req.Header {
+			out.Header[k] = v
+		}
 	}
 	out.Header["Authorization"] = t.key.header
 	out.Header["User-Agent"] = t.userAgent
-	if st, ok := req.Context().Value(callStateKey{}).(*callState); ok {
+	if ours {
 		out.Header["Request-Id"] = st.requestID
 	}
 	next := t.base.Transport

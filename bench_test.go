@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -76,10 +78,32 @@ type rawAgent struct {
 	PhoneNumber         string  `json:"phone_number"`
 	Email               string  `json:"email"`
 	KYCStatus           string  `json:"kyc_status"`
-	RejectedReasonCode  *int    `json:"rejected_reason_code"`
+	RejectedReasonCode  any     `json:"rejected_reason_code"` // Flip sends 10, "17" or null
 	RejectedReason      *string `json:"rejected_reason"`
 	Status              string  `json:"status"`
 	CreatedAt           string  `json:"created_at"`
+}
+
+// typed does what the SDK's decoding does beyond encoding/json: the dates
+// and times become time.Time, the reason code a number.
+func (a *rawAgent) typed() (birth, created time.Time, code int, err error) {
+	if a.BirthDate != "" {
+		if birth, err = time.Parse("02-01-2006", a.BirthDate); err != nil {
+			return
+		}
+	}
+	if a.CreatedAt != "" {
+		if created, err = time.ParseInLocation("2006-01-02 15:04:05", a.CreatedAt, wib); err != nil {
+			return
+		}
+	}
+	switch v := a.RejectedReasonCode.(type) {
+	case float64:
+		code = int(v)
+	case string:
+		code, err = strconv.Atoi(v)
+	}
+	return
 }
 
 // rawDo sends req with the headers Flip wants and decodes a 2xx JSON reply.
@@ -132,6 +156,9 @@ func BenchmarkCreateAgent(b *testing.B) {
 			if err := rawDo(hc, req, &a); err != nil {
 				b.Fatal(err)
 			}
+			if _, _, _, err := a.typed(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
@@ -154,6 +181,9 @@ func BenchmarkGetAgent(b *testing.B) {
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/agents/497", nil)
 			var a rawAgent
 			if err := rawDo(hc, req, &a); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, _, err := a.typed(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -203,6 +233,9 @@ func BenchmarkUploadIdentityImage(b *testing.B) {
 	}
 }
 
+// wib is Western Indonesian Time, the zone of Flip's zone-less timestamps.
+var wib = time.FixedZone("WIB", 7*3600)
+
 func BenchmarkParseCallback(b *testing.B) {
 	body := string(fixture(b, "callback_rejected.form"))
 	newRequest := func() *http.Request {
@@ -247,6 +280,20 @@ func BenchmarkParseCallback(b *testing.B) {
 			var ev event
 			if err := json.Unmarshal([]byte(r.PostForm.Get("data")), &ev); err != nil {
 				b.Fatal(err)
+			}
+			// The same typed result as the SDK's: the reason code as a
+			// number (Flip sends 10 or "17"), the times as time.Time.
+			code, err := strconv.Atoi(strings.Trim(string(ev.RejectedReasonCode), `"`))
+			if err != nil || code != 17 {
+				b.Fatal("reason code", err)
+			}
+			var times [4]time.Time
+			for i, s := range []*string{&ev.CreatedAt, &ev.UpdatedAt, ev.SubmittedAt, ev.VerifiedAt} {
+				if s != nil {
+					if times[i], err = time.ParseInLocation("2006-01-02 15:04:05", *s, wib); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 		}
 	})

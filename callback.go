@@ -54,6 +54,12 @@ type eventReply struct {
 	eventFields
 	AgentID        flexInt `json:"agent_id"`
 	RejectedReason *string `json:"rejected_reason"`
+	// The times are read as plain strings (null leaves them empty) and
+	// parsed afterwards, which spares encoding/json four custom decoders.
+	CreatedAt   *string `json:"created_at"`
+	UpdatedAt   *string `json:"updated_at"`
+	SubmittedAt *string `json:"submitted_at"`
+	VerifiedAt  *string `json:"verified_at"`
 }
 
 // eventFields is Event without its methods, so eventReply can embed it.
@@ -64,6 +70,15 @@ func (r *eventReply) event() Event {
 	e.AgentID, e.RejectedReason = int64(r.AgentID), ""
 	if r.RejectedReason != nil {
 		e.RejectedReason = *r.RejectedReason
+	}
+	for _, t := range []struct {
+		dst *Timestamp
+		src *string
+	}{{&e.CreatedAt, r.CreatedAt}, {&e.UpdatedAt, r.UpdatedAt}, {&e.SubmittedAt, r.SubmittedAt}, {&e.VerifiedAt, r.VerifiedAt}} {
+		*t.dst = Timestamp{}
+		if t.src != nil && *t.src != "" {
+			*t.dst, _ = ParseTimestamp(*t.src) // an unknown layout stays visible in Raw
+		}
 	}
 	return e
 }
@@ -127,7 +142,7 @@ func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
 	if r.Method != http.MethodPost {
 		return Event{}, &CallbackError{Status: http.StatusMethodNotAllowed, Reason: "method must be POST", Err: ErrMalformedCallback}
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+	if !isFormContentType(r.Header.Get("Content-Type")) {
 		return Event{}, &CallbackError{Status: http.StatusUnsupportedMediaType,
 			Reason: "content type must be application/x-www-form-urlencoded", Err: ErrMalformedCallback}
 	}
@@ -171,6 +186,17 @@ func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
 		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: err.Error(), Err: ErrMalformedCallback}
 	}
 	return ev, nil
+}
+
+// isFormContentType reports whether ct is application/x-www-form-urlencoded,
+// with or without parameters.
+func isFormContentType(ct string) bool {
+	const form = "application/x-www-form-urlencoded"
+	if len(ct) >= len(form) && strings.EqualFold(ct[:len(form)], form) && (len(ct) == len(form) || ct[len(form)] == ';') {
+		return true // the common case, without parsing
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == form
 }
 
 // decodeEvent decodes a callback's data object and checks what every event

@@ -94,14 +94,21 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("date: %w", err)
 	}
-	*d = Date{Raw: s}
+	*d = dateFromText(s)
+	return nil
+}
+
+// dateFromText reads any of Flip's date forms; text that fits none is kept
+// in Raw only.
+func dateFromText(s string) Date {
+	d := Date{Raw: s}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			d.Year, d.Month, d.Day = t.Date()
-			return nil
+			break
 		}
 	}
-	return nil
+	return d
 }
 
 // jakarta is the zone assumed for Flip's zone-less timestamps: Flip operates
