@@ -54,7 +54,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 		c, err := New(testKey, WithBaseURLs(srv.URL, srv.URL), WithLogger(logger), withClock(newFakeClock()))
 		require.NoError(t, err)
 		for _, ec := range endpointCases(t) {
-			_, err := ec.call(context.Background(), c)
+			var err error
+			panicked := catchPanic(func() { _, err = ec.call(context.Background(), c) })
+			require.Nil(t, panicked, "%s %s panicked", name, ec.name)
 			require.Error(t, err, "%s %s", name, ec.name)
 			collected = append(collected, fmt.Sprintf("%v|%+v|%#v|%s", err, err, err, err))
 		}
@@ -95,4 +97,71 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// catchPanic runs fn and returns what it panicked with, or nil.
+func catchPanic(fn func()) (v any) {
+	defer func() { v = recover() }()
+	fn()
+	return nil
+}
+
+// TestCallbackTokenNeverLeaks runs the callback handler through every
+// refusal and failure with debug logging, and checks that the token appears
+// in no log record, error, reply body or printed value.
+func TestCallbackTokenNeverLeaks(t *testing.T) {
+	const token = "cbtok-ZQX9-DISTINCTIVE-TOKEN-41e"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fail := false
+	h, err := NewCallbackHandler(token, func(ctx context.Context, ev Event) error {
+		if fail {
+			return fmt.Errorf("store failed for agent %d", ev.AgentID)
+		}
+		return nil
+	}, WithCallbackLogger(logger))
+	require.NoError(t, err)
+	p, err := NewCallbackParser(token)
+	require.NoError(t, err)
+
+	good := strings.Replace(string(fixture(t, "callback_approved.form")), docToken, token, 1)
+	bodies := []string{
+		good,
+		strings.Replace(good, token, token+"x", 1),                // wrong: one character more
+		strings.Replace(good, token, token[:10], 1),               // wrong: a prefix
+		strings.Replace(good, "token="+token, "", 1),              // missing
+		"data=%7Bbroken&token=" + token,                           // broken data
+		"data=" + strings.Repeat("x", 70<<10) + "&token=" + token, // oversize
+	}
+	var collected []string
+	for _, storeFails := range []bool{false, true} {
+		fail = storeFails
+		for _, body := range bodies {
+			for _, method := range []string{http.MethodPost, http.MethodGet} {
+				r := httptest.NewRequest(method, "/cb", strings.NewReader(body))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				w := httptest.NewRecorder()
+				require.Nil(t, catchPanic(func() { h.ServeHTTP(w, r) }))
+				collected = append(collected, w.Body.String())
+				r2 := httptest.NewRequest(method, "/cb", strings.NewReader(body))
+				r2.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				_, err := p.Parse(r2)
+				collected = append(collected, fmt.Sprintf("%v|%+v|%#v", err, err, err))
+			}
+		}
+	}
+	collected = append(collected, fmt.Sprintf("%v %+v %#v", p, p, p), fmt.Sprintf("%v %+v", h, h))
+	for _, opt := range []Option{WithBaseURLs("https://a.test", "https://b.test"), WithUserAgent("x")} {
+		collected = append(collected, fmt.Sprintf("%v %+v %#v", opt, opt, opt))
+	}
+	mu.Lock()
+	collected = append(collected, logs.String())
+	mu.Unlock()
+	require.Contains(t, logs.String(), "callback refused", "debug logging saw the refusals")
+	for _, text := range collected {
+		assert.NotContains(t, text, token)
+		assert.NotContains(t, text, token[:10])
+		_, _ = sinkWriter{}.Write([]byte(text + "\n"))
+	}
 }

@@ -32,13 +32,26 @@ func (v *fieldErrors) text(field, s string, required bool, max int) {
 		}
 	case !utf8.ValidString(s):
 		v.add(field, "must be valid UTF-8")
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		v.add(field, "must not contain control characters")
+	case strings.IndexFunc(s, unsafeRune) >= 0:
+		v.add(field, "must not contain control or text-direction characters")
 	case strings.TrimSpace(s) != s:
 		v.add(field, "must not start or end with spaces")
 	case utf8.RuneCountInString(s) > max:
 		v.add(field, fmt.Sprintf("must be at most %d characters", max))
 	}
+}
+
+// unsafeRune reports whether r is a control character or one of the Unicode
+// marks, embeddings, overrides and isolates that change text direction,
+// which can make a name display as something else.
+func unsafeRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r == '\u061c', r == '\u200e', r == '\u200f', r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
 }
 
 // addressChar reports whether c is in the character set Flip documents for
@@ -152,10 +165,11 @@ func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
 	if t == IdentityKTP {
 		max = IdentityKTP.maxNumberLen()
 	}
-	v.text("identity_number", number, required, max)
-	if number != "" && strings.ContainsFunc(number, unicode.IsSpace) {
+	if strings.ContainsFunc(number, unicode.IsSpace) {
 		v.add("identity_number", "must not contain spaces")
+		return
 	}
+	v.text("identity_number", number, required, max)
 }
 
 // enums checks gender and occupation; an empty value is reported only when

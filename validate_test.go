@@ -104,6 +104,23 @@ func TestAgentParamsValidation(t *testing.T) {
 		{"residence address 9", func(p *AgentParams) { p.ResidenceAddress = "Jl Raya 1" }, "residence_address", "10 to 300"},
 		{"residence address valid", func(p *AgentParams) { p.ResidenceAddress = "Jalan Raya Bogor 12" }, "", ""},
 		{"residence id negative", func(p *AgentParams) { p.ResidenceCityID = -5 }, "residence_city_id", "positive"},
+		{"name with tab", func(p *AgentParams) { p.Name = "John\tDoe" }, "name", "control"},
+		{"name with right-to-left override", func(p *AgentParams) { p.Name = "John\u202eeoD" }, "name", "control"},
+		{"name only spaces", func(p *AgentParams) { p.Name = "   " }, "name", "spaces"},
+		{"birth place with emoji", func(p *AgentParams) { p.BirthPlace = "Depok 🏙️" }, "", ""},
+		{"birth place with newline", func(p *AgentParams) { p.BirthPlace = "Depok\n" }, "birth_place", "control"},
+		{"identity number with emoji", func(p *AgentParams) { p.IdentityNumber = strings.Repeat("😀", 17) }, "identity_number", "at most 16"},
+		{"identity number leading space", func(p *AgentParams) { p.IdentityNumber = " 123" }, "identity_number", "spaces"},
+		{"address right-to-left", func(p *AgentParams) { p.Address = "شارع الملك فهد ١٠" }, "address", "only letters"},
+		{"address with control char", func(p *AgentParams) { p.Address = "Jalan Raya\x00 Bogor" }, "address", "only letters"},
+		{"address with newline (\\s is allowed by Flip's pattern)", func(p *AgentParams) { p.Address = "Jalan Raya\nBogor 1" }, "", ""},
+		{"huge address", func(p *AgentParams) { p.Address = strings.Repeat("a", 1<<20) }, "address", "10 to 300"},
+		{"phone with Arabic-Indic digits", func(p *AgentParams) { p.PhoneNumber = "0٨١٢٣٤٥٦٧٨٩" }, "phone_number", "digits"},
+		{"phone with trailing space", func(p *AgentParams) { p.PhoneNumber = "08123456789 " }, "phone_number", "digits"},
+		{"phone only +", func(p *AgentParams) { p.PhoneNumber = "+" }, "phone_number", "10 to 26"},
+		{"email with unicode", func(p *AgentParams) { p.Email = "jösé@example.com" }, "email", "email address"},
+		{"email with space", func(p *AgentParams) { p.Email = "a b@example.com" }, "email", "email address"},
+		{"email empty label", func(p *AgentParams) { p.Email = "a@example..com" }, "email", "email address"},
 	}
 	c, hits := noNetworkClient(t)
 	for _, tt := range tests {
