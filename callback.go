@@ -106,7 +106,10 @@ type CallbackError struct {
 	Err    error
 }
 
+// Error gives the sentinel and the reason.
 func (e *CallbackError) Error() string { return e.Err.Error() + ": " + e.Reason }
+
+// Unwrap returns ErrInvalidToken or ErrMalformedCallback.
 func (e *CallbackError) Unwrap() error { return e.Err }
 
 // DefaultCallbackMaxBytes is the largest callback body accepted by default;
@@ -281,6 +284,7 @@ func NewCallbackHandler(token string, handle func(context.Context, Event) error,
 	return h, nil
 }
 
+// ServeHTTP checks one callback, hands it to the user's function and answers.
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev, err := h.parser.Parse(r)
 	if err != nil {

@@ -40,6 +40,7 @@ const (
 	Production
 )
 
+// String returns "sandbox" or "production".
 func (e Environment) String() string {
 	if e == Production {
 		return "production"
@@ -519,17 +520,16 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		return r.repeatable || !st.wrote.Load(), 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, stripURL(err))
 	}
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	if int64(len(raw)) > c.maxBody {
+	tooLong := int64(len(raw)) > c.maxBody
+	if tooLong {
+		raw = raw[:c.maxBody]
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // a little more, so the connection may be reused
 	}
 	_ = resp.Body.Close()
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
-	tooLong := int64(len(raw)) > c.maxBody
-	if tooLong {
-		raw = raw[:c.maxBody]
-	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	if !ok || readErr != nil || tooLong || looksLikeErrorBody(raw) {
+	errorShaped := ok && readErr == nil && !tooLong && looksLikeErrorBody(raw)
+	if !ok || readErr != nil || tooLong || errorShaped {
 		raw = c.key.redact(raw) // the body may end up in an error
 	}
 
@@ -544,7 +544,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 			return r.repeatable, 0, decodeErr(fmt.Errorf("reading reply: %w", readErr))
 		case tooLong:
 			return false, 0, decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody))
-		case looksLikeErrorBody(raw):
+		case errorShaped:
 			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
 			apiErr.parseErrorBody(raw)
 			return false, 0, apiErr

@@ -237,11 +237,13 @@ type DecodeError struct {
 	Err  error
 }
 
+// Error describes the reply that could not be decoded.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("flipkyc: %s %s: HTTP %d: cannot decode reply: %v (body %q) [Request-ID %s]",
 		e.Method, e.Path, e.StatusCode, e.Err, e.Body, e.RequestID)
 }
 
+// Unwrap returns the decoding failure.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
@@ -251,10 +253,12 @@ type RetryError struct {
 	Err      error
 }
 
+// Error gives the last failure and the number of attempts.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
 }
 
+// Unwrap returns the last failure.
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // FieldError is one input field that broke one of Flip's documented rules.
@@ -265,6 +269,7 @@ type FieldError struct {
 	Rule string
 }
 
+// String returns "field: rule".
 func (f FieldError) String() string { return f.Field + ": " + f.Rule }
 
 // ValidationError lists every input field that breaks a documented rule. It
@@ -275,6 +280,7 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
+// Error lists every failing field with its rule.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

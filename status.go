@@ -145,6 +145,7 @@ type UserType int
 // UserTypeAgent is the user type of a money-transfer agent.
 const UserTypeAgent UserType = 1
 
+// String returns the wire form, such as "1".
 func (u UserType) String() string { return strconv.Itoa(int(u)) }
 
 // KYCStatus is where an agent stands in Flip's KYC flow.
