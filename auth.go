@@ -47,7 +47,7 @@ func (k secretKey) basicAuth() string {
 // redact replaces the key, and its Basic-auth encoding, wherever a reply
 // echoes them, before the reply's text goes into an error.
 func (k *secretKey) redact(b []byte) []byte {
-	for _, secret := range []string{k.value, base64.StdEncoding.EncodeToString([]byte(k.value + ":"))} {
+	for _, secret := range []string{k.value, strings.TrimPrefix(k.header[0], "Basic ")} {
 		if bytes.Contains(b, []byte(secret)) {
 			b = bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
 		}
