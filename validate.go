@@ -84,17 +84,21 @@ func (v *fieldErrors) address(field, s string, required bool) {
 	}
 }
 
-// phone checks a phone number: a leading 0 and 8 to 24 characters, or a
-// leading + and 10 to 26 characters, digits after the first.
+// phone checks a phone number by Flip's documented rules: a leading 0 and 8
+// to 24 characters, or a leading + and 10 to 26 characters. Which characters
+// may follow is Flip's to check; the SDK refuses only control characters and
+// surrounding spaces, as for every text field.
 func (v *fieldErrors) phone(field, s string, required bool) {
-	n := len(s)
+	n := utf8.RuneCountInString(s)
 	switch {
 	case s == "":
 		if required {
 			v.add(field, "is required")
 		}
-	case strings.TrimLeft(s[1:], "0123456789") != "":
-		v.add(field, "must be digits after a leading 0 or +")
+	case strings.IndexFunc(s, unsafeRune) >= 0:
+		v.add(field, "must not contain control or text-direction characters")
+	case strings.TrimSpace(s) != s:
+		v.add(field, "must not start or end with spaces")
 	case s[0] == '0':
 		if n < 8 || n > 24 {
 			v.add(field, fmt.Sprintf("starting with 0 must be 8 to 24 characters, is %d", n))
@@ -150,8 +154,8 @@ func (v *fieldErrors) date(field string, d Date, required bool) {
 }
 
 // identity checks an identity type and number together: Flip allows at most
-// 16 characters for a KTP number and 20 for a passport number. With no type,
-// only the passport limit is checked.
+// 16 characters for a KTP number and 20 for a passport number (a maximum,
+// not an exact length). With no type, only the passport limit is checked.
 func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
 	switch {
 	case t == "":
@@ -164,10 +168,6 @@ func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
 	max := IdentityPassport.maxNumberLen()
 	if t == IdentityKTP {
 		max = IdentityKTP.maxNumberLen()
-	}
-	if strings.ContainsFunc(number, unicode.IsSpace) {
-		v.add("identity_number", "must not contain spaces")
-		return
 	}
 	v.text("identity_number", number, required, max)
 }
