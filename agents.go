@@ -206,7 +206,6 @@ type agentFields Agent
 func (r *agentReply) agent() *Agent {
 	a := (*Agent)(&r.agentFields)
 	a.ID, a.CompanyID = int64(r.ID), int64(r.CompanyID)
-	a.BirthDate, a.CreatedAt = Date{}, Timestamp{}
 	if r.BirthDate != nil && *r.BirthDate != "" {
 		a.BirthDate = dateFromText(strings.TrimSpace(*r.BirthDate))
 	}

@@ -67,7 +67,7 @@ type eventFields Event
 
 func (r *eventReply) event() Event {
 	e := Event(r.eventFields)
-	e.AgentID, e.RejectedReason = int64(r.AgentID), ""
+	e.AgentID = int64(r.AgentID)
 	if r.RejectedReason != nil {
 		e.RejectedReason = *r.RejectedReason
 	}
@@ -75,7 +75,6 @@ func (r *eventReply) event() Event {
 		dst *Timestamp
 		src *string
 	}{{&e.CreatedAt, r.CreatedAt}, {&e.UpdatedAt, r.UpdatedAt}, {&e.SubmittedAt, r.SubmittedAt}, {&e.VerifiedAt, r.VerifiedAt}} {
-		*t.dst = Timestamp{}
 		if t.src != nil && *t.src != "" {
 			*t.dst, _ = ParseTimestamp(*t.src) // an unknown layout stays visible in Raw
 		}

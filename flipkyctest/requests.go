@@ -18,8 +18,6 @@ import (
 	"github.com/flipkyc/flipkyc"
 )
 
-var errNotLoopback = errors.New("flipkyctest: callbacks go only to loopback addresses")
-
 // maxRequestBytes bounds a request body the fake reads: a few images.
 const maxRequestBytes = 32 << 20
 

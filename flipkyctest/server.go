@@ -14,6 +14,7 @@ package flipkyctest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -451,6 +452,8 @@ func errorBody(kyc bool, status int, msg string) any {
 	}
 	return v2Error(http.StatusText(status), msg, status)
 }
+
+var errNotLoopback = errors.New("flipkyctest: callbacks go only to loopback addresses")
 
 // onLoopback reports whether addr is a loopback address; the fake only ever
 // sends callbacks there.
