@@ -2,7 +2,6 @@ package flipkyc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,6 +40,12 @@ type AgentParams struct {
 	ResidenceDistrictID int64
 	ResidenceAddress    string
 	Email               string
+}
+
+// personalValues returns p's personal data, for masking in errors.
+func (p *AgentParams) personalValues() []string {
+	return []string{p.Name, p.IdentityNumber, p.BirthDate.String(), p.BirthPlace, p.Address,
+		p.PhoneNumber, p.ResidenceAddress, p.Email}
 }
 
 // Ptr returns a pointer to v, for optional fields such as UseIdentityAddress.
@@ -222,11 +227,14 @@ func (r *agentReply) checkResponse() error {
 	return nil
 }
 
-// UnmarshalJSON decodes an agent, accepting its id and company id as numbers
-// or numeric strings.
+func (*agentReply) lenient() {}
+
+// UnmarshalJSON decodes an agent leniently: every id as a number or a
+// numeric string, unknown enum values kept, nulls left zero, and a field of
+// an unexpected type left zero rather than failing the whole agent.
 func (a *Agent) UnmarshalJSON(b []byte) error {
 	var r agentReply
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := decodeReply(b, &r); err != nil {
 		return err
 	}
 	*a = *r.agent()
@@ -237,8 +245,12 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 // KYC status is StatusBasicData. Flip refuses a second agent of the company
 // with the same identity or phone number (ErrDuplicate).
 //
-// A create is not repeated after its request may have reached Flip, since
-// Flip offers no way to look an agent up by identity number.
+// A create is never repeated after its request may have reached Flip, since
+// Flip offers no way to look an agent up by identity number. When it fails
+// after that point (the connection broke, a gateway answered 5xx, or the
+// reply holds no agent id), the error matches ErrOutcomeUnknown: the agent
+// may exist, and its Request-ID is on the *OutcomeUnknownError. Any reply
+// with an agent id is a success, whatever the form of its other fields.
 func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error) {
 	var v fieldErrors
 	p.check(&v)
@@ -247,9 +259,9 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error)
 	}
 	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPost, api: agentsAPI, path: "/agents",
-		form: p.form()}, &r)
+		form: p.form(), sent: &p}, &r)
 	if err != nil {
-		return nil, err
+		return nil, explainOutcome(err, 0, nextCreate)
 	}
 	return r.agent(), nil
 }
@@ -265,7 +277,7 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) 
 	}
 	var r agentReply
 	err := c.do(ctx, call{method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
-		form: p.form(), repeatable: true}, &r)
+		form: p.form(), repeatable: true, sent: &p}, &r)
 	if err != nil {
 		return nil, err
 	}

@@ -1,15 +1,18 @@
 package flipkyc
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -44,15 +47,130 @@ func (k secretKey) basicAuth() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(k.value+":"))
 }
 
-// redact replaces the key, and its Basic-auth encoding, wherever a reply
-// echoes them, before the reply's text goes into an error.
-func (k *secretKey) redact(b []byte) []byte {
-	for _, secret := range []string{k.value, strings.TrimPrefix(k.header[0], "Basic ")} {
-		if bytes.Contains(b, []byte(secret)) {
-			b = bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
+// scrub returns s with every occurrence of the key, and of its Basic-auth
+// encoding, replaced by [redacted], also where s writes them escaped: JSON
+// escapes (\u0041, \/ as PHP's json_encode writes), percent-encoding or
+// HTML character references. Such text is returned unescaped.
+func (k *secretKey) scrub(s string) string {
+	if !k.in(s) {
+		u := unescapeAll(s)
+		if u == s || !k.in(u) {
+			return s
+		}
+		s = u
+	}
+	for _, secret := range k.forms() {
+		s = strings.ReplaceAll(s, secret, redacted)
+	}
+	return s
+}
+
+// forms returns the texts that give the key away: the key and its Basic-auth
+// encoding.
+func (k *secretKey) forms() [2]string {
+	return [2]string{k.value, strings.TrimPrefix(k.header[0], "Basic ")}
+}
+
+func (k *secretKey) in(s string) bool {
+	for _, secret := range k.forms() {
+		if strings.Contains(s, secret) {
+			return true
 		}
 	}
-	return b
+	return false
+}
+
+// unescapeAll undoes, a few rounds deep, the escapes a reply may wrap around
+// an echoed value: JSON string escapes, percent-encoding and HTML character
+// references.
+func unescapeAll(s string) string {
+	for range 3 {
+		u := html.UnescapeString(percentDecode(jsonUnescape(s)))
+		if u == s {
+			break
+		}
+		s = u
+	}
+	return s
+}
+
+// jsonUnescape decodes the backslash escapes of JSON strings wherever they
+// appear in s, leaving anything else as it is.
+func jsonUnescape(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch c := s[i+1]; c {
+		case '"', '\\', '/':
+			b.WriteByte(c)
+			i++
+		case 'b', 'f', 'n', 'r', 't':
+			b.WriteByte(' ')
+			i++
+		case 'u':
+			r, n := decodeUEscape(s[i:])
+			if n == 0 {
+				b.WriteByte(s[i])
+				continue
+			}
+			b.WriteRune(r)
+			i += n - 1
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// decodeUEscape reads \uXXXX (and a following low surrogate) at the start of
+// s, returning the rune and the bytes used, or 0 bytes when s does not start
+// with one.
+func decodeUEscape(s string) (rune, int) {
+	hex4 := func(t string) (rune, bool) {
+		if len(t) < 6 || t[0] != '\\' || t[1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(t[2:6], 16, 16)
+		return rune(n), err == nil
+	}
+	r, ok := hex4(s)
+	if !ok {
+		return 0, 0
+	}
+	if utf16.IsSurrogate(r) {
+		if r2, ok := hex4(s[6:]); ok {
+			if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+				return d, 12
+			}
+		}
+	}
+	return r, 6
+}
+
+// percentDecode decodes every valid %XX in s and leaves the rest, including
+// a lone %, as it is.
+func percentDecode(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 type requestIDKey struct{}
@@ -97,7 +215,7 @@ func (t *authTransport) Format(f fmt.State, verb rune) {
 }
 
 // callState is what the attempts of one call share: its Request-ID, and
-// whether the current attempt has written its headers. do puts it in the
+// whether the current attempt has written its whole request. do puts it in the
 // request's context.
 type callState struct {
 	requestID []string // {"bigflip-<uuid>"}
@@ -107,7 +225,12 @@ type callState struct {
 
 type callStateKey struct{}
 
-func (st *callState) headersWritten() { st.wrote.Store(true) }
+// requestWritten records that the whole request reached the connection.
+func (st *callState) requestWritten(info httptrace.WroteRequestInfo) {
+	if info.Err == nil {
+		st.wrote.Store(true)
+	}
+}
 
 // RoundTrip adds the headers and sends the request through the base client's
 // Transport. A request built by the SDK's own request path (it carries the
@@ -138,11 +261,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return next.RoundTrip(out)
 }
 
-// redactErr returns err, or a plain error with the key redacted when err's
+// scrubErr returns err, or a plain error with the key redacted when err's
 // text quotes it (a decoder quoting a field of a hostile reply).
-func (k *secretKey) redactErr(err error) error {
+func (k *secretKey) scrubErr(err error) error {
 	msg := err.Error()
-	if clean := string(k.redact([]byte(msg))); clean != msg {
+	if clean := k.scrub(msg); clean != msg {
 		return errors.New(clean)
 	}
 	return err

@@ -12,11 +12,11 @@ package flipkyc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -138,6 +138,7 @@ type config struct {
 	retry            RetryPolicy
 	maxResponseBytes int64
 	maxImageBytes    int64
+	idleTimeout      time.Duration
 	clock            clock
 }
 
@@ -245,6 +246,26 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
+// DefaultIdleTimeout is how long a call waits by default while nothing moves
+// on its connection: no byte of the request sent, no byte of the reply read.
+const DefaultIdleTimeout = 60 * time.Second
+
+// WithIdleTimeout sets how long an attempt may go without progress, neither
+// a byte of its request sent nor a byte of its reply read, before it is
+// abandoned (default DefaultIdleTimeout). Unlike a total timeout it never
+// cuts a large upload that is still moving. It applies whatever
+// *http.Client the client uses; a context deadline still bounds the whole
+// call.
+func WithIdleTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithIdleTimeout: %s, want more than zero", d)
+		}
+		c.idleTimeout = d
+		return nil
+	}
+}
+
 // Client calls Flip's Agent KYC API. It is immutable after New and safe for
 // concurrent use.
 type Client struct {
@@ -258,6 +279,7 @@ type Client struct {
 	maxBody    int64
 	// maxImageBytes is MaxImageBytes; only the SDK's benchmarks lift it.
 	maxImageBytes int64
+	idleTimeout   time.Duration
 	clock         clock
 }
 
@@ -279,6 +301,7 @@ func New(key string, opts ...Option) (*Client, error) {
 		retry:            RetryPolicy{}.withDefaults(),
 		maxResponseBytes: DefaultMaxResponseBytes,
 		maxImageBytes:    MaxImageBytes,
+		idleTimeout:      DefaultIdleTimeout,
 		clock:            realClock{},
 	}
 	for _, opt := range opts {
@@ -326,6 +349,7 @@ func New(key string, opts ...Option) (*Client, error) {
 		maxBody:       cfg.maxResponseBytes,
 		clock:         cfg.clock,
 		maxImageBytes: cfg.maxImageBytes,
+		idleTimeout:   cfg.idleTimeout,
 	}, nil
 }
 
@@ -424,11 +448,20 @@ type call struct {
 	body   requestBody // a streamed body (multipart), or nil
 	form   string      // an application/x-www-form-urlencoded body, when body is nil
 	// repeatable is true where sending the call twice cannot double an
-	// effect: reads and the full-replacement PUTs. Such calls are retried on
-	// connection errors and 429/502/503/504; the others only when nothing was
-	// written to the network, or on 429.
+	// effect: reads and the full-replacement agent update. Such calls are
+	// retried on connection errors and 429/502/503/504. The others are
+	// repeated only when nothing was written to the network, or on 429;
+	// when one fails after it may have reached Flip, do reports an
+	// *OutcomeUnknownError.
 	repeatable bool
+	// sent is the call's own personal input, masked wherever a reply
+	// echoes it into an error; nil when the call sends none.
+	sent personalData
 }
+
+// personalData is input that carries personal data: the values that must
+// never come back in an error's text.
+type personalData interface{ personalValues() []string }
 
 // do sends r, retrying as the policy allows, and decodes a 2xx reply into
 // out (which may be nil). It is the only place that talks to the network.
@@ -444,10 +477,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	ctx = context.WithValue(ctx, callStateKey{}, st)
 	if !r.repeatable {
 		// A call that may not be repeated once it left the machine watches
-		// whether its headers were written. Until WroteHeaders fires, the
-		// request line and headers sit in the transport's 4 KiB write
-		// buffer, which they do not fill, so nothing has reached the network.
-		st.trace.WroteHeaders = st.headersWritten
+		// whether its whole request was written. Until WroteRequest reports
+		// success, Flip has at most a part of the request, which it cannot
+		// act on, so the call may be sent again.
+		st.trace.WroteRequest = st.requestWritten
 		ctx = httptrace.WithClientTrace(ctx, &st.trace)
 	}
 	target := c.agentsBase + r.path
@@ -458,46 +491,67 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
-		retryable, retryAfter, err := c.attempt(ctx, r, target, st, attempt, out)
-		if err == nil {
+		res := c.attempt(ctx, r, target, st, attempt, out)
+		if res.err == nil {
 			return nil
 		}
-		if !retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil ||
+		if !res.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil ||
 			(r.body != nil && !r.body.replayable()) {
+			err := res.err
 			if attempt > 1 {
-				return &RetryError{Attempts: attempt, Err: err}
+				err = &RetryError{Attempts: attempt, Err: err}
+			}
+			if res.ambiguous {
+				err = &OutcomeUnknownError{Method: r.method, Path: r.path, RequestID: id, Err: err}
 			}
 			return err
 		}
-		wait := c.retry.delay(attempt, retryAfter)
+		wait := c.retry.delay(attempt, res.retryAfter)
 		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying",
 			slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", res.err.Error()))
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
-			return fmt.Errorf("flipkyc: %s %s: %w while waiting to retry after attempt %d: %w", r.method, r.path, werr, attempt, err)
+			return fmt.Errorf("flipkyc: %s %s: %w while waiting to retry after attempt %d: %w", r.method, r.path, werr, attempt, res.err)
 		}
 	}
 }
 
-// attempt makes one HTTP exchange. It reports whether the failure, if any,
-// may be retried under the policy, and the server's Retry-After.
-func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) (retryable bool, retryAfter time.Duration, err error) {
+// attemptResult is the outcome of one HTTP exchange.
+type attemptResult struct {
+	err error
+	// retryable: the failure may be retried under the policy.
+	retryable bool
+	// ambiguous: the call may not be repeated and may have taken effect at
+	// Flip: it failed after its request was written, with no answer from
+	// Flip that says it was refused.
+	ambiguous  bool
+	retryAfter time.Duration
+}
+
+// attempt makes one HTTP exchange.
+func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) attemptResult {
 	id := st.requestID[0]
 	st.wrote.Store(false)
 	var body io.Reader
 	length, contentType := int64(0), ""
 	switch {
 	case r.body != nil:
+		var err error
 		if body, length, err = r.body.open(); err != nil {
-			return false, 0, fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)
+			return attemptResult{err: fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)}
 		}
 		contentType = r.body.contentType()
 	case r.form != "":
 		body, length, contentType = strings.NewReader(r.form), int64(len(r.form)), "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	watch := c.newIdleWatch(ctx)
+	defer watch.stop()
+	if body != nil {
+		body = watch.reader(body)
+	}
+	req, err := http.NewRequestWithContext(watch.ctx, r.method, target, body)
 	if err != nil {
-		return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)
+		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)}
 	}
 	req.GetBody = nil // the request path, not net/http, decides what is replayed
 	if contentType != "" {
@@ -513,63 +567,90 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		err = watch.cause(err)
 		c.log(ctx, r, id, n, 0, start, err)
+		wrote := r.repeatable || st.wrote.Load()
 		if ctx.Err() != nil {
-			return false, 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, ctx.Err())
+			return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, ctx.Err()),
+				ambiguous: !r.repeatable && wrote}
 		}
-		return r.repeatable || !st.wrote.Load(), 0, fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, stripURL(err))
+		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, c.key.scrubErr(stripURL(err))),
+			retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
 	}
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	raw, readErr := readLimited(watch.reader(resp.Body), c.maxBody)
 	tooLong := int64(len(raw)) > c.maxBody
 	if tooLong {
 		raw = raw[:c.maxBody]
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // a little more, so the connection may be reused
 	}
 	_ = resp.Body.Close()
+	if readErr != nil {
+		readErr = watch.cause(readErr)
+	}
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
-	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	errorShaped := ok && readErr == nil && !tooLong && looksLikeErrorBody(raw)
-	if !ok || readErr != nil || tooLong || errorShaped {
-		raw = c.key.redact(raw) // the body may end up in an error
+	var known []string
+	if r.sent != nil && (resp.StatusCode < 200 || resp.StatusCode >= 300 || readErr != nil || tooLong) {
+		known = r.sent.personalValues()
 	}
 
-	if ok {
-		decodeErr := func(cause error) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		decodeErr := func(cause error) *DecodeError {
+			if r.sent != nil && known == nil {
+				known = r.sent.personalValues()
+			}
 			return &DecodeError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
-				Body: excerpt(raw, excerptLimit), Err: cause}
+				Body: maskBody(raw, excerptLimit, known, c.key.scrub), Err: c.key.scrubErr(cause)}
 		}
 		switch {
 		case readErr != nil:
 			// The reply was cut off; a read may be repeated, a write may not.
-			return r.repeatable, 0, decodeErr(fmt.Errorf("reading reply: %w", readErr))
+			return attemptResult{err: decodeErr(fmt.Errorf("reading reply: %w", readErr)),
+				retryable: r.repeatable, ambiguous: !r.repeatable}
 		case tooLong:
-			return false, 0, decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody))
-		case errorShaped:
+			return attemptResult{err: decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody)), ambiguous: !r.repeatable}
+		case looksLikeErrorBody(raw):
+			if r.sent != nil {
+				known = r.sent.personalValues()
+			}
 			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
-			apiErr.parseErrorBody(raw)
-			return false, 0, apiErr
+			apiErr.parseErrorBody(raw, known, c.key.scrub)
+			return attemptResult{err: apiErr}
 		}
 		if out == nil {
-			return false, 0, nil
+			return attemptResult{}
 		}
 		if err := decodeJSON(raw, out); err != nil {
-			return false, 0, decodeErr(c.key.redactErr(err))
+			return attemptResult{err: decodeErr(err), ambiguous: !r.repeatable}
 		}
-		return false, 0, nil
+		return attemptResult{}
 	}
 
 	apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
-	if !apiErr.parseErrorBody(raw) {
-		apiErr.Body = excerpt(raw, excerptLimit)
+	if !apiErr.parseErrorBody(raw, known, c.key.scrub) {
+		apiErr.Body = maskBody(raw, excerptLimit, known, c.key.scrub)
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		retryable = true
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		retryable = r.repeatable
+	res := attemptResult{err: apiErr, retryAfter: apiErr.RetryAfter}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		res.retryable = true
+	case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
+		resp.StatusCode == http.StatusGatewayTimeout:
+		res.retryable = r.repeatable
 	}
-	return retryable, apiErr.RetryAfter, apiErr
+	// A server error after a state change was sent says nothing of whether
+	// the change was made: a gateway may have lost Flip's answer.
+	res.ambiguous = !r.repeatable && resp.StatusCode >= 500
+	return res
+}
+
+// readLimited reads r to its end or to limit+1 bytes, whichever comes
+// first, so a caller can tell a reply over the limit.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	return io.ReadAll(io.LimitReader(r, limit))
 }
 
 func (c *Client) log(ctx context.Context, r call, id string, attempt, status int, start time.Time, err error) {
@@ -622,7 +703,7 @@ func decodeJSON(raw []byte, out any) error {
 	if len(raw) == 0 {
 		return errors.New("empty body")
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err := decodeReply(raw, out); err != nil {
 		return err
 	}
 	if rc, ok := out.(responseChecker); ok {

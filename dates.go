@@ -2,7 +2,9 @@ package flipkyc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -187,10 +189,28 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
-	v, err := strconv.ParseInt(text, 10, 64)
+	v, err := parseInteger(text)
 	if err != nil {
-		return fmt.Errorf("want an integer, got %q", excerpt([]byte(text), 24))
+		return err
 	}
 	*n = flexInt(v)
 	return nil
+}
+
+// errNotInteger reports a value that is not a whole number. It never quotes
+// the value, which may be personal data in the wrong field.
+var errNotInteger = errors.New("want an integer")
+
+// parseInteger reads a whole number written as an integer or as a number
+// with no fraction ("17", "17.0", "1.7e1"), as JSON encoders in other
+// languages may write integers.
+func parseInteger(text string) (int64, error) {
+	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, errNotInteger
+	}
+	return int64(f), nil
 }

@@ -83,8 +83,9 @@ func FuzzErrorBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, status := range []int{200, 401, 422, 502} {
 			e := &APIError{StatusCode: status, Method: http.MethodGet, Path: "/agents/1"}
-			if !e.parseErrorBody(body) {
-				e.Body = excerpt(body, excerptLimit)
+			key := newSecretKey("fuzz-key")
+			if !e.parseErrorBody(body, nil, key.scrub) {
+				e.Body = maskBody(body, excerptLimit, nil, key.scrub)
 			}
 			_ = e.Error()
 			_ = e.Is(ErrDuplicate)

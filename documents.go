@@ -65,7 +65,8 @@ type UploadedDocument struct {
 // at least one. Flip accepts them only in StatusRejected or
 // StatusUploadIdentitySelfieFailed (ErrInvalidAgentStatus otherwise). Every
 // image is checked against Flip's image rules before anything is sent; the
-// request is repeated only when it provably never left the machine, or on 429.
+// request is repeated only when it provably never left the machine whole, or
+// on 429; when it fails after that, the error matches ErrOutcomeUnknown.
 func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Document) ([]UploadedDocument, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -97,7 +98,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
 		body: newMultipartBody(fields, images)}, &res)
 	if err != nil {
-		return nil, err
+		return nil, explainOutcome(err, agentID, nextDocuments)
 	}
 	return res, nil
 }

@@ -47,6 +47,10 @@ var (
 	ErrAgentNotUpdatable = errors.New("flipkyc: agent is not allowed to update")
 	// ErrInvalidToken: a callback's token is missing or wrong.
 	ErrInvalidToken = errors.New("flipkyc: invalid callback token")
+	// ErrOutcomeUnknown: a call that changes state failed after its request
+	// may have reached Flip, and whether Flip acted on it is not known. The
+	// SDK never repeats such a call by itself; see *OutcomeUnknownError.
+	ErrOutcomeUnknown = errors.New("flipkyc: outcome unknown")
 )
 
 // codeSentinels maps Flip's numeric error codes to sentinels.
@@ -84,8 +88,9 @@ type APIError struct {
 	RequestID string
 	// RetryAfter is the wait the server asked for (429, 503), or zero.
 	RetryAfter time.Duration
-	// Body is the start of the raw body (at most 512 bytes), for replies that
-	// are not one of Flip's JSON shapes.
+	// Body is the start of a reply that is not one of Flip's JSON error
+	// shapes (at most 512 bytes), for a person to read on purpose: secrets
+	// are removed and personal data is masked. Error never prints it.
 	Body string
 }
 
@@ -118,7 +123,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, "%s (code %d)", d.Message, d.Code)
 	}
 	if e.Message == "" && len(e.Errors) == 0 && e.Body != "" {
-		fmt.Fprintf(&b, ": unexpected body %q", e.Body)
+		fmt.Fprintf(&b, ": unexpected %d-byte body (see APIError.Body)", len(e.Body))
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [Request-ID " + e.RequestID + "]")
@@ -192,8 +197,10 @@ var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
 
 // parseErrorBody fills e from body when body is one of Flip's error shapes
 // and reports whether it was. Flip's documentation prints some bodies with a
-// trailing comma; those are accepted too.
-func (e *APIError) parseErrorBody(body []byte) bool {
+// trailing comma; those are accepted too. Every text taken from the body is
+// cleaned: scrub removes secrets, and personal data, including the call's
+// own input values (known), is masked.
+func (e *APIError) parseErrorBody(body []byte, known []string, scrub func(string) string) bool {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err != nil {
 		if json.Unmarshal(trailingComma.ReplaceAll(body, []byte("$1")), &eb) != nil {
@@ -203,12 +210,13 @@ func (e *APIError) parseErrorBody(body []byte) bool {
 	if len(eb.Errors) == 0 && eb.Name == "" && eb.Message == "" {
 		return false
 	}
+	clean := func(s string) string { return maskText(scrub(s), known) }
 	if code, err := decodeEnumText(eb.Code); err == nil {
-		e.Code = code
+		e.Code = clean(code)
 	}
-	e.Name, e.Message = eb.Name, eb.Message
+	e.Name, e.Message = clean(eb.Name), clean(eb.Message)
 	for _, d := range eb.Errors {
-		e.Errors = append(e.Errors, ErrorDetail{Attribute: d.Attribute, Code: int(d.Code), Message: d.Message})
+		e.Errors = append(e.Errors, ErrorDetail{Attribute: clean(d.Attribute), Code: int(d.Code), Message: clean(d.Message)})
 	}
 	return true
 }
@@ -229,19 +237,80 @@ func looksLikeErrorBody(body []byte) bool {
 // DecodeError reports a 2xx reply whose body could not be read as the
 // documented result.
 type DecodeError struct {
-	StatusCode   int
+	// StatusCode is the HTTP status of the reply.
+	StatusCode int
+	// Method and Path name the call (the path without the base URL).
 	Method, Path string
-	RequestID    string
-	// Body is the start of the raw body (at most 512 bytes).
+	// RequestID is the Request-ID sent with the call.
+	RequestID string
+	// Body is the start of the reply (at most 512 bytes), for a person to
+	// read on purpose: secrets are removed and personal data is masked.
+	// Error never prints it.
 	Body string
-	Err  error
+	// Err is what went wrong: the reply was cut off, too long, not JSON, or
+	// lacks what the documentation promises.
+	Err error
 }
 
-// Error describes the reply that could not be decoded.
+// Error describes the reply that could not be decoded, without its content.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("flipkyc: %s %s: HTTP %d: cannot decode reply: %v (body %q) [Request-ID %s]",
-		e.Method, e.Path, e.StatusCode, e.Err, e.Body, e.RequestID)
+	return fmt.Sprintf("flipkyc: %s %s: HTTP %d: cannot decode reply: %v [Request-ID %s]",
+		e.Method, e.Path, e.StatusCode, e.Err, e.RequestID)
 }
+
+// OutcomeUnknownError reports a call that changes state (create, upload,
+// submit, repair) and failed after its request may have reached Flip: the
+// connection broke or timed out once the request was written, a gateway
+// answered 5xx, or a 2xx reply could not be read. Flip may have acted on it.
+// The SDK does not send it again, because a repeat could double the effect
+// or fail for the effect of the first one. It matches ErrOutcomeUnknown,
+// and unwraps to the failure itself.
+//
+// SubmitKYC and the repairs first read the agent: when the agent is already
+// where the call puts it, they return success instead, marked
+// ConfirmedByRead. They return this error only when the read cannot tell.
+type OutcomeUnknownError struct {
+	// Method and Path name the call (the path without the base URL).
+	Method, Path string
+	// RequestID is the Request-ID sent with the call: quote it to Flip.
+	RequestID string
+	// AgentID is the agent the call was about; zero for CreateAgent.
+	AgentID int64
+	// Status is the agent's KYC status as read after the failure, or empty
+	// when it was not read.
+	Status KYCStatus
+	// ReadErr is why reading the agent failed, when it did.
+	ReadErr error
+	// Next says what to do next.
+	Next string
+	// Err is the failure of the call itself.
+	Err error
+}
+
+// Error says what failed, what the read found and what to do next.
+func (e *OutcomeUnknownError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flipkyc: %s %s: outcome unknown: %v", e.Method, e.Path, e.Err)
+	switch {
+	case e.ReadErr != nil:
+		fmt.Fprintf(&b, "; reading the agent failed too: %v", e.ReadErr)
+	case e.Status != "":
+		fmt.Fprintf(&b, "; the agent is now %s", e.Status)
+	}
+	if e.Next != "" {
+		b.WriteString("; " + e.Next)
+	}
+	if !strings.Contains(b.String(), e.RequestID) {
+		b.WriteString(" [Request-ID " + e.RequestID + "]")
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrOutcomeUnknown.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap returns the failure of the call itself.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // Unwrap returns the decoding failure.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -249,8 +318,10 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // RetryError wraps the last failure of a call that was attempted more than
 // once.
 type RetryError struct {
+	// Attempts is how many attempts were made, the first included.
 	Attempts int
-	Err      error
+	// Err is the last attempt's failure.
+	Err error
 }
 
 // Error gives the last failure and the number of attempts.
@@ -276,7 +347,8 @@ func (f FieldError) String() string { return f.Field + ": " + f.Rule }
 // is returned before any request is sent.
 type ValidationError struct {
 	// Op names the call, such as "CreateAgent".
-	Op     string
+	Op string
+	// Fields lists each field that breaks a rule, in the order checked.
 	Fields []FieldError
 }
 

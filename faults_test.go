@@ -58,7 +58,7 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "connection refused, create (nothing was sent: retried)", refused: true, call: create, wantRequests: 0, wantType: new(*RetryError)},
 		{name: "reset mid-response, get", call: getAgent, wantRequests: 3, wantType: new(*DecodeError),
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { resetMidResponse(w) }},
-		{name: "reset mid-response, create (no double create)", call: create, wantRequests: 1, wantType: new(*DecodeError),
+		{name: "reset mid-response, create (no double create)", call: create, wantRequests: 1, wantErr: ErrOutcomeUnknown, wantType: new(*DecodeError),
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { resetMidResponse(w) }},
 		{name: "truncated JSON", call: getAgent, wantRequests: 1, wantType: new(*DecodeError),
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { writeReply(w, 200, `{"id": 1, "na`) }},
@@ -68,7 +68,7 @@ func TestFaultMatrix(t *testing.T) {
 				w.WriteHeader(502)
 				_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
 			}},
-		{name: "HTML 502 page, create", call: create, wantRequests: 1, wantErr: ErrServer,
+		{name: "HTML 502 page, create", call: create, wantRequests: 1, wantErr: ErrOutcomeUnknown,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { writeReply(w, 502, "<html>bad gateway</html>") }},
 		{name: "empty 200", call: getAgent, wantRequests: 1, wantType: new(*DecodeError),
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }},
@@ -95,13 +95,21 @@ func TestFaultMatrix(t *testing.T) {
 			}},
 		{name: "429 every time", call: getAgent, wantRequests: 3, wantErr: ErrRateLimited,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) { writeReply(w, 429, "") }},
-		{name: "503 then success", call: submit, wantRequests: 2,
+		{name: "submit answered 503, agent under review: confirmed by reading, not repeated", call: submit, wantRequests: 2,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
-				if n == 1 {
+				if r.Method == http.MethodPut {
 					writeReply(w, 503, "")
 					return
 				}
-				writeReply(w, 200, `{"message":"KYC submission success"}`)
+				writeReply(w, 200, strings.Replace(agentBody, `"APPROVED"`, `"PENDING"`, 1))
+			}},
+		{name: "submit answered 503, agent not moved: outcome unknown, not repeated", call: submit, wantRequests: 2, wantErr: ErrOutcomeUnknown,
+			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPut {
+					writeReply(w, 503, "")
+					return
+				}
+				writeReply(w, 200, strings.Replace(agentBody, `"APPROVED"`, `"UPLOAD_IDENTITY_SELFIE_SUCCESS"`, 1))
 			}},
 		{name: "reply slower than the deadline", call: getAgent, timeout: 50 * time.Millisecond, wantRequests: 1, wantErr: context.DeadlineExceeded,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
@@ -137,13 +145,14 @@ func TestFaultMatrix(t *testing.T) {
 			var err error
 			require.NotPanics(t, func() { err = row.call(ctx, c) })
 			recordErr(err)
-			switch {
-			case row.wantErr != nil:
+			if row.wantErr != nil {
 				assert.ErrorIs(t, err, row.wantErr)
-			case row.wantType != nil:
+			}
+			if row.wantType != nil {
 				require.Error(t, err)
 				assert.True(t, errors.As(err, row.wantType), "want %T, got %T: %v", row.wantType, err, err)
-			default:
+			}
+			if row.wantErr == nil && row.wantType == nil {
 				assert.NoError(t, err)
 			}
 			if row.wantWaits != nil {

@@ -12,6 +12,9 @@ type UploadResult struct {
 	// ImageURL is where Flip stored the image. Treat it as opaque: Flip's
 	// examples show both relative and absolute values.
 	ImageURL string `json:"image_url"`
+	// ConfirmedByRead is true when Flip's reply to a repair was lost and the
+	// SDK confirmed the repair by reading the agent; ImageURL is empty then.
+	ConfirmedByRead bool `json:"-"`
 }
 
 func (r *UploadResult) checkResponse() error {
@@ -28,8 +31,9 @@ func (r *UploadResult) checkResponse() error {
 // side) before anything is sent.
 //
 // Flip counts uploads and refuses them after a maximum (ErrUploadLimitReached),
-// so an upload is repeated only when it provably never left the machine, or
-// on HTTP 429.
+// so an upload is repeated only when it provably never left the machine
+// whole, or on HTTP 429. When it fails after that, the error matches
+// ErrOutcomeUnknown: read the agent before uploading again.
 func (c *Client) UploadIdentityImage(ctx context.Context, agentID int64, t IdentityType, img Image) (*UploadResult, error) {
 	return c.uploadIdentity(ctx, "UploadIdentityImage", agentID, t, false, img)
 }
@@ -51,8 +55,9 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 	case !t.Known():
 		v.add("identity_type", `must be "ktp" or "passport"`)
 	}
-	return c.putImage(ctx, op, &v, agentID, "/identities",
+	res, err := c.putImage(ctx, op, &v, agentID, "/identities",
 		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img)
+	return res, explainOutcome(err, agentID, nextUpload)
 }
 
 // putImage sends one image, with user_type and the given fields, to

@@ -2,7 +2,6 @@ package flipkyc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -75,6 +74,12 @@ func (p *RepairDataParams) fields() []field {
 	return f
 }
 
+// personalValues returns p's personal data, for masking in errors.
+func (p *RepairDataParams) personalValues() []string {
+	return []string{p.Name, p.IdentityNumber, p.BirthDate.String(), p.BirthPlace, p.Address,
+		p.PhoneNumber, p.ResidenceAddress}
+}
+
 // Validate checks the fields that are set against Flip's rules, as RepairData
 // does before sending, and returns a *ValidationError or nil.
 func (p RepairDataParams) Validate() error {
@@ -136,6 +141,11 @@ type KYCUser struct {
 	ResidenceAddress    string     `json:"residence_address"`
 	CreatedAt           Timestamp  `json:"created_at"`
 	UpdatedAt           Timestamp  `json:"updated_at"`
+	// ConfirmedByRead is true when Flip's reply to RepairData was lost and
+	// the SDK confirmed the repair by reading the agent. The record then
+	// holds what GetAgent returns (id, name, identity type and number,
+	// status) and the fields the repair sent; the others are zero.
+	ConfirmedByRead bool `json:"-"`
 }
 
 // kycUserReply decodes a KYC user in one pass, accepting its id and user
@@ -163,11 +173,12 @@ func (r *kycUserReply) checkResponse() error {
 	return nil
 }
 
-// UnmarshalJSON decodes a KYC user, accepting its id and user type as
-// numbers or numeric strings.
+func (*kycUserReply) lenient() {}
+
+// UnmarshalJSON decodes a KYC user leniently, as Agent.UnmarshalJSON does.
 func (u *KYCUser) UnmarshalJSON(b []byte) error {
 	var r kycUserReply
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := decodeReply(b, &r); err != nil {
 		return err
 	}
 	*u = *r.user()
@@ -178,6 +189,12 @@ func (u *KYCUser) UnmarshalJSON(b []byte) error {
 // (PUT /users/{id}/repair). Flip accepts it only when the rejection code
 // calls for it, code 10 (ErrRejectedReasonMismatch otherwise), and answers
 // with the agent's KYC record, whose status is StatusPending.
+//
+// A repair is a state change and is never sent twice blindly. When it fails
+// after it may have reached Flip, RepairData reads the agent: if the agent
+// is under review or approved and shows the data sent, it succeeds with
+// ConfirmedByRead set; otherwise it returns an error matching
+// ErrOutcomeUnknown.
 func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataParams) (*KYCUser, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -190,23 +207,81 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	// Flip documents this body both as multipart and as form-urlencoded; the
 	// SDK sends multipart like every other KYC write.
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		body: newMultipartBody(fields, nil), repeatable: true}, &r)
+		body: newMultipartBody(fields, nil), sent: &p}, &r)
 	if err != nil {
-		return nil, err
+		a, ok, err := c.confirmByRead(ctx, err, "RepairData", agentID, p.visibleIn, nextRepair)
+		if !ok {
+			return nil, err
+		}
+		return p.confirmedUser(a), nil
 	}
 	return r.user(), nil
+}
+
+// visibleIn reports whether the repair shows in a, as read by GetAgent: the
+// agent is under review or approved, and the fields GetAgent returns carry
+// the values sent.
+func (p *RepairDataParams) visibleIn(a *Agent) bool {
+	same := func(sent, read string) bool { return sent == "" || sent == read }
+	return underReview(a) && same(p.Name, a.Name) && same(p.IdentityNumber, a.IdentityNumber) &&
+		same(string(p.IdentityType), string(a.IdentityType)) && same(p.PhoneNumber, a.PhoneNumber)
+}
+
+// confirmedUser builds the KYC record of a repair confirmed by reading: what
+// GetAgent returned, with the fields the repair sent.
+func (p *RepairDataParams) confirmedUser(a *Agent) *KYCUser {
+	u := &KYCUser{UserID: a.ID, UserType: UserTypeAgent, Name: a.Name, Status: a.KYCStatus,
+		IdentityType: a.IdentityType, Gender: a.Gender, Occupation: a.Occupation, ConfirmedByRead: true}
+	number := a.IdentityNumber
+	if p.IdentityNumber != "" {
+		number = p.IdentityNumber
+	}
+	if u.IdentityType == IdentityPassport {
+		u.PassportNumber = number
+	} else {
+		u.NIK = number
+	}
+	u.BirthDate, u.BirthPlace = p.BirthDate, p.BirthPlace
+	if p.Gender != "" {
+		u.Gender = p.Gender
+	}
+	if p.Occupation != "" {
+		u.Occupation = p.Occupation
+	}
+	u.CountryID, u.ProvinceID, u.CityID, u.DistrictID = p.CountryID, p.ProvinceID, p.CityID, p.DistrictID
+	u.Address = p.Address
+	u.ResidenceCountryID, u.ResidenceProvinceID = p.ResidenceCountryID, p.ResidenceProvinceID
+	u.ResidenceCityID, u.ResidenceDistrictID = p.ResidenceCityID, p.ResidenceDistrictID
+	u.ResidenceAddress = p.ResidenceAddress
+	return u
 }
 
 // RepairIdentityImage uploads a new photo of the identity card after a
 // rejection with code 14 to 21 (PUT /users/{id}/repairPhoto). Image rules and
 // retries as for UploadIdentityImage.
+//
+// When it fails after it may have reached Flip, it reads the agent as
+// SubmitKYC does: an agent under review or approved means the repair took
+// effect, and the result has ConfirmedByRead set and no ImageURL.
 func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
-	return c.putImage(ctx, "RepairIdentityImage", &fieldErrors{}, agentID, "/repairPhoto", nil, img)
+	return c.repairImage(ctx, "RepairIdentityImage", agentID, "/repairPhoto", img)
 }
 
 // RepairSelfieWithIdentity uploads a new selfie holding the identity card
 // after a rejection with code 23 to 27 (PUT /users/{id}/repairSelfie). Image
-// rules and retries as for UploadIdentityImage.
+// rules, retries and the reading after an unknown outcome as for
+// RepairIdentityImage.
 func (c *Client) RepairSelfieWithIdentity(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
-	return c.putImage(ctx, "RepairSelfieWithIdentity", &fieldErrors{}, agentID, "/repairSelfie", nil, img)
+	return c.repairImage(ctx, "RepairSelfieWithIdentity", agentID, "/repairSelfie", img)
+}
+
+func (c *Client) repairImage(ctx context.Context, op string, agentID int64, suffix string, img Image) (*UploadResult, error) {
+	res, err := c.putImage(ctx, op, &fieldErrors{}, agentID, suffix, nil, img)
+	if err != nil {
+		if _, ok, err := c.confirmByRead(ctx, err, op, agentID, underReview, nextRepair); !ok {
+			return nil, err
+		}
+		return &UploadResult{ConfirmedByRead: true}, nil
+	}
+	return res, nil
 }

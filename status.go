@@ -3,6 +3,7 @@ package flipkyc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -298,6 +299,15 @@ func decodeEnumText(b []byte) (string, error) {
 	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
 		return string(b), nil
 	default:
-		return "", fmt.Errorf("want a string or a number, got %s", excerpt(b, 32))
+		return "", errors.New("want a string or a number")
 	}
+}
+
+// Known reports whether a is one of the documented account statuses.
+func (a AgentStatus) Known() bool {
+	switch a {
+	case AgentDeleted, AgentActive, AgentBlacklisted, AgentBlocked:
+		return true
+	}
+	return false
 }

@@ -10,6 +10,10 @@ type SubmitResult struct {
 	// Message is Flip's text as received ("KYC submission success" or
 	// "Submit success"); any 2xx reply means success.
 	Message string `json:"message"`
+	// ConfirmedByRead is true when Flip's reply was lost and the SDK
+	// confirmed the submission by reading the agent, which was then under
+	// review; Message is empty then.
+	ConfirmedByRead bool `json:"-"`
 }
 
 // SubmitKYC hands the agent's data and images to Flip for review
@@ -17,6 +21,13 @@ type SubmitResult struct {
 // StatusUploadIdentitySelfieSuccess (ErrInvalidAgentStatus otherwise); the
 // agent moves to StatusPending and the verdict, StatusApproved or
 // StatusRejected, arrives by callback.
+//
+// A submission is a state change and is never sent twice blindly. When it
+// fails after it may have reached Flip (the connection broke, a gateway
+// answered 5xx, the reply could not be read), SubmitKYC reads the agent: if
+// the agent is under review or approved, the submission took effect and
+// SubmitKYC succeeds with ConfirmedByRead set; otherwise it returns an
+// error matching ErrOutcomeUnknown that says what the read found.
 func (c *Client) SubmitKYC(ctx context.Context, agentID int64) (*SubmitResult, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -25,9 +36,12 @@ func (c *Client) SubmitKYC(ctx context.Context, agentID int64) (*SubmitResult, e
 	}
 	var res SubmitResult
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
-		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil), repeatable: true}, &res)
+		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil)}, &res)
 	if err != nil {
-		return nil, err
+		if _, ok, err := c.confirmByRead(ctx, err, "SubmitKYC", agentID, underReview, nextSubmit); !ok {
+			return nil, err
+		}
+		return &SubmitResult{ConfirmedByRead: true}, nil
 	}
 	return &res, nil
 }
