@@ -65,6 +65,13 @@ func (k *secretKey) scrub(s string) string {
 	return s
 }
 
+// clean returns a text taken from a reply, unescaped, with the key
+// redacted and personal data masked, known being the call's own personal
+// input.
+func (k *secretKey) clean(s string, known []string) string {
+	return maskText(k.scrub(unescapeAll(s)), known)
+}
+
 // forms returns the texts that give the key away: the key and its Basic-auth
 // encoding.
 func (k *secretKey) forms() [2]string {

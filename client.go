@@ -417,8 +417,9 @@ func defaultHTTPClient() *http.Client {
 	}}
 }
 
-// Format prints the client without its secret key, under every verb.
-func (c *Client) Format(f fmt.State, verb rune) {
+// Format prints the client without its secret key, under every verb, as a
+// value or a pointer.
+func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "flipkyc.Client{agents: %s, kyc: %s, key: %s}", c.agentsBase, c.kycBase, redacted)
 }
 
@@ -588,18 +589,20 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		readErr = watch.cause(readErr)
 	}
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
-	var known []string
-	if r.sent != nil && (resp.StatusCode < 200 || resp.StatusCode >= 300 || readErr != nil || tooLong) {
-		known = r.sent.personalValues()
+	// clean is what every text taken from the reply into an error goes
+	// through: secrets removed, personal data masked.
+	clean := func(s string) string {
+		var known []string
+		if r.sent != nil {
+			known = r.sent.personalValues()
+		}
+		return c.key.clean(s, known)
 	}
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		decodeErr := func(cause error) *DecodeError {
-			if r.sent != nil && known == nil {
-				known = r.sent.personalValues()
-			}
 			return &DecodeError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
-				Body: maskBody(raw, excerptLimit, known, c.key.scrub), Err: c.key.scrubErr(cause)}
+				Body: maskBody(raw, excerptLimit, clean), Err: c.key.scrubErr(cause)}
 		}
 		switch {
 		case readErr != nil:
@@ -609,11 +612,8 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		case tooLong:
 			return attemptResult{err: decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody)), ambiguous: !r.repeatable}
 		case looksLikeErrorBody(raw):
-			if r.sent != nil {
-				known = r.sent.personalValues()
-			}
 			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
-			apiErr.parseErrorBody(raw, known, c.key.scrub)
+			apiErr.parseErrorBody(raw, clean)
 			return attemptResult{err: apiErr}
 		}
 		if out == nil {
@@ -627,8 +627,8 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 
 	apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
-	if !apiErr.parseErrorBody(raw, known, c.key.scrub) {
-		apiErr.Body = maskBody(raw, excerptLimit, known, c.key.scrub)
+	if !apiErr.parseErrorBody(raw, clean) {
+		apiErr.Body = maskBody(raw, excerptLimit, clean)
 	}
 	res := attemptResult{err: apiErr, retryAfter: apiErr.RetryAfter}
 	switch {

@@ -3,7 +3,9 @@ package flipkyc
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -168,4 +170,44 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	assert.Equal(t, 302, apiErr.StatusCode)
 	assert.Equal(t, 1, mock.GetTotalCallCount())
 	assert.False(t, strings.Contains(err.Error(), "elsewhere"))
+}
+
+func TestResponseLimitsNearMaxInt64Work(t *testing.T) {
+	for _, n := range []int64{math.MaxInt64, math.MaxInt64 - 1} {
+		srv := httptest.NewServer(&recorder{replies: []reply{{status: 200, body: string(fixture(t, "agent_get_response.json"))}}})
+		c, _ := newTestClient(t, srv.URL, srv.URL, WithMaxResponseBytes(n))
+		a, err := c.GetAgent(context.Background(), 1)
+		srv.Close()
+		require.NoError(t, err, "limit %d", n)
+		assert.Equal(t, int64(1), a.ID)
+	}
+	// A small limit still refuses a reply one byte over it.
+	body := `{"id":1}`
+	for _, tt := range []struct {
+		limit int64
+		ok    bool
+	}{{int64(len(body)), true}, {int64(len(body)) - 1, false}} {
+		srv := httptest.NewServer(&recorder{replies: []reply{{status: 200, body: body}}})
+		c, _ := newTestClient(t, srv.URL, srv.URL, WithMaxResponseBytes(tt.limit))
+		_, err := c.GetAgent(context.Background(), 1)
+		srv.Close()
+		if tt.ok {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorContains(t, err, "reply larger than")
+		}
+	}
+}
+
+func TestClientValueNeverPrintsItsKey(t *testing.T) {
+	c, err := New(testKey)
+	require.NoError(t, err)
+	values := []any{*c, c, []Client{*c}, struct{ C Client }{*c}}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, testKey, "%T %s", v, verb)
+			assert.NotContains(t, out, c.key.header[0][len("Basic "):], "%T %s", v, verb)
+		}
+	}
 }

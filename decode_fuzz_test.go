@@ -84,8 +84,9 @@ func FuzzErrorBody(f *testing.F) {
 		for _, status := range []int{200, 401, 422, 502} {
 			e := &APIError{StatusCode: status, Method: http.MethodGet, Path: "/agents/1"}
 			key := newSecretKey("fuzz-key")
-			if !e.parseErrorBody(body, nil, key.scrub) {
-				e.Body = maskBody(body, excerptLimit, nil, key.scrub)
+			clean := func(s string) string { return key.clean(s, nil) }
+			if !e.parseErrorBody(body, clean) {
+				e.Body = maskBody(body, excerptLimit, clean)
 			}
 			_ = e.Error()
 			_ = e.Is(ErrDuplicate)

@@ -94,9 +94,13 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 		return nil, err
 	}
 	fields := []field{{"user_id", strconv.FormatInt(agentID, 10)}, {"user_type", UserTypeAgent.String()}}
+	names := make(fileNames, len(images))
+	for i, img := range images {
+		names[i] = img.name
+	}
 	var res []UploadedDocument
 	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
-		body: newMultipartBody(fields, images)}, &res)
+		body: newMultipartBody(fields, images), sent: names}, &res)
 	if err != nil {
 		return nil, explainOutcome(err, agentID, nextDocuments)
 	}

@@ -197,10 +197,10 @@ var trailingComma = regexp.MustCompile(`,\s*([}\]])`)
 
 // parseErrorBody fills e from body when body is one of Flip's error shapes
 // and reports whether it was. Flip's documentation prints some bodies with a
-// trailing comma; those are accepted too. Every text taken from the body is
-// cleaned: scrub removes secrets, and personal data, including the call's
-// own input values (known), is masked.
-func (e *APIError) parseErrorBody(body []byte, known []string, scrub func(string) string) bool {
+// trailing comma; those are accepted too. Every text taken from the body
+// goes through clean, which removes secrets and masks personal data, and is
+// cut to 512 bytes.
+func (e *APIError) parseErrorBody(body []byte, clean func(string) string) bool {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err != nil {
 		if json.Unmarshal(trailingComma.ReplaceAll(body, []byte("$1")), &eb) != nil {
@@ -210,13 +210,13 @@ func (e *APIError) parseErrorBody(body []byte, known []string, scrub func(string
 	if len(eb.Errors) == 0 && eb.Name == "" && eb.Message == "" {
 		return false
 	}
-	clean := func(s string) string { return maskText(scrub(s), known) }
+	short := func(s string) string { return excerpt([]byte(clean(s)), excerptLimit) }
 	if code, err := decodeEnumText(eb.Code); err == nil {
-		e.Code = clean(code)
+		e.Code = short(code)
 	}
-	e.Name, e.Message = clean(eb.Name), clean(eb.Message)
+	e.Name, e.Message = short(eb.Name), short(eb.Message)
 	for _, d := range eb.Errors {
-		e.Errors = append(e.Errors, ErrorDetail{Attribute: clean(d.Attribute), Code: int(d.Code), Message: clean(d.Message)})
+		e.Errors = append(e.Errors, ErrorDetail{Attribute: short(d.Attribute), Code: int(d.Code), Message: short(d.Message)})
 	}
 	return true
 }

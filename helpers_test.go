@@ -58,6 +58,12 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
+	for _, v := range distinctiveValues() {
+		if strings.Contains(unescapeAll(out), v) {
+			fmt.Fprintf(os.Stderr, "FAIL: personal data (%.4s…) appeared in the tests' logs or errors\n", v)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

@@ -71,7 +71,7 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
 	var res UploadResult
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: newMultipartBody(fields, []*preparedImage{prepared})}, &res)
+		body: newMultipartBody(fields, []*preparedImage{prepared}), sent: fileNames{prepared.name}}, &res)
 	if err != nil {
 		return nil, err
 	}

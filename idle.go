@@ -61,7 +61,7 @@ func (w *idleWatch) stop() {
 // cause returns err, or an error matching ErrStalled when the watch is what
 // ended the attempt.
 func (w *idleWatch) cause(err error) error {
-	if errors.Is(context.Cause(w.ctx), ErrStalled) && !errors.Is(err, ErrStalled) {
+	if errors.Is(context.Cause(w.ctx), ErrStalled) {
 		return fmt.Errorf("%w: nothing sent or received for %s", ErrStalled, w.idle)
 	}
 	return err

@@ -3,7 +3,12 @@ package flipkyc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,18 +31,31 @@ const minKnownLen = 3
 
 // maskText returns s with personal data replaced by [masked]: every value
 // of known (the personal data the call itself sent) wherever it appears,
-// e-mail addresses, and long digit runs. Text that holds none is returned
+// the values of personal keys in JSON or form text, e-mail addresses, and
+// long digit runs. Text that holds none is returned
 // unchanged.
 func maskText(s string, known []string) string {
 	for _, k := range known {
-		if len(k) >= minKnownLen && strings.Contains(s, k) {
-			s = strings.ReplaceAll(s, k, masked)
+		if len(k) < minKnownLen {
+			continue
 		}
+		// A form body writes spaces as "+"; an echo of it keeps them so.
+		for _, form := range [2]string{k, strings.ReplaceAll(k, " ", "+")} {
+			if strings.Contains(s, form) {
+				s = strings.ReplaceAll(s, form, masked)
+			}
+		}
+	}
+	if strings.IndexByte(s, '"') >= 0 {
+		s = personalPair.ReplaceAllString(s, `"$1":"`+masked+`"`)
+	}
+	if strings.IndexByte(s, '=') >= 0 {
+		s = personalFormPair.ReplaceAllString(s, `$1=`+masked)
 	}
 	if strings.IndexByte(s, '@') >= 0 {
 		s = emailPattern.ReplaceAllString(s, masked)
 	}
-	if strings.IndexAny(s, "0123456789") >= 0 {
+	if strings.ContainsAny(s, "0123456789") {
 		s = digitsPattern.ReplaceAllString(s, masked)
 	}
 	return s
@@ -51,10 +69,9 @@ var personalKeys = map[string]bool{
 	"address": true, "residence_address": true,
 }
 
-// maskJSON returns the text of v, a decoded JSON value, with the values of
-// personal keys replaced by [masked] and every other string masked as free
-// text.
-func maskJSON(v any, known []string, scrub func(string) string) any {
+// maskJSON returns v, a decoded JSON value, with the values of personal
+// keys replaced by [masked] and every other string passed through clean.
+func maskJSON(v any, clean func(string) string) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, val := range v {
@@ -62,16 +79,16 @@ func maskJSON(v any, known []string, scrub func(string) string) any {
 				v[k] = masked
 				continue
 			}
-			v[k] = maskJSON(val, known, scrub)
+			v[k] = maskJSON(val, clean)
 		}
 		return v
 	case []any:
 		for i, val := range v {
-			v[i] = maskJSON(val, known, scrub)
+			v[i] = maskJSON(val, clean)
 		}
 		return v
 	case string:
-		return maskText(scrub(v), known)
+		return clean(v)
 	case json.Number:
 		if digitsPattern.MatchString(string(v)) {
 			return masked
@@ -81,11 +98,11 @@ func maskJSON(v any, known []string, scrub func(string) string) any {
 	return v
 }
 
-// maskBody returns at most limit bytes of a reply body as printable text,
-// with secrets removed by scrub and personal data masked: in a JSON body by
-// key and by pattern, in any other body by pattern and by the call's own
-// input values (known). It is what errors keep of a reply.
-func maskBody(body []byte, limit int, known []string, scrub func(string) string) string {
+// maskBody returns at most limit bytes of a reply body as printable text
+// for an error to keep: in a JSON body the values of personal keys are
+// masked and every other string goes through clean; any other body goes
+// through clean whole. clean removes secrets and masks personal data.
+func maskBody(body []byte, limit int, clean func(string) string) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
@@ -93,11 +110,93 @@ func maskBody(body []byte, limit int, known []string, scrub func(string) string)
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		if enc.Encode(maskJSON(v, known, scrub)) == nil {
+		if enc.Encode(maskJSON(v, clean)) == nil {
 			return excerpt(bytes.TrimSpace(b.Bytes()), limit)
 		}
 	}
-	// Not JSON: mask the whole text before cutting it, so that a value cut
-	// in two by the limit is still found.
-	return excerpt([]byte(maskText(scrub(string(body)), known)), limit)
+	// Not JSON, or JSON cut short: clean the whole text before cutting it,
+	// so that a value cut in two by the limit is still found.
+	return excerpt([]byte(clean(string(body))), limit)
+}
+
+// personalPair matches a personal key and its value in JSON text that may
+// be cut short, and personalFormPair one in form text, so that the value can
+// be masked without decoding the text.
+var personalPair, personalFormPair = func() (*regexp.Regexp, *regexp.Regexp) {
+	keys := make([]string, 0, len(personalKeys))
+	for k := range personalKeys {
+		keys = append(keys, regexp.QuoteMeta(k))
+	}
+	slices.Sort(keys)
+	alt := strings.Join(keys, "|")
+	return regexp.MustCompile(`(?i)"(` + alt + `)"\s*:\s*(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`),
+		regexp.MustCompile(`(?i)\b(` + alt + `)=[^&\s]*`)
+}()
+
+// fileNames are the names of uploaded files, which may carry a person's
+// name.
+type fileNames []string
+
+func (f fileNames) personalValues() []string {
+	values := make([]string, 0, 2*len(f))
+	for _, name := range f {
+		values = append(values, name, strings.TrimSuffix(name, path.Ext(name)))
+	}
+	return values
+}
+
+// personalFields are the Go fields of the SDK's data types that hold
+// personal data; printing masks them.
+var personalFields = map[string]bool{
+	"Name": true, "AgentName": true, "IdentityNumber": true, "NIK": true, "PassportNumber": true,
+	"BirthDate": true, "BirthPlace": true, "Address": true, "ResidenceAddress": true,
+	"PhoneNumber": true, "Email": true,
+}
+
+// formatMasked prints the struct v as "name{Field: value, …}" under every
+// verb, with each set personal field shown as [masked], so that a data type
+// printed into a log by mistake gives nothing away. JSON encoding is not
+// affected: it is how a caller stores the data on purpose.
+func formatMasked(f fmt.State, name string, v any) {
+	rv := reflect.ValueOf(v)
+	rt := rv.Type()
+	var b strings.Builder
+	b.WriteString(name + "{")
+	first := true
+	for i := range rt.NumField() {
+		sf := rt.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(sf.Name + ": ")
+		fv := rv.Field(i)
+		switch {
+		case personalFields[sf.Name] && !fv.IsZero():
+			b.WriteString(masked)
+		case fv.Kind() == reflect.Pointer && !fv.IsNil():
+			fmt.Fprintf(&b, "%v", fv.Elem().Interface())
+		default:
+			fmt.Fprintf(&b, "%v", fv.Interface())
+		}
+	}
+	b.WriteString("}")
+	_, _ = io.WriteString(f, b.String())
+}
+
+// Format prints the agent under every verb with its personal data masked.
+func (a Agent) Format(f fmt.State, _ rune) { formatMasked(f, "flipkyc.Agent", a) }
+
+// Format prints the parameters under every verb with personal data masked.
+func (p AgentParams) Format(f fmt.State, _ rune) { formatMasked(f, "flipkyc.AgentParams", p) }
+
+// Format prints the KYC record under every verb with personal data masked.
+func (u KYCUser) Format(f fmt.State, _ rune) { formatMasked(f, "flipkyc.KYCUser", u) }
+
+// Format prints the parameters under every verb with personal data masked.
+func (p RepairDataParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "flipkyc.RepairDataParams", p)
 }

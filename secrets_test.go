@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +165,57 @@ func TestCallbackTokenNeverLeaks(t *testing.T) {
 		assert.NotContains(t, text, token)
 		assert.NotContains(t, text, token[:10])
 		_, _ = sinkWriter{}.Write([]byte(text + "\n"))
+	}
+}
+
+// TestEscapedEchoesOfTheKeyAreRedacted: a hostile or careless server echoes
+// the key, or its Basic-auth form, escaped in every way a reply can write
+// it; none of them reaches an error (any verb, JSON), a log line or a kept
+// body.
+func TestEscapedEchoesOfTheKeyAreRedacted(t *testing.T) {
+	const key = "sk/Live+KEY/7f3a==Z9-slashed" // slashes and pluses, which escapes change
+	basic := base64.StdEncoding.EncodeToString([]byte(key + ":"))
+	escapes := map[string]func(string) string{
+		"plain":              func(s string) string { return s },
+		"every char \\u":     uEscape,
+		"first char \\u":     func(s string) string { return uEscape(s[:1]) + s[1:] },
+		"PHP slashes \\/":    func(s string) string { return strings.ReplaceAll(s, "/", `\/`) },
+		"percent-encoded":    url.QueryEscape,
+		"every byte percent": func(s string) string { return strings.ToUpper(fmt.Sprintf("%%%x", []byte(s))) },
+		"HTML references": func(s string) string {
+			var b strings.Builder
+			for _, r := range s {
+				fmt.Fprintf(&b, "&#x%x;", r)
+			}
+			return b.String()
+		},
+	}
+	places := map[string]func(echo string) (int, string){
+		"4xx message":         func(e string) (int, string) { return 400, `{"errors":[{"code":4001,"message":"bad key ` + e + `"}]}` },
+		"v2 message":          func(e string) (int, string) { return 401, `{"name":"Unauthorized","message":"` + e + `","status":401}` },
+		"2xx error shape":     func(e string) (int, string) { return 200, `{"errors":[{"code":4003,"message":"` + e + `"}]}` },
+		"2xx undecodable":     func(e string) (int, string) { return 200, `{"id":"` + e + `"` },
+		"5xx HTML page":       func(e string) (int, string) { return 502, "<html>" + e + "</html>" },
+		"429 message, logged": func(e string) (int, string) { return 429, `{"errors":[{"code":429,"message":"` + e + `"}]}` },
+	}
+	for ename, escape := range escapes {
+		for pname, place := range places {
+			for _, secret := range []string{key, basic, "Basic " + basic} {
+				status, body := place(escape(secret))
+				srv := httptest.NewServer(&recorder{replies: []reply{{status: status, body: body}}})
+				var logs bytes.Buffer
+				c, err := New(key, WithBaseURLs(srv.URL, srv.URL), WithLogger(slogTo(&logs)), withClock(newFakeClock()))
+				require.NoError(t, err)
+				_, err = c.GetAgent(context.Background(), 1)
+				srv.Close()
+				require.Error(t, err)
+				js, _ := json.Marshal(err)
+				text := fmt.Sprintf("%v|%+v|%#v|%s|%q|%s|%s", err, err, err, err, err, js, logs.String())
+				for _, form := range []string{key, basic, escape(key), escape(basic)} {
+					assert.NotContains(t, text, form, "%s in %s", ename, pname)
+					assert.NotContains(t, unescapeAll(text), form, "%s in %s", ename, pname)
+				}
+			}
+		}
 	}
 }

@@ -166,3 +166,17 @@ func TestTimestampsDecodeEveryDocumentedForm(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`"yesterday"`), &ts))
 	assert.Equal(t, "yesterday", ts.Raw, "an unknown layout stays visible")
 }
+
+func TestAgentStatusKnown(t *testing.T) {
+	for _, s := range []AgentStatus{AgentDeleted, AgentActive, AgentBlacklisted, AgentBlocked} {
+		assert.True(t, s.Known(), s)
+	}
+	for _, s := range []AgentStatus{"", "SUSPENDED", "40"} {
+		assert.False(t, s.Known(), s)
+	}
+	var s AgentStatus
+	require.NoError(t, json.Unmarshal([]byte(`30`), &s))
+	assert.Equal(t, AgentBlocked, s)
+	require.NoError(t, json.Unmarshal([]byte(`"frozen"`), &s))
+	assert.False(t, s.Known())
+}

@@ -1,0 +1,89 @@
+package flipkyc
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCreatedAgentIsNeverLostToAFieldsForm: any reply with an agent id is a
+// created agent, whatever the form of its other fields.
+func TestCreatedAgentIsNeverLostToAFieldsForm(t *testing.T) {
+	base := string(fixture(t, "agent_create_response.json"))
+	tests := []struct {
+		name, from, to string
+		check          func(t *testing.T, a *Agent)
+	}{
+		{"ids as strings (beta reference)", `"country_id": 1`, `"country_id": "1"`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, int64(1), a.CountryID) }},
+		{"agent id as a string", `"id": 1,`, `"id": "1",`, nil},
+		{"agent id as a float", `"id": 1,`, `"id": 1.0,`, nil},
+		{"id as a float", `"province_id": 12`, `"province_id": 12.0`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, int64(12), a.ProvinceID) }},
+		{"ids null", `"city_id": 184`, `"city_id": null`,
+			func(t *testing.T, a *Agent) { assert.Zero(t, a.CityID); assert.Equal(t, int64(12), a.ProvinceID) }},
+		{"id of a wrong type", `"district_id": 1234`, `"district_id": {"id": 1234}`,
+			func(t *testing.T, a *Agent) {
+				assert.Zero(t, a.DistrictID)
+				assert.Equal(t, "Sukmajaya", a.DistrictName)
+			}},
+		{"name as a number (legacy table says integer)", `"name": "John Doe"`, `"name": 12345`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, "12345", a.Name) }},
+		{"unknown status kept", `"kyc_status": "BASIC_DATA"`, `"kyc_status": "BASIC_DATA_V2"`,
+			func(t *testing.T, a *Agent) {
+				assert.Equal(t, KYCStatus("BASIC_DATA_V2"), a.KYCStatus)
+				assert.False(t, a.KYCStatus.Known())
+			}},
+		{"status as an object", `"kyc_status": "BASIC_DATA"`, `"kyc_status": {"code": 1}`,
+			func(t *testing.T, a *Agent) { assert.Empty(t, a.KYCStatus) }},
+		{"gender as a number", `"gender": "male"`, `"gender": 1`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, GenderMale, a.Gender) }},
+		{"birth date in an unknown layout", `"birth_date": "31-10-1990"`, `"birth_date": "31/10/1990"`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, "31/10/1990", a.BirthDate.Raw) }},
+		{"birth date as a number", `"birth_date": "31-10-1990"`, `"birth_date": 19901031`, nil},
+		{"email null", `"email": "example@mail.com"`, `"email": null`,
+			func(t *testing.T, a *Agent) { assert.Empty(t, a.Email) }},
+		{"unknown field", `"kyc_status"`, `"new_field": [1, {"x": true}], "kyc_status"`, nil},
+		{"rejection code as a float string", `"kyc_status"`, `"rejected_reason_code": "17.0", "kyc_status"`,
+			func(t *testing.T, a *Agent) { assert.Equal(t, RejectionCode(17), a.RejectedReasonCode) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := strings.Replace(base, tt.from, tt.to, 1)
+			require.NotEqual(t, base, body, "the case changes the reply")
+			srv := httptest.NewServer(&recorder{replies: []reply{{status: 201, body: body}}})
+			defer srv.Close()
+			c, _ := newTestClient(t, srv.URL, srv.URL)
+			a, err := c.CreateAgent(context.Background(), validAgent())
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), a.ID)
+			assert.Equal(t, "+628123456789", a.PhoneNumber, "the other fields are kept")
+			if tt.check != nil {
+				tt.check(t, a)
+			}
+		})
+	}
+}
+
+func TestCreateReplyWithoutAnIDSaysTheAgentMayExist(t *testing.T) {
+	for _, body := range []string{`{"name":"John Doe","kyc_status":"BASIC_DATA"}`, `{"id":null}`, `{"id":"x"}`, `{"id":0}`, `[]`, `"ok"`} {
+		t.Run(body, func(t *testing.T) {
+			rec := &recorder{replies: []reply{{status: 200, body: body}}}
+			srv := httptest.NewServer(rec)
+			defer srv.Close()
+			c, _ := newTestClient(t, srv.URL, srv.URL)
+			a, err := c.CreateAgent(context.Background(), validAgent())
+			recordErr(err)
+			assert.Nil(t, a)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			assert.Contains(t, err.Error(), "may exist")
+			assert.Len(t, rec.got(), 1)
+		})
+	}
+}

@@ -1,0 +1,248 @@
+package flipkyc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Distinctive personal data: TestMain fails the run if any of it appears in
+// a log line or a recorded error of any test.
+var distinctive = struct {
+	name, number, phone, email, birthPlace, address string
+	birth                                           Date
+}{
+	name: "Zephyrina Quellbottom", number: "3171099988776655", phone: "+6281299887766",
+	email: "zephyrina.q@pii-test.example", birthPlace: "Kampung Zephyrbirth",
+	address: "Jalan Zephyrstreet Nomor 77", birth: NewDate(1961, time.August, 17),
+}
+
+// distinctiveValues lists the personal data and the forms a reply could echo
+// it in.
+func distinctiveValues() []string {
+	d := distinctive
+	return []string{d.name, d.number, d.phone, d.email, d.birthPlace, d.address, d.birth.String(),
+		"Zephyrina", "Quellbottom", "Zephyrstreet", "Zephyrbirth", "99887766", "88776655", "pii-test.example"}
+}
+
+func distinctiveAgent() AgentParams {
+	d := distinctive
+	p := validAgent()
+	p.Name, p.IdentityNumber, p.PhoneNumber, p.Email = d.name, d.number, d.phone, d.email
+	p.BirthPlace, p.Address, p.BirthDate = d.birthPlace, d.address, d.birth
+	return p
+}
+
+func distinctiveRepair() RepairDataParams {
+	d := distinctive
+	return RepairDataParams{Name: d.name, IdentityType: IdentityKTP, IdentityNumber: d.number, PhoneNumber: d.phone,
+		BirthPlace: d.birthPlace, Address: d.address, BirthDate: d.birth}
+}
+
+// distinctiveAgentJSON is an agent reply that carries the personal data.
+func distinctiveAgentJSON() string {
+	d := distinctive
+	b, _ := json.Marshal(map[string]any{"id": 1, "name": d.name, "identity_number": d.number,
+		"phone_number": d.phone, "email": d.email, "birth_place": d.birthPlace, "address": d.address,
+		"birth_date": d.birth.String(), "kyc_status": "REJECTED"})
+	return string(b)
+}
+
+// uEscape writes every character of s as a JSON \u escape.
+func uEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}
+
+// TestPersonalDataNeverPrinted sends distinctive personal data through every
+// method and every failure, the client logging at debug level, with servers
+// that echo the request back in every form; it then scans every error (all
+// verbs and JSON) and every log line for the data.
+func TestPersonalDataNeverPrinted(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slogTo(lockedWriter{&mu, &logs})
+	var echoed atomic.Bool // the servers did see the data: the scan is not vacuous
+
+	echo := func(r *http.Request) string {
+		body, _ := io.ReadAll(r.Body)
+		text := string(body)
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			form, _ := url.ParseQuery(text)
+			text = fmt.Sprint(form)
+		}
+		if strings.Contains(text, distinctive.name) {
+			echoed.Store(true)
+		}
+		return text
+	}
+	failures := map[string]http.HandlerFunc{
+		"422 echoing the request in its message": func(w http.ResponseWriter, r *http.Request) {
+			msg, _ := json.Marshal(echo(r))
+			writeReply(w, 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"name","code":1025,"message":`+string(msg)+`}]}`)
+		},
+		"400 echoing the request \\u-escaped": func(w http.ResponseWriter, r *http.Request) {
+			writeReply(w, 400, `{"errors":[{"code":4001,"message":"`+uEscape(echo(r))+`"}]}`)
+		},
+		"502 HTML echoing the raw body": func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			writeReply(w, 502, "<html>"+string(body)+"</html>")
+		},
+		"200 agent cut short": func(w http.ResponseWriter, r *http.Request) {
+			echo(r)
+			writeReply(w, 200, strings.Replace(distinctiveAgentJSON(), `"id":1`, `"id":"one"`, 1)[:120])
+		},
+		"200 error shape echoing": func(w http.ResponseWriter, r *http.Request) {
+			msg, _ := json.Marshal(echo(r) + " " + distinctiveAgentJSON())
+			writeReply(w, 200, `{"errors":[{"code":4003,"message":`+string(msg)+`}]}`)
+		},
+		"200 not JSON with the agent": func(w http.ResponseWriter, r *http.Request) {
+			echo(r)
+			writeReply(w, 200, "agent: "+distinctiveAgentJSON()+" <- not what you asked")
+		},
+		"429 echoing, then 503": func(w http.ResponseWriter, r *http.Request) {
+			msg, _ := json.Marshal(echo(r))
+			writeReply(w, 429, `{"name":"Too Many","message":`+string(msg)+`,"status":429}`)
+		},
+	}
+	img := jpegImage(t, 300, 300)
+	calls := map[string]func(context.Context, *Client) error{
+		"CreateAgent": func(ctx context.Context, c *Client) error {
+			_, err := c.CreateAgent(ctx, distinctiveAgent())
+			return err
+		},
+		"UpdateAgent": func(ctx context.Context, c *Client) error {
+			_, err := c.UpdateAgent(ctx, 1, distinctiveAgent())
+			return err
+		},
+		"GetAgent": func(ctx context.Context, c *Client) error { _, err := c.GetAgent(ctx, 1); return err },
+		"RepairData": func(ctx context.Context, c *Client) error {
+			_, err := c.RepairData(ctx, 1, distinctiveRepair())
+			return err
+		},
+		"SubmitKYC": func(ctx context.Context, c *Client) error { _, err := c.SubmitKYC(ctx, 1); return err },
+		"UploadIdentityImage": func(ctx context.Context, c *Client) error {
+			_, err := c.UploadIdentityImage(ctx, 1, IdentityKTP, Image{distinctive.name + ".jpg", bytes.NewReader(img)})
+			return err
+		},
+		"WaitForAgent": func(ctx context.Context, c *Client) error {
+			ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			_, err := c.WaitForAgent(ctx, 1, UntilFinal)
+			return err
+		},
+	}
+	var collected []string
+	for fname, h := range failures {
+		srv := httptest.NewServer(h)
+		c, err := New(testKey, WithBaseURLs(srv.URL, srv.URL), WithLogger(logger), withClock(newFakeClock()),
+			WithRetryPolicy(RetryPolicy{MaxAttempts: 2}))
+		require.NoError(t, err)
+		for cname, call := range calls {
+			err := call(context.Background(), c)
+			require.Error(t, err, "%s / %s", fname, cname)
+			recordErr(err)
+			js, _ := json.Marshal(err)
+			collected = append(collected, fmt.Sprintf("%s / %s: %v|%+v|%#v|%s|%q|%s", fname, cname, err, err, err, err, err, js))
+		}
+		srv.Close()
+	}
+	require.True(t, echoed.Load(), "the servers received the personal data")
+	mu.Lock()
+	collected = append(collected, logs.String())
+	mu.Unlock()
+	for _, text := range collected {
+		for _, v := range distinctiveValues() {
+			if !assert.NotContains(t, unescapeAll(text), v) {
+				t.Logf("in: %s", text)
+			}
+		}
+	}
+}
+
+func TestErrorBodiesAreMaskedNotDropped(t *testing.T) {
+	key := newSecretKey(testKey)
+	clean := func(s string) string { return key.clean(s, nil) }
+	tests := []struct {
+		name, body string
+		keep       []string // what stays readable
+	}{
+		{"JSON agent", distinctiveAgentJSON(), []string{`"kyc_status":"REJECTED"`, `"id":1`, `"name":"[masked]"`}},
+		{"JSON cut short", distinctiveAgentJSON()[:90], []string{`"address":"[masked]"`}},
+		{"HTML page", "<html><title>502 Bad Gateway</title>" + distinctive.email + " " + distinctive.phone + "</html>", []string{"502 Bad Gateway"}},
+		{"key echoed with slashes escaped", `{"message":"` + strings.ReplaceAll(testKey, "-", `\u002d`) + `"}`, []string{"[redacted]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := maskBody([]byte(tt.body), excerptLimit, clean)
+			for _, v := range append(distinctiveValues(), testKey) {
+				assert.NotContains(t, got, v)
+			}
+			for _, k := range tt.keep {
+				assert.Contains(t, got, k)
+			}
+		})
+	}
+}
+
+func TestDataTypesPrintWithoutPersonalData(t *testing.T) {
+	a := &Agent{ID: 7, Name: distinctive.name, IdentityNumber: distinctive.number, PhoneNumber: distinctive.phone,
+		Email: distinctive.email, Address: distinctive.address, BirthPlace: distinctive.birthPlace,
+		BirthDate: distinctive.birth, KYCStatus: StatusApproved}
+	u := &KYCUser{UserID: 7, Name: distinctive.name, NIK: distinctive.number, Address: distinctive.address}
+	p := distinctiveAgent()
+	r := distinctiveRepair()
+	values := []any{a, *a, u, *u, p, &p, r, &r, []*Agent{a}, map[string]Agent{"x": *a}}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, v)
+			for _, d := range distinctiveValues() {
+				assert.NotContains(t, out, d, "%T under %s", v, verb)
+			}
+		}
+	}
+	assert.Contains(t, fmt.Sprint(a), "ID: 7")
+	assert.Contains(t, fmt.Sprint(a), "KYCStatus: APPROVED")
+	assert.Contains(t, fmt.Sprint(a), "Name: [masked]")
+	// JSON is how a caller stores the data on purpose: it stays whole.
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), distinctive.name)
+}
+
+func TestMaskText(t *testing.T) {
+	tests := []struct {
+		in    string
+		known []string
+		want  string
+	}{
+		{"Agent ID is not found", nil, "Agent ID is not found"},
+		{"code 4010 at step 19", nil, "code 4010 at step 19"},
+		{"NIK 3171099988776655 taken", nil, "NIK [masked] taken"},
+		{"call +62 812-9988-7766 now", nil, "call [masked] now"},
+		{"born 17-08-1961", nil, "born [masked]"},
+		{"mail zephyrina.q@pii-test.example", nil, "mail [masked]"},
+		{"Zephyrina Quellbottom is registered", []string{"Zephyrina Quellbottom"}, "[masked] is registered"},
+		{"name=Zephyrina+Quellbottom", []string{"Zephyrina Quellbottom"}, "name=[masked]"},
+		{"Al is short", []string{"Al"}, "Al is short"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, maskText(tt.in, tt.known), tt.in)
+	}
+}
