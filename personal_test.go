@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -245,4 +246,43 @@ func TestMaskText(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, maskText(tt.in, tt.known), tt.in)
 	}
+}
+
+// TestLogLinesCarryOnlyCallFacts: every attribute the client logs is one of
+// the call's facts, never a header or a body.
+func TestLogLinesCarryOnlyCallFacts(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := &agentServer{lost: lostReplies[0], status: StatusPending}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c, _ := newTestClient(t, ts.URL, ts.URL, WithLogger(logger), WithRetryPolicy(RetryPolicy{MaxAttempts: 2}))
+	_, err := c.SubmitKYC(context.Background(), 1) // a 502, a read, a confirmation
+	require.NoError(t, err)
+	_, _ = c.GetAgent(context.Background(), 2) // retried
+	allowed := map[string]bool{"time": true, "level": true, "msg": true, "method": true, "path": true,
+		"request_id": true, "attempt": true, "status": true, "elapsed": true, "wait": true, "error": true,
+		"op": true, "agent_id": true, "kyc_status": true}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Greater(t, len(lines), 3)
+	for _, line := range lines {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		for k := range rec {
+			assert.True(t, allowed[k], "log attribute %q in %s", k, line)
+		}
+	}
+}
+
+func TestTextsTakenFromARepliesAreCut(t *testing.T) {
+	long := strings.Repeat("very long message ", 1000)
+	srv := httptest.NewServer(&recorder{replies: []reply{{status: 400, body: `{"errors":[{"code":4001,"message":"` + long + `"}],"message":"` + long + `"}`}}})
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL, srv.URL)
+	_, err := c.GetAgent(context.Background(), 1)
+	var e *APIError
+	require.ErrorAs(t, err, &e)
+	assert.LessOrEqual(t, len(e.Message), excerptLimit+len("…"))
+	assert.LessOrEqual(t, len(e.Errors[0].Message), excerptLimit+len("…"))
+	assert.Less(t, len(err.Error()), 3*excerptLimit)
 }
