@@ -548,7 +548,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	watch := c.newIdleWatch(ctx)
 	defer watch.stop()
 	if body != nil {
-		body = watch.reader(body)
+		body = watch.requestBody(body)
 	}
 	req, err := http.NewRequestWithContext(watch.ctx, r.method, target, body)
 	if err != nil {
@@ -578,7 +578,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, c.key.scrubErr(stripURL(err))),
 			retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
 	}
-	raw, readErr := readLimited(watch.reader(resp.Body), c.maxBody)
+	raw, readErr := readLimited(watch.replyBody(resp.Body), c.maxBody)
 	tooLong := int64(len(raw)) > c.maxBody
 	if tooLong {
 		raw = raw[:c.maxBody]

@@ -25,6 +25,9 @@ type idleWatch struct {
 	start   time.Time
 	last    atomic.Int64 // time of the last progress, as nanoseconds since start
 	stopped atomic.Bool
+	// The request body and the reply, reporting progress; kept here so
+	// that an attempt allocates them once with the watch.
+	request, reply progressReader
 }
 
 func (c *Client) newIdleWatch(ctx context.Context) *idleWatch {
@@ -67,8 +70,17 @@ func (w *idleWatch) cause(err error) error {
 	return err
 }
 
-// reader returns r reporting each read that moved bytes as progress.
-func (w *idleWatch) reader(r io.Reader) io.Reader { return &progressReader{r: r, w: w} }
+// requestBody returns r reporting each read that moved bytes as progress.
+func (w *idleWatch) requestBody(r io.Reader) io.Reader {
+	w.request = progressReader{r: r, w: w}
+	return &w.request
+}
+
+// replyBody returns r reporting each read that moved bytes as progress.
+func (w *idleWatch) replyBody(r io.Reader) io.Reader {
+	w.reply = progressReader{r: r, w: w}
+	return &w.reply
+}
 
 type progressReader struct {
 	r io.Reader
