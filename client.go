@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -401,21 +400,11 @@ func checkBaseURL(name, raw, def string) (string, error) {
 }
 
 // defaultHTTPClient is used when the caller gives no *http.Client: never
-// http.DefaultClient, and with timeouts on dialling, TLS and the response
-// header so a stuck peer cannot hold a call forever.
-func defaultHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
-		ForceAttemptHTTP2:     true,
-	}}
-}
+// http.DefaultClient, and no Transport of its own, so each call goes through
+// http.DefaultTransport as it is at that moment (httpmock.Activate replaces
+// it, and then sees the SDK's calls). Stuck peers are bounded by the
+// request path's idle timeout, which needs no transport of its own.
+func defaultHTTPClient() *http.Client { return &http.Client{} }
 
 // Format prints the client without its secret key, under every verb, as a
 // value or a pointer.

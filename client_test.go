@@ -144,17 +144,36 @@ func TestDefaultTransportActivatedBeforeNew(t *testing.T) {
 	assert.Equal(t, 1, httpmock.GetTotalCallCount())
 }
 
-func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
+// TestHttpmockActivateWorksWithDefaults: the form of httpmock most Go
+// developers know intercepts a client built with no options at all,
+// activated before or after New.
+func TestHttpmockActivateWorksWithDefaults(t *testing.T) {
+	for _, activateFirst := range []bool{true, false} {
+		var c *Client
+		if !activateFirst {
+			c, _ = New(testKey)
+		}
+		httpmock.Activate()
+		if activateFirst {
+			c, _ = New(testKey)
+		}
+		httpmock.RegisterResponder(http.MethodGet, "https://bigflip.id/big_sandbox_api/v2/agents/1",
+			httpmock.NewBytesResponder(200, fixture(t, "agent_get_response.json")))
+		a, err := c.GetAgent(context.Background(), 1)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), a.ID)
+		assert.Equal(t, 1, httpmock.GetTotalCallCount(), "no request went past the mock")
+		httpmock.DeactivateAndReset()
+	}
+}
+
+func TestDefaultHTTPClientIsNeverTheSharedOne(t *testing.T) {
 	c, err := New(testKey)
 	require.NoError(t, err)
 	base := c.http.Transport.(*authTransport).base
 	assert.NotSame(t, http.DefaultClient, base)
-	tr, ok := base.Transport.(*http.Transport)
-	require.True(t, ok)
-	assert.NotSame(t, http.DefaultTransport, tr)
-	assert.NotZero(t, tr.TLSHandshakeTimeout)
-	assert.NotZero(t, tr.ResponseHeaderTimeout)
-	assert.NotNil(t, tr.DialContext)
+	assert.Nil(t, base.Transport, "http.DefaultTransport, as it is at each call")
+	assert.Equal(t, DefaultIdleTimeout, c.idleTimeout, "stuck peers are bounded by the idle timeout")
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
