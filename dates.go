@@ -15,11 +15,17 @@ import (
 // ("1990-10-31T00:00:00Z") or in a hybrid ("31-10-1990T00:00:00Z"). All of
 // these decode. Text that fits none of them is kept in Raw instead of failing
 // the whole response.
+//
+// Two Dates of the same day are equal with ==, whether decoded or built with
+// NewDate, DateOf or ParseDate.
 type Date struct {
+	// Year, Month and Day are the calendar day; all zero when the text Flip
+	// sent could not be read.
 	Year  int
 	Month time.Month
 	Day   int
-	// Raw is the text as received from Flip; empty for a Date built in code.
+	// Raw holds the text Flip sent when it fits no known date form, so that
+	// it stays visible; it is empty for every date that was read.
 	Raw string
 }
 
@@ -28,13 +34,21 @@ func NewDate(year int, month time.Month, day int) Date {
 	return Date{Year: year, Month: month, Day: day}
 }
 
-// ParseDate parses a DD-MM-YYYY date.
+// DateOf returns the calendar day of t, in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// ParseDate parses a date written DD-MM-YYYY, Flip's request form, or
+// YYYY-MM-DD (ISO 8601). It must be a real calendar day.
 func ParseDate(s string) (Date, error) {
-	t, err := time.Parse("02-01-2006", s)
-	if err != nil {
-		return Date{}, fmt.Errorf("flipkyc: date must be DD-MM-YYYY, a real day")
+	for _, layout := range [2]string{"02-01-2006", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return DateOf(t), nil
+		}
 	}
-	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
+	return Date{}, fmt.Errorf("flipkyc: date must be DD-MM-YYYY or YYYY-MM-DD, a real day")
 }
 
 // IsZero reports whether d holds no date (it may still hold Raw text).
@@ -103,14 +117,12 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 // dateFromText reads any of Flip's date forms; text that fits none is kept
 // in Raw only.
 func dateFromText(s string) Date {
-	d := Date{Raw: s}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			d.Year, d.Month, d.Day = t.Date()
-			break
+			return DateOf(t)
 		}
 	}
-	return d
+	return Date{Raw: s}
 }
 
 // jakarta is the zone assumed for Flip's zone-less timestamps: Flip operates
@@ -152,6 +164,29 @@ func ParseTimestamp(s string) (Timestamp, error) {
 	return Timestamp{Raw: s}, fmt.Errorf("flipkyc: unknown timestamp layout %q", excerpt([]byte(s), 40))
 }
 
+// MarshalText writes the timestamp as MarshalJSON does, without quotes:
+// as Flip sent it, or in Flip's zone-less layout; empty when zero. It keeps
+// the text and JSON forms of a Timestamp in agreement.
+func (t Timestamp) MarshalText() ([]byte, error) {
+	switch {
+	case t.Raw != "":
+		return []byte(t.Raw), nil
+	case t.Time.IsZero():
+		return nil, nil
+	}
+	return []byte(t.Time.In(jakarta).Format(flipLocalLayout)), nil
+}
+
+// UnmarshalText reads any of Flip's layouts, as UnmarshalJSON does.
+func (t *Timestamp) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = Timestamp{}
+		return nil
+	}
+	*t, _ = ParseTimestamp(string(b)) // unknown layouts stay visible in Raw
+	return nil
+}
+
 // MarshalJSON writes the timestamp as Flip sent it, or null when empty.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
 	switch {
@@ -160,7 +195,7 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	case t.Time.IsZero():
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.Time.In(jakarta).Format("2006-01-02 15:04:05"))
+	return json.Marshal(t.Time.In(jakarta).Format(flipLocalLayout))
 }
 
 // UnmarshalJSON decodes any of Flip's layouts; see Timestamp.

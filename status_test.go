@@ -115,28 +115,62 @@ func TestDatesDecodeEveryDocumentedForm(t *testing.T) {
 		want Date
 		raw  string
 	}{
-		{`"31-10-1990"`, NewDate(1990, time.October, 31), "31-10-1990"},
-		{`"1990-10-31T00:00:00Z"`, NewDate(1990, time.October, 31), "1990-10-31T00:00:00Z"},
-		{`"2024-10-02T04:05:32.068Z"`, NewDate(2024, time.October, 2), "2024-10-02T04:05:32.068Z"},
-		{`"31-10-1990T00:00:00Z"`, NewDate(1990, time.October, 31), "31-10-1990T00:00:00Z"},
-		{`"sometime in 1990"`, Date{}, "sometime in 1990"},
+		{`"31-10-1990"`, NewDate(1990, time.October, 31), ""},
+		{`"1990-10-31T00:00:00Z"`, NewDate(1990, time.October, 31), ""},
+		{`"2024-10-02T04:05:32.068Z"`, NewDate(2024, time.October, 2), ""},
+		{`"31-10-1990T00:00:00Z"`, NewDate(1990, time.October, 31), ""},
+		{`"1990-10-31"`, NewDate(1990, time.October, 31), ""},
+		{`"sometime in 1990"`, Date{Raw: "sometime in 1990"}, "sometime in 1990"},
 		{`null`, Date{}, ""},
 	}
 	for _, tt := range tests {
 		var d Date
 		require.NoError(t, json.Unmarshal([]byte(tt.wire), &d), tt.wire)
-		assert.Equal(t, tt.want.Year, d.Year, tt.wire)
-		assert.Equal(t, tt.want.Month, d.Month, tt.wire)
-		assert.Equal(t, tt.want.Day, d.Day, tt.wire)
+		assert.True(t, tt.want == d, "%s: a decoded date equals the one built in code: %#v", tt.wire, d)
 		assert.Equal(t, tt.raw, d.Raw, tt.wire)
 	}
-	d, err := ParseDate("29-02-2000")
+	for _, tt := range []struct {
+		text string
+		want Date
+		ok   bool
+	}{
+		{"29-02-2000", NewDate(2000, time.February, 29), true},
+		{"2000-02-29", NewDate(2000, time.February, 29), true},
+		{"29-02-2001", Date{}, false},
+		{"2001-02-29", Date{}, false},
+		{"2000/02/29", Date{}, false},
+	} {
+		d, err := ParseDate(tt.text)
+		assert.Equal(t, tt.ok, err == nil, tt.text)
+		assert.Equal(t, tt.want, d, tt.text)
+	}
+	jkt := time.FixedZone("WIB", 7*3600)
+	assert.Equal(t, NewDate(1990, time.November, 1), DateOf(time.Date(1990, time.November, 1, 2, 0, 0, 0, jkt)), "the day in t's own location")
+}
+
+func TestTimestampTextAndJSONAgree(t *testing.T) {
+	for _, wire := range []string{`"2022-02-18 05:03:32"`, `"2022-04-20T14:37:07+07:00"`, `"yesterday"`, `null`} {
+		var ts Timestamp
+		require.NoError(t, json.Unmarshal([]byte(wire), &ts))
+		js, err := json.Marshal(ts)
+		require.NoError(t, err)
+		text, err := ts.MarshalText()
+		require.NoError(t, err)
+		if wire == "null" {
+			assert.Equal(t, "null", string(js))
+			assert.Empty(t, text)
+			continue
+		}
+		assert.Equal(t, wire, string(js), "JSON round trip")
+		assert.Equal(t, `"`+string(text)+`"`, string(js), "text and JSON agree")
+		var back Timestamp
+		require.NoError(t, back.UnmarshalText(text))
+		assert.Equal(t, ts.Raw, back.Raw)
+		assert.True(t, ts.Time.Equal(back.Time))
+	}
+	built, err := Timestamp{Time: time.Date(2022, 2, 18, 5, 3, 32, 0, time.FixedZone("WIB", 7*3600))}.MarshalText()
 	require.NoError(t, err)
-	assert.Equal(t, "29-02-2000", d.String())
-	_, err = ParseDate("29-02-2001")
-	assert.Error(t, err)
-	_, err = ParseDate("2000-02-29")
-	assert.Error(t, err)
+	assert.Equal(t, "2022-02-18 05:03:32", string(built))
 }
 
 func TestTimestampsDecodeEveryDocumentedForm(t *testing.T) {
