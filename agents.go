@@ -191,6 +191,23 @@ type Agent struct {
 	CreatedAt          Timestamp     `json:"created_at,omitzero"`
 }
 
+// Params returns the agent's data as AgentParams, ready to change and pass
+// to UpdateAgent, which replaces the whole record. An agent from CreateAgent
+// or UpdateAgent carries every field; one from GetAgent lacks the birth,
+// address and location fields, which must then be filled in before the
+// update (UpdateAgent reports each missing one).
+func (a *Agent) Params() AgentParams {
+	return AgentParams{
+		Name: a.Name, IdentityType: a.IdentityType, IdentityNumber: a.IdentityNumber,
+		BirthDate: a.BirthDate, BirthPlace: a.BirthPlace,
+		CountryID: a.CountryID, ProvinceID: a.ProvinceID, CityID: a.CityID, DistrictID: a.DistrictID,
+		Address: a.Address, Gender: a.Gender, Occupation: a.Occupation, PhoneNumber: a.PhoneNumber,
+		ResidenceCountryID: a.ResidenceCountryID, ResidenceProvinceID: a.ResidenceProvinceID,
+		ResidenceCityID: a.ResidenceCityID, ResidenceDistrictID: a.ResidenceDistrictID,
+		ResidenceAddress: a.ResidenceAddress, Email: a.Email,
+	}
+}
+
 // agentReply decodes an agent in one pass, accepting its id and company id
 // as numbers or numeric strings. Location ids are numbers; null leaves them
 // zero.

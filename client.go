@@ -32,10 +32,13 @@ import (
 type Environment int
 
 const (
-	// Sandbox is Flip's test environment; it has its own secret key.
+	// Sandbox is Flip's test environment; it has its own secret key. Its
+	// base URLs are https://bigflip.id/big_sandbox_api/v2 (agents) and
+	// https://api.flip.id/kyc-sandbox/api/v1 (KYC service).
 	Sandbox Environment = iota
 	// Production is Flip's live environment; it requires the caller's IP to
-	// be whitelisted.
+	// be whitelisted. Its base URLs are https://bigflip.id/api/v2 (agents)
+	// and https://api.flip.id/kyc/api/v1 (KYC service).
 	Production
 )
 
@@ -287,12 +290,18 @@ type Client struct {
 // otherwise). Every option is checked here, so a misconfigured client never
 // reaches the first call.
 func New(key string, opts ...Option) (*Client, error) {
+	return newClient(key, "secret key", opts)
+}
+
+// newClient builds a Client; keyName says where the key came from, for the
+// error when it is missing or malformed.
+func newClient(key, keyName string, opts []Option) (*Client, error) {
 	var problems []error
 	switch {
 	case key == "":
-		problems = append(problems, errors.New("secret key is empty"))
+		problems = append(problems, fmt.Errorf("%s is empty", keyName))
 	case strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		problems = append(problems, errors.New("secret key contains spaces or control characters"))
+		problems = append(problems, fmt.Errorf("%s contains spaces or control characters", keyName))
 	}
 	cfg := config{
 		requestID:        newRequestID,
@@ -374,7 +383,7 @@ func NewFromEnv(opts ...Option) (*Client, error) {
 		}
 		return nil
 	}
-	return New(os.Getenv(EnvSecretKey), append([]Option{fromEnv}, opts...)...)
+	return newClient(os.Getenv(EnvSecretKey), EnvSecretKey+" (the secret key)", append([]Option{fromEnv}, opts...))
 }
 
 // checkBaseURL validates raw (or def when raw is empty) and returns it without

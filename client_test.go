@@ -95,7 +95,7 @@ func TestNewFromEnv(t *testing.T) {
 	t.Setenv(EnvSecretKey, "")
 	_, err = NewFromEnv()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "secret key is empty")
+	assert.Contains(t, err.Error(), "FLIP_SECRET_KEY (the secret key) is empty", "the error names the variable")
 }
 
 func TestClientNeverPrintsItsKey(t *testing.T) {

@@ -196,10 +196,12 @@ func endpointCases(t *testing.T) []endpointCase {
 					IdentityNumber: "1234567890123456", BirthDate: NewDate(1990, time.October, 31), Gender: GenderFemale,
 					Occupation: OccupationEntrepreneur, CityID: 184, PhoneNumber: "085674563456", UseIdentityAddress: Ptr(false)})
 			},
-			method: "PUT", api: kycAPI, path: "/users/497/repair", contentType: "multipart/form-data",
-			checkBody: wantMultipart(map[string]string{"user_type": "1", "name": "John Smith", "identity_type": "1",
-				"identity_number": "1234567890123456", "birth_date": "31-10-1990", "gender": "2", "occupation": "entrepreneur",
-				"city_id": "184", "phone_number": "085674563456", "use_identity_address": "0"}, nil),
+			// The newer "Update User Agent Identity" page documents a
+			// form-urlencoded body; the legacy page said multipart.
+			method: "PUT", api: kycAPI, path: "/users/497/repair", contentType: "application/x-www-form-urlencoded",
+			checkBody: wantForm(url.Values{"user_type": {"1"}, "name": {"John Smith"}, "identity_type": {"1"},
+				"identity_number": {"1234567890123456"}, "birth_date": {"31-10-1990"}, "gender": {"2"}, "occupation": {"entrepreneur"},
+				"city_id": {"184"}, "phone_number": {"085674563456"}, "use_identity_address": {"0"}}),
 			reply: "repair_response.json",
 			checkResult: func(t *testing.T, got any) {
 				u := got.(*KYCUser)

@@ -87,3 +87,21 @@ func TestCreateReplyWithoutAnIDSaysTheAgentMayExist(t *testing.T) {
 		})
 	}
 }
+
+func TestAgentParamsRoundTrip(t *testing.T) {
+	var a Agent
+	require.NoError(t, a.UnmarshalJSON(fixture(t, "agent_create_response.json")))
+	p := a.Params()
+	require.NoError(t, p.Validate(), "an agent from create carries every field an update needs")
+	want := validAgent()
+	want.UseIdentityAddress = nil // not part of the reply
+	want.ResidenceCountryID, want.ResidenceProvinceID, want.ResidenceCityID, want.ResidenceDistrictID = 1, 12, 128, 1234
+	want.ResidenceAddress = "Jalan Margonda Raya"
+	assert.Equal(t, want, p)
+
+	var got Agent
+	require.NoError(t, got.UnmarshalJSON(fixture(t, "agent_get_response.json")))
+	var ve *ValidationError
+	require.ErrorAs(t, got.Params().Validate(), &ve, "get lacks the birth, address and location fields")
+	assert.True(t, ve.Has("country_id"))
+}

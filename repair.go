@@ -202,12 +202,16 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	if err := v.err("RepairData"); err != nil {
 		return nil, err
 	}
-	fields := append([]field{{"user_type", UserTypeAgent.String()}}, p.fields()...)
+	form := formEncoder{b: make([]byte, 0, 256)}
+	form.add("user_type", UserTypeAgent.String())
+	for _, f := range p.fields() {
+		form.add(f.name, f.value)
+	}
 	var r kycUserReply
-	// Flip documents this body both as multipart and as form-urlencoded; the
-	// SDK sends multipart like every other KYC write.
+	// Flip's legacy page documents this body as multipart, the newer
+	// "Update User Agent Identity" page as form-urlencoded; the newer wins.
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		body: newMultipartBody(fields, nil), sent: &p}, &r)
+		form: string(form.b), sent: &p}, &r)
 	if err != nil {
 		a, ok, err := c.confirmByRead(ctx, err, "RepairData", agentID, p.visibleIn, nextRepair)
 		if !ok {

@@ -166,11 +166,12 @@ func agentParams(f map[string]string) (flipkyc.AgentParams, string) {
 // read, or "".
 func readDateAndIDs(f map[string]string, birth *flipkyc.Date, ids ...*int64) string {
 	if v := f["birth_date"]; v != "" {
-		d, err := flipkyc.ParseDate(v)
+		// Flip documents DD-MM-YYYY only; the SDK's ParseDate is more lenient.
+		t, err := time.Parse("02-01-2006", v)
 		if err != nil {
 			return "birth_date"
 		}
-		*birth = d
+		*birth = flipkyc.DateOf(t)
 	}
 	names := []string{"country_id", "province_id", "city_id", "district_id",
 		"residence_country_id", "residence_province_id", "residence_city_id", "residence_district_id"}
