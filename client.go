@@ -569,12 +569,11 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		err = watch.cause(err)
 		c.log(ctx, r, id, n, 0, start, err)
 		wrote := r.repeatable || st.wrote.Load()
+		netErr := &NetworkError{Method: r.method, Path: r.path, RequestID: id, Err: c.key.scrubErr(err)}
 		if ctx.Err() != nil {
-			return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, ctx.Err()),
-				ambiguous: !r.repeatable && wrote}
+			return attemptResult{err: netErr, ambiguous: !r.repeatable && wrote}
 		}
-		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, c.key.scrubErr(stripURL(err))),
-			retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
+		return attemptResult{err: netErr, retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
 	}
 	raw, readErr := readLimited(watch.replyBody(resp.Body), c.maxBody)
 	tooLong := int64(len(raw)) > c.maxBody
@@ -663,16 +662,6 @@ func (c *Client) log(ctx context.Context, r call, id string, attempt, status int
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "flipkyc: request", attrs...)
-}
-
-// stripURL drops the *url.Error wrapper, whose text repeats the whole URL
-// with its query, keeping the cause.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.

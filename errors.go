@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -314,6 +315,33 @@ func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // Unwrap returns the decoding failure.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// NetworkError is a call that got no reply from Flip: the connection could
+// not be made, broke or stalled, or the context ended first. Err is the
+// cause as net/http reported it (usually a *url.Error, which errors.As
+// finds), so errors.Is matches context.Canceled,
+// context.DeadlineExceeded and ErrStalled through it.
+type NetworkError struct {
+	// Method and Path name the call (the path without the base URL).
+	Method, Path string
+	// RequestID is the Request-ID sent with the call: quote it to Flip.
+	RequestID string
+	// Err is the cause.
+	Err error
+}
+
+// Error gives the cause, without repeating the URL, and the Request-ID.
+func (e *NetworkError) Error() string {
+	cause := e.Err
+	var ue *url.Error
+	if errors.As(cause, &ue) && ue.Err != nil {
+		cause = ue.Err
+	}
+	return fmt.Sprintf("flipkyc: %s %s: %v [Request-ID %s]", e.Method, e.Path, cause, e.RequestID)
+}
+
+// Unwrap returns the cause.
+func (e *NetworkError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
 // once.
