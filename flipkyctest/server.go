@@ -138,13 +138,15 @@ type Server struct {
 	decisionDelay time.Duration
 	maxUploads    int
 
-	mu        sync.Mutex
-	nextID    int64
-	agents    map[int64]*agent
-	requests  []Request
-	callbacks []SentCallback
-	faults    map[Route][]fault
-	latency   time.Duration
+	mu     sync.Mutex
+	nextID int64
+	agents map[int64]*agent
+	// byIdentity and byPhone index agents for the duplicate checks.
+	byIdentity, byPhone agentIndex
+	requests            []Request
+	callbacks           []SentCallback
+	faults              map[Route][]fault
+	latency             time.Duration
 
 	background sync.WaitGroup
 	closed     chan struct{}
@@ -162,6 +164,8 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		maxUploads:    5,
 		nextID:        1000,
 		agents:        map[int64]*agent{},
+		byIdentity:    agentIndex{},
+		byPhone:       agentIndex{},
 		faults:        map[Route][]fault{},
 		closed:        make(chan struct{}),
 	}
