@@ -15,12 +15,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,6 +139,10 @@ type Server struct {
 	uploadCheck   UploadCheck
 	decisionDelay time.Duration
 	maxUploads    int
+	// callbacks go through their own client, which never follows a redirect
+	// and dials only loopback addresses; Close closes its idle connections.
+	callbackClient    *http.Client
+	callbackTransport *http.Transport
 
 	mu     sync.Mutex
 	nextID int64
@@ -169,6 +175,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		faults:        map[Route][]fault{},
 		closed:        make(chan struct{}),
 	}
+	s.callbackClient, s.callbackTransport = newCallbackClient()
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -187,6 +194,7 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.background.Wait()
+		s.callbackTransport.CloseIdleConnections()
 		s.srv.Close()
 	})
 }
@@ -491,6 +499,34 @@ func (s *Server) after(d time.Duration, fn func()) {
 // callbackTimeout bounds one callback delivery.
 const callbackTimeout = 10 * time.Second
 
+// newCallbackClient returns the client that sends callbacks: it answers a
+// redirect with the redirect itself (the token is never posted anywhere but
+// the configured URL), dials only loopback addresses, needs no proxy, and
+// keeps a few connections for reuse.
+func newCallbackClient() (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, Control: dialLoopbackOnly}).DialContext,
+		ResponseHeaderTimeout: callbackTimeout,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       callbackTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, tr
+}
+
+// dialLoopbackOnly refuses to connect to a resolved address off loopback,
+// whatever the host name said.
+func dialLoopbackOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil || !onLoopback(host) {
+		return errNotLoopback
+	}
+	return nil
+}
+
 // SentCallback is one callback the fake sent.
 type SentCallback struct {
 	Event flipkyc.Event
@@ -511,16 +547,17 @@ func (s *Server) Callbacks() []SentCallback {
 func (s *Server) sendCallback(ev flipkyc.Event) {
 	sent := SentCallback{Event: ev}
 	if s.callbackURL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
-		defer cancel()
-		req, err := flipkyc.NewCallbackRequest(ctx, s.callbackURL, ev, s.CallbackToken)
+		req, err := flipkyc.NewCallbackRequest(context.Background(), s.callbackURL, ev, s.CallbackToken)
 		if err == nil && !onLoopback(req.URL.Hostname()) {
 			err = errNotLoopback
 		}
 		if err == nil {
 			var resp *http.Response
-			if resp, err = http.DefaultClient.Do(req); err == nil {
+			if resp, err = s.callbackClient.Do(req); err == nil {
 				sent.Status = resp.StatusCode
+				// Reading the (small) reply to its end lets the
+				// connection be reused.
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 				_ = resp.Body.Close()
 			}
 		}
