@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -104,7 +105,7 @@ func WithCallbacks(url, token string) Option {
 	return func(s *Server) {
 		s.callbackURL = url
 		if token != "" {
-			s.CallbackToken = token
+			s.callbackToken = token
 		}
 	}
 }
@@ -124,16 +125,26 @@ func WithDecisionDelay(d time.Duration) Option { return func(s *Server) { s.deci
 func WithMaxUploads(n int) Option { return func(s *Server) { s.maxUploads = n } }
 
 // Server is a fake Flip. Its exported fields are set by NewServer.
+//
+// A Server prints (under every fmt verb) and marshals to JSON without its
+// secret key and callback token. Copies of a Server value share one fake.
 type Server struct {
 	// URL is the server's root, such as http://127.0.0.1:41234.
 	URL string
 	// AgentsURL and KYCURL are the base URLs of the two API families.
 	AgentsURL, KYCURL string
-	// CallbackToken is the validation token sent with callbacks.
-	CallbackToken string
 
+	// Everything else sits behind one pointer, so a Server value is cheap to
+	// copy and holds no lock of its own.
+	*state
+}
+
+// state is the fake's configuration, set by NewServer and its options, and
+// its mutable state, guarded by mu.
+type state struct {
 	srv           *httptest.Server
 	secretKey     string
+	callbackToken string
 	callbackURL   string
 	reviewer      Reviewer
 	uploadCheck   UploadCheck
@@ -162,8 +173,8 @@ type Server struct {
 // NewServer starts a fake Flip on loopback. When tb is not nil the server
 // is closed when the test ends; otherwise call Close.
 func NewServer(tb testing.TB, opts ...Option) *Server {
-	s := &Server{
-		CallbackToken: DefaultCallbackToken,
+	s := &Server{state: &state{
+		callbackToken: DefaultCallbackToken,
 		secretKey:     DefaultSecretKey,
 		reviewer:      DefaultReviewer,
 		uploadCheck:   func(flipkyc.Agent) Decision { return Decision{} },
@@ -174,7 +185,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		byPhone:       agentIndex{},
 		faults:        map[Route][]fault{},
 		closed:        make(chan struct{}),
-	}
+	}}
 	s.callbackClient, s.callbackTransport = newCallbackClient()
 	for _, opt := range opts {
 		opt(s)
@@ -202,6 +213,15 @@ func (s *Server) Close() {
 // SecretKey returns the secret key the fake accepts.
 func (s *Server) SecretKey() string { return s.secretKey }
 
+// CallbackToken returns the validation token the fake sends with callbacks.
+func (s *Server) CallbackToken() string { return s.callbackToken }
+
+// Format prints the server's URL without its secret key and callback token,
+// the same under every verb.
+func (s Server) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "flipkyctest.Server{URL: %s, key: %s, callbackToken: %s}", s.URL, redacted, redacted)
+}
+
 // ClientOptions returns the options that point a flipkyc.Client at the fake:
 // both base URLs and an *http.Client for loopback.
 func (s *Server) ClientOptions() []flipkyc.Option {
@@ -214,7 +234,9 @@ func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
 	return flipkyc.New(s.secretKey, append(s.ClientOptions(), extra...)...)
 }
 
-// Request is one request the fake received.
+// Request is one request the fake received. It prints (under every fmt
+// verb) and marshals to JSON with the values of personal fields masked;
+// Fields holds them as received.
 type Request struct {
 	Route  Route
 	Method string
@@ -436,10 +458,14 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// redacted stands in for secrets: the secret key, the callback token and
+// the Authorization header.
+const redacted = "[redacted]"
+
 func redactedHeader(h http.Header) http.Header {
 	out := h.Clone()
 	if out.Get("Authorization") != "" {
-		out.Set("Authorization", "[redacted]")
+		out.Set("Authorization", redacted)
 	}
 	return out
 }
@@ -527,7 +553,8 @@ func dialLoopbackOnly(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// SentCallback is one callback the fake sent.
+// SentCallback is one callback the fake sent. It prints and marshals to
+// JSON with the agent's name masked; Event holds it as sent.
 type SentCallback struct {
 	Event flipkyc.Event
 	// Status is the receiver's HTTP status, or 0 when the delivery failed
@@ -547,7 +574,7 @@ func (s *Server) Callbacks() []SentCallback {
 func (s *Server) sendCallback(ev flipkyc.Event) {
 	sent := SentCallback{Event: ev}
 	if s.callbackURL != "" {
-		req, err := flipkyc.NewCallbackRequest(context.Background(), s.callbackURL, ev, s.CallbackToken)
+		req, err := flipkyc.NewCallbackRequest(context.Background(), s.callbackURL, ev, s.callbackToken)
 		if err == nil && !onLoopback(req.URL.Hostname()) {
 			err = errNotLoopback
 		}
