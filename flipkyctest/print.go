@@ -60,8 +60,8 @@ func (r Request) masked() (map[string]string, map[string]int64) {
 // as an id), the same under every verb. Fields keeps the values themselves.
 func (r Request) Format(f fmt.State, _ rune) {
 	fields, files := r.masked()
-	fmt.Fprintf(f, "flipkyctest.Request{Route: %s, Method: %s, Path: %s, Header: %v, Fields: %v, Files: %v, Status: %d}",
-		maskDigits(string(r.Route)), r.Method, maskDigits(r.Path), r.Header, fields, files, r.Status)
+	fmt.Fprintf(f, "flipkyctest.Request{Route: %s, Method: %s, Path: %s, Header: %v, Fields: %v, Files: %v, Status: %d, Handled: %d}",
+		maskDigits(string(r.Route)), r.Method, maskDigits(r.Path), r.Header, fields, files, r.Status, r.Handled)
 }
 
 // MarshalJSON encodes the request masked as Format prints it, so a request
@@ -73,8 +73,8 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		Header              http.Header
 		Fields              map[string]string
 		Files               map[string]int64
-		Status              int
-	}{maskDigits(string(r.Route)), r.Method, maskDigits(r.Path), r.Header, fields, files, r.Status})
+		Status, Handled     int
+	}{maskDigits(string(r.Route)), r.Method, maskDigits(r.Path), r.Header, fields, files, r.Status, r.Handled})
 }
 
 // Format prints the callback with the agent's name masked, the same under

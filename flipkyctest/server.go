@@ -12,6 +12,7 @@
 package flipkyctest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,8 +249,13 @@ type Request struct {
 	// files' field names with their sizes.
 	Fields map[string]string
 	Files  map[string]int64
-	// Status is what the fake answered.
+	// Status is what the fake answered, 0 when it dropped the connection.
 	Status int
+	// Handled is the status the fake's own handling of the request came to:
+	// the same as Status, except under FailNextAfterApplying and
+	// DropNextAfterApplying, where it is the reply that was lost, and under
+	// FailNext and DropNext, where it is 0 (the fake did not look).
+	Handled int
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -269,21 +276,46 @@ func (s *Server) RequestsTo(r Route) []Request {
 	return out
 }
 
-// fault is one injected failure: a status to answer, or a dropped connection.
+// fault is one injected failure: a status to answer, or a dropped
+// connection, before the fake handles the request or after (applied).
 type fault struct {
-	status int
-	drop   bool
+	status  int
+	drop    bool
+	applied bool
 }
 
 // FailNext makes the next n requests of route fail with status (and a JSON
-// error body of the route's family) before the fake looks at them.
+// error body of the route's family) before the fake looks at them: nothing
+// takes effect.
 func (s *Server) FailNext(route Route, n, status int) {
 	s.addFaults(route, n, fault{status: status})
 }
 
 // DropNext makes the fake close the connection of the next n requests of
-// route without answering, after reading them.
+// route without answering, after reading them and before looking at them:
+// nothing takes effect.
 func (s *Server) DropNext(route Route, n int) { s.addFaults(route, n, fault{drop: true}) }
+
+// FailNextAfterApplying makes the next n requests of route take effect and
+// then lose their reply, as when a gateway times out after Flip has acted:
+// the fake handles each request normally (checks, state change, decision and
+// callback in the background; an agent is created, a submission or repair
+// goes under review) and then answers status, with a JSON error body of the
+// route's family, instead of its real reply. A request the fake refuses
+// changes nothing, but its reply is replaced all the same. The request log
+// has the status sent as Status and the lost reply's as Handled.
+func (s *Server) FailNextAfterApplying(route Route, n, status int) {
+	s.addFaults(route, n, fault{status: status, applied: true})
+}
+
+// DropNextAfterApplying makes the next n requests of route take effect and
+// then lose their reply: the fake handles each request normally, as
+// FailNextAfterApplying describes, and then closes the connection without
+// answering. The request log has Status 0 and the lost reply's status as
+// Handled.
+func (s *Server) DropNextAfterApplying(route Route, n int) {
+	s.addFaults(route, n, fault{drop: true, applied: true})
+}
 
 func (s *Server) addFaults(route Route, n int, f fault) {
 	s.mu.Lock()
@@ -298,6 +330,19 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
+}
+
+// Agents returns the fake's current records of all its agents, by id:
+// among them those whose create lost its reply.
+func (s *Server) Agents() []flipkyc.Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]flipkyc.Agent, 0, len(s.agents))
+	for _, a := range s.agents {
+		out = append(out, a.public())
+	}
+	slices.SortFunc(out, func(a, b flipkyc.Agent) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Agent returns the fake's current record of an agent.
@@ -377,6 +422,15 @@ func (s *Server) serve(route Route, kyc bool, h handler) http.Handler {
 		}
 
 		status, body := 0, any(nil)
+		if f == nil || f.applied {
+			status, body = s.check(x, parseErr)
+			if status == 0 {
+				s.mu.Lock()
+				status, body = h(x)
+				s.mu.Unlock()
+			}
+			x.rec.Handled = status
+		}
 		switch {
 		case f != nil && f.drop:
 			s.record(x.rec, 0)
@@ -386,13 +440,6 @@ func (s *Server) serve(route Route, kyc bool, h handler) http.Handler {
 			return
 		case f != nil:
 			status, body = f.status, errorBody(kyc, f.status, http.StatusText(f.status))
-		default:
-			status, body = s.check(x, parseErr)
-			if status == 0 {
-				s.mu.Lock()
-				status, body = h(x)
-				s.mu.Unlock()
-			}
 		}
 		s.record(x.rec, status)
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
