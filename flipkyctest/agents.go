@@ -2,6 +2,7 @@ package flipkyctest
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -135,16 +136,55 @@ func (s *Server) checkAgent(x *exchange, self int64) (flipkyc.AgentParams, int, 
 		return p, http.StatusUnprocessableEntity, v2ValidationError(field, 1041, "Invalid attribute")
 	}
 	p.PhoneNumber = normalizePhone(p.PhoneNumber)
-	for _, other := range s.agents {
-		switch {
-		case other.id == self:
-		case other.params.IdentityNumber == p.IdentityNumber:
-			return p, http.StatusUnprocessableEntity, v2ValidationError("identity_number", 2002, "Identity number has been used/registered")
-		case other.params.PhoneNumber == p.PhoneNumber:
-			return p, http.StatusUnprocessableEntity, v2ValidationError("phone_number", 2002, "Phone number has been used/registered")
-		}
+	switch {
+	case s.byIdentity.heldByOther(p.IdentityNumber, self):
+		return p, http.StatusUnprocessableEntity, v2ValidationError("identity_number", 2002, "Identity number has been used/registered")
+	case s.byPhone.heldByOther(p.PhoneNumber, self):
+		return p, http.StatusUnprocessableEntity, v2ValidationError("phone_number", 2002, "Phone number has been used/registered")
 	}
 	return p, 0, nil
+}
+
+// agentIndex finds agents by identity number or by phone number (as stored,
+// +62…). A key usually has one agent, but a repair, which Flip checks for
+// identity numbers only, can give an agent a phone number another holds.
+type agentIndex map[string][]int64
+
+func (ix agentIndex) add(key string, id int64) {
+	if key != "" {
+		ix[key] = append(ix[key], id)
+	}
+}
+
+func (ix agentIndex) remove(key string, id int64) {
+	ids := ix[key]
+	if i := slices.Index(ids, id); i >= 0 {
+		ids = slices.Delete(ids, i, i+1)
+	}
+	if len(ids) == 0 {
+		delete(ix, key)
+		return
+	}
+	ix[key] = ids
+}
+
+// heldByOther reports whether an agent other than self has key.
+func (ix agentIndex) heldByOther(key string, self int64) bool {
+	for _, id := range ix[key] {
+		if id != self {
+			return true
+		}
+	}
+	return false
+}
+
+// setParams replaces the agent's data and keeps the indexes up to date.
+func (s *Server) setParams(a *agent, p flipkyc.AgentParams) {
+	s.byIdentity.remove(a.params.IdentityNumber, a.id)
+	s.byPhone.remove(a.params.PhoneNumber, a.id)
+	a.params = p
+	s.byIdentity.add(p.IdentityNumber, a.id)
+	s.byPhone.add(p.PhoneNumber, a.id)
 }
 
 func (s *Server) createAgent(x *exchange) (int, any) {
@@ -153,8 +193,9 @@ func (s *Server) createAgent(x *exchange) (int, any) {
 		return status, body
 	}
 	s.nextID++
-	a := &agent{id: s.nextID, params: p, created: now()}
+	a := &agent{id: s.nextID, created: now()}
 	a.setStatus(flipkyc.StatusBasicData, 0)
+	s.setParams(a, p)
 	s.agents[a.id] = a
 	return http.StatusOK, fullJSON(a)
 }
@@ -172,7 +213,8 @@ func (s *Server) updateAgent(x *exchange) (int, any) {
 	if status != 0 {
 		return status, body
 	}
-	a.params, a.updated = p, now()
+	s.setParams(a, p)
+	a.updated = now()
 	return http.StatusOK, fullJSON(a)
 }
 

@@ -178,12 +178,12 @@ func (s *Server) repairData(x *exchange) (int, any) {
 	if bad != "" {
 		return http.StatusBadRequest, kycError(4001, "Invalid input parameter: "+bad)
 	}
-	for _, other := range s.agents {
-		if other.id != a.id && p.IdentityNumber != "" && other.params.IdentityNumber == p.IdentityNumber {
-			return http.StatusBadRequest, kycError(4012, "Identity number has been used/registered")
-		}
+	if s.byIdentity.heldByOther(p.IdentityNumber, a.id) {
+		return http.StatusBadRequest, kycError(4012, "Identity number has been used/registered")
 	}
-	applyRepair(&a.params, p)
+	repaired := a.params
+	applyRepair(&repaired, p)
+	s.setParams(a, repaired)
 	s.review(a)
 	return http.StatusOK, kycUserJSON(a)
 }

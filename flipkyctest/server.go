@@ -12,15 +12,20 @@
 package flipkyctest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +107,7 @@ func WithCallbacks(url, token string) Option {
 	return func(s *Server) {
 		s.callbackURL = url
 		if token != "" {
-			s.CallbackToken = token
+			s.callbackToken = token
 		}
 	}
 }
@@ -122,29 +127,45 @@ func WithDecisionDelay(d time.Duration) Option { return func(s *Server) { s.deci
 func WithMaxUploads(n int) Option { return func(s *Server) { s.maxUploads = n } }
 
 // Server is a fake Flip. Its exported fields are set by NewServer.
+//
+// A Server prints (under every fmt verb) and marshals to JSON without its
+// secret key and callback token. Copies of a Server value share one fake.
 type Server struct {
 	// URL is the server's root, such as http://127.0.0.1:41234.
 	URL string
 	// AgentsURL and KYCURL are the base URLs of the two API families.
 	AgentsURL, KYCURL string
-	// CallbackToken is the validation token sent with callbacks.
-	CallbackToken string
 
+	// Everything else sits behind one pointer, so a Server value is cheap to
+	// copy and holds no lock of its own.
+	*state
+}
+
+// state is the fake's configuration, set by NewServer and its options, and
+// its mutable state, guarded by mu.
+type state struct {
 	srv           *httptest.Server
 	secretKey     string
+	callbackToken string
 	callbackURL   string
 	reviewer      Reviewer
 	uploadCheck   UploadCheck
 	decisionDelay time.Duration
 	maxUploads    int
+	// callbacks go through their own client, which never follows a redirect
+	// and dials only loopback addresses; Close closes its idle connections.
+	callbackClient    *http.Client
+	callbackTransport *http.Transport
 
-	mu        sync.Mutex
-	nextID    int64
-	agents    map[int64]*agent
-	requests  []Request
-	callbacks []SentCallback
-	faults    map[Route][]fault
-	latency   time.Duration
+	mu     sync.Mutex
+	nextID int64
+	agents map[int64]*agent
+	// byIdentity and byPhone index agents for the duplicate checks.
+	byIdentity, byPhone agentIndex
+	requests            []Request
+	callbacks           []SentCallback
+	faults              map[Route][]fault
+	latency             time.Duration
 
 	background sync.WaitGroup
 	closed     chan struct{}
@@ -154,17 +175,20 @@ type Server struct {
 // NewServer starts a fake Flip on loopback. When tb is not nil the server
 // is closed when the test ends; otherwise call Close.
 func NewServer(tb testing.TB, opts ...Option) *Server {
-	s := &Server{
-		CallbackToken: DefaultCallbackToken,
+	s := &Server{state: &state{
+		callbackToken: DefaultCallbackToken,
 		secretKey:     DefaultSecretKey,
 		reviewer:      DefaultReviewer,
 		uploadCheck:   func(flipkyc.Agent) Decision { return Decision{} },
 		maxUploads:    5,
 		nextID:        1000,
 		agents:        map[int64]*agent{},
+		byIdentity:    agentIndex{},
+		byPhone:       agentIndex{},
 		faults:        map[Route][]fault{},
 		closed:        make(chan struct{}),
-	}
+	}}
+	s.callbackClient, s.callbackTransport = newCallbackClient()
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -183,12 +207,22 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.background.Wait()
+		s.callbackTransport.CloseIdleConnections()
 		s.srv.Close()
 	})
 }
 
 // SecretKey returns the secret key the fake accepts.
 func (s *Server) SecretKey() string { return s.secretKey }
+
+// CallbackToken returns the validation token the fake sends with callbacks.
+func (s *Server) CallbackToken() string { return s.callbackToken }
+
+// Format prints the server's URL without its secret key and callback token,
+// the same under every verb.
+func (s Server) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "flipkyctest.Server{URL: %s, key: %s, callbackToken: %s}", s.URL, redacted, redacted)
+}
 
 // ClientOptions returns the options that point a flipkyc.Client at the fake:
 // both base URLs and an *http.Client for loopback.
@@ -202,7 +236,9 @@ func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
 	return flipkyc.New(s.secretKey, append(s.ClientOptions(), extra...)...)
 }
 
-// Request is one request the fake received.
+// Request is one request the fake received. It prints (under every fmt
+// verb) and marshals to JSON with the values of personal fields masked;
+// Fields holds them as received.
 type Request struct {
 	Route  Route
 	Method string
@@ -213,8 +249,13 @@ type Request struct {
 	// files' field names with their sizes.
 	Fields map[string]string
 	Files  map[string]int64
-	// Status is what the fake answered.
+	// Status is what the fake answered, 0 when it dropped the connection.
 	Status int
+	// Handled is the status the fake's own handling of the request came to:
+	// the same as Status, except under FailNextAfterApplying and
+	// DropNextAfterApplying, where it is the reply that was lost, and under
+	// FailNext and DropNext, where it is 0 (the fake did not look).
+	Handled int
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -235,21 +276,46 @@ func (s *Server) RequestsTo(r Route) []Request {
 	return out
 }
 
-// fault is one injected failure: a status to answer, or a dropped connection.
+// fault is one injected failure: a status to answer, or a dropped
+// connection, before the fake handles the request or after (applied).
 type fault struct {
-	status int
-	drop   bool
+	status  int
+	drop    bool
+	applied bool
 }
 
 // FailNext makes the next n requests of route fail with status (and a JSON
-// error body of the route's family) before the fake looks at them.
+// error body of the route's family) before the fake looks at them: nothing
+// takes effect.
 func (s *Server) FailNext(route Route, n, status int) {
 	s.addFaults(route, n, fault{status: status})
 }
 
 // DropNext makes the fake close the connection of the next n requests of
-// route without answering, after reading them.
+// route without answering, after reading them and before looking at them:
+// nothing takes effect.
 func (s *Server) DropNext(route Route, n int) { s.addFaults(route, n, fault{drop: true}) }
+
+// FailNextAfterApplying makes the next n requests of route take effect and
+// then lose their reply, as when a gateway times out after Flip has acted:
+// the fake handles each request normally (checks, state change, decision and
+// callback in the background; an agent is created, a submission or repair
+// goes under review) and then answers status, with a JSON error body of the
+// route's family, instead of its real reply. A request the fake refuses
+// changes nothing, but its reply is replaced all the same. The request log
+// has the status sent as Status and the lost reply's as Handled.
+func (s *Server) FailNextAfterApplying(route Route, n, status int) {
+	s.addFaults(route, n, fault{status: status, applied: true})
+}
+
+// DropNextAfterApplying makes the next n requests of route take effect and
+// then lose their reply: the fake handles each request normally, as
+// FailNextAfterApplying describes, and then closes the connection without
+// answering. The request log has Status 0 and the lost reply's status as
+// Handled.
+func (s *Server) DropNextAfterApplying(route Route, n int) {
+	s.addFaults(route, n, fault{drop: true, applied: true})
+}
 
 func (s *Server) addFaults(route Route, n int, f fault) {
 	s.mu.Lock()
@@ -264,6 +330,19 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
+}
+
+// Agents returns the fake's current records of all its agents, by id:
+// among them those whose create lost its reply.
+func (s *Server) Agents() []flipkyc.Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]flipkyc.Agent, 0, len(s.agents))
+	for _, a := range s.agents {
+		out = append(out, a.public())
+	}
+	slices.SortFunc(out, func(a, b flipkyc.Agent) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Agent returns the fake's current record of an agent.
@@ -343,6 +422,15 @@ func (s *Server) serve(route Route, kyc bool, h handler) http.Handler {
 		}
 
 		status, body := 0, any(nil)
+		if f == nil || f.applied {
+			status, body = s.check(x, parseErr)
+			if status == 0 {
+				s.mu.Lock()
+				status, body = h(x)
+				s.mu.Unlock()
+			}
+			x.rec.Handled = status
+		}
 		switch {
 		case f != nil && f.drop:
 			s.record(x.rec, 0)
@@ -352,13 +440,6 @@ func (s *Server) serve(route Route, kyc bool, h handler) http.Handler {
 			return
 		case f != nil:
 			status, body = f.status, errorBody(kyc, f.status, http.StatusText(f.status))
-		default:
-			status, body = s.check(x, parseErr)
-			if status == 0 {
-				s.mu.Lock()
-				status, body = h(x)
-				s.mu.Unlock()
-			}
 		}
 		s.record(x.rec, status)
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
@@ -424,10 +505,14 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// redacted stands in for secrets: the secret key, the callback token and
+// the Authorization header.
+const redacted = "[redacted]"
+
 func redactedHeader(h http.Header) http.Header {
 	out := h.Clone()
 	if out.Get("Authorization") != "" {
-		out.Set("Authorization", "[redacted]")
+		out.Set("Authorization", redacted)
 	}
 	return out
 }
@@ -487,7 +572,36 @@ func (s *Server) after(d time.Duration, fn func()) {
 // callbackTimeout bounds one callback delivery.
 const callbackTimeout = 10 * time.Second
 
-// SentCallback is one callback the fake sent.
+// newCallbackClient returns the client that sends callbacks: it answers a
+// redirect with the redirect itself (the token is never posted anywhere but
+// the configured URL), dials only loopback addresses, needs no proxy, and
+// keeps a few connections for reuse.
+func newCallbackClient() (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, Control: dialLoopbackOnly}).DialContext,
+		ResponseHeaderTimeout: callbackTimeout,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       callbackTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, tr
+}
+
+// dialLoopbackOnly refuses to connect to a resolved address off loopback,
+// whatever the host name said.
+func dialLoopbackOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil || !onLoopback(host) {
+		return errNotLoopback
+	}
+	return nil
+}
+
+// SentCallback is one callback the fake sent. It prints and marshals to
+// JSON with the agent's name masked; Event holds it as sent.
 type SentCallback struct {
 	Event flipkyc.Event
 	// Status is the receiver's HTTP status, or 0 when the delivery failed
@@ -507,16 +621,17 @@ func (s *Server) Callbacks() []SentCallback {
 func (s *Server) sendCallback(ev flipkyc.Event) {
 	sent := SentCallback{Event: ev}
 	if s.callbackURL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
-		defer cancel()
-		req, err := flipkyc.NewCallbackRequest(ctx, s.callbackURL, ev, s.CallbackToken)
+		req, err := flipkyc.NewCallbackRequest(context.Background(), s.callbackURL, ev, s.callbackToken)
 		if err == nil && !onLoopback(req.URL.Hostname()) {
 			err = errNotLoopback
 		}
 		if err == nil {
 			var resp *http.Response
-			if resp, err = http.DefaultClient.Do(req); err == nil {
+			if resp, err = s.callbackClient.Do(req); err == nil {
 				sent.Status = resp.StatusCode
+				// Reading the (small) reply to its end lets the
+				// connection be reused.
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 				_ = resp.Body.Close()
 			}
 		}
