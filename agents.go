@@ -61,56 +61,13 @@ func (p AgentParams) Validate() error {
 }
 
 // check records every documented rule p breaks.
-func (p *AgentParams) check(v *fieldErrors) {
-	v.text("name", p.Name, true, 50)
-	v.identity(p.IdentityType, p.IdentityNumber, true)
-	v.date("birth_date", p.BirthDate, true)
-	v.text("birth_place", p.BirthPlace, true, 255)
-	v.id("country_id", p.CountryID, true)
-	v.id("province_id", p.ProvinceID, true)
-	v.id("city_id", p.CityID, true)
-	v.id("district_id", p.DistrictID, true)
-	v.address("address", p.Address, true)
-	v.enums(p.Gender, p.Occupation, true)
-	v.phone("phone_number", p.PhoneNumber, true)
-	v.id("residence_country_id", p.ResidenceCountryID, false)
-	v.id("residence_province_id", p.ResidenceProvinceID, false)
-	v.id("residence_city_id", p.ResidenceCityID, false)
-	v.id("residence_district_id", p.ResidenceDistrictID, false)
-	v.address("residence_address", p.ResidenceAddress, false)
-	v.email("email", p.Email)
-}
+func (p *AgentParams) check(v *fieldErrors) { checkIdentity(v, p, false) }
 
 // form encodes p in the v2 agents API's wire form,
 // application/x-www-form-urlencoded; optional fields are sent only when set.
 func (p *AgentParams) form() string {
 	e := formEncoder{b: make([]byte, 0, 512)}
-	e.add("name", p.Name)
-	e.add("identity_type", string(p.IdentityType))
-	e.add("identity_number", p.IdentityNumber)
-	e.add("birth_date", p.BirthDate.String())
-	e.add("birth_place", p.BirthPlace)
-	e.addID("country_id", p.CountryID)
-	e.addID("province_id", p.ProvinceID)
-	e.addID("city_id", p.CityID)
-	e.addID("district_id", p.DistrictID)
-	e.add("address", p.Address)
-	e.add("gender", string(p.Gender))
-	e.add("occupation", string(p.Occupation))
-	e.add("phone_number", p.PhoneNumber)
-	if p.UseIdentityAddress != nil {
-		e.add("use_identity_address", boolDigit(*p.UseIdentityAddress))
-	}
-	e.addID("residence_country_id", p.ResidenceCountryID)
-	e.addID("residence_province_id", p.ResidenceProvinceID)
-	e.addID("residence_city_id", p.ResidenceCityID)
-	e.addID("residence_district_id", p.ResidenceDistrictID)
-	if p.ResidenceAddress != "" {
-		e.add("residence_address", p.ResidenceAddress)
-	}
-	if p.Email != "" {
-		e.add("email", p.Email)
-	}
+	encodeIdentity(&e, p, agentsAPI, false)
 	return string(e.b)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 )
 
 // RepairDataParams corrects an agent's identity data after a rejection with
@@ -32,46 +31,26 @@ type RepairDataParams struct {
 	UseIdentityAddress  *bool
 }
 
-// fields returns the set fields in the KYC service's wire form (identity
-// type and gender as 1 or 2).
-func (p *RepairDataParams) fields() []field {
-	var f []field
-	add := func(name, value string) {
-		if value != "" {
-			f = append(f, field{name, value})
-		}
+// identity returns p as identity data, for the field table.
+func (p *RepairDataParams) identity() AgentParams {
+	return AgentParams{
+		Name: p.Name, IdentityType: p.IdentityType, IdentityNumber: p.IdentityNumber,
+		BirthDate: p.BirthDate, BirthPlace: p.BirthPlace, Gender: p.Gender, Occupation: p.Occupation,
+		CountryID: p.CountryID, ProvinceID: p.ProvinceID, CityID: p.CityID, DistrictID: p.DistrictID,
+		Address: p.Address, ResidenceCountryID: p.ResidenceCountryID, ResidenceProvinceID: p.ResidenceProvinceID,
+		ResidenceCityID: p.ResidenceCityID, ResidenceDistrictID: p.ResidenceDistrictID,
+		ResidenceAddress: p.ResidenceAddress, PhoneNumber: p.PhoneNumber, UseIdentityAddress: p.UseIdentityAddress,
 	}
-	addID := func(name string, id int64) {
-		if id != 0 {
-			f = append(f, field{name, strconv.FormatInt(id, 10)})
-		}
-	}
-	add("name", p.Name)
-	if p.IdentityType != "" {
-		add("identity_type", p.IdentityType.kycCode())
-	}
-	add("identity_number", p.IdentityNumber)
-	add("birth_date", p.BirthDate.String())
-	add("birth_place", p.BirthPlace)
-	if p.Gender != "" {
-		add("gender", p.Gender.kycCode())
-	}
-	add("occupation", string(p.Occupation))
-	addID("country_id", p.CountryID)
-	addID("province_id", p.ProvinceID)
-	addID("city_id", p.CityID)
-	addID("district_id", p.DistrictID)
-	add("address", p.Address)
-	addID("residence_country_id", p.ResidenceCountryID)
-	addID("residence_province_id", p.ResidenceProvinceID)
-	addID("residence_city_id", p.ResidenceCityID)
-	addID("residence_district_id", p.ResidenceDistrictID)
-	add("residence_address", p.ResidenceAddress)
-	add("phone_number", p.PhoneNumber)
-	if p.UseIdentityAddress != nil {
-		add("use_identity_address", boolDigit(*p.UseIdentityAddress))
-	}
-	return f
+}
+
+// form encodes the set fields, after user_type, in the KYC service's wire
+// form (identity type and gender as 1 or 2), application/x-www-form-urlencoded.
+func (p *RepairDataParams) form() string {
+	e := formEncoder{b: make([]byte, 0, 256)}
+	e.add("user_type", UserTypeAgent.String())
+	d := p.identity()
+	encodeIdentity(&e, &d, kycAPI, true)
+	return string(e.b)
 }
 
 // personalValues returns p's personal data, for masking in errors.
@@ -90,25 +69,9 @@ func (p RepairDataParams) Validate() error {
 
 // check records every documented rule the set fields break.
 func (p *RepairDataParams) check(v *fieldErrors) {
-	v.text("name", p.Name, false, 50)
-	v.identity(p.IdentityType, p.IdentityNumber, false)
-	v.date("birth_date", p.BirthDate, false)
-	v.text("birth_place", p.BirthPlace, false, 255)
-	v.enums(p.Gender, p.Occupation, false)
-	for _, id := range []struct {
-		name string
-		id   int64
-	}{
-		{"country_id", p.CountryID}, {"province_id", p.ProvinceID}, {"city_id", p.CityID}, {"district_id", p.DistrictID},
-		{"residence_country_id", p.ResidenceCountryID}, {"residence_province_id", p.ResidenceProvinceID},
-		{"residence_city_id", p.ResidenceCityID}, {"residence_district_id", p.ResidenceDistrictID},
-	} {
-		v.id(id.name, id.id, false)
-	}
-	v.address("address", p.Address, false)
-	v.address("residence_address", p.ResidenceAddress, false)
-	v.phone("phone_number", p.PhoneNumber, false)
-	if len(p.fields()) == 0 {
+	d := p.identity()
+	checkIdentity(v, &d, true)
+	if p.form() == "user_type="+UserTypeAgent.String() {
 		v.add("params", "at least one field must be set")
 	}
 }
@@ -202,16 +165,11 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	if err := v.err("RepairData"); err != nil {
 		return nil, err
 	}
-	form := formEncoder{b: make([]byte, 0, 256)}
-	form.add("user_type", UserTypeAgent.String())
-	for _, f := range p.fields() {
-		form.add(f.name, f.value)
-	}
 	var r kycUserReply
 	// Flip's legacy page documents this body as multipart, the newer
 	// "Update User Agent Identity" page as form-urlencoded; the newer wins.
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		form: string(form.b), sent: &p}, &r)
+		form: p.form(), sent: &p}, &r)
 	if err != nil {
 		a, ok, err := c.confirmByRead(ctx, err, "RepairData", agentID, p.visibleIn, nextRepair)
 		if !ok {

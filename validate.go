@@ -153,10 +153,10 @@ func (v *fieldErrors) date(field string, d Date, required bool) {
 	}
 }
 
-// identity checks an identity type and number together: Flip allows at most
-// 16 characters for a KTP number and 20 for a passport number (a maximum,
-// not an exact length). With no type, only the passport limit is checked.
-func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
+// identityType checks an identity type; an empty one is reported only when
+// required. The number's length limit depends on it (16 characters for a
+// KTP, 20 for a passport: maxima, not exact lengths).
+func (v *fieldErrors) identityType(t IdentityType, required bool) {
 	switch {
 	case t == "":
 		if required {
@@ -165,22 +165,21 @@ func (v *fieldErrors) identity(t IdentityType, number string, required bool) {
 	case !t.Known():
 		v.add("identity_type", `must be "ktp" or "passport"`)
 	}
-	max := IdentityPassport.maxNumberLen()
-	if t == IdentityKTP {
-		max = IdentityKTP.maxNumberLen()
-	}
-	v.text("identity_number", number, required, max)
 }
 
-// enums checks gender and occupation; an empty value is reported only when
-// required.
-func (v *fieldErrors) enums(g Gender, o Occupation, required bool) {
+// gender checks a gender; an empty one is reported only when required.
+func (v *fieldErrors) gender(g Gender, required bool) {
 	switch {
 	case g == "" && required:
 		v.add("gender", "is required")
 	case g != "" && !g.Known():
 		v.add("gender", `must be "male" or "female"`)
 	}
+}
+
+// occupation checks an occupation; an empty one is reported only when
+// required.
+func (v *fieldErrors) occupation(o Occupation, required bool) {
 	switch {
 	case o == "" && required:
 		v.add("occupation", "is required")
