@@ -1,0 +1,276 @@
+package flipkyc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// apiFamily names which of Flip's two APIs a call goes to.
+type apiFamily int
+
+const (
+	agentsAPI apiFamily = iota // bigflip.id …/v2
+	kycAPI                     // api.flip.id …/kyc…/api/v1
+)
+
+// requestBody is a request body that can be produced once per attempt.
+type requestBody interface {
+	contentType() string
+	// open returns the body for one attempt and its length, or -1 if unknown.
+	open() (io.Reader, int64, error)
+	// replayable reports whether open may be called again after a body was sent.
+	replayable() bool
+}
+
+// call describes one API call for do.
+type call struct {
+	method string
+	api    apiFamily
+	path   string // escaped, relative to the family's base URL
+	query  url.Values
+	body   requestBody // a streamed body (multipart), or nil
+	form   string      // an application/x-www-form-urlencoded body, when body is nil
+	// repeatable is true where sending the call twice cannot double an
+	// effect: reads and the full-replacement agent update. Such calls are
+	// retried on connection errors and 429/502/503/504. The others are
+	// repeated only when nothing was written to the network, or on 429;
+	// when one fails after it may have reached Flip, do reports an
+	// *OutcomeUnknownError.
+	repeatable bool
+	// sent is the call's own personal input, masked wherever a reply
+	// echoes it into an error; nil when the call sends none.
+	sent personalData
+}
+
+// personalData is input that carries personal data: the values that must
+// never come back in an error's text.
+type personalData interface{ personalValues() []string }
+
+// do sends r, retrying as the policy allows, and decodes a 2xx reply into
+// out (which may be nil). It is the only place that talks to the network.
+func (c *Client) do(ctx context.Context, r call, out any) error {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	if id == "" {
+		id = c.requestID()
+	}
+	if err := checkRequestID(id); err != nil {
+		return &ValidationError{Op: r.method + " " + r.path, Fields: []FieldError{{Field: "Request-ID", Rule: err.Error()}}}
+	}
+	st := &callState{requestID: []string{id}}
+	ctx = context.WithValue(ctx, callStateKey{}, st)
+	if !r.repeatable {
+		// A call that may not be repeated once it left the machine watches
+		// whether its whole request was written. Until WroteRequest reports
+		// success, Flip has at most a part of the request, which it cannot
+		// act on, so the call may be sent again.
+		st.trace.WroteRequest = st.requestWritten
+		ctx = httptrace.WithClientTrace(ctx, &st.trace)
+	}
+	target := c.agentsBase + r.path
+	if r.api == kycAPI {
+		target = c.kycBase + r.path
+	}
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	for attempt := 1; ; attempt++ {
+		res := c.attempt(ctx, r, target, st, attempt, out)
+		if res.err == nil {
+			return nil
+		}
+		if !res.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil ||
+			(r.body != nil && !r.body.replayable()) {
+			err := res.err
+			if attempt > 1 {
+				err = &RetryError{Attempts: attempt, Err: err}
+			}
+			if res.ambiguous {
+				err = &OutcomeUnknownError{Method: r.method, Path: r.path, RequestID: id, Err: err}
+			}
+			return err
+		}
+		wait := c.retry.delay(attempt, res.retryAfter)
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying",
+			slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", res.err.Error()))
+		if werr := c.clock.Sleep(ctx, wait); werr != nil {
+			return fmt.Errorf("flipkyc: %s %s: %w while waiting to retry after attempt %d: %w", r.method, r.path, werr, attempt, res.err)
+		}
+	}
+}
+
+// attemptResult is the outcome of one HTTP exchange.
+type attemptResult struct {
+	err error
+	// retryable: the failure may be retried under the policy.
+	retryable bool
+	// ambiguous: the call may not be repeated and may have taken effect at
+	// Flip: it failed after its request was written, with no answer from
+	// Flip that says it was refused.
+	ambiguous  bool
+	retryAfter time.Duration
+}
+
+// attempt makes one HTTP exchange.
+func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) attemptResult {
+	id := st.requestID[0]
+	st.wrote.Store(false)
+	var body io.Reader
+	length, contentType := int64(0), ""
+	switch {
+	case r.body != nil:
+		var err error
+		if body, length, err = r.body.open(); err != nil {
+			return attemptResult{err: fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)}
+		}
+		contentType = r.body.contentType()
+	case r.form != "":
+		body, length, contentType = strings.NewReader(r.form), int64(len(r.form)), "application/x-www-form-urlencoded"
+	}
+	watch := c.newIdleWatch(ctx)
+	defer watch.stop()
+	if body != nil {
+		body = watch.requestBody(body)
+	}
+	req, err := http.NewRequestWithContext(watch.ctx, r.method, target, body)
+	if err != nil {
+		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)}
+	}
+	req.GetBody = nil // the request path, not net/http, decides what is replayed
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+		if length >= 0 {
+			req.ContentLength = length
+		} else {
+			req.ContentLength = -1
+		}
+	}
+	req.Header.Set("Accept", "application/json")
+
+	start := c.clock.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		err = watch.cause(err)
+		c.log(ctx, r, id, n, 0, start, err)
+		wrote := r.repeatable || st.wrote.Load()
+		netErr := &NetworkError{Method: r.method, Path: r.path, RequestID: id, Err: c.key.scrubErr(err)}
+		if ctx.Err() != nil {
+			return attemptResult{err: netErr, ambiguous: !r.repeatable && wrote}
+		}
+		return attemptResult{err: netErr, retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
+	}
+	raw, readErr := readLimited(watch.replyBody(resp.Body), c.maxBody)
+	tooLong := int64(len(raw)) > c.maxBody
+	if tooLong {
+		raw = raw[:c.maxBody]
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // a little more, so the connection may be reused
+	}
+	_ = resp.Body.Close()
+	if readErr != nil {
+		readErr = watch.cause(readErr)
+	}
+	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
+	// clean is what every text taken from the reply into an error goes
+	// through: secrets removed, personal data masked.
+	clean := func(s string) string {
+		var known []string
+		if r.sent != nil {
+			known = r.sent.personalValues()
+		}
+		return c.key.clean(s, known)
+	}
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		decodeErr := func(cause error) *DecodeError {
+			return &DecodeError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+				Body: maskBody(raw, excerptLimit, clean), Err: c.key.scrubErr(cause)}
+		}
+		switch {
+		case readErr != nil:
+			// The reply was cut off; a read may be repeated, a write may not.
+			return attemptResult{err: decodeErr(fmt.Errorf("reading reply: %w", readErr)),
+				retryable: r.repeatable, ambiguous: !r.repeatable}
+		case tooLong:
+			return attemptResult{err: decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody)), ambiguous: !r.repeatable}
+		case looksLikeErrorBody(raw):
+			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
+			apiErr.parseErrorBody(raw, clean)
+			return attemptResult{err: apiErr}
+		}
+		if out == nil {
+			return attemptResult{}
+		}
+		if err := decodeJSON(raw, out); err != nil {
+			return attemptResult{err: decodeErr(err), ambiguous: !r.repeatable}
+		}
+		return attemptResult{}
+	}
+
+	apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+	if !apiErr.parseErrorBody(raw, clean) {
+		apiErr.Body = maskBody(raw, excerptLimit, clean)
+	}
+	res := attemptResult{err: apiErr, retryAfter: apiErr.RetryAfter}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		res.retryable = true
+	case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
+		resp.StatusCode == http.StatusGatewayTimeout:
+		res.retryable = r.repeatable
+	}
+	// A server error after a state change was sent says nothing of whether
+	// the change was made: a gateway may have lost Flip's answer.
+	res.ambiguous = !r.repeatable && resp.StatusCode >= 500
+	return res
+}
+
+// readLimited reads r to its end or to limit+1 bytes, whichever comes
+// first, so a caller can tell a reply over the limit.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	return io.ReadAll(io.LimitReader(r, limit))
+}
+
+func (c *Client) log(ctx context.Context, r call, id string, attempt, status int, start time.Time, err error) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
+		slog.Int("attempt", attempt), slog.Int("status", status), slog.Duration("elapsed", c.clock.Now().Sub(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "flipkyc: request", attrs...)
+}
+
+// responseChecker is implemented by results that can tell a decoded reply
+// lacks what the documentation promises (for example an agent without id).
+type responseChecker interface{ checkResponse() error }
+
+// decodeJSON decodes a 2xx reply into out and checks it.
+func decodeJSON(raw []byte, out any) error {
+	if len(raw) == 0 {
+		return errors.New("empty body")
+	}
+	if err := decodeReply(raw, out); err != nil {
+		return err
+	}
+	if rc, ok := out.(responseChecker); ok {
+		return rc.checkResponse()
+	}
+	return nil
+}

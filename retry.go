@@ -1,0 +1,95 @@
+package flipkyc
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RetryPolicy says how often and how patiently a call is repeated. Which
+// failures are repeated is fixed by the SDK (see the README's Reliability
+// section); the policy only sets the limits.
+type RetryPolicy struct {
+	// MaxAttempts is the most attempts one call makes, the first included.
+	// 1 disables retries. Zero means the default, 3.
+	MaxAttempts int
+	// BaseDelay is the wait before the second attempt; it doubles for each
+	// further attempt, with jitter. Zero means 200ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff wait. Zero means 5s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a wait asked for by the server's Retry-After header.
+	// Zero means 30s.
+	MaxRetryAfter time.Duration
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = 3
+	}
+	if p.BaseDelay == 0 {
+		p.BaseDelay = 200 * time.Millisecond
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = 5 * time.Second
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = 30 * time.Second
+	}
+	return p
+}
+
+// delay returns the wait before attempt+1: the server's Retry-After when it
+// gave one (capped), else exponential backoff with equal jitter.
+func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, p.MaxRetryAfter)
+	}
+	d := p.MaxDelay
+	if attempt < 31 && p.BaseDelay<<(attempt-1) < p.MaxDelay {
+		d = p.BaseDelay << (attempt - 1)
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+}
+
+// clock is the time source of retries; tests replace it so they never sleep.
+type clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 24*3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
