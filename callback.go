@@ -24,6 +24,10 @@ import (
 //
 // Timestamps carry no zone on the wire; they are read as Western Indonesian
 // Time (UTC+7), Flip's local time. Flip does not document the zone.
+//
+// Printed with any fmt verb, or logged with log/slog, an Event shows its
+// agent id, status, reason and times; AgentName, which is personal data,
+// prints as [masked]. Read it as a field.
 type Event struct {
 	AgentID int64 `json:"agent_id"`
 	// AgentName is kept as sent; Flip's examples show trailing spaces.
@@ -43,9 +47,82 @@ type Event struct {
 func (e Event) Key() string {
 	updated := e.UpdatedAt.Raw
 	if updated == "" && !e.UpdatedAt.IsZero() {
-		updated = e.UpdatedAt.In(jakarta).Format("2006-01-02 15:04:05")
+		updated = e.UpdatedAt.In(jakarta).Format(flipLocalLayout)
 	}
 	return strconv.FormatInt(e.AgentID, 10) + "/" + string(e.KYCStatus) + "/" + updated
+}
+
+// Format prints the event without its personal data: AgentName prints as
+// [masked], and the agent's name is masked wherever else it appears. Every
+// verb prints the same form.
+func (e Event) Format(f fmt.State, verb rune) {
+	names := nameForms(e.AgentName)
+	text := func(s string) string { return strconv.Quote(maskKnown(s, names)) }
+	fmt.Fprintf(f, "flipkyc.Event{AgentID: %d, AgentName: %s, KYCStatus: %s, RejectedReasonCode: %d, RejectedReason: %s, "+
+		"CreatedAt: %s, UpdatedAt: %s, SubmittedAt: %s, VerifiedAt: %s}",
+		e.AgentID, maskedOrEmpty(e.AgentName), text(maskText(string(e.KYCStatus), names)), int(e.RejectedReasonCode),
+		text(maskText(e.RejectedReason, names)),
+		text(timestampText(e.CreatedAt)), text(timestampText(e.UpdatedAt)),
+		text(timestampText(e.SubmittedAt)), text(timestampText(e.VerifiedAt)))
+}
+
+// LogValue logs the event without its personal data: agent id, status,
+// reason code and update time; never the name.
+func (e Event) LogValue() slog.Value {
+	names := nameForms(e.AgentName)
+	attrs := []slog.Attr{
+		slog.Int64("agent_id", e.AgentID),
+		slog.String("kyc_status", maskText(string(e.KYCStatus), names)),
+		slog.Int("rejected_reason_code", int(e.RejectedReasonCode)),
+		slog.String("updated_at", maskKnown(timestampText(e.UpdatedAt), names)),
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// maskedOrEmpty prints personal text: [masked], or "" when there is none.
+func maskedOrEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return masked
+}
+
+// nameForms returns the forms of an agent's name to mask in free text: as
+// sent, trimmed, and each word of four letters or more.
+func nameForms(name string) []string {
+	trimmed := strings.TrimSpace(name)
+	if trimmed == "" {
+		return nil
+	}
+	forms := []string{name, trimmed}
+	for _, w := range strings.Fields(trimmed) {
+		if len(w) >= 4 && w != trimmed {
+			forms = append(forms, w)
+		}
+	}
+	return forms
+}
+
+// maskKnown replaces the known values in s, but not digits or e-mail
+// addresses (unlike maskText): for timestamps and fixed texts.
+func maskKnown(s string, known []string) string {
+	for _, k := range known {
+		if len(k) >= minKnownLen && strings.Contains(s, k) {
+			s = strings.ReplaceAll(s, k, masked)
+		}
+	}
+	return s
+}
+
+// timestampText is t as Flip sent it, or in Flip's layout, or "" when unset.
+func timestampText(t Timestamp) string {
+	switch {
+	case t.Raw != "":
+		return t.Raw
+	case t.IsZero():
+		return ""
+	}
+	return t.In(jakarta).Format(flipLocalLayout)
 }
 
 // eventReply decodes a callback's data object in one pass, accepting an
@@ -230,7 +307,8 @@ func decodeEvent(data []byte) (Event, error) {
 type CallbackOption func(*callbackHandler) error
 
 // WithCallbackLogger makes the handler log refused callbacks and failures of
-// the user's function (with the agent id, never the token).
+// the user's function (with the agent id and status, never the token or the
+// agent's name).
 func WithCallbackLogger(l *slog.Logger) CallbackOption {
 	return func(h *callbackHandler) error {
 		if l == nil {
@@ -302,7 +380,8 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.handle(r.Context(), ev); err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "flipkyc: callback handler failed",
-			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", string(ev.KYCStatus)), slog.String("error", err.Error()))
+			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", maskText(string(ev.KYCStatus), nameForms(ev.AgentName))),
+			slog.String("error", maskText(err.Error(), nameForms(ev.AgentName))))
 		http.Error(w, "callback not stored", http.StatusInternalServerError)
 		return
 	}

@@ -307,3 +307,46 @@ func TestWaitForAgentStopsOnRefusal(t *testing.T) {
 	assert.Nil(t, a)
 	assert.ErrorIs(t, err, ErrNotFound)
 }
+
+// TestEventPrintsWithoutPersonalData: every fmt verb and both slog handlers
+// show an event's agent id, status and times but not the agent's name, and
+// a failure of user code that names the agent is logged masked.
+func TestEventPrintsWithoutPersonalData(t *testing.T) {
+	const name = "Zarathustra Quixbee"
+	ev := Event{AgentID: 9, AgentName: name + " ", KYCStatus: StatusRejected, RejectedReasonCode: 17,
+		RejectedReason: "Photo of " + name + " is blurred"}
+	ev.UpdatedAt, _ = ParseTimestamp("2022-02-18 09:48:58")
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		fmt.Fprintf(&out, verb+"\n", ev)
+		fmt.Fprintf(&out, verb+"\n", &ev)
+	}
+	fmt.Fprintln(&out, ev, []Event{ev}, struct{ E Event }{ev})
+	slog.New(slog.NewTextHandler(&out, nil)).Info("event", "ev", ev)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("event", "ev", ev)
+
+	h, err := NewCallbackHandler(docToken, func(ctx context.Context, ev Event) error {
+		return fmt.Errorf("store %q for %s failed", ev.AgentName, strings.TrimSpace(ev.AgentName))
+	}, WithCallbackLogger(slog.New(slog.NewTextHandler(&out, nil))))
+	require.NoError(t, err)
+	req, err := NewCallbackRequest(context.Background(), "http://receiver.test/", ev, docToken)
+	require.NoError(t, err)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+
+	printed := out.String()
+	for _, personal := range []string{name, "Zarathustra", "Quixbee"} {
+		assert.NotContains(t, printed, personal)
+	}
+	assert.Contains(t, printed, "AgentID: 9")
+	assert.Contains(t, printed, `KYCStatus: "REJECTED"`)
+	assert.Contains(t, printed, `UpdatedAt: "2022-02-18 09:48:58"`)
+	assert.Contains(t, printed, "agent_id=9")
+	assert.Contains(t, printed, "callback handler failed")
+	assert.Contains(t, printed, masked)
+
+	b, err := json.Marshal(ev)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"agent_name":"`+name+` "`, "the JSON form keeps the wire values")
+}

@@ -35,7 +35,7 @@ func maskText(s string, known []string) string {
 	if strings.IndexByte(s, '@') >= 0 {
 		s = emailPattern.ReplaceAllString(s, masked)
 	}
-	if strings.IndexAny(s, "0123456789") >= 0 {
+	if strings.ContainsAny(s, "0123456789") {
 		s = digitsPattern.ReplaceAllString(s, masked)
 	}
 	return s
