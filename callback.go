@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -228,19 +229,32 @@ func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
 	if r.Body == nil {
 		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "no body", Err: ErrMalformedCallback}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBytes+1))
+	if r.ContentLength > p.maxBytes {
+		return Event{}, p.tooLarge()
+	}
+	// Read one byte past the limit to tell "at the limit" from "over it",
+	// without overflowing when the limit is math.MaxInt64.
+	limit := p.maxBytes
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "reading body failed", Err: ErrMalformedCallback}
 	}
 	if int64(len(body)) > p.maxBytes {
-		return Event{}, &CallbackError{Status: http.StatusRequestEntityTooLarge,
-			Reason: fmt.Sprintf("body larger than %d bytes", p.maxBytes), Err: ErrMalformedCallback}
+		return Event{}, p.tooLarge()
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "body is not a valid form", Err: ErrMalformedCallback}
 	}
 	return p.ParseValues(form)
+}
+
+func (p *CallbackParser) tooLarge() *CallbackError {
+	return &CallbackError{Status: http.StatusRequestEntityTooLarge,
+		Reason: fmt.Sprintf("body larger than %d bytes", p.maxBytes), Err: ErrMalformedCallback}
 }
 
 // ParseValues checks and decodes a callback's form values (the fields data
@@ -320,7 +334,8 @@ func WithCallbackLogger(l *slog.Logger) CallbackOption {
 }
 
 // WithCallbackMaxBytes sets the largest body accepted (default
-// DefaultCallbackMaxBytes); a larger one is answered 413.
+// DefaultCallbackMaxBytes), from 1 up to math.MaxInt64; a larger body is
+// answered 413.
 func WithCallbackMaxBytes(n int64) CallbackOption {
 	return func(h *callbackHandler) error {
 		if n < 1 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -154,6 +155,47 @@ func TestCallbackTokenMustBeConfigured(t *testing.T) {
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v"} {
 		assert.NotContains(t, fmt.Sprintf(verb, p), docToken)
+	}
+}
+
+// TestCallbackMaxBytes: limits up to math.MaxInt64 accept a normal callback,
+// and a small limit refuses a body one byte over it.
+func TestCallbackMaxBytes(t *testing.T) {
+	good := string(fixture(t, "callback_rejected.form"))
+	n := int64(len(good))
+	tests := []struct {
+		name   string
+		limit  int64
+		status int
+	}{
+		{"MaxInt64", math.MaxInt64, 200},
+		{"MaxInt64-1", math.MaxInt64 - 1, 200},
+		{"MaxInt64/2", math.MaxInt64 / 2, 200},
+		{"exactly the body", n, 200},
+		{"one byte under the body", n - 1, 413},
+		{"1", 1, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called := 0
+			h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { called++; return nil },
+				WithCallbackMaxBytes(tt.limit))
+			require.NoError(t, err)
+			for _, knownLength := range []bool{true, false} {
+				r := callbackRequest(good)
+				if !knownLength {
+					r.ContentLength = -1
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				assert.Equal(t, tt.status, w.Code, "known length %v: %s", knownLength, w.Body)
+			}
+			if tt.status == 200 {
+				assert.Equal(t, 2, called)
+			} else {
+				assert.Zero(t, called)
+			}
+		})
 	}
 }
 
