@@ -19,6 +19,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Event is one Agent KYC callback from Flip: the result of the identity
@@ -179,7 +180,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 // ErrMalformedCallback: a callback whose body did not arrive whole: larger
-// than the limit, cut off, or not received in time. A
+// than the limit, cut off, or not received within the read timeout. A
 // callback that arrived whole with the right token is never refused for its
 // content type or its data.
 var ErrMalformedCallback = errors.New("flipkyc: malformed callback")
@@ -202,6 +203,10 @@ func (e *CallbackError) Unwrap() error { return e.Err }
 // DefaultCallbackMaxBytes is the largest callback body accepted by default;
 // Flip's callbacks are well under 1 KiB.
 const DefaultCallbackMaxBytes = 64 << 10
+
+// DefaultCallbackReadTimeout bounds the time the callback handler waits for
+// a body by default; Flip sends well under 1 KiB at once.
+const DefaultCallbackReadTimeout = 10 * time.Second
 
 // CallbackParser checks and decodes Flip's KYC callbacks. It holds only a
 // hash of the expected token.
@@ -791,22 +796,44 @@ func WithCallbackMaxBytes(n int64) CallbackOption {
 	}
 }
 
+// WithCallbackReadTimeout sets how long the handler waits for a callback's
+// body, from the moment it starts reading (default
+// DefaultCallbackReadTimeout); a body not received whole by then is answered
+// 408 and the connection is closed. d must be positive.
+func WithCallbackReadTimeout(d time.Duration) CallbackOption {
+	return func(h *callbackHandler) error {
+		if d <= 0 {
+			return fmt.Errorf("WithCallbackReadTimeout: %v, want more than 0", d)
+		}
+		h.readTimeout = d
+		return nil
+	}
+}
+
 type callbackHandler struct {
-	parser *CallbackParser
-	handle func(context.Context, Event) error
-	logger *slog.Logger
+	parser      *CallbackParser
+	handle      func(context.Context, Event) error
+	logger      *slog.Logger
+	readTimeout time.Duration
 }
 
 // NewCallbackHandler returns an http.Handler for Flip's KYC callbacks.
 //
 // It reads the body (any method, any content type, as CallbackParser.Parse
-// does) and checks the token first: a missing token is answered 401, a wrong
-// one 403, a body over the limit 413 and one that could not be read 400. A callback with the right token is always
+// does) within its read timeout (WithCallbackReadTimeout) and checks the
+// token first: a missing token is answered 401, a wrong one 403, a body over
+// the limit 413, a body not received within the read timeout 408 and one
+// that could not be read 400. A callback with the right token is always
 // passed to handle, even when its data is missing or malformed (see
 // Event.Problems and Event.Raw), and Flip gets its 200 only after handle
 // returns nil: store the event there. Flip sends each callback only once, so
 // a callback answered 200 and then lost is lost for good; an error from
 // handle answers 500.
+//
+// The read timeout covers the body only: set ReadHeaderTimeout on the
+// http.Server for the headers. When the server's ReadTimeout is shorter, the
+// handler keeps the server's deadline. Once the body is read, the handler
+// clears the read deadline, so a slow handle is not cancelled by it.
 func NewCallbackHandler(token string, handle func(context.Context, Event) error, opts ...CallbackOption) (http.Handler, error) {
 	parser, err := NewCallbackParser(token)
 	if err != nil {
@@ -815,7 +842,7 @@ func NewCallbackHandler(token string, handle func(context.Context, Event) error,
 	if handle == nil {
 		return nil, errors.New("flipkyc: NewCallbackHandler: nil handle function")
 	}
-	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler)}
+	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler), readTimeout: DefaultCallbackReadTimeout}
 	for _, opt := range opts {
 		if err := opt(h); err != nil {
 			return nil, fmt.Errorf("flipkyc: NewCallbackHandler: %w", err)
@@ -826,7 +853,7 @@ func NewCallbackHandler(token string, handle func(context.Context, Event) error,
 
 // ServeHTTP checks one callback, hands it to the user's function and answers.
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := h.parser.readBody(r)
+	body, err := h.readBody(w, r)
 	var ev Event
 	if err == nil {
 		ev, err = h.parser.parseBody(r.Header.Get("Content-Type"), body)
@@ -866,6 +893,58 @@ func (h *callbackHandler) refuse(w http.ResponseWriter, r *http.Request, err err
 	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "flipkyc: callback refused",
 		slog.Int("status", status), slog.String("reason", err.Error()))
 	http.Error(w, err.Error(), status)
+}
+
+// readBody reads the body within the handler's read timeout: by a read
+// deadline on the connection where the ResponseWriter supports one, or else
+// by waiting for the read no longer than the timeout.
+func (h *callbackHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	d := h.readTimeout
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 && srv.ReadTimeout <= d {
+		d = 0 // the server's own deadline, already running, comes first
+	}
+	var err error
+	if d > 0 {
+		err = rc.SetReadDeadline(time.Now().Add(d))
+	}
+	if errors.Is(err, http.ErrNotSupported) {
+		return h.readBodyWaiting(r)
+	}
+	body, err := h.parser.readBody(r)
+	if err == nil {
+		// The body is read: no deadline may now cut the connection (and
+		// cancel the request's context) while the user's function runs.
+		// net/http's HTTP/1 server clears it itself once the body ends;
+		// this is for any other server behind the ResponseWriter.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	return body, err
+}
+
+// readBodyWaiting reads the body in another goroutine and waits for it no
+// longer than the read timeout. A read still blocked then ends when the
+// server closes the connection.
+func (h *callbackHandler) readBodyWaiting(r *http.Request) ([]byte, error) {
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		body, err := h.parser.readBody(r)
+		done <- result{body, err}
+	}()
+	timer := time.NewTimer(h.readTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.body, res.err
+	case <-timer.C:
+		return nil, readTimedOut()
+	case <-r.Context().Done():
+		return nil, &CallbackError{Status: http.StatusBadRequest, Reason: "request ended before the body was read", Err: ErrMalformedCallback}
+	}
 }
 
 // NewCallbackRequest builds the request Flip would send to target for ev,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -409,6 +410,9 @@ func TestCallbackOptions(t *testing.T) {
 		{"max bytes negative", docToken, ok, []CallbackOption{WithCallbackMaxBytes(math.MinInt64)}, false},
 		{"max bytes 1", docToken, ok, []CallbackOption{WithCallbackMaxBytes(1)}, true},
 		{"max bytes MaxInt64", docToken, ok, []CallbackOption{WithCallbackMaxBytes(math.MaxInt64)}, true},
+		{"read timeout 0", docToken, ok, []CallbackOption{WithCallbackReadTimeout(0)}, false},
+		{"read timeout negative", docToken, ok, []CallbackOption{WithCallbackReadTimeout(-time.Second)}, false},
+		{"read timeout", docToken, ok, []CallbackOption{WithCallbackReadTimeout(time.Hour)}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -533,6 +537,126 @@ func TestCallbackHandlerStatusCodes(t *testing.T) {
 	assert.Contains(t, logs.String(), "data: not valid JSON")
 	assert.NotContains(t, logs.String(), docToken)
 	_, _ = sinkWriter{}.Write(logs.Bytes())
+}
+
+// trickle sends a callback's headers to addr, then its body one byte at a
+// time, and returns how the connection ended: nil when the server closed it,
+// an error when it was still open after limit (a generous upper bound).
+func trickle(t *testing.T, addr string, limit time.Duration) (string, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /flip/kyc HTTP/1.1\r\nHost: receiver.test\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer close(stop)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(limit)))
+	reply, err := io.ReadAll(conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return string(reply), err
+	}
+	return string(reply), nil // closed: EOF, or a reset because bytes were left unread
+}
+
+// TestCallbackReadTimeout: a client that trickles its body is cut off by the
+// handler's own read timeout, over real loopback; and a server ReadTimeout
+// shorter than the handler's is kept.
+func TestCallbackReadTimeout(t *testing.T) {
+	tests := []struct {
+		name          string
+		handlerTO     time.Duration
+		serverTO      time.Duration
+		wantStatusPfx string
+	}{
+		{"handler's timeout", 200 * time.Millisecond, 0, "HTTP/1.1 408"},
+		{"server's shorter ReadTimeout kept", time.Hour, 200 * time.Millisecond, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called := false
+			h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { called = true; return nil },
+				WithCallbackReadTimeout(tt.handlerTO), WithCallbackLogger(testLogger()))
+			require.NoError(t, err)
+			srv := httptest.NewUnstartedServer(h)
+			srv.Config.ReadTimeout = tt.serverTO
+			srv.Start()
+			defer srv.Close()
+			reply, err := trickle(t, srv.Listener.Addr().String(), 10*time.Second)
+			require.NoError(t, err, "the connection must end well before the upper bound")
+			if tt.wantStatusPfx != "" && reply != "" { // a reset may lose the reply
+				assert.True(t, strings.HasPrefix(reply, tt.wantStatusPfx), reply)
+			}
+			assert.False(t, called)
+		})
+	}
+}
+
+// TestCallbackReadTimeoutWithoutDeadlines: where the ResponseWriter cannot
+// set a read deadline, the handler still stops waiting for the body.
+func TestCallbackReadTimeoutWithoutDeadlines(t *testing.T) {
+	h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { return nil },
+		WithCallbackReadTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	pr, pw := io.Pipe()
+	defer pw.Close() // ends the abandoned read
+	r := httptest.NewRequest(http.MethodPost, "/", pr)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(w, r)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler still waits for the body")
+	}
+	assert.Equal(t, http.StatusRequestTimeout, w.Code)
+}
+
+// TestCallbackReadDeadlineClearedForUserCode: once the body is read, the
+// read timeout no longer applies, so user code slower than it keeps a live
+// context.
+func TestCallbackReadDeadlineClearedForUserCode(t *testing.T) {
+	const readTimeout = 100 * time.Millisecond
+	var ctxErr error
+	h, err := NewCallbackHandler(docToken, func(ctx context.Context, ev Event) error {
+		// Wait until well past the read deadline (a lower bound only).
+		for end := time.Now().Add(4 * readTimeout); time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		ctxErr = ctx.Err()
+		return ctxErr
+	}, WithCallbackReadTimeout(readTimeout))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Post(srv.URL, "application/x-www-form-urlencoded",
+		strings.NewReader(string(fixture(t, "callback_approved.form"))))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.NoError(t, ctxErr)
 }
 
 // TestCallbackKey: well-formed events keep their documented key; malformed
