@@ -239,7 +239,7 @@ func (p *CallbackParser) Format(f fmt.State, verb rune) {
 //
 // Parse fails, with a *CallbackError, only when the token is missing (401) or
 // wrong (403), or when the body is larger than the limit (413) or could not
-// be read (400). With the right token it returns the event and a nil error
+// be read (400; 408 when a read deadline passed). With the right token it returns the event and a nil error
 // even when the data is missing or malformed: the event's Problems say what
 // could not be decoded and Raw keeps the data as received. Parse does not
 // bound the time the read takes; NewCallbackHandler does, and a server's
