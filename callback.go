@@ -97,8 +97,8 @@ func (e Event) Format(f fmt.State, verb rune) {
 		"CreatedAt: %s, UpdatedAt: %s, SubmittedAt: %s, VerifiedAt: %s, Raw: %s, Problems: [%s]}",
 		e.AgentID, maskedOrEmpty(e.AgentName), text(maskText(string(e.KYCStatus), names)), int(e.RejectedReasonCode),
 		text(maskText(e.RejectedReason, names)),
-		text(timestampText(e.CreatedAt)), text(timestampText(e.UpdatedAt)),
-		text(timestampText(e.SubmittedAt)), text(timestampText(e.VerifiedAt)),
+		text(timestampText(e.CreatedAt, names)), text(timestampText(e.UpdatedAt, names)),
+		text(timestampText(e.SubmittedAt, names)), text(timestampText(e.VerifiedAt, names)),
 		maskedOrEmpty(e.Raw), strings.Join(problems, ", "))
 }
 
@@ -110,7 +110,7 @@ func (e Event) LogValue() slog.Value {
 		slog.Int64("agent_id", e.AgentID),
 		slog.String("kyc_status", maskText(string(e.KYCStatus), names)),
 		slog.Int("rejected_reason_code", int(e.RejectedReasonCode)),
-		slog.String("updated_at", maskKnown(timestampText(e.UpdatedAt), names)),
+		slog.String("updated_at", maskKnown(timestampText(e.UpdatedAt, names), names)),
 	}
 	if len(e.Problems) > 0 {
 		problems := make([]string, len(e.Problems))
@@ -130,14 +130,15 @@ func maskedOrEmpty(s string) string {
 	return masked
 }
 
-// nameForms returns the forms of an agent's name to mask in free text: as
-// sent, trimmed, and each word of four letters or more.
+// nameForms returns the forms of an agent's name to mask in free text:
+// trimmed (which also covers the name as sent) and each word of four letters
+// or more.
 func nameForms(name string) []string {
 	trimmed := strings.TrimSpace(name)
 	if trimmed == "" {
 		return nil
 	}
-	forms := []string{name, trimmed}
+	forms := []string{trimmed}
 	for _, w := range strings.Fields(trimmed) {
 		if len(w) >= 4 && w != trimmed {
 			forms = append(forms, w)
@@ -158,8 +159,12 @@ func maskKnown(s string, known []string) string {
 }
 
 // timestampText is t as Flip sent it, or in Flip's layout, or "" when unset.
-func timestampText(t Timestamp) string {
+// Text that is no timestamp at all is masked like free text (names, e-mail
+// addresses, long digit runs): it could be anything.
+func timestampText(t Timestamp, names []string) string {
 	switch {
+	case t.Raw != "" && t.IsZero():
+		return maskText(t.Raw, names)
 	case t.Raw != "":
 		return t.Raw
 	case t.IsZero():

@@ -692,7 +692,8 @@ func TestCallbackPersonalDataNeverPrinted(t *testing.T) {
 	data := `{"agent_id":9,"agent_name":"` + name + ` ","kyc_status":"REJECTED","rejected_reason_code":"17.0",` +
 		`"rejected_reason":"Name ` + name + ` does not match","nik":"` + nik + `","email":"` + email + `",` +
 		`"created_at":"2022-02-18 05:03:32","updated_at":"2022-02-18 09:48:58"}`
-	malformed := `{"agent_id":{"x":"` + name + `"},"agent_name":"` + name + `","kyc_status":["` + name + `"],"created_at":"` + name + `"}`
+	malformed := `{"agent_id":{"x":"` + name + `"},"agent_name":"` + name + `","kyc_status":["` + name + `"],"created_at":"` + name + `",` +
+		`"updated_at":"` + nik + `","submitted_at":"` + email + `"}`
 
 	var logs bytes.Buffer
 	var mu sync.Mutex
