@@ -5,29 +5,44 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Event is one Agent KYC callback from Flip: the result of the identity
 // uploads (StatusUploadIdentitySelfieSuccess or StatusUploadIdentitySelfieFailed)
 // or of the review (StatusApproved or StatusRejected). Its JSON form uses
-// Flip's own field names.
+// Flip's own field names and holds neither Raw nor Problems.
+//
+// A callback that carried the right token always becomes an Event, whatever
+// its data looked like: what could be read is in the typed fields, the data
+// itself is in Raw, and what could not be read is listed in Problems.
 //
 // Timestamps carry no zone on the wire; they are read as Western Indonesian
 // Time (UTC+7), Flip's local time. Flip does not document the zone.
+//
+// Printed with any fmt verb, or logged with log/slog, an Event shows its
+// agent id, status, reason, times and problems; AgentName and Raw, which hold
+// personal data, print as [masked]. Read them as fields.
 type Event struct {
 	AgentID int64 `json:"agent_id"`
 	// AgentName is kept as sent; Flip's examples show trailing spaces.
-	AgentName          string        `json:"agent_name"`
+	AgentName string `json:"agent_name"`
+	// KYCStatus is one of the documented statuses, or, when Flip sends one
+	// the SDK does not know, the text as received (see KYCStatus.Known).
 	KYCStatus          KYCStatus     `json:"kyc_status"`
 	RejectedReasonCode RejectionCode `json:"rejected_reason_code"`
 	RejectedReason     string        `json:"rejected_reason"`
@@ -35,65 +50,144 @@ type Event struct {
 	UpdatedAt          Timestamp     `json:"updated_at"`
 	SubmittedAt        Timestamp     `json:"submitted_at"`
 	VerifiedAt         Timestamp     `json:"verified_at"`
+
+	// Raw is the callback's data field exactly as received: normally a JSON
+	// object, but kept whatever it is, even when it is not JSON at all, so a
+	// receiver can store it and decode it again later. It holds personal
+	// data. It is empty when the callback had no data field, and it is not
+	// part of the JSON form.
+	Raw string `json:"-"`
+	// Problems lists what could not be decoded from Raw, one entry per
+	// field ("agent_id: want a whole number"), without the values. It is
+	// empty when everything decoded. Unknown fields and unknown statuses are
+	// not problems.
+	Problems []string `json:"-"`
 }
 
 // Key identifies the event for deduplication: agent id, status and update
 // time. Flip may deliver the same event more than once; a store that ignores
-// a key it has seen is idempotent.
+// a key it has seen is idempotent. When the data lacked one of the three
+// (a malformed callback), the key also carries a short hash of Raw, so that
+// different malformed callbacks do not share a key while a repeat of the same
+// one still does.
 func (e Event) Key() string {
 	updated := e.UpdatedAt.Raw
 	if updated == "" && !e.UpdatedAt.IsZero() {
-		updated = e.UpdatedAt.In(jakarta).Format("2006-01-02 15:04:05")
+		updated = e.UpdatedAt.In(jakarta).Format(flipLocalLayout)
 	}
-	return strconv.FormatInt(e.AgentID, 10) + "/" + string(e.KYCStatus) + "/" + updated
+	key := strconv.FormatInt(e.AgentID, 10) + "/" + string(e.KYCStatus) + "/" + updated
+	if e.Raw != "" && (e.AgentID <= 0 || e.KYCStatus == "" || updated == "") {
+		sum := sha256.Sum256([]byte(e.Raw))
+		key += "/" + hex.EncodeToString(sum[:8])
+	}
+	return key
 }
 
-// eventReply decodes a callback's data object in one pass, accepting an
-// agent id sent as a number or a numeric string and a rejected reason of null.
-type eventReply struct {
-	eventFields
-	AgentID        flexInt `json:"agent_id"`
-	RejectedReason *string `json:"rejected_reason"`
-	// The times are read as plain strings (null leaves them empty) and
-	// parsed afterwards, which spares encoding/json four custom decoders.
-	CreatedAt   *string `json:"created_at"`
-	UpdatedAt   *string `json:"updated_at"`
-	SubmittedAt *string `json:"submitted_at"`
-	VerifiedAt  *string `json:"verified_at"`
+// Format prints the event without its personal data: AgentName and Raw
+// print as [masked], and the agent's name is masked wherever else it
+// appears. Every verb prints the same form.
+func (e Event) Format(f fmt.State, verb rune) {
+	names := nameForms(e.AgentName)
+	text := func(s string) string { return strconv.Quote(maskKnown(s, names)) }
+	problems := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		problems[i] = text(p)
+	}
+	fmt.Fprintf(f, "flipkyc.Event{AgentID: %d, AgentName: %s, KYCStatus: %s, RejectedReasonCode: %d, RejectedReason: %s, "+
+		"CreatedAt: %s, UpdatedAt: %s, SubmittedAt: %s, VerifiedAt: %s, Raw: %s, Problems: [%s]}",
+		e.AgentID, maskedOrEmpty(e.AgentName), text(maskText(string(e.KYCStatus), names)), int(e.RejectedReasonCode),
+		text(maskText(e.RejectedReason, names)),
+		text(timestampText(e.CreatedAt, names)), text(timestampText(e.UpdatedAt, names)),
+		text(timestampText(e.SubmittedAt, names)), text(timestampText(e.VerifiedAt, names)),
+		maskedOrEmpty(e.Raw), strings.Join(problems, ", "))
 }
 
-// eventFields is Event without its methods, so eventReply can embed it.
-type eventFields Event
-
-func (r *eventReply) event() Event {
-	e := Event(r.eventFields)
-	e.AgentID = int64(r.AgentID)
-	if r.RejectedReason != nil {
-		e.RejectedReason = *r.RejectedReason
+// LogValue logs the event without its personal data: agent id, status,
+// reason code, update time and problems; never the name or Raw.
+func (e Event) LogValue() slog.Value {
+	names := nameForms(e.AgentName)
+	attrs := []slog.Attr{
+		slog.Int64("agent_id", e.AgentID),
+		slog.String("kyc_status", maskText(string(e.KYCStatus), names)),
+		slog.Int("rejected_reason_code", int(e.RejectedReasonCode)),
+		slog.String("updated_at", maskKnown(timestampText(e.UpdatedAt, names), names)),
 	}
-	for _, t := range []struct {
-		dst *Timestamp
-		src *string
-	}{{&e.CreatedAt, r.CreatedAt}, {&e.UpdatedAt, r.UpdatedAt}, {&e.SubmittedAt, r.SubmittedAt}, {&e.VerifiedAt, r.VerifiedAt}} {
-		if t.src != nil && *t.src != "" {
-			*t.dst, _ = ParseTimestamp(*t.src) // an unknown layout stays visible in Raw
+	if len(e.Problems) > 0 {
+		problems := make([]string, len(e.Problems))
+		for i, p := range e.Problems {
+			problems[i] = maskKnown(p, names)
+		}
+		attrs = append(attrs, slog.String("problems", strings.Join(problems, "; ")))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// maskedOrEmpty prints personal text: [masked], or "" when there is none.
+func maskedOrEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return masked
+}
+
+// nameForms returns the forms of an agent's name to mask in free text:
+// trimmed (which also covers the name as sent) and each word of four letters
+// or more.
+func nameForms(name string) []string {
+	trimmed := strings.TrimSpace(name)
+	if trimmed == "" {
+		return nil
+	}
+	forms := []string{trimmed}
+	for _, w := range strings.Fields(trimmed) {
+		if len(w) >= 4 && w != trimmed {
+			forms = append(forms, w)
 		}
 	}
-	return e
+	return forms
 }
 
-// UnmarshalJSON decodes a callback's data object.
-func (e *Event) UnmarshalJSON(b []byte) error {
-	var r eventReply
-	if err := json.Unmarshal(b, &r); err != nil {
-		return err
+// maskKnown replaces the known values in s, but not digits or e-mail
+// addresses (unlike maskText): for timestamps and fixed texts.
+func maskKnown(s string, known []string) string {
+	for _, k := range known {
+		if len(k) >= minKnownLen && strings.Contains(s, k) {
+			s = strings.ReplaceAll(s, k, masked)
+		}
 	}
-	*e = r.event()
+	return s
+}
+
+// timestampText is t as Flip sent it, or in Flip's layout, or "" when unset.
+// Text that is no timestamp at all is masked like free text (names, e-mail
+// addresses, long digit runs): it could be anything.
+func timestampText(t Timestamp, names []string) string {
+	switch {
+	case t.Raw != "" && t.IsZero():
+		return maskText(t.Raw, names)
+	case t.Raw != "":
+		return t.Raw
+	case t.IsZero():
+		return ""
+	}
+	return t.In(jakarta).Format(flipLocalLayout)
+}
+
+// UnmarshalJSON decodes a callback's data object as tolerantly as the
+// callback parser does: it sets Raw to b, lists what could not be decoded in
+// Problems and never fails. A JSON null leaves e unchanged.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	*e = decodeEvent(string(b))
 	return nil
 }
 
-// ErrMalformedCallback: a callback whose token was right but whose form or
-// data could not be read.
+// ErrMalformedCallback: a callback whose body did not arrive whole: larger
+// than the limit, cut off, or not received within the read timeout. A
+// callback that arrived whole with the right token is never refused for its
+// content type or its data.
 var ErrMalformedCallback = errors.New("flipkyc: malformed callback")
 
 // CallbackError is a callback that was refused. Status is the HTTP status a
@@ -114,6 +208,10 @@ func (e *CallbackError) Unwrap() error { return e.Err }
 // DefaultCallbackMaxBytes is the largest callback body accepted by default;
 // Flip's callbacks are well under 1 KiB.
 const DefaultCallbackMaxBytes = 64 << 10
+
+// DefaultCallbackReadTimeout bounds the time the callback handler waits for
+// a body by default; Flip sends well under 1 KiB at once.
+const DefaultCallbackReadTimeout = 10 * time.Second
 
 // CallbackParser checks and decodes Flip's KYC callbacks. It holds only a
 // hash of the expected token.
@@ -137,100 +235,549 @@ func (p *CallbackParser) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "flipkyc.CallbackParser{token: %s, maxBytes: %d}", redacted, p.maxBytes)
 }
 
-// Parse reads a callback request: a POST with a form-encoded body of at most
-// DefaultCallbackMaxBytes. It checks the token before it decodes anything.
-// Every failure is a *CallbackError.
+// Parse reads a callback request's body, of at most DefaultCallbackMaxBytes,
+// and takes the fields token and data from it, whatever the method and the
+// Content-Type: a multipart body (multipart/form-data with a boundary), a
+// JSON object, or else a form-encoded body, read leniently (a bad escape is
+// kept as sent). The query string is never read. It checks the token before
+// it decodes anything.
+//
+// Parse fails, with a *CallbackError, only when the token is missing (401) or
+// wrong (403), or when the body is larger than the limit (413) or could not
+// be read (400; 408 when a read deadline passed). With the right token it returns the event and a nil error
+// even when the data is missing or malformed: the event's Problems say what
+// could not be decoded and Raw keeps the data as received. Parse does not
+// bound the time the read takes; NewCallbackHandler does, and a server's
+// ReadTimeout does.
 func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
-	if r.Method != http.MethodPost {
-		return Event{}, &CallbackError{Status: http.StatusMethodNotAllowed, Reason: "method must be POST", Err: ErrMalformedCallback}
-	}
-	if !isFormContentType(r.Header.Get("Content-Type")) {
-		return Event{}, &CallbackError{Status: http.StatusUnsupportedMediaType,
-			Reason: "content type must be application/x-www-form-urlencoded", Err: ErrMalformedCallback}
-	}
-	if r.Body == nil {
-		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "no body", Err: ErrMalformedCallback}
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBytes+1))
+	body, err := p.readBody(r)
 	if err != nil {
-		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "reading body failed", Err: ErrMalformedCallback}
+		return Event{}, err
 	}
-	if int64(len(body)) > p.maxBytes {
-		return Event{}, &CallbackError{Status: http.StatusRequestEntityTooLarge,
-			Reason: fmt.Sprintf("body larger than %d bytes", p.maxBytes), Err: ErrMalformedCallback}
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "body is not a valid form", Err: ErrMalformedCallback}
-	}
-	return p.ParseValues(form)
+	return p.parseBody(r.Header.Get("Content-Type"), body)
 }
 
 // ParseValues checks and decodes a callback's form values (the fields data
-// and token). Every failure is a *CallbackError.
+// and token), as Parse does: it fails, with a *CallbackError, only for a
+// missing or wrong token.
 func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
-	tokens := form["token"]
-	if len(tokens) == 0 || tokens[0] == "" {
-		return Event{}, &CallbackError{Status: http.StatusUnauthorized, Reason: "no token", Err: ErrInvalidToken}
+	if err := p.checkToken(form["token"]); err != nil {
+		return Event{}, err
 	}
-	// Comparing fixed-size hashes takes the same time whatever the length
-	// or content of the token sent.
-	got := sha256.Sum256([]byte(tokens[0]))
-	if len(tokens) != 1 || subtle.ConstantTimeCompare(got[:], p.tokenHash[:]) != 1 {
-		return Event{}, &CallbackError{Status: http.StatusForbidden, Reason: "wrong token", Err: ErrInvalidToken}
-	}
-	data := form["data"]
-	if len(data) != 1 || strings.TrimSpace(data[0]) == "" {
-		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: "no data field", Err: ErrMalformedCallback}
-	}
-	ev, err := decodeEvent([]byte(data[0]))
-	if err != nil {
-		return Event{}, &CallbackError{Status: http.StatusBadRequest, Reason: err.Error(), Err: ErrMalformedCallback}
-	}
-	return ev, nil
+	return eventFromData(form["data"]), nil
 }
 
-// isFormContentType reports whether ct is application/x-www-form-urlencoded,
-// with or without parameters.
-func isFormContentType(ct string) bool {
-	const form = "application/x-www-form-urlencoded"
-	if len(ct) >= len(form) && strings.EqualFold(ct[:len(form)], form) && (len(ct) == len(form) || ct[len(form)] == ';') {
-		return true // the common case, without parsing
+// checkToken accepts tokens when there is at least one and every one is
+// right. Comparing fixed-size hashes takes the same time whatever the length
+// or content of the token sent.
+func (p *CallbackParser) checkToken(tokens []string) error {
+	present := false
+	for _, t := range tokens {
+		present = present || t != ""
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == form
+	if !present {
+		return &CallbackError{Status: http.StatusUnauthorized, Reason: "no token", Err: ErrInvalidToken}
+	}
+	ok := 1
+	for _, t := range tokens {
+		got := sha256.Sum256([]byte(t))
+		ok &= subtle.ConstantTimeCompare(got[:], p.tokenHash[:])
+	}
+	if ok != 1 {
+		return &CallbackError{Status: http.StatusForbidden, Reason: "wrong token", Err: ErrInvalidToken}
+	}
+	return nil
 }
 
-// decodeEvent decodes a callback's data object and checks what every event
-// must carry.
-func decodeEvent(data []byte) (Event, error) {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 || data[0] != '{' {
-		return Event{}, errors.New("data is not a JSON object")
+// readBody reads at most maxBytes of r's body; a larger one is refused
+// without reading it all.
+func (p *CallbackParser) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > p.maxBytes {
+		return nil, p.tooLarge()
 	}
-	var r eventReply
-	if err := json.Unmarshal(data, &r); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return Event{}, fmt.Errorf("data: field %s has the wrong type", typeErr.Field)
-		}
-		return Event{}, fmt.Errorf("data cannot be decoded: %s", excerpt([]byte(err.Error()), 120))
+	if r.Body == nil {
+		return nil, nil
 	}
-	ev := r.event()
+	// Read one byte past the limit to tell "at the limit" from "over it",
+	// without overflowing when the limit is math.MaxInt64.
+	limit := p.maxBytes
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	switch {
-	case ev.AgentID <= 0:
-		return Event{}, errors.New("data: agent_id missing or not positive")
-	case ev.KYCStatus == "":
-		return Event{}, errors.New("data: kyc_status missing")
+	case int64(len(body)) > p.maxBytes:
+		return nil, p.tooLarge()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, readTimedOut()
+	case err != nil:
+		return nil, &CallbackError{Status: http.StatusBadRequest, Reason: "reading body failed", Err: ErrMalformedCallback}
 	}
-	return ev, nil
+	return body, nil
+}
+
+func (p *CallbackParser) tooLarge() *CallbackError {
+	return &CallbackError{Status: http.StatusRequestEntityTooLarge,
+		Reason: fmt.Sprintf("body larger than %d bytes", p.maxBytes), Err: ErrMalformedCallback}
+}
+
+func readTimedOut() *CallbackError {
+	return &CallbackError{Status: http.StatusRequestTimeout, Reason: "body not received within the read timeout", Err: ErrMalformedCallback}
+}
+
+// parseBody takes the fields token and data from a body, checks the token
+// and decodes the data.
+func (p *CallbackParser) parseBody(contentType string, body []byte) (Event, error) {
+	tokens, data, found := multipartFields(contentType, body)
+	if !found {
+		tokens, data, found = jsonFields(body)
+	}
+	if !found {
+		tokens, data = formFields(body)
+	}
+	if err := p.checkToken(tokens); err != nil {
+		return Event{}, err
+	}
+	return eventFromData(data), nil
+}
+
+// multipartFields reads the fields of a multipart body. found is false when
+// the content type is not multipart or the body holds no token field.
+func multipartFields(contentType string, body []byte) (tokens, data []string, found bool) {
+	if len(contentType) < len("multipart/") || !strings.EqualFold(contentType[:len("multipart/")], "multipart/") {
+		return nil, nil, false
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil || params["boundary"] == "" {
+		return nil, nil, false
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			break // what was read so far is kept
+		}
+		name := part.FormName()
+		if name == "" {
+			// Lenient: a name under any disposition.
+			_, dp, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+			name = dp["name"]
+		}
+		if name != "token" && name != "data" {
+			continue
+		}
+		value, err := io.ReadAll(part)
+		if err != nil {
+			break
+		}
+		if name == "token" {
+			tokens = append(tokens, string(value))
+		} else {
+			data = append(data, string(value))
+		}
+	}
+	return tokens, data, len(tokens) > 0
+}
+
+// jsonFields reads a body that is a JSON object holding token and data; data
+// may be a string (kept as its content) or any other JSON value (kept as its
+// text). found is false when the body is not such an object.
+func jsonFields(body []byte) (tokens, data []string, found bool) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, nil, false
+	}
+	var envelope struct {
+		Token json.RawMessage `json:"token"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(body, &envelope) != nil {
+		return nil, nil, false
+	}
+	token, kind := scalarText(envelope.Token)
+	if kind != kindString || token == "" {
+		return nil, nil, false
+	}
+	if len(envelope.Data) > 0 {
+		if s, kind := scalarText(envelope.Data); kind == kindString {
+			data = []string{s}
+		} else {
+			data = []string{string(envelope.Data)}
+		}
+	}
+	return []string{token}, data, true
+}
+
+// formFields reads the fields token and data of a form-encoded body
+// leniently: pairs are split on '&' only, and a '%' that starts no valid
+// escape is kept as sent, where url.ParseQuery would drop the whole pair.
+func formFields(body []byte) (tokens, data []string) {
+	for len(body) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(body, '&'); i >= 0 {
+			pair, body = body[:i], body[i+1:]
+		} else {
+			pair, body = body, nil
+		}
+		key, value, _ := bytes.Cut(pair, []byte("="))
+		switch formUnescape(key) {
+		case "token":
+			tokens = append(tokens, formUnescape(value))
+		case "data":
+			data = append(data, formUnescape(value))
+		}
+	}
+	return tokens, data
+}
+
+// formUnescape decodes '+' and %XX escapes; an invalid escape is kept.
+func formUnescape(b []byte) string {
+	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '+':
+			out = append(out, ' ')
+		case c == '%' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// eventFromData decodes the values of a callback's data field: the first
+// one, noting a missing or repeated field.
+func eventFromData(data []string) Event {
+	if len(data) == 0 {
+		return Event{Problems: []string{"data: missing"}}
+	}
+	ev := decodeEvent(data[0])
+	if len(data) > 1 {
+		ev.Problems = append(ev.Problems, fmt.Sprintf("data: sent %d times, the first is used", len(data)))
+	}
+	return ev
+}
+
+// decodeEvent decodes a callback's data field field by field: a field of an
+// unexpected type is noted in Problems and does not lose the others.
+func decodeEvent(data string) Event {
+	ev := Event{Raw: data}
+	trimmed := strings.TrimSpace(data)
+	switch {
+	case trimmed == "":
+		ev.Problems = []string{"data: empty"}
+		return ev
+	case trimmed[0] != '{':
+		if json.Valid([]byte(trimmed)) {
+			ev.Problems = []string{"data: not a JSON object"}
+		} else {
+			ev.Problems = []string{"data: not valid JSON"}
+		}
+		return ev
+	}
+	var w wireEvent
+	if err := json.Unmarshal([]byte(trimmed), &w); err != nil {
+		// Every field type accepts any value: the JSON itself is broken.
+		ev.Problems = []string{"data: not valid JSON"}
+		return ev
+	}
+	w.fill(&ev)
+	return ev
+}
+
+// wireEvent decodes the data object in one pass. Every field type accepts
+// any JSON value and keeps a problem instead of failing, so that a field of
+// the wrong type does not stop the others from decoding.
+type wireEvent struct {
+	AgentID            wireInt    `json:"agent_id"`
+	AgentName          wireString `json:"agent_name"`
+	KYCStatus          wireStatus `json:"kyc_status"`
+	RejectedReasonCode wireInt    `json:"rejected_reason_code"`
+	RejectedReason     wireString `json:"rejected_reason"`
+	CreatedAt          wireTime   `json:"created_at"`
+	UpdatedAt          wireTime   `json:"updated_at"`
+	SubmittedAt        wireTime   `json:"submitted_at"`
+	VerifiedAt         wireTime   `json:"verified_at"`
+}
+
+func (w *wireEvent) fill(ev *Event) {
+	note := func(field, problem string) {
+		if problem != "" {
+			ev.Problems = append(ev.Problems, field+": "+problem)
+		}
+	}
+	ev.AgentID = w.AgentID.v
+	note("agent_id", w.AgentID.problem)
+	if w.AgentID.problem == "" && ev.AgentID <= 0 {
+		if w.AgentID.set {
+			note("agent_id", "not positive")
+		} else {
+			note("agent_id", "missing")
+		}
+	}
+	ev.AgentName = w.AgentName.v
+	note("agent_name", w.AgentName.problem)
+	ev.KYCStatus = w.KYCStatus.v
+	note("kyc_status", w.KYCStatus.problem)
+	if w.KYCStatus.problem == "" && strings.TrimSpace(string(ev.KYCStatus)) == "" {
+		note("kyc_status", "missing")
+	}
+	if c := w.RejectedReasonCode.v; c >= math.MinInt && c <= math.MaxInt {
+		ev.RejectedReasonCode = RejectionCode(c)
+	} else {
+		note("rejected_reason_code", "out of range")
+	}
+	note("rejected_reason_code", w.RejectedReasonCode.problem)
+	ev.RejectedReason = w.RejectedReason.v
+	note("rejected_reason", w.RejectedReason.problem)
+	for _, t := range []struct {
+		field string
+		dst   *Timestamp
+		src   *wireTime
+	}{
+		{"created_at", &ev.CreatedAt, &w.CreatedAt}, {"updated_at", &ev.UpdatedAt, &w.UpdatedAt},
+		{"submitted_at", &ev.SubmittedAt, &w.SubmittedAt}, {"verified_at", &ev.VerifiedAt, &w.VerifiedAt},
+	} {
+		*t.dst = t.src.v
+		note(t.field, t.src.problem)
+	}
+}
+
+// JSON kinds, as scalarText reports them.
+const (
+	kindNull = iota
+	kindString
+	kindNumber
+	kindBool
+	kindObject
+	kindArray
+)
+
+// kindNames names the kinds in problems.
+var kindNames = [...]string{"null", "a string", "a number", "a boolean", "an object", "an array"}
+
+// scalarText returns the text of a JSON scalar (a string's content, a
+// number's or boolean's literal, "" for null) and its kind; objects and
+// arrays give "".
+func scalarText(b []byte) (string, int) {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return "", kindNull
+	case b[0] == '"':
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+			return string(b[1 : len(b)-1]), kindString // no escapes: no second pass
+		}
+		var s string
+		_ = json.Unmarshal(b, &s)
+		return s, kindString
+	case b[0] == '{':
+		return "", kindObject
+	case b[0] == '[':
+		return "", kindArray
+	case b[0] == 't' || b[0] == 'f':
+		return string(b), kindBool
+	}
+	return string(b), kindNumber
+}
+
+// wireString is a string field: a string, or a number's or boolean's
+// literal; null is empty.
+type wireString struct {
+	v       string
+	problem string
+}
+
+func (s *wireString) UnmarshalJSON(b []byte) error {
+	text, kind := scalarText(b)
+	s.v, s.problem = text, ""
+	if kind == kindObject || kind == kindArray {
+		s.problem = "want a string, got " + kindNames[kind]
+	}
+	return nil
+}
+
+// wireInt is a whole number sent as a number or a string, in any form that
+// denotes one: 17, "17", 17.0, "17.0", 1.7e1. Null and "" are zero.
+type wireInt struct {
+	v       int64
+	set     bool
+	problem string
+}
+
+func (n *wireInt) UnmarshalJSON(b []byte) error {
+	text, kind := scalarText(b)
+	text = strings.TrimSpace(text)
+	*n = wireInt{set: kind != kindNull && text != ""}
+	switch {
+	case kind == kindObject || kind == kindArray || kind == kindBool:
+		n.problem = "want a whole number, got " + kindNames[kind]
+	case text == "":
+	default:
+		v, ok := parseWhole(text)
+		if !ok {
+			n.problem = "want a whole number"
+		}
+		n.v = v
+	}
+	return nil
+}
+
+// wireStatus is a KYC status: a documented name in any case, a numeric
+// code, or else the text as received.
+type wireStatus struct {
+	v       KYCStatus
+	problem string
+}
+
+func (s *wireStatus) UnmarshalJSON(b []byte) error {
+	text, kind := scalarText(b)
+	*s = wireStatus{}
+	switch {
+	case kind == kindObject || kind == kindArray:
+		s.problem = "want a string, got " + kindNames[kind]
+		return nil
+	case kind == kindNull:
+		return nil
+	}
+	trimmed := strings.TrimSpace(text)
+	if n, ok := parseWhole(trimmed); ok && n >= math.MinInt32 && n <= math.MaxInt32 {
+		s.v = KYCStatusFromCode(int(n))
+	} else if up := KYCStatus(strings.ToUpper(trimmed)); up.Known() {
+		s.v = up
+	} else {
+		s.v = KYCStatus(text)
+	}
+	return nil
+}
+
+// wireTime is a timestamp in any of Flip's layouts; text in no layout is
+// kept in Raw and noted.
+type wireTime struct {
+	v       Timestamp
+	problem string
+}
+
+func (t *wireTime) UnmarshalJSON(b []byte) error {
+	text, kind := scalarText(b)
+	*t = wireTime{}
+	switch {
+	case kind == kindObject || kind == kindArray:
+		t.problem = "want a timestamp, got " + kindNames[kind]
+	case strings.TrimSpace(text) == "":
+	default:
+		var err error
+		if t.v, err = ParseTimestamp(text); err != nil {
+			t.problem = "unknown timestamp layout"
+		}
+	}
+	return nil
+}
+
+// maxWholeExponent bounds the exponents parseWhole reads; larger ones are
+// out of range for any non-zero int64.
+const maxWholeExponent = 10000
+
+// parseWhole reads s, a decimal number, when it denotes a whole number in
+// the int64 range: "17", "+17", "17.0", "17.000", "1.7e1", "170e-1", "-3".
+// It is exact: "1.5" and "9223372036854775808" are not whole int64s.
+func parseWhole(s string) (int64, bool) {
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, true
+	}
+	i, neg := 0, false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	digits := func() string {
+		start := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return s[start:i]
+	}
+	intPart, frac := digits(), ""
+	if i < len(s) && s[i] == '.' {
+		i++
+		frac = digits()
+	}
+	if intPart == "" && frac == "" {
+		return 0, false
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		expNeg := false
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			expNeg = s[i] == '-'
+			i++
+		}
+		e := digits()
+		if e == "" {
+			return 0, false
+		}
+		if e = strings.TrimLeft(e, "0"); len(e) > 5 {
+			e = "99999" // beyond maxWholeExponent either way
+		}
+		if e != "" {
+			exp, _ = strconv.Atoi(e)
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	mant := strings.TrimLeft(intPart+frac, "0")
+	if mant == "" {
+		return 0, true // zero, in any form
+	}
+	exp -= len(frac)
+	trimmed := strings.TrimRight(mant, "0")
+	exp += len(mant) - len(trimmed)
+	mant = trimmed
+	if exp < 0 || exp > maxWholeExponent || len(mant)+exp > 19 {
+		return 0, false // a fraction, or beyond int64
+	}
+	u, err := strconv.ParseUint(mant+strings.Repeat("0", exp), 10, 64)
+	switch {
+	case err != nil:
+		return 0, false
+	case neg && u <= 1<<63:
+		return int64(-u), true // -(1<<63) wraps to math.MinInt64
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 // CallbackOption configures NewCallbackHandler.
 type CallbackOption func(*callbackHandler) error
 
-// WithCallbackLogger makes the handler log refused callbacks and failures of
-// the user's function (with the agent id, never the token).
+// WithCallbackLogger makes the handler log refused callbacks, callbacks
+// accepted with problems and failures of the user's function (with the agent
+// id and status, never the token, the agent's name or the raw data).
 func WithCallbackLogger(l *slog.Logger) CallbackOption {
 	return func(h *callbackHandler) error {
 		if l == nil {
@@ -242,7 +789,8 @@ func WithCallbackLogger(l *slog.Logger) CallbackOption {
 }
 
 // WithCallbackMaxBytes sets the largest body accepted (default
-// DefaultCallbackMaxBytes); a larger one is answered 413.
+// DefaultCallbackMaxBytes), from 1 up to math.MaxInt64; a larger body is
+// answered 413.
 func WithCallbackMaxBytes(n int64) CallbackOption {
 	return func(h *callbackHandler) error {
 		if n < 1 {
@@ -253,19 +801,44 @@ func WithCallbackMaxBytes(n int64) CallbackOption {
 	}
 }
 
-type callbackHandler struct {
-	parser *CallbackParser
-	handle func(context.Context, Event) error
-	logger *slog.Logger
+// WithCallbackReadTimeout sets how long the handler waits for a callback's
+// body, from the moment it starts reading (default
+// DefaultCallbackReadTimeout); a body not received whole by then is answered
+// 408 and the connection is closed. d must be positive.
+func WithCallbackReadTimeout(d time.Duration) CallbackOption {
+	return func(h *callbackHandler) error {
+		if d <= 0 {
+			return fmt.Errorf("WithCallbackReadTimeout: %v, want more than 0", d)
+		}
+		h.readTimeout = d
+		return nil
+	}
 }
 
-// NewCallbackHandler returns an http.Handler for Flip's KYC callbacks. It
-// answers 405 to anything but POST, 415 to a body that is not form-encoded,
-// 413 to a body over the limit, 401 to a missing token, 403 to a wrong one
-// and 400 to unreadable data. A good callback is passed to handle, and Flip
-// gets its 200 only after handle returns nil: store the event there. Flip
-// sends each callback only once, so a callback answered 200 and then lost is
-// lost for good; an error from handle answers 500.
+type callbackHandler struct {
+	parser      *CallbackParser
+	handle      func(context.Context, Event) error
+	logger      *slog.Logger
+	readTimeout time.Duration
+}
+
+// NewCallbackHandler returns an http.Handler for Flip's KYC callbacks.
+//
+// It reads the body (any method, any content type, as CallbackParser.Parse
+// does) within its read timeout (WithCallbackReadTimeout) and checks the
+// token first: a missing token is answered 401, a wrong one 403, a body over
+// the limit 413, a body not received within the read timeout 408 and one
+// that could not be read 400. A callback with the right token is always
+// passed to handle, even when its data is missing or malformed (see
+// Event.Problems and Event.Raw), and Flip gets its 200 only after handle
+// returns nil: store the event there. Flip sends each callback only once, so
+// a callback answered 200 and then lost is lost for good; an error from
+// handle answers 500.
+//
+// The read timeout covers the body only: set ReadHeaderTimeout on the
+// http.Server for the headers. When the server's ReadTimeout is shorter, the
+// handler keeps the server's deadline. Once the body is read, the handler
+// clears the read deadline, so a slow handle is not cancelled by it.
 func NewCallbackHandler(token string, handle func(context.Context, Event) error, opts ...CallbackOption) (http.Handler, error) {
 	parser, err := NewCallbackParser(token)
 	if err != nil {
@@ -274,7 +847,7 @@ func NewCallbackHandler(token string, handle func(context.Context, Event) error,
 	if handle == nil {
 		return nil, errors.New("flipkyc: NewCallbackHandler: nil handle function")
 	}
-	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler)}
+	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler), readTimeout: DefaultCallbackReadTimeout}
 	for _, opt := range opts {
 		if err := opt(h); err != nil {
 			return nil, fmt.Errorf("flipkyc: NewCallbackHandler: %w", err)
@@ -285,36 +858,104 @@ func NewCallbackHandler(token string, handle func(context.Context, Event) error,
 
 // ServeHTTP checks one callback, hands it to the user's function and answers.
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ev, err := h.parser.Parse(r)
+	body, err := h.readBody(w, r)
+	var ev Event
+	if err == nil {
+		ev, err = h.parser.parseBody(r.Header.Get("Content-Type"), body)
+	}
 	if err != nil {
-		var ce *CallbackError
-		status := http.StatusBadRequest
-		if errors.As(err, &ce) {
-			status = ce.Status
-		}
-		if status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", http.MethodPost)
-		}
-		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "flipkyc: callback refused",
-			slog.Int("status", status), slog.String("reason", err.Error()))
-		http.Error(w, err.Error(), status)
+		h.refuse(w, r, err)
 		return
+	}
+	if len(ev.Problems) > 0 {
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "flipkyc: callback accepted with problems",
+			slog.Any("event", ev))
 	}
 	if err := h.handle(r.Context(), ev); err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "flipkyc: callback handler failed",
-			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", string(ev.KYCStatus)), slog.String("error", err.Error()))
+			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", maskText(string(ev.KYCStatus), nameForms(ev.AgentName))),
+			slog.String("error", maskText(err.Error(), nameForms(ev.AgentName))))
 		http.Error(w, "callback not stored", http.StatusInternalServerError)
 		return
 	}
+	h.logger.LogAttrs(r.Context(), slog.LevelDebug, "flipkyc: callback accepted", slog.Any("event", ev))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "OK")
 }
 
+// refuse answers a refused callback and logs why.
+func (h *callbackHandler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var ce *CallbackError
+	status := http.StatusBadRequest
+	if errors.As(err, &ce) {
+		status = ce.Status
+	}
+	if errors.Is(err, ErrMalformedCallback) {
+		// The body was not read whole: the connection cannot be reused.
+		w.Header().Set("Connection", "close")
+	}
+	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "flipkyc: callback refused",
+		slog.Int("status", status), slog.String("reason", err.Error()))
+	http.Error(w, err.Error(), status)
+}
+
+// readBody reads the body within the handler's read timeout: by a read
+// deadline on the connection where the ResponseWriter supports one, or else
+// by waiting for the read no longer than the timeout.
+func (h *callbackHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	d := h.readTimeout
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 && srv.ReadTimeout <= d {
+		d = 0 // the server's own deadline, already running, comes first
+	}
+	var err error
+	if d > 0 {
+		err = rc.SetReadDeadline(time.Now().Add(d))
+	}
+	if errors.Is(err, http.ErrNotSupported) {
+		return h.readBodyWaiting(r)
+	}
+	body, err := h.parser.readBody(r)
+	if err == nil {
+		// The body is read: no deadline may now cut the connection (and
+		// cancel the request's context) while the user's function runs.
+		// net/http's HTTP/1 server clears it itself once the body ends;
+		// this is for any other server behind the ResponseWriter.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	return body, err
+}
+
+// readBodyWaiting reads the body in another goroutine and waits for it no
+// longer than the read timeout. A read still blocked then ends when the
+// server closes the connection.
+func (h *callbackHandler) readBodyWaiting(r *http.Request) ([]byte, error) {
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		body, err := h.parser.readBody(r)
+		done <- result{body, err}
+	}()
+	timer := time.NewTimer(h.readTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.body, res.err
+	case <-timer.C:
+		return nil, readTimedOut()
+	case <-r.Context().Done():
+		return nil, &CallbackError{Status: http.StatusBadRequest, Reason: "request ended before the body was read", Err: ErrMalformedCallback}
+	}
+}
+
 // NewCallbackRequest builds the request Flip would send to target for ev,
 // signed with token: a POST with the form fields data (ev as JSON, with
-// Flip's field names) and token. Use it in tests of a callback receiver,
-// with handler.ServeHTTP or an *http.Client.
+// Flip's field names; Raw and Problems are not sent) and token. Use it in
+// tests of a callback receiver, with handler.ServeHTTP or an *http.Client.
 func NewCallbackRequest(ctx context.Context, target string, ev Event, token string) (*http.Request, error) {
 	data, err := json.Marshal(ev)
 	if err != nil {

@@ -3,9 +3,12 @@ package flipkyc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +19,9 @@ import (
 
 // TestCallbackReceiverUnderLoad posts 10,000 callbacks from 50 goroutines to
 // the handler while its store fails now and then, and checks that every
-// callback answered 200 was stored: nothing is acknowledged and lost.
+// callback answered 200 was stored: nothing is acknowledged and lost. The
+// callbacks vary in content type and number form, as an authentic callback
+// may: none is refused for it.
 func TestCallbackReceiverUnderLoad(t *testing.T) {
 	const senders, perSender = 50, 200
 	var mu sync.Mutex
@@ -55,6 +60,15 @@ func TestCallbackReceiverUnderLoad(t *testing.T) {
 				if err != nil {
 					outcomes <- outcome{ev.Key(), 0}
 					continue
+				}
+				switch i % 3 {
+				case 1: // no content type, the id as "N.0"
+					data := fmt.Sprintf(`{"agent_id":"%d.0","agent_name":"Load","kyc_status":"APPROVED","updated_at":"2026-11-23 10:00:00"}`, ev.AgentID)
+					body := url.Values{"data": {data}, "token": {"load-token"}}.Encode()
+					req.Body, req.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+					req.Header.Del("Content-Type")
+				case 2:
+					req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 				}
 				resp, err := client.Do(req)
 				status := 0

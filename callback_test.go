@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +30,29 @@ func callbackRequest(body string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/flip/kyc", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
+}
+
+// formBody is a form-encoded callback body.
+func formBody(data, token string) string {
+	return url.Values{"data": {data}, "token": {token}}.Encode()
+}
+
+// multipartCallback is a multipart/form-data callback body and its content type.
+func multipartCallback(t testing.TB, fields ...[2]string) (string, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, f := range fields {
+		require.NoError(t, mw.WriteField(f[0], f[1]))
+	}
+	require.NoError(t, mw.Close())
+	return b.String(), mw.FormDataContentType()
+}
+
+// fixtureData is the data field of a testdata callback.
+func fixtureData(t testing.TB, name string) string {
+	form, err := url.ParseQuery(string(fixture(t, name)))
+	require.NoError(t, err)
+	return form.Get("data")
 }
 
 func TestParseDocumentedCallbacks(t *testing.T) {
@@ -70,6 +98,8 @@ func TestParseDocumentedCallbacks(t *testing.T) {
 			ev, err := p.Parse(callbackRequest(body))
 			require.NoError(t, err)
 			tt.check(t, ev)
+			assert.Empty(t, ev.Problems)
+			assert.Equal(t, fixtureData(t, tt.file), ev.Raw, "the data as received")
 
 			form, err := url.ParseQuery(body)
 			require.NoError(t, err)
@@ -80,11 +110,10 @@ func TestParseDocumentedCallbacks(t *testing.T) {
 	}
 }
 
+// TestCallbackParserRefusals: only a missing or wrong token, an oversize
+// body and a failed read are refused.
 func TestCallbackParserRefusals(t *testing.T) {
 	good := string(fixture(t, "callback_approved.form"))
-	withData := func(data string) string {
-		return url.Values{"data": {data}, "token": {docToken}}.Encode()
-	}
 	tests := []struct {
 		name   string
 		req    func() *http.Request
@@ -98,62 +127,350 @@ func TestCallbackParserRefusals(t *testing.T) {
 		{"token of another length", func() *http.Request {
 			return callbackRequest(strings.Replace(good, "token="+docToken, "token=YOUR_VALIDATION_TOKEN_KEYX", 1))
 		}, 403, ErrInvalidToken, "wrong token"},
+		{"token twice, once wrong", func() *http.Request { return callbackRequest(good + "&token=guess") }, 403, ErrInvalidToken, "wrong token"},
+		{"token twice, once empty", func() *http.Request { return callbackRequest(good + "&token=") }, 403, ErrInvalidToken, "wrong token"},
 		{"no token", func() *http.Request { return callbackRequest(strings.Replace(good, "&token="+docToken, "", 1)) }, 401, ErrInvalidToken, "no token"},
 		{"empty token", func() *http.Request { return callbackRequest(strings.Replace(good, "token="+docToken, "token=", 1)) }, 401, ErrInvalidToken, "no token"},
-		{"token twice", func() *http.Request { return callbackRequest(good + "&token=" + docToken) }, 403, ErrInvalidToken, "wrong token"},
-		{"no data", func() *http.Request { return callbackRequest("token=" + docToken) }, 400, ErrMalformedCallback, "no data"},
-		{"broken JSON", func() *http.Request { return callbackRequest(withData(`{"agent_id":1,`)) }, 400, ErrMalformedCallback, "cannot be decoded"},
-		{"JSON array", func() *http.Request { return callbackRequest(withData(`[{"agent_id":1}]`)) }, 400, ErrMalformedCallback, "not a JSON object"},
-		{"agent id is an object", func() *http.Request {
-			return callbackRequest(withData(`{"agent_id":{},"kyc_status":"APPROVED"}`))
-		}, 400, ErrMalformedCallback, "cannot be decoded"},
-		{"agent name is a number", func() *http.Request {
-			return callbackRequest(withData(`{"agent_id":1,"agent_name":5,"kyc_status":"APPROVED"}`))
-		}, 400, ErrMalformedCallback, "agent_name has the wrong type"},
-		{"no agent id", func() *http.Request { return callbackRequest(withData(`{"kyc_status":"APPROVED"}`)) }, 400, ErrMalformedCallback, "agent_id"},
-		{"no status", func() *http.Request { return callbackRequest(withData(`{"agent_id":3}`)) }, 400, ErrMalformedCallback, "kyc_status"},
-		{"reason code not a number", func() *http.Request {
-			return callbackRequest(withData(`{"agent_id":1,"kyc_status":"REJECTED","rejected_reason_code":"abc"}`))
-		}, 400, ErrMalformedCallback, "rejected_reason_code"},
+		{"empty body", func() *http.Request { return callbackRequest("") }, 401, ErrInvalidToken, "no token"},
+		{"no body", func() *http.Request { return httptest.NewRequest(http.MethodPost, "/", nil) }, 401, ErrInvalidToken, "no token"},
+		{"token only in the query string", func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/flip/kyc?"+good, nil)
+		}, 401, ErrInvalidToken, "no token"},
+		{"token in a JSON body, wrong", func() *http.Request {
+			return callbackRequest(`{"token":"guess","data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
 		{"oversize body", func() *http.Request {
 			return callbackRequest(good + "&pad=" + strings.Repeat("x", DefaultCallbackMaxBytes))
 		}, 413, ErrMalformedCallback, "larger than"},
-		{"GET", func() *http.Request { return httptest.NewRequest(http.MethodGet, "/flip/kyc?"+good, nil) }, 405, ErrMalformedCallback, "POST"},
-		{"JSON content type", func() *http.Request {
+		{"oversize Content-Length", func() *http.Request {
 			r := callbackRequest(good)
-			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = DefaultCallbackMaxBytes + 1
 			return r
-		}, 415, ErrMalformedCallback, "content type"},
-		{"bad form escape", func() *http.Request { return callbackRequest("data=%zz&token=" + docToken) }, 400, ErrMalformedCallback, "not a valid form"},
+		}, 413, ErrMalformedCallback, "larger than"},
+		{"read fails", func() *http.Request {
+			r := callbackRequest("")
+			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(good), iotestErrReader{}))
+			return r
+		}, 400, ErrMalformedCallback, "reading body failed"},
+		{"read times out", func() *http.Request {
+			r := callbackRequest("")
+			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(good), iotestErrReader{os.ErrDeadlineExceeded}))
+			return r
+		}, 408, ErrMalformedCallback, "read timeout"},
 	}
 	p, err := NewCallbackParser(docToken)
 	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := p.Parse(tt.req())
+			ev, err := p.Parse(tt.req())
 			var ce *CallbackError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tt.status, ce.Status)
 			assert.ErrorIs(t, err, tt.is)
 			assert.Contains(t, err.Error(), tt.reason)
 			assert.NotContains(t, err.Error(), docToken)
+			assert.Empty(t, ev.Raw, "a refused callback carries no data")
 		})
 	}
 }
 
-func TestCallbackTokenMustBeConfigured(t *testing.T) {
+// iotestErrReader fails every read with err, or a generic error.
+type iotestErrReader struct{ err error }
+
+func (r iotestErrReader) Read([]byte) (int, error) {
+	if r.err == nil {
+		return 0, errors.New("connection reset")
+	}
+	return 0, r.err
+}
+
+// TestCallbackAcceptsAnyForm: a callback with the right token is handed to
+// the user's function whatever its method, content type and encoding, with
+// the data kept as received; through a recorder and over loopback.
+func TestCallbackAcceptsAnyForm(t *testing.T) {
+	data := fixtureData(t, "callback_rejected.form")
+	form := formBody(data, docToken)
+	mpBody, mpType := multipartCallback(t, [2]string{"data", data}, [2]string{"token", docToken})
+	mpTokenFirst, mpType2 := multipartCallback(t, [2]string{"token", docToken}, [2]string{"other", "x"}, [2]string{"data", data})
+	envelope, err := json.Marshal(map[string]string{"data": data, "token": docToken})
+	require.NoError(t, err)
+	tests := []struct {
+		name, method, contentType, body string
+		raw                             string // the Raw expected
+	}{
+		{"documented form", "POST", "application/x-www-form-urlencoded", form, data},
+		{"no content type", "POST", "", form, data},
+		{"text/plain", "POST", "text/plain", form, data},
+		{"application/json with a form body", "POST", "application/json", form, data},
+		{"charset parameter", "POST", "application/x-www-form-urlencoded; charset=UTF-8", form, data},
+		{"upper case", "POST", "APPLICATION/X-WWW-FORM-URLENCODED", form, data},
+		{"broken content type", "POST", "form;;;=", form, data},
+		{"multipart", "POST", mpType, mpBody, data},
+		{"multipart, token first, other fields", "POST", mpType2, mpTokenFirst, data},
+		{"labelled multipart, sent as a form", "POST", "multipart/form-data; boundary=zzz", form, data},
+		{"multipart without boundary", "POST", "multipart/form-data", form, data},
+		{"JSON body, data as a string", "POST", "application/json", string(envelope), data},
+		{"JSON body, data as an object", "POST", "application/json", `{"token":"` + docToken + `","data":` + data + `}`, data},
+		{"unescaped JSON in the form", "POST", "application/x-www-form-urlencoded", "data=" + data + "&token=" + docToken, data},
+		{"bad escape in the data", "POST", "", "data=%7B%zz%7D&token=" + docToken, "{%zz}"},
+		{"token twice", "POST", "", form + "&token=" + docToken, data},
+		{"data twice", "POST", "", form + "&data=other", data},
+		{"PUT", "PUT", "", form, data},
+		{"GET with a body", "GET", "", form, data},
+		{"no data", "POST", "", "token=" + docToken, ""},
+		{"empty data", "POST", "", "data=&token=" + docToken, ""},
+		{"data null", "POST", "", formBody("null", docToken), "null"},
+		{"data garbage", "POST", "", formBody("<html>not json", docToken), "<html>not json"},
+		{"data broken JSON", "POST", "", formBody(`{"agent_id":1,`, docToken), `{"agent_id":1,`},
+		{"data an array", "POST", "", formBody(`[`+data+`]`, docToken), `[` + data + `]`},
+		{"data with unexpected types", "POST", "", formBody(`{"agent_id":{},"agent_name":[],"kyc_status":false}`, docToken),
+			`{"agent_id":{},"agent_name":[],"kyc_status":false}`},
+	}
+	var mu sync.Mutex
+	var got []Event
+	h, err := NewCallbackHandler(docToken, func(ctx context.Context, ev Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev)
+		return nil
+	}, WithCallbackLogger(testLogger()))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"recorder", "loopback"} {
+				mu.Lock()
+				got = nil
+				mu.Unlock()
+				var status int
+				if path == "recorder" {
+					r := httptest.NewRequest(tt.method, "/flip/kyc", strings.NewReader(tt.body))
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					status = w.Code
+				} else {
+					r, err := http.NewRequest(tt.method, srv.URL, strings.NewReader(tt.body))
+					require.NoError(t, err)
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					resp, err := srv.Client().Do(r)
+					require.NoError(t, err)
+					_ = resp.Body.Close()
+					status = resp.StatusCode
+				}
+				assert.Equal(t, http.StatusOK, status, path)
+				mu.Lock()
+				require.Len(t, got, 1, "%s: handed to user code", path)
+				assert.Equal(t, tt.raw, got[0].Raw, path)
+				assert.NotEmpty(t, got[0].Key())
+				mu.Unlock()
+			}
+		})
+	}
+}
+
+// TestDecodeEventTolerance decodes data field by field: every number form,
+// nulls, wrong types and unknown values give an event, with what could not
+// be decoded in Problems and the other fields kept.
+func TestDecodeEventTolerance(t *testing.T) {
+	const rest = `,"kyc_status":"REJECTED","updated_at":"2022-02-18 09:48:58"`
+	tests := []struct {
+		name     string
+		data     string
+		agentID  int64
+		status   KYCStatus
+		code     RejectionCode
+		name_    string
+		problems []string
+	}{
+		{"agent id number", `{"agent_id":1` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"agent id string", `{"agent_id":"1"` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"agent id 1.0", `{"agent_id":1.0` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"agent id \"1.0\"", `{"agent_id":"1.0"` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"agent id 1e0", `{"agent_id":1e0` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"agent id spaced string", `{"agent_id":" 7 "` + rest + `}`, 7, StatusRejected, 0, "", nil},
+		{"agent id large", `{"agent_id":9223372036854775807` + rest + `}`, math.MaxInt64, StatusRejected, 0, "", nil},
+		{"code 10", `{"agent_id":1,"rejected_reason_code":10` + rest + `}`, 1, StatusRejected, 10, "", nil},
+		{"code \"17\"", `{"agent_id":1,"rejected_reason_code":"17"` + rest + `}`, 1, StatusRejected, 17, "", nil},
+		{"code 17.0", `{"agent_id":1,"rejected_reason_code":17.0` + rest + `}`, 1, StatusRejected, 17, "", nil},
+		{"code \"17.0\"", `{"agent_id":1,"rejected_reason_code":"17.0"` + rest + `}`, 1, StatusRejected, 17, "", nil},
+		{"code 1.7e1", `{"agent_id":1,"rejected_reason_code":1.7e1` + rest + `}`, 1, StatusRejected, 17, "", nil},
+		{"code 170E-1", `{"agent_id":1,"rejected_reason_code":170E-1` + rest + `}`, 1, StatusRejected, 17, "", nil},
+		{"code null", `{"agent_id":1,"rejected_reason_code":null` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"code empty", `{"agent_id":1,"rejected_reason_code":""` + rest + `}`, 1, StatusRejected, 0, "", nil},
+		{"status in lower case", `{"agent_id":1,"kyc_status":"approved"}`, 1, StatusApproved, 0, "", nil},
+		{"status as code", `{"agent_id":1,"kyc_status":40}`, 1, StatusApproved, 0, "", nil},
+		{"status as code string 40.0", `{"agent_id":1,"kyc_status":"40.0"}`, 1, StatusApproved, 0, "", nil},
+		{"unknown status kept as received", `{"agent_id":1,"kyc_status":"Under_Review"}`, 1, "Under_Review", 0, "", nil},
+		{"unknown fields", `{"agent_id":1,"kyc_status":"APPROVED","extra":{"a":[1,2]},"nik":"3171234567890123"}`, 1, StatusApproved, 0, "", nil},
+		{"keys in another case", `{"AGENT_ID":5,"Kyc_Status":"APPROVED"}`, 5, StatusApproved, 0, "", nil},
+		{"name as a number", `{"agent_id":1,"agent_name":5,"kyc_status":"APPROVED"}`, 1, StatusApproved, 0, "5", nil},
+		{"nulls everywhere", `{"agent_id":null,"agent_name":null,"kyc_status":null,"rejected_reason_code":null,"rejected_reason":null,"created_at":null,"updated_at":null,"submitted_at":null,"verified_at":null}`,
+			0, "", 0, "", []string{"agent_id: missing", "kyc_status: missing"}},
+		{"empty object", `{}`, 0, "", 0, "", []string{"agent_id: missing", "kyc_status: missing"}},
+		{"agent id an object, the rest kept", `{"agent_id":{},"agent_name":"Ann","kyc_status":"REJECTED","rejected_reason_code":"17"}`,
+			0, StatusRejected, 17, "Ann", []string{"agent_id: want a whole number, got an object"}},
+		{"agent id a fraction", `{"agent_id":1.5,"kyc_status":"APPROVED"}`, 0, StatusApproved, 0, "", []string{"agent_id: want a whole number"}},
+		{"agent id out of range", `{"agent_id":1e400,"kyc_status":"APPROVED"}`, 0, StatusApproved, 0, "", []string{"agent_id: want a whole number"}},
+		{"agent id negative", `{"agent_id":-4,"kyc_status":"APPROVED"}`, -4, StatusApproved, 0, "", []string{"agent_id: not positive"}},
+		{"agent id boolean", `{"agent_id":true,"kyc_status":"APPROVED"}`, 0, StatusApproved, 0, "", []string{"agent_id: want a whole number, got a boolean"}},
+		{"name an array, the rest kept", `{"agent_id":3,"agent_name":["x"],"kyc_status":"APPROVED"}`, 3, StatusApproved, 0, "", []string{"agent_name: want a string, got an array"}},
+		{"code text", `{"agent_id":1,"kyc_status":"REJECTED","rejected_reason_code":"abc"}`, 1, StatusRejected, 0, "", []string{"rejected_reason_code: want a whole number"}},
+		{"status an object", `{"agent_id":1,"kyc_status":{"v":1}}`, 1, "", 0, "", []string{"kyc_status: want a string, got an object"}},
+		{"unknown time layout", `{"agent_id":1,"kyc_status":"APPROVED","created_at":"yesterday"}`, 1, StatusApproved, 0, "", []string{"created_at: unknown timestamp layout"}},
+		{"time an array", `{"agent_id":1,"kyc_status":"APPROVED","verified_at":[]}`, 1, StatusApproved, 0, "", []string{"verified_at: want a timestamp, got an array"}},
+		{"null", `null`, 0, "", 0, "", []string{"data: not a JSON object"}},
+		{"array", `[{"agent_id":1}]`, 0, "", 0, "", []string{"data: not a JSON object"}},
+		{"string", `"x"`, 0, "", 0, "", []string{"data: not a JSON object"}},
+		{"broken JSON", `{"agent_id":1,`, 0, "", 0, "", []string{"data: not valid JSON"}},
+		{"trailing garbage", `{"agent_id":1} x`, 0, "", 0, "", []string{"data: not valid JSON"}},
+		{"not JSON", `agent_id=1`, 0, "", 0, "", []string{"data: not valid JSON"}},
+		{"blank", "  ", 0, "", 0, "", []string{"data: empty"}},
+	}
+	p, err := NewCallbackParser(docToken)
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := p.ParseValues(url.Values{"data": {tt.data}, "token": {docToken}})
+			require.NoError(t, err, "an authentic callback is never refused")
+			assert.Equal(t, tt.agentID, ev.AgentID)
+			assert.Equal(t, tt.status, ev.KYCStatus)
+			assert.Equal(t, tt.code, ev.RejectedReasonCode)
+			assert.Equal(t, tt.name_, ev.AgentName)
+			assert.Equal(t, tt.problems, ev.Problems)
+			assert.Equal(t, tt.data, ev.Raw)
+			if tt.name == "unknown time layout" {
+				assert.Equal(t, "yesterday", ev.CreatedAt.Raw, "kept as received")
+			}
+
+			var viaJSON Event
+			if json.Valid([]byte(tt.data)) && strings.HasPrefix(strings.TrimSpace(tt.data), "{") {
+				require.NoError(t, json.Unmarshal([]byte(tt.data), &viaJSON), "UnmarshalJSON never fails")
+				assert.Equal(t, ev, viaJSON, "UnmarshalJSON decodes as the parser does")
+			}
+		})
+	}
+	t.Run("missing data", func(t *testing.T) {
+		ev, err := p.ParseValues(url.Values{"token": {docToken}})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"data: missing"}, ev.Problems)
+	})
+	t.Run("null into an event is a no-op", func(t *testing.T) {
+		ev := Event{AgentID: 4}
+		require.NoError(t, json.Unmarshal([]byte("null"), &ev))
+		assert.Equal(t, int64(4), ev.AgentID)
+	})
+}
+
+func TestParseWhole(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"17", 17, true}, {"+17", 17, true}, {"-3", -3, true}, {"17.0", 17, true}, {"17.000", 17, true},
+		{"1.7e1", 17, true}, {"1.7E+1", 17, true}, {"170e-1", 17, true}, {"0", 0, true}, {"-0.0", 0, true},
+		{"0e99999999999", 0, true}, {"1e0", 1, true}, {"1e00", 1, true}, {".5e1", 5, true}, {"5.", 5, true},
+		{"9223372036854775807", math.MaxInt64, true}, {"-9223372036854775808", math.MinInt64, true},
+		{"9.223372036854775807e18", math.MaxInt64, true},
+		{"9223372036854775808", 0, false}, {"-9223372036854775809", 0, false}, {"1e19", 0, false},
+		{"1.5", 0, false}, {"17e-1", 0, false}, {"1e400", 0, false}, {"1e-400", 0, false}, {"1e99999999999", 0, false},
+		{"", 0, false}, {"-", 0, false}, {".", 0, false}, {"e1", 0, false}, {"1e", 0, false}, {"1e+", 0, false},
+		{"0x10", 0, false}, {"NaN", 0, false}, {"Infinity", 0, false}, {"1 7", 0, false}, {"abc", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseWhole(tt.in)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+func TestCallbackOptions(t *testing.T) {
+	ok := func(context.Context, Event) error { return nil }
 	_, err := NewCallbackParser("")
 	assert.Error(t, err)
-	_, err = NewCallbackHandler("", func(context.Context, Event) error { return nil })
-	assert.Error(t, err, "fails closed")
-	_, err = NewCallbackHandler(docToken, nil)
-	assert.Error(t, err)
-	_, err = NewCallbackHandler(docToken, func(context.Context, Event) error { return nil }, WithCallbackMaxBytes(0))
-	assert.Error(t, err)
+	tests := []struct {
+		name  string
+		token string
+		fn    func(context.Context, Event) error
+		opts  []CallbackOption
+		valid bool
+	}{
+		{"defaults", docToken, ok, nil, true},
+		{"empty token fails closed", "", ok, nil, false},
+		{"nil function", docToken, nil, nil, false},
+		{"nil logger", docToken, ok, []CallbackOption{WithCallbackLogger(nil)}, false},
+		{"max bytes 0", docToken, ok, []CallbackOption{WithCallbackMaxBytes(0)}, false},
+		{"max bytes negative", docToken, ok, []CallbackOption{WithCallbackMaxBytes(math.MinInt64)}, false},
+		{"max bytes 1", docToken, ok, []CallbackOption{WithCallbackMaxBytes(1)}, true},
+		{"max bytes MaxInt64", docToken, ok, []CallbackOption{WithCallbackMaxBytes(math.MaxInt64)}, true},
+		{"read timeout 0", docToken, ok, []CallbackOption{WithCallbackReadTimeout(0)}, false},
+		{"read timeout negative", docToken, ok, []CallbackOption{WithCallbackReadTimeout(-time.Second)}, false},
+		{"read timeout", docToken, ok, []CallbackOption{WithCallbackReadTimeout(time.Hour)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := NewCallbackHandler(tt.token, tt.fn, tt.opts...)
+			if tt.valid {
+				assert.NoError(t, err)
+				assert.NotNil(t, h)
+			} else {
+				assert.Error(t, err)
+				assert.Nil(t, h)
+			}
+		})
+	}
 	p, err := NewCallbackParser(docToken)
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v"} {
 		assert.NotContains(t, fmt.Sprintf(verb, p), docToken)
+	}
+}
+
+// TestCallbackMaxBytes: limits up to math.MaxInt64 accept a normal callback,
+// and a small limit refuses a body one byte over it.
+func TestCallbackMaxBytes(t *testing.T) {
+	good := string(fixture(t, "callback_rejected.form"))
+	n := int64(len(good))
+	tests := []struct {
+		name   string
+		limit  int64
+		status int
+	}{
+		{"MaxInt64", math.MaxInt64, 200},
+		{"MaxInt64-1", math.MaxInt64 - 1, 200},
+		{"MaxInt64/2", math.MaxInt64 / 2, 200},
+		{"exactly the body", n, 200},
+		{"one byte under the body", n - 1, 413},
+		{"1", 1, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called := 0
+			h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { called++; return nil },
+				WithCallbackMaxBytes(tt.limit))
+			require.NoError(t, err)
+			for _, knownLength := range []bool{true, false} {
+				r := callbackRequest(good)
+				if !knownLength {
+					r.ContentLength = -1
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				assert.Equal(t, tt.status, w.Code, "known length %v: %s", knownLength, w.Body)
+			}
+			if tt.status == 200 {
+				assert.Equal(t, 2, called)
+			} else {
+				assert.Zero(t, called)
+			}
+		})
 	}
 }
 
@@ -183,12 +500,13 @@ func TestCallbackHandlerStatusCodes(t *testing.T) {
 	}{
 		{"accepted", callbackRequest(good), false, 200},
 		{"user code fails", callbackRequest(good), true, 500},
-		{"wrong method", httptest.NewRequest(http.MethodPut, "/", strings.NewReader(good)), false, 405},
+		{"other method", httptest.NewRequest(http.MethodPut, "/", strings.NewReader(good)), false, 200},
 		{"too large", callbackRequest(good + "&pad=" + strings.Repeat("x", 4096)), false, 413},
 		{"no token", callbackRequest(strings.Replace(good, "&token="+docToken, "", 1)), false, 401},
 		{"wrong token", callbackRequest(strings.Replace(good, "token="+docToken, "token=nope", 1)), false, 403},
-		{"broken data", callbackRequest("data=%7B&token=" + docToken), false, 400},
-		{"no content type", httptest.NewRequest(http.MethodPost, "/", strings.NewReader(good)), false, 415},
+		{"broken data", callbackRequest("data=%7B&token=" + docToken), false, 200},
+		{"broken data, user code fails", callbackRequest("data=%7B&token=" + docToken), true, 500},
+		{"no content type", httptest.NewRequest(http.MethodPost, "/", strings.NewReader(good)), false, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,8 +524,8 @@ func TestCallbackHandlerStatusCodes(t *testing.T) {
 			} else {
 				assert.Len(t, stored, before, "nothing stored")
 			}
-			if tt.status == 405 {
-				assert.Equal(t, "POST", w.Header().Get("Allow"))
+			if tt.status == 413 {
+				assert.Equal(t, "close", w.Header().Get("Connection"), "a body not read whole ends the connection")
 			}
 		})
 	}
@@ -215,8 +533,251 @@ func TestCallbackHandlerStatusCodes(t *testing.T) {
 	defer mu.Unlock()
 	assert.Contains(t, logs.String(), "agent_id=1", "a failure of user code is logged with the agent id")
 	assert.Contains(t, logs.String(), "database is down")
+	assert.Contains(t, logs.String(), "callback accepted with problems")
+	assert.Contains(t, logs.String(), "data: not valid JSON")
 	assert.NotContains(t, logs.String(), docToken)
 	_, _ = sinkWriter{}.Write(logs.Bytes())
+}
+
+// trickle sends a callback's headers to addr, then its body one byte at a
+// time, and returns how the connection ended: nil when the server closed it,
+// an error when it was still open after limit (a generous upper bound).
+func trickle(t *testing.T, addr string, limit time.Duration) (string, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /flip/kyc HTTP/1.1\r\nHost: receiver.test\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer close(stop)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(limit)))
+	reply, err := io.ReadAll(conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return string(reply), err
+	}
+	return string(reply), nil // closed: EOF, or a reset because bytes were left unread
+}
+
+// TestCallbackReadTimeout: a client that trickles its body is cut off by the
+// handler's own read timeout, over real loopback; and a server ReadTimeout
+// shorter than the handler's is kept.
+func TestCallbackReadTimeout(t *testing.T) {
+	tests := []struct {
+		name          string
+		handlerTO     time.Duration
+		serverTO      time.Duration
+		wantStatusPfx string
+	}{
+		{"handler's timeout", 200 * time.Millisecond, 0, "HTTP/1.1 408"},
+		{"server's shorter ReadTimeout kept", time.Hour, 200 * time.Millisecond, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called := false
+			h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { called = true; return nil },
+				WithCallbackReadTimeout(tt.handlerTO), WithCallbackLogger(testLogger()))
+			require.NoError(t, err)
+			srv := httptest.NewUnstartedServer(h)
+			srv.Config.ReadTimeout = tt.serverTO
+			srv.Start()
+			defer srv.Close()
+			reply, err := trickle(t, srv.Listener.Addr().String(), 10*time.Second)
+			require.NoError(t, err, "the connection must end well before the upper bound")
+			if tt.wantStatusPfx != "" && reply != "" { // a reset may lose the reply
+				assert.True(t, strings.HasPrefix(reply, tt.wantStatusPfx), reply)
+			}
+			assert.False(t, called)
+		})
+	}
+}
+
+// TestCallbackReadTimeoutWithoutDeadlines: where the ResponseWriter cannot
+// set a read deadline, the handler still stops waiting for the body.
+func TestCallbackReadTimeoutWithoutDeadlines(t *testing.T) {
+	h, err := NewCallbackHandler(docToken, func(context.Context, Event) error { return nil },
+		WithCallbackReadTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	pr, pw := io.Pipe()
+	defer pw.Close() // ends the abandoned read
+	r := httptest.NewRequest(http.MethodPost, "/", pr)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(w, r)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler still waits for the body")
+	}
+	assert.Equal(t, http.StatusRequestTimeout, w.Code)
+}
+
+// TestCallbackReadDeadlineClearedForUserCode: once the body is read, the
+// read timeout no longer applies, so user code slower than it keeps a live
+// context.
+func TestCallbackReadDeadlineClearedForUserCode(t *testing.T) {
+	const readTimeout = 100 * time.Millisecond
+	var ctxErr error
+	h, err := NewCallbackHandler(docToken, func(ctx context.Context, ev Event) error {
+		// Wait until well past the read deadline (a lower bound only).
+		for end := time.Now().Add(4 * readTimeout); time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		ctxErr = ctx.Err()
+		return ctxErr
+	}, WithCallbackReadTimeout(readTimeout))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Post(srv.URL, "application/x-www-form-urlencoded",
+		strings.NewReader(string(fixture(t, "callback_approved.form"))))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.NoError(t, ctxErr)
+}
+
+// TestCallbackKey: well-formed events keep their documented key; malformed
+// ones get distinct keys, the same for a repeat.
+func TestCallbackKey(t *testing.T) {
+	p, err := NewCallbackParser(docToken)
+	require.NoError(t, err)
+	parse := func(data string) Event {
+		ev, err := p.ParseValues(url.Values{"data": {data}, "token": {docToken}})
+		require.NoError(t, err)
+		return ev
+	}
+	good := parse(fixtureData(t, "callback_approved.form"))
+	assert.Equal(t, "1/APPROVED/2022-02-18 09:48:58", good.Key())
+	a, b := parse(`{"kyc_status":"APPROVED","x":1}`), parse(`{"kyc_status":"APPROVED","x":2}`)
+	assert.NotEqual(t, a.Key(), b.Key(), "different malformed callbacks")
+	assert.Equal(t, a.Key(), parse(`{"kyc_status":"APPROVED","x":1}`).Key(), "a repeat")
+	assert.True(t, strings.HasPrefix(a.Key(), "0/APPROVED//"), a.Key())
+	assert.Equal(t, "0//", Event{}.Key(), "an event built by hand")
+}
+
+// TestCallbackPersonalDataNeverPrinted runs the handler through acceptance,
+// refusals and failures of user code that echo the event, with debug logging,
+// and checks that no log line, reply, error or printed event holds the
+// token, the agent's name or the raw data's personal fields.
+func TestCallbackPersonalDataNeverPrinted(t *testing.T) {
+	const (
+		token = "cbtok-PERSONAL-7Hq2-DISTINCTIVE"
+		name  = "Zarathustra Quixbee-Okonkwo"
+		nik   = "3171234567890123"
+		email = "zara.quixbee@example.id"
+	)
+	data := `{"agent_id":9,"agent_name":"` + name + ` ","kyc_status":"REJECTED","rejected_reason_code":"17.0",` +
+		`"rejected_reason":"Name ` + name + ` does not match","nik":"` + nik + `","email":"` + email + `",` +
+		`"created_at":"2022-02-18 05:03:32","updated_at":"2022-02-18 09:48:58"}`
+	malformed := `{"agent_id":{"x":"` + name + `"},"agent_name":"` + name + `","kyc_status":["` + name + `"],"created_at":"` + name + `",` +
+		`"updated_at":"` + nik + `","submitted_at":"` + email + `"}`
+
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	text := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	jsonLog := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var failWith func(ev Event) error
+	var events []Event
+	handle := func(ctx context.Context, ev Event) error {
+		events = append(events, ev)
+		text.InfoContext(ctx, "user code got", "event", ev)
+		jsonLog.InfoContext(ctx, "user code got", "event", ev)
+		if failWith != nil {
+			return failWith(ev)
+		}
+		return nil
+	}
+	handlers := map[string]http.Handler{}
+	for label, logger := range map[string]*slog.Logger{"text": text, "json": jsonLog} {
+		h, err := NewCallbackHandler(token, handle, WithCallbackLogger(logger), WithCallbackMaxBytes(4096))
+		require.NoError(t, err)
+		handlers[label] = h
+	}
+	p, err := NewCallbackParser(token)
+	require.NoError(t, err)
+
+	bodies := map[string]string{
+		"good":        formBody(data, token),
+		"malformed":   formBody(malformed, token),
+		"wrong token": formBody(data, token+"x"),
+		"no token":    url.Values{"data": {data}}.Encode(),
+		"oversize":    formBody(data+strings.Repeat(" ", 4096), token),
+	}
+	failures := map[string]func(Event) error{
+		"none": nil,
+		"name in error": func(ev Event) error {
+			return fmt.Errorf("store %s (%s): failed", ev.AgentName, strings.TrimSpace(ev.AgentName))
+		},
+		"event in error": func(ev Event) error { return fmt.Errorf("store %v / %+v / %#v / %s: failed", ev, ev, ev, ev) },
+		"raw in error":   func(ev Event) error { return fmt.Errorf("cannot store %s", ev.Raw) },
+	}
+	var collected []string
+	for _, h := range handlers {
+		for _, fail := range failures {
+			failWith = fail
+			for _, body := range bodies {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, callbackRequest(body))
+				collected = append(collected, w.Body.String())
+				_, err := p.Parse(callbackRequest(body))
+				collected = append(collected, fmt.Sprintf("%v|%+v|%#v|%s", err, err, err, err))
+			}
+		}
+	}
+	require.NotEmpty(t, events)
+	for _, ev := range events {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+			collected = append(collected, fmt.Sprintf(verb, ev), fmt.Sprintf(verb, &ev))
+		}
+		collected = append(collected, fmt.Sprint(ev), fmt.Sprintln(ev), strings.Join(ev.Problems, "\n"))
+	}
+	mu.Lock()
+	collected = append(collected, logs.String())
+	mu.Unlock()
+	assert.Contains(t, logs.String(), "callback refused")
+	assert.Contains(t, logs.String(), "callback accepted with problems")
+	assert.Contains(t, logs.String(), "callback handler failed")
+	all := strings.Join(collected, "\n")
+	for _, secret := range []string{token, token[:12], name, "Zarathustra", "Quixbee", "Okonkwo", nik, email} {
+		assert.NotContains(t, all, secret)
+	}
+	assert.Contains(t, all, "[masked]", "the check is not vacuous")
+	assert.Contains(t, all, "agent_id=9")
+
+	// The JSON form, which NewCallbackRequest sends, keeps the real values.
+	var good Event
+	for _, ev := range events {
+		if ev.AgentID == 9 {
+			good = ev
+		}
+	}
+	b, err := json.Marshal(good)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"agent_name":"`+name+` "`)
+	assert.NotContains(t, string(b), nik, "Raw is not part of the JSON form")
 }
 
 func TestNewCallbackRequestRoundTrips(t *testing.T) {
@@ -235,6 +796,7 @@ func TestNewCallbackRequestRoundTrips(t *testing.T) {
 	assert.Equal(t, want.Key(), got.Key())
 	assert.Equal(t, want.RejectedReasonCode, got.RejectedReasonCode)
 	assert.Equal(t, want.UpdatedAt.Time, got.UpdatedAt.Time)
+	assert.Empty(t, got.Problems)
 
 	// The JSON form uses Flip's names, the reason code as a number.
 	b, err := json.Marshal(got)
@@ -243,6 +805,51 @@ func TestNewCallbackRequestRoundTrips(t *testing.T) {
 	assert.Contains(t, string(b), `"rejected_reason_code":17`)
 	assert.Contains(t, string(b), `"updated_at":"2022-02-18 09:48:58"`)
 	assert.Contains(t, string(b), `"submitted_at":null`)
+	assert.NotContains(t, string(b), "Problems")
+	assert.Equal(t, got.Raw, string(b), "the data sent is exactly the JSON form")
+}
+
+// TestEventPrintsWithoutPersonalData: every fmt verb and both slog handlers
+// show an event's agent id, status and times but not the agent's name, and
+// a failure of user code that names the agent is logged masked.
+func TestEventPrintsWithoutPersonalData(t *testing.T) {
+	const name = "Zarathustra Quixbee"
+	ev := Event{AgentID: 9, AgentName: name + " ", KYCStatus: StatusRejected, RejectedReasonCode: 17,
+		RejectedReason: "Photo of " + name + " is blurred"}
+	ev.UpdatedAt, _ = ParseTimestamp("2022-02-18 09:48:58")
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		fmt.Fprintf(&out, verb+"\n", ev)
+		fmt.Fprintf(&out, verb+"\n", &ev)
+	}
+	fmt.Fprintln(&out, ev, []Event{ev}, struct{ E Event }{ev})
+	slog.New(slog.NewTextHandler(&out, nil)).Info("event", "ev", ev)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("event", "ev", ev)
+
+	h, err := NewCallbackHandler(docToken, func(ctx context.Context, ev Event) error {
+		return fmt.Errorf("store %q for %s failed", ev.AgentName, strings.TrimSpace(ev.AgentName))
+	}, WithCallbackLogger(slog.New(slog.NewTextHandler(&out, nil))))
+	require.NoError(t, err)
+	req, err := NewCallbackRequest(context.Background(), "http://receiver.test/", ev, docToken)
+	require.NoError(t, err)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+
+	printed := out.String()
+	for _, personal := range []string{name, "Zarathustra", "Quixbee"} {
+		assert.NotContains(t, printed, personal)
+	}
+	assert.Contains(t, printed, "AgentID: 9")
+	assert.Contains(t, printed, `KYCStatus: "REJECTED"`)
+	assert.Contains(t, printed, `UpdatedAt: "2022-02-18 09:48:58"`)
+	assert.Contains(t, printed, "agent_id=9")
+	assert.Contains(t, printed, "callback handler failed")
+	assert.Contains(t, printed, masked)
+
+	b, err := json.Marshal(ev)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"agent_name":"`+name+` "`, "the JSON form keeps the wire values")
 }
 
 // agentSequence serves GET /agents/{id} with the given statuses in turn, the

@@ -1,5 +1,8 @@
 // Command webhook receives Flip's Agent KYC callbacks and prints each
-// accepted event to stdout as one line of JSON with Flip's field names.
+// accepted event to stdout as one line of JSON with Flip's field names; the
+// agent's name is printed as [masked] and the raw data not at all, since both
+// are personal data. An event whose data could not be fully decoded carries
+// a "problems" list.
 //
 //	FLIP_CALLBACK_TOKEN=<validation token> go run ./examples/webhook -addr 127.0.0.1:8080
 //
@@ -46,7 +49,7 @@ func run(ctx context.Context, addr, token string, out io.Writer, logger *slog.Lo
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/flip/kyc", h)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(addr, mux)
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -60,6 +63,27 @@ func run(ctx context.Context, addr, token string, out io.Writer, logger *slog.Lo
 	return nil
 }
 
+// newServer returns a server with every timeout set, so that no client can
+// hold a connection open by sending slowly or not at all. The callback
+// handler also bounds its own body read (flipkyc.DefaultCallbackReadTimeout).
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,  // the request line and headers
+		ReadTimeout:       15 * time.Second, // the whole request, body included
+		WriteTimeout:      30 * time.Second, // the handler's work (storing the event) and the reply
+		IdleTimeout:       60 * time.Second, // a kept-alive connection between requests
+	}
+}
+
+// line is what the receiver prints for an event: Flip's fields, with the
+// agent's name masked, and what could not be decoded.
+type line struct {
+	flipkyc.Event
+	Problems []string `json:"problems,omitempty"`
+}
+
 // newHandler returns the callback handler that prints each event as a line.
 func newHandler(token string, out io.Writer, logger *slog.Logger) (http.Handler, error) {
 	if token == "" {
@@ -68,8 +92,14 @@ func newHandler(token string, out io.Writer, logger *slog.Logger) (http.Handler,
 	var mu sync.Mutex
 	enc := json.NewEncoder(out)
 	return flipkyc.NewCallbackHandler(token, func(ctx context.Context, ev flipkyc.Event) error {
+		// A real receiver writes ev, with ev.Raw, to its database here: an
+		// event with Problems is stored too, since Flip does not send it again.
+		printed := line{Event: ev, Problems: ev.Problems}
+		if printed.AgentName != "" {
+			printed.AgentName = "[masked]"
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		return enc.Encode(ev) // a real receiver writes to its database here
+		return enc.Encode(printed)
 	}, flipkyc.WithCallbackLogger(logger))
 }
