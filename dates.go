@@ -240,12 +240,87 @@ var errNotInteger = errors.New("want an integer")
 // with no fraction ("17", "17.0", "1.7e1"), as JSON encoders in other
 // languages may write integers.
 func parseInteger(text string) (int64, error) {
-	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+	if v, ok := parseWhole(text); ok {
 		return v, nil
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, errNotInteger
+	return 0, errNotInteger
+}
+
+// maxWholeExponent bounds the exponents parseWhole reads; larger ones are
+// out of range for any non-zero int64.
+const maxWholeExponent = 10000
+
+// parseWhole reads s, a decimal number, when it denotes a whole number in
+// the int64 range: "17", "+17", "17.0", "17.000", "1.7e1", "170e-1", "-3".
+// It is exact: "1.5" and "9223372036854775808" are not whole int64s.
+func parseWhole(s string) (int64, bool) {
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, true
 	}
-	return int64(f), nil
+	i, neg := 0, false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	digits := func() string {
+		start := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return s[start:i]
+	}
+	intPart, frac := digits(), ""
+	if i < len(s) && s[i] == '.' {
+		i++
+		frac = digits()
+	}
+	if intPart == "" && frac == "" {
+		return 0, false
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		expNeg := false
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			expNeg = s[i] == '-'
+			i++
+		}
+		e := digits()
+		if e == "" {
+			return 0, false
+		}
+		if e = strings.TrimLeft(e, "0"); len(e) > 5 {
+			e = "99999" // beyond maxWholeExponent either way
+		}
+		if e != "" {
+			exp, _ = strconv.Atoi(e)
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	mant := strings.TrimLeft(intPart+frac, "0")
+	if mant == "" {
+		return 0, true // zero, in any form
+	}
+	exp -= len(frac)
+	trimmed := strings.TrimRight(mant, "0")
+	exp += len(mant) - len(trimmed)
+	mant = trimmed
+	if exp < 0 || exp > maxWholeExponent || len(mant)+exp > 19 {
+		return 0, false // a fraction, or beyond int64
+	}
+	u, err := strconv.ParseUint(mant+strings.Repeat("0", exp), 10, 64)
+	switch {
+	case err != nil:
+		return 0, false
+	case neg && u <= 1<<63:
+		return int64(-u), true // -(1<<63) wraps to math.MinInt64
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	}
+	return 0, false
 }
