@@ -225,15 +225,15 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 // reply holds no agent id), the error matches ErrOutcomeUnknown: the agent
 // may exist, and its Request-ID is on the *OutcomeUnknownError. Any reply
 // with an agent id is a success, whatever the form of its other fields.
-func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error) {
+func (c *Client) CreateAgent(ctx context.Context, p AgentParams, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	p.check(&v)
 	if err := v.err("CreateAgent"); err != nil {
 		return nil, err
 	}
 	var r agentReply
-	err := c.do(ctx, call{method: http.MethodPost, api: agentsAPI, path: "/agents",
-		form: p.form(), sent: &p}, &r)
+	err := c.do(ctx, call{op: "CreateAgent", method: http.MethodPost, api: agentsAPI, path: "/agents",
+		form: p.form(), sent: &p}, &r, opts)
 	if err != nil {
 		return nil, explainOutcome(err, 0, nextCreate)
 	}
@@ -242,7 +242,7 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams) (*Agent, error)
 
 // UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}). Every
 // required field must be given, changed or not: Flip has no partial update.
-func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) (*Agent, error) {
+func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	p.check(&v)
@@ -250,8 +250,8 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) 
 		return nil, err
 	}
 	var r agentReply
-	err := c.do(ctx, call{method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
-		form: p.form(), repeatable: true, sent: &p}, &r)
+	err := c.do(ctx, call{op: "UpdateAgent", method: http.MethodPut, api: agentsAPI, path: agentPath(agentID),
+		form: p.form(), repeatable: true, sent: &p}, &r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -259,14 +259,14 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams) 
 }
 
 // GetAgent reads an agent's identity data and KYC status (GET /v2/agents/{id}).
-func (c *Client) GetAgent(ctx context.Context, agentID int64) (*Agent, error) {
+func (c *Client) GetAgent(ctx context.Context, agentID int64, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	if err := v.err("GetAgent"); err != nil {
 		return nil, err
 	}
 	var r agentReply
-	if err := c.do(ctx, call{method: http.MethodGet, api: agentsAPI, path: agentPath(agentID), repeatable: true}, &r); err != nil {
+	if err := c.do(ctx, call{op: "GetAgent", method: http.MethodGet, api: agentsAPI, path: agentPath(agentID), repeatable: true}, &r, opts); err != nil {
 		return nil, err
 	}
 	return r.agent(), nil
@@ -274,10 +274,10 @@ func (c *Client) GetAgent(ctx context.Context, agentID int64) (*Agent, error) {
 
 func agentPath(id int64) string { return "/agents/" + strconv.FormatInt(id, 10) }
 
-// Polling intervals of WaitForAgent.
+// Polling of WaitForAgent: the first wait, and how far it backs off.
 const (
-	pollFirst = 2 * time.Second
-	pollMax   = time.Minute
+	pollFirst   = 2 * time.Second
+	pollBackoff = 30 // the longest wait, in first waits: a minute by default
 )
 
 // UntilFinal is a condition for WaitForAgent: Flip has approved or rejected
@@ -294,19 +294,45 @@ func UntilStatus(statuses ...KYCStatus) func(*Agent) bool {
 // returns that agent. It is how a receiver reconciles a callback that never
 // arrived: Flip sends each callback only once.
 //
-// Polls start 2s apart and back off, with jitter, to one a minute. Passing
-// failures (server errors, rate limits, the network) do not end the wait;
-// other errors (unknown agent, bad key) are returned at once. When ctx ends
-// first, WaitForAgent returns the last agent it saw, which may be nil, with
-// ctx's error.
-func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Agent) bool) (*Agent, error) {
+// Polls start 2s apart (PollInterval sets another start) and back off, with
+// jitter, to 30 times that. Passing failures (server errors, rate limits,
+// the network) do not end the wait; other errors (unknown agent, bad key)
+// are returned at once. When ctx ends first, WaitForAgent returns the last
+// agent it saw, which may be nil, with ctx's error. Of opts, Retry applies
+// to every poll, RequestID to the first one only (each poll is a call of its
+// own) and ResponseInto to the last one.
+func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Agent) bool, opts ...CallOption) (*Agent, error) {
+	co := resolveCallOptions(opts)
+	var v fieldErrors
+	v.agentID(agentID)
 	if until == nil {
-		return nil, &ValidationError{Op: "WaitForAgent", Fields: []FieldError{{Field: "until", Rule: "is required"}}}
+		v.add("until", "is required")
+	}
+	if co.poll < 0 {
+		v.add("PollInterval", "must not be negative")
+	}
+	if err := v.err("WaitForAgent"); err != nil {
+		return nil, err
+	}
+	first := pollFirst
+	if co.poll > 0 {
+		first = co.poll
+	}
+	wait := RetryPolicy{BaseDelay: first, MaxDelay: pollBackoff * first}
+	var poll []CallOption
+	if co.retry != nil {
+		poll = append(poll, Retry(*co.retry))
+	}
+	if co.response != nil {
+		poll = append(poll, ResponseInto(co.response))
 	}
 	var last *Agent
-	wait := RetryPolicy{BaseDelay: pollFirst, MaxDelay: pollMax}
-	for poll := 1; ; poll++ {
-		a, err := c.GetAgent(ctx, agentID)
+	for n := 1; ; n++ {
+		callOpts := poll
+		if n == 1 && co.requestID != "" {
+			callOpts = append(poll[:len(poll):len(poll)], RequestID(co.requestID))
+		}
+		a, err := c.GetAgent(ctx, agentID, callOpts...)
 		switch {
 		case err == nil:
 			last = a
@@ -314,12 +340,12 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 				return a, nil
 			}
 		case ctx.Err() != nil:
-			return last, fmt.Errorf("flipkyc: WaitForAgent %d: %w", agentID, ctx.Err())
+			return last, fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w", agentID, ctx.Err())
 		case !passing(err):
 			return last, err
 		}
-		if err := c.clock.Sleep(ctx, wait.delay(poll, 0)); err != nil {
-			return last, fmt.Errorf("flipkyc: WaitForAgent %d: %w", agentID, err)
+		if err := c.clock.Sleep(ctx, wait.delay(n, 0)); err != nil {
+			return last, fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w", agentID, err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package flipkyc
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -180,15 +179,6 @@ func percentDecode(s string) string {
 	return b.String()
 }
 
-type requestIDKey struct{}
-
-// WithRequestID returns a context that makes the call made with it send id as
-// its Request-ID header, for every attempt of that call, instead of a new
-// "bigflip-<uuid>". id must have that form.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
 // newRequestID returns a Request-ID in the form Flip documents.
 func newRequestID() string { return "bigflip-" + uuid.NewString() }
 
@@ -221,11 +211,14 @@ func (t *authTransport) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "flipkyc.authTransport{key: %s, userAgent: %q}", redacted, t.userAgent[0])
 }
 
-// callState is what the attempts of one call share: its Request-ID, and
-// whether the current attempt has written its whole request. do puts it in the
+// callState is what the attempts of one call share: its operation and
+// Request-ID, the attempt under way, and whether that attempt has written its
+// whole request. do puts it in the
 // request's context.
 type callState struct {
+	op        string   // the method called, such as "GetAgent"
 	requestID []string // {"bigflip-<uuid>"}
+	attempt   int      // the attempt under way, from 1
 	wrote     atomic.Bool
 	trace     httptrace.ClientTrace
 }

@@ -52,16 +52,16 @@ func TestRequestIDs(t *testing.T) {
 	}
 	assert.Len(t, seen, 3)
 
-	// The caller's own, through the context.
+	// The caller's own, for one call.
 	const mine = "bigflip-47EB7F57-5565-4BF0-B9DD-46C6268CEE71"
-	_, err := c.SubmitKYC(WithRequestID(context.Background(), mine), 1)
+	_, err := c.SubmitKYC(context.Background(), 1, RequestID(mine))
 	require.NoError(t, err)
 	reqs := rec.got()
 	assert.Equal(t, mine, reqs[len(reqs)-1].Header.Get("Request-ID"))
 
 	// One that is not "bigflip-<uuid>" fails before anything is sent.
 	for _, bad := range []string{"bigflip-32487iweurwer44534", "47EB7F57-5565-4BF0-B9DD-46C6268CEE71", "bigflip-"} {
-		_, err = c.SubmitKYC(WithRequestID(context.Background(), bad), 1)
+		_, err = c.SubmitKYC(context.Background(), 1, RequestID(bad))
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve, bad)
 		assert.True(t, ve.Has("Request-ID"))

@@ -18,6 +18,7 @@
 package flipkyc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,7 @@ type Client struct {
 	// maxImageBytes is MaxImageBytes; only the SDK's benchmarks lift it.
 	maxImageBytes int64
 	idleTimeout   time.Duration
+	attemptHook   func(context.Context, Attempt) // nil when none
 	clock         clock
 }
 
@@ -149,6 +151,7 @@ func newClient(key, keyName string, opts []Option) (*Client, error) {
 		clock:         cfg.clock,
 		maxImageBytes: cfg.maxImageBytes,
 		idleTimeout:   cfg.idleTimeout,
+		attemptHook:   cfg.attemptHook,
 	}, nil
 }
 

@@ -107,7 +107,7 @@ func TestOneClientManyGoroutines(t *testing.T) {
 			}
 			_, err = c.RepairData(ctx, a.ID, flipkyc.RepairDataParams{Gender: flipkyc.GenderFemale})
 		default:
-			_, err = c.UploadDocuments(ctx, a.ID, flipkyc.Document{Type: flipkyc.DocumentFamilyCard, Image: img()})
+			_, err = c.UploadDocuments(ctx, a.ID, []flipkyc.Document{{Type: flipkyc.DocumentFamilyCard, Image: img()}})
 		}
 		if err != nil {
 			return err

@@ -67,7 +67,7 @@ type UploadedDocument struct {
 // image is checked against Flip's image rules before anything is sent; the
 // request is repeated only when it provably never left the machine whole, or
 // on 429; when it fails after that, the error matches ErrOutcomeUnknown.
-func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Document) ([]UploadedDocument, error) {
+func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Document, opts ...CallOption) ([]UploadedDocument, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	if len(docs) == 0 {
@@ -99,8 +99,8 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 		names[i] = img.name
 	}
 	var res []UploadedDocument
-	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
-		body: newMultipartBody(fields, images), sent: names}, &res)
+	err := c.do(ctx, call{op: "UploadDocuments", method: http.MethodPost, api: kycAPI, path: "/documents",
+		body: newMultipartBody(fields, images), sent: names}, &res, opts)
 	if err != nil {
 		return nil, explainOutcome(err, agentID, nextDocuments)
 	}

@@ -162,9 +162,9 @@ func endpointCases(t *testing.T) []endpointCase {
 		{
 			name: "UploadDocuments",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.UploadDocuments(ctx, 497,
-					Document{Type: DocumentNPWP, Image: Image{Name: "npwp.jpeg", Content: bytes.NewReader(idImage)}},
-					Document{Type: DocumentFamilyCard, Selfie: true, Image: Image{Name: "kk.png", Content: bytes.NewReader(selfie)}})
+				return c.UploadDocuments(ctx, 497, []Document{
+					{Type: DocumentNPWP, Image: Image{Name: "npwp.jpeg", Content: bytes.NewReader(idImage)}},
+					{Type: DocumentFamilyCard, Selfie: true, Image: Image{Name: "kk.png", Content: bytes.NewReader(selfie)}}})
 			},
 			method: "POST", api: kycAPI, path: "/documents", contentType: "multipart/form-data",
 			checkBody: wantMultipart(map[string]string{"user_id": "497", "user_type": "1"}, map[string]part{

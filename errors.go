@@ -30,7 +30,10 @@ var (
 	// ErrServer: HTTP 5xx.
 	ErrServer = errors.New("flipkyc: server error")
 	// ErrInvalidRequest: HTTP 400 or 422, or one of Flip's input codes
-	// (1001-1041, 2001, 2003, 2004, 4001-4004, 4013).
+	// (1001-1041, 2001, 2003, 2004, 4001-4004, 4013). Flip answers most
+	// refusals with 400 or 422, so an error matching a more specific
+	// sentinel (ErrDuplicate, ErrInvalidAgentStatus, ErrImageRejected, …)
+	// usually matches this one too: test the specific ones first in a switch.
 	ErrInvalidRequest = errors.New("flipkyc: request rejected as invalid")
 	// ErrDuplicate: the identity or phone number is already registered
 	// (codes 2002, 4012).
@@ -73,9 +76,11 @@ var codeSentinels = map[int]error{
 // APIError is a reply from Flip that reports a failure: any non-2xx status,
 // or a 2xx whose body is one of Flip's error shapes.
 type APIError struct {
+	// Op is the method called, such as "CreateAgent".
+	Op string
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Method and Path name the call (the path without the base URL).
+	// Method and Path are the HTTP request's (the path without the base URL).
 	Method, Path string
 	// Code is the outer error code of the v2 agents API ("VALIDATION_ERROR",
 	// "BALANCE_INSUFFICIENT"); empty otherwise.
@@ -105,7 +110,7 @@ type ErrorDetail struct {
 // Error describes the failure without repeating request data.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "flipkyc: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
+	fmt.Fprintf(&b, "flipkyc: %s: %s %s: HTTP %d", e.Op, e.Method, e.Path, e.StatusCode)
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
 	}
@@ -238,9 +243,11 @@ func looksLikeErrorBody(body []byte) bool {
 // DecodeError reports a 2xx reply whose body could not be read as the
 // documented result.
 type DecodeError struct {
+	// Op is the method called, such as "GetAgent".
+	Op string
 	// StatusCode is the HTTP status of the reply.
 	StatusCode int
-	// Method and Path name the call (the path without the base URL).
+	// Method and Path are the HTTP request's (the path without the base URL).
 	Method, Path string
 	// RequestID is the Request-ID sent with the call.
 	RequestID string
@@ -255,8 +262,8 @@ type DecodeError struct {
 
 // Error describes the reply that could not be decoded, without its content.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("flipkyc: %s %s: HTTP %d: cannot decode reply: %v [Request-ID %s]",
-		e.Method, e.Path, e.StatusCode, e.Err, e.RequestID)
+	return fmt.Sprintf("flipkyc: %s: %s %s: HTTP %d: cannot decode reply: %v [Request-ID %s]",
+		e.Op, e.Method, e.Path, e.StatusCode, e.Err, e.RequestID)
 }
 
 // OutcomeUnknownError reports a call that changes state (create, upload,
@@ -271,7 +278,9 @@ func (e *DecodeError) Error() string {
 // where the call puts it, they return success instead, marked
 // ConfirmedByRead. They return this error only when the read cannot tell.
 type OutcomeUnknownError struct {
-	// Method and Path name the call (the path without the base URL).
+	// Op is the method called, such as "SubmitKYC".
+	Op string
+	// Method and Path are the HTTP request's (the path without the base URL).
 	Method, Path string
 	// RequestID is the Request-ID sent with the call: quote it to Flip.
 	RequestID string
@@ -291,7 +300,7 @@ type OutcomeUnknownError struct {
 // Error says what failed, what the read found and what to do next.
 func (e *OutcomeUnknownError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "flipkyc: %s %s: outcome unknown: %v", e.Method, e.Path, e.Err)
+	fmt.Fprintf(&b, "flipkyc: %s: outcome unknown: %v", e.Op, e.Err)
 	switch {
 	case e.ReadErr != nil:
 		fmt.Fprintf(&b, "; reading the agent failed too: %v", e.ReadErr)
@@ -322,7 +331,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // finds), so errors.Is matches context.Canceled,
 // context.DeadlineExceeded and ErrStalled through it.
 type NetworkError struct {
-	// Method and Path name the call (the path without the base URL).
+	// Op is the method called, such as "GetAgent".
+	Op string
+	// Method and Path are the HTTP request's (the path without the base URL).
 	Method, Path string
 	// RequestID is the Request-ID sent with the call: quote it to Flip.
 	RequestID string
@@ -337,7 +348,7 @@ func (e *NetworkError) Error() string {
 	if errors.As(cause, &ue) && ue.Err != nil {
 		cause = ue.Err
 	}
-	return fmt.Sprintf("flipkyc: %s %s: %v [Request-ID %s]", e.Method, e.Path, cause, e.RequestID)
+	return fmt.Sprintf("flipkyc: %s: %s %s: %v [Request-ID %s]", e.Op, e.Method, e.Path, cause, e.RequestID)
 }
 
 // Unwrap returns the cause.

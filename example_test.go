@@ -130,7 +130,7 @@ func ExampleClient_WaitForAgent() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, upload := range []func(context.Context, int64, flipkyc.IdentityType, flipkyc.Image) (*flipkyc.UploadResult, error){
+	for _, upload := range []func(context.Context, int64, flipkyc.IdentityType, flipkyc.Image, ...flipkyc.CallOption) (*flipkyc.UploadResult, error){
 		client.UploadIdentityImage, client.UploadSelfieWithIdentity,
 	} {
 		f, err := os.Open("examples/onboard/ktp.jpg")
@@ -228,16 +228,91 @@ func ExampleNewCallbackHandler() {
 	// 403
 }
 
-func ExampleWithRequestID() {
-	client, err := flipkyc.NewFromEnv()
+func ExampleRequestID() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Send a Request-ID of your own, for example to store it before the call.
-	ctx := flipkyc.WithRequestID(context.Background(), "bigflip-47EB7F57-5565-4BF0-B9DD-46C6268CEE71")
-	if _, err := client.SubmitKYC(ctx, 497); err != nil {
+	// Send a Request-ID of your own for one call, for example one stored
+	// before the call so that a crash cannot lose it.
+	const id = "bigflip-47eb7f57-5565-4bf0-b9dd-46c6268cee71"
+	_, err = client.ListCountries(context.Background(), flipkyc.RequestID(id))
+	if err != nil {
 		log.Fatal(err)
 	}
+	reqs := fake.RequestsTo(flipkyctest.RouteCountries)
+	fmt.Println(reqs[0].Header.Get("Request-ID"))
+	// Output: bigflip-47eb7f57-5565-4bf0-b9dd-46c6268cee71
+}
+
+func ExampleResponseInto() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	client, err := fake.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fake.FailNext(flipkyctest.RouteCountries, 1, http.StatusServiceUnavailable)
+	var resp flipkyc.Response
+	if _, err := client.ListCountries(context.Background(), flipkyc.ResponseInto(&resp)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Operation, resp.StatusCode, resp.Attempts, strings.HasPrefix(resp.RequestID, "bigflip-"))
+	// Output: ListCountries 200 2 true
+}
+
+// metricsTransport counts requests by the SDK operation they belong to.
+type metricsTransport struct {
+	next   http.RoundTripper
+	counts map[string]int
+}
+
+func (m *metricsTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if call, ok := flipkyc.CallInfoFrom(req.Context()); ok {
+		m.counts[fmt.Sprintf("%s attempt %d", call.Operation, call.Attempt)]++
+	}
+	return m.next.RoundTrip(req)
+}
+
+func ExampleCallInfoFrom() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	metrics := &metricsTransport{next: http.DefaultTransport, counts: map[string]int{}}
+	client, err := fake.NewClient(flipkyc.WithHTTPClient(&http.Client{Transport: metrics}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fake.FailNext(flipkyctest.RouteProvinces, 1, http.StatusBadGateway)
+	ctx := context.Background()
+	if _, err := client.ListCountries(ctx); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.ListProvinces(ctx, 1); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(metrics.counts)
+	// Output: map[ListCountries attempt 1:1 ListProvinces attempt 1:1 ListProvinces attempt 2:1]
+}
+
+func ExampleWithAttemptHook() {
+	fake := flipkyctest.NewServer(nil)
+	defer fake.Close()
+	hook := func(_ context.Context, a flipkyc.Attempt) {
+		fmt.Printf("%s attempt %d: HTTP %d, retry: %t\n", a.Operation, a.Number, a.StatusCode, a.RetryIn > 0)
+	}
+	client, err := fake.NewClient(flipkyc.WithAttemptHook(hook), flipkyc.WithRetryPolicy(flipkyc.RetryPolicy{BaseDelay: time.Millisecond}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fake.FailNext(flipkyctest.RouteCountries, 1, http.StatusTooManyRequests)
+	if _, err := client.ListCountries(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// ListCountries attempt 1: HTTP 429, retry: true
+	// ListCountries attempt 2: HTTP 200, retry: false
 }
 
 func ExampleValidationError() {

@@ -34,8 +34,8 @@ func (r *UploadResult) checkResponse() error {
 // so an upload is repeated only when it provably never left the machine
 // whole, or on HTTP 429. When it fails after that, the error matches
 // ErrOutcomeUnknown: read the agent before uploading again.
-func (c *Client) UploadIdentityImage(ctx context.Context, agentID int64, t IdentityType, img Image) (*UploadResult, error) {
-	return c.uploadIdentity(ctx, "UploadIdentityImage", agentID, t, false, img)
+func (c *Client) UploadIdentityImage(ctx context.Context, agentID int64, t IdentityType, img Image, opts ...CallOption) (*UploadResult, error) {
+	return c.uploadIdentity(ctx, "UploadIdentityImage", agentID, t, false, img, opts)
 }
 
 // UploadSelfieWithIdentity uploads the selfie of the agent holding the
@@ -43,11 +43,11 @@ func (c *Client) UploadIdentityImage(ctx context.Context, agentID int64, t Ident
 // both images and sends a callback with StatusUploadIdentitySelfieSuccess or
 // StatusUploadIdentitySelfieFailed. Rules and retries as for
 // UploadIdentityImage.
-func (c *Client) UploadSelfieWithIdentity(ctx context.Context, agentID int64, t IdentityType, img Image) (*UploadResult, error) {
-	return c.uploadIdentity(ctx, "UploadSelfieWithIdentity", agentID, t, true, img)
+func (c *Client) UploadSelfieWithIdentity(ctx context.Context, agentID int64, t IdentityType, img Image, opts ...CallOption) (*UploadResult, error) {
+	return c.uploadIdentity(ctx, "UploadSelfieWithIdentity", agentID, t, true, img, opts)
 }
 
-func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t IdentityType, selfie bool, img Image) (*UploadResult, error) {
+func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t IdentityType, selfie bool, img Image, opts []CallOption) (*UploadResult, error) {
 	var v fieldErrors
 	switch {
 	case t == "":
@@ -56,13 +56,13 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 		v.add("identity_type", `must be "ktp" or "passport"`)
 	}
 	res, err := c.putImage(ctx, op, &v, agentID, "/identities",
-		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img)
+		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img, opts)
 	return res, explainOutcome(err, agentID, nextUpload)
 }
 
 // putImage sends one image, with user_type and the given fields, to
 // PUT /users/{id}{suffix}. v holds the caller's own input checks.
-func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image) (*UploadResult, error) {
+func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image, opts []CallOption) (*UploadResult, error) {
 	v.agentID(agentID)
 	prepared := prepareImage(v, "image", img, c.maxImageBytes)
 	if err := v.err(op); err != nil {
@@ -70,8 +70,8 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	}
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
 	var res UploadResult
-	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: newMultipartBody(fields, []*preparedImage{prepared}), sent: fileNames{prepared.name}}, &res)
+	err := c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
+		body: newMultipartBody(fields, []*preparedImage{prepared}), sent: fileNames{prepared.name}}, &res, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -12,31 +12,33 @@ import (
 // Location is a country, province, city or district from Flip's look-ups.
 // Its ID goes into the agent's location fields.
 type Location struct {
-	ID   int64  `json:"id"`
+	// ID is Flip's id of the place.
+	ID int64 `json:"id"`
+	// Name is the place's name, such as "Jawa Barat".
 	Name string `json:"name"`
 }
 
 // ListCountries returns the countries Flip knows (GET /countries).
-func (c *Client) ListCountries(ctx context.Context) ([]Location, error) {
-	return c.listLocations(ctx, "/countries", "countries", "", 0)
+func (c *Client) ListCountries(ctx context.Context, opts ...CallOption) ([]Location, error) {
+	return c.listLocations(ctx, "ListCountries", "/countries", "countries", "", 0, opts)
 }
 
 // ListProvinces returns the provinces of a country (GET /provinces); a zero
 // countryID lists them all.
-func (c *Client) ListProvinces(ctx context.Context, countryID int64) ([]Location, error) {
-	return c.listLocations(ctx, "/provinces", "provinces", "country_id", countryID)
+func (c *Client) ListProvinces(ctx context.Context, countryID int64, opts ...CallOption) ([]Location, error) {
+	return c.listLocations(ctx, "ListProvinces", "/provinces", "provinces", "country_id", countryID, opts)
 }
 
 // ListCities returns the cities of a province (GET /cities); a zero
 // provinceID lists them all.
-func (c *Client) ListCities(ctx context.Context, provinceID int64) ([]Location, error) {
-	return c.listLocations(ctx, "/cities", "cities", "province_id", provinceID)
+func (c *Client) ListCities(ctx context.Context, provinceID int64, opts ...CallOption) ([]Location, error) {
+	return c.listLocations(ctx, "ListCities", "/cities", "cities", "province_id", provinceID, opts)
 }
 
 // ListDistricts returns the districts of a city (GET /districts); a zero
 // cityID lists them all.
-func (c *Client) ListDistricts(ctx context.Context, cityID int64) ([]Location, error) {
-	return c.listLocations(ctx, "/districts", "districts", "city_id", cityID)
+func (c *Client) ListDistricts(ctx context.Context, cityID int64, opts ...CallOption) ([]Location, error) {
+	return c.listLocations(ctx, "ListDistricts", "/districts", "districts", "city_id", cityID, opts)
 }
 
 // locationReply decodes the reply {"<key>": [{"id":…, "name":…}, …]}.
@@ -68,10 +70,10 @@ func (r *locationReply) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (c *Client) listLocations(ctx context.Context, path, key, filter string, parent int64) ([]Location, error) {
+func (c *Client) listLocations(ctx context.Context, op, path, key, filter string, parent int64, opts []CallOption) ([]Location, error) {
 	var v fieldErrors
 	v.id(filter, parent, false)
-	if err := v.err("List " + key); err != nil {
+	if err := v.err(op); err != nil {
 		return nil, err
 	}
 	q := url.Values{"user_type": {UserTypeAgent.String()}}
@@ -79,7 +81,7 @@ func (c *Client) listLocations(ctx context.Context, path, key, filter string, pa
 		q.Set(filter, strconv.FormatInt(parent, 10))
 	}
 	reply := locationReply{key: key}
-	if err := c.do(ctx, call{method: http.MethodGet, api: kycAPI, path: path, query: q, repeatable: true}, &reply); err != nil {
+	if err := c.do(ctx, call{op: op, method: http.MethodGet, api: kycAPI, path: path, query: q, repeatable: true}, &reply, opts); err != nil {
 		return nil, err
 	}
 	return reply.items, nil

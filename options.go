@@ -1,6 +1,7 @@
 package flipkyc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ type config struct {
 	maxResponseBytes int64
 	maxImageBytes    int64
 	idleTimeout      time.Duration
+	attemptHook      func(context.Context, Attempt)
 	clock            clock
 }
 
@@ -108,11 +110,8 @@ func WithLogger(l *slog.Logger) Option {
 // retries off.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if p.MaxAttempts < 0 {
-			return fmt.Errorf("WithRetryPolicy: MaxAttempts is %d, want 1 or more (1 disables retries)", p.MaxAttempts)
-		}
-		if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("WithRetryPolicy: negative delay")
+		if err := p.check(); err != nil {
+			return fmt.Errorf("WithRetryPolicy: %w", err)
 		}
 		c.retry = p.withDefaults()
 		return nil
@@ -147,6 +146,20 @@ func WithIdleTimeout(d time.Duration) Option {
 			return fmt.Errorf("WithIdleTimeout: %s, want more than zero", d)
 		}
 		c.idleTimeout = d
+		return nil
+	}
+}
+
+// WithAttemptHook makes the client call hook after every HTTP exchange of
+// every call, with what happened and whether a retry follows: the place for
+// metrics and traces that need more than a RoundTripper sees. hook runs on
+// the calling goroutine and must not block; a panic in it is not recovered.
+func WithAttemptHook(hook func(context.Context, Attempt)) Option {
+	return func(c *config) error {
+		if hook == nil {
+			return errors.New("WithAttemptHook: nil hook")
+		}
+		c.attemptHook = hook
 		return nil
 	}
 }

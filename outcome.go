@@ -43,10 +43,11 @@ func underReview(a *Agent) bool {
 
 // confirmByRead resolves an ambiguous state change, err, by reading the
 // agent, never by sending the change again. It returns the agent and true
-// when took reports that the change is visible; otherwise it returns err as
-// an *OutcomeUnknownError that says what the read found and what to do next.
-// Errors other than an *OutcomeUnknownError are returned as they are.
-func (c *Client) confirmByRead(ctx context.Context, err error, op string, agentID int64, took func(*Agent) bool, next string) (*Agent, bool, error) {
+// when took reports that the change is visible, and marks the call's
+// Response (ResponseInto in opts) ConfirmedByRead; otherwise it returns err
+// as an *OutcomeUnknownError that says what the read found and what to do
+// next. Errors other than an *OutcomeUnknownError are returned as they are.
+func (c *Client) confirmByRead(ctx context.Context, err error, agentID int64, took func(*Agent) bool, next string, opts []CallOption) (*Agent, bool, error) {
 	var oe *OutcomeUnknownError
 	if !errors.As(err, &oe) {
 		return nil, false, err
@@ -56,6 +57,8 @@ func (c *Client) confirmByRead(ctx context.Context, err error, op string, agentI
 		oe.Next += nextUnread
 		return nil, false, err
 	}
+	// The read is a call of its own: none of the caller's options (a
+	// Request-ID, a response to fill) apply to it.
 	a, readErr := c.GetAgent(ctx, agentID)
 	if readErr != nil {
 		oe.ReadErr = readErr
@@ -65,8 +68,11 @@ func (c *Client) confirmByRead(ctx context.Context, err error, op string, agentI
 	if !took(a) {
 		return nil, false, err
 	}
+	if co := resolveCallOptions(opts); co.response != nil {
+		co.response.ConfirmedByRead = true
+	}
 	c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: outcome confirmed by reading the agent",
-		slog.String("op", op), slog.Int64("agent_id", agentID), slog.String("kyc_status", string(a.KYCStatus)),
+		slog.String("op", oe.Op), slog.Int64("agent_id", agentID), slog.String("kyc_status", string(a.KYCStatus)),
 		slog.String("request_id", oe.RequestID), slog.String("error", oe.Err.Error()))
 	return a, true, nil
 }

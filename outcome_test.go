@@ -238,7 +238,7 @@ func TestAmbiguousUploadsAreReportedNeverResent(t *testing.T) {
 			return err
 		},
 		"UploadDocuments": func(ctx context.Context, c *Client) error {
-			_, err := c.UploadDocuments(ctx, 1, Document{Type: DocumentFamilyCard, Image: Image{"f.jpg", bytes.NewReader(img)}})
+			_, err := c.UploadDocuments(ctx, 1, []Document{{Type: DocumentFamilyCard, Image: Image{"f.jpg", bytes.NewReader(img)}}})
 			return err
 		},
 	}
@@ -286,9 +286,10 @@ func slogTo(w io.Writer) *slog.Logger {
 }
 
 func TestOutcomeUnknownErrorText(t *testing.T) {
-	e := &OutcomeUnknownError{Method: "PUT", Path: "/users/7/submit", RequestID: "bigflip-x", AgentID: 7,
-		Status: StatusUploadIdentitySelfieSuccess, Next: "read it later", Err: &APIError{StatusCode: 502, Method: "PUT", Path: "/users/7/submit", RequestID: "bigflip-x"}}
-	assert.Equal(t, "flipkyc: PUT /users/7/submit: outcome unknown: flipkyc: PUT /users/7/submit: HTTP 502 [Request-ID bigflip-x]; "+
+	e := &OutcomeUnknownError{Op: "SubmitKYC", Method: "PUT", Path: "/users/7/submit", RequestID: "bigflip-x", AgentID: 7,
+		Status: StatusUploadIdentitySelfieSuccess, Next: "read it later",
+		Err: &APIError{Op: "SubmitKYC", StatusCode: 502, Method: "PUT", Path: "/users/7/submit", RequestID: "bigflip-x"}}
+	assert.Equal(t, "flipkyc: SubmitKYC: outcome unknown: flipkyc: SubmitKYC: PUT /users/7/submit: HTTP 502 [Request-ID bigflip-x]; "+
 		"the agent is now UPLOAD_IDENTITY_SELFIE_SUCCESS; read it later", e.Error())
 	assert.True(t, strings.Count(e.Error(), "bigflip-x") == 1)
 	assert.ErrorIs(t, e, ErrServer, "it unwraps to the failure itself")

@@ -158,7 +158,7 @@ func (u *KYCUser) UnmarshalJSON(b []byte) error {
 // is under review or approved and shows the data sent, it succeeds with
 // ConfirmedByRead set; otherwise it returns an error matching
 // ErrOutcomeUnknown.
-func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataParams) (*KYCUser, error) {
+func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataParams, opts ...CallOption) (*KYCUser, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	p.check(&v)
@@ -168,10 +168,10 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	var r kycUserReply
 	// Flip's legacy page documents this body as multipart, the newer
 	// "Update User Agent Identity" page as form-urlencoded; the newer wins.
-	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		form: p.form(), sent: &p}, &r)
+	err := c.do(ctx, call{op: "RepairData", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
+		form: p.form(), sent: &p}, &r, opts)
 	if err != nil {
-		a, ok, err := c.confirmByRead(ctx, err, "RepairData", agentID, p.visibleIn, nextRepair)
+		a, ok, err := c.confirmByRead(ctx, err, agentID, p.visibleIn, nextRepair, opts)
 		if !ok {
 			return nil, err
 		}
@@ -225,22 +225,22 @@ func (p *RepairDataParams) confirmedUser(a *Agent) *KYCUser {
 // When it fails after it may have reached Flip, it reads the agent as
 // SubmitKYC does: an agent under review or approved means the repair took
 // effect, and the result has ConfirmedByRead set and no ImageURL.
-func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
-	return c.repairImage(ctx, "RepairIdentityImage", agentID, "/repairPhoto", img)
+func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Image, opts ...CallOption) (*UploadResult, error) {
+	return c.repairImage(ctx, "RepairIdentityImage", agentID, "/repairPhoto", img, opts)
 }
 
 // RepairSelfieWithIdentity uploads a new selfie holding the identity card
 // after a rejection with code 23 to 27 (PUT /users/{id}/repairSelfie). Image
 // rules, retries and the reading after an unknown outcome as for
 // RepairIdentityImage.
-func (c *Client) RepairSelfieWithIdentity(ctx context.Context, agentID int64, img Image) (*UploadResult, error) {
-	return c.repairImage(ctx, "RepairSelfieWithIdentity", agentID, "/repairSelfie", img)
+func (c *Client) RepairSelfieWithIdentity(ctx context.Context, agentID int64, img Image, opts ...CallOption) (*UploadResult, error) {
+	return c.repairImage(ctx, "RepairSelfieWithIdentity", agentID, "/repairSelfie", img, opts)
 }
 
-func (c *Client) repairImage(ctx context.Context, op string, agentID int64, suffix string, img Image) (*UploadResult, error) {
-	res, err := c.putImage(ctx, op, &fieldErrors{}, agentID, suffix, nil, img)
+func (c *Client) repairImage(ctx context.Context, op string, agentID int64, suffix string, img Image, opts []CallOption) (*UploadResult, error) {
+	res, err := c.putImage(ctx, op, &fieldErrors{}, agentID, suffix, nil, img, opts)
 	if err != nil {
-		if _, ok, err := c.confirmByRead(ctx, err, op, agentID, underReview, nextRepair); !ok {
+		if _, ok, err := c.confirmByRead(ctx, err, agentID, underReview, nextRepair, opts); !ok {
 			return nil, err
 		}
 		return &UploadResult{ConfirmedByRead: true}, nil

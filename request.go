@@ -33,6 +33,7 @@ type requestBody interface {
 
 // call describes one API call for do.
 type call struct {
+	op     string // the method called, such as "GetAgent"
 	method string
 	api    apiFamily
 	path   string // escaped, relative to the family's base URL
@@ -57,15 +58,29 @@ type personalData interface{ personalValues() []string }
 
 // do sends r, retrying as the policy allows, and decodes a 2xx reply into
 // out (which may be nil). It is the only place that talks to the network.
-func (c *Client) do(ctx context.Context, r call, out any) error {
-	id, _ := ctx.Value(requestIDKey{}).(string)
+// opts are the call's own options; ResponseInto's target is filled in
+// whatever the outcome.
+func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) (err error) {
+	co := resolveCallOptions(opts)
+	id := co.requestID
 	if id == "" {
 		id = c.requestID()
 	}
-	if err := checkRequestID(id); err != nil {
-		return &ValidationError{Op: r.method + " " + r.path, Fields: []FieldError{{Field: "Request-ID", Rule: err.Error()}}}
+	meta := Response{Operation: r.op, RequestID: id}
+	if co.response != nil {
+		defer func() { *co.response = meta }()
 	}
-	st := &callState{requestID: []string{id}}
+	if rerr := checkRequestID(id); rerr != nil {
+		return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Request-ID", Rule: rerr.Error()}}}
+	}
+	policy := c.retry
+	if co.retry != nil {
+		if perr := co.retry.check(); perr != nil {
+			return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Retry", Rule: perr.Error()}}}
+		}
+		policy = co.retry.withDefaults()
+	}
+	st := &callState{op: r.op, requestID: []string{id}}
 	ctx = context.WithValue(ctx, callStateKey{}, st)
 	if !r.repeatable {
 		// A call that may not be repeated once it left the machine watches
@@ -83,27 +98,39 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
+		st.attempt = attempt
+		start := c.clock.Now()
 		res := c.attempt(ctx, r, target, st, attempt, out)
+		meta.Attempts, meta.StatusCode, meta.Header = attempt, res.status, res.header
+		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil ||
+			(r.body != nil && !r.body.replayable())
+		var wait time.Duration
+		if !last {
+			wait = policy.delay(attempt, res.retryAfter)
+		}
+		if c.attemptHook != nil {
+			c.attemptHook(ctx, Attempt{Operation: r.op, RequestID: id, Number: attempt, StatusCode: res.status,
+				Err: res.err, Duration: c.clock.Now().Sub(start), RetryIn: wait})
+		}
 		if res.err == nil {
 			return nil
 		}
-		if !res.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil ||
-			(r.body != nil && !r.body.replayable()) {
+		if last {
 			err := res.err
 			if attempt > 1 {
 				err = &RetryError{Attempts: attempt, Err: err}
 			}
 			if res.ambiguous {
-				err = &OutcomeUnknownError{Method: r.method, Path: r.path, RequestID: id, Err: err}
+				err = &OutcomeUnknownError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
 			}
 			return err
 		}
-		wait := c.retry.delay(attempt, res.retryAfter)
 		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying",
-			slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", res.err.Error()))
+			slog.String("op", r.op), slog.String("method", r.method), slog.String("path", r.path),
+			slog.String("request_id", id), slog.Int("attempt", attempt), slog.Duration("wait", wait),
+			slog.String("error", res.err.Error()))
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
-			return fmt.Errorf("flipkyc: %s %s: %w while waiting to retry after attempt %d: %w", r.method, r.path, werr, attempt, res.err)
+			return fmt.Errorf("flipkyc: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
 		}
 	}
 }
@@ -111,6 +138,9 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 // attemptResult is the outcome of one HTTP exchange.
 type attemptResult struct {
 	err error
+	// status and header are the reply's; 0 and nil when none came.
+	status int
+	header http.Header
 	// retryable: the failure may be retried under the policy.
 	retryable bool
 	// ambiguous: the call may not be repeated and may have taken effect at
@@ -130,7 +160,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	case r.body != nil:
 		var err error
 		if body, length, err = r.body.open(); err != nil {
-			return attemptResult{err: fmt.Errorf("flipkyc: %s %s: preparing body: %w", r.method, r.path, err)}
+			return attemptResult{err: fmt.Errorf("flipkyc: %s: preparing body: %w", r.op, err)}
 		}
 		contentType = r.body.contentType()
 	case r.form != "":
@@ -143,7 +173,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	}
 	req, err := http.NewRequestWithContext(watch.ctx, r.method, target, body)
 	if err != nil {
-		return attemptResult{err: fmt.Errorf("flipkyc: %s %s: %w", r.method, r.path, err)}
+		return attemptResult{err: fmt.Errorf("flipkyc: %s: %w", r.op, err)}
 	}
 	req.GetBody = nil // the request path, not net/http, decides what is replayed
 	if contentType != "" {
@@ -162,7 +192,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		err = watch.cause(err)
 		c.log(ctx, r, id, n, 0, start, err)
 		wrote := r.repeatable || st.wrote.Load()
-		netErr := &NetworkError{Method: r.method, Path: r.path, RequestID: id, Err: c.key.scrubErr(err)}
+		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: c.key.scrubErr(err)}
 		if ctx.Err() != nil {
 			return attemptResult{err: netErr, ambiguous: !r.repeatable && wrote}
 		}
@@ -179,6 +209,15 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		readErr = watch.cause(readErr)
 	}
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
+	res := c.judge(r, id, resp, raw, readErr, tooLong, out)
+	res.status, res.header = resp.StatusCode, resp.Header
+	return res
+}
+
+// judge turns a reply into the attempt's outcome: success with out decoded,
+// or a typed error with whether it may be retried and whether the call's
+// effect is unknown.
+func (c *Client) judge(r call, id string, resp *http.Response, raw []byte, readErr error, tooLong bool, out any) attemptResult {
 	// clean is what every text taken from the reply into an error goes
 	// through: secrets removed, personal data masked.
 	clean := func(s string) string {
@@ -188,10 +227,9 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		}
 		return c.key.clean(s, known)
 	}
-
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		decodeErr := func(cause error) *DecodeError {
-			return &DecodeError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+			return &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
 				Body: maskBody(raw, excerptLimit, clean), Err: c.key.scrubErr(cause)}
 		}
 		switch {
@@ -202,7 +240,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		case tooLong:
 			return attemptResult{err: decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody)), ambiguous: !r.repeatable}
 		case looksLikeErrorBody(raw):
-			apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
+			apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
 			apiErr.parseErrorBody(raw, clean)
 			return attemptResult{err: apiErr}
 		}
@@ -215,7 +253,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		return attemptResult{}
 	}
 
-	apiErr := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
 	if !apiErr.parseErrorBody(raw, clean) {
 		apiErr.Body = maskBody(raw, excerptLimit, clean)

@@ -2,6 +2,8 @@ package flipkyc
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -24,6 +26,17 @@ type RetryPolicy struct {
 	// MaxRetryAfter caps a wait asked for by the server's Retry-After header.
 	// Zero means 30s.
 	MaxRetryAfter time.Duration
+}
+
+// check reports a policy with a negative limit.
+func (p RetryPolicy) check() error {
+	if p.MaxAttempts < 0 {
+		return fmt.Errorf("MaxAttempts is %d, want 1 or more (1 disables retries)", p.MaxAttempts)
+	}
+	if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
+		return errors.New("negative delay")
+	}
+	return nil
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {

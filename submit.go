@@ -28,17 +28,17 @@ type SubmitResult struct {
 // the agent is under review or approved, the submission took effect and
 // SubmitKYC succeeds with ConfirmedByRead set; otherwise it returns an
 // error matching ErrOutcomeUnknown that says what the read found.
-func (c *Client) SubmitKYC(ctx context.Context, agentID int64) (*SubmitResult, error) {
+func (c *Client) SubmitKYC(ctx context.Context, agentID int64, opts ...CallOption) (*SubmitResult, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	if err := v.err("SubmitKYC"); err != nil {
 		return nil, err
 	}
 	var res SubmitResult
-	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
-		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil)}, &res)
+	err := c.do(ctx, call{op: "SubmitKYC", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
+		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil)}, &res, opts)
 	if err != nil {
-		if _, ok, err := c.confirmByRead(ctx, err, "SubmitKYC", agentID, underReview, nextSubmit); !ok {
+		if _, ok, err := c.confirmByRead(ctx, err, agentID, underReview, nextSubmit, opts); !ok {
 			return nil, err
 		}
 		return &SubmitResult{ConfirmedByRead: true}, nil

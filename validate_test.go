@@ -293,7 +293,7 @@ func TestDocumentsValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.UploadDocuments(context.Background(), 497, tt.docs...)
+			_, err := c.UploadDocuments(context.Background(), 497, tt.docs)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.True(t, ve.Has(tt.field), "%v", ve.Fields)
@@ -311,7 +311,7 @@ func TestAgentIDMustBePositive(t *testing.T) {
 		"SubmitKYC":   func() error { _, err := c.SubmitKYC(context.Background(), 0); return err },
 		"Upload":      func() error { _, err := c.UploadIdentityImage(context.Background(), 0, IdentityKTP, img); return err },
 		"RepairData":  func() error { _, err := c.RepairData(context.Background(), 0, RepairDataParams{Name: "A"}); return err },
-		"Documents":   func() error { _, err := c.UploadDocuments(context.Background(), 0); return err },
+		"Documents":   func() error { _, err := c.UploadDocuments(context.Background(), 0, nil); return err },
 		"Provinces":   func() error { _, err := c.ListProvinces(context.Background(), -3); return err },
 	}
 	for name, call := range calls {

@@ -161,9 +161,9 @@ func TestRepairPaths(t *testing.T) {
 			return err
 		}},
 		{11, func(t *testing.T, c *flipkyc.Client, id int64) error {
-			docs, err := c.UploadDocuments(context.Background(), id,
-				flipkyc.Document{Type: flipkyc.DocumentFamilyCard, Image: img(t)},
-				flipkyc.Document{Type: flipkyc.DocumentFamilyCard, Selfie: true, Image: img(t)})
+			docs, err := c.UploadDocuments(context.Background(), id, []flipkyc.Document{
+				{Type: flipkyc.DocumentFamilyCard, Image: img(t)},
+				{Type: flipkyc.DocumentFamilyCard, Selfie: true, Image: img(t)}})
 			if err == nil {
 				assert.Len(t, docs, 2)
 			}
@@ -201,7 +201,7 @@ func TestRefusedTransitions(t *testing.T) {
 	assert.ErrorIs(t, err, flipkyc.ErrInvalidAgentStatus, "submit before the uploads")
 	_, err = c.UploadSelfieWithIdentity(ctx, a.ID, flipkyc.IdentityKTP, img(t))
 	assert.ErrorIs(t, err, flipkyc.ErrInvalidAgentStatus, "selfie before the identity image")
-	_, err = c.UploadDocuments(ctx, a.ID, flipkyc.Document{Type: flipkyc.DocumentNPWP, Image: img(t)})
+	_, err = c.UploadDocuments(ctx, a.ID, []flipkyc.Document{{Type: flipkyc.DocumentNPWP, Image: img(t)}})
 	assert.ErrorIs(t, err, flipkyc.ErrInvalidAgentStatus, "documents only after a rejection")
 	_, err = c.RepairData(ctx, a.ID, flipkyc.RepairDataParams{Name: "X"})
 	assert.ErrorIs(t, err, flipkyc.ErrInvalidAgentStatus, "repair only after a rejection")
@@ -242,7 +242,7 @@ func TestUploadCheckFailure(t *testing.T) {
 	ev := uploadBoth(t, c, rec, a.ID)
 	assert.Equal(t, flipkyc.StatusUploadIdentitySelfieFailed, ev.KYCStatus)
 	assert.Equal(t, flipkyc.RejectionCode(10), ev.RejectedReasonCode)
-	_, err = c.UploadDocuments(context.Background(), a.ID, flipkyc.Document{Type: flipkyc.DocumentNPWP, Image: img(t)})
+	_, err = c.UploadDocuments(context.Background(), a.ID, []flipkyc.Document{{Type: flipkyc.DocumentNPWP, Image: img(t)}})
 	require.NoError(t, err, "documents are accepted after a failed upload check")
 	assert.Equal(t, flipkyc.StatusApproved, rec.next(t).KYCStatus)
 }
