@@ -222,12 +222,17 @@ type CallbackParser struct {
 
 // NewCallbackParser returns a parser that accepts callbacks carrying token,
 // the validation token from Flip's dashboard. An empty token is an error:
-// the parser never accepts callbacks unchecked.
-func NewCallbackParser(token string) (*CallbackParser, error) {
+// the parser never accepts callbacks unchecked. Of opts, it takes
+// WithCallbackMaxBytes.
+func NewCallbackParser(token string, opts ...CallbackOption) (*CallbackParser, error) {
 	if token == "" {
 		return nil, errors.New("flipkyc: callback token is empty; set it to the validation token from Flip's dashboard")
 	}
-	return &CallbackParser{tokenHash: sha256.Sum256([]byte(token)), maxBytes: DefaultCallbackMaxBytes}, nil
+	cfg, err := newCallbackConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("flipkyc: callback options: %w", err)
+	}
+	return &CallbackParser{tokenHash: sha256.Sum256([]byte(token)), maxBytes: cfg.maxBytes}, nil
 }
 
 // Format prints the parser without its token hash.
@@ -693,18 +698,40 @@ func (t *wireTime) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// CallbackOption configures NewCallbackHandler.
-type CallbackOption func(*callbackHandler) error
+// CallbackOption configures NewCallbackHandler and NewCallbackParser. The
+// parser takes only WithCallbackMaxBytes; the others concern the handler.
+type CallbackOption func(*callbackConfig) error
+
+// callbackConfig is what the callback options set.
+type callbackConfig struct {
+	maxBytes    int64
+	logger      *slog.Logger
+	readTimeout time.Duration
+}
+
+func newCallbackConfig(opts []CallbackOption) (callbackConfig, error) {
+	cfg := callbackConfig{maxBytes: DefaultCallbackMaxBytes, logger: slog.New(slog.DiscardHandler),
+		readTimeout: DefaultCallbackReadTimeout}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
 
 // WithCallbackLogger makes the handler log refused callbacks, callbacks
 // accepted with problems and failures of the user's function (with the agent
 // id and status, never the token, the agent's name or the raw data).
 func WithCallbackLogger(l *slog.Logger) CallbackOption {
-	return func(h *callbackHandler) error {
+	return func(c *callbackConfig) error {
 		if l == nil {
 			return errors.New("WithCallbackLogger: nil logger")
 		}
-		h.logger = l
+		c.logger = l
 		return nil
 	}
 }
@@ -713,11 +740,11 @@ func WithCallbackLogger(l *slog.Logger) CallbackOption {
 // DefaultCallbackMaxBytes), from 1 up to math.MaxInt64; a larger body is
 // answered 413.
 func WithCallbackMaxBytes(n int64) CallbackOption {
-	return func(h *callbackHandler) error {
+	return func(c *callbackConfig) error {
 		if n < 1 {
 			return fmt.Errorf("WithCallbackMaxBytes: %d, want at least 1", n)
 		}
-		h.parser.maxBytes = n
+		c.maxBytes = n
 		return nil
 	}
 }
@@ -727,11 +754,11 @@ func WithCallbackMaxBytes(n int64) CallbackOption {
 // DefaultCallbackReadTimeout); a body not received whole by then is answered
 // 408 and the connection is closed. d must be positive.
 func WithCallbackReadTimeout(d time.Duration) CallbackOption {
-	return func(h *callbackHandler) error {
+	return func(c *callbackConfig) error {
 		if d <= 0 {
 			return fmt.Errorf("WithCallbackReadTimeout: %v, want more than 0", d)
 		}
-		h.readTimeout = d
+		c.readTimeout = d
 		return nil
 	}
 }
@@ -761,20 +788,15 @@ type callbackHandler struct {
 // handler keeps the server's deadline. Once the body is read, the handler
 // clears the read deadline, so a slow handle is not cancelled by it.
 func NewCallbackHandler(token string, handle func(context.Context, Event) error, opts ...CallbackOption) (http.Handler, error) {
-	parser, err := NewCallbackParser(token)
+	parser, err := NewCallbackParser(token, opts...)
 	if err != nil {
 		return nil, err
 	}
 	if handle == nil {
 		return nil, errors.New("flipkyc: NewCallbackHandler: nil handle function")
 	}
-	h := &callbackHandler{parser: parser, handle: handle, logger: slog.New(slog.DiscardHandler), readTimeout: DefaultCallbackReadTimeout}
-	for _, opt := range opts {
-		if err := opt(h); err != nil {
-			return nil, fmt.Errorf("flipkyc: NewCallbackHandler: %w", err)
-		}
-	}
-	return h, nil
+	cfg, _ := newCallbackConfig(opts) // checked by NewCallbackParser
+	return &callbackHandler{parser: parser, handle: handle, logger: cfg.logger, readTimeout: cfg.readTimeout}, nil
 }
 
 // ServeHTTP checks one callback, hands it to the user's function and answers.
@@ -871,22 +893,4 @@ func (h *callbackHandler) readBodyWaiting(r *http.Request) ([]byte, error) {
 	case <-r.Context().Done():
 		return nil, &CallbackError{Status: http.StatusBadRequest, Reason: "request ended before the body was read", Err: ErrMalformedCallback}
 	}
-}
-
-// NewCallbackRequest builds the request Flip would send to target for ev,
-// signed with token: a POST with the form fields data (ev as JSON, with
-// Flip's field names; Raw and Problems are not sent) and token. Use it in
-// tests of a callback receiver, with handler.ServeHTTP or an *http.Client.
-func NewCallbackRequest(ctx context.Context, target string, ev Event, token string) (*http.Request, error) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	body := url.Values{"data": {string(data)}, "token": {token}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req, nil
 }

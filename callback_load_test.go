@@ -56,7 +56,7 @@ func TestCallbackReceiverUnderLoad(t *testing.T) {
 			for i := range perSender {
 				ev := Event{AgentID: int64(s*perSender + i + 1), AgentName: "Load", KYCStatus: StatusApproved}
 				ev.UpdatedAt, _ = ParseTimestamp("2026-11-23 10:00:00")
-				req, err := NewCallbackRequest(context.Background(), srv.URL, ev, "load-token")
+				req, err := newCallbackRequest(context.Background(), srv.URL, ev, "load-token")
 				if err != nil {
 					outcomes <- outcome{ev.Key(), 0}
 					continue

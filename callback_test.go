@@ -789,7 +789,7 @@ func TestNewCallbackRequestRoundTrips(t *testing.T) {
 	want, err := p.ParseValues(form)
 	require.NoError(t, err)
 
-	req, err := NewCallbackRequest(context.Background(), "http://receiver.test/kyc", want, "tok")
+	req, err := newCallbackRequest(context.Background(), "http://receiver.test/kyc", want, "tok")
 	require.NoError(t, err)
 	got, err := p.Parse(req)
 	require.NoError(t, err)
@@ -830,7 +830,7 @@ func TestEventPrintsWithoutPersonalData(t *testing.T) {
 		return fmt.Errorf("store %q for %s failed", ev.AgentName, strings.TrimSpace(ev.AgentName))
 	}, WithCallbackLogger(slog.New(slog.NewTextHandler(&out, nil))))
 	require.NoError(t, err)
-	req, err := NewCallbackRequest(context.Background(), "http://receiver.test/", ev, docToken)
+	req, err := newCallbackRequest(context.Background(), "http://receiver.test/", ev, docToken)
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
@@ -913,4 +913,17 @@ func TestWaitForAgentStopsOnRefusal(t *testing.T) {
 	a, err := c.WaitForAgent(context.Background(), 7, UntilFinal)
 	assert.Nil(t, a)
 	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestCallbackParserTakesTheSizeOption(t *testing.T) {
+	p, err := NewCallbackParser("tok", WithCallbackMaxBytes(10))
+	require.NoError(t, err)
+	req, err := newCallbackRequest(context.Background(), "http://receiver.test/", Event{AgentID: 1, KYCStatus: StatusApproved}, "tok")
+	require.NoError(t, err)
+	_, err = p.Parse(req)
+	var ce *CallbackError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, ce.Status)
+	_, err = NewCallbackParser("tok", WithCallbackMaxBytes(0))
+	assert.ErrorContains(t, err, "WithCallbackMaxBytes")
 }

@@ -214,7 +214,7 @@ func ExampleNewCallbackHandler() {
 	ev := flipkyc.Event{AgentID: 497, AgentName: "John Doe", KYCStatus: flipkyc.StatusRejected, RejectedReasonCode: 17}
 	ev.UpdatedAt, _ = flipkyc.ParseTimestamp("2022-02-18 09:48:58")
 	for _, token := range []string{"token-from-flip-dashboard", "forged"} {
-		req, err := flipkyc.NewCallbackRequest(context.Background(), "http://receiver.example/flip/kyc", ev, token)
+		req, err := flipkyctest.NewCallbackRequest(context.Background(), "http://receiver.example/flip/kyc", ev, token)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,6 +12,7 @@ import (
 	"image/png"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,4 +214,20 @@ func (rec *recorder) got() []recorded {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return append([]recorded(nil), rec.requests...)
+}
+
+// newCallbackRequest builds the request Flip sends for ev, as
+// flipkyctest.NewCallbackRequest does (which these tests cannot import).
+func newCallbackRequest(ctx context.Context, target string, ev Event, token string) (*http.Request, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	body := url.Values{"data": {string(data)}, "token": {token}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
 }

@@ -621,7 +621,7 @@ func (s *Server) Callbacks() []SentCallback {
 func (s *Server) sendCallback(ev flipkyc.Event) {
 	sent := SentCallback{Event: ev}
 	if s.callbackURL != "" {
-		req, err := flipkyc.NewCallbackRequest(context.Background(), s.callbackURL, ev, s.callbackToken)
+		req, err := NewCallbackRequest(context.Background(), s.callbackURL, ev, s.callbackToken)
 		if err == nil && !onLoopback(req.URL.Hostname()) {
 			err = errNotLoopback
 		}
