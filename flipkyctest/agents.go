@@ -114,28 +114,22 @@ func normalizePhone(n string) string {
 	return n
 }
 
-// checkAgent validates create and update input: the SDK's field rules, the
-// location ids, and uniqueness within the company (self excluded).
+// checkAgent validates create and update input: Flip's field rules from the
+// fake's own table (rules.go), applied to the form as sent, the location
+// ids' nesting, and uniqueness within the company (self excluded).
 func (s *Server) checkAgent(x *exchange, self int64) (flipkyc.AgentParams, int, any) {
-	p, bad := agentParams(x.rec.Fields)
-	if bad != "" {
-		return p, http.StatusUnprocessableEntity, v2ValidationError(bad, 1041, "Invalid attribute")
+	var p flipkyc.AgentParams
+	if broken := judgeForm(agentsAPI, x.rec.Fields, nil); len(broken) > 0 {
+		status, body := refusal(agentsAPI, broken)
+		return p, status, body
 	}
-	if err := p.Validate(); err != nil {
-		f := err.(*flipkyc.ValidationError).Fields[0]
-		code := 1041
-		if f.Rule == "is required" {
-			code = 1001
-		}
-		return p, http.StatusUnprocessableEntity, v2ValidationError(f.Field, code, f.Field+" "+f.Rule)
-	}
+	storeFields(&p, agentsAPI, x.rec.Fields)
 	if field := checkPlaces(p.CountryID, p.ProvinceID, p.CityID, p.DistrictID, ""); field != "" {
 		return p, http.StatusUnprocessableEntity, v2ValidationError(field, 1041, "Invalid attribute")
 	}
 	if field := checkPlaces(p.ResidenceCountryID, p.ResidenceProvinceID, p.ResidenceCityID, p.ResidenceDistrictID, "residence_"); field != "" {
 		return p, http.StatusUnprocessableEntity, v2ValidationError(field, 1041, "Invalid attribute")
 	}
-	p.PhoneNumber = normalizePhone(p.PhoneNumber)
 	switch {
 	case s.byIdentity.heldByOther(p.IdentityNumber, self):
 		return p, http.StatusUnprocessableEntity, v2ValidationError("identity_number", 2002, "Identity number has been used/registered")

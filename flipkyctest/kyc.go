@@ -169,68 +169,20 @@ func (s *Server) repairData(x *exchange) (int, any) {
 	if status, body := repairable(a, flipkyc.FixRepairData); status != 0 {
 		return status, body
 	}
-	p, bad := repairParams(x.rec.Fields)
-	if bad == "" {
-		if err := p.Validate(); err != nil {
-			bad = err.(*flipkyc.ValidationError).Fields[0].Field
-		}
+	if !repairFieldsSent(x.rec.Fields) {
+		return http.StatusBadRequest, kycError(1001, "Attribute payload is empty")
 	}
-	if bad != "" {
-		return http.StatusBadRequest, kycError(4001, "Invalid input parameter: "+bad)
-	}
-	if s.byIdentity.heldByOther(p.IdentityNumber, a.id) {
-		return http.StatusBadRequest, kycError(4012, "Identity number has been used/registered")
+	if broken := judgeForm(kycService, x.rec.Fields, a); len(broken) > 0 {
+		return refusal(kycService, broken)
 	}
 	repaired := a.params
-	applyRepair(&repaired, p)
+	storeFields(&repaired, kycService, x.rec.Fields)
+	if s.byIdentity.heldByOther(repaired.IdentityNumber, a.id) {
+		return http.StatusBadRequest, kycError(4012, "Identity number has been used/registered")
+	}
 	s.setParams(a, repaired)
 	s.review(a)
 	return http.StatusOK, kycUserJSON(a)
-}
-
-// applyRepair copies the set fields of p into the agent's data.
-func applyRepair(dst *flipkyc.AgentParams, p flipkyc.RepairDataParams) {
-	setText := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	setID := func(dst *int64, v int64) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	setText(&dst.Name, p.Name)
-	setText(&dst.IdentityNumber, p.IdentityNumber)
-	setText(&dst.BirthPlace, p.BirthPlace)
-	setText(&dst.Address, p.Address)
-	setText(&dst.ResidenceAddress, p.ResidenceAddress)
-	if p.PhoneNumber != "" {
-		dst.PhoneNumber = normalizePhone(p.PhoneNumber)
-	}
-	if p.IdentityType != "" {
-		dst.IdentityType = p.IdentityType
-	}
-	if p.Gender != "" {
-		dst.Gender = p.Gender
-	}
-	if p.Occupation != "" {
-		dst.Occupation = p.Occupation
-	}
-	if !p.BirthDate.IsZero() {
-		dst.BirthDate = p.BirthDate
-	}
-	setID(&dst.CountryID, p.CountryID)
-	setID(&dst.ProvinceID, p.ProvinceID)
-	setID(&dst.CityID, p.CityID)
-	setID(&dst.DistrictID, p.DistrictID)
-	setID(&dst.ResidenceCountryID, p.ResidenceCountryID)
-	setID(&dst.ResidenceProvinceID, p.ResidenceProvinceID)
-	setID(&dst.ResidenceCityID, p.ResidenceCityID)
-	setID(&dst.ResidenceDistrictID, p.ResidenceDistrictID)
-	if p.UseIdentityAddress != nil {
-		dst.UseIdentityAddress = p.UseIdentityAddress
-	}
 }
 
 // kycUserJSON is the KYC service's user object that repair returns.

@@ -43,27 +43,28 @@ func placeName(id int64, in []place) string {
 	return p.name
 }
 
-// checkPlaces checks that the ids exist and nest (district in city in
-// province in country) and returns the first bad field, or "". With all ids
-// zero (optional residence fields unset) there is nothing to check.
+// checkPlaces checks that the ids given nest (district in city in province
+// in country) and returns the first field that does not, or "". A zero id
+// was not sent (no list holds 0): it is not checked, nor is its child
+// checked against it. The rules table has checked that each id given is in
+// its list.
 func checkPlaces(country, province, city, district int64, prefix string) string {
-	if country == 0 && province == 0 && city == 0 && district == 0 {
-		return ""
-	}
 	levels := []struct {
-		field  string
-		id     int64
-		in     []place
-		parent int64
+		field string
+		id    int64
+		in    []place
 	}{
-		{"country_id", country, countries, 0},
-		{"province_id", province, provinces, country},
-		{"city_id", city, cities, province},
-		{"district_id", district, districts, city},
+		{"country_id", country, countries},
+		{"province_id", province, provinces},
+		{"city_id", city, cities},
+		{"district_id", district, districts},
 	}
-	for _, l := range levels {
-		p, ok := findPlace(l.id, l.in)
-		if !ok || p.parent != l.parent {
+	for i, l := range levels[1:] {
+		parent := levels[i].id
+		if l.id == 0 || parent == 0 {
+			continue
+		}
+		if p, ok := findPlace(l.id, l.in); !ok || p.parent != parent {
 			return prefix + l.field
 		}
 	}

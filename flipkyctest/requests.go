@@ -12,7 +12,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
@@ -136,92 +135,6 @@ func checkImage(u upload) (int, string) {
 		return 4008, "Image is not valid"
 	}
 	return 0, ""
-}
-
-// agentParams reads a create or update form into typed parameters; a value
-// that cannot be read is reported by its field name.
-func agentParams(f map[string]string) (flipkyc.AgentParams, string) {
-	p := flipkyc.AgentParams{
-		Name: f["name"], IdentityType: flipkyc.IdentityType(f["identity_type"]), IdentityNumber: f["identity_number"],
-		BirthPlace: f["birth_place"], Address: f["address"], Gender: flipkyc.Gender(f["gender"]),
-		Occupation: flipkyc.Occupation(f["occupation"]), PhoneNumber: f["phone_number"],
-		ResidenceAddress: f["residence_address"], Email: f["email"],
-	}
-	if bad := readDateAndIDs(f, &p.BirthDate, &p.CountryID, &p.ProvinceID, &p.CityID, &p.DistrictID,
-		&p.ResidenceCountryID, &p.ResidenceProvinceID, &p.ResidenceCityID, &p.ResidenceDistrictID); bad != "" {
-		return p, bad
-	}
-	switch f["use_identity_address"] {
-	case "":
-	case "0", "1":
-		p.UseIdentityAddress = flipkyc.Ptr(f["use_identity_address"] == "1")
-	default:
-		return p, "use_identity_address"
-	}
-	return p, ""
-}
-
-// readDateAndIDs parses the optional birth_date and the eight location id
-// fields into the given places, and returns the name of a field it cannot
-// read, or "".
-func readDateAndIDs(f map[string]string, birth *flipkyc.Date, ids ...*int64) string {
-	if v := f["birth_date"]; v != "" {
-		// Flip documents DD-MM-YYYY only; the SDK's ParseDate is more lenient.
-		t, err := time.Parse("02-01-2006", v)
-		if err != nil {
-			return "birth_date"
-		}
-		*birth = flipkyc.DateOf(t)
-	}
-	names := []string{"country_id", "province_id", "city_id", "district_id",
-		"residence_country_id", "residence_province_id", "residence_city_id", "residence_district_id"}
-	for i, name := range names {
-		v := f[name]
-		if v == "" {
-			continue
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return name
-		}
-		*ids[i] = n
-	}
-	return ""
-}
-
-// repairParams reads a repair form (identity type and gender as 1 or 2).
-func repairParams(f map[string]string) (flipkyc.RepairDataParams, string) {
-	p := flipkyc.RepairDataParams{
-		Name: f["name"], IdentityNumber: f["identity_number"], BirthPlace: f["birth_place"],
-		Occupation: flipkyc.Occupation(f["occupation"]), Address: f["address"],
-		ResidenceAddress: f["residence_address"], PhoneNumber: f["phone_number"],
-	}
-	switch f["identity_type"] {
-	case "":
-	case "1":
-		p.IdentityType = flipkyc.IdentityKTP
-	case "2":
-		p.IdentityType = flipkyc.IdentityPassport
-	default:
-		return p, "identity_type"
-	}
-	switch f["gender"] {
-	case "":
-	case "1":
-		p.Gender = flipkyc.GenderMale
-	case "2":
-		p.Gender = flipkyc.GenderFemale
-	default:
-		return p, "gender"
-	}
-	if bad := readDateAndIDs(f, &p.BirthDate, &p.CountryID, &p.ProvinceID, &p.CityID, &p.DistrictID,
-		&p.ResidenceCountryID, &p.ResidenceProvinceID, &p.ResidenceCityID, &p.ResidenceDistrictID); bad != "" {
-		return p, bad
-	}
-	if v := f["use_identity_address"]; v != "" {
-		p.UseIdentityAddress = flipkyc.Ptr(v == "1")
-	}
-	return p, ""
 }
 
 // now is the fake's clock, in Flip's zone-less local-time layout.
