@@ -64,8 +64,9 @@ type UploadedDocument struct {
 // UploadDocuments uploads supporting documents for an agent (POST /documents),
 // at least one. Flip accepts them only in StatusRejected or
 // StatusUploadIdentitySelfieFailed (ErrInvalidAgentStatus otherwise). Every
-// image is checked against Flip's image rules before anything is sent; the
-// request is repeated only when it provably never left the machine, or on 429.
+// image is checked against Flip's image rules before anything is sent (the
+// size of a stream of unknown size as it is sent; see Image); the request is
+// repeated only when it provably never left the machine, or on 429.
 func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Document) ([]UploadedDocument, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -97,7 +98,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
 		body: newMultipartBody(fields, images)}, &res)
 	if err != nil {
-		return nil, err
+		return nil, asValidationError("UploadDocuments", err)
 	}
 	return res, nil
 }

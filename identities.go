@@ -25,7 +25,8 @@ func (r *UploadResult) checkResponse() error {
 // (PUT /users/{id}/identities with selfie=0). It is step one of two; the
 // selfie holding the card follows with UploadSelfieWithIdentity. The image is
 // checked against Flip's rules (PNG or JPEG, under 2 MB, 256 to 4096 pixels a
-// side) before anything is sent.
+// side) before anything is sent; only the size of a stream of unknown size is
+// counted as it is sent (see Image).
 //
 // Flip counts uploads and refuses them after a maximum (ErrUploadLimitReached),
 // so an upload is repeated only when it provably never left the machine, or
@@ -68,7 +69,7 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
 		body: newMultipartBody(fields, []*preparedImage{prepared})}, &res)
 	if err != nil {
-		return nil, err
+		return nil, asValidationError(op, err)
 	}
 	return &res, nil
 }

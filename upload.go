@@ -39,6 +39,12 @@ type Image struct {
 	// it implements io.Seeker (an *os.File, a *bytes.Reader), or io.ReaderAt
 	// and Size() int64, a failed upload can be retried; otherwise it is sent
 	// once.
+	//
+	// The size rule is checked before the request when the size is known.
+	// A stream of unknown size is counted as it is sent: the SDK never sends
+	// a byte past 2 MB, and a longer stream fails the call with a
+	// *ValidationError after the request was cut off unfinished, so Flip
+	// never receives a complete body.
 	Content io.Reader
 }
 
@@ -145,34 +151,65 @@ func prepareImage(v *fieldErrors, field string, img Image, limit int64) *prepare
 	return p
 }
 
-// reader returns the image's bytes for one attempt.
+// reader returns the image's bytes for one attempt. A stream of unknown size
+// is capped at the limit.
 func (p *preparedImage) reader() (io.Reader, error) {
 	if p.rewind != nil {
 		return p.rewind()
 	}
 	r := io.MultiReader(bytes.NewReader(p.prefix), p.src)
 	if p.size < 0 {
-		return &capReader{r: r, left: p.limit}, nil
+		return &capReader{r: r, left: p.limit, field: p.field, limit: p.limit}, nil
 	}
 	return r, nil
 }
 
-// errImageTooLarge is returned mid-upload by a stream of unknown size that
-// turns out larger than Flip accepts.
-var errImageTooLarge = errors.New("image is not under 2 MB")
+// imageTooLargeError is returned mid-upload by a stream of unknown size that
+// turns out larger than Flip accepts. The upload methods turn it into a
+// *ValidationError.
+type imageTooLargeError struct {
+	field string
+	limit int64
+}
 
-// capReader fails once more than left bytes have been read.
+func (e *imageTooLargeError) Error() string { return e.field + " is not under 2 MB" }
+
+// asValidationError returns err as the *ValidationError of op when it is an
+// image stream that proved too large mid-upload, and err otherwise.
+func asValidationError(op string, err error) error {
+	var big *imageTooLargeError
+	if errors.As(err, &big) {
+		return &ValidationError{Op: op, Fields: []FieldError{{Field: big.field, Rule: fmt.Sprintf(
+			"must be under 2 MB (%d bytes at most); the stream was longer, so the upload was cut off unfinished", big.limit)}}}
+	}
+	return err
+}
+
+// capReader passes on at most left bytes of r. It never hands out a byte
+// past the limit: a Read asks r for at most one byte more than is left, and
+// when r delivers that byte the Read returns none of what it read and fails
+// with *imageTooLargeError. The request then ends without its closing
+// boundary (a chunked body without its last chunk, or a reset stream), so
+// the server never receives a complete body.
 type capReader struct {
-	r    io.Reader
-	left int64
+	r     io.Reader
+	left  int64
+	field string
+	limit int64
 }
 
 func (c *capReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.left -= int64(n)
-	if c.left < 0 {
-		return n, errImageTooLarge
+	if len(b) == 0 {
+		return 0, nil
 	}
+	if int64(len(b)) > c.left+1 {
+		b = b[:c.left+1]
+	}
+	n, err := c.r.Read(b)
+	if int64(n) > c.left {
+		return 0, &imageTooLargeError{field: c.field, limit: c.limit}
+	}
+	c.left -= int64(n)
 	return n, err
 }
 

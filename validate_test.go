@@ -3,7 +3,6 @@ package flipkyc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -274,8 +273,9 @@ func TestUploadOfUnknownSizeStopsPastTheLimit(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, srv.URL)
 	_, err := c.UploadIdentityImage(context.Background(), 1, IdentityKTP, Image{Name: "a.jpg", Content: nonSeeker{stream}})
 	recordErr(err)
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, errImageTooLarge), "%v", err)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("image"), "%v", ve.Fields)
 }
 
 func TestDocumentsValidation(t *testing.T) {
