@@ -2,6 +2,7 @@ package flipkyc
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -86,7 +87,11 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 			continue
 		}
 		seen[name] = true
-		if img := prepareImage(&v, name, d.Image, c.maxImageBytes); img != nil {
+		img, err := prepareImage(ctx, &v, name, d.Image, c.maxImageBytes)
+		if err != nil {
+			return nil, fmt.Errorf("flipkyc: UploadDocuments: reading %s: %w", name, err)
+		}
+		if img != nil {
 			images = append(images, img)
 		}
 	}
@@ -94,9 +99,10 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs ...Doc
 		return nil, err
 	}
 	fields := []field{{"user_id", strconv.FormatInt(agentID, 10)}, {"user_type", UserTypeAgent.String()}}
+	body := newImageBody(ctx, c.http.Timeout, fields, images)
+	defer body.close()
 	var res []UploadedDocument
-	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents",
-		body: newMultipartBody(fields, images)}, &res)
+	err := c.do(ctx, call{method: http.MethodPost, api: kycAPI, path: "/documents", body: body}, &res)
 	if err != nil {
 		return nil, asValidationError("UploadDocuments", err)
 	}

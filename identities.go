@@ -3,6 +3,7 @@ package flipkyc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -60,14 +61,18 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 // PUT /users/{id}{suffix}. v holds the caller's own input checks.
 func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image) (*UploadResult, error) {
 	v.agentID(agentID)
-	prepared := prepareImage(v, "image", img, c.maxImageBytes)
+	prepared, err := prepareImage(ctx, v, "image", img, c.maxImageBytes)
+	if err != nil {
+		return nil, fmt.Errorf("flipkyc: %s: reading image: %w", op, err)
+	}
 	if err := v.err(op); err != nil {
 		return nil, err
 	}
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
+	body := newImageBody(ctx, c.http.Timeout, fields, []*preparedImage{prepared})
+	defer body.close()
 	var res UploadResult
-	err := c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: newMultipartBody(fields, []*preparedImage{prepared})}, &res)
+	err = c.do(ctx, call{method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix, body: body}, &res)
 	if err != nil {
 		return nil, asValidationError(op, err)
 	}

@@ -237,7 +237,8 @@ func TestImageRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v fieldErrors
-			p := prepareImage(&v, "image", tt.img, MaxImageBytes)
+			p, err := prepareImage(context.Background(), &v, "image", tt.img, MaxImageBytes)
+			require.NoError(t, err)
 			if tt.detail == "" {
 				assert.Empty(t, v)
 				assert.NotNil(t, p)
@@ -252,7 +253,7 @@ func TestImageRules(t *testing.T) {
 					_, _ = s.Seek(0, io.SeekStart)
 				}
 			}
-			_, err := c.UploadIdentityImage(context.Background(), 1, IdentityKTP, tt.img)
+			_, err = c.UploadIdentityImage(context.Background(), 1, IdentityKTP, tt.img)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 		})
