@@ -2,6 +2,7 @@ package flipkyc
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -64,9 +65,10 @@ type UploadedDocument struct {
 // UploadDocuments uploads supporting documents for an agent (POST /documents),
 // at least one. Flip accepts them only in StatusRejected or
 // StatusUploadIdentitySelfieFailed (ErrInvalidAgentStatus otherwise). Every
-// image is checked against Flip's image rules before anything is sent; the
-// request is repeated only when it provably never left the machine whole, or
-// on 429; when it fails after that, the error matches ErrOutcomeUnknown.
+// image is checked against Flip's image rules before anything is sent (the
+// size of a stream of unknown size as it is sent; see Image); the request is
+// repeated only when it provably never left the machine whole, or on 429;
+// when it fails after that, the error matches ErrOutcomeUnknown.
 func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Document, opts ...CallOption) ([]UploadedDocument, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -86,7 +88,11 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 			continue
 		}
 		seen[name] = true
-		if img := prepareImage(&v, name, d.Image, c.maxImageBytes); img != nil {
+		img, err := prepareImage(ctx, &v, name, d.Image, c.maxImageBytes)
+		if err != nil {
+			return nil, fmt.Errorf("flipkyc: UploadDocuments: reading %s: %w", name, err)
+		}
+		if img != nil {
 			images = append(images, img)
 		}
 	}
@@ -98,11 +104,13 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 	for i, img := range images {
 		names[i] = img.name
 	}
+	body := newImageBody(ctx, c.http.Timeout, fields, images)
+	defer body.close()
 	var res []UploadedDocument
 	err := c.do(ctx, call{op: "UploadDocuments", method: http.MethodPost, api: kycAPI, path: "/documents",
-		body: newMultipartBody(fields, images), sent: names}, &res, opts)
+		body: body, sent: names}, &res, opts)
 	if err != nil {
-		return nil, explainOutcome(err, agentID, nextDocuments)
+		return nil, explainOutcome(asValidationError("UploadDocuments", err), agentID, nextDocuments)
 	}
 	return res, nil
 }

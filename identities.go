@@ -3,6 +3,7 @@ package flipkyc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -28,7 +29,8 @@ func (r *UploadResult) checkResponse() error {
 // (PUT /users/{id}/identities with selfie=0). It is step one of two; the
 // selfie holding the card follows with UploadSelfieWithIdentity. The image is
 // checked against Flip's rules (PNG or JPEG, under 2 MB, 256 to 4096 pixels a
-// side) before anything is sent.
+// side) before anything is sent; only the size of a stream of unknown size is
+// counted as it is sent (see Image).
 //
 // Flip counts uploads and refuses them after a maximum (ErrUploadLimitReached),
 // so an upload is repeated only when it provably never left the machine
@@ -64,16 +66,21 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 // PUT /users/{id}{suffix}. v holds the caller's own input checks.
 func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image, opts []CallOption) (*UploadResult, error) {
 	v.agentID(agentID)
-	prepared := prepareImage(v, "image", img, c.maxImageBytes)
+	prepared, err := prepareImage(ctx, v, "image", img, c.maxImageBytes)
+	if err != nil {
+		return nil, fmt.Errorf("flipkyc: %s: reading image: %w", op, err)
+	}
 	if err := v.err(op); err != nil {
 		return nil, err
 	}
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
+	body := newImageBody(ctx, c.http.Timeout, fields, []*preparedImage{prepared})
+	defer body.close()
 	var res UploadResult
-	err := c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: newMultipartBody(fields, []*preparedImage{prepared}), sent: fileNames{prepared.name}}, &res, opts)
+	err = c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
+		body: body, sent: fileNames{prepared.name}}, &res, opts)
 	if err != nil {
-		return nil, err
+		return nil, asValidationError(op, err)
 	}
 	return &res, nil
 }

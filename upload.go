@@ -2,6 +2,7 @@ package flipkyc
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
+	"time"
 	"unicode"
 )
 
@@ -36,9 +39,23 @@ type Image struct {
 	// to a safe base name, and the extension is fixed to match the content.
 	Name string
 	// Content is streamed into the request, never read whole into memory. If
-	// it implements io.Seeker (an *os.File, a *bytes.Reader), or io.ReaderAt
-	// and Size() int64, a failed upload can be retried; otherwise it is sent
-	// once.
+	// it implements io.Seeker (an *os.File of a regular file, a
+	// *bytes.Reader), or io.ReaderAt and Size() int64, a failed upload can be
+	// retried; otherwise (a pipe, a network stream) it is sent once.
+	//
+	// The size rule is checked before the request when the size is known.
+	// A stream of unknown size is counted as it is sent: the SDK never sends
+	// a byte past 2 MB, and a longer stream fails the call with a
+	// *ValidationError after the request was cut off unfinished, so Flip
+	// never receives a complete body.
+	//
+	// Unless Content is a *bytes.Reader, *strings.Reader or *bytes.Buffer,
+	// the SDK calls its Read on a goroutine of its own, so a call whose
+	// context ends (or whose http.Client Timeout passes) returns at once
+	// with that error even while a Read is blocked. That Read is left
+	// running: the SDK makes no further Read once it returns, and never
+	// closes Content (the caller owns it, and may close it to end a blocked
+	// Read).
 	Content io.Reader
 }
 
@@ -52,25 +69,51 @@ type preparedImage struct {
 	prefix      []byte // bytes consumed by the check, for readers that cannot rewind
 	src         io.Reader
 	rewind      func() (io.Reader, error) // nil when src cannot be re-read
+	// inMemory is true for sources whose Read cannot block: they are read
+	// on the caller's and the transport's goroutines, without a pump.
+	inMemory bool
+}
+
+// inMemory reports whether r is one of the standard library's in-memory
+// readers, whose Read never blocks.
+func inMemory(r io.Reader) bool {
+	switch r.(type) {
+	case *bytes.Reader, *strings.Reader, *bytes.Buffer:
+		return true
+	}
+	return false
 }
 
 // prepareImage checks img against Flip's image rules from a small peek of its
 // content and records each broken rule under field. limit is the largest size
-// allowed: MaxImageBytes, except in the SDK's own benchmarks.
-func prepareImage(v *fieldErrors, field string, img Image, limit int64) *preparedImage {
+// allowed: MaxImageBytes, except in the SDK's own benchmarks. The peek reads
+// a source that is not in memory on a goroutine of its own; the error is
+// ctx's when ctx ended during it, and nil otherwise (broken rules go to v).
+func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, limit int64) (*preparedImage, error) {
 	if img.Content == nil {
 		v.add(field, "is required")
-		return nil
+		return nil, nil
 	}
-	p := &preparedImage{field: field, src: img.Content, size: -1, limit: limit}
+	p := &preparedImage{field: field, src: img.Content, size: -1, limit: limit, inMemory: inMemory(img.Content)}
+	// A Seeker whose first Seek fails (an *os.File of a pipe or terminal)
+	// cannot rewind and is read as a plain stream.
+	seeker, seekable := img.Content.(io.Seeker)
+	var start int64
+	if seekable {
+		var err error
+		start, err = seeker.Seek(0, io.SeekCurrent)
+		seekable = err == nil
+	}
 	switch r := img.Content.(type) {
 	case io.Seeker:
-		start, err := r.Seek(0, io.SeekCurrent)
-		end, err2 := r.Seek(0, io.SeekEnd)
-		_, err3 := r.Seek(start, io.SeekStart)
-		if err != nil || err2 != nil || err3 != nil {
+		if !seekable {
+			break
+		}
+		end, err := r.Seek(0, io.SeekEnd)
+		_, err2 := r.Seek(start, io.SeekStart)
+		if err != nil || err2 != nil {
 			v.add(field, "cannot be read: seek failed")
-			return nil
+			return nil, nil
 		}
 		p.size = end - start
 		p.rewind = func() (io.Reader, error) {
@@ -90,23 +133,36 @@ func prepareImage(v *fieldErrors, field string, img Image, limit int64) *prepare
 	}
 	if p.size > limit {
 		v.add(field, fmt.Sprintf("must be under 2 MB (%d bytes at most), is %d bytes", limit, p.size))
-		return nil
+		return nil, nil
 	}
 	if p.size == 0 {
 		v.add(field, "is empty")
-		return nil
+		return nil, nil
 	}
 
 	// Read the header straight from the source when it can be rewound, and
-	// through a recording of what was read when it cannot.
+	// through a recording of what was read when it cannot; a source that
+	// may block is read on a goroutine that gives up when ctx ends.
+	watch := func(r io.Reader) io.Reader { return r }
+	if !p.inMemory {
+		buf := make([]byte, 4<<10)
+		watch = func(r io.Reader) io.Reader {
+			return &ctxReader{ctx: ctx, r: r, buf: buf, res: make(chan readResult, 1)}
+		}
+	}
 	var head *bytes.Buffer
-	src := io.LimitReader(img.Content, peekLimit)
+	var src io.Reader
 	if p.rewind == nil {
 		head = bytes.NewBuffer(make([]byte, 0, 8<<10))
-		src = io.TeeReader(src, head)
+		src = io.TeeReader(io.LimitReader(watch(img.Content), peekLimit), head)
+	} else {
+		src = io.LimitReader(watch(img.Content), peekLimit)
 	}
 	var magic [8]byte
 	n, _ := io.ReadFull(src, magic[:])
+	if err := ctx.Err(); err != nil && !p.inMemory {
+		return nil, err
+	}
 	decode := jpeg.DecodeConfig
 	switch {
 	case n == 8 && string(magic[:]) == "\x89PNG\r\n\x1a\n":
@@ -115,65 +171,202 @@ func prepareImage(v *fieldErrors, field string, img Image, limit int64) *prepare
 		p.contentType = "image/jpeg"
 	default:
 		v.add(field, "must be a PNG or JPEG image")
-		return nil
+		return nil, nil
 	}
 	var cfg image.Config
 	var err error
 	if p.rewind != nil {
 		r, rerr := p.rewind()
 		if rerr == nil {
-			cfg, err = decode(r)
+			cfg, err = decode(io.LimitReader(watch(r), peekLimit))
+			if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+				return nil, cerr
+			}
 			_, rerr = p.rewind()
 		}
 		if rerr != nil {
 			v.add(field, "cannot be read: rewind failed")
-			return nil
+			return nil, nil
 		}
 	} else {
 		cfg, err = decode(io.MultiReader(bytes.NewReader(magic[:n]), src))
+		if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+			return nil, cerr
+		}
 		p.prefix = head.Bytes()
 	}
 	if err != nil {
 		v.add(field, "has an unreadable "+strings.TrimPrefix(p.contentType, "image/")+" header")
-		return nil
+		return nil, nil
 	}
 	if cfg.Width < MinImageSide || cfg.Height < MinImageSide || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		v.add(field, fmt.Sprintf("must be %d to %d pixels per side, is %dx%d", MinImageSide, MaxImageSide, cfg.Width, cfg.Height))
-		return nil
+		return nil, nil
 	}
 	p.name = sanitizeFileName(img.Name, p.contentType)
-	return p
+	return p, nil
 }
 
-// reader returns the image's bytes for one attempt.
+// reader returns the image's bytes for one attempt. A stream of unknown size
+// is capped at the limit.
 func (p *preparedImage) reader() (io.Reader, error) {
 	if p.rewind != nil {
 		return p.rewind()
 	}
 	r := io.MultiReader(bytes.NewReader(p.prefix), p.src)
 	if p.size < 0 {
-		return &capReader{r: r, left: p.limit}, nil
+		return &capReader{r: r, left: p.limit, field: p.field, limit: p.limit}, nil
 	}
 	return r, nil
 }
 
-// errImageTooLarge is returned mid-upload by a stream of unknown size that
-// turns out larger than Flip accepts.
-var errImageTooLarge = errors.New("image is not under 2 MB")
+// imageTooLargeError is returned mid-upload by a stream of unknown size that
+// turns out larger than Flip accepts. The upload methods turn it into a
+// *ValidationError.
+type imageTooLargeError struct {
+	field string
+	limit int64
+}
 
-// capReader fails once more than left bytes have been read.
+func (e *imageTooLargeError) Error() string { return e.field + " is not under 2 MB" }
+
+// asValidationError returns err as the *ValidationError of op when it is an
+// image stream that proved too large mid-upload, and err otherwise.
+func asValidationError(op string, err error) error {
+	var big *imageTooLargeError
+	if errors.As(err, &big) {
+		return &ValidationError{Op: op, Fields: []FieldError{{Field: big.field, Rule: fmt.Sprintf(
+			"must be under 2 MB (%d bytes at most); the stream was longer, so the upload was cut off unfinished", big.limit)}}}
+	}
+	return err
+}
+
+// capReader passes on at most left bytes of r. It never hands out a byte
+// past the limit: a Read asks r for at most one byte more than is left, and
+// when r delivers that byte the Read returns none of what it read and fails
+// with *imageTooLargeError. The request then ends without its closing
+// boundary (a chunked body without its last chunk, or a reset stream), so
+// the server never receives a complete body.
 type capReader struct {
-	r    io.Reader
-	left int64
+	r     io.Reader
+	left  int64
+	field string
+	limit int64
 }
 
 func (c *capReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.left -= int64(n)
-	if c.left < 0 {
-		return n, errImageTooLarge
+	if len(b) == 0 {
+		return 0, nil
 	}
+	if int64(len(b)) > c.left+1 {
+		b = b[:c.left+1]
+	}
+	n, err := c.r.Read(b)
+	if int64(n) > c.left {
+		return 0, &imageTooLargeError{field: c.field, limit: c.limit}
+	}
+	c.left -= int64(n)
 	return n, err
+}
+
+// readResult is the outcome of one Read.
+type readResult struct {
+	n   int
+	err error
+}
+
+// ctxReader makes each Read of r on a new goroutine, into a buffer of its
+// own, and stops waiting for it when ctx ends. A Read given up on keeps its
+// goroutine until r returns; a later Read waits for that one instead of
+// starting another, so r is never read by two goroutines at once.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	res  chan readResult // capacity 1, so a goroutine given up on still ends
+	busy bool            // a Read of r is in flight
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if !c.busy {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+		buf := c.buf[:min(len(p), len(c.buf))]
+		c.busy = true
+		go func() {
+			n, err := c.r.Read(buf)
+			c.res <- readResult{n, err}
+		}()
+	}
+	select {
+	case r := <-c.res:
+		c.busy = false
+		if r.n < 0 || r.n > len(p) || r.n > len(c.buf) {
+			return 0, errors.New("image reader returned an invalid count")
+		}
+		return copy(p, c.buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	}
+}
+
+// pumpBody is one attempt's request body when an image may block in Read: a
+// goroutine started by the first Read copies the body into a pipe that the
+// transport reads. When ctx ends the pipe's writing end is closed with ctx's
+// error, so the transport's Read (and with it the call) returns that error at
+// once while the pump may still be waiting in the caller's Read; its next
+// Write fails, so it reads nothing more once that Read returns. Close, from
+// the transport or the SDK, closes the reading end, with the same effect on
+// the pump.
+type pumpBody struct {
+	ctx    context.Context
+	cancel context.CancelFunc // releases ctx once the pump is over
+	src    io.Reader
+	pr     *io.PipeReader
+	pw     *io.PipeWriter
+	start  sync.Once
+	done   chan struct{} // closed when the pump has returned, or will never start
+}
+
+func newPumpBody(ctx context.Context, cancel context.CancelFunc, src io.Reader) *pumpBody {
+	pr, pw := io.Pipe()
+	return &pumpBody{ctx: ctx, cancel: cancel, src: src, pr: pr, pw: pw, done: make(chan struct{})}
+}
+
+func (b *pumpBody) Read(p []byte) (int, error) {
+	b.start.Do(b.run)
+	return b.pr.Read(p)
+}
+
+func (b *pumpBody) run() {
+	stop := context.AfterFunc(b.ctx, func() { b.pw.CloseWithError(b.ctx.Err()) })
+	go func() {
+		defer close(b.done)
+		_, err := io.Copy(b.pw, b.src)
+		stop()
+		b.pw.CloseWithError(err) // nil: the transport reads io.EOF
+		b.cancel()
+	}()
+}
+
+// Close ends the body for the transport and stops the pump; it does not wait
+// for the pump to return.
+func (b *pumpBody) Close() error {
+	b.start.Do(func() { close(b.done) })
+	b.pr.Close()
+	b.cancel()
+	return nil
+}
+
+// stopped waits until the pump no longer reads the images, or ctx ends.
+func (b *pumpBody) stopped(ctx context.Context) error {
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // sanitizeFileName reduces name to a printable base name without quotes and
@@ -212,6 +405,25 @@ type multipartBody struct {
 	boundary string
 	segments [][]byte // segments[i] precedes images[i]; the last closes the body
 	images   []*preparedImage
+	// ctx is the call's context, set when an image is not in memory: each
+	// attempt's body is then a pumpBody that stops when ctx ends, or when
+	// timeout (the http.Client's Timeout, if any) has passed since the
+	// attempt began.
+	ctx     context.Context
+	timeout time.Duration
+	pump    *pumpBody // the last attempt's body, when pumped
+}
+
+// newImageBody returns the body of an upload call made under ctx by an
+// http.Client with the given Timeout.
+func newImageBody(ctx context.Context, timeout time.Duration, fields []field, images []*preparedImage) *multipartBody {
+	b := newMultipartBody(fields, images)
+	for _, img := range images {
+		if !img.inMemory {
+			b.ctx, b.timeout = ctx, timeout
+		}
+	}
+	return b
 }
 
 // field is one text field of a form.
@@ -273,6 +485,16 @@ var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 func (b *multipartBody) contentType() string { return "multipart/form-data; boundary=" + b.boundary }
 
 func (b *multipartBody) open() (io.Reader, int64, error) {
+	if b.pump != nil {
+		// The transport may still hold the last attempt's body (RoundTrip
+		// may close it after returning). Cut it off, and rewind the images
+		// only once its pump has stopped reading them.
+		_ = b.pump.Close()
+		if err := b.pump.stopped(b.ctx); err != nil {
+			return nil, 0, err
+		}
+		b.pump = nil
+	}
 	readers := make([]io.Reader, 0, 2*len(b.images)+1)
 	var length int64
 	known := true
@@ -295,7 +517,25 @@ func (b *multipartBody) open() (io.Reader, int64, error) {
 	if !known {
 		length = -1
 	}
+	if b.ctx != nil {
+		// The http.Client's Timeout ends the attempt through the request's
+		// own context, which the body cannot see: the pump keeps a copy.
+		ctx, cancel := b.ctx, context.CancelFunc(func() {})
+		if b.timeout > 0 {
+			ctx, cancel = context.WithTimeout(b.ctx, b.timeout)
+		}
+		b.pump = newPumpBody(ctx, cancel, io.MultiReader(readers...))
+		return b.pump, length, nil
+	}
 	return io.MultiReader(readers...), length, nil
+}
+
+// close stops the last attempt's pump, if any, once the call is over. It does
+// not wait: the pump may be blocked in the caller's Read.
+func (b *multipartBody) close() {
+	if b.pump != nil {
+		_ = b.pump.Close()
+	}
 }
 
 func (b *multipartBody) replayable() bool {

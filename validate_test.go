@@ -3,7 +3,6 @@ package flipkyc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -238,7 +237,8 @@ func TestImageRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v fieldErrors
-			p := prepareImage(&v, "image", tt.img, MaxImageBytes)
+			p, err := prepareImage(context.Background(), &v, "image", tt.img, MaxImageBytes)
+			require.NoError(t, err)
 			if tt.detail == "" {
 				assert.Empty(t, v)
 				assert.NotNil(t, p)
@@ -253,7 +253,7 @@ func TestImageRules(t *testing.T) {
 					_, _ = s.Seek(0, io.SeekStart)
 				}
 			}
-			_, err := c.UploadIdentityImage(context.Background(), 1, IdentityKTP, tt.img)
+			_, err = c.UploadIdentityImage(context.Background(), 1, IdentityKTP, tt.img)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 		})
@@ -274,8 +274,9 @@ func TestUploadOfUnknownSizeStopsPastTheLimit(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, srv.URL)
 	_, err := c.UploadIdentityImage(context.Background(), 1, IdentityKTP, Image{Name: "a.jpg", Content: nonSeeker{stream}})
 	recordErr(err)
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, errImageTooLarge), "%v", err)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("image"), "%v", ve.Fields)
 }
 
 func TestDocumentsValidation(t *testing.T) {
