@@ -36,10 +36,12 @@ func (t DocumentType) Known() bool {
 
 // Document is one supporting-document image to upload.
 type Document struct {
+	// Type is the kind of document, such as DocumentFamilyCard.
 	Type DocumentType
 	// Selfie marks the image of the agent holding the document.
 	Selfie bool
-	Image  Image
+	// Image is the photo itself.
+	Image Image
 }
 
 // fieldName is the multipart field Flip expects for d, such as "npwp_selfie".
@@ -52,14 +54,43 @@ func (d Document) fieldName() string {
 
 // UploadedDocument is one image Flip stored from UploadDocuments.
 type UploadedDocument struct {
+	// ID is Flip's id of the stored image; a numeric string decodes too.
 	ID int64 `json:"id"`
 	// Type is Flip's type number, which its docs describe both as the user
 	// type and as the document type.
-	Type      int       `json:"type"`
-	Selfie    bool      `json:"selfie"`
-	Path      string    `json:"path"`
+	Type int `json:"type"`
+	// Selfie is true for the image of the agent holding the document.
+	Selfie bool `json:"selfie"`
+	// Path is where Flip stored the image; treat it as opaque.
+	Path string `json:"path"`
+	// CreatedAt and UpdatedAt are Flip's times for the record.
 	CreatedAt Timestamp `json:"created_at"`
 	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// documentReply decodes an uploaded document, accepting its id and type as
+// numbers or numeric strings, and leniently as agents are.
+type documentReply struct {
+	documentFields
+	ID   flexInt `json:"id"`
+	Type flexInt `json:"type"`
+}
+
+// documentFields is UploadedDocument without its methods.
+type documentFields UploadedDocument
+
+func (*documentReply) lenient() {}
+
+// UnmarshalJSON decodes an uploaded document leniently: its id and type as
+// numbers or numeric strings, a field of an unexpected type left zero.
+func (d *UploadedDocument) UnmarshalJSON(b []byte) error {
+	var r documentReply
+	if err := decodeReply(b, &r); err != nil {
+		return err
+	}
+	*d = UploadedDocument(r.documentFields)
+	d.ID, d.Type = int64(r.ID), int(r.Type)
+	return nil
 }
 
 // UploadDocuments uploads supporting documents for an agent (POST /documents),

@@ -2,6 +2,8 @@ package flipkyc
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -104,4 +106,25 @@ func TestAgentParamsRoundTrip(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, got.Params().Validate(), &ve, "get lacks the birth, address and location fields")
 	assert.True(t, ve.Has("country_id"))
+}
+
+func TestUploadedDocumentIDsDecodeFromStrings(t *testing.T) {
+	var docs []UploadedDocument
+	require.NoError(t, json.Unmarshal([]byte(`[{"id":"12","type":"1","selfie":true,"path":"a.jpg"},{"id":13,"type":1,"selfie":false,"path":{"x":1}}]`), &docs))
+	require.Len(t, docs, 2)
+	assert.Equal(t, int64(12), docs[0].ID)
+	assert.Equal(t, 1, docs[0].Type)
+	assert.True(t, docs[0].Selfie)
+	assert.Equal(t, int64(13), docs[1].ID)
+	assert.Empty(t, docs[1].Path, "a field of the wrong type is left zero, the others kept")
+}
+
+func TestImagesPrintWithoutTheirFileName(t *testing.T) {
+	img := Image{Name: distinctive.name + ".jpg", Content: strings.NewReader("x")}
+	for _, v := range []any{img, &img, Document{Type: DocumentNPWP, Image: img}, []Document{{Image: img}}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "Zephyrina", "%T %s", v, verb)
+		}
+	}
+	assert.Equal(t, "flipkyc.Image{Name: [masked], Content: *strings.Reader}", fmt.Sprint(img))
 }

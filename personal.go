@@ -200,3 +200,13 @@ func (u KYCUser) Format(f fmt.State, _ rune) { formatMasked(f, "flipkyc.KYCUser"
 func (p RepairDataParams) Format(f fmt.State, _ rune) {
 	formatMasked(f, "flipkyc.RepairDataParams", p)
 }
+
+// Format prints the image under every verb with its file name, which may
+// carry a person's name, masked, and only the type of its content.
+func (img Image) Format(f fmt.State, _ rune) {
+	name := ""
+	if img.Name != "" {
+		name = masked
+	}
+	fmt.Fprintf(f, "flipkyc.Image{Name: %s, Content: %T}", name, img.Content)
+}
