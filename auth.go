@@ -217,7 +217,8 @@ func (t *authTransport) Format(f fmt.State, verb rune) {
 // request's context.
 type callState struct {
 	op        string   // the method called, such as "GetAgent"
-	requestID []string // {"bigflip-<uuid>"}
+	requestID []string // {"bigflip-<uuid>"}, backed by id
+	id        [1]string
 	attempt   int      // the attempt under way, from 1
 	wrote     atomic.Bool
 	trace     httptrace.ClientTrace

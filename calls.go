@@ -19,13 +19,16 @@ type callOptions struct {
 }
 
 func resolveCallOptions(opts []CallOption) callOptions {
-	var co callOptions
+	if len(opts) == 0 {
+		return callOptions{} // most calls: no allocation
+	}
+	co := new(callOptions)
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&co)
+			opt(co)
 		}
 	}
-	return co
+	return *co
 }
 
 // RequestID makes the call send id as its Request-ID header on every

@@ -60,16 +60,23 @@ type personalData interface{ personalValues() []string }
 // out (which may be nil). It is the only place that talks to the network.
 // opts are the call's own options; ResponseInto's target is filled in
 // whatever the outcome.
-func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) (err error) {
+func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) error {
 	co := resolveCallOptions(opts)
+	var meta Response
+	err := c.send(ctx, &r, out, &co, &meta)
+	if co.response != nil {
+		*co.response = meta
+	}
+	return err
+}
+
+// send is do's work: it fills meta as the call goes.
+func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, meta *Response) error {
 	id := co.requestID
 	if id == "" {
 		id = c.requestID()
 	}
-	meta := Response{Operation: r.op, RequestID: id}
-	if co.response != nil {
-		defer func() { *co.response = meta }()
-	}
+	*meta = Response{Operation: r.op, RequestID: id}
 	if rerr := checkRequestID(id); rerr != nil {
 		return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Request-ID", Rule: rerr.Error()}}}
 	}
@@ -80,7 +87,8 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) (er
 		}
 		policy = co.retry.withDefaults()
 	}
-	st := &callState{op: r.op, requestID: []string{id}}
+	st := &callState{op: r.op, id: [1]string{id}}
+	st.requestID = st.id[:] // the header value, without an allocation of its own
 	ctx = context.WithValue(ctx, callStateKey{}, st)
 	if !r.repeatable {
 		// A call that may not be repeated once it left the machine watches
@@ -100,7 +108,7 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) (er
 	for attempt := 1; ; attempt++ {
 		st.attempt = attempt
 		start := c.clock.Now()
-		res := c.attempt(ctx, r, target, st, attempt, out)
+		res := c.attempt(ctx, *r, target, st, attempt, out)
 		meta.Attempts, meta.StatusCode, meta.Header = attempt, res.status, res.header
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil ||
 			(r.body != nil && !r.body.replayable())
@@ -168,7 +176,10 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	}
 	watch := c.newIdleWatch(ctx)
 	defer watch.stop()
-	if body != nil {
+	if _, inMemory := body.(*strings.Reader); body != nil && !inMemory {
+		// A form body is written with the headers in one go; wrapping it
+		// would make net/http flush the headers on their own first, an
+		// extra write per call. Streams report their progress.
 		body = watch.requestBody(body)
 	}
 	req, err := http.NewRequestWithContext(watch.ctx, r.method, target, body)
@@ -209,7 +220,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		readErr = watch.cause(readErr)
 	}
 	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
-	res := c.judge(r, id, resp, raw, readErr, tooLong, out)
+	res := c.judge(&r, id, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
 }
@@ -217,44 +228,34 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 // judge turns a reply into the attempt's outcome: success with out decoded,
 // or a typed error with whether it may be retried and whether the call's
 // effect is unknown.
-func (c *Client) judge(r call, id string, resp *http.Response, raw []byte, readErr error, tooLong bool, out any) attemptResult {
-	// clean is what every text taken from the reply into an error goes
-	// through: secrets removed, personal data masked.
-	clean := func(s string) string {
-		var known []string
-		if r.sent != nil {
-			known = r.sent.personalValues()
-		}
-		return c.key.clean(s, known)
-	}
+func (c *Client) judge(r *call, id string, resp *http.Response, raw []byte, readErr error, tooLong bool, out any) attemptResult {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		decodeErr := func(cause error) *DecodeError {
-			return &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
-				Body: maskBody(raw, excerptLimit, clean), Err: c.key.scrubErr(cause)}
-		}
+		var cause error
 		switch {
 		case readErr != nil:
-			// The reply was cut off; a read may be repeated, a write may not.
-			return attemptResult{err: decodeErr(fmt.Errorf("reading reply: %w", readErr)),
-				retryable: r.repeatable, ambiguous: !r.repeatable}
+			cause = fmt.Errorf("reading reply: %w", readErr)
 		case tooLong:
-			return attemptResult{err: decodeErr(fmt.Errorf("reply larger than %d bytes", c.maxBody)), ambiguous: !r.repeatable}
+			cause = fmt.Errorf("reply larger than %d bytes", c.maxBody)
 		case looksLikeErrorBody(raw):
 			apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id}
-			apiErr.parseErrorBody(raw, clean)
+			apiErr.parseErrorBody(raw, c.cleaner(r))
 			return attemptResult{err: apiErr}
+		case out != nil:
+			cause = decodeJSON(raw, out)
 		}
-		if out == nil {
+		if cause == nil {
 			return attemptResult{}
 		}
-		if err := decodeJSON(raw, out); err != nil {
-			return attemptResult{err: decodeErr(err), ambiguous: !r.repeatable}
-		}
-		return attemptResult{}
+		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
+			Body: maskBody(raw, excerptLimit, c.cleaner(r)), Err: c.key.scrubErr(cause)}
+		// A cut-off reply may be read again; a state change may not be
+		// sent again, and its effect is unknown.
+		return attemptResult{err: decodeErr, retryable: r.repeatable && readErr != nil, ambiguous: !r.repeatable}
 	}
 
 	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+	clean := c.cleaner(r)
 	if !apiErr.parseErrorBody(raw, clean) {
 		apiErr.Body = maskBody(raw, excerptLimit, clean)
 	}
@@ -270,6 +271,16 @@ func (c *Client) judge(r call, id string, resp *http.Response, raw []byte, readE
 	// the change was made: a gateway may have lost Flip's answer.
 	res.ambiguous = !r.repeatable && resp.StatusCode >= 500
 	return res
+}
+
+// cleaner returns what every text taken from a reply into an error goes
+// through: secrets removed, personal data (the call's own input too) masked.
+func (c *Client) cleaner(r *call) func(string) string {
+	var known []string
+	if r.sent != nil {
+		known = r.sent.personalValues()
+	}
+	return func(s string) string { return c.key.clean(s, known) }
 }
 
 // readLimited reads r to its end or to limit+1 bytes, whichever comes
