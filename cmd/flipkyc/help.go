@@ -11,6 +11,8 @@ import (
 
 // commands lists every subcommand, in the order help shows them.
 var commands = []*command{
+	listenCommand,
+	triggerCommand,
 	pingCommand,
 	agentGetCommand,
 	agentCreateCommand,
@@ -53,7 +55,7 @@ func groupOf(word string) []string {
 }
 
 func printOverview(w io.Writer) {
-	fmt.Fprint(w, `flipkyc: Flip's Agent KYC API from the command line.
+	fmt.Fprint(w, `flipkyc: Flip's Agent KYC API from the command line, and its callbacks on your machine.
 
 Usage: flipkyc <command> [arguments] [flags]
 
@@ -69,7 +71,7 @@ Usage: flipkyc <command> [arguments] [flags]
 		_ = t.Flush()
 		fmt.Fprintln(w)
 	}
-	section("Other:", false)
+	section("Local development (no Flip account needed):", false)
 	section("Against Flip (sandbox unless --production):", true)
 	fmt.Fprintf(w, `Commands that talk to Flip read the secret key from %s, never from a flag,
 so it stays out of shell history; %s and %s set other base URLs.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +10,9 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,6 +95,99 @@ func decode[T any](t *testing.T, out string) T {
 	require.NoError(t, json.Unmarshal([]byte(out), &v), "output: %s", out)
 	require.Equal(t, 1, strings.Count(strings.TrimSpace(out), "\n")+1, "one line of JSON: %s", out)
 	return v
+}
+
+// syncBuffer collects the output of a command that runs in the background.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines returns the complete lines written so far.
+func (b *syncBuffer) lines() []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
+
+// proc is a long-running command (fake, listen) run in-process.
+type proc struct {
+	args           []string
+	cancel         context.CancelFunc
+	done           chan int
+	stdout, stderr *syncBuffer
+}
+
+// start runs a long-running command until stop.
+func start(t *testing.T, vars map[string]string, args ...string) *proc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proc{args: args, cancel: cancel, done: make(chan int, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	go func() { p.done <- run(ctx, args, envFunc(vars), strings.NewReader(""), p.stdout, p.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(wait):
+		}
+	})
+	return p
+}
+
+// waitFor waits until cond holds for the outputs, or fails.
+func (p *proc) waitFor(t *testing.T, what string, cond func(stdout, stderr string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond(p.stdout.String(), p.stderr.String()) {
+		select {
+		case code := <-p.done:
+			t.Fatalf("%v exited with %d while waiting for %s; stderr: %s", p.args, code, what, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v: no %s; stdout: %s; stderr: %s", p.args, what, p.stdout, p.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop interrupts the command, as Ctrl-C does, and returns its exit status.
+func (p *proc) stop(t *testing.T) int {
+	t.Helper()
+	p.cancel()
+	select {
+	case code := <-p.done:
+		p.done <- code // for the cleanup
+		return code
+	case <-time.After(wait):
+		t.Fatalf("%v did not stop", p.args)
+		return -1
+	}
+}
+
+var listenAddr = regexp.MustCompile(`receiving callbacks at (http://\S+/)`)
+
+// startListen runs "listen" on a free port and returns it with its URL.
+func startListen(t *testing.T, vars map[string]string, args ...string) (*proc, string) {
+	t.Helper()
+	p := start(t, vars, append([]string{"listen", "--addr", "127.0.0.1:0"}, args...)...)
+	p.waitFor(t, "listening line", func(_, stderr string) bool { return listenAddr.MatchString(stderr) })
+	return p, listenAddr.FindStringSubmatch(p.stderr.String())[1]
 }
 
 // fakeEnv runs an in-process fake with the test key and returns the

@@ -1,6 +1,8 @@
-// Command flipkyc works with Flip's Agent KYC API from the command line: the
-// API's look-ups and single steps against Flip's sandbox, production, or any
-// base URLs (agent, upload, documents, submit, repair, locations, ping).
+// Command flipkyc works with Flip's Agent KYC API from the command line: a
+// callback receiver (listen), a callback sender (trigger), and the API's
+// look-ups and single steps against
+// Flip's sandbox, production, or any base URLs (agent, upload, documents,
+// submit, repair, locations, ping).
 //
 //	go install github.com/flipkyc/flipkyc/cmd/flipkyc@latest
 //	flipkyc help
@@ -41,6 +43,10 @@ const (
 	exitFailure = 1 // Flip or the network failed, or a receiver refused
 	exitUsage   = 2 // bad arguments, invalid input, missing configuration
 )
+
+// envCallbackToken holds the callback validation token for listen and
+// trigger, so that it stays out of shell history.
+const envCallbackToken = "FLIP_CALLBACK_TOKEN"
 
 // env is what one invocation runs with.
 type env struct {

@@ -20,7 +20,7 @@ import (
 // "help CMD", and the help never shows the key or the token from the
 // environment.
 func TestHelpOfEveryCommand(t *testing.T) {
-	vars := map[string]string{flipkyc.EnvSecretKey: testKey, "FLIP_CALLBACK_TOKEN": testToken}
+	vars := map[string]string{flipkyc.EnvSecretKey: testKey, envCallbackToken: testToken}
 	for _, c := range commands {
 		t.Run(c.path, func(t *testing.T) {
 			args := strings.Fields(c.path)
@@ -73,6 +73,7 @@ func TestOverviewAndUnknownCommands(t *testing.T) {
 // repeat a value that may be personal data.
 func TestUsageErrors(t *testing.T) {
 	srv, vars := fakeEnv(t)
+	vars[envCallbackToken] = testToken
 	img := writePNG(t, "ktp.png")
 	for _, args := range [][]string{
 		{"agent", "get"},
@@ -95,6 +96,14 @@ func TestUsageErrors(t *testing.T) {
 		{"locations", "cities", "1", "2"},
 		{"submit"},
 		{"ping", "now"},
+		{"trigger", "--agent", "1", "--url", "http://127.0.0.1:1/"},
+		{"trigger", "BOGUS", "--agent", "1", "--url", "http://127.0.0.1:1/"},
+		{"trigger", "APPROVED", "--url", "http://127.0.0.1:1/"},
+		{"trigger", "APPROVED", "--agent", "1"},
+		{"trigger", "APPROVED", "--agent", "1", "--url", "ftp://127.0.0.1/"},
+		{"trigger", "REJECTED", "--agent", "1", "--reason", "-4", "--url", "http://127.0.0.1:1/"},
+		{"listen", "extra"},
+		{"listen", "--forward-to", "not a url"},
 	} {
 		r := cli(t, vars, "", args...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
