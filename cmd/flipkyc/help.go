@@ -11,6 +11,7 @@ import (
 
 // commands lists every subcommand, in the order help shows them.
 var commands = []*command{
+	fakeCommand,
 	listenCommand,
 	triggerCommand,
 	pingCommand,
@@ -55,7 +56,7 @@ func groupOf(word string) []string {
 }
 
 func printOverview(w io.Writer) {
-	fmt.Fprint(w, `flipkyc: Flip's Agent KYC API from the command line, and its callbacks on your machine.
+	fmt.Fprint(w, `flipkyc: Flip's Agent KYC API from the command line, and a fake Flip to develop against.
 
 Usage: flipkyc <command> [arguments] [flags]
 

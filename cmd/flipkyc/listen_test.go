@@ -155,4 +155,8 @@ func TestListenAddressInUse(t *testing.T) {
 	r := cli(t, map[string]string{envCallbackToken: testToken}, "", "listen", "--addr", l.Addr().String())
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "cannot listen")
+
+	r = cli(t, nil, "", "fake", "--addr", l.Addr().String())
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "cannot listen")
 }

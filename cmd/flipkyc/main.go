@@ -1,6 +1,6 @@
 // Command flipkyc works with Flip's Agent KYC API from the command line: a
-// callback receiver (listen), a callback sender (trigger), and the API's
-// look-ups and single steps against
+// fake Flip to develop against (fake), a callback receiver (listen), a
+// callback sender (trigger), and the API's look-ups and single steps against
 // Flip's sandbox, production, or any base URLs (agent, upload, documents,
 // submit, repair, locations, ping).
 //
@@ -44,8 +44,8 @@ const (
 	exitUsage   = 2 // bad arguments, invalid input, missing configuration
 )
 
-// envCallbackToken holds the callback validation token for listen and
-// trigger, so that it stays out of shell history.
+// envCallbackToken holds the callback validation token for listen, trigger
+// and fake, so that it stays out of shell history.
 const envCallbackToken = "FLIP_CALLBACK_TOKEN"
 
 // env is what one invocation runs with.

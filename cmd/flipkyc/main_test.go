@@ -104,6 +104,12 @@ func TestUsageErrors(t *testing.T) {
 		{"trigger", "REJECTED", "--agent", "1", "--reason", "-4", "--url", "http://127.0.0.1:1/"},
 		{"listen", "extra"},
 		{"listen", "--forward-to", "not a url"},
+		{"fake", "--reviewer", "maybe"},
+		{"fake", "--reviewer", "reject:99"},
+		{"fake", "--upload-check", "fail:abc"},
+		{"fake", "--callback-url", "http://example.com/flip"},
+		{"fake", "--max-uploads", "0"},
+		{"fake", "--latency", "-1s"},
 	} {
 		r := cli(t, vars, "", args...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
