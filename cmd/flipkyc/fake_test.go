@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
@@ -93,7 +94,16 @@ func TestFakeListenLoop(t *testing.T) {
 		assert.Contains(t, f.form.Get("data"), testName, "the forward carries the data as Flip sent it")
 	}
 
-	// The fake's state.
+	// The fake's state, once it has recorded the third callback's answer.
+	deadline := time.Now().Add(wait)
+	for {
+		sent, _ := getJSON[[]json.RawMessage](t, s.URL+"/_fake/callbacks")
+		if len(sent) == 3 {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "the fake recorded %d callbacks", len(sent))
+		time.Sleep(5 * time.Millisecond)
+	}
 	agents, _ := getJSON[[]fakeAgent](t, s.URL+"/_fake/agents")
 	require.Len(t, agents, 1)
 	assert.Equal(t, fakeAgent{ID: a.ID, KYCStatus: flipkyc.StatusApproved, Status: flipkyc.AgentActive, CreatedAt: agents[0].CreatedAt,
@@ -148,6 +158,7 @@ func TestFakeOutcomes(t *testing.T) {
 	ok(t, vars, "upload", "selfie", id, writePNG(t, "selfie.png"))
 	failed := waitStatus(t, vars, id, flipkyc.StatusUploadIdentitySelfieFailed)
 	assert.Equal(t, flipkyc.RejectionCode(23), failed.RejectedReasonCode)
+	receiver.waitFor(t, 1) // the callback follows the change of status
 	got := receiver.last(t)
 	assert.Equal(t, "flag-token", got.form.Get("token"))
 	assert.Contains(t, got.form.Get("data"), `"kyc_status":"UPLOAD_IDENTITY_SELFIE_FAILED"`)

@@ -55,6 +55,18 @@ func (r *receiver) all() []received {
 	return append([]received(nil), r.got...)
 }
 
+// waitFor waits until the receiver has had n requests.
+func (r *receiver) waitFor(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for len(r.all()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver got %d requests, not %d", len(r.all()), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (r *receiver) last(t *testing.T) received {
 	t.Helper()
 	all := r.all()
