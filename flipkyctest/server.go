@@ -145,6 +145,8 @@ type Server struct {
 // its mutable state, guarded by mu.
 type state struct {
 	srv           *httptest.Server
+	listener      net.Listener                    // WithListener; nil for a new loopback one
+	middleware    func(http.Handler) http.Handler // WithMiddleware; nil for none
 	secretKey     string
 	callbackToken string
 	callbackURL   string
@@ -192,7 +194,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
-	s.srv = httptest.NewServer(s.routes())
+	s.srv = s.start()
 	s.URL = s.srv.URL
 	s.AgentsURL = s.URL + AgentsPrefix
 	s.KYCURL = s.URL + KYCPrefix
