@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -318,7 +319,11 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 	if co.poll > 0 {
 		first = co.poll
 	}
-	wait := RetryPolicy{BaseDelay: first, MaxDelay: pollBackoff * first}
+	longest := time.Duration(math.MaxInt64)
+	if first < longest/pollBackoff {
+		longest = pollBackoff * first
+	}
+	wait := RetryPolicy{BaseDelay: first, MaxDelay: longest}
 	var poll []CallOption
 	if co.retry != nil {
 		poll = append(poll, Retry(*co.retry))

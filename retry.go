@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -61,12 +62,23 @@ func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration 
 	if retryAfter > 0 {
 		return min(retryAfter, p.MaxRetryAfter)
 	}
-	d := p.MaxDelay
-	if attempt < 31 && p.BaseDelay<<(attempt-1) < p.MaxDelay {
-		d = p.BaseDelay << (attempt - 1)
+	// BaseDelay doubled attempt-1 times, capped at MaxDelay, without
+	// overflowing for any policy.
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		if d > math.MaxInt64/2 {
+			d = math.MaxInt64
+			break
+		}
+		d *= 2
 	}
+	d = min(d, p.MaxDelay)
+	if d <= 0 {
+		return 0
+	}
+	// Equal jitter: half the wait, plus a random part of the other half.
 	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+	return half + time.Duration(rand.Int64N(int64(d-half)))
 }
 
 // clock is the time source of retries; tests replace it so they never sleep.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -270,4 +271,31 @@ func TestResetAfterTheRequestWasSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRetryDelayNeverOverflows(t *testing.T) {
+	policies := []RetryPolicy{
+		{BaseDelay: 1 << 62, MaxDelay: math.MaxInt64},
+		{BaseDelay: math.MaxInt64, MaxDelay: math.MaxInt64},
+		{BaseDelay: time.Nanosecond, MaxDelay: math.MaxInt64},
+		{BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second},
+		{BaseDelay: 1, MaxDelay: 1},
+	}
+	for _, p := range policies {
+		for attempt := 1; attempt < 80; attempt++ {
+			var d time.Duration
+			require.NotPanics(t, func() { d = p.delay(attempt, 0) }, "%+v attempt %d", p, attempt)
+			assert.GreaterOrEqual(t, d, time.Duration(0))
+			assert.LessOrEqual(t, d, p.MaxDelay)
+		}
+	}
+	// A huge poll interval is capped, not overflowed.
+	srv := httptest.NewServer(&recorder{replies: []reply{{status: 200, body: string(fixture(t, "agent_get_response.json"))}}})
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.NotPanics(t, func() {
+		_, _ = c.WaitForAgent(ctx, 1, UntilStatus(StatusPending), PollInterval(10*365*24*time.Hour))
+	})
 }
