@@ -45,8 +45,8 @@ type AgentParams struct {
 
 // personalValues returns p's personal data, for masking in errors.
 func (p *AgentParams) personalValues() []string {
-	return []string{p.Name, p.IdentityNumber, p.BirthDate.String(), p.BirthPlace, p.Address,
-		p.PhoneNumber, p.ResidenceAddress, p.Email}
+	return personalForms(append([]string{p.IdentityNumber, p.PhoneNumber, p.Email}, dateForms(p.BirthDate)...),
+		p.Name, p.BirthPlace, p.Address, p.ResidenceAddress)
 }
 
 // Ptr returns a pointer to v, for optional fields such as UseIdentityAddress.
@@ -324,12 +324,15 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 		longest = pollBackoff * first
 	}
 	wait := RetryPolicy{BaseDelay: first, MaxDelay: longest}
-	var poll []CallOption
+	// Every poll fills last, so that an error at the end can name the
+	// last request sent; the caller's response, if any, is filled from it.
+	var lastResp Response
+	poll := []CallOption{ResponseInto(&lastResp)}
 	if co.retry != nil {
 		poll = append(poll, Retry(*co.retry))
 	}
 	if co.response != nil {
-		poll = append(poll, ResponseInto(co.response))
+		defer func() { *co.response = lastResp }()
 	}
 	var last *Agent
 	for n := 1; ; n++ {
@@ -345,14 +348,27 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 				return a, nil
 			}
 		case ctx.Err() != nil:
-			return last, fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w", agentID, ctx.Err())
+			return last, waitEnded(agentID, ctx.Err(), err, lastResp.RequestID)
 		case !passing(err):
 			return last, err
 		}
-		if err := c.clock.Sleep(ctx, wait.delay(n, 0)); err != nil {
-			return last, fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w", agentID, err)
+		if serr := c.clock.Sleep(ctx, wait.delay(n, 0)); serr != nil {
+			return last, waitEnded(agentID, serr, err, lastResp.RequestID)
 		}
 	}
+}
+
+// waitEnded is WaitForAgent's error when its context ends: it matches the
+// context's error and the last poll's failure, if it had one, and names the
+// last poll's Request-ID.
+func waitEnded(agentID int64, ctxErr, pollErr error, requestID string) error {
+	if pollErr != nil && !errors.Is(pollErr, ctxErr) {
+		return fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w; the last poll failed: %w", agentID, ctxErr, pollErr)
+	}
+	if pollErr != nil {
+		return fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w", agentID, pollErr)
+	}
+	return fmt.Errorf("flipkyc: WaitForAgent: agent %d: %w [last Request-ID %s]", agentID, ctxErr, requestID)
 }
 
 // passing reports whether err may go away by itself: a server error, a rate

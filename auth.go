@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,11 +29,29 @@ const redacted = "[redacted]"
 type secretKey struct {
 	value  string
 	header []string // {"Basic base64(value:)"}, shared by every request
+	// leaks are the texts that give the key away, longest first: the key,
+	// and the base64 of the key and of its Basic-auth form, standard and
+	// URL-safe, padded and not.
+	leaks []string
 }
 
 func newSecretKey(value string) *secretKey {
 	k := &secretKey{value: value}
 	k.header = []string{k.basicAuth()}
+	seen := map[string]bool{}
+	for _, plain := range []string{value + ":", value} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			padded := enc.EncodeToString([]byte(plain))
+			for _, form := range []string{padded, strings.TrimRight(padded, "=")} {
+				if !seen[form] {
+					seen[form] = true
+					k.leaks = append(k.leaks, form)
+				}
+			}
+		}
+	}
+	k.leaks = append(k.leaks, value)
+	slices.SortStableFunc(k.leaks, func(a, b string) int { return len(b) - len(a) })
 	return k
 }
 
@@ -46,19 +65,23 @@ func (k secretKey) basicAuth() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(k.value+":"))
 }
 
-// scrub returns s with every occurrence of the key, and of its Basic-auth
-// encoding, replaced by [redacted], also where s writes them escaped: JSON
-// escapes (\u0041, \/ as PHP's json_encode writes), percent-encoding or
-// HTML character references. Such text is returned unescaped.
+// scrub returns s with every occurrence of the key, of its Basic-auth
+// encoding and of their other base64 forms replaced by [redacted], also where
+// s writes them escaped (JSON \u0041 or \x41, \/ as PHP's json_encode writes,
+// percent-encoding, HTML character references) or wrapped over lines. Such
+// text is returned unescaped.
 func (k *secretKey) scrub(s string) string {
 	if !k.in(s) {
 		u := unescapeAll(s)
-		if u == s || !k.in(u) {
-			return s
+		if !k.in(u) {
+			// Base64 wrapped over lines, as MIME writes it.
+			if u = strings.Join(strings.Fields(u), ""); !k.in(u) {
+				return s
+			}
 		}
 		s = u
 	}
-	for _, secret := range k.forms() {
+	for _, secret := range k.leaks {
 		s = strings.ReplaceAll(s, secret, redacted)
 	}
 	return s
@@ -71,14 +94,8 @@ func (k *secretKey) clean(s string, known []string) string {
 	return maskText(k.scrub(unescapeAll(s)), known)
 }
 
-// forms returns the texts that give the key away: the key and its Basic-auth
-// encoding.
-func (k *secretKey) forms() [2]string {
-	return [2]string{k.value, strings.TrimPrefix(k.header[0], "Basic ")}
-}
-
 func (k *secretKey) in(s string) bool {
-	for _, secret := range k.forms() {
+	for _, secret := range k.leaks {
 		if strings.Contains(s, secret) {
 			return true
 		}
@@ -119,6 +136,15 @@ func jsonUnescape(s string) string {
 		case 'b', 'f', 'n', 'r', 't':
 			b.WriteByte(' ')
 			i++
+		case 'x':
+			if i+3 < len(s) {
+				if n, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+					b.WriteByte(byte(n))
+					i += 3
+					continue
+				}
+			}
+			b.WriteByte(s[i])
 		case 'u':
 			r, n := decodeUEscape(s[i:])
 			if n == 0 {
@@ -219,7 +245,7 @@ type callState struct {
 	op        string   // the method called, such as "GetAgent"
 	requestID []string // {"bigflip-<uuid>"}, backed by id
 	id        [1]string
-	attempt   int      // the attempt under way, from 1
+	attempt   int // the attempt under way, from 1
 	wrote     atomic.Bool
 	trace     httptrace.ClientTrace
 }
@@ -262,12 +288,45 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return next.RoundTrip(out)
 }
 
-// scrubErr returns err, or a plain error with the key redacted when err's
-// text quotes it (a decoder quoting a field of a hostile reply).
+// scrubHeader returns h, or a copy of it with the key redacted from the
+// values that give it away (a server echoing the Authorization header).
+func (k *secretKey) scrubHeader(h http.Header) http.Header {
+	var out http.Header
+	for name, values := range h {
+		for i, v := range values {
+			if clean := k.scrub(v); clean != v {
+				if out == nil {
+					out = h.Clone()
+				}
+				out[name][i] = clean
+			}
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
+
+// scrubErr returns err, or, when err's text gives the key away (a
+// transport quoting a hostile reply or header), an error with the key
+// redacted that still matches what err matched with errors.Is.
 func (k *secretKey) scrubErr(err error) error {
 	msg := err.Error()
 	if clean := k.scrub(msg); clean != msg {
-		return errors.New(clean)
+		return &scrubbedError{msg: clean, err: err}
 	}
 	return err
 }
+
+// scrubbedError is an error whose text had the key removed. It does not
+// unwrap, since the error under it would give the key back, but it answers
+// errors.Is for it.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.err, target) }

@@ -202,3 +202,33 @@ func httpBody(s string) *readCloser { return &readCloser{strings.NewReader(s)} }
 type readCloser struct{ *strings.Reader }
 
 func (readCloser) Close() error { return nil }
+
+func TestWaitForAgentEndsWithTheLastRequestID(t *testing.T) {
+	tests := []struct {
+		name    string
+		reply   reply
+		wantErr error
+	}{
+		{"polls failing", reply{status: 503}, ErrServer},
+		{"polls answering, condition not met", reply{status: 200, body: strings.Replace(string(fixture(t, "agent_get_response.json")), `"APPROVED"`, `"PENDING"`, 1)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(&recorder{replies: []reply{tt.reply}})
+			defer srv.Close()
+			c, err := New(testKey, WithBaseURLs(srv.URL, srv.URL), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			defer cancel()
+			var resp Response
+			_, err = c.WaitForAgent(ctx, 1, UntilFinal, PollInterval(5*time.Millisecond), ResponseInto(&resp))
+			recordErr(err)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.NotEmpty(t, resp.RequestID)
+			assert.Contains(t, err.Error(), "bigflip-", "the error names a Request-ID sent")
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr, "and matches the last poll's failure")
+			}
+		})
+	}
+}

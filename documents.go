@@ -139,7 +139,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 	defer body.close()
 	var res []UploadedDocument
 	err := c.do(ctx, call{op: "UploadDocuments", method: http.MethodPost, api: kycAPI, path: "/documents",
-		body: body, sent: names}, &res, opts)
+		body: body, sent: names, anyReply: true}, &res, opts)
 	if err != nil {
 		return nil, explainOutcome(asValidationError("UploadDocuments", err), agentID, nextDocuments)
 	}

@@ -78,7 +78,7 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	defer body.close()
 	var res UploadResult
 	err = c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: body, sent: fileNames{prepared.name}}, &res, opts)
+		body: body, sent: fileNames{prepared.name}, anyReply: true}, &res, opts)
 	if err != nil {
 		return nil, asValidationError(op, err)
 	}

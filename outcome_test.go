@@ -68,8 +68,11 @@ var lostReplies = []lostReply{
 			_ = conn.Close()
 		}
 	}},
-	{"200 cut off mid-body", resetMidResponse},
 }
+
+// cutOff is a 2xx whose body breaks off: a success for every state change
+// but a create, whose result is the agent's id.
+var cutOff = lostReply{"200 cut off mid-body", resetMidResponse}
 
 // agentServer answers state changes with the lost reply and reads of agent 1
 // with the given status (or a 503 when status is empty), counting both.
@@ -204,7 +207,7 @@ func TestStateChangeAfterTheContextEndedIsNotRead(t *testing.T) {
 }
 
 func TestAmbiguousCreateIsReportedNeverResent(t *testing.T) {
-	for _, lost := range lostReplies {
+	for _, lost := range append(lostReplies, cutOff) {
 		t.Run(lost.name, func(t *testing.T) {
 			srv := &agentServer{lost: lost, status: StatusBasicData}
 			ts := httptest.NewServer(srv)
@@ -293,4 +296,36 @@ func TestOutcomeUnknownErrorText(t *testing.T) {
 		"the agent is now UPLOAD_IDENTITY_SELFIE_SUCCESS; read it later", e.Error())
 	assert.True(t, strings.Count(e.Error(), "bigflip-x") == 1)
 	assert.ErrorIs(t, e, ErrServer, "it unwraps to the failure itself")
+}
+
+// TestTwoHundredIsSuccessWhateverItsBody: for the state changes whose 2xx
+// is their whole answer, a reply whose body is empty, cut off or not JSON
+// is still Flip's success: it is returned as one, without a read.
+func TestTwoHundredIsSuccessWhateverItsBody(t *testing.T) {
+	replies := []lostReply{
+		cutOff,
+		{"204 without a body", func(w http.ResponseWriter) { w.WriteHeader(204) }},
+		{"200 empty", func(w http.ResponseWriter) { w.WriteHeader(200) }},
+		{"200 not JSON", func(w http.ResponseWriter) { writeReply(w, 200, "<html>ok</html>") }},
+	}
+	calls := append(stateChanges(t), stateChange{"UploadIdentityImage", func(ctx context.Context, c *Client) (bool, error) {
+		r, err := c.UploadIdentityImage(ctx, 1, IdentityKTP, Image{"k.jpg", bytes.NewReader(jpegImage(t, 300, 300))})
+		return r != nil && r.ConfirmedByRead, err
+	}, "/users/1/identities"})
+	for _, sc := range calls {
+		for _, rp := range replies {
+			t.Run(sc.name+"/"+rp.name, func(t *testing.T) {
+				srv := &agentServer{lost: rp, status: StatusRejected}
+				ts := httptest.NewServer(srv)
+				defer ts.Close()
+				c, _ := newTestClient(t, ts.URL, ts.URL)
+				confirmed, err := sc.call(context.Background(), c)
+				require.NoError(t, err)
+				assert.False(t, confirmed, "Flip's own 2xx, not a read, says it succeeded")
+				writes, reads := srv.seen()
+				assert.Equal(t, []string{sc.path}, writes)
+				assert.Zero(t, reads)
+			})
+		}
+	}
 }

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // masked stands in for personal data (names, identity and phone numbers,
@@ -39,11 +41,15 @@ func maskText(s string, known []string) string {
 		if len(k) < minKnownLen {
 			continue
 		}
-		// A form body writes spaces as "+"; an echo of it keeps them so.
-		for _, form := range [2]string{k, strings.ReplaceAll(k, " ", "+")} {
-			if strings.Contains(s, form) {
-				s = strings.ReplaceAll(s, form, masked)
-			}
+		// In any case (identity cards are echoed in capitals), and with
+		// spaces written as "+", as a form body writes them.
+		pattern := regexp.QuoteMeta(k)
+		if strings.Contains(k, " ") {
+			pattern = strings.ReplaceAll(pattern, " ", `[ +]`)
+		}
+		re, err := regexp.Compile(`(?i)` + pattern)
+		if err == nil && re.MatchString(s) {
+			s = re.ReplaceAllLiteralString(s, masked)
 		}
 	}
 	if strings.IndexByte(s, '"') >= 0 {
@@ -74,14 +80,18 @@ var personalKeys = map[string]bool{
 func maskJSON(v any, clean func(string) string) any {
 	switch v := v.(type) {
 	case map[string]any:
+		out := make(map[string]any, len(v))
 		for k, val := range v {
-			if personalKeys[strings.ToLower(k)] && val != nil {
-				v[k] = masked
-				continue
+			switch {
+			case personalKeys[strings.ToLower(k)] && val != nil:
+				out[k] = masked
+			default:
+				// Keys are text from the reply too: a server may put an
+				// echoed value, or the key, in one.
+				out[clean(k)] = maskJSON(val, clean)
 			}
-			v[k] = maskJSON(val, clean)
 		}
-		return v
+		return out
 	case []any:
 		for i, val := range v {
 			v[i] = maskJSON(val, clean)
@@ -210,3 +220,61 @@ func (img Image) Format(f fmt.State, _ rune) {
 	}
 	fmt.Fprintf(f, "flipkyc.Image{Name: %s, Content: %T}", name, img.Content)
 }
+
+// personalForms returns values with the words of the free-text ones
+// (names, places, addresses): a reply may echo "Name Bambang is not on the
+// identity card" for "Bambang Sutrisno". Words shorter than four letters are
+// left out, as too common. Longer values come first, so that a whole value
+// is masked as one.
+func personalForms(whole []string, free ...string) []string {
+	out := append([]string(nil), whole...)
+	for _, v := range free {
+		out = append(out, v)
+		for _, w := range strings.Fields(v) {
+			if utf8.RuneCountInString(w) >= 4 {
+				out = append(out, w)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// dateForms returns the ways a reply may write d: Flip's DD-MM-YYYY, ISO,
+// and in words.
+func dateForms(d Date) []string {
+	if d.IsZero() {
+		return nil
+	}
+	t := d.Time()
+	return []string{d.String(), t.Format("2006-01-02"), t.Format("02/01/2006"), t.Format("2 January 2006"),
+		t.Format("January 2, 2006"), t.Format("2 Jan 2006")}
+}
+
+// MarshalJSON writes the image without its file name, which may carry a
+// person's name, and without its content.
+func (img Image) MarshalJSON() ([]byte, error) {
+	name := ""
+	if img.Name != "" {
+		name = masked
+	}
+	return json.Marshal(map[string]string{"name": name, "content": fmt.Sprintf("%T", img.Content)})
+}
+
+// LogValue logs the agent as it prints, personal data masked.
+func (a Agent) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(a)) }
+
+// LogValue logs the parameters as they print, personal data masked.
+func (p AgentParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs the KYC record as it prints, personal data masked.
+func (u KYCUser) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(u)) }
+
+// LogValue logs the parameters as they print, personal data masked.
+func (p RepairDataParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs the image as it prints, its file name masked.
+func (img Image) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(img)) }
+
+// LogValue logs the document as it prints, its file name masked.
+func (d Document) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(d)) }

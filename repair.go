@@ -55,8 +55,8 @@ func (p *RepairDataParams) form() string {
 
 // personalValues returns p's personal data, for masking in errors.
 func (p *RepairDataParams) personalValues() []string {
-	return []string{p.Name, p.IdentityNumber, p.BirthDate.String(), p.BirthPlace, p.Address,
-		p.PhoneNumber, p.ResidenceAddress}
+	return personalForms(append([]string{p.IdentityNumber, p.PhoneNumber}, dateForms(p.BirthDate)...),
+		p.Name, p.BirthPlace, p.Address, p.ResidenceAddress)
 }
 
 // Validate checks the fields that are set against Flip's rules, as RepairData
@@ -107,7 +107,9 @@ type KYCUser struct {
 	// ConfirmedByRead is true when Flip's reply to RepairData was lost and
 	// the SDK confirmed the repair by reading the agent. The record then
 	// holds what GetAgent returns (id, name, identity type and number,
-	// status) and the fields the repair sent; the others are zero.
+	// status) and the fields the repair sent; the others are zero. When
+	// Flip answered 2xx with a body that could not be read, the record holds
+	// the agent's id, StatusPending and the fields sent.
 	ConfirmedByRead bool `json:"-"`
 }
 
@@ -169,7 +171,7 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	// Flip's legacy page documents this body as multipart, the newer
 	// "Update User Agent Identity" page as form-urlencoded; the newer wins.
 	err := c.do(ctx, call{op: "RepairData", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		form: p.form(), sent: &p}, &r, opts)
+		form: p.form(), sent: &p, anyReply: true}, &r, opts)
 	if err != nil {
 		a, ok, err := c.confirmByRead(ctx, err, agentID, p.visibleIn, nextRepair, opts)
 		if !ok {
@@ -177,7 +179,14 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 		}
 		return p.confirmedUser(a), nil
 	}
-	return r.user(), nil
+	u := r.user()
+	if u.UserID == 0 {
+		// A 2xx whose body could not be read: Flip took the repair, which
+		// puts the agent under review.
+		u = p.confirmedUser(&Agent{ID: agentID, KYCStatus: StatusPending})
+		u.ConfirmedByRead = false
+	}
+	return u, nil
 }
 
 // visibleIn reports whether the repair shows in a, as read by GetAgent: the
@@ -194,6 +203,12 @@ func (p *RepairDataParams) visibleIn(a *Agent) bool {
 func (p *RepairDataParams) confirmedUser(a *Agent) *KYCUser {
 	u := &KYCUser{UserID: a.ID, UserType: UserTypeAgent, Name: a.Name, Status: a.KYCStatus,
 		IdentityType: a.IdentityType, Gender: a.Gender, Occupation: a.Occupation, ConfirmedByRead: true}
+	if p.Name != "" {
+		u.Name = p.Name
+	}
+	if p.IdentityType != "" {
+		u.IdentityType = p.IdentityType
+	}
 	number := a.IdentityNumber
 	if p.IdentityNumber != "" {
 		number = p.IdentityNumber

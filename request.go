@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,6 +51,10 @@ type call struct {
 	// sent is the call's own personal input, masked wherever a reply
 	// echoes it into an error; nil when the call sends none.
 	sent personalData
+	// anyReply: a 2xx reply means the call succeeded whatever its body
+	// (submit, uploads, repairs); out is filled as far as the body allows.
+	// Without it, a 2xx whose body is not the documented result fails.
+	anyReply bool
 }
 
 // personalData is input that carries personal data: the values that must
@@ -65,6 +70,7 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) err
 	var meta Response
 	err := c.send(ctx, &r, out, &co, &meta)
 	if co.response != nil {
+		meta.Header = c.key.scrubHeader(meta.Header)
 		*co.response = meta
 	}
 	return err
@@ -116,6 +122,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		if !last {
 			wait = policy.delay(attempt, res.retryAfter)
 		}
+		c.log(ctx, r, id, attempt, res, c.clock.Now().Sub(start))
 		if c.attemptHook != nil {
 			c.attemptHook(ctx, Attempt{Operation: r.op, RequestID: id, Number: attempt, StatusCode: res.status,
 				Err: res.err, Duration: c.clock.Now().Sub(start), RetryIn: wait})
@@ -133,10 +140,10 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 			}
 			return err
 		}
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying",
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "flipkyc: retrying", append([]slog.Attr{
 			slog.String("op", r.op), slog.String("method", r.method), slog.String("path", r.path),
-			slog.String("request_id", id), slog.Int("attempt", attempt), slog.Duration("wait", wait),
-			slog.String("error", res.err.Error()))
+			slog.String("request_id", id), slog.Int("attempt", attempt), slog.Duration("wait", wait)},
+			errorAttrs(res.err)...)...)
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("flipkyc: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
 		}
@@ -197,13 +204,11 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	}
 	req.Header.Set("Accept", "application/json")
 
-	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = watch.cause(err)
-		c.log(ctx, r, id, n, 0, start, err)
+		err = c.key.scrubErr(watch.cause(err))
 		wrote := r.repeatable || st.wrote.Load()
-		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: c.key.scrubErr(err)}
+		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
 		if ctx.Err() != nil {
 			return attemptResult{err: netErr, ambiguous: !r.repeatable && wrote}
 		}
@@ -219,7 +224,6 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	if readErr != nil {
 		readErr = watch.cause(readErr)
 	}
-	c.log(ctx, r, id, n, resp.StatusCode, start, readErr)
 	res := c.judge(&r, id, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
@@ -243,7 +247,9 @@ func (c *Client) judge(r *call, id string, resp *http.Response, raw []byte, read
 		case out != nil:
 			cause = decodeJSON(raw, out)
 		}
-		if cause == nil {
+		if cause == nil || r.anyReply {
+			// For a state change whose 2xx is its whole answer, an
+			// unreadable body does not undo the success.
 			return attemptResult{}
 		}
 		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
@@ -292,18 +298,41 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, limit))
 }
 
-func (c *Client) log(ctx context.Context, r call, id string, attempt, status int, start time.Time, err error) {
+func (c *Client) log(ctx context.Context, r *call, id string, attempt int, res attemptResult, elapsed time.Duration) {
 	if !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("method", r.method), slog.String("path", r.path), slog.String("request_id", id),
-		slog.Int("attempt", attempt), slog.Int("status", status), slog.Duration("elapsed", c.clock.Now().Sub(start)),
+		slog.String("op", r.op), slog.String("method", r.method), slog.String("path", r.path),
+		slog.String("request_id", id), slog.Int("attempt", attempt), slog.Int("status", res.status),
+		slog.Duration("elapsed", elapsed),
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+	if res.err != nil {
+		attrs = append(attrs, errorAttrs(res.err)...)
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "flipkyc: request", attrs...)
+}
+
+// errorAttrs describes an attempt's failure for a log line without any text
+// from the reply's body: for Flip's answers the status and Flip's codes, for
+// others the failure itself (which never quotes a body).
+func errorAttrs(err error) []slog.Attr {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return []slog.Attr{slog.String("error", err.Error())}
+	}
+	codes := make([]string, 0, len(apiErr.Errors)+1)
+	if apiErr.Code != "" {
+		codes = append(codes, apiErr.Code)
+	}
+	for _, d := range apiErr.Errors {
+		codes = append(codes, strconv.Itoa(d.Code))
+	}
+	attrs := []slog.Attr{slog.String("error", fmt.Sprintf("HTTP %d from Flip", apiErr.StatusCode))}
+	if len(codes) > 0 {
+		attrs = append(attrs, slog.String("code", strings.Join(codes, ",")))
+	}
+	return attrs
 }
 
 // responseChecker is implemented by results that can tell a decoded reply

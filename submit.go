@@ -36,7 +36,7 @@ func (c *Client) SubmitKYC(ctx context.Context, agentID int64, opts ...CallOptio
 	}
 	var res SubmitResult
 	err := c.do(ctx, call{op: "SubmitKYC", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
-		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil)}, &res, opts)
+		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil), anyReply: true}, &res, opts)
 	if err != nil {
 		if _, ok, err := c.confirmByRead(ctx, err, agentID, underReview, nextSubmit, opts); !ok {
 			return nil, err
