@@ -172,7 +172,7 @@ func ExampleClient_UploadIdentityImage() {
 	// An *os.File works as well, and is streamed: the image is never read
 	// whole into memory. It is checked (PNG or JPEG, under 2 MB, 256 to 4096
 	// pixels a side) before anything is sent.
-	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, photo("ktp.jpg")); err != nil {
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
 	got, err := client.GetAgent(ctx, agent.ID)
@@ -203,13 +203,13 @@ func ExampleClient_UploadSelfieWithIdentity() {
 	}
 
 	// The selfie comes after the identity image.
-	_, err = client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, photo("selfie.jpg"))
+	_, err = client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg"))
 	fmt.Println(errors.Is(err, flipkyc.ErrInvalidAgentStatus))
 
-	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, photo("ktp.jpg")); err != nil {
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, photo("selfie.jpg")); err != nil {
+	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg")); err != nil {
 		log.Fatal(err)
 	}
 	// Flip now checks both images and sends a callback with the result.
@@ -264,8 +264,8 @@ func ExampleClient_UploadDocuments() {
 	fmt.Println(agent.KYCStatus, agent.RejectedReasonCode, agent.RejectedReasonCode.Fixes())
 
 	docs, err := client.UploadDocuments(ctx, id, []flipkyc.Document{
-		{Type: flipkyc.DocumentFamilyCard, Image: photo("kk.jpg")},
-		{Type: flipkyc.DocumentFamilyCard, Selfie: true, Image: photo("kk-selfie.jpg")},
+		{Type: flipkyc.DocumentFamilyCard, Image: cameraPhoto("kk.jpg")},
+		{Type: flipkyc.DocumentFamilyCard, Selfie: true, Image: cameraPhoto("kk-selfie.jpg")},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -326,10 +326,10 @@ func ExampleClient_RepairIdentityImage() {
 	id := rejectedAgent(ctx, client, 14) // 14: identity card blurry
 
 	// The repair must fit the rejection: code 14 is not about the selfie.
-	_, err = client.RepairSelfieWithIdentity(ctx, id, photo("selfie.jpg"))
+	_, err = client.RepairSelfieWithIdentity(ctx, id, cameraPhoto("selfie.jpg"))
 	fmt.Println(errors.Is(err, flipkyc.ErrRejectedReasonMismatch))
 
-	res, err := client.RepairIdentityImage(ctx, id, photo("ktp-sharp.jpg"))
+	res, err := client.RepairIdentityImage(ctx, id, cameraPhoto("ktp-sharp.jpg"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func ExampleClient_RepairSelfieWithIdentity() {
 	ctx := context.Background()
 	id := rejectedAgent(ctx, client, 24) // 24: the selfie shows only a face
 
-	if _, err := client.RepairSelfieWithIdentity(ctx, id, photo("selfie-with-ktp.jpg")); err != nil {
+	if _, err := client.RepairSelfieWithIdentity(ctx, id, cameraPhoto("selfie-with-ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
 	agent, err := client.WaitForAgent(ctx, id, flipkyc.UntilFinal, fast)
@@ -556,7 +556,7 @@ func ExampleKYCUser_Format() {
 }
 
 func ExampleImage_Format() {
-	img := photo("John Doe KTP.jpg")
+	img := cameraPhoto("John Doe KTP.jpg")
 	fmt.Println(img)
 	// Output: flipkyc.Image{Name: [masked], Content: *bytes.Reader}
 }

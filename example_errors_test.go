@@ -193,7 +193,7 @@ func ExampleOutcomeUnknownError_Is() {
 		log.Fatal(err)
 	}
 	srv.DropNextAfterApplying(flipkyctest.RouteUploadImage, 1)
-	_, err = client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, photo("ktp.jpg"))
+	_, err = client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg"))
 	// Flip counts uploads: read the agent before uploading again.
 	fmt.Println(errors.Is(err, flipkyc.ErrOutcomeUnknown))
 	if errors.Is(err, flipkyc.ErrOutcomeUnknown) {

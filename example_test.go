@@ -41,9 +41,9 @@ func newAgentParams(nik, phone string) flipkyc.AgentParams {
 	}
 }
 
-// photo returns a 300x300 JPEG to upload as name, standing in for a photo
+// cameraPhoto returns a 300x300 JPEG to upload as name, standing in for a photo
 // taken with the camera.
-func photo(name string) flipkyc.Image {
+func cameraPhoto(name string) flipkyc.Image {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 300, 300)), nil); err != nil {
 		log.Fatal(err)
@@ -63,10 +63,10 @@ func readyToSubmit(ctx context.Context, client *flipkyc.Client, nik string) int6
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, photo("ktp.jpg")); err != nil {
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, photo("selfie.jpg")); err != nil {
+	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg")); err != nil {
 		log.Fatal(err)
 	}
 	if _, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(flipkyc.StatusUploadIdentitySelfieSuccess), fast); err != nil {
@@ -109,10 +109,10 @@ func Example() {
 	}
 	fmt.Println("created agent", agent.ID, agent.KYCStatus)
 
-	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, photo("ktp.jpg")); err != nil {
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, photo("selfie.jpg")); err != nil {
+	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg")); err != nil {
 		log.Fatal(err)
 	}
 	checked, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(
