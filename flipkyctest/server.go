@@ -271,8 +271,10 @@ func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
 type Request struct {
 	// Route is the endpoint the request went to.
 	Route Route
-	// Method and Path are the request's, the path with the family's prefix.
-	Method, Path string
+	// Method is the request's HTTP method.
+	Method string
+	// Path is the request's URL path, with the family's prefix.
+	Path string
 	// Header is the request's header, with Authorization redacted.
 	Header http.Header
 	// Fields holds the form fields and query parameters, one value per
