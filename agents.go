@@ -271,9 +271,10 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams, opts ...CallOpt
 
 // UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}) and
 // returns the full record. Every required field must be given, changed or
-// not: Flip has no partial update (see Agent.Params). Flip refuses to update
-// an agent under review or approved (ErrAgentNotUpdatable). Since a repeat
-// cannot change the result, an update is retried as a read is.
+// not: Flip has no partial update (see Agent.Params). Flip may refuse to
+// update an agent (ErrAgentNotUpdatable; it does not document when, and the
+// fake in flipkyctest refuses agents under review or approved). Since a
+// repeat cannot change the result, an update is retried as a read is.
 func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	v.agentID(agentID)

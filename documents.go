@@ -84,7 +84,8 @@ type documentFields UploadedDocument
 func (*documentReply) lenient() {}
 
 // UnmarshalJSON decodes an uploaded document leniently: its id and type as
-// numbers or numeric strings, a field of an unexpected type left zero.
+// numbers or numeric strings, a field of an unexpected type converted where
+// its meaning is plain or left zero.
 func (d *UploadedDocument) UnmarshalJSON(b []byte) error {
 	var r documentReply
 	if err := decodeReply(b, &r); err != nil {

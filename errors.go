@@ -56,8 +56,7 @@ var (
 	// instead (code 4011).
 	ErrUploadLimitReached = errors.New("flipkyc: maximum upload attempts reached")
 	// ErrAgentNotUpdatable is matched by an *APIError that says Flip refuses
-	// to update this agent (code 1092), as for an agent under review or
-	// approved.
+	// to update this agent (code 1092).
 	ErrAgentNotUpdatable = errors.New("flipkyc: agent is not allowed to update")
 	// ErrInvalidToken is matched by the *CallbackError of a callback whose
 	// token is missing or wrong.

@@ -221,13 +221,13 @@ func (s KYCStatus) Known() bool {
 }
 
 // IsFinal reports whether Flip has decided: the agent is approved or rejected.
-// A rejected agent can still be repaired and submitted again.
+// A rejected agent can still be repaired, which puts it under review again.
 func (s KYCStatus) IsFinal() bool { return s == StatusApproved || s == StatusRejected }
 
 // NeedsRepair reports whether the company must act before the agent can go on:
 // an upload failed, the review rejected the agent, or Flip asks for help
-// (StatusHelp: supporting documents, which UploadDocuments does not send in
-// that status; see CanUploadDocuments).
+// (StatusHelp: Flip wants supporting documents, though its documents
+// endpoint does not take them in that status; see CanUploadDocuments).
 func (s KYCStatus) NeedsRepair() bool {
 	switch s {
 	case StatusUploadIdentityFailed, StatusUploadIdentitySelfieFailed, StatusRejected, StatusHelp:
@@ -263,9 +263,10 @@ func (s *KYCStatus) UnmarshalJSON(b []byte) error {
 }
 
 // AgentStatus is the state of an agent's account, separate from its KYC
-// status; Flip refuses disbursements through an agent that is not active. Flip documents codes 0, 10, 20 and 30 but has been seen to send the
-// name "ACTIVE"; both decode to the named constants, and anything else is kept
-// as received.
+// status; Flip refuses disbursements through an agent that is not active.
+// Flip documents codes 0, 10, 20 and 30 but has been seen to send the name
+// "ACTIVE"; both decode to the named constants, and anything else is kept,
+// upper-cased.
 type AgentStatus string
 
 // Agent account statuses. Only ACTIVE has been seen on the wire; the other
