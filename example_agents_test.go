@@ -114,7 +114,7 @@ func ExampleClient_WaitForAgent() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 	if _, err := client.SubmitKYC(ctx, id); err != nil {
 		log.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func ExampleClient_SubmitKYC() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 
 	res, err := client.SubmitKYC(ctx, id)
 	if err != nil {
@@ -256,7 +256,7 @@ func ExampleClient_UploadDocuments() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := rejectedAgent(ctx, client, 11) // 11: NIK does not match the format
+	id := rejectedAgent(ctx, client, 11) // submitted and rejected with code 11: NIK does not match the format
 	agent, err := client.GetAgent(ctx, id)
 	if err != nil {
 		log.Fatal(err)
@@ -293,7 +293,7 @@ func ExampleClient_RepairData() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := rejectedAgent(ctx, client, 10) // 10: the data does not match the identity card
+	id := rejectedAgent(ctx, client, 10) // submitted and rejected with code 10: the data does not match the identity card
 
 	// Send only what needs correcting.
 	user, err := client.RepairData(ctx, id, flipkyc.RepairDataParams{
@@ -323,7 +323,7 @@ func ExampleClient_RepairIdentityImage() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := rejectedAgent(ctx, client, 14) // 14: identity card blurry
+	id := rejectedAgent(ctx, client, 14) // submitted and rejected with code 14: identity card blurry
 
 	// The repair must fit the rejection: code 14 is not about the selfie.
 	_, err = client.RepairSelfieWithIdentity(ctx, id, cameraPhoto("selfie.jpg"))
@@ -353,7 +353,7 @@ func ExampleClient_RepairSelfieWithIdentity() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := rejectedAgent(ctx, client, 24) // 24: the selfie shows only a face
+	id := rejectedAgent(ctx, client, 24) // submitted and rejected with code 24: the selfie shows only a face
 
 	if _, err := client.RepairSelfieWithIdentity(ctx, id, cameraPhoto("selfie-with-ktp.jpg")); err != nil {
 		log.Fatal(err)

@@ -83,7 +83,7 @@ func ExampleNewCallbackHandler_receiver() {
 	}
 	ctx := context.Background()
 
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 	ev := <-events
 	fmt.Println(ev.AgentID, ev.KYCStatus)
 	if _, err := client.SubmitKYC(ctx, id); err != nil {

@@ -235,7 +235,7 @@ func ExampleClient_SubmitKYC_lostReply() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 
 	srv.FailNextAfterApplying(flipkyctest.RouteSubmit, 1, http.StatusBadGateway)
 	var resp flipkyc.Response

@@ -102,6 +102,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
+	// The fake decides at once: poll it often. Against Flip, keep the default.
+	poll := flipkyc.PollInterval(10 * time.Millisecond)
 
 	agent, err := client.CreateAgent(ctx, newAgentParams("3276010101900001", "08123456789"))
 	if err != nil {
@@ -116,7 +118,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	checked, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(
-		flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusUploadIdentitySelfieFailed), fast)
+		flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusUploadIdentitySelfieFailed), poll)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func Example() {
 	if _, err := client.SubmitKYC(ctx, agent.ID); err != nil {
 		log.Fatal(err)
 	}
-	reviewed, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilFinal, fast)
+	reviewed, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilFinal, poll)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -465,7 +467,7 @@ func ExamplePollInterval() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 	if _, err := client.SubmitKYC(ctx, id); err != nil {
 		log.Fatal(err)
 	}

@@ -278,7 +278,7 @@ func ExampleServer_FailNextAfterApplying() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 
 	// The submission takes effect, and its reply is lost at a gateway.
 	srv.FailNextAfterApplying(flipkyctest.RouteSubmit, 1, http.StatusGatewayTimeout)
@@ -358,7 +358,7 @@ func ExampleServer_Agents() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	readyToSubmit(ctx, client, "3276010101900001")
+	readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 	if _, err := client.CreateAgent(ctx, newAgentParams("3276010101900002", "08123456780")); err != nil {
 		log.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func ExampleServer_Callbacks() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	id := readyToSubmit(ctx, client, "3276010101900001")
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
 	if _, err := client.SubmitKYC(ctx, id); err != nil {
 		log.Fatal(err)
 	}
@@ -484,7 +484,7 @@ func ExampleWithCallbacks() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	readyToSubmit(context.Background(), client, "3276010101900001")
+	readyToSubmit(context.Background(), client, "3276010101900001") // created, its images uploaded and checked
 	ev := <-received
 	fmt.Println(ev.AgentID, ev.KYCStatus)
 	srv.Close()
