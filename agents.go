@@ -15,32 +15,37 @@ import (
 
 // AgentParams is an agent's identity data, as sent to CreateAgent and
 // UpdateAgent. Update replaces the whole record, so it takes the same full
-// set of fields.
+// set of fields. The fields up to PhoneNumber are required; the rules given
+// with each field are the ones Validate checks. Free-text fields must be
+// valid UTF-8 without control or text-direction characters or surrounding
+// spaces.
+//
+// It prints (under every fmt verb) with its personal data masked.
 type AgentParams struct {
 	Name           string       // full name, 1 to 50 characters
 	IdentityType   IdentityType // IdentityKTP or IdentityPassport
 	IdentityNumber string       // at most 16 characters for a KTP, 20 for a passport
-	BirthDate      Date
-	BirthPlace     string // at most 255 characters
-	CountryID      int64  // ids from ListCountries, ListProvinces, …
-	ProvinceID     int64
-	CityID         int64
-	DistrictID     int64
-	Address        string // 10 to 300 characters: letters, digits, spaces, . - / ( )
-	Gender         Gender
-	Occupation     Occupation
+	BirthDate      Date         // a real calendar day
+	BirthPlace     string       // at most 255 characters
+	CountryID      int64        // an id from ListCountries
+	ProvinceID     int64        // an id from ListProvinces
+	CityID         int64        // an id from ListCities
+	DistrictID     int64        // an id from ListDistricts
+	Address        string       // the identity document's street address: 10 to 300 of A-Z a-z 0-9, spaces and . - / ( )
+	Gender         Gender       // GenderMale or GenderFemale
+	Occupation     Occupation   // one of the Occupation constants
 	// PhoneNumber is the number the company verified: a leading 0 and 8 to
 	// 24 characters, or a leading + and 10 to 26 characters.
 	PhoneNumber string
 
 	// Optional fields; zero values are not sent.
-	UseIdentityAddress  *bool // the agent lives at the identity document's address
-	ResidenceCountryID  int64
-	ResidenceProvinceID int64
-	ResidenceCityID     int64
-	ResidenceDistrictID int64
-	ResidenceAddress    string
-	Email               string
+	UseIdentityAddress  *bool  // the agent lives at the identity document's address; see Ptr
+	ResidenceCountryID  int64  // where the agent lives, if not at Address: an id from ListCountries
+	ResidenceProvinceID int64  // an id from ListProvinces
+	ResidenceCityID     int64  // an id from ListCities
+	ResidenceDistrictID int64  // an id from ListDistricts
+	ResidenceAddress    string // as Address: 10 to 300 characters
+	Email               string // an address like name@example.com
 }
 
 // personalValues returns p's personal data, for masking in errors.
@@ -49,12 +54,15 @@ func (p *AgentParams) personalValues() []string {
 		p.Name, p.BirthPlace, p.Address, p.ResidenceAddress)
 }
 
-// Ptr returns a pointer to v, for optional fields such as UseIdentityAddress.
+// Ptr returns a pointer to a copy of v, for optional fields such as
+// UseIdentityAddress.
 func Ptr[T any](v T) *T { return &v }
 
 // Validate checks p against every rule Flip documents for create and update,
 // as CreateAgent and UpdateAgent do before sending, and returns a
-// *ValidationError listing each broken rule, or nil.
+// *ValidationError listing each broken rule, in field order, or nil. It
+// cannot check what only Flip knows: that the location ids exist and nest,
+// and that the identity and phone numbers are not registered already.
 func (p AgentParams) Validate() error {
 	var v fieldErrors
 	p.check(&v)
@@ -106,52 +114,71 @@ func boolDigit(b bool) string {
 }
 
 // Agent is an agent as the v2 agents API returns it. Create and Update return
-// the full record; Get returns a smaller one (no birth, address or location
-// fields) that adds the rejection and account status. Absent ids are zero.
+// the full record; Get returns a smaller one (no birth, gender, occupation,
+// address or location fields) that adds the rejection, the account status
+// and the creation time. Absent ids are zero, absent texts empty.
+//
+// It prints (under every fmt verb) with its personal data masked; its JSON
+// form, with Flip's field names, keeps them.
 type Agent struct {
-	ID             int64        `json:"id"`
-	CompanyID      int64        `json:"company_id"`
-	Name           string       `json:"name"`
-	IdentityType   IdentityType `json:"identity_type"`
-	IdentityNumber string       `json:"identity_number"`
-	BirthPlace     string       `json:"birth_place,omitempty"`
-	BirthDate      Date         `json:"birth_date,omitzero"`
-	Gender         Gender       `json:"gender,omitempty"`
+	ID             int64        `json:"id"`                    // Flip's id of the agent
+	CompanyID      int64        `json:"company_id"`            // Flip's id of the company the agent belongs to
+	Name           string       `json:"name"`                  // full name
+	IdentityType   IdentityType `json:"identity_type"`         // IdentityKTP or IdentityPassport
+	IdentityNumber string       `json:"identity_number"`       // the KTP number (NIK) or passport number
+	BirthPlace     string       `json:"birth_place,omitempty"` // place of birth
+	BirthDate      Date         `json:"birth_date,omitzero"`   // date of birth
+	Gender         Gender       `json:"gender,omitempty"`      // GenderMale or GenderFemale
 
+	// CountryID to Address are the identity document's address: the
+	// location ids sent, from ListCountries and the other look-ups, with
+	// Flip's names for them.
 	CountryID    int64  `json:"country_id,omitempty"`
-	CountryName  string `json:"country_name,omitempty"`
-	ProvinceID   int64  `json:"province_id,omitempty"`
-	ProvinceName string `json:"province_name,omitempty"`
-	CityID       int64  `json:"city_id,omitempty"`
-	CityName     string `json:"city_name,omitempty"`
-	DistrictID   int64  `json:"district_id,omitempty"`
-	DistrictName string `json:"district_name,omitempty"`
-	Address      string `json:"address,omitempty"`
+	CountryName  string `json:"country_name,omitempty"`  // such as "Indonesia"
+	ProvinceID   int64  `json:"province_id,omitempty"`   // an id from ListProvinces
+	ProvinceName string `json:"province_name,omitempty"` // such as "Jawa Barat"
+	CityID       int64  `json:"city_id,omitempty"`       // an id from ListCities
+	CityName     string `json:"city_name,omitempty"`     // such as "Kota Depok"
+	DistrictID   int64  `json:"district_id,omitempty"`   // an id from ListDistricts
+	DistrictName string `json:"district_name,omitempty"` // such as "Sukmajaya"
+	Address      string `json:"address,omitempty"`       // the street address
 
+	// ResidenceCountryID to ResidenceAddress are where the agent lives, in
+	// the same form, when it was given apart from the identity document's
+	// address; zero and empty otherwise.
 	ResidenceCountryID    int64  `json:"residence_country_id,omitempty"`
-	ResidenceCountryName  string `json:"residence_country_name,omitempty"`
-	ResidenceProvinceID   int64  `json:"residence_province_id,omitempty"`
-	ResidenceProvinceName string `json:"residence_province_name,omitempty"`
-	ResidenceCityID       int64  `json:"residence_city_id,omitempty"`
-	ResidenceCityName     string `json:"residence_city_name,omitempty"`
-	ResidenceDistrictID   int64  `json:"residence_district_id,omitempty"`
-	ResidenceDistrictName string `json:"residence_district_name,omitempty"`
-	ResidenceAddress      string `json:"residence_address,omitempty"`
+	ResidenceCountryName  string `json:"residence_country_name,omitempty"`  // Flip's name for ResidenceCountryID
+	ResidenceProvinceID   int64  `json:"residence_province_id,omitempty"`   // an id from ListProvinces
+	ResidenceProvinceName string `json:"residence_province_name,omitempty"` // Flip's name for ResidenceProvinceID
+	ResidenceCityID       int64  `json:"residence_city_id,omitempty"`       // an id from ListCities
+	ResidenceCityName     string `json:"residence_city_name,omitempty"`     // Flip's name for ResidenceCityID
+	ResidenceDistrictID   int64  `json:"residence_district_id,omitempty"`   // an id from ListDistricts
+	ResidenceDistrictName string `json:"residence_district_name,omitempty"` // Flip's name for ResidenceDistrictID
+	ResidenceAddress      string `json:"residence_address,omitempty"`       // the street address
 
-	Occupation  Occupation `json:"occupation,omitempty"`
-	PhoneNumber string     `json:"phone_number"`
-	Email       string     `json:"email,omitempty"`
+	Occupation  Occupation `json:"occupation,omitempty"` // one of the Occupation constants, or as received
+	PhoneNumber string     `json:"phone_number"`         // as Flip stores it: a local 0… number has come back as +62…
+	Email       string     `json:"email,omitempty"`      // the optional e-mail address
 
-	KYCStatus          KYCStatus     `json:"kyc_status"`
+	// KYCStatus is where the agent stands in Flip's KYC flow.
+	KYCStatus KYCStatus `json:"kyc_status"`
+	// RejectedReasonCode says why Flip rejected the agent or its upload,
+	// zero when it did not (GetAgent only).
 	RejectedReasonCode RejectionCode `json:"rejected_reason_code,omitzero"`
-	RejectedReason     string        `json:"rejected_reason,omitempty"`
-	Status             AgentStatus   `json:"status,omitempty"`
-	CreatedAt          Timestamp     `json:"created_at,omitzero"`
+	// RejectedReason is Flip's text for RejectedReasonCode; match on the
+	// code, not on the text (GetAgent only).
+	RejectedReason string `json:"rejected_reason,omitempty"`
+	// Status is the agent's account status, separate from its KYC status
+	// (GetAgent only).
+	Status AgentStatus `json:"status,omitempty"`
+	// CreatedAt is when Flip registered the agent (GetAgent only).
+	CreatedAt Timestamp `json:"created_at,omitzero"`
 }
 
 // Params returns the agent's data as AgentParams, ready to change and pass
 // to UpdateAgent, which replaces the whole record. An agent from CreateAgent
-// or UpdateAgent carries every field; one from GetAgent lacks the birth,
+// or UpdateAgent carries every field but UseIdentityAddress, which Flip does
+// not return; one from GetAgent also lacks the birth, gender, occupation,
 // address and location fields, which must then be filled in before the
 // update (UpdateAgent reports each missing one).
 func (a *Agent) Params() AgentParams {
@@ -206,7 +233,9 @@ func (*agentReply) lenient() {}
 
 // UnmarshalJSON decodes an agent leniently: every id as a number or a
 // numeric string, unknown enum values kept, nulls left zero, and a field of
-// an unexpected type left zero rather than failing the whole agent.
+// an unexpected type converted where its meaning is plain or left zero,
+// rather than failing the whole agent. Only text that is not a JSON object
+// is an error.
 func (a *Agent) UnmarshalJSON(b []byte) error {
 	var r agentReply
 	if err := decodeReply(b, &r); err != nil {
@@ -241,8 +270,12 @@ func (c *Client) CreateAgent(ctx context.Context, p AgentParams, opts ...CallOpt
 	return r.agent(), nil
 }
 
-// UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}). Every
-// required field must be given, changed or not: Flip has no partial update.
+// UpdateAgent replaces an agent's identity data (PUT /v2/agents/{id}) and
+// returns the full record. Every required field must be given, changed or
+// not: Flip has no partial update (see Agent.Params). Flip may refuse to
+// update an agent (ErrAgentNotUpdatable; it does not document when, and the
+// fake in flipkyctest refuses agents under review or approved). Since a
+// repeat cannot change the result, an update is retried as a read is.
 func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -260,6 +293,8 @@ func (c *Client) UpdateAgent(ctx context.Context, agentID int64, p AgentParams, 
 }
 
 // GetAgent reads an agent's identity data and KYC status (GET /v2/agents/{id}).
+// The record lacks the birth, gender, occupation, address and location fields
+// (see Agent); an unknown id fails with an error matching ErrNotFound.
 func (c *Client) GetAgent(ctx context.Context, agentID int64, opts ...CallOption) (*Agent, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -281,12 +316,12 @@ const (
 	pollBackoff = 30 // the longest wait, in first waits: a minute by default
 )
 
-// UntilFinal is a condition for WaitForAgent: Flip has approved or rejected
-// the agent.
+// UntilFinal is a condition for WaitForAgent that reports whether Flip has
+// approved or rejected the agent (KYCStatus.IsFinal).
 func UntilFinal(a *Agent) bool { return a.KYCStatus.IsFinal() }
 
-// UntilStatus returns a condition for WaitForAgent: the agent is in one of
-// the statuses.
+// UntilStatus returns a condition for WaitForAgent that reports whether the
+// agent is in one of the statuses.
 func UntilStatus(statuses ...KYCStatus) func(*Agent) bool {
 	return func(a *Agent) bool { return slices.Contains(statuses, a.KYCStatus) }
 }
@@ -295,13 +330,15 @@ func UntilStatus(statuses ...KYCStatus) func(*Agent) bool {
 // returns that agent. It is how a receiver reconciles a callback that never
 // arrived: Flip sends each callback only once.
 //
-// Polls start 2s apart (PollInterval sets another start) and back off, with
-// jitter, to 30 times that. Passing failures (server errors, rate limits,
-// the network) do not end the wait; other errors (unknown agent, bad key)
-// are returned at once. When ctx ends first, WaitForAgent returns the last
-// agent it saw, which may be nil, with ctx's error. Of opts, Retry applies
-// to every poll, RequestID to the first one only (each poll is a call of its
-// own) and ResponseInto to the last one.
+// The first poll is made at once. The waits between polls start at up to
+// 2s (PollInterval sets another base) and back off, with jitter, to at most
+// 30 times that. Passing failures (server errors, rate limits, the network)
+// do not end the wait; other errors (unknown agent, bad key, a reply that
+// cannot be decoded) are returned at once, with the last agent seen. When
+// ctx ends first, WaitForAgent returns the last agent it saw, which may be
+// nil, with an error matching ctx's error. Of opts, Retry applies to every
+// poll, RequestID to the first one only (each poll is a call of its own),
+// ResponseInto to the last one and PollInterval to the waits.
 func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Agent) bool, opts ...CallOption) (*Agent, error) {
 	co := resolveCallOptions(opts)
 	var v fieldErrors

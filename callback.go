@@ -34,22 +34,35 @@ import (
 // Timestamps carry no zone on the wire; they are read as Western Indonesian
 // Time (UTC+7), Flip's local time. Flip does not document the zone.
 //
-// Printed with any fmt verb, or logged with log/slog, an Event shows its
-// agent id, status, reason, times and problems; AgentName and Raw, which hold
-// personal data, print as [masked]. Read them as fields.
+// Printed with any fmt verb, an Event shows its agent id, status, reason,
+// times and problems, and AgentName and Raw, which hold personal data, print
+// as [masked]; logged with log/slog it shows its agent id, status, reason
+// code, update time and problems only. Read the personal data as fields.
 type Event struct {
+	// AgentID is Flip's id of the agent the callback is about.
 	AgentID int64 `json:"agent_id"`
 	// AgentName is kept as sent; Flip's examples show trailing spaces.
 	AgentName string `json:"agent_name"`
 	// KYCStatus is one of the documented statuses, or, when Flip sends one
 	// the SDK does not know, the text as received (see KYCStatus.Known).
-	KYCStatus          KYCStatus     `json:"kyc_status"`
+	KYCStatus KYCStatus `json:"kyc_status"`
+	// RejectedReasonCode says why the review rejected the agent or the
+	// upload check failed; zero otherwise. RejectionCode.Fixes says what to
+	// do about it.
 	RejectedReasonCode RejectionCode `json:"rejected_reason_code"`
-	RejectedReason     string        `json:"rejected_reason"`
-	CreatedAt          Timestamp     `json:"created_at"`
-	UpdatedAt          Timestamp     `json:"updated_at"`
-	SubmittedAt        Timestamp     `json:"submitted_at"`
-	VerifiedAt         Timestamp     `json:"verified_at"`
+	// RejectedReason is Flip's text for RejectedReasonCode, as sent.
+	RejectedReason string `json:"rejected_reason"`
+	// CreatedAt is when Flip created the agent's record.
+	CreatedAt Timestamp `json:"created_at"`
+	// UpdatedAt is when Flip last updated the agent's record, here with
+	// this event; it is part of Key.
+	UpdatedAt Timestamp `json:"updated_at"`
+	// SubmittedAt is Flip's submission time of the agent; Flip does not
+	// document it, and sends null (a zero Timestamp) before a submission.
+	SubmittedAt Timestamp `json:"submitted_at"`
+	// VerifiedAt is Flip's verification time of the agent; Flip does not
+	// document it, and sends null (a zero Timestamp) before a verification.
+	VerifiedAt Timestamp `json:"verified_at"`
 
 	// Raw is the callback's data field exactly as received: normally a JSON
 	// object, but kept whatever it is, even when it is not JSON at all, so a
@@ -64,12 +77,14 @@ type Event struct {
 	Problems []string `json:"-"`
 }
 
-// Key identifies the event for deduplication: agent id, status and update
-// time. Flip may deliver the same event more than once; a store that ignores
-// a key it has seen is idempotent. When the data lacked one of the three
-// (a malformed callback), the key also carries a short hash of Raw, so that
-// different malformed callbacks do not share a key while a repeat of the same
-// one still does.
+// Key returns a text that identifies the event for deduplication,
+// "<agent id>/<status>/<update time>", with the update time as Flip sent it
+// (or in Flip's layout, for an Event built in code). In rare cases Flip
+// delivers the same event more than once; a store that ignores a key it has
+// seen is idempotent. When the data lacked one of the three (a malformed
+// callback), the key also carries a short hash of Raw, so that different
+// malformed callbacks do not share a key while a repeat of the same one
+// still does.
 func (e Event) Key() string {
 	updated := e.UpdatedAt.Raw
 	if updated == "" && !e.UpdatedAt.IsZero() {
@@ -84,8 +99,8 @@ func (e Event) Key() string {
 }
 
 // Format prints the event without its personal data: AgentName and Raw
-// print as [masked], and the agent's name is masked wherever else it
-// appears. Every verb prints the same form.
+// print as [masked] (or "" when empty), and the agent's name is masked
+// wherever else it appears. Every verb prints the same form.
 func (e Event) Format(f fmt.State, verb rune) {
 	names := nameForms(e.AgentName)
 	text := func(s string) string { return strconv.Quote(maskKnown(s, names)) }
@@ -174,8 +189,9 @@ func timestampText(t Timestamp, names []string) string {
 }
 
 // UnmarshalJSON decodes a callback's data object as tolerantly as the
-// callback parser does: it sets Raw to b, lists what could not be decoded in
-// Problems and never fails. A JSON null leaves e unchanged.
+// callback parser does: it replaces e with what b holds, sets Raw to b,
+// lists what could not be decoded in Problems and never fails. A JSON null
+// leaves e unchanged.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	if string(bytes.TrimSpace(b)) == "null" {
 		return nil
@@ -184,37 +200,45 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ErrMalformedCallback: a callback whose body did not arrive whole: larger
-// than the limit, cut off, or not received within the read timeout. A
-// callback that arrived whole with the right token is never refused for its
-// content type or its data.
+// ErrMalformedCallback is matched by the *CallbackError of a callback whose
+// body did not arrive whole: larger than the limit, cut off, or not received
+// within the read timeout. A callback that arrived whole with the right
+// token is never refused for its content type or its data.
 var ErrMalformedCallback = errors.New("flipkyc: malformed callback")
 
-// CallbackError is a callback that was refused. Status is the HTTP status a
-// receiver should answer with; errors.Is matches ErrInvalidToken or
-// ErrMalformedCallback.
+// CallbackError reports a callback that was refused by CallbackParser.Parse
+// or ParseValues; NewCallbackHandler answers with its Status. errors.Is
+// matches it with ErrInvalidToken or ErrMalformedCallback.
 type CallbackError struct {
+	// Status is the HTTP status a receiver should answer with: 401 (no
+	// token), 403 (wrong token), 413 (body too large), 408 (body not
+	// received in time) or 400 (body unreadable).
 	Status int
+	// Reason says why, such as "wrong token"; it never quotes the token.
 	Reason string
-	Err    error
+	// Err is ErrInvalidToken or ErrMalformedCallback.
+	Err error
 }
 
-// Error gives the sentinel and the reason.
+// Error returns the sentinel's text and the reason.
 func (e *CallbackError) Error() string { return e.Err.Error() + ": " + e.Reason }
 
 // Unwrap returns ErrInvalidToken or ErrMalformedCallback.
 func (e *CallbackError) Unwrap() error { return e.Err }
 
-// DefaultCallbackMaxBytes is the largest callback body accepted by default;
-// Flip's callbacks are well under 1 KiB.
+// DefaultCallbackMaxBytes is the largest callback body accepted by default,
+// 64 KiB; Flip's callbacks are well under 1 KiB. See WithCallbackMaxBytes.
 const DefaultCallbackMaxBytes = 64 << 10
 
 // DefaultCallbackReadTimeout bounds the time the callback handler waits for
-// a body by default; Flip sends well under 1 KiB at once.
+// a body by default; Flip sends well under 1 KiB at once. See
+// WithCallbackReadTimeout.
 const DefaultCallbackReadTimeout = 10 * time.Second
 
-// CallbackParser checks and decodes Flip's KYC callbacks. It holds only a
-// hash of the expected token.
+// CallbackParser checks and decodes Flip's KYC callbacks, for a receiver
+// that runs its own http.Handler; NewCallbackHandler builds a complete one.
+// It holds only a hash of the expected token, and is safe for concurrent
+// use.
 type CallbackParser struct {
 	tokenHash [sha256.Size]byte
 	maxBytes  int64
@@ -235,13 +259,15 @@ func NewCallbackParser(token string, opts ...CallbackOption) (*CallbackParser, e
 	return &CallbackParser{tokenHash: sha256.Sum256([]byte(token)), maxBytes: cfg.maxBytes}, nil
 }
 
-// Format prints the parser without its token hash.
+// Format prints the parser's size limit without its token hash, the same
+// under every verb.
 func (p CallbackParser) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "flipkyc.CallbackParser{token: %s, maxBytes: %d}", redacted, p.maxBytes)
 }
 
-// Parse reads a callback request's body, of at most DefaultCallbackMaxBytes,
-// and takes the fields token and data from it, whatever the method and the
+// Parse reads a callback request's body, of at most the parser's limit
+// (DefaultCallbackMaxBytes unless WithCallbackMaxBytes said otherwise), and
+// takes the fields token and data from it, whatever the method and the
 // Content-Type: a multipart body (multipart/form-data with a boundary), a
 // JSON object, or else a form-encoded body, read leniently (a bad escape is
 // kept as sent). The query string is never read. It checks the token before
@@ -249,11 +275,11 @@ func (p CallbackParser) Format(f fmt.State, verb rune) {
 //
 // Parse fails, with a *CallbackError, only when the token is missing (401) or
 // wrong (403), or when the body is larger than the limit (413) or could not
-// be read (400; 408 when a read deadline passed). With the right token it returns the event and a nil error
-// even when the data is missing or malformed: the event's Problems say what
-// could not be decoded and Raw keeps the data as received. Parse does not
-// bound the time the read takes; NewCallbackHandler does, and a server's
-// ReadTimeout does.
+// be read (400; 408 when a read deadline passed). With the right token it
+// returns the event and a nil error even when the data is missing or
+// malformed: the event's Problems say what could not be decoded and Raw
+// keeps the data as received. Parse does not bound the time the read takes;
+// NewCallbackHandler does, and a server's ReadTimeout does.
 func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
 	body, err := p.readBody(r)
 	if err != nil {
@@ -263,8 +289,9 @@ func (p *CallbackParser) Parse(r *http.Request) (Event, error) {
 }
 
 // ParseValues checks and decodes a callback's form values (the fields data
-// and token), as Parse does: it fails, with a *CallbackError, only for a
-// missing or wrong token.
+// and token), as Parse does, for a receiver that has parsed the form itself:
+// it fails, with a *CallbackError, only for a missing or wrong token. Every
+// token given must be right; of several data values the first is used.
 func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
 	if err := p.checkToken(form["token"]); err != nil {
 		return Event{}, err
@@ -699,7 +726,8 @@ func (t *wireTime) UnmarshalJSON(b []byte) error {
 }
 
 // CallbackOption configures NewCallbackHandler and NewCallbackParser. The
-// parser takes only WithCallbackMaxBytes; the others concern the handler.
+// parser takes only WithCallbackMaxBytes; the others concern the handler. An
+// invalid option makes either constructor fail; a nil one is ignored.
 type CallbackOption func(*callbackConfig) error
 
 // callbackConfig is what the callback options set.
@@ -723,9 +751,11 @@ func newCallbackConfig(opts []CallbackOption) (callbackConfig, error) {
 	return cfg, nil
 }
 
-// WithCallbackLogger makes the handler log refused callbacks, callbacks
-// accepted with problems and failures of the user's function (with the agent
-// id and status, never the token, the agent's name or the raw data).
+// WithCallbackLogger makes the handler log refused callbacks and callbacks
+// accepted with problems at warn level, failures of the user's function at
+// error level and accepted callbacks at debug level, with the agent id and
+// status, never the token, the agent's name or the raw data. Without it the
+// handler is silent. A nil l is an error.
 func WithCallbackLogger(l *slog.Logger) CallbackOption {
 	return func(c *callbackConfig) error {
 		if l == nil {

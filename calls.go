@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// CallOption configures one call: every method of Client takes them after
-// its own arguments. Options given to New apply to every call; these apply
-// to one.
+// CallOption configures one call: every method of Client that calls Flip
+// takes them after its own arguments. Options given to New apply to every
+// call; these apply to one. A nil CallOption is ignored.
 type CallOption func(*callOptions)
 
 type callOptions struct {
@@ -48,14 +48,19 @@ func Retry(p RetryPolicy) CallOption {
 }
 
 // ResponseInto makes the call fill *r with its response metadata when it
-// ends, whether it succeeded or failed.
+// ends, whether it succeeded or failed. A call refused by the SDK's checks
+// of its arguments (a *ValidationError returned before a request exists)
+// leaves *r untouched; one whose RequestID or Retry option is invalid fills
+// it with Attempts 0. WaitForAgent fills *r from its last poll.
 func ResponseInto(r *Response) CallOption {
 	return func(co *callOptions) { co.response = r }
 }
 
-// PollInterval sets WaitForAgent's first wait between polls (default 2s);
-// the waits back off, with jitter, to at most 30 times d. Other calls ignore
-// it.
+// PollInterval sets the base wait of WaitForAgent between polls (default
+// 2s): the first wait is between d/2 and d, and each further one doubles,
+// with the same jitter, up to at most 30 times d. A negative d makes
+// WaitForAgent fail with a *ValidationError, and zero keeps the default.
+// Other calls ignore it.
 func PollInterval(d time.Duration) CallOption {
 	return func(co *callOptions) { co.poll = d }
 }
@@ -67,14 +72,17 @@ type Response struct {
 	// RequestID is the Request-ID the call sent: quote it to Flip.
 	RequestID string
 	// Attempts is how many HTTP exchanges the call made, the first
-	// included; 0 when it failed before sending anything.
+	// included; 0 when its Request-ID or Retry option was refused before
+	// anything was sent.
 	Attempts int
-	// StatusCode and Header are those of the last reply; 0 and nil when no
-	// reply came.
+	// StatusCode is the HTTP status of the last reply; 0 when no reply came.
 	StatusCode int
-	Header     http.Header
+	// Header is the header of the last reply; nil when no reply came.
+	Header http.Header
 	// ConfirmedByRead is true when the call's reply was lost and the SDK
-	// confirmed its effect by reading the agent (see OutcomeUnknownError).
+	// confirmed its effect by reading the agent (see OutcomeUnknownError);
+	// the other fields then describe the call that lost its reply, not the
+	// read.
 	ConfirmedByRead bool
 }
 
@@ -91,7 +99,8 @@ type CallInfo struct {
 
 // CallInfoFrom returns the CallInfo of a request the SDK sends, read from
 // the request's context (req.Context() in a RoundTripper), and false for
-// any other request.
+// any other request. It is meant for an http.RoundTripper given with
+// WithHTTPClient.
 func CallInfoFrom(ctx context.Context) (CallInfo, bool) {
 	st, ok := ctx.Value(callStateKey{}).(*callState)
 	if !ok {
@@ -111,7 +120,9 @@ type Attempt struct {
 	Number int
 	// StatusCode is the reply's HTTP status; 0 when no reply came.
 	StatusCode int
-	// Err is the attempt's failure, nil when it succeeded.
+	// Err is the attempt's failure, nil when it succeeded. It is the error of
+	// this attempt alone, before RetryError or OutcomeUnknownError wrap the
+	// call's last one.
 	Err error
 	// Duration is how long the attempt took.
 	Duration time.Duration

@@ -6,11 +6,17 @@
 // Every call goes through one request path that adds Basic auth (the secret
 // key as user name), a "bigflip-<uuid>" Request-ID and a User-Agent, checks the
 // documented input rules before anything is sent, retries only where a repeat
-// cannot double an effect, and turns every failure into a typed error:
+// cannot double an effect, and reports failures as typed errors:
 // *ValidationError, *APIError, *DecodeError, *NetworkError,
-// *OutcomeUnknownError or *RetryError. A state change that may have reached
-// Flip is never repeated blindly: submit and repairs confirm it by reading
-// the agent, and the others report an unknown outcome.
+// *OutcomeUnknownError or *RetryError, which errors.As finds. A call whose
+// context ends returns an error that matches the context's error with
+// errors.Is. A state change that may have reached Flip is never repeated
+// blindly: submit and repairs confirm it by reading the agent, and the others
+// report an unknown outcome.
+//
+// Callbacks are received with NewCallbackHandler, or with a CallbackParser
+// inside a handler of one's own. The package flipkyctest runs a fake Flip
+// in-process for tests and examples.
 //
 // The files follow the API: agents.go, identities.go, documents.go,
 // submit.go, repair.go, locations.go, callback.go; the request path is in
@@ -30,7 +36,8 @@ import (
 	"unicode"
 )
 
-// Environment selects Flip's sandbox or production base URLs.
+// Environment selects Flip's sandbox or production base URLs; see
+// WithEnvironment.
 type Environment int
 
 const (
@@ -44,7 +51,8 @@ const (
 	Production
 )
 
-// String returns "sandbox" or "production".
+// String returns "production" for Production and "sandbox" for any other
+// value.
 func (e Environment) String() string {
 	if e == Production {
 		return "production"
@@ -81,7 +89,10 @@ type Client struct {
 // New returns a Client that authenticates with key, Flip's API secret
 // key for the chosen environment (Sandbox unless WithEnvironment says
 // otherwise). Every option is checked here, so a misconfigured client never
-// reaches the first call.
+// reaches the first call: an empty key, a key with spaces or control
+// characters, an invalid option or a base URL that is not an http or https
+// URL without credentials, query or fragment makes New fail, with every
+// problem listed in one error. A nil option is ignored.
 func New(key string, opts ...Option) (*Client, error) {
 	return newClient(key, "secret key", opts)
 }
@@ -157,16 +168,18 @@ func newClient(key, keyName string, opts []Option) (*Client, error) {
 
 // Environment variables read by NewFromEnv.
 const (
-	EnvSecretKey  = "FLIP_SECRET_KEY"
-	EnvAPIBaseURL = "FLIP_API_BASE_URL"
-	EnvKYCBaseURL = "FLIP_KYC_BASE_URL"
+	EnvSecretKey  = "FLIP_SECRET_KEY"   // Flip's API secret key; required
+	EnvAPIBaseURL = "FLIP_API_BASE_URL" // base URL of the v2 agents API; optional
+	EnvKYCBaseURL = "FLIP_KYC_BASE_URL" // base URL of the KYC service; optional
 )
 
 // NewFromEnv returns a Client configured from the environment: the secret key
 // from FLIP_SECRET_KEY, and, where set, the v2 agents API base URL from
 // FLIP_API_BASE_URL and the KYC service base URL from FLIP_KYC_BASE_URL. The
 // environment is Sandbox unless opts say otherwise; opts are applied after
-// the environment's values.
+// the environment's values, so WithBaseURLs among them overrides the two
+// URL variables. It fails as New does, naming FLIP_SECRET_KEY when the key
+// is missing or malformed.
 func NewFromEnv(opts ...Option) (*Client, error) {
 	fromEnv := func(c *config) error {
 		if v := os.Getenv(EnvAPIBaseURL); v != "" {
@@ -209,8 +222,8 @@ func checkBaseURL(name, raw, def string) (string, error) {
 // request path's idle timeout, which needs no transport of its own.
 func defaultHTTPClient() *http.Client { return &http.Client{} }
 
-// Format prints the client without its secret key, under every verb, as a
-// value or a pointer.
+// Format prints the client's two base URLs and never its secret key: the
+// same under every verb, as a value or a pointer.
 func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "flipkyc.Client{agents: %s, kyc: %s, key: %s}", c.agentsBase, c.kycBase, redacted)
 }

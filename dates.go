@@ -19,17 +19,21 @@ import (
 // Two Dates of the same day are equal with ==, whether decoded or built with
 // NewDate, DateOf or ParseDate.
 type Date struct {
-	// Year, Month and Day are the calendar day; all zero when the text Flip
-	// sent could not be read.
-	Year  int
+	// Year is the year, such as 1990; Year, Month and Day are all zero when
+	// the text Flip sent could not be read.
+	Year int
+	// Month is the month of the year.
 	Month time.Month
-	Day   int
+	// Day is the day of the month, from 1.
+	Day int
 	// Raw holds the text Flip sent when it fits no known date form, so that
 	// it stays visible; it is empty for every date that was read.
 	Raw string
 }
 
-// NewDate returns the date year-month-day.
+// NewDate returns the date year-month-day, as given: unlike time.Date it
+// does not normalize an impossible day such as February 30 (Valid reports
+// it).
 func NewDate(year int, month time.Month, day int) Date {
 	return Date{Year: year, Month: month, Day: day}
 }
@@ -41,7 +45,8 @@ func DateOf(t time.Time) Date {
 }
 
 // ParseDate parses a date written DD-MM-YYYY, Flip's request form, or
-// YYYY-MM-DD (ISO 8601). It must be a real calendar day.
+// YYYY-MM-DD (ISO 8601). It must be a real calendar day; any other text is
+// an error.
 func ParseDate(s string) (Date, error) {
 	for _, layout := range [2]string{"02-01-2006", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -63,7 +68,8 @@ func (d Date) Valid() bool {
 	return t.Year() == d.Year && t.Month() == d.Month && t.Day() == d.Day
 }
 
-// Time returns midnight UTC of d.
+// Time returns midnight UTC of d (normalized by time.Date when d is not
+// Valid).
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 // String returns d as DD-MM-YYYY, Flip's request form; a date that could not
@@ -93,7 +99,8 @@ func appendTwo(b []byte, n int) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-// MarshalJSON writes d as "DD-MM-YYYY", or null when it holds nothing.
+// MarshalJSON writes d as "DD-MM-YYYY", a date that could not be parsed as
+// its Raw text, and a date that holds nothing as null.
 func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() && d.Raw == "" {
 		return []byte("null"), nil
@@ -104,7 +111,8 @@ func (d Date) MarshalJSON() ([]byte, error) {
 var dateLayouts = []string{"02-01-2006", time.RFC3339Nano, "2006-01-02", "02-01-2006T15:04:05Z07:00"}
 
 // UnmarshalJSON decodes every date form Flip sends; unparseable text is kept
-// in Raw, and null or "" give the zero Date.
+// in Raw, and null or "" give the zero Date. A value that is neither a
+// string nor a number is an error.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	s, err := decodeEnumText(b)
 	if err != nil {
@@ -131,13 +139,15 @@ var jakarta = time.FixedZone("WIB", 7*60*60)
 
 // Timestamp is a point in time sent by Flip. Flip uses several layouts:
 // "2006-01-02 15:04:05" without a zone (callbacks, get agent), RFC 3339 with
-// an offset, and RFC 3339 with nanoseconds. Zone-less values are read as
+// an offset, and RFC 3339 with nanoseconds; "2006-01-02T15:04:05" and a bare
+// "2006-01-02" are read too. Zone-less values are read as
 // Western Indonesian Time (UTC+7), Flip's local time; Flip does not document
 // the zone. Null gives the zero Timestamp; text that fits no layout is kept in
 // Raw with a zero Time.
 type Timestamp struct {
 	time.Time
-	// Raw is the text as received.
+	// Raw is the text as received, without surrounding spaces; empty for a
+	// Timestamp built from a time.Time alone.
 	Raw string
 }
 
@@ -146,8 +156,9 @@ const flipLocalLayout = "2006-01-02 15:04:05"
 
 var timestampLayouts = []string{time.RFC3339Nano, flipLocalLayout, "2006-01-02T15:04:05", "2006-01-02"}
 
-// ParseTimestamp parses s in any layout Flip uses. It returns an error when
-// none fits.
+// ParseTimestamp parses s, without surrounding spaces, in any layout Flip
+// uses (see Timestamp), and keeps s in Raw. When none fits it returns an
+// error and a Timestamp holding only Raw.
 func ParseTimestamp(s string) (Timestamp, error) {
 	s = strings.TrimSpace(s)
 	if len(s) == len(flipLocalLayout) && s[10] == ' ' {
@@ -177,7 +188,9 @@ func (t Timestamp) MarshalText() ([]byte, error) {
 	return []byte(t.Time.In(jakarta).Format(flipLocalLayout)), nil
 }
 
-// UnmarshalText reads any of Flip's layouts, as UnmarshalJSON does.
+// UnmarshalText reads any of Flip's layouts, as UnmarshalJSON does: empty
+// text gives the zero Timestamp, and text in no layout is kept in Raw with a
+// zero Time. It never fails.
 func (t *Timestamp) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
 		*t = Timestamp{}
@@ -187,7 +200,9 @@ func (t *Timestamp) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the timestamp as Flip sent it, or null when empty.
+// MarshalJSON writes the timestamp as Flip sent it (its Raw text), or, for
+// a Timestamp built from a time.Time alone, in Flip's zone-less layout in
+// Western Indonesian Time; null when it holds neither.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
 	switch {
 	case t.Raw != "":
@@ -198,7 +213,9 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.Time.In(jakarta).Format(flipLocalLayout))
 }
 
-// UnmarshalJSON decodes any of Flip's layouts; see Timestamp.
+// UnmarshalJSON decodes any of Flip's layouts; see Timestamp. Null and ""
+// give the zero Timestamp, and text in no layout is kept in Raw; only a
+// value that is neither a string nor a number is an error.
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	s, err := decodeEnumText(b)
 	if err != nil {

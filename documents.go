@@ -7,7 +7,8 @@ import (
 	"strconv"
 )
 
-// DocumentType is a kind of supporting document Flip accepts.
+// DocumentType is a kind of supporting document Flip accepts from
+// UploadDocuments; its value is the multipart field name Flip expects.
 type DocumentType string
 
 // Supporting document types. Each may be sent as the document itself and as
@@ -15,11 +16,11 @@ type DocumentType string
 const (
 	DocumentStudentCard     DocumentType = "student_card"
 	DocumentEmployeeCard    DocumentType = "employee_card"
-	DocumentLastCertificate DocumentType = "last_certificate"
+	DocumentLastCertificate DocumentType = "last_certificate" // the most recent education certificate
 	DocumentPassport        DocumentType = "passport"
 	DocumentFamilyCard      DocumentType = "family_card" // Kartu Keluarga
 	DocumentDrivingLicense  DocumentType = "driving_license"
-	DocumentMarriedCard     DocumentType = "married_card"
+	DocumentMarriedCard     DocumentType = "married_card"   // marriage card
 	DocumentNPWP            DocumentType = "npwp"           // tax id card
 	DocumentBPJSKesehatan   DocumentType = "bpjs_kesehatan" // health-insurance card
 )
@@ -63,8 +64,9 @@ type UploadedDocument struct {
 	Selfie bool `json:"selfie"`
 	// Path is where Flip stored the image; treat it as opaque.
 	Path string `json:"path"`
-	// CreatedAt and UpdatedAt are Flip's times for the record.
+	// CreatedAt is when Flip stored the record.
 	CreatedAt Timestamp `json:"created_at"`
+	// UpdatedAt is when Flip last changed the record.
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
@@ -82,7 +84,8 @@ type documentFields UploadedDocument
 func (*documentReply) lenient() {}
 
 // UnmarshalJSON decodes an uploaded document leniently: its id and type as
-// numbers or numeric strings, a field of an unexpected type left zero.
+// numbers or numeric strings, a field of an unexpected type converted where
+// its meaning is plain or left zero.
 func (d *UploadedDocument) UnmarshalJSON(b []byte) error {
 	var r documentReply
 	if err := decodeReply(b, &r); err != nil {
@@ -94,8 +97,10 @@ func (d *UploadedDocument) UnmarshalJSON(b []byte) error {
 }
 
 // UploadDocuments uploads supporting documents for an agent (POST /documents),
-// at least one. Flip accepts them only in StatusRejected or
-// StatusUploadIdentitySelfieFailed (ErrInvalidAgentStatus otherwise). Every
+// at least one, and returns what Flip stored. Each document type may be sent
+// once as the document and once as a selfie holding it. Flip accepts them
+// only in StatusRejected or StatusUploadIdentitySelfieFailed
+// (ErrInvalidAgentStatus otherwise; see KYCStatus.CanUploadDocuments). Every
 // image is checked against Flip's image rules before anything is sent (the
 // size of a stream of unknown size as it is sent; see Image); the request is
 // repeated only when it provably never left the machine whole, or on 429;

@@ -15,45 +15,56 @@ import (
 )
 
 // Sentinel errors. An *APIError matches them with errors.Is according to its
-// HTTP status and Flip's error codes.
+// HTTP status and Flip's inner error codes, so one error may match several.
 var (
-	// ErrUnauthorized: HTTP 401. On the KYC service this also covers a missing
-	// Request-ID, a missing user_type and a caller IP that is not
-	// whitelisted, so it does not always mean a wrong secret key.
+	// ErrUnauthorized is matched by an *APIError with HTTP status 401. On
+	// the KYC service this also covers a missing Request-ID, a missing
+	// user_type and a caller IP that is not whitelisted, so it does not
+	// always mean a wrong secret key.
 	ErrUnauthorized = errors.New("flipkyc: unauthorized")
-	// ErrForbidden: HTTP 403.
+	// ErrForbidden is matched by an *APIError with HTTP status 403.
 	ErrForbidden = errors.New("flipkyc: forbidden")
-	// ErrNotFound: HTTP 404, or Flip code 1011 (agent id not registered).
+	// ErrNotFound is matched by an *APIError with HTTP status 404 or Flip
+	// code 1011 (agent id not registered).
 	ErrNotFound = errors.New("flipkyc: not found")
-	// ErrRateLimited: HTTP 429.
+	// ErrRateLimited is matched by an *APIError with HTTP status 429.
 	ErrRateLimited = errors.New("flipkyc: rate limited")
-	// ErrServer: HTTP 5xx.
+	// ErrServer is matched by an *APIError with an HTTP status of 500 or
+	// more.
 	ErrServer = errors.New("flipkyc: server error")
-	// ErrInvalidRequest: HTTP 400 or 422, or one of Flip's input codes
-	// (1001-1041, 2001, 2003, 2004, 4001-4004, 4013). Flip answers most
+	// ErrInvalidRequest is matched by an *APIError with HTTP status 400 or
+	// 422, or with one of Flip's input codes 1001, 1002, 1020, 1024, 1039,
+	// 1040, 1041, 2001, 2003, 2004, 4001 to 4004 and 4013. Flip answers most
 	// refusals with 400 or 422, so an error matching a more specific
 	// sentinel (ErrDuplicate, ErrInvalidAgentStatus, ErrImageRejected, …)
 	// usually matches this one too: test the specific ones first in a switch.
 	ErrInvalidRequest = errors.New("flipkyc: request rejected as invalid")
-	// ErrDuplicate: the identity or phone number is already registered
-	// (codes 2002, 4012).
+	// ErrDuplicate is matched by an *APIError that says the identity or
+	// phone number is already registered (codes 2002, 4012).
 	ErrDuplicate = errors.New("flipkyc: identity or phone number already registered")
-	// ErrInvalidAgentStatus: the agent's KYC status does not allow the call (code 4010).
+	// ErrInvalidAgentStatus is matched by an *APIError that says the agent's
+	// KYC status does not allow the call (code 4010).
 	ErrInvalidAgentStatus = errors.New("flipkyc: agent's KYC status does not allow this")
-	// ErrRejectedReasonMismatch: the repair does not fit the rejection code (code 4006).
+	// ErrRejectedReasonMismatch is matched by an *APIError that says the
+	// repair does not fit the agent's rejection code (code 4006).
 	ErrRejectedReasonMismatch = errors.New("flipkyc: repair does not match the rejection reason")
-	// ErrImageRejected: Flip refused an image (codes 4007, 4008, 4009, 4014).
+	// ErrImageRejected is matched by an *APIError that says Flip refused an
+	// image (codes 4007, 4008, 4009, 4014).
 	ErrImageRejected = errors.New("flipkyc: image rejected")
-	// ErrUploadLimitReached: Flip accepts no more uploads; send supporting
-	// documents instead (code 4011).
+	// ErrUploadLimitReached is matched by an *APIError that says Flip
+	// accepts no more uploads for the agent; send supporting documents
+	// instead (code 4011).
 	ErrUploadLimitReached = errors.New("flipkyc: maximum upload attempts reached")
-	// ErrAgentNotUpdatable: Flip refuses to update this agent (code 1092).
+	// ErrAgentNotUpdatable is matched by an *APIError that says Flip refuses
+	// to update this agent (code 1092).
 	ErrAgentNotUpdatable = errors.New("flipkyc: agent is not allowed to update")
-	// ErrInvalidToken: a callback's token is missing or wrong.
+	// ErrInvalidToken is matched by the *CallbackError of a callback whose
+	// token is missing or wrong.
 	ErrInvalidToken = errors.New("flipkyc: invalid callback token")
-	// ErrOutcomeUnknown: a call that changes state failed after its request
-	// may have reached Flip, and whether Flip acted on it is not known. The
-	// SDK never repeats such a call by itself; see *OutcomeUnknownError.
+	// ErrOutcomeUnknown is matched by an *OutcomeUnknownError: a call that
+	// changes state failed after its request may have reached Flip, and
+	// whether Flip acted on it is not known. The SDK never repeats such a
+	// call by itself.
 	ErrOutcomeUnknown = errors.New("flipkyc: outcome unknown")
 )
 
@@ -74,18 +85,21 @@ var codeSentinels = map[int]error{
 }
 
 // APIError is a reply from Flip that reports a failure: any non-2xx status,
-// or a 2xx whose body is one of Flip's error shapes.
+// or a 2xx whose body is one of Flip's error shapes. It matches the sentinel
+// errors (ErrNotFound, ErrDuplicate, …) with errors.Is; texts taken from the
+// reply have secrets removed and personal data masked.
 type APIError struct {
 	// Op is the method called, such as "CreateAgent".
 	Op string
-	// StatusCode is the HTTP status.
+	// StatusCode is the HTTP status of the reply.
 	StatusCode int
 	// Method and Path are the HTTP request's (the path without the base URL).
 	Method, Path string
 	// Code is the outer error code of the v2 agents API ("VALIDATION_ERROR",
 	// "BALANCE_INSUFFICIENT"); empty otherwise.
 	Code string
-	// Name and Message come from the v2 shape {"name","message","status"}.
+	// Name and Message come from the v2 shape {"name","message","status"};
+	// empty for Flip's other error shapes.
 	Name, Message string
 	// Errors lists Flip's inner errors, with the attribute they concern where
 	// Flip names one.
@@ -102,12 +116,18 @@ type APIError struct {
 
 // ErrorDetail is one of Flip's inner errors.
 type ErrorDetail struct {
+	// Attribute is the request field the error concerns, such as
+	// "identity_number"; empty where Flip names none.
 	Attribute string `json:"attribute,omitempty"`
-	Code      int    `json:"code"`
-	Message   string `json:"message"`
+	// Code is Flip's numeric error code, such as 2002; see APIError.HasCode.
+	Code int `json:"code"`
+	// Message is Flip's text for the error.
+	Message string `json:"message"`
 }
 
-// Error describes the failure without repeating request data.
+// Error describes the failure without repeating request data: the method
+// called, the HTTP request, the status, Flip's codes and messages, and the
+// Request-ID.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flipkyc: %s: %s %s: HTTP %d", e.Op, e.Method, e.Path, e.StatusCode)
@@ -137,7 +157,10 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether e matches a sentinel error of this package.
+// Is reports whether e matches target, a sentinel error of this package:
+// by e's HTTP status (ErrUnauthorized, ErrForbidden, ErrNotFound,
+// ErrRateLimited, ErrInvalidRequest, ErrServer) or by one of its inner
+// error codes (see each sentinel). errors.Is calls it.
 func (e *APIError) Is(target error) bool {
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
@@ -172,7 +195,8 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// HasCode reports whether Flip's reply carries the inner error code.
+// HasCode reports whether Flip's reply carries the inner error code, for
+// codes no sentinel covers.
 func (e *APIError) HasCode(code int) bool {
 	for _, d := range e.Errors {
 		if d.Code == code {
@@ -260,7 +284,9 @@ type DecodeError struct {
 	Err error
 }
 
-// Error describes the reply that could not be decoded, without its content.
+// Error describes the reply that could not be decoded, without its
+// content: the method called, the HTTP request and status, what went wrong
+// and the Request-ID.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("flipkyc: %s: %s %s: HTTP %d: cannot decode reply: %v [Request-ID %s]",
 		e.Op, e.Method, e.Path, e.StatusCode, e.Err, e.RequestID)
@@ -297,7 +323,8 @@ type OutcomeUnknownError struct {
 	Err error
 }
 
-// Error says what failed, what the read found and what to do next.
+// Error says what failed, what the read of the agent found and what to do
+// next, with the Request-ID.
 func (e *OutcomeUnknownError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flipkyc: %s: outcome unknown: %v", e.Op, e.Err)
@@ -316,13 +343,13 @@ func (e *OutcomeUnknownError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrOutcomeUnknown.
+// Is reports whether target is ErrOutcomeUnknown; errors.Is calls it.
 func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
 
-// Unwrap returns the failure of the call itself.
+// Unwrap returns the failure of the call itself, Err.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
-// Unwrap returns the decoding failure.
+// Unwrap returns the decoding failure, Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // NetworkError is a call that got no reply from Flip: the connection could
@@ -341,7 +368,8 @@ type NetworkError struct {
 	Err error
 }
 
-// Error gives the cause, without repeating the URL, and the Request-ID.
+// Error gives the method called, the HTTP request, the cause (without
+// repeating the URL) and the Request-ID.
 func (e *NetworkError) Error() string {
 	cause := e.Err
 	var ue *url.Error
@@ -351,7 +379,7 @@ func (e *NetworkError) Error() string {
 	return fmt.Sprintf("flipkyc: %s: %s %s: %v [Request-ID %s]", e.Op, e.Method, e.Path, cause, e.RequestID)
 }
 
-// Unwrap returns the cause.
+// Unwrap returns the cause, Err.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
@@ -363,12 +391,12 @@ type RetryError struct {
 	Err error
 }
 
-// Error gives the last failure and the number of attempts.
+// Error returns the last failure's text and the number of attempts.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
 }
 
-// Unwrap returns the last failure.
+// Unwrap returns the last failure, Err.
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // FieldError is one input field that broke one of Flip's documented rules.
@@ -379,11 +407,12 @@ type FieldError struct {
 	Rule string
 }
 
-// String returns "field: rule".
+// String returns the failure as "field: rule".
 func (f FieldError) String() string { return f.Field + ": " + f.Rule }
 
 // ValidationError lists every input field that breaks a documented rule. It
-// is returned before any request is sent.
+// is returned before any request is sent, with one exception: an image
+// stream of unknown size that proves too long while it is sent (see Image).
 type ValidationError struct {
 	// Op names the call, such as "CreateAgent".
 	Op string
@@ -391,7 +420,7 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
-// Error lists every failing field with its rule.
+// Error names the call and lists every failing field with its rule.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
@@ -400,7 +429,8 @@ func (e *ValidationError) Error() string {
 	return "flipkyc: " + e.Op + ": invalid input: " + strings.Join(parts, "; ")
 }
 
-// Has reports whether field is among the failing fields.
+// Has reports whether field, a wire name such as "phone_number", is among
+// the failing fields.
 func (e *ValidationError) Has(field string) bool {
 	for _, f := range e.Fields {
 		if f.Field == field {

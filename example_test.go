@@ -1,13 +1,15 @@
 package flipkyc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"log"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"time"
@@ -16,27 +18,8 @@ import (
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
-func ExampleNew() {
-	client, err := flipkyc.New(os.Getenv("FLIP_SECRET_KEY"),
-		flipkyc.WithEnvironment(flipkyc.Production),
-		flipkyc.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-		flipkyc.WithLogger(slog.Default()),
-		flipkyc.WithUserAgent("acme-backend/2.3"),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
-	_ = client
-}
-
-func ExampleNewFromEnv() {
-	// Reads FLIP_SECRET_KEY and, where set, FLIP_API_BASE_URL and FLIP_KYC_BASE_URL.
-	client, err := flipkyc.NewFromEnv()
-	if err != nil {
-		log.Fatal(err)
-	}
-	_ = client
-}
+// This file holds the helpers the examples share, the package example, and
+// the examples of building a client and of the per-call options.
 
 // newAgentParams returns the documented example agent with a given identity
 // and phone number.
@@ -47,10 +30,10 @@ func newAgentParams(nik, phone string) flipkyc.AgentParams {
 		IdentityNumber: nik,
 		BirthDate:      flipkyc.NewDate(1990, time.October, 31),
 		BirthPlace:     "Kota Depok",
-		CountryID:      1,
-		ProvinceID:     12,
-		CityID:         184,
-		DistrictID:     1234,
+		CountryID:      1,    // Indonesia
+		ProvinceID:     12,   // Jawa Barat
+		CityID:         184,  // Kota Depok
+		DistrictID:     1234, // Sukmajaya
 		Address:        "Jalan Margonda Raya",
 		Gender:         flipkyc.GenderMale,
 		Occupation:     flipkyc.OccupationEntrepreneur,
@@ -58,209 +41,450 @@ func newAgentParams(nik, phone string) flipkyc.AgentParams {
 	}
 }
 
-func ExampleClient_CreateAgent() {
-	fake := flipkyctest.NewServer(nil) // in production: flipkyc.New(os.Getenv("FLIP_SECRET_KEY"), …)
-	defer fake.Close()
-	client, err := fake.NewClient()
-	if err != nil {
+// cameraPhoto returns a 300x300 JPEG to upload as name, standing in for a photo
+// taken with the camera.
+func cameraPhoto(name string) flipkyc.Image {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 300, 300)), nil); err != nil {
 		log.Fatal(err)
 	}
-	ctx := context.Background()
-
-	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(agent.KYCStatus, agent.PhoneNumber, agent.DistrictName)
-
-	// A second agent with the same identity number is refused.
-	_, err = client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456780"))
-	fmt.Println(errors.Is(err, flipkyc.ErrDuplicate))
-	// Output:
-	// BASIC_DATA +628123456789 Sukmajaya
-	// true
+	return flipkyc.Image{Name: name, Content: bytes.NewReader(buf.Bytes())}
 }
 
-func ExampleClient_UploadIdentityImage() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
-	if err != nil {
-		log.Fatal(err)
-	}
-	ctx := context.Background()
-	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
-	if err != nil {
-		log.Fatal(err)
-	}
+// fast makes WaitForAgent poll every few milliseconds, as suits the fake,
+// whose decisions take no time; against Flip, keep the default.
+var fast = flipkyc.PollInterval(time.Millisecond)
 
-	f, err := os.Open("examples/onboard/ktp.jpg")
+// readyToSubmit creates an agent with identity number nik, uploads its
+// identity image and selfie, waits until Flip's check of them has passed,
+// and returns the agent's id.
+func readyToSubmit(ctx context.Context, client *flipkyc.Client, nik string) int64 {
+	agent, err := client.CreateAgent(ctx, newAgentParams(nik, "08"+nik[len(nik)-10:]))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	// The file is streamed, and checked (PNG or JPEG, under 2 MB, 256 to
-	// 4096 pixels a side) before anything is sent.
-	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "ktp.jpg", Content: f}); err != nil {
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
 		log.Fatal(err)
 	}
-	got, err := client.GetAgent(ctx, agent.ID)
-	if err != nil {
+	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg")); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(got.KYCStatus)
-
-	// Text is not an image: refused before any request.
-	_, err = client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "selfie.jpg", Content: strings.NewReader("hello")})
-	fmt.Println(err)
-	// Output:
-	// UPLOAD_IDENTITY_SUCCESS
-	// flipkyc: UploadSelfieWithIdentity: invalid input: image: must be a PNG or JPEG image
+	if _, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(flipkyc.StatusUploadIdentitySelfieSuccess), fast); err != nil {
+		log.Fatal(err)
+	}
+	return agent.ID
 }
 
-func ExampleClient_WaitForAgent() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
+// rejectedAgent returns the id of an agent that the fake's review rejected
+// with code: the fake's DefaultReviewer rejects an identity number ending in
+// 99 and a rejection code at the first review.
+func rejectedAgent(ctx context.Context, client *flipkyc.Client, code flipkyc.RejectionCode) int64 {
+	id := readyToSubmit(ctx, client, fmt.Sprintf("32760199010199%02d", int(code)))
+	if _, err := client.SubmitKYC(ctx, id); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.WaitForAgent(ctx, id, flipkyc.UntilFinal, fast); err != nil {
+		log.Fatal(err)
+	}
+	return id
+}
+
+// This example onboards an agent from start to finish against the fake Flip
+// of flipkyctest: create the agent, upload the identity card and the selfie
+// holding it, wait for Flip's check of the images, submit, and wait for the
+// review. A real receiver learns of both results from Flip's callbacks (see
+// NewCallbackHandler); WaitForAgent is the fallback that polls.
+func Example() {
+	srv := flipkyctest.NewServer(nil) // in production: flipkyc.New(secretKey, flipkyc.WithEnvironment(flipkyc.Production))
+	defer srv.Close()
+	client, err := srv.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	agent, err := client.CreateAgent(ctx, newAgentParams("1234567890123456", "08123456789"))
+	// The fake decides at once: poll it often. Against Flip, keep the default.
+	poll := flipkyc.PollInterval(10 * time.Millisecond)
+
+	agent, err := client.CreateAgent(ctx, newAgentParams("3276010101900001", "08123456789"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, upload := range []func(context.Context, int64, flipkyc.IdentityType, flipkyc.Image, ...flipkyc.CallOption) (*flipkyc.UploadResult, error){
-		client.UploadIdentityImage, client.UploadSelfieWithIdentity,
-	} {
-		f, err := os.Open("examples/onboard/ktp.jpg")
-		if err != nil {
-			log.Fatal(err)
-		}
-		_, err = upload(ctx, agent.ID, flipkyc.IdentityKTP, flipkyc.Image{Name: "photo.jpg", Content: f})
-		f.Close()
-		if err != nil {
-			log.Fatal(err)
-		}
+	fmt.Println("created agent", agent.ID, agent.KYCStatus)
+
+	if _, err := client.UploadIdentityImage(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("ktp.jpg")); err != nil {
+		log.Fatal(err)
 	}
-	// Without a callback receiver, poll until Flip's upload check is done.
-	a, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(
-		flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusUploadIdentitySelfieFailed))
+	if _, err := client.UploadSelfieWithIdentity(ctx, agent.ID, flipkyc.IdentityKTP, cameraPhoto("selfie.jpg")); err != nil {
+		log.Fatal(err)
+	}
+	checked, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilStatus(
+		flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusUploadIdentitySelfieFailed), poll)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.KYCStatus)
+	fmt.Println("images checked:", checked.KYCStatus)
+	if !checked.KYCStatus.CanSubmit() {
+		return // repair the images or send supporting documents first
+	}
+
 	if _, err := client.SubmitKYC(ctx, agent.ID); err != nil {
 		log.Fatal(err)
 	}
-	a, err = client.WaitForAgent(ctx, agent.ID, flipkyc.UntilFinal)
+	reviewed, err := client.WaitForAgent(ctx, agent.ID, flipkyc.UntilFinal, poll)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.KYCStatus)
+	fmt.Println("reviewed:", reviewed.KYCStatus)
 	// Output:
-	// UPLOAD_IDENTITY_SELFIE_SUCCESS
-	// APPROVED
+	// created agent 1001 BASIC_DATA
+	// images checked: UPLOAD_IDENTITY_SELFIE_SUCCESS
+	// reviewed: APPROVED
 }
 
-func ExampleClient_ListProvinces() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
+func ExampleNew() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+
+	// Against Flip: flipkyc.New(os.Getenv("FLIP_SECRET_KEY"),
+	// flipkyc.WithEnvironment(flipkyc.Production)). Here the base URLs are
+	// the fake's.
+	client, err := flipkyc.New(srv.SecretKey(), flipkyc.WithBaseURLs(srv.AgentsURL, srv.KYCURL))
 	if err != nil {
 		log.Fatal(err)
 	}
-	provinces, err := client.ListProvinces(context.Background(), 1) // Indonesia
+	countries, err := client.ListCountries(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, p := range provinces {
-		fmt.Println(p.ID, p.Name)
-	}
+	fmt.Println(countries)
+
+	// Every problem of the configuration is reported at once, by New.
+	_, err = flipkyc.New("", flipkyc.WithBaseURLs("ftp://example.com", ""))
+	fmt.Println(err)
 	// Output:
-	// 1 Aceh
-	// 6 DKI Jakarta
-	// 12 Jawa Barat
+	// [{1 Indonesia}]
+	// flipkyc.New: secret key is empty
+	// agents API base URL: scheme must be https or http
 }
 
-func ExampleClient_GetAgent() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
-	if err != nil {
-		log.Fatal(err)
-	}
-	_, err = client.GetAgent(context.Background(), 404404)
-	var apiErr *flipkyc.APIError
-	if errors.Is(err, flipkyc.ErrNotFound) && errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Message)
-	}
-	// Output:
-	// 404 Agent not found
-}
-
-func ExampleNewCallbackHandler() {
-	handler, err := flipkyc.NewCallbackHandler("token-from-flip-dashboard", func(ctx context.Context, ev flipkyc.Event) error {
-		// Store the event before Flip gets its 200: Flip sends it only once.
-		fmt.Println("stored", ev.Key(), ev.RejectedReasonCode.Fixes())
-		return nil
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	// In a real server: mux.Handle("/flip/kyc", handler).
-
-	// What Flip would send, as a test of the receiver.
-	ev := flipkyc.Event{AgentID: 497, AgentName: "John Doe", KYCStatus: flipkyc.StatusRejected, RejectedReasonCode: 17}
-	ev.UpdatedAt, _ = flipkyc.ParseTimestamp("2022-02-18 09:48:58")
-	for _, token := range []string{"token-from-flip-dashboard", "forged"} {
-		req, err := flipkyctest.NewCallbackRequest(context.Background(), "http://receiver.example/flip/kyc", ev, token)
-		if err != nil {
-			log.Fatal(err)
+func ExampleNewFromEnv() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	// Usually the deployment sets these; only FLIP_SECRET_KEY is required.
+	os.Setenv(flipkyc.EnvSecretKey, srv.SecretKey())
+	os.Setenv(flipkyc.EnvAPIBaseURL, srv.AgentsURL)
+	os.Setenv(flipkyc.EnvKYCBaseURL, srv.KYCURL)
+	defer func() {
+		for _, v := range []string{flipkyc.EnvSecretKey, flipkyc.EnvAPIBaseURL, flipkyc.EnvKYCBaseURL} {
+			os.Unsetenv(v)
 		}
-		w := httptest.NewRecorder()
-		handler.ServeHTTP(w, req)
-		fmt.Println(w.Code)
+	}()
+
+	client, err := flipkyc.NewFromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	provinces, err := client.ListProvinces(context.Background(), 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(provinces), "provinces")
+
+	os.Unsetenv(flipkyc.EnvSecretKey)
+	_, err = flipkyc.NewFromEnv()
+	fmt.Println(err)
+	// Output:
+	// 3 provinces
+	// flipkyc.New: FLIP_SECRET_KEY (the secret key) is empty
+}
+
+func ExampleWithEnvironment() {
+	client, err := flipkyc.New("secret-key-from-the-dashboard", flipkyc.WithEnvironment(flipkyc.Production))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A client prints its base URLs, never its key.
+	fmt.Println(client)
+	// Output:
+	// flipkyc.Client{agents: https://bigflip.id/api/v2, kyc: https://api.flip.id/kyc/api/v1, key: [redacted]}
+}
+
+func ExampleEnvironment_String() {
+	fmt.Println(flipkyc.Sandbox, flipkyc.Production)
+	// Output: sandbox production
+}
+
+func ExampleClient_Format() {
+	client, err := flipkyc.New("secret-key-from-the-dashboard")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%v\n%#v\n", client, client)
+	// Output:
+	// flipkyc.Client{agents: https://bigflip.id/big_sandbox_api/v2, kyc: https://api.flip.id/kyc-sandbox/api/v1, key: [redacted]}
+	// flipkyc.Client{agents: https://bigflip.id/big_sandbox_api/v2, kyc: https://api.flip.id/kyc-sandbox/api/v1, key: [redacted]}
+}
+
+func ExampleWithBaseURLs() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := flipkyc.New(srv.SecretKey(), flipkyc.WithBaseURLs(srv.AgentsURL+"/", srv.KYCURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.GetAgent(context.Background(), 1001); !errors.Is(err, flipkyc.ErrNotFound) {
+		log.Fatal(err)
+	}
+	// The trailing slash is dropped: the path is the base URL's and the call's.
+	fmt.Println(srv.Requests()[0].Path)
+	// Output: /big_sandbox_api/v2/agents/1001
+}
+
+// countingTransport counts the requests that go through it.
+type countingTransport struct {
+	next http.RoundTripper
+	n    int
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n++
+	return t.next.RoundTrip(req)
+}
+
+func ExampleWithHTTPClient() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	counter := &countingTransport{next: http.DefaultTransport}
+	client, err := srv.NewClient(flipkyc.WithHTTPClient(&http.Client{Transport: counter, Timeout: 30 * time.Second}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := client.ListCountries(ctx); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.ListProvinces(ctx, 1); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(counter.n, "requests through the caller's transport")
+	// Output: 2 requests through the caller's transport
+}
+
+func ExampleWithRequestIDGenerator() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	// For example to take Request-IDs from the caller's own tracing.
+	ids := []string{"bigflip-00000000-0000-4000-8000-000000000001", "bigflip-00000000-0000-4000-8000-000000000002"}
+	next := func() string { id := ids[0]; ids = ids[1:]; return id }
+	client, err := srv.NewClient(flipkyc.WithRequestIDGenerator(next))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := client.ListCountries(ctx); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.ListCities(ctx, 12); err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Route, r.Header.Get("Request-ID"))
 	}
 	// Output:
-	// stored 497/REJECTED/2022-02-18 09:48:58 [repair_identity_image supporting_documents]
-	// 200
-	// 403
+	// GET /countries bigflip-00000000-0000-4000-8000-000000000001
+	// GET /cities bigflip-00000000-0000-4000-8000-000000000002
+}
+
+func ExampleWithUserAgent() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient(flipkyc.WithUserAgent("acme-backend/2.3"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.ListCountries(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	ua := srv.Requests()[0].Header.Get("User-Agent")
+	fmt.Println(strings.Replace(ua, flipkyc.Version, "<version>", 1))
+	// Output: flipkyc-go/<version> acme-backend/2.3
+}
+
+func ExampleWithLogger() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	// A text log without the parts that change from run to run.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey, "elapsed", "wait":
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	client, err := srv.NewClient(flipkyc.WithLogger(logger))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.FailNext(flipkyctest.RouteGetAgent, 1, http.StatusServiceUnavailable)
+	_, err = client.GetAgent(context.Background(), 1001,
+		flipkyc.RequestID("bigflip-5f0c1d2e-0000-4000-8000-000000000001"),
+		flipkyc.Retry(flipkyc.RetryPolicy{BaseDelay: time.Millisecond}))
+	if !errors.Is(err, flipkyc.ErrNotFound) {
+		log.Fatal(err)
+	}
+	// Output:
+	// level=DEBUG msg="flipkyc: request" method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 status=503
+	// level=INFO msg="flipkyc: retrying" op=GetAgent method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 error="flipkyc: GetAgent: GET /agents/1001: HTTP 503: Service Unavailable [Request-ID bigflip-5f0c1d2e-0000-4000-8000-000000000001]"
+	// level=DEBUG msg="flipkyc: request" method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=2 status=404
+}
+
+func ExampleWithRetryPolicy() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient(flipkyc.WithRetryPolicy(flipkyc.RetryPolicy{
+		MaxAttempts: 2,
+		BaseDelay:   10 * time.Millisecond,
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.FailNext(flipkyctest.RouteCountries, 2, http.StatusServiceUnavailable)
+	_, err = client.ListCountries(context.Background())
+	var retryErr *flipkyc.RetryError
+	fmt.Println(errors.As(err, &retryErr), retryErr.Attempts, errors.Is(err, flipkyc.ErrServer))
+	// Output: true 2 true
+}
+
+func ExampleWithMaxResponseBytes() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient(flipkyc.WithMaxResponseBytes(64))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.ListDistricts(context.Background(), 0) // every district: more than 64 bytes
+	var de *flipkyc.DecodeError
+	if errors.As(err, &de) {
+		fmt.Println(de.Err)
+	}
+	// Output: reply larger than 64 bytes
+}
+
+func ExampleWithIdleTimeout() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient(flipkyc.WithIdleTimeout(50 * time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.SetLatency(time.Minute) // a peer that accepts the request and never answers
+	_, err = client.ListCountries(context.Background(), flipkyc.Retry(flipkyc.RetryPolicy{MaxAttempts: 1}))
+	var netErr *flipkyc.NetworkError
+	fmt.Println(errors.Is(err, flipkyc.ErrStalled), errors.As(err, &netErr))
+	// Output: true true
+}
+
+func ExampleWithAttemptHook() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	hook := func(_ context.Context, a flipkyc.Attempt) {
+		fmt.Printf("%s attempt %d: HTTP %d, retry: %t\n", a.Operation, a.Number, a.StatusCode, a.RetryIn > 0)
+	}
+	client, err := srv.NewClient(flipkyc.WithAttemptHook(hook), flipkyc.WithRetryPolicy(flipkyc.RetryPolicy{BaseDelay: time.Millisecond}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.FailNext(flipkyctest.RouteCountries, 1, http.StatusTooManyRequests)
+	if _, err := client.ListCountries(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// ListCountries attempt 1: HTTP 429, retry: true
+	// ListCountries attempt 2: HTTP 200, retry: false
 }
 
 func ExampleRequestID() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Send a Request-ID of your own for one call, for example one stored
 	// before the call so that a crash cannot lose it.
 	const id = "bigflip-47eb7f57-5565-4bf0-b9dd-46c6268cee71"
-	_, err = client.ListCountries(context.Background(), flipkyc.RequestID(id))
+	if _, err := client.ListCountries(context.Background(), flipkyc.RequestID(id)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(srv.RequestsTo(flipkyctest.RouteCountries)[0].Header.Get("Request-ID"))
+
+	// A Request-ID of another form is refused before anything is sent.
+	_, err = client.ListCountries(context.Background(), flipkyc.RequestID("order-42"))
+	fmt.Println(err)
+	// Output:
+	// bigflip-47eb7f57-5565-4bf0-b9dd-46c6268cee71
+	// flipkyc: ListCountries: invalid input: Request-ID: must start with "bigflip-"
+}
+
+func ExampleRetry() {
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	reqs := fake.RequestsTo(flipkyctest.RouteCountries)
-	fmt.Println(reqs[0].Header.Get("Request-ID"))
-	// Output: bigflip-47eb7f57-5565-4bf0-b9dd-46c6268cee71
+	srv.FailNext(flipkyctest.RouteCountries, 1, http.StatusServiceUnavailable)
+	// No retries for this one call, say in a health check that must answer fast.
+	_, err = client.ListCountries(context.Background(), flipkyc.Retry(flipkyc.RetryPolicy{MaxAttempts: 1}))
+	fmt.Println(errors.Is(err, flipkyc.ErrServer), len(srv.Requests()))
+	// Output: true 1
 }
 
 func ExampleResponseInto() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	client, err := fake.NewClient()
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
+	client, err := srv.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fake.FailNext(flipkyctest.RouteCountries, 1, http.StatusServiceUnavailable)
+	srv.FailNext(flipkyctest.RouteCountries, 1, http.StatusServiceUnavailable)
 	var resp flipkyc.Response
 	if _, err := client.ListCountries(context.Background(), flipkyc.ResponseInto(&resp)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(resp.Operation, resp.StatusCode, resp.Attempts, strings.HasPrefix(resp.RequestID, "bigflip-"))
 	// Output: ListCountries 200 2 true
+}
+
+func ExamplePollInterval() {
+	srv := flipkyctest.NewServer(nil, flipkyctest.WithDecisionDelay(50*time.Millisecond))
+	defer srv.Close()
+	client, err := srv.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	id := readyToSubmit(ctx, client, "3276010101900001") // created, its images uploaded and checked
+	if _, err := client.SubmitKYC(ctx, id); err != nil {
+		log.Fatal(err)
+	}
+	// Poll up to 10ms apart at first, backing off to at most 300ms, rather
+	// than up to 2s and then up to a minute.
+	start := time.Now()
+	agent, err := client.WaitForAgent(ctx, id, flipkyc.UntilFinal, flipkyc.PollInterval(10*time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(agent.KYCStatus, time.Since(start) < time.Second)
+
+	_, err = client.WaitForAgent(ctx, id, flipkyc.UntilFinal, flipkyc.PollInterval(-time.Second))
+	fmt.Println(err)
+	// Output:
+	// APPROVED true
+	// flipkyc: WaitForAgent: invalid input: PollInterval: must not be negative
 }
 
 // metricsTransport counts requests by the SDK operation they belong to.
@@ -277,14 +501,14 @@ func (m *metricsTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 }
 
 func ExampleCallInfoFrom() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
+	srv := flipkyctest.NewServer(nil)
+	defer srv.Close()
 	metrics := &metricsTransport{next: http.DefaultTransport, counts: map[string]int{}}
-	client, err := fake.NewClient(flipkyc.WithHTTPClient(&http.Client{Transport: metrics}))
+	client, err := srv.NewClient(flipkyc.WithHTTPClient(&http.Client{Transport: metrics}))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fake.FailNext(flipkyctest.RouteProvinces, 1, http.StatusBadGateway)
+	srv.FailNext(flipkyctest.RouteProvinces, 1, http.StatusBadGateway)
 	ctx := context.Background()
 	if _, err := client.ListCountries(ctx); err != nil {
 		log.Fatal(err)
@@ -292,78 +516,6 @@ func ExampleCallInfoFrom() {
 	if _, err := client.ListProvinces(ctx, 1); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(metrics.counts)
+	fmt.Println(metrics.counts) // fmt prints a map sorted by key
 	// Output: map[ListCountries attempt 1:1 ListProvinces attempt 1:1 ListProvinces attempt 2:1]
-}
-
-func ExampleWithAttemptHook() {
-	fake := flipkyctest.NewServer(nil)
-	defer fake.Close()
-	hook := func(_ context.Context, a flipkyc.Attempt) {
-		fmt.Printf("%s attempt %d: HTTP %d, retry: %t\n", a.Operation, a.Number, a.StatusCode, a.RetryIn > 0)
-	}
-	client, err := fake.NewClient(flipkyc.WithAttemptHook(hook), flipkyc.WithRetryPolicy(flipkyc.RetryPolicy{BaseDelay: time.Millisecond}))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fake.FailNext(flipkyctest.RouteCountries, 1, http.StatusTooManyRequests)
-	if _, err := client.ListCountries(context.Background()); err != nil {
-		log.Fatal(err)
-	}
-	// Output:
-	// ListCountries attempt 1: HTTP 429, retry: true
-	// ListCountries attempt 2: HTTP 200, retry: false
-}
-
-func ExampleValidationError() {
-	client, err := flipkyc.New("sk_test_example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Input that breaks Flip's documented rules fails before any request.
-	_, err = client.CreateAgent(context.Background(), flipkyc.AgentParams{
-		Name:         "John Doe",
-		IdentityType: flipkyc.IdentityKTP,
-		Address:      "Jl. 1",
-		PhoneNumber:  "62812",
-	})
-	var ve *flipkyc.ValidationError
-	if errors.As(err, &ve) {
-		for _, f := range ve.Fields {
-			fmt.Println(f.Field+":", f.Rule)
-		}
-	}
-	// Output:
-	// identity_number: is required
-	// birth_date: is required
-	// birth_place: is required
-	// country_id: is required
-	// province_id: is required
-	// city_id: is required
-	// district_id: is required
-	// address: must be 10 to 300 characters, is 5
-	// gender: is required
-	// occupation: is required
-	// phone_number: must start with 0 or +
-}
-
-func ExampleRejectionCode_Fixes() {
-	for _, code := range []flipkyc.RejectionCode{10, 17, 25, 29} {
-		fmt.Println(code, code.Fixes())
-	}
-	// Output:
-	// 10 [repair_data]
-	// 17 [repair_identity_image supporting_documents]
-	// 25 [repair_selfie]
-	// 29 [none]
-}
-
-func ExampleKYCStatus() {
-	for _, s := range []flipkyc.KYCStatus{flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusPending, flipkyc.StatusRejected} {
-		fmt.Printf("%s final=%t submit=%t repair=%t\n", s, s.IsFinal(), s.CanSubmit(), s.NeedsRepair())
-	}
-	// Output:
-	// UPLOAD_IDENTITY_SELFIE_SUCCESS final=false submit=true repair=false
-	// PENDING final=false submit=false repair=false
-	// REJECTED final=true submit=false repair=true
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// UploadResult is Flip's answer to an image upload.
+// UploadResult is Flip's answer to an image upload or an image repair.
 type UploadResult struct {
 	// ImageURL is where Flip stored the image. Treat it as opaque: Flip's
 	// examples show both relative and absolute values.

@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// ErrStalled: an attempt was abandoned because nothing moved on its
-// connection for the idle timeout (WithIdleTimeout): Flip, or something on
-// the way, stopped sending or receiving.
+// ErrStalled is matched by the error of an attempt that was abandoned
+// because nothing moved on its connection for the idle timeout
+// (WithIdleTimeout): Flip, or something on the way, stopped sending or
+// receiving.
 var ErrStalled = errors.New("flipkyc: connection stalled")
 
 // idleWatch abandons an attempt when neither its request body nor its reply

@@ -18,7 +18,8 @@ type Location struct {
 	Name string `json:"name"`
 }
 
-// ListCountries returns the countries Flip knows (GET /countries).
+// ListCountries returns the countries Flip knows (GET /countries), for the
+// CountryID fields. Look-ups are reads, retried as reads are.
 func (c *Client) ListCountries(ctx context.Context, opts ...CallOption) ([]Location, error) {
 	return c.listLocations(ctx, "ListCountries", "/countries", "countries", "", 0, opts)
 }

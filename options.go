@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// DefaultMaxResponseBytes is how much of a reply the client reads by default.
+// DefaultMaxResponseBytes is how much of a reply the client reads by
+// default, 1 MiB; see WithMaxResponseBytes.
 const DefaultMaxResponseBytes = 1 << 20
 
 type config struct {
@@ -29,10 +30,12 @@ type config struct {
 	clock            clock
 }
 
-// Option configures a Client. An invalid option makes New fail.
+// Option configures a Client, for New and NewFromEnv. An invalid option
+// makes New fail.
 type Option func(*config) error
 
-// WithEnvironment selects Sandbox (the default) or Production base URLs.
+// WithEnvironment selects the base URLs of Sandbox (the default) or
+// Production; WithBaseURLs overrides them. Any other value makes New fail.
 func WithEnvironment(env Environment) Option {
 	return func(c *config) error {
 		if env != Sandbox && env != Production {
@@ -46,7 +49,10 @@ func WithEnvironment(env Environment) Option {
 // WithBaseURLs sets both base URLs explicitly, overriding the environment's:
 // agentsAPI for the v2 agents API (for example
 // "https://bigflip.id/big_sandbox_api/v2") and kycAPI for the KYC service
-// (for example "https://api.flip.id/kyc-sandbox/api/v1").
+// (for example "https://api.flip.id/kyc-sandbox/api/v1"). An empty one keeps
+// the environment's; New refuses a URL that is not http or https, or that
+// has no host, carries credentials, or has a query or fragment. A trailing
+// slash is dropped.
 func WithBaseURLs(agentsAPI, kycAPI string) Option {
 	return func(c *config) error {
 		c.agentsURL, c.kycURL = agentsAPI, kycAPI
@@ -54,10 +60,14 @@ func WithBaseURLs(agentsAPI, kycAPI string) Option {
 	}
 }
 
-// WithHTTPClient makes the client send its requests through hc. hc is used as
-// given: its Transport is looked up at every call and never replaced, so
-// httpmock, tracing transports and proxies keep working. Redirects are not
-// followed, so that credentials never go to another host.
+// WithHTTPClient makes the client send its requests through hc. hc's
+// Transport is used as given: it is looked up at every call and never
+// replaced, so httpmock, tracing transports and proxies keep working; a nil
+// Transport means http.DefaultTransport. hc's Timeout and Jar are copied
+// when New runs, and its CheckRedirect is not used: redirects are never
+// followed, so that credentials never go to another host. Without this
+// option the client uses http.DefaultTransport as it is at each call, and
+// no total timeout. A nil hc makes New fail.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -68,9 +78,11 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithRequestIDGenerator replaces the generator of Request-ID values. Each
-// value must be "bigflip-" followed by a UUID; a call whose value is not fails
-// before it is sent.
+// WithRequestIDGenerator replaces the generator of Request-ID values; it is
+// called once per call, and every attempt of the call sends the same value.
+// Each value must be "bigflip-" followed by a UUID; a call whose value is not
+// fails with a *ValidationError before it is sent. The RequestID call option
+// overrides it for one call. A nil gen makes New fail.
 func WithRequestIDGenerator(gen func() string) Option {
 	return func(c *config) error {
 		if gen == nil {
@@ -81,8 +93,9 @@ func WithRequestIDGenerator(gen func() string) Option {
 	}
 }
 
-// WithUserAgent appends suffix (for example "acme-backend/2.3") to the SDK's
-// User-Agent.
+// WithUserAgent appends suffix (for example "acme-backend/2.3"), trimmed of
+// surrounding spaces, to the SDK's User-Agent, "flipkyc-go/" followed by
+// Version. A suffix with control characters makes New fail.
 func WithUserAgent(suffix string) Option {
 	return func(c *config) error {
 		if strings.IndexFunc(suffix, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
@@ -94,8 +107,9 @@ func WithUserAgent(suffix string) Option {
 }
 
 // WithLogger makes the client log each attempt (method, path, status,
-// Request-ID, duration; never headers or bodies) at debug level and each
-// retry at info level. Without it the client is silent.
+// Request-ID, duration and error; never headers or bodies) at debug level,
+// and each retry and each outcome confirmed by reading the agent at info
+// level. Without it the client is silent. A nil l makes New fail.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -106,8 +120,10 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRetryPolicy sets the retry limits; RetryPolicy{MaxAttempts: 1} turns
-// retries off.
+// WithRetryPolicy sets the retry limits of every call; zero fields take the
+// defaults and RetryPolicy{MaxAttempts: 1} turns retries off. Which failures
+// are retried does not change. A negative limit makes New fail. The Retry
+// call option overrides it for one call.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
 		if err := p.check(); err != nil {
@@ -119,7 +135,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 }
 
 // WithMaxResponseBytes sets how much of a reply the client reads (default
-// DefaultMaxResponseBytes); a longer successful reply is a *DecodeError.
+// DefaultMaxResponseBytes); a longer successful reply is a *DecodeError, and
+// a longer error reply is read only that far. n must be at least 1.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -132,6 +149,7 @@ func WithMaxResponseBytes(n int64) Option {
 
 // DefaultIdleTimeout is how long a call waits by default while nothing moves
 // on its connection: no byte of the request sent, no byte of the reply read.
+// See WithIdleTimeout.
 const DefaultIdleTimeout = 60 * time.Second
 
 // WithIdleTimeout sets how long an attempt may go without progress, neither
@@ -139,7 +157,9 @@ const DefaultIdleTimeout = 60 * time.Second
 // abandoned (default DefaultIdleTimeout). Unlike a total timeout it never
 // cuts a large upload that is still moving. It applies whatever
 // *http.Client the client uses; a context deadline still bounds the whole
-// call.
+// call. An abandoned attempt fails with an error that matches ErrStalled: a
+// *NetworkError, or a *DecodeError when a 2xx reply stalled while its body
+// was read. d must be positive.
 func WithIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -154,6 +174,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // every call, with what happened and whether a retry follows: the place for
 // metrics and traces that need more than a RoundTripper sees. hook runs on
 // the calling goroutine and must not block; a panic in it is not recovered.
+// A nil hook makes New fail.
 func WithAttemptHook(hook func(context.Context, Attempt)) Option {
 	return func(c *config) error {
 		if hook == nil {

@@ -11,7 +11,8 @@ import (
 // reason text, which Flip words differently from place to place.
 type RejectionCode int
 
-// Fix is what a company can do about a rejection.
+// Fix is what a company can do about a rejection; RejectionCode.Fixes lists
+// them for a code.
 type Fix string
 
 // Fixes for rejection codes, as Flip's rejection table describes them.
@@ -57,7 +58,7 @@ var rejections = map[RejectionCode]rejection{
 	33: {"Photo of supporting document is a random object/image", []Fix{FixSupportingDocuments}},
 }
 
-// Known reports whether c is in Flip's rejection table.
+// Known reports whether c is in Flip's rejection table, codes 10 to 33.
 func (c RejectionCode) Known() bool {
 	_, ok := rejections[c]
 	return ok
@@ -67,7 +68,7 @@ func (c RejectionCode) Known() bool {
 func (c RejectionCode) Message() string { return rejections[c].message }
 
 // Fixes returns what the company can do about c, in Flip's order of
-// preference. An unknown code gives FixContactFlip.
+// preference, in a new slice. An unknown code gives FixContactFlip.
 func (c RejectionCode) Fixes() []Fix {
 	r, ok := rejections[c]
 	if !ok {
@@ -92,7 +93,8 @@ func (c RejectionCode) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, int64(c), 10), nil
 }
 
-// UnmarshalJSON accepts a number, a numeric string, null and "".
+// UnmarshalJSON accepts a number, a numeric string, null and "" (the last
+// two give zero, no code); anything else is an error.
 func (c *RejectionCode) UnmarshalJSON(b []byte) error {
 	text, err := decodeEnumText(b)
 	if err != nil {

@@ -8,27 +8,30 @@ import (
 
 // RepairDataParams corrects an agent's identity data after a rejection with
 // code 10 (data does not match the identity card). Every field is optional
-// and only the fields that are set are sent; at least one must be set.
+// and only the fields that are set (non-zero) are sent; at least one must be
+// set. Each field follows the rule of its AgentParams namesake.
+//
+// It prints (under every fmt verb) with its personal data masked.
 type RepairDataParams struct {
-	Name                string
-	IdentityType        IdentityType
-	IdentityNumber      string
-	BirthDate           Date
-	BirthPlace          string
-	Gender              Gender
-	Occupation          Occupation
-	CountryID           int64
-	ProvinceID          int64
-	CityID              int64
-	DistrictID          int64
-	Address             string
-	ResidenceCountryID  int64
-	ResidenceProvinceID int64
-	ResidenceCityID     int64
-	ResidenceDistrictID int64
-	ResidenceAddress    string
-	PhoneNumber         string // must be the number the company verified
-	UseIdentityAddress  *bool
+	Name                string       // full name, 1 to 50 characters
+	IdentityType        IdentityType // IdentityKTP or IdentityPassport
+	IdentityNumber      string       // at most 16 characters for a KTP, 20 for a passport
+	BirthDate           Date         // a real calendar day
+	BirthPlace          string       // at most 255 characters
+	Gender              Gender       // GenderMale or GenderFemale
+	Occupation          Occupation   // one of the Occupation constants
+	CountryID           int64        // an id from ListCountries
+	ProvinceID          int64        // an id from ListProvinces
+	CityID              int64        // an id from ListCities
+	DistrictID          int64        // an id from ListDistricts
+	Address             string       // the identity document's street address, 10 to 300 characters
+	ResidenceCountryID  int64        // where the agent lives, if not at Address: an id from ListCountries
+	ResidenceProvinceID int64        // an id from ListProvinces
+	ResidenceCityID     int64        // an id from ListCities
+	ResidenceDistrictID int64        // an id from ListDistricts
+	ResidenceAddress    string       // as Address
+	PhoneNumber         string       // must be the number the company verified
+	UseIdentityAddress  *bool        // the agent lives at the identity document's address; see Ptr
 }
 
 // identity returns p as identity data, for the field table.
@@ -59,8 +62,9 @@ func (p *RepairDataParams) personalValues() []string {
 		p.Name, p.BirthPlace, p.Address, p.ResidenceAddress)
 }
 
-// Validate checks the fields that are set against Flip's rules, as RepairData
-// does before sending, and returns a *ValidationError or nil.
+// Validate checks the fields that are set against Flip's rules, and that at
+// least one is set, as RepairData does before sending, and returns a
+// *ValidationError or nil.
 func (p RepairDataParams) Validate() error {
 	var v fieldErrors
 	p.check(&v)
@@ -76,34 +80,39 @@ func (p *RepairDataParams) check(v *fieldErrors) {
 	}
 }
 
-// KYCUser is an agent as the KYC service returns it from RepairData.
+// KYCUser is an agent as the KYC service returns it from RepairData. The
+// KYC service writes identity type, gender and status as numbers; they
+// decode to the same constants as the v2 agents API's names.
+//
+// It prints (under every fmt verb) with its personal data masked; its JSON
+// form, with Flip's field names, keeps them.
 type KYCUser struct {
-	UserID          int64        `json:"user_id"`
-	UserType        UserType     `json:"user_type"`
-	Name            string       `json:"name"`
-	BirthPlace      string       `json:"birth_place"`
-	BirthDate       Date         `json:"birth_date"`
-	Gender          Gender       `json:"gender"`
-	Status          KYCStatus    `json:"status"`
-	BasicDataFilled bool         `json:"basic_data_filled"`
-	IdentityType    IdentityType `json:"identity_type"`
+	UserID          int64        `json:"user_id"`           // the agent's id, as Agent.ID
+	UserType        UserType     `json:"user_type"`         // UserTypeAgent
+	Name            string       `json:"name"`              // full name
+	BirthPlace      string       `json:"birth_place"`       // place of birth
+	BirthDate       Date         `json:"birth_date"`        // date of birth
+	Gender          Gender       `json:"gender"`            // GenderMale or GenderFemale
+	Status          KYCStatus    `json:"status"`            // the KYC status: StatusPending after a repair
+	BasicDataFilled bool         `json:"basic_data_filled"` // Flip's flag that the identity data is complete
+	IdentityType    IdentityType `json:"identity_type"`     // IdentityKTP or IdentityPassport
 	// NIK is the identity number of a KTP holder; PassportNumber that of a
 	// passport holder. The other is empty.
 	NIK                 string     `json:"nik"`
-	PassportNumber      string     `json:"passport_number"`
-	Occupation          Occupation `json:"occupation"`
-	CountryID           int64      `json:"country_id"`
-	ProvinceID          int64      `json:"province_id"`
-	CityID              int64      `json:"city_id"`
-	DistrictID          int64      `json:"district_id"`
-	Address             string     `json:"address"`
-	ResidenceCountryID  int64      `json:"residence_country_id"`
-	ResidenceProvinceID int64      `json:"residence_province_id"`
-	ResidenceCityID     int64      `json:"residence_city_id"`
-	ResidenceDistrictID int64      `json:"residence_district_id"`
-	ResidenceAddress    string     `json:"residence_address"`
-	CreatedAt           Timestamp  `json:"created_at"`
-	UpdatedAt           Timestamp  `json:"updated_at"`
+	PassportNumber      string     `json:"passport_number"`       // see NIK
+	Occupation          Occupation `json:"occupation"`            // one of the Occupation constants, or as received
+	CountryID           int64      `json:"country_id"`            // the identity document's address: an id from ListCountries
+	ProvinceID          int64      `json:"province_id"`           // an id from ListProvinces
+	CityID              int64      `json:"city_id"`               // an id from ListCities
+	DistrictID          int64      `json:"district_id"`           // an id from ListDistricts
+	Address             string     `json:"address"`               // the street address
+	ResidenceCountryID  int64      `json:"residence_country_id"`  // where the agent lives: an id from ListCountries
+	ResidenceProvinceID int64      `json:"residence_province_id"` // an id from ListProvinces
+	ResidenceCityID     int64      `json:"residence_city_id"`     // an id from ListCities
+	ResidenceDistrictID int64      `json:"residence_district_id"` // an id from ListDistricts
+	ResidenceAddress    string     `json:"residence_address"`     // the street address
+	CreatedAt           Timestamp  `json:"created_at"`            // when Flip created the agent's record
+	UpdatedAt           Timestamp  `json:"updated_at"`            // when Flip last updated it, here with the repair
 	// ConfirmedByRead is true when Flip's reply to RepairData was lost and
 	// the SDK confirmed the repair by reading the agent. The record then
 	// holds what GetAgent returns (id, name, identity type and number,
@@ -140,7 +149,9 @@ func (r *kycUserReply) checkResponse() error {
 
 func (*kycUserReply) lenient() {}
 
-// UnmarshalJSON decodes a KYC user leniently, as Agent.UnmarshalJSON does.
+// UnmarshalJSON decodes a KYC user leniently, as Agent.UnmarshalJSON does:
+// ids and codes as numbers or numeric strings, a field of an unexpected type
+// converted or left zero.
 func (u *KYCUser) UnmarshalJSON(b []byte) error {
 	var r kycUserReply
 	if err := decodeReply(b, &r); err != nil {
@@ -151,9 +162,10 @@ func (u *KYCUser) UnmarshalJSON(b []byte) error {
 }
 
 // RepairData re-sends corrected identity data after a rejection
-// (PUT /users/{id}/repair). Flip accepts it only when the rejection code
-// calls for it, code 10 (ErrRejectedReasonMismatch otherwise), and answers
-// with the agent's KYC record, whose status is StatusPending.
+// (PUT /users/{id}/repair). Flip accepts it only when the agent's rejection
+// code calls for it, code 10 (ErrRejectedReasonMismatch otherwise), and
+// answers with the agent's KYC record, whose status is StatusPending: the
+// agent is under review again.
 //
 // A repair is a state change and is never sent twice blindly. When it fails
 // after it may have reached Flip, RepairData reads the agent: if the agent
@@ -234,8 +246,9 @@ func (p *RepairDataParams) confirmedUser(a *Agent) *KYCUser {
 }
 
 // RepairIdentityImage uploads a new photo of the identity card after a
-// rejection with code 14 to 21 (PUT /users/{id}/repairPhoto). Image rules and
-// retries as for UploadIdentityImage.
+// rejection with code 14 to 21 (PUT /users/{id}/repairPhoto); after a
+// rejection with another code Flip refuses it (ErrRejectedReasonMismatch).
+// Image rules and retries as for UploadIdentityImage.
 //
 // When it fails after it may have reached Flip, it reads the agent as
 // SubmitKYC does: an agent under review or approved means the repair took

@@ -12,15 +12,17 @@ import (
 	"time"
 )
 
-// RetryPolicy says how often and how patiently a call is repeated. Which
-// failures are repeated is fixed by the SDK (see the README's Reliability
-// section); the policy only sets the limits.
+// RetryPolicy says how often and how patiently a call is repeated, for
+// WithRetryPolicy and the Retry call option. Which failures are repeated is
+// fixed by the SDK (see the README's Reliability section); the policy only
+// sets the limits. Zero fields take the defaults; negative ones are refused.
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts one call makes, the first included.
 	// 1 disables retries. Zero means the default, 3.
 	MaxAttempts int
-	// BaseDelay is the wait before the second attempt; it doubles for each
-	// further attempt, with jitter. Zero means 200ms.
+	// BaseDelay is the longest wait before the second attempt; it doubles for
+	// each further attempt. Each wait is jittered between half its length and
+	// its length. Zero means 200ms.
 	BaseDelay time.Duration
 	// MaxDelay caps the backoff wait. Zero means 5s.
 	MaxDelay time.Duration

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// IdentityType is the kind of identity document an agent registers with.
+// IdentityType is the kind of identity document an agent registers with:
+// IdentityKTP or IdentityPassport.
 //
 // The two API families spell it differently: the v2 agents API sends "ktp" or
 // "passport", the KYC service sends 1 or 2. IdentityType encodes each family's
@@ -45,7 +46,8 @@ func (t IdentityType) maxNumberLen() int {
 	return 20
 }
 
-// UnmarshalJSON accepts "ktp", "passport" (any case), 1, 2, "1" and "2".
+// UnmarshalJSON accepts "ktp", "passport" (any case), 1, 2, "1" and "2";
+// any other string or number is kept lower-cased, and null gives "".
 func (t *IdentityType) UnmarshalJSON(b []byte) error {
 	s, err := decodeEnumText(b)
 	if err != nil {
@@ -63,7 +65,8 @@ func (t *IdentityType) UnmarshalJSON(b []byte) error {
 }
 
 // Gender is an agent's gender. The v2 agents API sends "male" or "female",
-// the KYC service 1 or 2; both decode to the same values.
+// the KYC service 1 or 2; both decode to the same values, and the SDK writes
+// each API's own form.
 type Gender string
 
 // Genders documented by Flip.
@@ -85,7 +88,8 @@ func (g Gender) kycCode() string {
 	return string(g)
 }
 
-// UnmarshalJSON accepts "male", "female" (any case), 1, 2, "1" and "2".
+// UnmarshalJSON accepts "male", "female" (any case), 1, 2, "1" and "2";
+// any other string or number is kept lower-cased, and null gives "".
 func (g *Gender) UnmarshalJSON(b []byte) error {
 	s, err := decodeEnumText(b)
 	if err != nil {
@@ -129,7 +133,8 @@ func (o Occupation) Known() bool {
 	return false
 }
 
-// UnmarshalJSON decodes an occupation in any case.
+// UnmarshalJSON decodes an occupation in any case, lower-cased; an unknown
+// one is kept.
 func (o *Occupation) UnmarshalJSON(b []byte) error {
 	s, err := decodeEnumText(b)
 	if err != nil {
@@ -139,8 +144,8 @@ func (o *Occupation) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UserType is the KYC service's user type. Agent (1) is the only documented
-// value, and the SDK sends it on every KYC-service call.
+// UserType is the KYC service's user type. UserTypeAgent (1) is the only
+// documented value, and the SDK sends it on every KYC-service call.
 type UserType int
 
 // UserTypeAgent is the user type of a money-transfer agent.
@@ -152,25 +157,27 @@ func (u UserType) String() string { return strconv.Itoa(int(u)) }
 // KYCStatus is where an agent stands in Flip's KYC flow.
 //
 // The v2 agents API and callbacks send names; the KYC service sends numbers
-// for some of them (15, 19, 20, 40, 50). Both decode to the named constants.
-// A status the SDK does not know is kept as received: a name as is, a number
-// as its decimal digits.
+// for some of them (15, 19, 20, 40, 50). Both decode to the named constants,
+// names in any case. A status the SDK does not know is kept: a name
+// upper-cased (in a callback's Event, as received), a number as its decimal
+// digits. Known reports whether a status is one of the constants.
 type KYCStatus string
 
-// KYC statuses documented by Flip.
+// KYC statuses documented by Flip, in the order of the flow. Flip sends a
+// callback for the four that carry a code of 15, 19, 40 or 50.
 const (
-	StatusBasicData                    KYCStatus = "BASIC_DATA"
-	StatusUploadIdentityFailed         KYCStatus = "UPLOAD_IDENTITY_FAILED"
-	StatusUploadIdentitySuccess        KYCStatus = "UPLOAD_IDENTITY_SUCCESS"
-	StatusUploadIdentitySelfieProgress KYCStatus = "UPLOAD_IDENTITY_SELFIE_PROGRESS"
-	StatusUploadIdentitySelfieFailed   KYCStatus = "UPLOAD_IDENTITY_SELFIE_FAILED"  // code 15
-	StatusUploadIdentitySelfieSuccess  KYCStatus = "UPLOAD_IDENTITY_SELFIE_SUCCESS" // code 19
-	StatusPending                      KYCStatus = "PENDING"                        // code 20
-	StatusSuspicious                   KYCStatus = "SUSPICIOUS"
-	StatusNeedToCheck                  KYCStatus = "NEED_TO_CHECK"
-	StatusHelp                         KYCStatus = "HELP"
-	StatusApproved                     KYCStatus = "APPROVED" // code 40
-	StatusRejected                     KYCStatus = "REJECTED" // code 50
+	StatusBasicData                    KYCStatus = "BASIC_DATA"                      // created; the identity image comes next
+	StatusUploadIdentityFailed         KYCStatus = "UPLOAD_IDENTITY_FAILED"          // the identity image upload failed
+	StatusUploadIdentitySuccess        KYCStatus = "UPLOAD_IDENTITY_SUCCESS"         // identity image uploaded; the selfie comes next
+	StatusUploadIdentitySelfieProgress KYCStatus = "UPLOAD_IDENTITY_SELFIE_PROGRESS" // selfie received; Flip is checking both images
+	StatusUploadIdentitySelfieFailed   KYCStatus = "UPLOAD_IDENTITY_SELFIE_FAILED"   // code 15: the image check failed (callback)
+	StatusUploadIdentitySelfieSuccess  KYCStatus = "UPLOAD_IDENTITY_SELFIE_SUCCESS"  // code 19: the image check passed (callback); submit next
+	StatusPending                      KYCStatus = "PENDING"                         // code 20: waiting for Flip's review
+	StatusSuspicious                   KYCStatus = "SUSPICIOUS"                      // flagged by a Flip admin, to be checked
+	StatusNeedToCheck                  KYCStatus = "NEED_TO_CHECK"                   // flagged by a Flip admin, to be checked
+	StatusHelp                         KYCStatus = "HELP"                            // Flip needs supporting documents, usually after a rejection
+	StatusApproved                     KYCStatus = "APPROVED"                        // code 40: approved (callback)
+	StatusRejected                     KYCStatus = "REJECTED"                        // code 50: rejected with a RejectionCode (callback)
 )
 
 // kycStatusCodes holds the numeric codes Flip documents; the others have none.
@@ -193,13 +200,15 @@ func KYCStatusFromCode(n int) KYCStatus {
 	return KYCStatus(strconv.Itoa(n))
 }
 
-// Code returns Flip's numeric code for s, and false where none is documented.
+// Code returns Flip's numeric code for s, and false where none is
+// documented (only 15, 19, 20, 40 and 50 are).
 func (s KYCStatus) Code() (int, bool) {
 	c, ok := kycStatusCodes[s]
 	return c, ok
 }
 
-// Known reports whether s is one of the documented statuses.
+// Known reports whether s is one of the documented statuses, the Status…
+// constants.
 func (s KYCStatus) Known() bool {
 	switch s {
 	case StatusBasicData, StatusUploadIdentityFailed, StatusUploadIdentitySuccess,
@@ -212,12 +221,13 @@ func (s KYCStatus) Known() bool {
 }
 
 // IsFinal reports whether Flip has decided: the agent is approved or rejected.
-// A rejected agent can still be repaired and submitted again.
+// A rejected agent can still be repaired, which puts it under review again.
 func (s KYCStatus) IsFinal() bool { return s == StatusApproved || s == StatusRejected }
 
 // NeedsRepair reports whether the company must act before the agent can go on:
 // an upload failed, the review rejected the agent, or Flip asks for help
-// (supporting documents).
+// (StatusHelp: Flip wants supporting documents, though its documents
+// endpoint does not take them in that status; see CanUploadDocuments).
 func (s KYCStatus) NeedsRepair() bool {
 	switch s {
 	case StatusUploadIdentityFailed, StatusUploadIdentitySelfieFailed, StatusRejected, StatusHelp:
@@ -226,16 +236,19 @@ func (s KYCStatus) NeedsRepair() bool {
 	return false
 }
 
-// CanSubmit reports whether Flip accepts a KYC submission in status s.
+// CanSubmit reports whether Flip accepts a KYC submission (SubmitKYC) in
+// status s: only StatusUploadIdentitySelfieSuccess.
 func (s KYCStatus) CanSubmit() bool { return s == StatusUploadIdentitySelfieSuccess }
 
-// CanUploadDocuments reports whether Flip accepts supporting documents in status s.
+// CanUploadDocuments reports whether Flip accepts supporting documents
+// (UploadDocuments) in status s: StatusRejected or
+// StatusUploadIdentitySelfieFailed.
 func (s KYCStatus) CanUploadDocuments() bool {
 	return s == StatusRejected || s == StatusUploadIdentitySelfieFailed
 }
 
-// UnmarshalJSON accepts a status name (any case) or a numeric code, as a
-// number or a string.
+// UnmarshalJSON accepts a status name (any case; kept upper-cased) or a
+// numeric code, as a number or a string; null gives "".
 func (s *KYCStatus) UnmarshalJSON(b []byte) error {
 	text, err := decodeEnumText(b)
 	if err != nil {
@@ -250,9 +263,10 @@ func (s *KYCStatus) UnmarshalJSON(b []byte) error {
 }
 
 // AgentStatus is the state of an agent's account, separate from its KYC
-// status. Flip documents codes 0, 10, 20 and 30 but has been seen to send the
-// name "ACTIVE"; both decode to the named constants, and anything else is kept
-// as received.
+// status; Flip refuses disbursements through an agent that is not active.
+// Flip documents codes 0, 10, 20 and 30 but has been seen to send the name
+// "ACTIVE"; both decode to the named constants, and anything else is kept,
+// upper-cased.
 type AgentStatus string
 
 // Agent account statuses. Only ACTIVE has been seen on the wire; the other
@@ -266,7 +280,8 @@ const (
 
 var agentStatusCodes = map[string]AgentStatus{"0": AgentDeleted, "10": AgentActive, "20": AgentBlacklisted, "30": AgentBlocked}
 
-// UnmarshalJSON accepts a documented code (number or string) or a name.
+// UnmarshalJSON accepts a documented code (number or string) or a name,
+// kept upper-cased; null gives "".
 func (a *AgentStatus) UnmarshalJSON(b []byte) error {
 	text, err := decodeEnumText(b)
 	if err != nil {

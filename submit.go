@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// SubmitResult is Flip's answer to a KYC submission.
+// SubmitResult is Flip's answer to a KYC submission, from SubmitKYC.
 type SubmitResult struct {
 	// Message is Flip's text as received ("KYC submission success" or
 	// "Submit success"); any 2xx reply means success.

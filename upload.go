@@ -24,8 +24,9 @@ const (
 	// 2,000,000 bytes, the stricter reading, because Flip counts refused
 	// uploads against a maximum).
 	MaxImageBytes = 2_000_000
-	// MinImageSide and MaxImageSide bound an image's width and height in pixels.
+	// MinImageSide is the smallest width and height Flip accepts, in pixels.
 	MinImageSide = 256
+	// MaxImageSide is the largest width and height Flip accepts, in pixels.
 	MaxImageSide = 4096
 )
 
@@ -33,7 +34,13 @@ const (
 // before the request is sent; JPEG headers with large EXIF blocks fit.
 const peekLimit = 256 << 10
 
-// Image is an image to upload: a PNG or JPEG photo taken with the camera.
+// Image is an image to upload: a PNG or JPEG photo taken with the camera,
+// under 2 MB, 256 to 4096 pixels a side. The SDK checks these rules from the
+// image's header before anything is sent, and reports a broken one as a
+// *ValidationError.
+//
+// It prints (under every fmt verb) without its file name, which may carry a
+// person's name, and with only the type of its content.
 type Image struct {
 	// Name is the file name sent to Flip, such as "ktp.jpg". It is reduced
 	// to a safe base name, and the extension is fixed to match the content.

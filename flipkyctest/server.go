@@ -5,7 +5,10 @@
 // (/big_sandbox_api/v2 and /kyc-sandbox/api/v1), checks requests the way
 // Flip documents them (Basic auth, Request-ID, content types, field rules,
 // duplicates), keeps agents, runs the KYC state machine, sends callbacks,
-// records what it received, and can inject faults.
+// records what it received, and can inject faults. Its agent ids start at
+// 1001 and grow by one, and its location look-ups hold a small fixed data
+// set that includes Flip's documented example ids (Indonesia 1, Jawa Barat
+// 12, Kota Depok 184, Sukmajaya 1234).
 //
 //	srv := flipkyctest.NewServer(t)
 //	client, err := srv.NewClient()
@@ -34,21 +37,24 @@ import (
 
 // Path prefixes of the two API families on the fake, as on Flip's sandbox.
 const (
-	AgentsPrefix = "/big_sandbox_api/v2"
-	KYCPrefix    = "/kyc-sandbox/api/v1"
+	AgentsPrefix = "/big_sandbox_api/v2" // the v2 agents API; Server.AgentsURL ends with it
+	KYCPrefix    = "/kyc-sandbox/api/v1" // the KYC service; Server.KYCURL ends with it
 )
 
 // Default credentials of the fake.
 const (
-	DefaultSecretKey     = "flipkyctest-secret-key"
-	DefaultCallbackToken = "flipkyctest-callback-token"
+	DefaultSecretKey     = "flipkyctest-secret-key"     // the secret key the fake accepts; see WithSecretKey
+	DefaultCallbackToken = "flipkyctest-callback-token" // the token its callbacks carry; see WithCallbacks
 )
 
-// Route names one endpoint, for fault injection and for reading recorded
-// requests.
+// Route names one endpoint of the fake, "METHOD /path" with the path after
+// the family's prefix, for fault injection and for reading recorded
+// requests. A request to a path the fake does not serve is recorded under a
+// route of its own method and full path, and answered 404 once the key,
+// Request-ID and user_type the KYC service requires pass.
 type Route string
 
-// The routes of the fake.
+// The routes of the fake, one for each endpoint the SDK calls.
 const (
 	RouteCreateAgent   Route = "POST /agents"
 	RouteUpdateAgent   Route = "PUT /agents/{id}"
@@ -69,11 +75,15 @@ const (
 // Decision is the outcome of a KYC review or an upload check: approved (or
 // upload accepted) when Code is zero, rejected with Code otherwise.
 type Decision struct {
+	// Code is the rejection code the agent gets: REJECTED after a review,
+	// UPLOAD_IDENTITY_SELFIE_FAILED after an upload check. Zero approves.
 	Code flipkyc.RejectionCode
 }
 
 // Reviewer decides a KYC review of the agent. review counts the agent's
-// reviews: 1 for the first submission, 2 after the first fix, and so on.
+// reviews: 1 for the first submission, 2 after the first fix (a repair or
+// supporting documents), and so on. It runs in the background, without the
+// fake's lock.
 type Reviewer func(a flipkyc.Agent, review int) Decision
 
 // DefaultReviewer approves every agent, except that an identity number whose
@@ -95,14 +105,19 @@ func DefaultReviewer(a flipkyc.Agent, review int) Decision {
 // pass Flip's automatic check. The default accepts every upload.
 type UploadCheck func(a flipkyc.Agent) Decision
 
-// Option configures NewServer.
+// Option configures a fake, for NewServer.
 type Option func(*Server)
 
-// WithSecretKey sets the secret key the fake accepts (DefaultSecretKey otherwise).
+// WithSecretKey sets the secret key the fake accepts (DefaultSecretKey
+// otherwise); a request with another key is answered 401.
 func WithSecretKey(key string) Option { return func(s *Server) { s.secretKey = key } }
 
 // WithCallbacks makes the fake POST each KYC event to url, with token as
-// the validation token (DefaultCallbackToken when empty), once, as Flip does.
+// the validation token (DefaultCallbackToken when empty), once, as Flip does:
+// the result of the image check after a selfie, and the result of each
+// review. url must be on a loopback address, such as an httptest.Server's;
+// the fake sends nowhere else and follows no redirect. Server.Callbacks
+// records each delivery.
 func WithCallbacks(url, token string) Option {
 	return func(s *Server) {
 		s.callbackURL = url
@@ -112,18 +127,25 @@ func WithCallbacks(url, token string) Option {
 	}
 }
 
-// WithReviewer replaces DefaultReviewer.
+// WithReviewer makes r decide every KYC review, in place of
+// DefaultReviewer.
 func WithReviewer(r Reviewer) Option { return func(s *Server) { s.reviewer = r } }
 
-// WithUploadCheck sets the automatic check of the uploaded images.
+// WithUploadCheck makes c decide the automatic check of the identity image
+// and selfie, made after the selfie upload; a Decision with a Code moves the
+// agent to UPLOAD_IDENTITY_SELFIE_FAILED with that code. By default every
+// upload passes.
 func WithUploadCheck(c UploadCheck) Option { return func(s *Server) { s.uploadCheck = c } }
 
 // WithDecisionDelay makes the fake take d before it settles an upload check
-// or a review (zero by default: at once, after the reply).
+// or a review. By default (zero) it settles them at once in the background,
+// so a read right after the call's reply may find the agent decided or
+// still waiting; use Client.WaitForAgent to wait for the decision.
 func WithDecisionDelay(d time.Duration) Option { return func(s *Server) { s.decisionDelay = d } }
 
-// WithMaxUploads sets how many image uploads Flip accepts per agent before
-// it answers code 4011 (5 by default).
+// WithMaxUploads sets how many image uploads (identity image, selfie and
+// image repairs, refused ones included) the fake accepts per agent before it
+// answers code 4011, ErrUploadLimitReached (5 by default).
 func WithMaxUploads(n int) Option { return func(s *Server) { s.maxUploads = n } }
 
 // Server is a fake Flip. Its exported fields are set by NewServer.
@@ -174,8 +196,9 @@ type state struct {
 	closeOnce  sync.Once
 }
 
-// NewServer starts a fake Flip on loopback. When tb is not nil the server
-// is closed when the test ends; otherwise call Close.
+// NewServer starts a fake Flip on loopback, configured by opts. When tb is
+// not nil the server is closed when the test ends; otherwise call Close.
+// The fake starts with no agents; the first one created gets id 1001.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	s := &Server{state: &state{
 		callbackToken: DefaultCallbackToken,
@@ -204,7 +227,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close stops the server after the callbacks under way have been sent.
+// Close stops the server after the decisions and callbacks under way have
+// been sent; those still waiting out WithDecisionDelay are dropped. It may be
+// called more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
@@ -214,26 +239,30 @@ func (s *Server) Close() {
 	})
 }
 
-// SecretKey returns the secret key the fake accepts.
+// SecretKey returns the secret key the fake accepts, for a client built
+// with flipkyc.New; NewClient uses it itself.
 func (s *Server) SecretKey() string { return s.secretKey }
 
-// CallbackToken returns the validation token the fake sends with callbacks.
+// CallbackToken returns the validation token the fake sends with callbacks,
+// for the receiver under test (flipkyc.NewCallbackHandler).
 func (s *Server) CallbackToken() string { return s.callbackToken }
 
-// Format prints the server's URL without its secret key and callback token,
-// the same under every verb.
+// Format prints the server's URL and neither its secret key nor its
+// callback token, the same under every verb.
 func (s Server) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "flipkyctest.Server{URL: %s, key: %s, callbackToken: %s}", s.URL, redacted, redacted)
 }
 
 // ClientOptions returns the options that point a flipkyc.Client at the fake:
-// both base URLs and an *http.Client for loopback.
+// both base URLs and an *http.Client for loopback. Pass them to flipkyc.New
+// with SecretKey, or use NewClient.
 func (s *Server) ClientOptions() []flipkyc.Option {
 	return []flipkyc.Option{flipkyc.WithBaseURLs(s.AgentsURL, s.KYCURL), flipkyc.WithHTTPClient(s.srv.Client())}
 }
 
 // NewClient returns a client of the fake with its secret key; extra options
-// are applied after the fake's own.
+// are applied after the fake's own (ClientOptions), so they may replace
+// them.
 func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
 	return flipkyc.New(s.secretKey, append(s.ClientOptions(), extra...)...)
 }
@@ -242,15 +271,20 @@ func (s *Server) NewClient(extra ...flipkyc.Option) (*flipkyc.Client, error) {
 // verb) and marshals to JSON with the values of personal fields masked;
 // Fields holds them as received.
 type Request struct {
-	Route  Route
+	// Route is the endpoint the request went to.
+	Route Route
+	// Method is the request's HTTP method.
 	Method string
-	Path   string
+	// Path is the request's URL path, with the family's prefix.
+	Path string
 	// Header is the request's header, with Authorization redacted.
 	Header http.Header
-	// Fields holds the form fields and query parameters; Files the uploaded
-	// files' field names with their sizes.
+	// Fields holds the form fields and query parameters, one value per
+	// name.
 	Fields map[string]string
-	Files  map[string]int64
+	// Files holds the uploaded files' field names with their sizes in
+	// bytes.
+	Files map[string]int64
 	// Status is what the fake answered, 0 when it dropped the connection.
 	Status int
 	// Handled is the status the fake's own handling of the request came to:
@@ -260,14 +294,16 @@ type Request struct {
 	Handled int
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns a copy of the requests received so far, oldest first;
+// a request is recorded once it has been answered (or dropped).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
-// RequestsTo returns the requests received for one route.
+// RequestsTo returns the requests received so far for one route, oldest
+// first.
 func (s *Server) RequestsTo(r Route) []Request {
 	var out []Request
 	for _, req := range s.Requests() {
@@ -288,7 +324,7 @@ type fault struct {
 
 // FailNext makes the next n requests of route fail with status (and a JSON
 // error body of the route's family) before the fake looks at them: nothing
-// takes effect.
+// takes effect. Faults queue per route, and each request takes the oldest.
 func (s *Server) FailNext(route Route, n, status int) {
 	s.addFaults(route, n, fault{status: status})
 }
@@ -327,15 +363,19 @@ func (s *Server) addFaults(route Route, n int, f fault) {
 	}
 }
 
-// SetLatency makes the fake wait d before it answers each request.
+// SetLatency makes the fake wait d before it handles and answers each
+// request from now on; a request whose client gives up meanwhile is dropped
+// unhandled and unrecorded. Zero turns the latency off.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
 }
 
-// Agents returns the fake's current records of all its agents, by id:
-// among them those whose create lost its reply.
+// Agents returns the fake's current records of all its agents, in order of
+// id: among them those whose create lost its reply. Each record is the full
+// one, as CreateAgent returns it, with the rejection, account status and
+// creation time of GetAgent.
 func (s *Server) Agents() []flipkyc.Agent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -347,7 +387,8 @@ func (s *Server) Agents() []flipkyc.Agent {
 	return out
 }
 
-// Agent returns the fake's current record of an agent.
+// Agent returns the fake's current record of the agent with id, as Agents
+// does, and false when there is none.
 func (s *Server) Agent(id int64) (flipkyc.Agent, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -602,17 +643,23 @@ func dialLoopbackOnly(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// SentCallback is one callback the fake sent. It prints and marshals to
-// JSON with the agent's name masked; Event holds it as sent.
+// SentCallback is one callback the fake sent, or would have sent. It prints
+// and marshals to JSON with the agent's name masked; Event holds it as sent.
 type SentCallback struct {
+	// Event is the callback's data.
 	Event flipkyc.Event
 	// Status is the receiver's HTTP status, or 0 when the delivery failed
-	// (Err says why). Flip does not send a callback twice.
+	// (Err says why) or no callback URL was set. Flip does not send a
+	// callback twice.
 	Status int
-	Err    error
+	// Err is why the delivery failed, nil when it succeeded or when no
+	// callback URL was set.
+	Err error
 }
 
-// Callbacks returns the callbacks sent so far, oldest first.
+// Callbacks returns the callbacks sent so far, oldest first. Without
+// WithCallbacks it still lists each event the fake would have sent, with
+// Status 0 and a nil Err.
 func (s *Server) Callbacks() []SentCallback {
 	s.mu.Lock()
 	defer s.mu.Unlock()
