@@ -336,9 +336,9 @@ func ExampleWithLogger() {
 		log.Fatal(err)
 	}
 	// Output:
-	// level=DEBUG msg="flipkyc: request" method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 status=503
-	// level=INFO msg="flipkyc: retrying" op=GetAgent method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 error="flipkyc: GetAgent: GET /agents/1001: HTTP 503: Service Unavailable [Request-ID bigflip-5f0c1d2e-0000-4000-8000-000000000001]"
-	// level=DEBUG msg="flipkyc: request" method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=2 status=404
+	// level=DEBUG msg="flipkyc: request" op=GetAgent method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 status=503 error="HTTP 503 from Flip"
+	// level=INFO msg="flipkyc: retrying" op=GetAgent method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=1 error="HTTP 503 from Flip"
+	// level=DEBUG msg="flipkyc: request" op=GetAgent method=GET path=/agents/1001 request_id=bigflip-5f0c1d2e-0000-4000-8000-000000000001 attempt=2 status=404 error="HTTP 404 from Flip"
 }
 
 func ExampleWithRetryPolicy() {
