@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -668,4 +670,40 @@ func ExampleSentCallback_MarshalJSON() {
 	}
 	fmt.Println(string(b))
 	// Output: {"Event":{"agent_id":1001,"agent_name":"[masked]","kyc_status":"APPROVED","rejected_reason_code":null,"rejected_reason":"","created_at":"2022-02-18 05:03:32","updated_at":"2022-03-17 09:48:58","submitted_at":null,"verified_at":null},"Status":200,"Err":""}
+}
+
+func ExampleWithListener() {
+	// Serve the fake at an address of your choice, such as a fixed port
+	// that a mobile app or another team's service is configured with.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := flipkyctest.NewServer(nil, flipkyctest.WithListener(l))
+	defer srv.Close()
+	fmt.Println(srv.URL == "http://"+l.Addr().String())
+	// Output: true
+}
+
+func ExampleWithMiddleware() {
+	// Add paths of your own beside the fake's.
+	health := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" {
+				fmt.Fprint(w, "ok")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := flipkyctest.NewServer(nil, flipkyctest.WithMiddleware(health))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body), len(srv.Requests()))
+	// Output: 200 ok 0
 }
