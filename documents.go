@@ -135,7 +135,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 	for i, img := range images {
 		names[i] = img.name
 	}
-	body := newImageBody(ctx, c.http.Timeout, fields, images)
+	body := newImageBody(ctx, c.http.Timeout, c.idleTimeout, fields, images)
 	defer body.close()
 	var res []UploadedDocument
 	err := c.do(ctx, call{op: "UploadDocuments", method: http.MethodPost, api: kycAPI, path: "/documents",

@@ -74,7 +74,7 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 		return nil, err
 	}
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
-	body := newImageBody(ctx, c.http.Timeout, fields, []*preparedImage{prepared})
+	body := newImageBody(ctx, c.http.Timeout, c.idleTimeout, fields, []*preparedImage{prepared})
 	defer body.close()
 	var res UploadResult
 	err = c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,

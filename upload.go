@@ -313,12 +313,12 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 
 // pumpBody is one attempt's request body when an image may block in Read: a
 // goroutine started by the first Read copies the body into a pipe that the
-// transport reads. When ctx ends the pipe's writing end is closed with ctx's
-// error, so the transport's Read (and with it the call) returns that error at
-// once while the pump may still be waiting in the caller's Read; its next
-// Write fails, so it reads nothing more once that Read returns. Close, from
-// the transport or the SDK, closes the reading end, with the same effect on
-// the pump.
+// transport reads. When ctx ends, or the attempt's idle watch aborts the
+// body, the pipe's writing end is closed with that error, so the transport's
+// Read (and with it the call) returns that error at once while the pump may
+// still be waiting in the caller's Read; its next Write fails, so it reads
+// nothing more once that Read returns. Close, from the transport or the SDK,
+// closes the reading end, with the same effect on the pump.
 type pumpBody struct {
 	ctx    context.Context
 	cancel context.CancelFunc // releases ctx once the pump is over
@@ -350,6 +350,12 @@ func (b *pumpBody) run() {
 	}()
 }
 
+// abort makes the transport's reads of the body fail with err, and stops the
+// pump; it does not wait for the pump to return. The idle watch calls it: the
+// transport's write of the body may be waiting on the pump, which the
+// attempt's context does not reach.
+func (b *pumpBody) abort(err error) { b.pw.CloseWithError(err) }
+
 // Close ends the body for the transport and stops the pump; it does not wait
 // for the pump to return.
 func (b *pumpBody) Close() error {
@@ -359,13 +365,24 @@ func (b *pumpBody) Close() error {
 	return nil
 }
 
-// stopped waits until the pump no longer reads the images, or ctx ends.
-func (b *pumpBody) stopped(ctx context.Context) error {
+// stopped waits until the pump no longer reads the images, or ctx ends, or
+// the pump has been waiting for idle in a Read of the images (the error then
+// matches ErrStalled).
+func (b *pumpBody) stopped(ctx context.Context, idle time.Duration) error {
+	select {
+	case <-b.done:
+		return nil
+	default:
+	}
+	t := time.NewTimer(idle)
+	defer t.Stop()
 	select {
 	case <-b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("%w: a Read of the image did not return for %s", ErrStalled, idle)
 	}
 }
 
@@ -408,19 +425,22 @@ type multipartBody struct {
 	// ctx is the call's context, set when an image is not in memory: each
 	// attempt's body is then a pumpBody that stops when ctx ends, or when
 	// timeout (the http.Client's Timeout, if any) has passed since the
-	// attempt began.
+	// attempt began, or when the attempt's idle watch aborts it. An attempt
+	// after a pumped one waits at most idle for the last pump to stop
+	// reading the images.
 	ctx     context.Context
 	timeout time.Duration
+	idle    time.Duration
 	pump    *pumpBody // the last attempt's body, when pumped
 }
 
-// newImageBody returns the body of an upload call made under ctx by an
-// http.Client with the given Timeout.
-func newImageBody(ctx context.Context, timeout time.Duration, fields []field, images []*preparedImage) *multipartBody {
+// newImageBody returns the body of an upload call made under ctx by a client
+// whose http.Client has the given Timeout and whose idle timeout is idle.
+func newImageBody(ctx context.Context, timeout, idle time.Duration, fields []field, images []*preparedImage) *multipartBody {
 	b := newMultipartBody(fields, images)
 	for _, img := range images {
 		if !img.inMemory {
-			b.ctx, b.timeout = ctx, timeout
+			b.ctx, b.timeout, b.idle = ctx, timeout, idle
 		}
 	}
 	return b
@@ -490,7 +510,7 @@ func (b *multipartBody) open() (io.Reader, int64, error) {
 		// may close it after returning). Cut it off, and rewind the images
 		// only once its pump has stopped reading them.
 		_ = b.pump.Close()
-		if err := b.pump.stopped(b.ctx); err != nil {
+		if err := b.pump.stopped(b.ctx, b.idle); err != nil {
 			return nil, 0, err
 		}
 		b.pump = nil
