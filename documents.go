@@ -119,7 +119,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 			continue
 		}
 		seen[name] = true
-		img, err := prepareImage(ctx, &v, name, d.Image, c.maxImageBytes)
+		img, err := prepareImageWithin(ctx, &v, name, d.Image, c.maxImageBytes, c.idleTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("flipkyc: UploadDocuments: reading %s: %w", name, err)
 		}

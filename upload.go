@@ -52,10 +52,13 @@ type Image struct {
 	// Unless Content is a *bytes.Reader, *strings.Reader or *bytes.Buffer,
 	// the SDK calls its Read on a goroutine of its own, so a call whose
 	// context ends (or whose http.Client Timeout passes) returns at once
-	// with that error even while a Read is blocked. That Read is left
-	// running: the SDK makes no further Read once it returns, and never
-	// closes Content (the caller owns it, and may close it to end a blocked
-	// Read).
+	// with that error even while a Read is blocked. A Read blocked for the
+	// idle timeout (WithIdleTimeout) fails the call with an error matching
+	// ErrStalled: during the header check nothing has been sent; later the
+	// request is cut off unfinished, so Flip never receives it whole and the
+	// error does not match ErrOutcomeUnknown. That Read is left running:
+	// the SDK makes no further Read once it returns, and never closes
+	// Content (the caller owns it, and may close it to end a blocked Read).
 	Content io.Reader
 }
 
@@ -84,12 +87,16 @@ func inMemory(r io.Reader) bool {
 	return false
 }
 
-// prepareImage checks img against Flip's image rules from a small peek of its
-// content and records each broken rule under field. limit is the largest size
-// allowed: MaxImageBytes, except in the SDK's own benchmarks. The peek reads
-// a source that is not in memory on a goroutine of its own; the error is
-// ctx's when ctx ended during it, and nil otherwise (broken rules go to v).
-func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, limit int64) (*preparedImage, error) {
+// prepareImageWithin checks img against Flip's image rules from a small peek
+// of its content and records each broken rule under field. limit is the
+// largest size allowed: MaxImageBytes, except in the SDK's own benchmarks.
+// The peek reads a source that is not in memory on a goroutine of its own,
+// and gives up when ctx ends or when no byte of the image arrives for idle
+// (the client's idle timeout: nothing is sent yet, so no attempt's watch
+// bounds it). The error is ctx's when ctx ended during the peek, one
+// matching ErrStalled when the source stalled, and nil otherwise (broken
+// rules go to v).
+func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img Image, limit int64, idle time.Duration) (*preparedImage, error) {
 	if img.Content == nil {
 		v.add(field, "is required")
 		return nil, nil
@@ -142,12 +149,25 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 
 	// Read the header straight from the source when it can be rewound, and
 	// through a recording of what was read when it cannot; a source that
-	// may block is read on a goroutine that gives up when ctx ends.
+	// may block is read on a goroutine that gives up when ctx ends or the
+	// source stalls.
 	watch := func(r io.Reader) io.Reader { return r }
+	ended := func() error { return nil }
 	if !p.inMemory {
+		stall := startIdleWatch(ctx, idle)
+		defer stall.stop()
 		buf := make([]byte, 4<<10)
 		watch = func(r io.Reader) io.Reader {
-			return &ctxReader{ctx: ctx, r: r, buf: buf, res: make(chan readResult, 1)}
+			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
+		}
+		ended = func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if errors.Is(context.Cause(stall.ctx), ErrStalled) {
+				return fmt.Errorf("%w: no byte of the image header arrived for %s", ErrStalled, idle)
+			}
+			return nil
 		}
 	}
 	var head *bytes.Buffer
@@ -160,7 +180,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 	}
 	var magic [8]byte
 	n, _ := io.ReadFull(src, magic[:])
-	if err := ctx.Err(); err != nil && !p.inMemory {
+	if err := ended(); err != nil {
 		return nil, err
 	}
 	decode := jpeg.DecodeConfig
@@ -179,7 +199,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 		r, rerr := p.rewind()
 		if rerr == nil {
 			cfg, err = decode(io.LimitReader(watch(r), peekLimit))
-			if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+			if cerr := ended(); cerr != nil {
 				return nil, cerr
 			}
 			_, rerr = p.rewind()
@@ -190,7 +210,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 		}
 	} else {
 		cfg, err = decode(io.MultiReader(bytes.NewReader(magic[:n]), src))
-		if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+		if cerr := ended(); cerr != nil {
 			return nil, cerr
 		}
 		p.prefix = head.Bytes()
@@ -278,13 +298,15 @@ type readResult struct {
 // ctxReader makes each Read of r on a new goroutine, into a buffer of its
 // own, and stops waiting for it when ctx ends. A Read given up on keeps its
 // goroutine until r returns; a later Read waits for that one instead of
-// starting another, so r is never read by two goroutines at once.
+// starting another, so r is never read by two goroutines at once. Each Read
+// that moved bytes is reported to watch.
 type ctxReader struct {
-	ctx  context.Context
-	r    io.Reader
-	buf  []byte
-	res  chan readResult // capacity 1, so a goroutine given up on still ends
-	busy bool            // a Read of r is in flight
+	ctx   context.Context
+	r     io.Reader
+	buf   []byte
+	res   chan readResult // capacity 1, so a goroutine given up on still ends
+	busy  bool            // a Read of r is in flight
+	watch *idleWatch
 }
 
 func (c *ctxReader) Read(p []byte) (int, error) {
@@ -304,6 +326,9 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		c.busy = false
 		if r.n < 0 || r.n > len(p) || r.n > len(c.buf) {
 			return 0, errors.New("image reader returned an invalid count")
+		}
+		if r.n > 0 {
+			c.watch.progress()
 		}
 		return copy(p, c.buf[:r.n]), r.err
 	case <-c.ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -97,6 +98,86 @@ func TestStalledImageStreamIsAbandoned(t *testing.T) {
 			})
 		}
 	}
+}
+
+// prepareImage is prepareImageWithin with the default idle timeout, for the
+// tests of the image rules.
+func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, limit int64) (*preparedImage, error) {
+	return prepareImageWithin(ctx, v, field, img, limit, DefaultIdleTimeout)
+}
+
+// TestStallInTheImageHeaderIsAbandoned gives the upload methods a plain
+// stream that stops sending, for ever, inside the image header, with the idle
+// timeout and no deadline: the header check fails the call with an error
+// matching ErrStalled, nothing is sent, and the only goroutine left is the
+// one parked in the caller's Read, which ends once that Read returns.
+func TestStallInTheImageHeaderIsAbandoned(t *testing.T) {
+	header := jpegImage(t, 300, 300)
+	for _, m := range stallingUploads(t) {
+		for _, cut := range []int{2, 20} { // inside the magic number; after it, before the frame's size
+			t.Run(m.op+"/"+strconv.Itoa(cut)+" bytes", func(t *testing.T) {
+				before := runtime.NumGoroutine()
+				srv, hc, seen := uploadServer(t, false)
+				c, _ := newTestClient(t, srv.URL, srv.URL, WithHTTPClient(hc), WithIdleTimeout(200*time.Millisecond))
+				b := newBlockingReader(header[:cut])
+
+				err := callWithin(t, func() error {
+					return m.call(context.Background(), c, Image{"k.jpg", struct{ io.Reader }{b}})
+				})
+				require.ErrorIs(t, err, ErrStalled)
+				assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+				assert.Contains(t, err.Error(), "image header")
+				srv.Close() // waits for any request under way
+				select {
+				case u := <-seen:
+					t.Errorf("a request was sent: %+v", u)
+				default:
+				}
+				hc.Transport.(*http.Transport).CloseIdleConnections()
+
+				assert.NoError(t, goroutinesBackTo(before+1))
+				assert.True(t, stacksMention("(*blockingReader).Read"), "no goroutine is parked in the reader")
+				assert.True(t, stacksMention("(*ctxReader).Read"), "the parked goroutine is not the header check's")
+				close(b.release)
+				assert.NoError(t, goroutinesBackTo(before), "the parked goroutine did not end once the reader returned")
+			})
+		}
+	}
+}
+
+// TestSlowImageHeaderIsNotCut reads an image header that trickles in, each
+// Read well within the idle timeout but the whole header longer than it: the
+// upload goes through.
+func TestSlowImageHeaderIsNotCut(t *testing.T) {
+	srv, hc, seen := uploadServer(t, false)
+	c, _ := newTestClient(t, srv.URL, srv.URL, WithHTTPClient(hc), WithIdleTimeout(500*time.Millisecond))
+	img := paddedJPEG(t, 100_000)
+	_, err := c.UploadIdentityImage(context.Background(), 1, IdentityKTP, Image{"k.jpg", &tricklingReader{data: img, slowFor: 40}})
+	require.NoError(t, err)
+	u := next(t, seen)
+	assert.True(t, u.complete, u.err)
+	assert.Equal(t, int64(len(img)), u.parts["image"])
+}
+
+// tricklingReader hands out its data a byte a Read, 20ms apart, for its
+// first slowFor bytes, then at full speed.
+type tricklingReader struct {
+	data    []byte
+	off     int
+	slowFor int
+}
+
+func (r *tricklingReader) Read(p []byte) (int, error) {
+	if r.off >= len(r.data) {
+		return 0, io.EOF
+	}
+	if r.off < r.slowFor {
+		time.Sleep(20 * time.Millisecond)
+		p = p[:1]
+	}
+	n := copy(p, r.data[r.off:])
+	r.off += n
+	return n, nil
 }
 
 // stallingSeeker is a seekable image that is not in memory: it hands out its
