@@ -391,8 +391,8 @@ func (b *pumpBody) Close() error {
 }
 
 // stopped waits until the pump no longer reads the images, or ctx ends, or
-// the pump has been waiting for idle in a Read of the images (the error then
-// matches ErrStalled).
+// idle passes with the pump still in a Read of the images (a stalled image:
+// the error then matches ErrStalled).
 func (b *pumpBody) stopped(ctx context.Context, idle time.Duration) error {
 	select {
 	case <-b.done:
