@@ -124,7 +124,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 			continue
 		}
 		seen[name] = true
-		img, err := prepareImage(ctx, &v, name, d.Image, c.maxImageBytes)
+		img, err := prepareImageWithin(ctx, &v, name, d.Image, c.maxImageBytes, c.idleTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("flipkyc: UploadDocuments: reading %s: %w", name, err)
 		}
@@ -140,7 +140,7 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 	for i, img := range images {
 		names[i] = img.name
 	}
-	body := newImageBody(ctx, c.http.Timeout, fields, images)
+	body := newImageBody(ctx, c.http.Timeout, c.idleTimeout, fields, images)
 	defer body.close()
 	var res []UploadedDocument
 	err := c.do(ctx, call{op: "UploadDocuments", method: http.MethodPost, api: kycAPI, path: "/documents",

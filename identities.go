@@ -66,7 +66,7 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 // PUT /users/{id}{suffix}. v holds the caller's own input checks.
 func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image, opts []CallOption) (*UploadResult, error) {
 	v.agentID(agentID)
-	prepared, err := prepareImage(ctx, v, "image", img, c.maxImageBytes)
+	prepared, err := prepareImageWithin(ctx, v, "image", img, c.maxImageBytes, c.idleTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("flipkyc: %s: reading image: %w", op, err)
 	}
@@ -74,7 +74,7 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 		return nil, err
 	}
 	fields = append([]field{{"user_type", UserTypeAgent.String()}}, fields...)
-	body := newImageBody(ctx, c.http.Timeout, fields, []*preparedImage{prepared})
+	body := newImageBody(ctx, c.http.Timeout, c.idleTimeout, fields, []*preparedImage{prepared})
 	defer body.close()
 	var res UploadResult
 	err = c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -29,17 +30,36 @@ type idleWatch struct {
 	// The request body and the reply, reporting progress; kept here so
 	// that an attempt allocates them once with the watch.
 	request, reply progressReader
+
+	mu    sync.Mutex
+	body  aborter // the request body, when it can be cut off
+	fired bool    // the watch abandoned the attempt
 }
 
+// aborter is a request body whose reads may wait on something the request's
+// context does not reach (a pumped upload body waits on the caller's Read):
+// abort makes its pending and later reads fail with err, so that the
+// transport's write of the body ends.
+type aborter interface{ abort(err error) }
+
 func (c *Client) newIdleWatch(ctx context.Context) *idleWatch {
-	w := &idleWatch{idle: c.idleTimeout, start: time.Now()}
+	return startIdleWatch(ctx, c.idleTimeout)
+}
+
+// startIdleWatch returns a watch under ctx that fires after idle without
+// progress.
+func startIdleWatch(ctx context.Context, idle time.Duration) *idleWatch {
+	w := &idleWatch{idle: idle, start: time.Now()}
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
 	w.timer = time.AfterFunc(w.idle, w.check)
 	return w
 }
 
 // check runs when the timer fires: it abandons the attempt if nothing moved
-// for the idle timeout, and sets the timer again otherwise.
+// for the idle timeout, and sets the timer again otherwise. Abandoning
+// cancels the watch's context with ErrStalled and aborts the request body,
+// if it can be: the transport may be waiting in the body's Read, which the
+// context does not reach.
 func (w *idleWatch) check() {
 	if w.stopped.Load() {
 		return
@@ -47,6 +67,13 @@ func (w *idleWatch) check() {
 	quiet := time.Since(w.start) - time.Duration(w.last.Load())
 	if quiet >= w.idle {
 		w.cancel(ErrStalled)
+		w.mu.Lock()
+		w.fired = true
+		body := w.body
+		w.mu.Unlock()
+		if body != nil {
+			body.abort(ErrStalled)
+		}
 		return
 	}
 	w.timer.Reset(w.idle - quiet)
@@ -72,7 +99,18 @@ func (w *idleWatch) cause(err error) error {
 }
 
 // requestBody returns r reporting each read that moved bytes as progress.
+// When r is an aborter the watch aborts it when it fires (at once if it
+// already has).
 func (w *idleWatch) requestBody(r io.Reader) io.Reader {
+	if a, ok := r.(aborter); ok {
+		w.mu.Lock()
+		w.body = a
+		fired := w.fired
+		w.mu.Unlock()
+		if fired {
+			a.abort(ErrStalled)
+		}
+	}
 	w.request = progressReader{r: r, w: w}
 	return &w.request
 }

@@ -59,10 +59,13 @@ type Image struct {
 	// Unless Content is a *bytes.Reader, *strings.Reader or *bytes.Buffer,
 	// the SDK calls its Read on a goroutine of its own, so a call whose
 	// context ends (or whose http.Client Timeout passes) returns at once
-	// with that error even while a Read is blocked. That Read is left
-	// running: the SDK makes no further Read once it returns, and never
-	// closes Content (the caller owns it, and may close it to end a blocked
-	// Read).
+	// with that error even while a Read is blocked. A Read blocked for the
+	// idle timeout (WithIdleTimeout) fails the call with an error matching
+	// ErrStalled: during the header check nothing has been sent; later the
+	// request is cut off unfinished, so Flip never receives it whole and the
+	// error does not match ErrOutcomeUnknown. That Read is left running:
+	// the SDK makes no further Read once it returns, and never closes
+	// Content (the caller owns it, and may close it to end a blocked Read).
 	Content io.Reader
 }
 
@@ -91,12 +94,16 @@ func inMemory(r io.Reader) bool {
 	return false
 }
 
-// prepareImage checks img against Flip's image rules from a small peek of its
-// content and records each broken rule under field. limit is the largest size
-// allowed: MaxImageBytes, except in the SDK's own benchmarks. The peek reads
-// a source that is not in memory on a goroutine of its own; the error is
-// ctx's when ctx ended during it, and nil otherwise (broken rules go to v).
-func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, limit int64) (*preparedImage, error) {
+// prepareImageWithin checks img against Flip's image rules from a small peek
+// of its content and records each broken rule under field. limit is the
+// largest size allowed: MaxImageBytes, except in the SDK's own benchmarks.
+// The peek reads a source that is not in memory on a goroutine of its own,
+// and gives up when ctx ends or when no byte of the image arrives for idle
+// (the client's idle timeout: nothing is sent yet, so no attempt's watch
+// bounds it). The error is ctx's when ctx ended during the peek, one
+// matching ErrStalled when the source stalled, and nil otherwise (broken
+// rules go to v).
+func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img Image, limit int64, idle time.Duration) (*preparedImage, error) {
 	if img.Content == nil {
 		v.add(field, "is required")
 		return nil, nil
@@ -149,12 +156,25 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 
 	// Read the header straight from the source when it can be rewound, and
 	// through a recording of what was read when it cannot; a source that
-	// may block is read on a goroutine that gives up when ctx ends.
+	// may block is read on a goroutine that gives up when ctx ends or the
+	// source stalls.
 	watch := func(r io.Reader) io.Reader { return r }
+	ended := func() error { return nil }
 	if !p.inMemory {
+		stall := startIdleWatch(ctx, idle)
+		defer stall.stop()
 		buf := make([]byte, 4<<10)
 		watch = func(r io.Reader) io.Reader {
-			return &ctxReader{ctx: ctx, r: r, buf: buf, res: make(chan readResult, 1)}
+			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
+		}
+		ended = func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if errors.Is(context.Cause(stall.ctx), ErrStalled) {
+				return fmt.Errorf("%w: no byte of the image header arrived for %s", ErrStalled, idle)
+			}
+			return nil
 		}
 	}
 	var head *bytes.Buffer
@@ -167,7 +187,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 	}
 	var magic [8]byte
 	n, _ := io.ReadFull(src, magic[:])
-	if err := ctx.Err(); err != nil && !p.inMemory {
+	if err := ended(); err != nil {
 		return nil, err
 	}
 	decode := jpeg.DecodeConfig
@@ -186,7 +206,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 		r, rerr := p.rewind()
 		if rerr == nil {
 			cfg, err = decode(io.LimitReader(watch(r), peekLimit))
-			if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+			if cerr := ended(); cerr != nil {
 				return nil, cerr
 			}
 			_, rerr = p.rewind()
@@ -197,7 +217,7 @@ func prepareImage(ctx context.Context, v *fieldErrors, field string, img Image, 
 		}
 	} else {
 		cfg, err = decode(io.MultiReader(bytes.NewReader(magic[:n]), src))
-		if cerr := ctx.Err(); cerr != nil && !p.inMemory {
+		if cerr := ended(); cerr != nil {
 			return nil, cerr
 		}
 		p.prefix = head.Bytes()
@@ -285,13 +305,15 @@ type readResult struct {
 // ctxReader makes each Read of r on a new goroutine, into a buffer of its
 // own, and stops waiting for it when ctx ends. A Read given up on keeps its
 // goroutine until r returns; a later Read waits for that one instead of
-// starting another, so r is never read by two goroutines at once.
+// starting another, so r is never read by two goroutines at once. Each Read
+// that moved bytes is reported to watch.
 type ctxReader struct {
-	ctx  context.Context
-	r    io.Reader
-	buf  []byte
-	res  chan readResult // capacity 1, so a goroutine given up on still ends
-	busy bool            // a Read of r is in flight
+	ctx   context.Context
+	r     io.Reader
+	buf   []byte
+	res   chan readResult // capacity 1, so a goroutine given up on still ends
+	busy  bool            // a Read of r is in flight
+	watch *idleWatch
 }
 
 func (c *ctxReader) Read(p []byte) (int, error) {
@@ -312,6 +334,9 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		if r.n < 0 || r.n > len(p) || r.n > len(c.buf) {
 			return 0, errors.New("image reader returned an invalid count")
 		}
+		if r.n > 0 {
+			c.watch.progress()
+		}
 		return copy(p, c.buf[:r.n]), r.err
 	case <-c.ctx.Done():
 		return 0, c.ctx.Err()
@@ -320,12 +345,12 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 
 // pumpBody is one attempt's request body when an image may block in Read: a
 // goroutine started by the first Read copies the body into a pipe that the
-// transport reads. When ctx ends the pipe's writing end is closed with ctx's
-// error, so the transport's Read (and with it the call) returns that error at
-// once while the pump may still be waiting in the caller's Read; its next
-// Write fails, so it reads nothing more once that Read returns. Close, from
-// the transport or the SDK, closes the reading end, with the same effect on
-// the pump.
+// transport reads. When ctx ends, or the attempt's idle watch aborts the
+// body, the pipe's writing end is closed with that error, so the transport's
+// Read (and with it the call) returns that error at once while the pump may
+// still be waiting in the caller's Read; its next Write fails, so it reads
+// nothing more once that Read returns. Close, from the transport or the SDK,
+// closes the reading end, with the same effect on the pump.
 type pumpBody struct {
 	ctx    context.Context
 	cancel context.CancelFunc // releases ctx once the pump is over
@@ -357,6 +382,12 @@ func (b *pumpBody) run() {
 	}()
 }
 
+// abort makes the transport's reads of the body fail with err, and stops the
+// pump; it does not wait for the pump to return. The idle watch calls it: the
+// transport's write of the body may be waiting on the pump, which the
+// attempt's context does not reach.
+func (b *pumpBody) abort(err error) { b.pw.CloseWithError(err) }
+
 // Close ends the body for the transport and stops the pump; it does not wait
 // for the pump to return.
 func (b *pumpBody) Close() error {
@@ -366,13 +397,24 @@ func (b *pumpBody) Close() error {
 	return nil
 }
 
-// stopped waits until the pump no longer reads the images, or ctx ends.
-func (b *pumpBody) stopped(ctx context.Context) error {
+// stopped waits until the pump no longer reads the images, or ctx ends, or
+// idle passes with the pump still in a Read of the images (a stalled image:
+// the error then matches ErrStalled).
+func (b *pumpBody) stopped(ctx context.Context, idle time.Duration) error {
+	select {
+	case <-b.done:
+		return nil
+	default:
+	}
+	t := time.NewTimer(idle)
+	defer t.Stop()
 	select {
 	case <-b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("%w: a Read of the image did not return for %s", ErrStalled, idle)
 	}
 }
 
@@ -415,19 +457,22 @@ type multipartBody struct {
 	// ctx is the call's context, set when an image is not in memory: each
 	// attempt's body is then a pumpBody that stops when ctx ends, or when
 	// timeout (the http.Client's Timeout, if any) has passed since the
-	// attempt began.
+	// attempt began, or when the attempt's idle watch aborts it. An attempt
+	// after a pumped one waits at most idle for the last pump to stop
+	// reading the images.
 	ctx     context.Context
 	timeout time.Duration
+	idle    time.Duration
 	pump    *pumpBody // the last attempt's body, when pumped
 }
 
-// newImageBody returns the body of an upload call made under ctx by an
-// http.Client with the given Timeout.
-func newImageBody(ctx context.Context, timeout time.Duration, fields []field, images []*preparedImage) *multipartBody {
+// newImageBody returns the body of an upload call made under ctx by a client
+// whose http.Client has the given Timeout and whose idle timeout is idle.
+func newImageBody(ctx context.Context, timeout, idle time.Duration, fields []field, images []*preparedImage) *multipartBody {
 	b := newMultipartBody(fields, images)
 	for _, img := range images {
 		if !img.inMemory {
-			b.ctx, b.timeout = ctx, timeout
+			b.ctx, b.timeout, b.idle = ctx, timeout, idle
 		}
 	}
 	return b
@@ -497,7 +542,7 @@ func (b *multipartBody) open() (io.Reader, int64, error) {
 		// may close it after returning). Cut it off, and rewind the images
 		// only once its pump has stopped reading them.
 		_ = b.pump.Close()
-		if err := b.pump.stopped(b.ctx); err != nil {
+		if err := b.pump.stopped(b.ctx, b.idle); err != nil {
 			return nil, 0, err
 		}
 		b.pump = nil
