@@ -83,6 +83,8 @@ type Fleet struct {
 	flip  *flipkyc.Client
 	river *river.Client[*sql.Tx]
 	log   *slog.Logger
+	// unlock releases the SQLite run's lock file.
+	unlock func()
 }
 
 // New returns a Fleet that works the run's jobs (Run) and accepts rows

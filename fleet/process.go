@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 )
 
@@ -14,21 +13,20 @@ import (
 // each step is safe to run again (it reads its state first).
 
 // claim registers the process. A SQLite run is worked by one process at a
-// time: another live one is an error, and the steps a dead one left
+// time (a lock file beside it, released by the system when the process
+// dies): another live one is an error, and the steps a dead one left
 // running are handed back at once.
 func (f *Fleet) claim(ctx context.Context) error {
+	if !f.db.postgres {
+		release, err := lockFile(f.db.dsn + ".lock")
+		if err != nil {
+			return err
+		}
+		f.unlock = release
+	}
 	now := nowMillis()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !f.db.postgres {
-			var other string
-			err := f.db.queryRow(ctx, tx, "SELECT id FROM fleet_processes WHERE id <> ? AND heartbeat_at > ? LIMIT 1",
-				f.cfg.ID, now-f.cfg.OrphanAfter.Milliseconds()).Scan(&other)
-			if err == nil {
-				return fmt.Errorf("another process (%s) is working this SQLite run; use Postgres (--db postgres://…) to share a run", other)
-			}
-			if err != sql.ErrNoRows {
-				return err
-			}
 			if _, err := f.db.exec(ctx, tx, "DELETE FROM fleet_processes"); err != nil {
 				return err
 			}
@@ -66,4 +64,8 @@ func (f *Fleet) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _ = f.db.exec(ctx, f.db.sql, "DELETE FROM fleet_processes WHERE id = ?", f.cfg.ID)
+	if f.unlock != nil {
+		f.unlock()
+		f.unlock = nil
+	}
 }
