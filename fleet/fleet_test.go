@@ -19,14 +19,18 @@ import (
 // harness is a run against the fake, with callbacks delivered to the
 // fleet's store through a receiver that can drop them.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	db   *fleet.DB
 	fake *flipkyctest.Server
 	f    *fleet.Fleet
 	drop atomic.Int64 // callbacks still to drop
 }
 
-func newHarness(t *testing.T, dsn string, opts ...flipkyctest.Option) *harness {
+func newHarness(t testing.TB, dsn string, opts ...flipkyctest.Option) *harness {
+	return newHarnessConfig(t, dsn, fleet.Config{}, opts...)
+}
+
+func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipkyctest.Option) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t}
@@ -46,7 +50,7 @@ func newHarness(t *testing.T, dsn string, opts ...flipkyctest.Option) *harness {
 	}))
 	t.Cleanup(recv.Close)
 	h.fake = flipkyctest.NewServer(t, append([]flipkyctest.Option{flipkyctest.WithCallbacks(recv.URL, "")}, opts...)...)
-	h.f = h.newFleet(fleet.Config{})
+	h.f = h.newFleet(cfg)
 	hd, err := h.f.CallbackHandler(flipkyctest.DefaultCallbackToken)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +91,7 @@ func (h *harness) run(f *fleet.Fleet) {
 	}
 }
 
-func importCSV(t *testing.T, f *fleet.Fleet, path string) int {
+func readRows(t testing.TB, path string) []fleet.Row {
 	t.Helper()
 	file, err := os.Open(path)
 	if err != nil {
@@ -98,6 +102,12 @@ func importCSV(t *testing.T, f *fleet.Fleet, path string) int {
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("ReadCSV: %v %v", err, bad)
 	}
+	return rows
+}
+
+func importCSV(t *testing.T, f *fleet.Fleet, path string) int {
+	t.Helper()
+	rows := readRows(t, path)
 	n, err := f.Import(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)
