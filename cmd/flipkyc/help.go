@@ -29,6 +29,9 @@ var commands = []*command{
 	locationsProvincesCommand,
 	locationsCitiesCommand,
 	locationsDistrictsCommand,
+	onboardCommand, // after "repair data|photo|selfie", which findCommand must match first
+	statusCommand,
+	repairCommand,
 	versionCommand,
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
 )
 
 var listenCommand = &command{
@@ -33,15 +34,21 @@ Flip's form (the data field as received, and the token), like
 "stripe listen --forward-to". The sender gets 200 only when the forward was
 answered 2xx, and 502 otherwise, so that nothing is lost silently.
 
+With --db, each authentic callback is first stored in that onboarding run's
+database (see 'flipkyc onboard'), deduplicated, in the same transaction that
+schedules the agent's next step; Flip gets 200 only once it is stored.
+
 Runs until interrupted (Ctrl-C, SIGTERM).`,
 	examples: []string{
 		"export " + envCallbackToken + "=dev-token",
 		"flipkyc listen --addr 127.0.0.1:8080 --forward-to http://127.0.0.1:3000/flip/kyc",
+		"flipkyc listen --addr 127.0.0.1:8080 --db examples/fleet/agents.fleet.db",
 	},
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:8080", "address to receive callbacks on; :0 picks a free port")
 		token := fs.String("token", "", tokenUsage)
 		forward := fs.String("forward-to", "", "URL to post each authentic callback to, in Flip's form")
+		db := fs.String("db", "", "store each callback in this onboarding run's database (a SQLite file or postgres://…) before answering 200, and advance the run")
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
@@ -56,17 +63,36 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 					return err
 				}
 			}
-			return e.listen(*addr, tok, fwd)
+			var store *fleet.Fleet
+			if *db != "" {
+				d, err := fleet.Open(e.ctx, *db)
+				if err != nil {
+					return err
+				}
+				defer d.Close()
+				if store, err = fleet.New(fleet.Config{DB: d}); err != nil {
+					return err
+				}
+			}
+			return e.listen(*addr, tok, fwd, store)
 		}
 	},
 }
 
 // listen serves callbacks on addr until the context ends.
-func (e *env) listen(addr, token string, fwd *url.URL) error {
+func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error {
 	p := &printer{env: e, forwarding: fwd != nil}
 	client := noRedirectClient()
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := flipkyc.NewCallbackHandler(token, func(ctx context.Context, ev flipkyc.Event) error {
+		if store != nil {
+			// Stored (deduplicated) with the run's next step before Flip
+			// gets its 200; an error answers 500.
+			if err := store.HandleEvent(ctx, ev); err != nil {
+				logger.Error("storing the callback failed", "agent_id", ev.AgentID, "err", err)
+				return err
+			}
+		}
 		var fr forwardResult
 		if fwd != nil {
 			fr = forwardCallback(ctx, client, fwd, ev.Raw, token)

@@ -188,6 +188,9 @@ func cleanFlagError(err error) string {
 // exit status for it.
 func (e *env) fail(err error) int {
 	code := exitFailure
+	if errors.As(err, new(silentFailure)) {
+		return code // the command printed why
+	}
 	var ue *usageError
 	var ve *flipkyc.ValidationError
 	switch {

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+const fleetColumnsHelp = `The CSV has a header line naming its columns, in any order:
+  name, identity_type (ktp or passport), identity_number, birth_date
+  (DD-MM-YYYY), birth_place, gender (male or female), occupation,
+  country_id, province_id, city_id, district_id (ids from 'flipkyc
+  locations'), address, phone_number, email (optional), identity_image and
+  selfie_image (PNG or JPEG file names, in --images, by default the CSV's
+  directory). The identity number is the row's key: one agent per number.`
+
+var onboardCommand = &command{
+	path:    "onboard",
+	summary: "onboard every agent of a CSV as durable jobs; re-running resumes",
+	help: `Takes each row of --csv through create, identity image, selfie, upload check,
+submit and decision, as durable jobs (River) in --db: a SQLite file beside the
+CSV by default (no server), or a Postgres database (postgres://…) shared by
+several machines running the same command. Stops when every agent is
+approved, rejected, failed its upload check or needs attention.
+
+` + fleetColumnsHelp + `
+
+Bad rows are reported with line, field and rule, and the others go on.
+Running the same command again resumes the run: nothing that took effect is
+sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
+re-sent: the agent is parked as needing attention with its Request-ID.
+
+Callbacks advance the run when 'flipkyc listen --db' (the same --db) receives
+them; without them, or when one is lost, agents are read from Flip once they
+have waited --stale-after. Requests to Flip are limited to --rate per second
+in all (on Postgres, across machines).
+
+Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
+Exit status 1 when a row was bad or an agent needs attention.`,
+	examples: []string{
+		"flipkyc onboard --csv examples/fleet/agents.csv",
+		"flipkyc onboard --csv agents.csv --images photos/ --db postgres://fleet@db/fleet --workers 20 --rate 10",
+	},
+	flip: true,
+	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+		o := fleetFlags(fs)
+		return func(args []string) error {
+			if err := needArgs(args); err != nil {
+				return err
+			}
+			return e.onboard(o, false)
+		}
+	},
+}
+
+var repairCommand = &command{
+	path:    "repair",
+	summary: "send the corrections of a CSV for rejected agents, then resume them",
+	help: `Reads corrections from --csv, one row per agent: identity_number and the
+correction its rejection calls for (see 'flipkyc status'): corrected data
+columns (code 10), identity_image (codes 14-21), selfie_image (codes 23-27)
+or documents, TYPE=FILE pairs separated by ';' (family_card, npwp,
+bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
+Then works the run, as onboard does, until those agents are decided again.
+--db defaults to the file beside the repair CSV; give the run's --db.`,
+	examples: []string{
+		"flipkyc repair --csv fixes.csv --db examples/fleet/agents.fleet.db",
+	},
+	flip: true,
+	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+		o := fleetFlags(fs)
+		return func(args []string) error {
+			if err := needArgs(args); err != nil {
+				return err
+			}
+			return e.onboard(o, true)
+		}
+	},
+}
+
+var statusCommand = &command{
+	path:    "status",
+	summary: "a run's agents per state, rejections with their fix, agents needing attention",
+	help: `Reads a run's database (--db, or the file beside --csv) and prints the number
+of agents in each state, the rejections by code with the fix each calls for,
+and the agents that need attention with why. --export FILE writes one line
+per agent as CSV (line, identity number, agent id, state, KYC status,
+rejection code, fix, reason).`,
+	examples: []string{
+		"flipkyc status --csv examples/fleet/agents.csv",
+		"flipkyc status --db postgres://fleet@db/fleet --json",
+	},
+	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+		csvPath := fs.String("csv", "", "the run's CSV (its database is the file beside it)")
+		db := fs.String("db", "", "the run's database: a SQLite file or postgres://…")
+		export := fs.String("export", "", "write every agent to this CSV file")
+		return func(args []string) error {
+			if err := needArgs(args); err != nil {
+				return err
+			}
+			dsn := *db
+			if dsn == "" {
+				if *csvPath == "" {
+					return usagef("give --db or --csv")
+				}
+				dsn = defaultDB(*csvPath)
+			}
+			if !fleet.IsPostgres(dsn) {
+				if _, err := os.Stat(dsn); err != nil {
+					return inputErrorf("no run at %s: %v", dsn, err)
+				}
+			}
+			d, err := fleet.Open(e.ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			sum, err := d.Summarize(e.ctx)
+			if err != nil {
+				return err
+			}
+			if *export != "" {
+				if err := exportRecords(e.ctx, d, *export); err != nil {
+					return err
+				}
+			}
+			e.printSummary(sum)
+			return nil
+		}
+	},
+}
+
+type fleetOptions struct {
+	csv, images, db     *string
+	workers             *int
+	rate                *float64
+	staleAfter, recEach *time.Duration
+}
+
+func fleetFlags(fs *flag.FlagSet) fleetOptions {
+	return fleetOptions{
+		csv:        fs.String("csv", "", "the CSV file (required)"),
+		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
+		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
+		workers:    fs.Int("workers", 10, "steps run at once by this process"),
+		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
+		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
+		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
+	}
+}
+
+// defaultDB is the SQLite file beside a CSV.
+func defaultDB(csvPath string) string {
+	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".fleet.db"
+}
+
+func (e *env) onboard(o fleetOptions, repair bool) error {
+	if *o.csv == "" {
+		return usagef("--csv is required")
+	}
+	if *o.workers < 1 || *o.rate <= 0 || *o.staleAfter <= 0 || *o.recEach <= 0 {
+		return usagef("--workers, --rate, --stale-after and --reconcile-every must be positive")
+	}
+	key := e.getenv(flipkyc.EnvSecretKey)
+	if _, err := e.client(); err != nil { // checks the key and base URLs
+		return err
+	}
+	images := *o.images
+	if images == "" {
+		images = filepath.Dir(*o.csv)
+	}
+	file, err := os.Open(*o.csv)
+	if err != nil {
+		return inputErrorf("cannot read --csv: %v", err)
+	}
+	var rows []fleet.Row
+	var repairs []fleet.Repair
+	var bad []fleet.RowError
+	if repair {
+		repairs, bad, err = fleet.ReadRepairCSV(file, images)
+	} else {
+		rows, bad, err = fleet.ReadCSV(file, images)
+	}
+	file.Close()
+	if err != nil {
+		return inputErrorf("%s: %v", *o.csv, err)
+	}
+	e.printBadRows(bad)
+	dsn := *o.db
+	if dsn == "" {
+		dsn = defaultDB(*o.csv)
+	}
+	d, err := fleet.Open(e.ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	agentsURL, kycURL := e.baseURLs()
+	f, err := fleet.New(fleet.Config{
+		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
+		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach,
+		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
+	})
+	if err != nil {
+		return err
+	}
+	if repair {
+		refused, err := f.Repair(e.ctx, repairs)
+		if err != nil {
+			return err
+		}
+		e.printBadRows(refused)
+		bad = append(bad, refused...)
+		fmt.Fprintf(e.stderr, "flipkyc repair: %d corrections queued\n", len(repairs)-len(refused))
+	} else {
+		added, err := f.Import(e.ctx, rows)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), redactDSN(dsn))
+	}
+	p := newProgress(e.stderr)
+	if err := f.Run(e.ctx, p.update); err != nil {
+		p.done()
+		return err
+	}
+	p.done()
+	sum, err := d.Summarize(e.ctx)
+	if err != nil {
+		return err
+	}
+	e.printSummary(sum)
+	if len(bad) > 0 || len(sum.Attention) > 0 {
+		return silentFailure{}
+	}
+	return nil
+}
+
+// silentFailure ends a command with exit status 1 after it printed why.
+type silentFailure struct{}
+
+func (silentFailure) Error() string { return "" }
+
+func countLines(bad []fleet.RowError) int {
+	lines := map[int]bool{}
+	for _, b := range bad {
+		lines[b.Line] = true
+	}
+	return len(lines)
+}
+
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 && fleet.IsPostgres(dsn) {
+		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
+
+func (e *env) printBadRows(bad []fleet.RowError) {
+	for _, b := range bad {
+		if e.json {
+			writeJSON(e.stderr, map[string]any{"line": b.Line, "field": b.Field, "rule": b.Rule})
+			continue
+		}
+		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, b.Rule)
+	}
+}
+
+func (e *env) printSummary(s fleet.Summary) {
+	if e.json {
+		writeJSON(e.stdout, s)
+		return
+	}
+	t := table(e.stdout)
+	fmt.Fprintf(t, "STATE\tAGENTS\n")
+	for _, st := range fleet.States {
+		if n := s.Counts[st]; n > 0 {
+			fmt.Fprintf(t, "%s\t%d\n", st, n)
+		}
+	}
+	fmt.Fprintf(t, "total\t%d\n", s.Total)
+	_ = t.Flush()
+	if len(s.Rejections) > 0 {
+		fmt.Fprintln(e.stdout, "\nRejections (fix with 'flipkyc repair'):")
+		t = table(e.stdout)
+		fmt.Fprintf(t, "CODE\tAGENTS\tFIX\tREASON\n")
+		for _, r := range s.Rejections {
+			code := r.Code.String()
+			if r.State == fleet.StateUploadFailed {
+				code = "check " + firstNonEmpty(code, "-")
+			}
+			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), firstNonEmpty(r.Message, "-"))
+		}
+		_ = t.Flush()
+	}
+	if len(s.Attention) > 0 {
+		fmt.Fprintln(e.stdout, "\nNeed attention:")
+		t = table(e.stdout)
+		fmt.Fprintf(t, "LINE\tAGENT\tWHY\n")
+		for _, r := range s.Attention {
+			id := "-"
+			if r.AgentID != 0 {
+				id = strconv.FormatInt(r.AgentID, 10)
+			}
+			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, r.Attention)
+		}
+		_ = t.Flush()
+	}
+}
+
+func fixNames(fixes []flipkyc.Fix) string {
+	s := make([]string, len(fixes))
+	for i, f := range fixes {
+		s[i] = string(f)
+	}
+	return strings.Join(s, " or ")
+}
+
+func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
+	recs, err := d.Records(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return inputErrorf("cannot write --export: %v", err)
+	}
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
+	for _, r := range recs {
+		id := ""
+		if r.AgentID != 0 {
+			id = strconv.FormatInt(r.AgentID, 10)
+		}
+		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// progress shows a run's progress: a bar redrawn in place on a terminal,
+// a plain line every 5 s otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	start time.Time
+	first int // agents final at the start
+	last  time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, start: time.Now(), first: -1}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(c fleet.Counts) {
+	total := c.Total()
+	final := total - c.Active()
+	if p.first < 0 {
+		p.first = final
+	}
+	elapsed := time.Since(p.start)
+	rate := float64(final-p.first) / elapsed.Seconds()
+	eta := "-"
+	if rate > 0 {
+		eta = (time.Duration(float64(c.Active())/rate) * time.Second).Round(time.Second).String()
+	}
+	var parts []string
+	for _, s := range fleet.States {
+		if n := c[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	line := fmt.Sprintf("%d/%d done, %.1f agents/s, ETA %s | %s", final, total, rate, eta, strings.Join(parts, ", "))
+	if p.tty {
+		const width = 30
+		filled := 0
+		if total > 0 {
+			filled = width * final / total
+		}
+		fmt.Fprintf(p.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), line)
+		p.drawn = true
+		return
+	}
+	if time.Since(p.last) >= 5*time.Second || c.Active() == 0 {
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "progress: %s\n", line)
+	}
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

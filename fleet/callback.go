@@ -1,0 +1,39 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// HandleEvent stores one of Flip's KYC callbacks and applies it, in one
+// transaction: the event (deduplicated by Event.Key, so a repeat changes
+// nothing), the agent's new state and the job of its next step. Use it as
+// the function of flipkyc.NewCallbackHandler, which answers Flip 200 only
+// after it returns nil; or use CallbackHandler.
+func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
+	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_events (key, agent_id, kyc_status, rejection_code, raw, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), ev.Raw, nowMillis())
+		if err != nil || n == 0 {
+			return err // n == 0: a repeat of an event already stored
+		}
+		moved, err := f.advance(ctx, tx, ev.AgentID, ev.KYCStatus, ev.RejectedReasonCode)
+		if err != nil || !moved {
+			return err
+		}
+		_, err = f.db.exec(ctx, tx, "UPDATE fleet_events SET applied = 1 WHERE key = ?", ev.Key())
+		return err
+	})
+}
+
+// CallbackHandler returns an http.Handler for Flip's KYC callbacks that
+// stores each one with HandleEvent before answering 200: mount it in your
+// own server at the URL set in Flip's dashboard. token is the dashboard's
+// validation token.
+func (f *Fleet) CallbackHandler(token string, opts ...flipkyc.CallbackOption) (http.Handler, error) {
+	return flipkyc.NewCallbackHandler(token, f.HandleEvent, opts...)
+}

@@ -1,0 +1,159 @@
+package fleet_test
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// flipkycBinary builds cmd/flipkyc once.
+func flipkycBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "fleet-bin-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "flipkyc")
+		out, err := exec.Command("go", "build", "-o", binary.path, "../cmd/flipkyc").CombinedOutput()
+		if err != nil {
+			binary.err = err
+			t.Logf("%s", out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatalf("building cmd/flipkyc: %v", binary.err)
+	}
+	return binary.path
+}
+
+// onboardCmd is "flipkyc onboard" against the harness's fake.
+func (h *harness) onboardCmd(t *testing.T, csv, dsn string) (*exec.Cmd, *bytes.Buffer) {
+	cmd := exec.Command(flipkycBinary(t), "onboard", "--csv", csv, "--db", dsn, "--rate", "400", "--workers", "8",
+		"--stale-after", "1s", "--reconcile-every", "300ms")
+	cmd.Env = append(os.Environ(), "FLIP_SECRET_KEY="+h.fake.SecretKey(),
+		"FLIP_API_BASE_URL="+h.fake.AgentsURL, "FLIP_KYC_BASE_URL="+h.fake.KYCURL)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	return cmd, &out
+}
+
+// crashAndResume kills "flipkyc onboard" with SIGKILL at random points,
+// kills times, then runs it to the end, and checks the fake and the run.
+func crashAndResume(t *testing.T, dsn string, rows, kills int) {
+	dir := t.TempDir()
+	csv := writeRun(t, dir, rows, map[int]int{1: 14, 5: 23})
+	h := newHarness(t, dsn)
+	h.fake.SetLatency(3 * time.Millisecond)
+	h.drop.Store(2)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	for i := range kills {
+		cmd, out := h.onboardCmd(t, csv, dsn)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+rng.IntN(900)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		c, _ := h.db.Counts(context.Background())
+		t.Logf("kill %d: %v (%d bytes of output)", i+1, c, out.Len())
+	}
+	cmd, out := h.onboardCmd(t, csv, dsn)
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+			t.Fatalf("final run: %v\n%s", err, out)
+		}
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("final run did not finish\n%s", out)
+	}
+	checkRun(t, h, rows)
+}
+
+// checkRun checks that every agent is final or parked with a reason, and
+// the fake's side.
+func checkRun(t *testing.T, h *harness, rows int) {
+	t.Helper()
+	recs, err := h.db.Records(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != rows {
+		t.Fatalf("%d agents in the run, want %d", len(recs), rows)
+	}
+	states := map[string]int{}
+	for _, r := range recs {
+		states[r.State]++
+		switch {
+		case !fleet.Final(r.State):
+			t.Errorf("line %d left in %s", r.Line, r.State)
+		case r.State == fleet.StateAttention && r.Attention == "":
+			t.Errorf("line %d parked without a reason", r.Line)
+		}
+	}
+	t.Logf("final states: %v", states)
+	checkFake(t, h.fake, recs)
+}
+
+func TestCrashResumeSQLite(t *testing.T) {
+	crashAndResume(t, filepath.Join(t.TempDir(), "run.db"), 120, 4)
+}
+
+func TestCrashResumePostgres(t *testing.T) {
+	crashAndResume(t, postgresDSN(t), 120, 3)
+}
+
+// Two processes share one Postgres run and finish one CSV; no agent is
+// handled twice.
+func TestTwoProcessesPostgres(t *testing.T) {
+	dsn := postgresDSN(t)
+	dir := t.TempDir()
+	csv := writeRun(t, dir, 150, nil)
+	h := newHarness(t, dsn)
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for range 2 {
+		cmd, out := h.onboardCmd(t, csv, dsn)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	checkRun(t, h, 150)
+	// Both processes worked: each took steps.
+	db := h.db.SQL()
+	var workers int
+	if err := db.QueryRow("SELECT COUNT(DISTINCT attempted_by[1]) FROM river_job WHERE kind = 'fleet_upload'").Scan(&workers); err != nil {
+		t.Fatal(err)
+	}
+	if workers != 2 {
+		t.Errorf("uploads worked by %d processes, want 2", workers)
+	}
+}

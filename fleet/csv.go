@@ -1,0 +1,311 @@
+package fleet
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Columns of the onboarding CSV, in any order, named in its header line.
+// Required: name, identity_type, identity_number, birth_date, birth_place,
+// gender, occupation, country_id, province_id, city_id, district_id,
+// address, phone_number, identity_image, selfie_image. Optional: email.
+//
+// identity_image and selfie_image are file names, relative to the images
+// directory (by default the CSV's own directory). The identity number is
+// the row's key: a run keeps one agent per identity number, so re-running
+// the same CSV resumes it instead of creating anyone twice.
+var Columns = []string{
+	"name", "identity_type", "identity_number", "birth_date", "birth_place", "gender", "occupation",
+	"country_id", "province_id", "city_id", "district_id", "address", "phone_number", "email",
+	"identity_image", "selfie_image",
+}
+
+// RepairColumns are the columns of a repair CSV: identity_number (the key,
+// required) and whatever the rejection calls for: any of the data columns
+// of Columns (code 10), identity_image (codes 14-21), selfie_image (codes
+// 23-27) or documents ("family_card=kk.jpg;npwp=npwp.jpg", codes 11, 13,
+// 17, 21, 31-33, and an upload check that failed).
+var RepairColumns = append(append([]string{}, Columns...), "documents")
+
+// Row is one agent of the onboarding CSV.
+type Row struct {
+	Line          int                 `json:"line"`
+	Params        flipkyc.AgentParams `json:"params"`
+	IdentityImage string              `json:"identity_image"` // absolute path
+	SelfieImage   string              `json:"selfie_image"`   // absolute path
+}
+
+// RowError is a row that cannot be onboarded: its line, the field and the
+// rule it breaks. The value itself is never repeated (it is personal data).
+type RowError struct {
+	Line  int
+	Field string
+	Rule  string
+}
+
+func (e RowError) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Rule) }
+
+// ReadCSV reads an onboarding CSV. Good rows are returned in order; every
+// bad row gives one RowError per broken rule and does not stop the others.
+// A file that cannot be read at all (no header, a missing column) is an
+// error.
+func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
+	recs, header, err := readRecords(r, []string{"name", "identity_type", "identity_number", "identity_image", "selfie_image"})
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []Row
+	var bad []RowError
+	seen := map[string]int{}
+	for _, rec := range recs {
+		vals := rec.values(header)
+		p, errs := parseParams(rec.line, vals, false)
+		row := Row{Line: rec.line, Params: p}
+		for _, f := range []struct {
+			col string
+			dst *string
+		}{{"identity_image", &row.IdentityImage}, {"selfie_image", &row.SelfieImage}} {
+			path, e := imagePath(imagesDir, vals[f.col])
+			if e != "" {
+				errs = append(errs, RowError{rec.line, f.col, e})
+			}
+			*f.dst = path
+		}
+		if first, ok := seen[p.IdentityNumber]; ok && p.IdentityNumber != "" {
+			errs = append(errs, RowError{rec.line, "identity_number", fmt.Sprintf("the same as line %d's: one agent per identity number", first)})
+		}
+		if len(errs) > 0 {
+			bad = append(bad, errs...)
+			continue
+		}
+		seen[p.IdentityNumber] = rec.line
+		rows = append(rows, row)
+	}
+	return rows, bad, nil
+}
+
+// Repair is one correction from a repair CSV.
+type Repair struct {
+	Line           int                       `json:"line"`
+	IdentityNumber string                    `json:"identity_number"`
+	Data           *flipkyc.RepairDataParams `json:"data,omitempty"`
+	IdentityImage  string                    `json:"identity_image,omitempty"`
+	SelfieImage    string                    `json:"selfie_image,omitempty"`
+	Documents      []DocumentFile            `json:"documents,omitempty"`
+}
+
+// DocumentFile is a supporting document named in a repair CSV.
+type DocumentFile struct {
+	Type   flipkyc.DocumentType `json:"type"`
+	Selfie bool                 `json:"selfie,omitempty"`
+	Path   string               `json:"path"`
+}
+
+// ReadRepairCSV reads a repair CSV (see RepairColumns).
+func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) {
+	recs, header, err := readRecords(r, []string{"identity_number"})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Repair
+	var bad []RowError
+	for _, rec := range recs {
+		vals := rec.values(header)
+		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"])}
+		var errs []RowError
+		if rp.IdentityNumber == "" {
+			errs = append(errs, RowError{rec.line, "identity_number", "required: it names the agent to repair"})
+		}
+		data := map[string]string{}
+		for _, c := range Columns {
+			if c != "identity_number" && c != "identity_image" && c != "selfie_image" && vals[c] != "" {
+				data[c] = vals[c]
+			}
+		}
+		if len(data) > 0 {
+			p, e := parseParams(rec.line, data, true)
+			errs = append(errs, e...)
+			d := flipkyc.RepairDataParams{Name: p.Name, IdentityType: p.IdentityType, BirthDate: p.BirthDate,
+				BirthPlace: p.BirthPlace, Gender: p.Gender, Occupation: p.Occupation, CountryID: p.CountryID,
+				ProvinceID: p.ProvinceID, CityID: p.CityID, DistrictID: p.DistrictID, Address: p.Address, PhoneNumber: p.PhoneNumber}
+			if len(e) == 0 {
+				if err := d.Validate(); err != nil {
+					errs = append(errs, fieldErrors(rec.line, err)...)
+				}
+			}
+			rp.Data = &d
+		}
+		for _, f := range []struct {
+			col string
+			dst *string
+		}{{"identity_image", &rp.IdentityImage}, {"selfie_image", &rp.SelfieImage}} {
+			if vals[f.col] == "" {
+				continue
+			}
+			path, e := imagePath(imagesDir, vals[f.col])
+			if e != "" {
+				errs = append(errs, RowError{rec.line, f.col, e})
+			}
+			*f.dst = path
+		}
+		if v := strings.TrimSpace(vals["documents"]); v != "" {
+			for _, part := range strings.Split(v, ";") {
+				typ, file, ok := strings.Cut(strings.TrimSpace(part), "=")
+				selfie := strings.HasSuffix(typ, "_selfie")
+				dt := flipkyc.DocumentType(strings.TrimSuffix(typ, "_selfie"))
+				if !ok || !dt.Known() {
+					errs = append(errs, RowError{rec.line, "documents", "want TYPE=FILE pairs separated by ';', TYPE one of Flip's document types (family_card, npwp, bpjs_kesehatan, …, or TYPE_selfie)"})
+					continue
+				}
+				path, e := imagePath(imagesDir, file)
+				if e != "" {
+					errs = append(errs, RowError{rec.line, "documents", e})
+				}
+				rp.Documents = append(rp.Documents, DocumentFile{Type: dt, Selfie: selfie, Path: path})
+			}
+		}
+		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 {
+			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image or documents"})
+		}
+		if len(errs) > 0 {
+			bad = append(bad, errs...)
+			continue
+		}
+		out = append(out, rp)
+	}
+	return out, bad, nil
+}
+
+type record struct {
+	line   int
+	fields []string
+}
+
+func (r record) values(header map[string]int) map[string]string {
+	m := make(map[string]string, len(header))
+	for name, i := range header {
+		if i < len(r.fields) {
+			m[name] = strings.TrimSpace(r.fields[i])
+		}
+	}
+	return m
+}
+
+func readRecords(r io.Reader, required []string) ([]record, map[string]int, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	head, err := cr.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	header := map[string]int{}
+	for i, h := range head {
+		header[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, c := range required {
+		if _, ok := header[c]; !ok {
+			return nil, nil, fmt.Errorf("the CSV has no %q column (columns: %s)", c, strings.Join(Columns, ", "))
+		}
+	}
+	var recs []record
+	for {
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, nil, fmt.Errorf("CSV line %d: %v", pe.Line, pe.Err)
+			}
+			return nil, nil, err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+			continue
+		}
+		recs = append(recs, record{line: line, fields: fields})
+	}
+	return recs, header, nil
+}
+
+// parseParams reads the data columns; repair reads only those present.
+func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentParams, []RowError) {
+	var errs []RowError
+	id := func(col string) int64 {
+		if v[col] == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v[col], 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, RowError{line, col, "want a positive whole number (an id from 'flipkyc locations')"})
+		}
+		return n
+	}
+	p := flipkyc.AgentParams{
+		Name: v["name"], IdentityType: flipkyc.IdentityType(strings.ToLower(v["identity_type"])),
+		IdentityNumber: v["identity_number"], BirthPlace: v["birth_place"],
+		Gender: flipkyc.Gender(strings.ToLower(v["gender"])), Occupation: flipkyc.Occupation(strings.ToLower(v["occupation"])),
+		CountryID: id("country_id"), ProvinceID: id("province_id"), CityID: id("city_id"), DistrictID: id("district_id"),
+		Address: v["address"], PhoneNumber: v["phone_number"], Email: v["email"],
+	}
+	if s := v["birth_date"]; s != "" {
+		d, err := flipkyc.ParseDate(s)
+		if err != nil {
+			errs = append(errs, RowError{line, "birth_date", "want DD-MM-YYYY or YYYY-MM-DD, a real calendar day"})
+		}
+		p.BirthDate = d
+	}
+	if !partial && len(errs) == 0 {
+		if err := p.Validate(); err != nil {
+			errs = append(errs, fieldErrors(line, err)...)
+		}
+	}
+	return p, errs
+}
+
+func fieldErrors(line int, err error) []RowError {
+	var ve *flipkyc.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) == 0 {
+		return []RowError{{line, "row", err.Error()}}
+	}
+	out := make([]RowError, len(ve.Fields))
+	for i, f := range ve.Fields {
+		out[i] = RowError{line, f.Field, f.Rule}
+	}
+	return out
+}
+
+// imagePath resolves an image column and checks the file can be read; it
+// returns the rule broken, or "".
+func imagePath(dir, name string) (string, string) {
+	if name == "" {
+		return "", "required: a PNG or JPEG file name"
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, name)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return path, "file not found in the images directory"
+	case !st.Mode().IsRegular():
+		return path, "not a regular file"
+	case st.Size() > flipkyc.MaxImageBytes:
+		return path, "larger than Flip's 2 MB limit"
+	}
+	return path, ""
+}

@@ -1,0 +1,193 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Postgres
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+)
+
+// DB is a run's durable state: River's job tables and the fleet's own
+// (agents, callback events, the shared rate limit, live processes), in one
+// SQLite file or one Postgres database.
+type DB struct {
+	sql      *sql.DB
+	postgres bool
+	driver   riverdriver.Driver[*sql.Tx]
+	dsn      string
+}
+
+// IsPostgres reports whether dsn names a Postgres database rather than a
+// SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (and creates or migrates) the database dsn: a Postgres URL
+// (postgres://…) or the path of a SQLite file, created when missing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d := &DB{dsn: dsn, postgres: IsPostgres(dsn)}
+	var err error
+	if d.postgres {
+		if d.sql, err = sql.Open("pgx", dsn); err != nil {
+			return nil, err
+		}
+		d.sql.SetMaxOpenConns(20)
+		d.driver = riverdatabasesql.New(d.sql)
+	} else {
+		// WAL lets callbacks, status and onboarding read and write the
+		// same file; synchronous=NORMAL in WAL mode loses nothing when a
+		// process is killed (only on power loss may the last commits go).
+		q := url.Values{"_pragma": {"busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(on)"}}
+		if d.sql, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
+			return nil, err
+		}
+		d.sql.SetMaxOpenConns(1) // SQLite writes one at a time; River's advice
+		d.driver = riversqlite.New(d.sql)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.sql.Close()
+		return nil, fmt.Errorf("preparing the database: %w", err)
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// SQL returns the database handle, for reading the fleet's tables.
+func (d *DB) SQL() *sql.DB { return d.sql }
+
+func (d *DB) migrate(ctx context.Context) error {
+	if d.postgres {
+		// Several machines may start at once: migrate one at a time.
+		conn, err := d.sql.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(727113)"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727113)") //nolint:errcheck
+	}
+	m, err := rivermigrate.New(d.driver, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return err
+	}
+	for _, stmt := range schema {
+		if _, err := d.sql.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w (in %.60s)", err, stmt)
+		}
+	}
+	_, err = d.exec(ctx, d.sql, "INSERT INTO fleet_rate (id, next_at) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+	return err
+}
+
+// schema is the fleet's own tables, in SQL both SQLite and Postgres run.
+// Times are Unix milliseconds.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS fleet_agents (
+		key TEXT PRIMARY KEY,
+		line INTEGER NOT NULL,
+		row TEXT NOT NULL,
+		state TEXT NOT NULL,
+		agent_id BIGINT,
+		kyc_status TEXT NOT NULL DEFAULT '',
+		rejection_code INTEGER NOT NULL DEFAULT 0,
+		create_request_id TEXT NOT NULL DEFAULT '',
+		step_request_id TEXT NOT NULL DEFAULT '',
+		identity_uploaded INTEGER NOT NULL DEFAULT 0,
+		selfie_uploaded INTEGER NOT NULL DEFAULT 0,
+		repair TEXT NOT NULL DEFAULT '',
+		attention TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		polled_at BIGINT NOT NULL DEFAULT 0
+	)`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS fleet_agents_agent_id ON fleet_agents (agent_id)`,
+	`CREATE INDEX IF NOT EXISTS fleet_agents_state ON fleet_agents (state, updated_at)`,
+	`CREATE TABLE IF NOT EXISTS fleet_events (
+		key TEXT PRIMARY KEY,
+		agent_id BIGINT NOT NULL,
+		kyc_status TEXT NOT NULL,
+		rejection_code INTEGER NOT NULL DEFAULT 0,
+		raw TEXT NOT NULL,
+		applied INTEGER NOT NULL DEFAULT 0,
+		received_at BIGINT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS fleet_rate (id INTEGER PRIMARY KEY, next_at BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_processes (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)`,
+}
+
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rebind turns the ? placeholders into Postgres's $n.
+func (d *DB) rebind(q string) string {
+	if !d.postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+	res, err := q.ExecContext(ctx, d.rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, d.rebind(query), args...)
+}
+
+func (d *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, d.rebind(query), args...)
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// inTx runs f in a transaction and commits it.
+func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+var errNotFound = errors.New("fleet: no such agent in this run")

@@ -1,0 +1,389 @@
+// Package fleet onboards many agents with Flip's Agent KYC API as durable
+// jobs: one row per agent, each taken through create, identity image,
+// selfie, upload check, submit and decision, on River (SQLite by default,
+// Postgres to share one run between machines).
+//
+// Every step records its intent before it calls Flip, so a process killed
+// at any point resumes without repeating what took effect: a create whose
+// outcome is unknown is parked as needing attention with its Request-ID
+// and never sent again; an upload or submission in doubt is settled by
+// reading the agent first. Callbacks (CallbackHandler) advance agents, and
+// a reconciler reads agents whose callback is late, so a lost callback
+// delays an agent but never strands it.
+//
+// The library package flipkyc does not import fleet: its dependencies
+// (River, SQLite, pgx) stay out of programs that use only the SDK.
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// DefaultRate is the default limit on requests per second to Flip, shared
+// by every worker (and, on Postgres, every machine). Flip documents no
+// limit, so the default is conservative.
+const DefaultRate = 5.0
+
+// Config configures a Fleet.
+type Config struct {
+	// DB is the run's database (Open).
+	DB *DB
+	// SecretKey is Flip's secret key; ClientOptions point the client at
+	// Flip (WithEnvironment, WithBaseURLs, …). Fleet adds its own HTTP
+	// client, whose transport waits for the rate limit.
+	SecretKey     string
+	ClientOptions []flipkyc.Option
+	// Transport is the HTTP transport under the rate limit; a pooled
+	// transport of its own by default.
+	Transport http.RoundTripper
+	// Rate is the most requests per second sent to Flip (DefaultRate when
+	// zero). On Postgres it is shared by every process of the run.
+	Rate float64
+	// Workers is how many jobs run at once in this process (10 by default).
+	Workers int
+	// StaleAfter is how long an agent waits for a callback before the
+	// reconciler reads it from Flip (2 minutes by default);
+	// ReconcileEvery how often the reconciler looks (15 s by default) and
+	// ReconcileBatch how many agents it reads at most each time (50).
+	StaleAfter     time.Duration
+	ReconcileEvery time.Duration
+	ReconcileBatch int
+	// PollInterval is how often idle workers look for jobs (100 ms).
+	PollInterval time.Duration
+	// JobTimeout bounds one step (2 minutes by default).
+	JobTimeout time.Duration
+	// OrphanAfter is how long a process may miss its heartbeat before the
+	// steps it was running are given to others (15 s by default).
+	OrphanAfter time.Duration
+	// Logger receives River's and the fleet's warnings; silent when nil.
+	Logger *slog.Logger
+	// ID names this process among the run's (host and pid by default).
+	ID string
+}
+
+// Fleet runs onboarding jobs against one database.
+type Fleet struct {
+	cfg   Config
+	db    *DB
+	flip  *flipkyc.Client
+	river *river.Client[*sql.Tx]
+	log   *slog.Logger
+	// unlock releases the SQLite run's lock file.
+	unlock func()
+}
+
+// New returns a Fleet that works the run's jobs (Run) and accepts rows
+// (Import), repairs (Repair) and callbacks (HandleEvent).
+func New(cfg Config) (*Fleet, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("fleet: Config.DB is required")
+	}
+	if cfg.Rate < 0 || cfg.Workers < 0 {
+		return nil, errors.New("fleet: Rate and Workers cannot be negative")
+	}
+	setDefault(&cfg.Rate, DefaultRate)
+	setDefault(&cfg.Workers, 10)
+	setDefault(&cfg.StaleAfter, 2*time.Minute)
+	setDefault(&cfg.ReconcileEvery, 15*time.Second)
+	setDefault(&cfg.ReconcileBatch, 50)
+	setDefault(&cfg.PollInterval, 100*time.Millisecond)
+	setDefault(&cfg.JobTimeout, 2*time.Minute)
+	setDefault(&cfg.OrphanAfter, 15*time.Second)
+	if cfg.ID == "" {
+		host, _ := os.Hostname()
+		cfg.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), uuid.NewString()[:8])
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f := &Fleet{cfg: cfg, db: cfg.DB, log: log}
+	if cfg.SecretKey != "" {
+		base := cfg.Transport
+		if base == nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.MaxIdleConnsPerHost = cfg.Workers + 4
+			base = t
+		}
+		var lim limiter = newLocalLimiter(cfg.Rate)
+		if cfg.DB.postgres {
+			lim = &dbLimiter{db: cfg.DB, interval: time.Duration(float64(time.Second) / cfg.Rate)}
+		}
+		hc := &http.Client{Transport: &limitedTransport{base: base, lim: lim}}
+		opts := append(append([]flipkyc.Option{}, cfg.ClientOptions...), flipkyc.WithHTTPClient(hc))
+		c, err := flipkyc.New(cfg.SecretKey, opts...)
+		if err != nil {
+			return nil, err
+		}
+		f.flip = c
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.create})
+	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.upload})
+	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit})
+	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
+	river.AddWorker(workers, &worker[pollArgs]{f: f, step: f.poll})
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reconcileArgs]) error {
+		return f.reconcile(ctx)
+	}))
+	rc, err := river.NewClient(cfg.DB.driver, &river.Config{
+		ID:                   cfg.ID,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
+		MaxAttempts:          maxAttempts,
+		RetryPolicy:          retryPolicy{},
+		Logger:               slog.New(discardBelow{h: log.Handler(), min: slog.LevelWarn}),
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})},
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.river = rc
+	return f, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// maxAttempts bounds the tries of one step; the last failure parks the
+// agent with the error, so no agent is left without a state.
+const maxAttempts = 12
+
+type retryPolicy struct{}
+
+func (retryPolicy) NextRetry(j *rivertype.JobRow) time.Time {
+	d := time.Duration(1<<min(j.Attempt, 6)) * 250 * time.Millisecond // 0.5 s … 16 s
+	return time.Now().Add(d)
+}
+
+// discardBelow drops River's log lines under min.
+type discardBelow struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (d discardBelow) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= d.min && d.h.Enabled(ctx, l)
+}
+func (d discardBelow) Handle(ctx context.Context, r slog.Record) error { return d.h.Handle(ctx, r) }
+func (d discardBelow) WithAttrs(a []slog.Attr) slog.Handler {
+	return discardBelow{h: d.h.WithAttrs(a), min: d.min}
+}
+func (d discardBelow) WithGroup(n string) slog.Handler {
+	return discardBelow{h: d.h.WithGroup(n), min: d.min}
+}
+
+// Job kinds, one per step.
+type (
+	createArgs    struct{ Key string }
+	uploadArgs    struct{ Key string }
+	submitArgs    struct{ Key string }
+	repairArgs    struct{ Key string }
+	pollArgs      struct{ Key string }
+	reconcileArgs struct{}
+)
+
+func (createArgs) Kind() string    { return "fleet_create" }
+func (uploadArgs) Kind() string    { return "fleet_upload" }
+func (submitArgs) Kind() string    { return "fleet_submit" }
+func (repairArgs) Kind() string    { return "fleet_repair" }
+func (pollArgs) Kind() string      { return "fleet_poll" }
+func (reconcileArgs) Kind() string { return "fleet_reconcile" }
+
+type keyed interface {
+	river.JobArgs
+	key() string
+}
+
+func (a createArgs) key() string { return a.Key }
+func (a uploadArgs) key() string { return a.Key }
+func (a submitArgs) key() string { return a.Key }
+func (a repairArgs) key() string { return a.Key }
+func (a pollArgs) key() string   { return a.Key }
+
+// worker runs one step for the agent its job names. A step reads the
+// agent's state and acts only when the state calls for it, so a step run
+// twice (after a crash, or a job inserted twice) does nothing the second
+// time.
+type worker[T keyed] struct {
+	river.WorkerDefaults[T]
+	f    *Fleet
+	step func(ctx context.Context, a *agent) error
+}
+
+func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
+	a, err := w.f.load(ctx, w.f.db.sql, j.Args.key())
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = w.step(ctx, a)
+	if err != nil && j.Attempt >= j.MaxAttempts {
+		w.f.log.Warn("fleet: step failed for good", "kind", j.Kind, "line", a.Line, "err", err)
+		_ = w.f.park(ctx, a.Key, a.State, fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err))
+		return nil
+	}
+	return err
+}
+
+// agent is one row of fleet_agents.
+type agent struct {
+	Key, State, KYCStatus, CreateRequestID, StepRequestID, Repair, Attention string
+	Line                                                                     int
+	AgentID                                                                  sql.NullInt64
+	Code                                                                     int
+	Row                                                                      Row
+}
+
+const agentColumns = "key, line, row, state, agent_id, kyc_status, rejection_code, create_request_id, step_request_id, repair, attention"
+
+func scanAgent(s interface{ Scan(...any) error }) (*agent, error) {
+	var a agent
+	var row string
+	if err := s.Scan(&a.Key, &a.Line, &row, &a.State, &a.AgentID, &a.KYCStatus, &a.Code, &a.CreateRequestID, &a.StepRequestID, &a.Repair, &a.Attention); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(row), &a.Row); err != nil {
+		return nil, fmt.Errorf("fleet: stored row of line %d: %w", a.Line, err)
+	}
+	return &a, nil
+}
+
+func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error) {
+	a, err := scanAgent(f.db.queryRow(ctx, q, "SELECT "+agentColumns+" FROM fleet_agents WHERE key = ?", key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	return a, err
+}
+
+// park sets an agent aside with the reason a person must read, if it is
+// still in state from.
+func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
+	_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = 'attention', attention = ?, updated_at = ? WHERE key = ? AND state = ?",
+		reason, nowMillis(), key, from)
+	return err
+}
+
+// insert schedules a job in tx.
+func (f *Fleet) insert(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
+	_, err := f.river.InsertTx(ctx, tx, args, nil)
+	return err
+}
+
+// Import adds the rows that the run does not have yet, each with its
+// create job in the same transaction, and returns how many were new. Rows
+// already in the run (a resumed run) are left as they are.
+func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
+	added := 0
+	for start := 0; start < len(rows); start += 200 {
+		batch := rows[start:min(start+200, len(rows))]
+		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			var jobs []river.InsertManyParams
+			now := nowMillis()
+			for _, r := range batch {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_agents (key, line, row, state, created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?) ON CONFLICT (key) DO NOTHING",
+					r.Params.IdentityNumber, r.Line, string(b), now, now)
+				if err != nil {
+					return err
+				}
+				if n == 1 {
+					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: r.Params.IdentityNumber}})
+				}
+			}
+			if len(jobs) > 0 {
+				if _, err := f.river.InsertManyTx(ctx, tx, jobs); err != nil {
+					return err
+				}
+			}
+			added += len(jobs)
+			return nil
+		})
+		if err != nil {
+			return added, err
+		}
+	}
+	return added, nil
+}
+
+// Run works the run's jobs until every agent is final (approved, rejected,
+// upload failed) or parked, or ctx ends. progress, if not nil, is called
+// about once a second with the counts.
+func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
+	if f.flip == nil {
+		return errors.New("fleet: Run needs Config.SecretKey")
+	}
+	if err := f.claim(ctx); err != nil {
+		return err
+	}
+	defer f.release()
+	if err := f.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := f.river.Stop(sctx); err != nil {
+			_ = f.river.StopAndCancel(context.Background())
+		}
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		if n%2 == 0 {
+			if err := f.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				f.log.Warn("fleet: heartbeat", "err", err)
+			}
+		}
+		c, err := f.db.Counts(ctx)
+		if err == nil {
+			if progress != nil && n%2 == 0 {
+				progress(c)
+			}
+			if c.Active() == 0 {
+				if progress != nil && n%2 != 0 {
+					progress(c)
+				}
+				stop()
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

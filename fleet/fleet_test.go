@@ -1,0 +1,264 @@
+package fleet_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/flipkyctest"
+)
+
+// harness is a run against the fake, with callbacks delivered to the
+// fleet's store through a receiver that can drop them.
+type harness struct {
+	t    testing.TB
+	db   *fleet.DB
+	fake *flipkyctest.Server
+	f    *fleet.Fleet
+	drop atomic.Int64 // callbacks still to drop
+}
+
+func newHarness(t testing.TB, dsn string, opts ...flipkyctest.Option) *harness {
+	return newHarnessConfig(t, dsn, fleet.Config{}, opts...)
+}
+
+func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipkyctest.Option) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{t: t}
+	db, err := fleet.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h.db = db
+	var handler atomic.Pointer[http.Handler]
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.drop.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusOK) // Flip counts it delivered; it is lost
+			return
+		}
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
+	t.Cleanup(recv.Close)
+	h.fake = flipkyctest.NewServer(t, append([]flipkyctest.Option{flipkyctest.WithCallbacks(recv.URL, "")}, opts...)...)
+	h.f = h.newFleet(cfg)
+	hd, err := h.f.CallbackHandler(flipkyctest.DefaultCallbackToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler.Store(&hd)
+	return h
+}
+
+func (h *harness) newFleet(cfg fleet.Config) *fleet.Fleet {
+	cfg.DB = h.db
+	cfg.SecretKey = h.fake.SecretKey()
+	cfg.ClientOptions = []flipkyc.Option{flipkyc.WithBaseURLs(h.fake.AgentsURL, h.fake.KYCURL)}
+	setIf(&cfg.Rate, 1000)
+	setIf(&cfg.Workers, 8)
+	setIf(&cfg.StaleAfter, 300*time.Millisecond)
+	setIf(&cfg.ReconcileEvery, 200*time.Millisecond)
+	setIf(&cfg.PollInterval, 20*time.Millisecond)
+	f, err := fleet.New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return f
+}
+
+func setIf[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func (h *harness) run(f *fleet.Fleet) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := f.Run(ctx, nil); err != nil {
+		h.t.Fatalf("Run: %v", err)
+	}
+}
+
+func readRows(t testing.TB, path string) []fleet.Row {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	rows, bad, err := fleet.ReadCSV(file, filepath.Dir(path))
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("ReadCSV: %v %v", err, bad)
+	}
+	return rows
+}
+
+func importCSV(t *testing.T, f *fleet.Fleet, path string) int {
+	t.Helper()
+	rows := readRows(t, path)
+	n, err := f.Import(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkFake checks the fake's side against the run's records: no identity
+// number sent in more than one create; every agent that is not parked was
+// created exactly once (a parked one may have been killed between its
+// recorded intent and the request, so it was sent at most once); no image
+// sent again after it succeeded.
+func checkFake(t *testing.T, fake *flipkyctest.Server, recs []fleet.Record) {
+	t.Helper()
+	creates := map[string]int{}
+	for _, r := range fake.RequestsTo(flipkyctest.RouteCreateAgent) {
+		creates[r.Fields["identity_number"]]++
+	}
+	for _, r := range recs {
+		n := creates[r.IdentityNumber]
+		if n > 1 || (n == 0 && r.State != fleet.StateAttention) {
+			t.Errorf("line %d (%s): %d create requests", r.Line, r.State, n)
+		}
+	}
+	if len(creates) > len(recs) {
+		t.Errorf("creates for %d identity numbers, the run has %d", len(creates), len(recs))
+	}
+	uploads := map[string]int{}
+	for _, r := range fake.RequestsTo(flipkyctest.RouteUploadImage) {
+		if r.Handled == http.StatusOK {
+			uploads[r.Path+"?selfie="+r.Fields["selfie"]]++
+		}
+	}
+	for k, n := range uploads {
+		if n != 1 {
+			t.Errorf("%s: %d successful uploads, want 1", k, n)
+		}
+	}
+}
+
+func TestOnboardSQLiteEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	csv := writeRun(t, dir, 40, map[int]int{3: 14, 7: 10, 9: 29})
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	h.drop.Store(3) // three callbacks lost: the reconciler must find them
+	if n := importCSV(t, h.f, csv); n != 40 {
+		t.Fatalf("imported %d, want 40", n)
+	}
+	h.run(h.f)
+	c, err := h.db.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[fleet.StateApproved] != 37 || c[fleet.StateRejected] != 3 || c.Total() != 40 {
+		t.Fatalf("counts %v, want 37 approved and 3 rejected", c)
+	}
+	checkFake(t, h.fake, records(t, h.db))
+	sum, err := h.db.Summarize(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, r := range sum.Rejections {
+		codes = append(codes, r.Code.String()+":"+string(r.Fix[0]))
+	}
+	if got := strings.Join(codes, ","); got != "10:repair_data,14:repair_identity_image,29:none" {
+		t.Errorf("rejections %s", got)
+	}
+
+	// Re-running the same CSV adds nothing and sends nothing.
+	before := len(h.fake.Requests())
+	if n := importCSV(t, h.f, csv); n != 0 {
+		t.Fatalf("re-import added %d", n)
+	}
+	h.run(h.newFleet(fleet.Config{}))
+	if after := len(h.fake.Requests()); after != before {
+		t.Errorf("a resumed finished run sent %d requests", after-before)
+	}
+
+	// Repairs: new data for code 10, a new identity photo for 14; the
+	// fake approves after a fix. A photo for code 29 (fraud) is refused.
+	repairCSV := filepath.Join(dir, "repair.csv")
+	os.WriteFile(repairCSV, []byte("identity_number,name,identity_image\n"+
+		"3201000000079910,Agent Seven Fixed,\n"+
+		"3201000000039914,,ktp.png\n"+
+		"3201000000099929,,ktp.png\n"), 0o600)
+	file, _ := os.Open(repairCSV)
+	reps, bad, err := fleet.ReadRepairCSV(file, dir)
+	file.Close()
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("ReadRepairCSV: %v %v", err, bad)
+	}
+	bad, err = h.f.Repair(context.Background(), reps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 1 || bad[0].Line != 4 || !strings.Contains(bad[0].Rule, "code 29") {
+		t.Fatalf("repair refusals %v, want line 4 (code 29)", bad)
+	}
+	h.run(h.newFleet(fleet.Config{}))
+	c, _ = h.db.Counts(context.Background())
+	if c[fleet.StateApproved] != 39 || c[fleet.StateRejected] != 1 {
+		t.Fatalf("after repair: %v, want 39 approved, 1 rejected", c)
+	}
+}
+
+func TestBadRowsReportedOthersGoOn(t *testing.T) {
+	dir := t.TempDir()
+	path := writeRun(t, dir, 3, nil)
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	lines[2] = strings.Replace(lines[2], "31-10-1990", "31-02-1990", 1)  // line 3: no such day
+	lines[3] = strings.Replace(lines[3], "selfie.png", "missing.png", 1) // line 4: no file
+	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	file, _ := os.Open(path)
+	defer file.Close()
+	rows, bad, err := fleet.ReadCSV(file, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Line != 2 {
+		t.Fatalf("good rows %v", rows)
+	}
+	if len(bad) != 2 || bad[0].Line != 3 || bad[0].Field != "birth_date" || bad[1].Line != 4 || bad[1].Field != "selfie_image" {
+		t.Fatalf("bad rows %v", bad)
+	}
+}
+
+func TestCreateOutcomeUnknownIsParkedNotResent(t *testing.T) {
+	dir := t.TempDir()
+	csv := writeRun(t, dir, 4, nil)
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	h.fake.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
+	h.fake.DropNextAfterApplying(flipkyctest.RouteUploadImage, 1)
+	importCSV(t, h.f, csv)
+	h.run(h.f)
+	sum, _ := h.db.Summarize(context.Background())
+	if sum.Counts[fleet.StateApproved] != 3 || len(sum.Attention) != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if a := sum.Attention[0]; !strings.Contains(a.Attention, "outcome unknown") || !strings.Contains(a.Attention, a.CreateRequestID) || a.CreateRequestID == "" {
+		t.Errorf("attention %+v", a)
+	}
+	checkFake(t, h.fake, records(t, h.db))
+}
+
+func records(t *testing.T, db *fleet.DB) []fleet.Record {
+	t.Helper()
+	recs, err := db.Records(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}

@@ -1,0 +1,83 @@
+package fleet
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// limiter spaces requests to Flip.
+type limiter interface {
+	wait(ctx context.Context) error
+}
+
+// limitedTransport waits for the limiter before every request, retries
+// included.
+type limitedTransport struct {
+	base http.RoundTripper
+	lim  limiter
+}
+
+func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.lim.wait(r.Context()); err != nil {
+		return nil, err
+	}
+	return t.base.RoundTrip(r)
+}
+
+// localLimiter gives each request a slot interval after the previous one:
+// for one process (SQLite).
+type localLimiter struct {
+	mu       sync.Mutex
+	next     time.Time
+	interval time.Duration
+}
+
+func newLocalLimiter(rate float64) *localLimiter {
+	return &localLimiter{interval: time.Duration(float64(time.Second) / rate)}
+}
+
+func (l *localLimiter) wait(ctx context.Context) error {
+	l.mu.Lock()
+	now := time.Now()
+	slot := l.next
+	if slot.Before(now) {
+		slot = now
+	}
+	l.next = slot.Add(l.interval)
+	l.mu.Unlock()
+	return sleep(ctx, slot.Sub(now))
+}
+
+// dbLimiter takes slots from one row of fleet_rate, on the database's
+// clock, so that every process of a run shares the limit (Postgres).
+type dbLimiter struct {
+	db       *DB
+	interval time.Duration
+}
+
+func (l *dbLimiter) wait(ctx context.Context) error {
+	var waitMicros int64
+	err := l.db.sql.QueryRowContext(ctx, `WITH clk AS (SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint AS t)
+		UPDATE fleet_rate SET next_at = GREATEST(next_at, (SELECT t FROM clk)) + $1 WHERE id = 1
+		RETURNING next_at - $1 - (SELECT t FROM clk)`, l.interval.Microseconds()).Scan(&waitMicros)
+	if err != nil {
+		return err
+	}
+	return sleep(ctx, time.Duration(waitMicros)*time.Microsecond)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,161 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Repair records corrections for rejected agents (or agents whose upload
+// check failed) and queues them, each in one transaction with its job. A
+// correction must be the one the agent's rejection calls for; one that is
+// not, or for an agent that is not waiting for one, is returned as a
+// RowError and changes nothing.
+func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
+	var bad []RowError
+	for _, rp := range repairs {
+		rule, err := f.queueRepair(ctx, rp)
+		if err != nil {
+			return bad, err
+		}
+		if rule.Rule != "" {
+			bad = append(bad, rule)
+		}
+	}
+	return bad, nil
+}
+
+func (rp Repair) kind() (flipkyc.Fix, int) {
+	var kinds []flipkyc.Fix
+	if rp.Data != nil {
+		kinds = append(kinds, flipkyc.FixRepairData)
+	}
+	if rp.IdentityImage != "" {
+		kinds = append(kinds, flipkyc.FixRepairIdentityImage)
+	}
+	if rp.SelfieImage != "" {
+		kinds = append(kinds, flipkyc.FixRepairSelfie)
+	}
+	if len(rp.Documents) > 0 {
+		kinds = append(kinds, flipkyc.FixSupportingDocuments)
+	}
+	if len(kinds) == 0 {
+		return "", 0
+	}
+	return kinds[0], len(kinds)
+}
+
+func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
+	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
+	a, err := f.load(ctx, f.db.sql, rp.IdentityNumber)
+	if errors.Is(err, errNotFound) {
+		return fail("identity_number", "no agent of this run has it")
+	}
+	if err != nil {
+		return RowError{}, err
+	}
+	if a.State != StateRejected && a.State != StateUploadFailed {
+		return fail("identity_number", fmt.Sprintf("the agent is %s, not waiting for a correction", a.State))
+	}
+	fix, n := rp.kind()
+	if n != 1 {
+		return fail("row", "give one correction per row: the one the rejection calls for")
+	}
+	fixes := FixFor(a.State, flipkyc.RejectionCode(a.Code))
+	if !slices.Contains(fixes, fix) {
+		return fail("row", fmt.Sprintf("rejection code %d calls for %v, not %s", a.Code, fixes, fix))
+	}
+	b, err := json.Marshal(rp)
+	if err != nil {
+		return RowError{}, err
+	}
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateRepairQueued, string(b), nowMillis(), a.Key, a.State)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.insert(ctx, tx, repairArgs{Key: a.Key})
+	})
+	return RowError{}, err
+}
+
+// repair sends a queued correction; one in doubt is settled by reading the
+// agent.
+func (f *Fleet) repair(ctx context.Context, a *agent) error {
+	switch a.State {
+	case StateRepairQueued:
+		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateRepairing, newRequestID(), nowMillis(), a.Key, StateRepairQueued)
+		if err != nil || n == 0 {
+			return err
+		}
+	case StateRepairing:
+		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
+		if err != nil {
+			return err
+		}
+		if !got.KYCStatus.CanUploadDocuments() {
+			return f.observe(ctx, a.AgentID.Int64, got)
+		}
+	default:
+		return nil
+	}
+	var rp Repair
+	if err := json.Unmarshal([]byte(a.Repair), &rp); err != nil {
+		return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("stored correction unreadable: %v", err))
+	}
+	id := a.AgentID.Int64
+	open := func(path string) (*os.File, flipkyc.Image, error) {
+		file, err := os.Open(path)
+		return file, flipkyc.Image{Name: filepath.Base(path), Content: file}, err
+	}
+	var err error
+	switch fix, _ := rp.kind(); fix {
+	case flipkyc.FixRepairData:
+		_, err = f.flip.RepairData(ctx, id, *rp.Data)
+	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
+		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
+		if fix == flipkyc.FixRepairSelfie {
+			path, send = rp.SelfieImage, f.flip.RepairSelfieWithIdentity
+		}
+		file, img, oerr := open(path)
+		if oerr != nil {
+			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the image: %v", oerr))
+		}
+		defer file.Close()
+		_, err = send(ctx, id, img)
+	case flipkyc.FixSupportingDocuments:
+		var docs []flipkyc.Document
+		for _, d := range rp.Documents {
+			file, img, oerr := open(d.Path)
+			if oerr != nil {
+				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", oerr))
+			}
+			defer file.Close()
+			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
+		}
+		_, err = f.flip.UploadDocuments(ctx, id, docs)
+	}
+	if err != nil {
+		var api *flipkyc.APIError
+		var ve *flipkyc.ValidationError
+		switch {
+		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
+			return err
+		case errors.As(err, &api), errors.As(err, &ve):
+			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("Flip refused the correction: %v", err))
+		}
+		return err
+	}
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateRepairing)
+	return err
+}

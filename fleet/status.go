@@ -1,0 +1,150 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Counts is how many agents of a run are in each state.
+type Counts map[string]int
+
+// Total is the number of agents.
+func (c Counts) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// Active is the number of agents the run is still working on.
+func (c Counts) Active() int {
+	n := 0
+	for s, v := range c {
+		if !Final(s) {
+			n += v
+		}
+	}
+	return n
+}
+
+// Counts returns the number of agents in each state.
+func (d *DB) Counts(ctx context.Context) (Counts, error) {
+	rows, err := d.sql.QueryContext(ctx, "SELECT state, COUNT(*) FROM fleet_agents GROUP BY state")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	c := Counts{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		c[s] = n
+	}
+	return c, rows.Err()
+}
+
+// Record is one agent of a run, as status reports it.
+type Record struct {
+	Line           int                   `json:"line"`
+	IdentityNumber string                `json:"identity_number"`
+	AgentID        int64                 `json:"agent_id,omitempty"`
+	State          string                `json:"state"`
+	KYCStatus      string                `json:"kyc_status,omitempty"`
+	RejectionCode  flipkyc.RejectionCode `json:"rejection_code,omitempty"`
+	Rejection      string                `json:"rejection,omitempty"`
+	Fix            []flipkyc.Fix         `json:"fix,omitempty"`
+	Attention      string                `json:"attention,omitempty"`
+	// CreateRequestID is the Request-ID of the agent's create.
+	CreateRequestID string `json:"create_request_id,omitempty"`
+}
+
+// Records returns every agent of the run, by CSV line.
+func (d *DB) Records(ctx context.Context) ([]Record, error) {
+	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var id sql.NullInt64
+		var code int
+		if err := rows.Scan(&r.Line, &r.IdentityNumber, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
+			return nil, err
+		}
+		r.AgentID = id.Int64
+		if r.State == StateRejected || r.State == StateUploadFailed {
+			r.RejectionCode = flipkyc.RejectionCode(code)
+			r.Rejection = r.RejectionCode.Message()
+			r.Fix = FixFor(r.State, r.RejectionCode)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// FixFor says what answers an agent in state rejected or upload_failed:
+// the fixes of its rejection code, or supporting documents after a failed
+// upload check.
+func FixFor(state string, code flipkyc.RejectionCode) []flipkyc.Fix {
+	if state == StateUploadFailed {
+		return []flipkyc.Fix{flipkyc.FixSupportingDocuments}
+	}
+	return code.Fixes()
+}
+
+// Summary is a run's state for people: counts, rejections by code, and the
+// agents that need attention.
+type Summary struct {
+	Counts     Counts          `json:"counts"`
+	Total      int             `json:"total"`
+	Active     int             `json:"active"`
+	Rejections []RejectionLine `json:"rejections"`
+	Attention  []Record        `json:"attention"`
+}
+
+// RejectionLine counts the agents rejected with one code.
+type RejectionLine struct {
+	State   string                `json:"state"`
+	Code    flipkyc.RejectionCode `json:"code"`
+	Message string                `json:"message"`
+	Fix     []flipkyc.Fix         `json:"fix"`
+	Agents  int                   `json:"agents"`
+}
+
+// Summarize reads the run's Summary.
+func (d *DB) Summarize(ctx context.Context) (Summary, error) {
+	recs, err := d.Records(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Counts: Counts{}, Rejections: []RejectionLine{}, Attention: []Record{}}
+	idx := map[[2]any]int{}
+	for _, r := range recs {
+		s.Counts[r.State]++
+		switch r.State {
+		case StateRejected, StateUploadFailed:
+			k := [2]any{r.State, r.RejectionCode}
+			i, ok := idx[k]
+			if !ok {
+				i = len(s.Rejections)
+				idx[k] = i
+				s.Rejections = append(s.Rejections, RejectionLine{State: r.State, Code: r.RejectionCode, Message: r.Rejection, Fix: r.Fix})
+			}
+			s.Rejections[i].Agents++
+		case StateAttention:
+			s.Attention = append(s.Attention, r)
+		}
+	}
+	slices.SortFunc(s.Rejections, func(a, b RejectionLine) int { return int(a.Code) - int(b.Code) })
+	s.Total, s.Active = s.Counts.Total(), s.Counts.Active()
+	return s, nil
+}

@@ -1,0 +1,356 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Agent states in the run.
+const (
+	StateNew               = "new"                // imported; its create job is queued
+	StateCreating          = "creating"           // create sent (intent recorded with its Request-ID)
+	StateCreated           = "created"            // Flip answered with the agent's id
+	StateUploadingIdentity = "uploading_identity" // identity image being sent
+	StateIdentityUploaded  = "identity_uploaded"  //
+	StateUploadingSelfie   = "uploading_selfie"   // selfie with identity being sent
+	StateAwaitingCheck     = "awaiting_check"     // waiting for Flip's upload check (callback 19 or 15)
+	StateChecked           = "checked"            // upload check passed; submission queued
+	StateSubmitting        = "submitting"         // submission being sent
+	StateInReview          = "in_review"          // submitted (or repaired); waiting for Flip's decision
+	StateRepairQueued      = "repair_queued"      // corrections recorded by repair
+	StateRepairing         = "repairing"          // correction being sent
+	StateApproved          = "approved"           // final
+	StateRejected          = "rejected"           // final for this run: see the fix its code calls for
+	StateUploadFailed      = "upload_failed"      // Flip's upload check failed: supporting documents
+	StateAttention         = "attention"          // parked: a person must look (Reason says why)
+)
+
+// States lists every state, in the order of the flow.
+var States = []string{StateNew, StateCreating, StateCreated, StateUploadingIdentity, StateIdentityUploaded,
+	StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateInReview, StateRepairQueued,
+	StateRepairing, StateApproved, StateRejected, StateUploadFailed, StateAttention}
+
+// Final reports whether the run has nothing more to do for an agent in
+// state s until a person acts.
+func Final(s string) bool {
+	return s == StateApproved || s == StateRejected || s == StateUploadFailed || s == StateAttention
+}
+
+func newRequestID() string { return "bigflip-" + uuid.NewString() }
+
+// create registers the agent with Flip, at most once.
+func (f *Fleet) create(ctx context.Context, a *agent) error {
+	switch a.State {
+	case StateNew:
+	case StateCreating:
+		// The intent was recorded but no result: this process, or an
+		// earlier one, stopped after it may have sent the create.
+		return f.park(ctx, a.Key, StateCreating, fmt.Sprintf(
+			"create outcome unknown: the process stopped after sending it (Request-ID %s); the agent may exist at Flip and the create is never sent again: ask Flip", a.CreateRequestID))
+	default:
+		return nil
+	}
+	rid := newRequestID()
+	n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+		StateCreating, rid, nowMillis(), a.Key, StateNew)
+	if err != nil || n == 0 {
+		return err
+	}
+	got, err := f.flip.CreateAgent(ctx, a.Row.Params, flipkyc.RequestID(rid))
+	if err != nil {
+		var api *flipkyc.APIError
+		switch {
+		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip", rid, err))
+		case errors.Is(err, flipkyc.ErrDuplicate):
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again", rid))
+		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("Flip refused the create: %v", err))
+		}
+		// Flip did not act (nothing was sent, or a rate limit): the
+		// create may go again.
+		if _, uerr := f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+			StateNew, nowMillis(), a.Key, StateCreating, rid); uerr != nil {
+			return uerr
+		}
+		return err
+	}
+	return f.db.inTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+			StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.insert(ctx, tx, uploadArgs{Key: a.Key})
+	})
+}
+
+// upload sends the identity image, then the selfie; an upload that may
+// have taken effect is settled by reading the agent, never by sending it
+// again.
+func (f *Fleet) upload(ctx context.Context, a *agent) error {
+	var selfie bool
+	switch a.State {
+	case StateCreated, StateIdentityUploaded:
+		selfie = a.State == StateIdentityUploaded
+		sending := StateUploadingIdentity
+		if selfie {
+			sending = StateUploadingSelfie
+		}
+		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			sending, newRequestID(), nowMillis(), a.Key, a.State)
+		if err != nil || n == 0 {
+			return err
+		}
+		a.State = sending
+	case StateUploadingIdentity, StateUploadingSelfie:
+		selfie = a.State == StateUploadingSelfie
+		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
+		if err != nil {
+			return err
+		}
+		if uploadTookEffect(selfie, got.KYCStatus) {
+			return f.uploaded(ctx, a, selfie, got.KYCStatus)
+		}
+	default:
+		return nil
+	}
+	path := a.Row.IdentityImage
+	send := f.flip.UploadIdentityImage
+	if selfie {
+		path, send = a.Row.SelfieImage, f.flip.UploadSelfieWithIdentity
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the image: %v", err))
+	}
+	defer file.Close()
+	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file})
+	if err != nil {
+		var ve *flipkyc.ValidationError
+		switch {
+		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
+			return err // the retry reads the agent first
+		case errors.Is(err, flipkyc.ErrInvalidAgentStatus):
+			got, gerr := f.flip.GetAgent(ctx, a.AgentID.Int64)
+			if gerr != nil {
+				return gerr
+			}
+			if uploadTookEffect(selfie, got.KYCStatus) {
+				return f.uploaded(ctx, a, selfie, got.KYCStatus)
+			}
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf("Flip refused the upload in status %s: %v", got.KYCStatus, err))
+		case errors.As(err, &ve), errors.Is(err, flipkyc.ErrImageRejected), errors.Is(err, flipkyc.ErrUploadLimitReached):
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf("image refused: %v", err))
+		}
+		return err
+	}
+	_ = res
+	status := flipkyc.StatusUploadIdentitySuccess
+	if selfie {
+		status = flipkyc.StatusUploadIdentitySelfieProgress
+	}
+	return f.uploaded(ctx, a, selfie, status)
+}
+
+func uploadTookEffect(selfie bool, s flipkyc.KYCStatus) bool {
+	before := []flipkyc.KYCStatus{flipkyc.StatusBasicData, flipkyc.StatusUploadIdentityFailed}
+	if selfie {
+		before = append(before, flipkyc.StatusUploadIdentitySuccess)
+	}
+	return !slices.Contains(before, s)
+}
+
+// uploaded records an upload that took effect and queues what follows.
+func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flipkyc.KYCStatus) error {
+	ctx = context.WithoutCancel(ctx)
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		if !selfie {
+			n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateIdentityUploaded, string(status), nowMillis(), a.Key, StateUploadingIdentity)
+			if err != nil || n == 0 {
+				return err
+			}
+			return f.insert(ctx, tx, uploadArgs{Key: a.Key})
+		}
+		if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), nowMillis(), a.Key, StateUploadingSelfie); err != nil {
+			return err
+		}
+		// The upload check may already be known (read above, or the
+		// status passed in): apply it.
+		if status != flipkyc.StatusUploadIdentitySelfieProgress {
+			_, err := f.advance(ctx, tx, a.AgentID.Int64, status, 0)
+			return err
+		}
+		return nil
+	})
+}
+
+// submit hands the agent to Flip's review; a submission in doubt is
+// settled by reading the agent.
+func (f *Fleet) submit(ctx context.Context, a *agent) error {
+	switch a.State {
+	case StateChecked:
+		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateSubmitting, newRequestID(), nowMillis(), a.Key, StateChecked)
+		if err != nil || n == 0 {
+			return err
+		}
+	case StateSubmitting:
+		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
+		if err != nil {
+			return err
+		}
+		if !got.KYCStatus.CanSubmit() {
+			return f.observe(ctx, a.AgentID.Int64, got)
+		}
+	default:
+		return nil
+	}
+	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64)
+	if err != nil {
+		var api *flipkyc.APIError
+		switch {
+		case errors.Is(err, flipkyc.ErrInvalidAgentStatus):
+			got, gerr := f.flip.GetAgent(ctx, a.AgentID.Int64)
+			if gerr != nil {
+				return gerr
+			}
+			return f.observe(ctx, a.AgentID.Int64, got)
+		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
+			return err
+		case errors.As(err, &api):
+			return f.park(ctx, a.Key, StateSubmitting, fmt.Sprintf("Flip refused the submission: %v", err))
+		}
+		return err
+	}
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateSubmitting)
+	return err
+}
+
+// observe applies a status read from Flip.
+func (f *Fleet) observe(ctx context.Context, agentID int64, got *flipkyc.Agent) error {
+	ctx = context.WithoutCancel(ctx)
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := f.advance(ctx, tx, agentID, got.KYCStatus, got.RejectedReasonCode)
+		return err
+	})
+}
+
+// poll reads an agent whose callback is late (the reconciler's work).
+func (f *Fleet) poll(ctx context.Context, a *agent) error {
+	if Final(a.State) || !a.AgentID.Valid {
+		return nil
+	}
+	got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
+	if err != nil {
+		return err
+	}
+	return f.observe(ctx, a.AgentID.Int64, got)
+}
+
+// waiting are the states in which an agent waits for a callback.
+var waiting = []string{StateAwaitingCheck, StateInReview}
+
+// reconcile queues a read of the agents whose callback is late, at most
+// ReconcileBatch each time.
+func (f *Fleet) reconcile(ctx context.Context) error {
+	cutoff := nowMillis() - f.cfg.StaleAfter.Milliseconds()
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := f.db.query(ctx, tx, "SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?",
+			waiting[0], waiting[1], cutoff, cutoff, f.cfg.ReconcileBatch)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET polled_at = ? WHERE key = ?", nowMillis(), k); err != nil {
+				return err
+			}
+			if err := f.insert(ctx, tx, pollArgs{Key: k}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// advance applies a KYC status seen for an agent (by callback or by
+// reading it) in tx: it moves the agent on and queues the next step. It
+// reports whether the agent moved.
+func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status flipkyc.KYCStatus, code flipkyc.RejectionCode) (bool, error) {
+	lock := ""
+	if f.db.postgres {
+		lock = " FOR UPDATE"
+	}
+	var key, state string
+	err := f.db.queryRow(ctx, tx, "SELECT key, state FROM fleet_agents WHERE agent_id = ?"+lock, agentID).Scan(&key, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // not an agent of this run
+	}
+	if err != nil {
+		return false, err
+	}
+	in := func(states ...string) bool { return slices.Contains(states, state) }
+	var to string
+	switch status {
+	case flipkyc.StatusUploadIdentitySelfieSuccess:
+		if in(StateUploadingSelfie, StateAwaitingCheck) {
+			to = StateChecked
+		}
+	case flipkyc.StatusUploadIdentitySelfieFailed:
+		if in(StateUploadingSelfie, StateAwaitingCheck) {
+			to = StateUploadFailed
+		}
+	case flipkyc.StatusPending:
+		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateRepairing) {
+			to = StateInReview
+		}
+	case flipkyc.StatusApproved:
+		if !in(StateApproved, StateNew, StateCreating, StateAttention) {
+			to = StateApproved
+		}
+	case flipkyc.StatusRejected:
+		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateInReview, StateRepairing) {
+			to = StateRejected
+		}
+	}
+	if to == "" {
+		// Nothing to do, but a read counts as news: the reconciler waits
+		// a full window again.
+		_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET kyc_status = ? WHERE key = ?", string(status), key)
+		return false, err
+	}
+	n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, updated_at = ? WHERE key = ? AND state = ?",
+		to, string(status), int(code), state == StateUploadingSelfie, nowMillis(), key, state)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if to == StateChecked {
+		return true, f.insert(ctx, tx, submitArgs{Key: key})
+	}
+	return true, nil
+}
