@@ -221,10 +221,12 @@ type CallbackParser struct {
 }
 
 // NewCallbackParser returns a parser that accepts callbacks carrying token,
-// the validation token from Flip's dashboard. An empty token is an error:
-// the parser never accepts callbacks unchecked. Of opts, it takes
-// WithCallbackMaxBytes.
+// the validation token from Flip's dashboard. Surrounding white space is
+// trimmed from it, as from the token a callback carries (a secret read from
+// a file often ends in a newline). An empty token is an error: the parser
+// never accepts callbacks unchecked. Of opts, it takes WithCallbackMaxBytes.
 func NewCallbackParser(token string, opts ...CallbackOption) (*CallbackParser, error) {
+	token = strings.Trim(token, tokenSpace)
 	if token == "" {
 		return nil, errors.New("flipkyc: callback token is empty; set it to the validation token from Flip's dashboard")
 	}
@@ -272,21 +274,30 @@ func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
 	return eventFromData(form["data"]), nil
 }
 
-// checkToken accepts tokens when there is at least one and every one is
-// right. Comparing fixed-size hashes takes the same time whatever the length
-// or content of the token sent.
+// tokenSpace is the white space trimmed from both ends of a token, sent or
+// configured: a form body ending in "\r\n" appends it to its last value, and
+// Flip's tokens contain none.
+const tokenSpace = " \t\r\n"
+
+// checkToken accepts tokens when at least one is non-empty and every
+// non-empty one is right, each compared with surrounding white space
+// trimmed. Empty copies are ignored (a stray "&token=" does not refuse a
+// callback that carries the right token); a wrong non-empty copy refuses it.
+// Comparing fixed-size hashes takes the same time whatever the length or
+// content of the token sent.
 func (p *CallbackParser) checkToken(tokens []string) error {
-	present := false
+	present, ok := false, 1
 	for _, t := range tokens {
-		present = present || t != ""
+		t = strings.Trim(t, tokenSpace)
+		if t == "" {
+			continue
+		}
+		present = true
+		got := sha256.Sum256([]byte(t))
+		ok &= subtle.ConstantTimeCompare(got[:], p.tokenHash[:])
 	}
 	if !present {
 		return &CallbackError{Status: http.StatusUnauthorized, Reason: "no token", Err: ErrInvalidToken}
-	}
-	ok := 1
-	for _, t := range tokens {
-		got := sha256.Sum256([]byte(t))
-		ok &= subtle.ConstantTimeCompare(got[:], p.tokenHash[:])
 	}
 	if ok != 1 {
 		return &CallbackError{Status: http.StatusForbidden, Reason: "wrong token", Err: ErrInvalidToken}

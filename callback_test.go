@@ -128,7 +128,21 @@ func TestCallbackParserRefusals(t *testing.T) {
 			return callbackRequest(strings.Replace(good, "token="+docToken, "token=YOUR_VALIDATION_TOKEN_KEYX", 1))
 		}, 403, ErrInvalidToken, "wrong token"},
 		{"token twice, once wrong", func() *http.Request { return callbackRequest(good + "&token=guess") }, 403, ErrInvalidToken, "wrong token"},
-		{"token twice, once empty", func() *http.Request { return callbackRequest(good + "&token=") }, 403, ErrInvalidToken, "wrong token"},
+		{"token twice, empty then wrong", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=&token=guess", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"wrong token in white space", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=+guess%0D%0A", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token with white space inside", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=YOUR_VALIDATION+TOKEN_KEY", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"only empty tokens", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=&token=", 1))
+		}, 401, ErrInvalidToken, "no token"},
+		{"token of white space only", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=+%09%0D%0A", 1))
+		}, 401, ErrInvalidToken, "no token"},
 		{"no token", func() *http.Request { return callbackRequest(strings.Replace(good, "&token="+docToken, "", 1)) }, 401, ErrInvalidToken, "no token"},
 		{"empty token", func() *http.Request { return callbackRequest(strings.Replace(good, "token="+docToken, "token=", 1)) }, 401, ErrInvalidToken, "no token"},
 		{"empty body", func() *http.Request { return callbackRequest("") }, 401, ErrInvalidToken, "no token"},
@@ -214,6 +228,10 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 		{"unescaped JSON in the form", "POST", "application/x-www-form-urlencoded", "data=" + data + "&token=" + docToken, data},
 		{"bad escape in the data", "POST", "", "data=%7B%zz%7D&token=" + docToken, "{%zz}"},
 		{"token twice", "POST", "", form + "&token=" + docToken, data},
+		{"token twice, once empty", "POST", "", form + "&token=", data},
+		{"empty token first", "POST", "", "token=&" + form, data},
+		{"form ending in CRLF, token last", "POST", "application/x-www-form-urlencoded", form + "\r\n", data},
+		{"token in white space", "POST", "", "data=" + url.QueryEscape(data) + "&token=%09+" + docToken + "+%0A", data},
 		{"data twice", "POST", "", form + "&data=other", data},
 		{"PUT", "PUT", "", form, data},
 		{"GET with a body", "GET", "", form, data},
@@ -391,6 +409,21 @@ func TestParseWhole(t *testing.T) {
 	}
 }
 
+// TestCallbackTokenTrimmed: a configured token read with a trailing newline
+// matches the token sent, with or without surrounding white space.
+func TestCallbackTokenTrimmed(t *testing.T) {
+	p, err := NewCallbackParser(docToken + "\n")
+	require.NoError(t, err)
+	data := fixtureData(t, "callback_approved.form")
+	for _, sent := range []string{docToken, docToken + "\r\n", " " + docToken + "\t"} {
+		ev, err := p.ParseValues(url.Values{"data": {data}, "token": {sent}})
+		require.NoError(t, err, "%q", sent)
+		assert.Equal(t, StatusApproved, ev.KYCStatus)
+	}
+	_, err = p.ParseValues(url.Values{"data": {data}, "token": {docToken + "\n" + docToken}})
+	assert.ErrorIs(t, err, ErrInvalidToken, "white space inside is kept")
+}
+
 func TestCallbackOptions(t *testing.T) {
 	ok := func(context.Context, Event) error { return nil }
 	_, err := NewCallbackParser("")
@@ -404,6 +437,7 @@ func TestCallbackOptions(t *testing.T) {
 	}{
 		{"defaults", docToken, ok, nil, true},
 		{"empty token fails closed", "", ok, nil, false},
+		{"white-space token fails closed", " \t\r\n", ok, nil, false},
 		{"nil function", docToken, nil, nil, false},
 		{"nil logger", docToken, ok, []CallbackOption{WithCallbackLogger(nil)}, false},
 		{"max bytes 0", docToken, ok, []CallbackOption{WithCallbackMaxBytes(0)}, false},
