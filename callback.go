@@ -244,10 +244,11 @@ func (p CallbackParser) Format(f fmt.State, verb rune) {
 
 // Parse reads a callback request's body, of at most DefaultCallbackMaxBytes,
 // and takes the fields token and data from it, whatever the method and the
-// Content-Type: a multipart body (multipart/form-data with a boundary), a
-// JSON object, or else a form-encoded body, read leniently (a bad escape is
-// kept as sent). The query string is never read. It checks the token before
-// it decodes anything.
+// Content-Type: a multipart body (recognised by its first line, "--" and a
+// boundary, whatever the Content-Type says), a JSON object, or else a
+// form-encoded body, read leniently (a bad escape is kept as sent). The
+// query string is never read. It checks the token before it decodes
+// anything.
 //
 // Parse fails, with a *CallbackError, only when the token is missing (401) or
 // wrong (403), or when the body is larger than the limit (413) or could not
@@ -341,9 +342,19 @@ func readTimedOut() *CallbackError {
 	return &CallbackError{Status: http.StatusRequestTimeout, Reason: "body not received within the read timeout", Err: ErrMalformedCallback}
 }
 
+// utf8BOM is the byte order mark some senders put before a body.
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
 // parseBody takes the fields token and data from a body, checks the token
-// and decodes the data.
+// and decodes the data. A leading byte order mark is dropped. The readings
+// are tried in turn, from the most to the least specific, and the first that
+// finds a token field is used: multipart, JSON, form. A multipart body is
+// read as multipart even when it would also read as a form: a form-encoded
+// body has no line breaks, so it looks like multipart only when it has been
+// crafted to, and read as a form a multipart body gives a token with the
+// next part glued to it.
 func (p *CallbackParser) parseBody(contentType string, body []byte) (Event, error) {
+	body = bytes.TrimPrefix(body, utf8BOM)
 	tokens, data, found := multipartFields(contentType, body)
 	if !found {
 		tokens, data, found = jsonFields(body)
@@ -357,17 +368,57 @@ func (p *CallbackParser) parseBody(contentType string, body []byte) (Event, erro
 	return eventFromData(data), nil
 }
 
-// multipartFields reads the fields of a multipart body. found is false when
-// the content type is not multipart or the body holds no token field.
+// multipartFields reads the fields of a multipart body, whatever the content
+// type says: by the boundary of the body's first line ("--boundary", after
+// any blank lines), and else by the content type's boundary parameter (for a
+// body with a preamble). found is false when neither reading finds a token
+// field.
 func multipartFields(contentType string, body []byte) (tokens, data []string, found bool) {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	inBody := bodyBoundary(body)
+	if inBody != "" {
+		if tokens, data, found = readMultipart(body, inBody); found {
+			return tokens, data, true
+		}
+	}
+	if declared := declaredBoundary(contentType); declared != "" && declared != inBody {
+		return readMultipart(body, declared)
+	}
+	return nil, nil, false
+}
+
+// bodyBoundary returns the boundary of a body whose first line is a
+// multipart delimiter, "--" and the boundary, or "". Transport padding (white
+// space after the boundary) is not part of it.
+func bodyBoundary(body []byte) string {
+	line, _, ok := bytes.Cut(body, []byte("\n"))
+	if !ok || !bytes.HasPrefix(line, []byte("--")) {
+		return ""
+	}
+	return string(bytes.TrimRight(line[2:], " \t\r"))
+}
+
+// declaredBoundary returns the boundary parameter of a multipart content
+// type, or "".
+func declaredBoundary(contentType string) string {
 	if len(contentType) < len("multipart/") || !strings.EqualFold(contentType[:len("multipart/")], "multipart/") {
-		return nil, nil, false
+		return ""
 	}
 	_, params, err := mime.ParseMediaType(contentType)
-	if err != nil || params["boundary"] == "" {
-		return nil, nil, false
+	if err != nil {
+		return ""
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	return params["boundary"]
+}
+
+// readMultipart reads the fields token and data of a multipart body with the
+// given boundary. A part cut off by the end of the body (no closing
+// delimiter) keeps what it holds; a part that cannot be read ends the
+// reading, and what was read so far is kept. found is false when no part
+// named token was read: then the body is not multipart with this boundary,
+// or not a callback.
+func readMultipart(body []byte, boundary string) (tokens, data []string, found bool) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
@@ -383,13 +434,16 @@ func multipartFields(contentType string, body []byte) (tokens, data []string, fo
 			continue
 		}
 		value, err := io.ReadAll(part)
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			break
 		}
 		if name == "token" {
 			tokens = append(tokens, string(value))
 		} else {
 			data = append(data, string(value))
+		}
+		if err != nil {
+			break // the body ended inside this part
 		}
 	}
 	return tokens, data, len(tokens) > 0

@@ -150,6 +150,24 @@ func TestCallbackParserRefusals(t *testing.T) {
 		{"token only in the query string", func() *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/flip/kyc?"+good, nil)
 		}, 401, ErrInvalidToken, "no token"},
+		{"multipart, wrong token, no content type", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", "guess"}, [2]string{"data", "{}"})
+			return httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart, right and wrong token", func() *http.Request {
+			body, ct := multipartCallback(t, [2]string{"token", docToken}, [2]string{"token", "guess"})
+			r := callbackRequest(body)
+			r.Header.Set("Content-Type", ct)
+			return r
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart that also reads as a form with the right token: read as multipart", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", "guess"}, [2]string{"data", "{}"})
+			return callbackRequest(body + "&token=" + docToken)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart, empty token, labelled a form", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", ""}, [2]string{"data", "{}"})
+			return callbackRequest(body)
+		}, 401, ErrInvalidToken, "no token"},
 		{"token in a JSON body, wrong", func() *http.Request {
 			return callbackRequest(`{"token":"guess","data":{}}`)
 		}, 403, ErrInvalidToken, "wrong token"},
@@ -221,6 +239,20 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 		{"broken content type", "POST", "form;;;=", form, data},
 		{"multipart", "POST", mpType, mpBody, data},
 		{"multipart, token first, other fields", "POST", mpType2, mpTokenFirst, data},
+		{"multipart, content type without boundary", "POST", "multipart/form-data", mpBody, data},
+		{"multipart, content type with another boundary", "POST", "multipart/form-data; boundary=zzz", mpBody, data},
+		{"multipart, labelled a form", "POST", "application/x-www-form-urlencoded", mpBody, data},
+		{"multipart, labelled JSON", "POST", "application/json", mpBody, data},
+		{"multipart, no content type", "POST", "", mpBody, data},
+		{"multipart after blank lines", "POST", "", "\r\n\r\n" + mpBody, data},
+		{"multipart after a byte order mark", "POST", mpType, "\xEF\xBB\xBF" + mpBody, data},
+		{"multipart with LF line ends", "POST", "", strings.ReplaceAll(mpBody, "\r\n", "\n"), data},
+		{"multipart with padding after the boundary", "POST", "",
+			strings.Replace(mpBody, "\r\n", " \t\r\n", 1), data},
+		{"multipart without closing delimiter", "POST", "", mpBody[:strings.LastIndex(mpBody, "\r\n--")], data},
+		{"multipart with a preamble, declared boundary", "POST", mpType, "preamble\r\n" + mpBody, data},
+		{"multipart that also reads as a form: read as multipart", "POST", "application/x-www-form-urlencoded",
+			mpBody + "&token=guess&data=other", data},
 		{"labelled multipart, sent as a form", "POST", "multipart/form-data; boundary=zzz", form, data},
 		{"multipart without boundary", "POST", "multipart/form-data", form, data},
 		{"JSON body, data as a string", "POST", "application/json", string(envelope), data},
@@ -284,10 +316,11 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 				}
 				assert.Equal(t, http.StatusOK, status, path)
 				mu.Lock()
-				require.Len(t, got, 1, "%s: handed to user code", path)
-				assert.Equal(t, tt.raw, got[0].Raw, path)
-				assert.NotEmpty(t, got[0].Key())
-				mu.Unlock()
+				handed := append([]Event(nil), got...)
+				mu.Unlock() // before require, which would leave it locked for the next case
+				require.Len(t, handed, 1, "%s: handed to user code", path)
+				assert.Equal(t, tt.raw, handed[0].Raw, path)
+				assert.NotEmpty(t, handed[0].Key())
 			}
 		})
 	}
