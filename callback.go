@@ -244,11 +244,25 @@ func (p CallbackParser) Format(f fmt.State, verb rune) {
 
 // Parse reads a callback request's body, of at most DefaultCallbackMaxBytes,
 // and takes the fields token and data from it, whatever the method and the
-// Content-Type: a multipart body (recognised by its first line, "--" and a
-// boundary, whatever the Content-Type says), a JSON object, or else a
-// form-encoded body, read leniently (a bad escape is kept as sent). The
-// query string is never read. It checks the token before it decodes
-// anything.
+// Content-Type. The query string is never read. A leading UTF-8 byte order
+// mark is dropped, and the body is read, by the first of these that finds a
+// token field, as:
+//
+//   - multipart: recognised by its content, a first line "--" and a
+//     boundary (after any blank lines) followed by part headers, and read
+//     with that boundary whatever the Content-Type says; the Content-Type's
+//     boundary is tried too (for a body with a preamble). A body that is
+//     both multipart and a valid form is read as multipart.
+//   - JSON: an object, possibly in white space, with token and data keys in
+//     any case; only the first JSON value is read, what follows it is
+//     ignored. data may be a string (its content is kept) or any value (its
+//     text is kept).
+//   - form-encoded, read leniently: pairs split on '&', a bad escape kept
+//     as sent.
+//
+// It checks the token before it decodes anything: each token sent is
+// compared with surrounding white space (spaces, tabs, CR, LF) trimmed, and
+// empty copies are ignored; every non-empty copy must be right.
 //
 // Parse fails, with a *CallbackError, only when the token is missing (401) or
 // wrong (403), or when the body is larger than the limit (413) or could not
@@ -449,33 +463,55 @@ func readMultipart(body []byte, boundary string) (tokens, data []string, found b
 	return tokens, data, len(tokens) > 0
 }
 
-// jsonFields reads a body that is a JSON object holding token and data; data
-// may be a string (kept as its content) or any other JSON value (kept as its
-// text). found is false when the body is not such an object.
+// jsonFields reads a body whose first JSON value is an object holding a
+// token field; what follows that value (a newline, a second object, any
+// bytes) is ignored. Keys match in any case, as encoding/json matches them,
+// and every copy of a repeated key is kept, as in a form. A token is a
+// string's content, or a number's or other value's text (null is empty);
+// data is a string's content or any other value's text. An object broken
+// after its token field keeps what was read before the break. found is false
+// when the body is not such an object.
 func jsonFields(body []byte) (tokens, data []string, found bool) {
-	body = bytes.TrimSpace(body)
+	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) == 0 || body[0] != '{' {
 		return nil, nil, false
 	}
-	var envelope struct {
-		Token json.RawMessage `json:"token"`
-		Data  json.RawMessage `json:"data"`
-	}
-	if json.Unmarshal(body, &envelope) != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
 		return nil, nil, false
 	}
-	token, kind := scalarText(envelope.Token)
-	if kind != kindString || token == "" {
-		return nil, nil, false
-	}
-	if len(envelope.Data) > 0 {
-		if s, kind := scalarText(envelope.Data); kind == kindString {
-			data = []string{s}
-		} else {
-			data = []string{string(envelope.Data)}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			break
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			break
+		}
+		switch {
+		case strings.EqualFold(key, "token"):
+			tokens = append(tokens, jsonText(value))
+		case strings.EqualFold(key, "data"):
+			if s, kind := scalarText(value); kind == kindString {
+				data = append(data, s)
+			} else {
+				data = append(data, string(value))
+			}
 		}
 	}
-	return []string{token}, data, true
+	return tokens, data, len(tokens) > 0
+}
+
+// jsonText is a string's content, a scalar's text, an object's or array's
+// JSON text, or "" for null.
+func jsonText(value json.RawMessage) string {
+	s, kind := scalarText(value)
+	if kind == kindObject || kind == kindArray {
+		return string(bytes.TrimSpace(value))
+	}
+	return s
 }
 
 // formFields reads the fields token and data of a form-encoded body

@@ -171,6 +171,24 @@ func TestCallbackParserRefusals(t *testing.T) {
 		{"token in a JSON body, wrong", func() *http.Request {
 			return callbackRequest(`{"token":"guess","data":{}}`)
 		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, right then wrong", func() *http.Request {
+			return callbackRequest(`{"token":"` + docToken + `","token":"guess","data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, a number", func() *http.Request {
+			return callbackRequest(`{"token":12345,"data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, an object", func() *http.Request {
+			return callbackRequest(`{"token":{"v":"` + docToken + `"},"data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, empty", func() *http.Request {
+			return callbackRequest(`{"token":"","data":{}}`)
+		}, 401, ErrInvalidToken, "no token"},
+		{"token in a JSON body, null", func() *http.Request {
+			return callbackRequest("\xEF\xBB\xBF" + `{"token":null,"data":{}}`)
+		}, 401, ErrInvalidToken, "no token"},
+		{"token only in a second JSON value", func() *http.Request {
+			return callbackRequest(`{"data":{}}{"token":"` + docToken + `"}`)
+		}, 401, ErrInvalidToken, "no token"},
 		{"oversize body", func() *http.Request {
 			return callbackRequest(good + "&pad=" + strings.Repeat("x", DefaultCallbackMaxBytes))
 		}, 413, ErrMalformedCallback, "larger than"},
@@ -257,6 +275,17 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 		{"multipart without boundary", "POST", "multipart/form-data", form, data},
 		{"JSON body, data as a string", "POST", "application/json", string(envelope), data},
 		{"JSON body, data as an object", "POST", "application/json", `{"token":"` + docToken + `","data":` + data + `}`, data},
+		{"JSON body after a byte order mark", "POST", "application/json", "\xEF\xBB\xBF" + string(envelope), data},
+		{"JSON body in white space", "POST", "application/json", "\r\n " + string(envelope) + "\r\n", data},
+		{"JSON body, trailing bytes", "POST", "application/json", string(envelope) + "x&token=guess", data},
+		{"JSON body, a second object", "POST", "application/json", string(envelope) + `{"token":"guess","data":{}}`, data},
+		{"JSON body, keys in another case", "POST", "", `{"Token":"` + docToken + `","DATA":` + data + `}`, data},
+		{"JSON body, token twice, once empty", "POST", "", `{"token":"","data":` + data + `,"token":"` + docToken + `"}`, data},
+		{"JSON body, token twice, once null", "POST", "", `{"token":null,"data":` + data + `,"token":"` + docToken + `"}`, data},
+		{"JSON body, token padded", "POST", "", `{"token":" ` + docToken + `\r\n","data":` + data + `}`, data},
+		{"JSON body, data twice: the first", "POST", "", `{"token":"` + docToken + `","data":` + data + `,"data":"other"}`, data},
+		{"JSON body, broken after the data", "POST", "", `{"token":"` + docToken + `","data":` + data + `,"x":`, data},
+		{"JSON body without token, form after it", "POST", "", `{"a":1}&data=` + url.QueryEscape(data) + "&token=" + docToken, data},
 		{"unescaped JSON in the form", "POST", "application/x-www-form-urlencoded", "data=" + data + "&token=" + docToken, data},
 		{"bad escape in the data", "POST", "", "data=%7B%zz%7D&token=" + docToken, "{%zz}"},
 		{"token twice", "POST", "", form + "&token=" + docToken, data},
