@@ -224,6 +224,83 @@ func TestCallbackParserRefusals(t *testing.T) {
 	}
 }
 
+// TestCallbackReviewedForms: the authentic callbacks an outside review found
+// refused (each carries the right token) are answered 200 and handed to user
+// code once, with the event they carry; over a recorder and over loopback.
+func TestCallbackReviewedForms(t *testing.T) {
+	const token = "$2y$13$abcdefghijklmnopqrstuv" // Flip's tokens look like this
+	const data = `{"agent_id":17.0,"agent_name":"Bambang Sutrisno","kyc_status":"APPROVED",` +
+		`"rejected_reason_code":null,"updated_at":"2024-01-02 03:04:05"}`
+	mpBody, mpType := multipartCallback(t, [2]string{"token", token}, [2]string{"data", data})
+	form := formBody(data, token) // data first, token last
+	envelope := `{"token":"` + token + `","data":` + data + `}`
+	tests := []struct{ name, contentType, body string }{
+		{"multipart, content type without boundary", "multipart/form-data", mpBody},
+		{"multipart, content type with a wrong boundary", "multipart/form-data; boundary=xyz", mpBody},
+		{"multipart, labelled form-encoded", "application/x-www-form-urlencoded", mpBody},
+		{"multipart, no content type", "", mpBody},
+		{"JSON after a UTF-8 byte order mark", "application/json", "\xEF\xBB\xBF" + envelope},
+		{"JSON followed by trailing bytes", "application/json", envelope + "x"},
+		{"JSON followed by a second object", "application/json", envelope + `{}`},
+		{"form ending in CRLF", "application/x-www-form-urlencoded", form + "\r\n"},
+		{"form with the right token and an empty duplicate", "application/x-www-form-urlencoded", form + "&token="},
+	}
+	require.True(t, strings.HasPrefix(mpType, "multipart/form-data; boundary="))
+
+	var mu sync.Mutex
+	var got []Event
+	h, err := NewCallbackHandler(token, func(ctx context.Context, ev Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev)
+		return nil
+	}, WithCallbackLogger(testLogger()))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"recorder", "loopback"} {
+				mu.Lock()
+				got = nil
+				mu.Unlock()
+				var status int
+				if path == "recorder" {
+					r := httptest.NewRequest(http.MethodPost, "/flip/kyc", strings.NewReader(tt.body))
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					status = w.Code
+				} else {
+					r, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tt.body))
+					require.NoError(t, err)
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					resp, err := srv.Client().Do(r)
+					require.NoError(t, err)
+					_ = resp.Body.Close()
+					status = resp.StatusCode
+				}
+				assert.Equal(t, http.StatusOK, status, path)
+				mu.Lock()
+				handed := append([]Event(nil), got...)
+				mu.Unlock()
+				require.Len(t, handed, 1, "%s: handed to user code once", path)
+				ev := handed[0]
+				assert.Equal(t, data, ev.Raw, path)
+				assert.Empty(t, ev.Problems, path)
+				assert.Equal(t, int64(17), ev.AgentID, path)
+				assert.Equal(t, "Bambang Sutrisno", ev.AgentName, path)
+				assert.Equal(t, StatusApproved, ev.KYCStatus, path)
+				assert.Equal(t, "17/APPROVED/2024-01-02 03:04:05", ev.Key(), path)
+			}
+		})
+	}
+}
+
 // iotestErrReader fails every read with err, or a generic error.
 type iotestErrReader struct{ err error }
 
