@@ -405,8 +405,11 @@ func multipartFields(contentType string, body []byte) (tokens, data []string, fo
 // multipart delimiter, "--" and the boundary, or "". Transport padding (white
 // space after the boundary) is not part of it.
 func bodyBoundary(body []byte) string {
+	if !bytes.HasPrefix(body, []byte("--")) {
+		return ""
+	}
 	line, _, ok := bytes.Cut(body, []byte("\n"))
-	if !ok || !bytes.HasPrefix(line, []byte("--")) {
+	if !ok {
 		return ""
 	}
 	return string(bytes.TrimRight(line[2:], " \t\r"))
