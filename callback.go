@@ -245,10 +245,12 @@ type CallbackParser struct {
 }
 
 // NewCallbackParser returns a parser that accepts callbacks carrying token,
-// the validation token from Flip's dashboard. An empty token is an error:
-// the parser never accepts callbacks unchecked. Of opts, it takes
-// WithCallbackMaxBytes.
+// the validation token from Flip's dashboard. Surrounding white space is
+// trimmed from it, as from the token a callback carries (a secret read from
+// a file often ends in a newline). An empty token is an error: the parser
+// never accepts callbacks unchecked. Of opts, it takes WithCallbackMaxBytes.
 func NewCallbackParser(token string, opts ...CallbackOption) (*CallbackParser, error) {
+	token = strings.Trim(token, tokenSpace)
 	if token == "" {
 		return nil, errors.New("flipkyc: callback token is empty; set it to the validation token from Flip's dashboard")
 	}
@@ -268,10 +270,25 @@ func (p CallbackParser) Format(f fmt.State, verb rune) {
 // Parse reads a callback request's body, of at most the parser's limit
 // (DefaultCallbackMaxBytes unless WithCallbackMaxBytes said otherwise), and
 // takes the fields token and data from it, whatever the method and the
-// Content-Type: a multipart body (multipart/form-data with a boundary), a
-// JSON object, or else a form-encoded body, read leniently (a bad escape is
-// kept as sent). The query string is never read. It checks the token before
-// it decodes anything.
+// Content-Type. The query string is never read. A leading UTF-8 byte order
+// mark is dropped, and the body is read, by the first of these that finds a
+// token field, as:
+//
+//   - multipart: recognised by its content, a first line "--" and a
+//     boundary (after any blank lines) followed by part headers, and read
+//     with that boundary whatever the Content-Type says; the Content-Type's
+//     boundary is tried too (for a body with a preamble). A body that is
+//     both multipart and a valid form is read as multipart.
+//   - JSON: an object, possibly in white space, with token and data keys in
+//     any case; only the first JSON value is read, what follows it is
+//     ignored. data may be a string (its content is kept) or any value (its
+//     text is kept).
+//   - form-encoded, read leniently: pairs split on '&', a bad escape kept
+//     as sent.
+//
+// It checks the token before it decodes anything: each token sent is
+// compared with surrounding white space (spaces, tabs, CR, LF) trimmed, and
+// empty copies are ignored; every non-empty copy must be right.
 //
 // Parse fails, with a *CallbackError, only when the token is missing (401) or
 // wrong (403), or when the body is larger than the limit (413) or could not
@@ -299,21 +316,30 @@ func (p *CallbackParser) ParseValues(form url.Values) (Event, error) {
 	return eventFromData(form["data"]), nil
 }
 
-// checkToken accepts tokens when there is at least one and every one is
-// right. Comparing fixed-size hashes takes the same time whatever the length
-// or content of the token sent.
+// tokenSpace is the white space trimmed from both ends of a token, sent or
+// configured: a form body ending in "\r\n" appends it to its last value, and
+// Flip's tokens contain none.
+const tokenSpace = " \t\r\n"
+
+// checkToken accepts tokens when at least one is non-empty and every
+// non-empty one is right, each compared with surrounding white space
+// trimmed. Empty copies are ignored (a stray "&token=" does not refuse a
+// callback that carries the right token); a wrong non-empty copy refuses it.
+// Comparing fixed-size hashes takes the same time whatever the length or
+// content of the token sent.
 func (p *CallbackParser) checkToken(tokens []string) error {
-	present := false
+	present, ok := false, 1
 	for _, t := range tokens {
-		present = present || t != ""
+		t = strings.Trim(t, tokenSpace)
+		if t == "" {
+			continue
+		}
+		present = true
+		got := sha256.Sum256([]byte(t))
+		ok &= subtle.ConstantTimeCompare(got[:], p.tokenHash[:])
 	}
 	if !present {
 		return &CallbackError{Status: http.StatusUnauthorized, Reason: "no token", Err: ErrInvalidToken}
-	}
-	ok := 1
-	for _, t := range tokens {
-		got := sha256.Sum256([]byte(t))
-		ok &= subtle.ConstantTimeCompare(got[:], p.tokenHash[:])
 	}
 	if ok != 1 {
 		return &CallbackError{Status: http.StatusForbidden, Reason: "wrong token", Err: ErrInvalidToken}
@@ -357,9 +383,19 @@ func readTimedOut() *CallbackError {
 	return &CallbackError{Status: http.StatusRequestTimeout, Reason: "body not received within the read timeout", Err: ErrMalformedCallback}
 }
 
+// utf8BOM is the byte order mark some senders put before a body.
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
 // parseBody takes the fields token and data from a body, checks the token
-// and decodes the data.
+// and decodes the data. A leading byte order mark is dropped. The readings
+// are tried in turn, from the most to the least specific, and the first that
+// finds a token field is used: multipart, JSON, form. A multipart body is
+// read as multipart even when it would also read as a form: a form-encoded
+// body has no line breaks, so it looks like multipart only when it has been
+// crafted to, and read as a form a multipart body gives a token with the
+// next part glued to it.
 func (p *CallbackParser) parseBody(contentType string, body []byte) (Event, error) {
+	body = bytes.TrimPrefix(body, utf8BOM)
 	tokens, data, found := multipartFields(contentType, body)
 	if !found {
 		tokens, data, found = jsonFields(body)
@@ -373,17 +409,60 @@ func (p *CallbackParser) parseBody(contentType string, body []byte) (Event, erro
 	return eventFromData(data), nil
 }
 
-// multipartFields reads the fields of a multipart body. found is false when
-// the content type is not multipart or the body holds no token field.
+// multipartFields reads the fields of a multipart body, whatever the content
+// type says: by the boundary of the body's first line ("--boundary", after
+// any blank lines), and else by the content type's boundary parameter (for a
+// body with a preamble). found is false when neither reading finds a token
+// field.
 func multipartFields(contentType string, body []byte) (tokens, data []string, found bool) {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	inBody := bodyBoundary(body)
+	if inBody != "" {
+		if tokens, data, found = readMultipart(body, inBody); found {
+			return tokens, data, true
+		}
+	}
+	if declared := declaredBoundary(contentType); declared != "" && declared != inBody {
+		return readMultipart(body, declared)
+	}
+	return nil, nil, false
+}
+
+// bodyBoundary returns the boundary of a body whose first line is a
+// multipart delimiter, "--" and the boundary, or "". Transport padding (white
+// space after the boundary) is not part of it.
+func bodyBoundary(body []byte) string {
+	if !bytes.HasPrefix(body, []byte("--")) {
+		return ""
+	}
+	line, _, ok := bytes.Cut(body, []byte("\n"))
+	if !ok {
+		return ""
+	}
+	return string(bytes.TrimRight(line[2:], " \t\r"))
+}
+
+// declaredBoundary returns the boundary parameter of a multipart content
+// type, or "".
+func declaredBoundary(contentType string) string {
 	if len(contentType) < len("multipart/") || !strings.EqualFold(contentType[:len("multipart/")], "multipart/") {
-		return nil, nil, false
+		return ""
 	}
 	_, params, err := mime.ParseMediaType(contentType)
-	if err != nil || params["boundary"] == "" {
-		return nil, nil, false
+	if err != nil {
+		return ""
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	return params["boundary"]
+}
+
+// readMultipart reads the fields token and data of a multipart body with the
+// given boundary. A part cut off by the end of the body (no closing
+// delimiter) keeps what it holds; a part that cannot be read ends the
+// reading, and what was read so far is kept. found is false when no part
+// named token was read: then the body is not multipart with this boundary,
+// or not a callback.
+func readMultipart(body []byte, boundary string) (tokens, data []string, found bool) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
@@ -399,7 +478,7 @@ func multipartFields(contentType string, body []byte) (tokens, data []string, fo
 			continue
 		}
 		value, err := io.ReadAll(part)
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			break
 		}
 		if name == "token" {
@@ -407,37 +486,62 @@ func multipartFields(contentType string, body []byte) (tokens, data []string, fo
 		} else {
 			data = append(data, string(value))
 		}
+		if err != nil {
+			break // the body ended inside this part
+		}
 	}
 	return tokens, data, len(tokens) > 0
 }
 
-// jsonFields reads a body that is a JSON object holding token and data; data
-// may be a string (kept as its content) or any other JSON value (kept as its
-// text). found is false when the body is not such an object.
+// jsonFields reads a body whose first JSON value is an object holding a
+// token field; what follows that value (a newline, a second object, any
+// bytes) is ignored. Keys match in any case, as encoding/json matches them,
+// and every copy of a repeated key is kept, as in a form. A token is a
+// string's content, or a number's or other value's text (null is empty);
+// data is a string's content or any other value's text. An object broken
+// after its token field keeps what was read before the break. found is false
+// when the body is not such an object.
 func jsonFields(body []byte) (tokens, data []string, found bool) {
-	body = bytes.TrimSpace(body)
+	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) == 0 || body[0] != '{' {
 		return nil, nil, false
 	}
-	var envelope struct {
-		Token json.RawMessage `json:"token"`
-		Data  json.RawMessage `json:"data"`
-	}
-	if json.Unmarshal(body, &envelope) != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
 		return nil, nil, false
 	}
-	token, kind := scalarText(envelope.Token)
-	if kind != kindString || token == "" {
-		return nil, nil, false
-	}
-	if len(envelope.Data) > 0 {
-		if s, kind := scalarText(envelope.Data); kind == kindString {
-			data = []string{s}
-		} else {
-			data = []string{string(envelope.Data)}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			break
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			break
+		}
+		switch {
+		case strings.EqualFold(key, "token"):
+			tokens = append(tokens, jsonText(value))
+		case strings.EqualFold(key, "data"):
+			if s, kind := scalarText(value); kind == kindString {
+				data = append(data, s)
+			} else {
+				data = append(data, string(value))
+			}
 		}
 	}
-	return []string{token}, data, true
+	return tokens, data, len(tokens) > 0
+}
+
+// jsonText is a string's content, a scalar's text, an object's or array's
+// JSON text, or "" for null.
+func jsonText(value json.RawMessage) string {
+	s, kind := scalarText(value)
+	if kind == kindObject || kind == kindArray {
+		return string(bytes.TrimSpace(value))
+	}
+	return s
 }
 
 // formFields reads the fields token and data of a form-encoded body

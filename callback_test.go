@@ -128,7 +128,21 @@ func TestCallbackParserRefusals(t *testing.T) {
 			return callbackRequest(strings.Replace(good, "token="+docToken, "token=YOUR_VALIDATION_TOKEN_KEYX", 1))
 		}, 403, ErrInvalidToken, "wrong token"},
 		{"token twice, once wrong", func() *http.Request { return callbackRequest(good + "&token=guess") }, 403, ErrInvalidToken, "wrong token"},
-		{"token twice, once empty", func() *http.Request { return callbackRequest(good + "&token=") }, 403, ErrInvalidToken, "wrong token"},
+		{"token twice, empty then wrong", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=&token=guess", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"wrong token in white space", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=+guess%0D%0A", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token with white space inside", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=YOUR_VALIDATION+TOKEN_KEY", 1))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"only empty tokens", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=&token=", 1))
+		}, 401, ErrInvalidToken, "no token"},
+		{"token of white space only", func() *http.Request {
+			return callbackRequest(strings.Replace(good, "token="+docToken, "token=+%09%0D%0A", 1))
+		}, 401, ErrInvalidToken, "no token"},
 		{"no token", func() *http.Request { return callbackRequest(strings.Replace(good, "&token="+docToken, "", 1)) }, 401, ErrInvalidToken, "no token"},
 		{"empty token", func() *http.Request { return callbackRequest(strings.Replace(good, "token="+docToken, "token=", 1)) }, 401, ErrInvalidToken, "no token"},
 		{"empty body", func() *http.Request { return callbackRequest("") }, 401, ErrInvalidToken, "no token"},
@@ -136,9 +150,45 @@ func TestCallbackParserRefusals(t *testing.T) {
 		{"token only in the query string", func() *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/flip/kyc?"+good, nil)
 		}, 401, ErrInvalidToken, "no token"},
+		{"multipart, wrong token, no content type", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", "guess"}, [2]string{"data", "{}"})
+			return httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart, right and wrong token", func() *http.Request {
+			body, ct := multipartCallback(t, [2]string{"token", docToken}, [2]string{"token", "guess"})
+			r := callbackRequest(body)
+			r.Header.Set("Content-Type", ct)
+			return r
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart that also reads as a form with the right token: read as multipart", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", "guess"}, [2]string{"data", "{}"})
+			return callbackRequest(body + "&token=" + docToken)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"multipart, empty token, labelled a form", func() *http.Request {
+			body, _ := multipartCallback(t, [2]string{"token", ""}, [2]string{"data", "{}"})
+			return callbackRequest(body)
+		}, 401, ErrInvalidToken, "no token"},
 		{"token in a JSON body, wrong", func() *http.Request {
 			return callbackRequest(`{"token":"guess","data":{}}`)
 		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, right then wrong", func() *http.Request {
+			return callbackRequest(`{"token":"` + docToken + `","token":"guess","data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, a number", func() *http.Request {
+			return callbackRequest(`{"token":12345,"data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, an object", func() *http.Request {
+			return callbackRequest(`{"token":{"v":"` + docToken + `"},"data":{}}`)
+		}, 403, ErrInvalidToken, "wrong token"},
+		{"token in a JSON body, empty", func() *http.Request {
+			return callbackRequest(`{"token":"","data":{}}`)
+		}, 401, ErrInvalidToken, "no token"},
+		{"token in a JSON body, null", func() *http.Request {
+			return callbackRequest("\xEF\xBB\xBF" + `{"token":null,"data":{}}`)
+		}, 401, ErrInvalidToken, "no token"},
+		{"token only in a second JSON value", func() *http.Request {
+			return callbackRequest(`{"data":{}}{"token":"` + docToken + `"}`)
+		}, 401, ErrInvalidToken, "no token"},
 		{"oversize body", func() *http.Request {
 			return callbackRequest(good + "&pad=" + strings.Repeat("x", DefaultCallbackMaxBytes))
 		}, 413, ErrMalformedCallback, "larger than"},
@@ -170,6 +220,83 @@ func TestCallbackParserRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.reason)
 			assert.NotContains(t, err.Error(), docToken)
 			assert.Empty(t, ev.Raw, "a refused callback carries no data")
+		})
+	}
+}
+
+// TestCallbackReviewedForms: the authentic callbacks an outside review found
+// refused (each carries the right token) are answered 200 and handed to user
+// code once, with the event they carry; over a recorder and over loopback.
+func TestCallbackReviewedForms(t *testing.T) {
+	const token = "$2y$13$abcdefghijklmnopqrstuv" // Flip's tokens look like this
+	const data = `{"agent_id":17.0,"agent_name":"Bambang Sutrisno","kyc_status":"APPROVED",` +
+		`"rejected_reason_code":null,"updated_at":"2024-01-02 03:04:05"}`
+	mpBody, mpType := multipartCallback(t, [2]string{"token", token}, [2]string{"data", data})
+	form := formBody(data, token) // data first, token last
+	envelope := `{"token":"` + token + `","data":` + data + `}`
+	tests := []struct{ name, contentType, body string }{
+		{"multipart, content type without boundary", "multipart/form-data", mpBody},
+		{"multipart, content type with a wrong boundary", "multipart/form-data; boundary=xyz", mpBody},
+		{"multipart, labelled form-encoded", "application/x-www-form-urlencoded", mpBody},
+		{"multipart, no content type", "", mpBody},
+		{"JSON after a UTF-8 byte order mark", "application/json", "\xEF\xBB\xBF" + envelope},
+		{"JSON followed by trailing bytes", "application/json", envelope + "x"},
+		{"JSON followed by a second object", "application/json", envelope + `{}`},
+		{"form ending in CRLF", "application/x-www-form-urlencoded", form + "\r\n"},
+		{"form with the right token and an empty duplicate", "application/x-www-form-urlencoded", form + "&token="},
+	}
+	require.True(t, strings.HasPrefix(mpType, "multipart/form-data; boundary="))
+
+	var mu sync.Mutex
+	var got []Event
+	h, err := NewCallbackHandler(token, func(ctx context.Context, ev Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev)
+		return nil
+	}, WithCallbackLogger(testLogger()))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"recorder", "loopback"} {
+				mu.Lock()
+				got = nil
+				mu.Unlock()
+				var status int
+				if path == "recorder" {
+					r := httptest.NewRequest(http.MethodPost, "/flip/kyc", strings.NewReader(tt.body))
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					status = w.Code
+				} else {
+					r, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tt.body))
+					require.NoError(t, err)
+					if tt.contentType != "" {
+						r.Header.Set("Content-Type", tt.contentType)
+					}
+					resp, err := srv.Client().Do(r)
+					require.NoError(t, err)
+					_ = resp.Body.Close()
+					status = resp.StatusCode
+				}
+				assert.Equal(t, http.StatusOK, status, path)
+				mu.Lock()
+				handed := append([]Event(nil), got...)
+				mu.Unlock()
+				require.Len(t, handed, 1, "%s: handed to user code once", path)
+				ev := handed[0]
+				assert.Equal(t, data, ev.Raw, path)
+				assert.Empty(t, ev.Problems, path)
+				assert.Equal(t, int64(17), ev.AgentID, path)
+				assert.Equal(t, "Bambang Sutrisno", ev.AgentName, path)
+				assert.Equal(t, StatusApproved, ev.KYCStatus, path)
+				assert.Equal(t, "17/APPROVED/2024-01-02 03:04:05", ev.Key(), path)
+			}
 		})
 	}
 }
@@ -207,13 +334,42 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 		{"broken content type", "POST", "form;;;=", form, data},
 		{"multipart", "POST", mpType, mpBody, data},
 		{"multipart, token first, other fields", "POST", mpType2, mpTokenFirst, data},
+		{"multipart, content type without boundary", "POST", "multipart/form-data", mpBody, data},
+		{"multipart, content type with another boundary", "POST", "multipart/form-data; boundary=zzz", mpBody, data},
+		{"multipart, labelled a form", "POST", "application/x-www-form-urlencoded", mpBody, data},
+		{"multipart, labelled JSON", "POST", "application/json", mpBody, data},
+		{"multipart, no content type", "POST", "", mpBody, data},
+		{"multipart after blank lines", "POST", "", "\r\n\r\n" + mpBody, data},
+		{"multipart after a byte order mark", "POST", mpType, "\xEF\xBB\xBF" + mpBody, data},
+		{"multipart with LF line ends", "POST", "", strings.ReplaceAll(mpBody, "\r\n", "\n"), data},
+		{"multipart with padding after the boundary", "POST", "",
+			strings.Replace(mpBody, "\r\n", " \t\r\n", 1), data},
+		{"multipart without closing delimiter", "POST", "", mpBody[:strings.LastIndex(mpBody, "\r\n--")], data},
+		{"multipart with a preamble, declared boundary", "POST", mpType, "preamble\r\n" + mpBody, data},
+		{"multipart that also reads as a form: read as multipart", "POST", "application/x-www-form-urlencoded",
+			mpBody + "&token=guess&data=other", data},
 		{"labelled multipart, sent as a form", "POST", "multipart/form-data; boundary=zzz", form, data},
 		{"multipart without boundary", "POST", "multipart/form-data", form, data},
 		{"JSON body, data as a string", "POST", "application/json", string(envelope), data},
 		{"JSON body, data as an object", "POST", "application/json", `{"token":"` + docToken + `","data":` + data + `}`, data},
+		{"JSON body after a byte order mark", "POST", "application/json", "\xEF\xBB\xBF" + string(envelope), data},
+		{"JSON body in white space", "POST", "application/json", "\r\n " + string(envelope) + "\r\n", data},
+		{"JSON body, trailing bytes", "POST", "application/json", string(envelope) + "x&token=guess", data},
+		{"JSON body, a second object", "POST", "application/json", string(envelope) + `{"token":"guess","data":{}}`, data},
+		{"JSON body, keys in another case", "POST", "", `{"Token":"` + docToken + `","DATA":` + data + `}`, data},
+		{"JSON body, token twice, once empty", "POST", "", `{"token":"","data":` + data + `,"token":"` + docToken + `"}`, data},
+		{"JSON body, token twice, once null", "POST", "", `{"token":null,"data":` + data + `,"token":"` + docToken + `"}`, data},
+		{"JSON body, token padded", "POST", "", `{"token":" ` + docToken + `\r\n","data":` + data + `}`, data},
+		{"JSON body, data twice: the first", "POST", "", `{"token":"` + docToken + `","data":` + data + `,"data":"other"}`, data},
+		{"JSON body, broken after the data", "POST", "", `{"token":"` + docToken + `","data":` + data + `,"x":`, data},
+		{"JSON body without token, form after it", "POST", "", `{"a":1}&data=` + url.QueryEscape(data) + "&token=" + docToken, data},
 		{"unescaped JSON in the form", "POST", "application/x-www-form-urlencoded", "data=" + data + "&token=" + docToken, data},
 		{"bad escape in the data", "POST", "", "data=%7B%zz%7D&token=" + docToken, "{%zz}"},
 		{"token twice", "POST", "", form + "&token=" + docToken, data},
+		{"token twice, once empty", "POST", "", form + "&token=", data},
+		{"empty token first", "POST", "", "token=&" + form, data},
+		{"form ending in CRLF, token last", "POST", "application/x-www-form-urlencoded", form + "\r\n", data},
+		{"token in white space", "POST", "", "data=" + url.QueryEscape(data) + "&token=%09+" + docToken + "+%0A", data},
 		{"data twice", "POST", "", form + "&data=other", data},
 		{"PUT", "PUT", "", form, data},
 		{"GET with a body", "GET", "", form, data},
@@ -266,10 +422,11 @@ func TestCallbackAcceptsAnyForm(t *testing.T) {
 				}
 				assert.Equal(t, http.StatusOK, status, path)
 				mu.Lock()
-				require.Len(t, got, 1, "%s: handed to user code", path)
-				assert.Equal(t, tt.raw, got[0].Raw, path)
-				assert.NotEmpty(t, got[0].Key())
-				mu.Unlock()
+				handed := append([]Event(nil), got...)
+				mu.Unlock() // before require, which would leave it locked for the next case
+				require.Len(t, handed, 1, "%s: handed to user code", path)
+				assert.Equal(t, tt.raw, handed[0].Raw, path)
+				assert.NotEmpty(t, handed[0].Key())
 			}
 		})
 	}
@@ -391,6 +548,21 @@ func TestParseWhole(t *testing.T) {
 	}
 }
 
+// TestCallbackTokenTrimmed: a configured token read with a trailing newline
+// matches the token sent, with or without surrounding white space.
+func TestCallbackTokenTrimmed(t *testing.T) {
+	p, err := NewCallbackParser(docToken + "\n")
+	require.NoError(t, err)
+	data := fixtureData(t, "callback_approved.form")
+	for _, sent := range []string{docToken, docToken + "\r\n", " " + docToken + "\t"} {
+		ev, err := p.ParseValues(url.Values{"data": {data}, "token": {sent}})
+		require.NoError(t, err, "%q", sent)
+		assert.Equal(t, StatusApproved, ev.KYCStatus)
+	}
+	_, err = p.ParseValues(url.Values{"data": {data}, "token": {docToken + "\n" + docToken}})
+	assert.ErrorIs(t, err, ErrInvalidToken, "white space inside is kept")
+}
+
 func TestCallbackOptions(t *testing.T) {
 	ok := func(context.Context, Event) error { return nil }
 	_, err := NewCallbackParser("")
@@ -404,6 +576,7 @@ func TestCallbackOptions(t *testing.T) {
 	}{
 		{"defaults", docToken, ok, nil, true},
 		{"empty token fails closed", "", ok, nil, false},
+		{"white-space token fails closed", " \t\r\n", ok, nil, false},
 		{"nil function", docToken, nil, nil, false},
 		{"nil logger", docToken, ok, []CallbackOption{WithCallbackLogger(nil)}, false},
 		{"max bytes 0", docToken, ok, []CallbackOption{WithCallbackMaxBytes(0)}, false},
