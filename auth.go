@@ -2,6 +2,7 @@ package flipkyc
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -206,7 +207,21 @@ func percentDecode(s string) string {
 }
 
 // newRequestID returns a Request-ID in the form Flip documents.
-func newRequestID() string { return "bigflip-" + uuid.NewString() }
+func newRequestID() string {
+	u := uuid.New()
+	var b [8 + 36]byte
+	copy(b[:], "bigflip-")
+	hex.Encode(b[8:16], u[0:4])
+	b[16] = '-'
+	hex.Encode(b[17:21], u[4:6])
+	b[21] = '-'
+	hex.Encode(b[22:26], u[6:8])
+	b[26] = '-'
+	hex.Encode(b[27:31], u[8:10])
+	b[31] = '-'
+	hex.Encode(b[32:], u[10:])
+	return string(b[:])
+}
 
 // checkRequestID reports whether id has the form "bigflip-<uuid>".
 func checkRequestID(id string) error {

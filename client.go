@@ -76,9 +76,12 @@ type Client struct {
 	key        *secretKey
 	http       *http.Client
 	requestID  func() string
-	logger     *slog.Logger
-	retry      RetryPolicy
-	maxBody    int64
+	// ownRequestIDs: requestID is the SDK's own generator, whose values
+	// need no check.
+	ownRequestIDs bool
+	logger        *slog.Logger
+	retry         RetryPolicy
+	maxBody       int64
 	// maxImageBytes is MaxImageBytes; only the SDK's benchmarks lift it.
 	maxImageBytes int64
 	idleTimeout   time.Duration
@@ -109,6 +112,7 @@ func newClient(key, keyName string, opts []Option) (*Client, error) {
 	}
 	cfg := config{
 		requestID:        newRequestID,
+		ownRequestIDs:    true,
 		logger:           slog.New(slog.DiscardHandler),
 		retry:            RetryPolicy{}.withDefaults(),
 		maxResponseBytes: DefaultMaxResponseBytes,
@@ -156,6 +160,7 @@ func newClient(key, keyName string, opts []Option) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		requestID:     cfg.requestID,
+		ownRequestIDs: cfg.ownRequestIDs,
 		logger:        cfg.logger,
 		retry:         cfg.retry,
 		maxBody:       cfg.maxResponseBytes,

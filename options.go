@@ -20,6 +20,7 @@ type config struct {
 	kycURL           string
 	httpClient       *http.Client
 	requestID        func() string
+	ownRequestIDs    bool
 	userAgent        string
 	logger           *slog.Logger
 	retry            RetryPolicy
@@ -88,7 +89,7 @@ func WithRequestIDGenerator(gen func() string) Option {
 		if gen == nil {
 			return errors.New("WithRequestIDGenerator: nil generator")
 		}
-		c.requestID = gen
+		c.requestID, c.ownRequestIDs = gen, false
 		return nil
 	}
 }

@@ -78,13 +78,16 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) err
 
 // send is do's work: it fills meta as the call goes.
 func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, meta *Response) error {
-	id := co.requestID
+	id, generated := co.requestID, false
 	if id == "" {
-		id = c.requestID()
+		id, generated = c.requestID(), c.ownRequestIDs
 	}
 	*meta = Response{Operation: r.op, RequestID: id}
-	if rerr := checkRequestID(id); rerr != nil {
-		return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Request-ID", Rule: rerr.Error()}}}
+	// The SDK's own generator makes only well-formed Request-IDs.
+	if !generated {
+		if rerr := checkRequestID(id); rerr != nil {
+			return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Request-ID", Rule: rerr.Error()}}}
+		}
 	}
 	policy := c.retry
 	if co.retry != nil {
