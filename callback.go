@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // Event is one Agent KYC callback from Flip: the result of the identity
@@ -110,8 +112,8 @@ func (e Event) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprintf(f, "flipkyc.Event{AgentID: %d, AgentName: %s, KYCStatus: %s, RejectedReasonCode: %d, RejectedReason: %s, "+
 		"CreatedAt: %s, UpdatedAt: %s, SubmittedAt: %s, VerifiedAt: %s, Raw: %s, Problems: [%s]}",
-		e.AgentID, maskedOrEmpty(e.AgentName), text(maskText(string(e.KYCStatus), names)), int(e.RejectedReasonCode),
-		text(maskText(e.RejectedReason, names)),
+		e.AgentID, maskedOrEmpty(e.AgentName), text(flipPersonal.Text(string(e.KYCStatus), names)), int(e.RejectedReasonCode),
+		text(flipPersonal.Text(e.RejectedReason, names)),
 		text(timestampText(e.CreatedAt, names)), text(timestampText(e.UpdatedAt, names)),
 		text(timestampText(e.SubmittedAt, names)), text(timestampText(e.VerifiedAt, names)),
 		maskedOrEmpty(e.Raw), strings.Join(problems, ", "))
@@ -123,7 +125,7 @@ func (e Event) LogValue() slog.Value {
 	names := nameForms(e.AgentName)
 	attrs := []slog.Attr{
 		slog.Int64("agent_id", e.AgentID),
-		slog.String("kyc_status", maskText(string(e.KYCStatus), names)),
+		slog.String("kyc_status", flipPersonal.Text(string(e.KYCStatus), names)),
 		slog.Int("rejected_reason_code", int(e.RejectedReasonCode)),
 		slog.String("updated_at", maskKnown(timestampText(e.UpdatedAt, names), names)),
 	}
@@ -166,7 +168,7 @@ func nameForms(name string) []string {
 // addresses (unlike maskText): for timestamps and fixed texts.
 func maskKnown(s string, known []string) string {
 	for _, k := range known {
-		if len(k) >= minKnownLen && strings.Contains(s, k) {
+		if len(k) >= redact.MinKnownLen && strings.Contains(s, k) {
 			s = strings.ReplaceAll(s, k, masked)
 		}
 	}
@@ -179,7 +181,7 @@ func maskKnown(s string, known []string) string {
 func timestampText(t Timestamp, names []string) string {
 	switch {
 	case t.Raw != "" && t.IsZero():
-		return maskText(t.Raw, names)
+		return flipPersonal.Text(t.Raw, names)
 	case t.Raw != "":
 		return t.Raw
 	case t.IsZero():
@@ -950,8 +952,8 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.handle(r.Context(), ev); err != nil {
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "flipkyc: callback handler failed",
-			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", maskText(string(ev.KYCStatus), nameForms(ev.AgentName))),
-			slog.String("error", maskText(err.Error(), nameForms(ev.AgentName))))
+			slog.Int64("agent_id", ev.AgentID), slog.String("kyc_status", flipPersonal.Text(string(ev.KYCStatus), nameForms(ev.AgentName))),
+			slog.String("error", flipPersonal.Text(err.Error(), nameForms(ev.AgentName))))
 		http.Error(w, "callback not stored", http.StatusInternalServerError)
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // Date is a calendar date such as a birth date. Flip's requests and v2
@@ -172,7 +174,7 @@ func ParseTimestamp(s string) (Timestamp, error) {
 			return Timestamp{Time: t, Raw: s}, nil
 		}
 	}
-	return Timestamp{Raw: s}, fmt.Errorf("flipkyc: unknown timestamp layout %q", excerpt([]byte(s), 40))
+	return Timestamp{Raw: s}, fmt.Errorf("flipkyc: unknown timestamp layout %q", redact.Excerpt([]byte(s), 40))
 }
 
 // MarshalText writes the timestamp as MarshalJSON does, without quotes:

@@ -86,7 +86,7 @@ func FuzzErrorBody(f *testing.F) {
 			key := newSecretKey("fuzz-key")
 			clean := func(s string) string { return key.clean(s, nil) }
 			if !e.parseErrorBody(body, clean) {
-				e.Body = maskBody(body, excerptLimit, clean)
+				e.Body = flipPersonal.Body(body, excerptLimit, clean)
 			}
 			_ = e.Error()
 			_ = e.Is(ErrDuplicate)

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // Sentinel errors. An *APIError matches them with errors.Is according to its
@@ -240,7 +240,7 @@ func (e *APIError) parseErrorBody(body []byte, clean func(string) string) bool {
 	if len(eb.Errors) == 0 && eb.Name == "" && eb.Message == "" {
 		return false
 	}
-	short := func(s string) string { return excerpt([]byte(clean(s)), excerptLimit) }
+	short := func(s string) string { return redact.Excerpt([]byte(clean(s)), excerptLimit) }
 	if code, err := decodeEnumText(eb.Code); err == nil {
 		e.Code = short(code)
 	}
@@ -442,33 +442,3 @@ func (e *ValidationError) Has(field string) bool {
 
 // excerptLimit is how much of an unexpected body errors keep.
 const excerptLimit = 512
-
-// excerpt returns at most n bytes of b as printable, valid UTF-8 text.
-func excerpt(b []byte, n int) string {
-	cut := len(b) > n
-	if cut {
-		b = b[:n]
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			if len(b) == 0 && cut {
-				break // a rune split by the cut
-			}
-			sb.WriteRune('\uFFFD')
-		case r == '\n' || r == '\r' || r == '\t':
-			sb.WriteByte(' ')
-		case r < 0x20 || r == 0x7f:
-			sb.WriteString(strconv.QuoteRune(r))
-		default:
-			sb.WriteRune(r)
-		}
-	}
-	if cut {
-		sb.WriteString("…")
-	}
-	return sb.String()
-}

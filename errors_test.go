@@ -185,10 +185,3 @@ func TestRetryErrorSaysHowManyAttempts(t *testing.T) {
 	var apiErr *APIError
 	assert.True(t, errors.As(err, &apiErr))
 }
-
-func TestErrorMessagesKeepBodiesPrintable(t *testing.T) {
-	assert.Equal(t, `a b`, excerpt([]byte("a\nb"), 10))
-	assert.Equal(t, `ab…`, excerpt([]byte("abcdef"), 2))
-	assert.Equal(t, "'\\x00'", excerpt([]byte{0}, 10))
-	assert.Equal(t, "é…", excerpt([]byte("éé"), 3), "a rune cut in half is dropped")
-}

@@ -1,147 +1,28 @@
 package flipkyc
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"path"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
-// masked stands in for personal data (names, identity and phone numbers,
-// e-mail addresses, birth dates, addresses) wherever a value is printed or
-// kept on an error.
-const masked = "[masked]"
+// masked stands in for personal data wherever a value is printed or kept on
+// an error.
+const masked = redact.Masked
 
-// Patterns of personal data that can be recognised in free text: e-mail
-// addresses, and runs of six or more digits, which may be separated by single
-// spaces, dashes, dots or slashes (identity numbers, phone numbers, dates).
-var (
-	emailPattern  = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-	digitsPattern = regexp.MustCompile(`\+?[0-9](?:[ \-./]?[0-9]){5,}`)
-)
-
-// minKnownLen is the shortest value of a call's own input that maskText
-// replaces wherever it appears; shorter ones would mask ordinary words.
-const minKnownLen = 3
-
-// maskText returns s with personal data replaced by [masked]: every value
-// of known (the personal data the call itself sent) wherever it appears,
-// the values of personal keys in JSON or form text, e-mail addresses, and
-// long digit runs. Text that holds none is returned
-// unchanged.
-func maskText(s string, known []string) string {
-	for _, k := range known {
-		if len(k) < minKnownLen {
-			continue
-		}
-		// In any case (identity cards are echoed in capitals), and with
-		// spaces written as "+", as a form body writes them.
-		pattern := regexp.QuoteMeta(k)
-		if strings.Contains(k, " ") {
-			pattern = strings.ReplaceAll(pattern, " ", `[ +]`)
-		}
-		re, err := regexp.Compile(`(?i)` + pattern)
-		if err == nil && re.MatchString(s) {
-			s = re.ReplaceAllLiteralString(s, masked)
-		}
-	}
-	if strings.IndexByte(s, '"') >= 0 {
-		s = personalPair.ReplaceAllString(s, `"$1":"`+masked+`"`)
-	}
-	if strings.IndexByte(s, '=') >= 0 {
-		s = personalFormPair.ReplaceAllString(s, `$1=`+masked)
-	}
-	if strings.IndexByte(s, '@') >= 0 {
-		s = emailPattern.ReplaceAllString(s, masked)
-	}
-	if strings.ContainsAny(s, "0123456789") {
-		s = digitsPattern.ReplaceAllString(s, masked)
-	}
-	return s
-}
-
-// personalKeys are the JSON keys whose values are personal data in Flip's
-// requests, replies and callbacks, lower-cased.
-var personalKeys = map[string]bool{
-	"name": true, "agent_name": true, "identity_number": true, "nik": true, "passport_number": true,
-	"phone_number": true, "phone": true, "email": true, "birth_date": true, "birth_place": true,
-	"address": true, "residence_address": true,
-}
-
-// maskJSON returns v, a decoded JSON value, with the values of personal
-// keys replaced by [masked] and every other string passed through clean.
-func maskJSON(v any, clean func(string) string) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, val := range v {
-			switch {
-			case personalKeys[strings.ToLower(k)] && val != nil:
-				out[k] = masked
-			default:
-				// Keys are text from the reply too: a server may put an
-				// echoed value, or the key, in one.
-				out[clean(k)] = maskJSON(val, clean)
-			}
-		}
-		return out
-	case []any:
-		for i, val := range v {
-			v[i] = maskJSON(val, clean)
-		}
-		return v
-	case string:
-		return clean(v)
-	case json.Number:
-		if digitsPattern.MatchString(string(v)) {
-			return masked
-		}
-		return v
-	}
-	return v
-}
-
-// maskBody returns at most limit bytes of a reply body as printable text
-// for an error to keep: in a JSON body the values of personal keys are
-// masked and every other string goes through clean; any other body goes
-// through clean whole. clean removes secrets and masks personal data.
-func maskBody(body []byte, limit int, clean func(string) string) string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err == nil && !dec.More() {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if enc.Encode(maskJSON(v, clean)) == nil {
-			return excerpt(bytes.TrimSpace(b.Bytes()), limit)
-		}
-	}
-	// Not JSON, or JSON cut short: clean the whole text before cutting it,
-	// so that a value cut in two by the limit is still found.
-	return excerpt([]byte(clean(string(body))), limit)
-}
-
-// personalPair matches a personal key and its value in JSON text that may
-// be cut short, and personalFormPair one in form text, so that the value can
-// be masked without decoding the text.
-var personalPair, personalFormPair = func() (*regexp.Regexp, *regexp.Regexp) {
-	keys := make([]string, 0, len(personalKeys))
-	for k := range personalKeys {
-		keys = append(keys, regexp.QuoteMeta(k))
-	}
-	slices.Sort(keys)
-	alt := strings.Join(keys, "|")
-	return regexp.MustCompile(`(?i)"(` + alt + `)"\s*:\s*(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`),
-		regexp.MustCompile(`(?i)\b(` + alt + `)=[^&\s]*`)
-}()
+// flipPersonal masks personal data in texts from Flip: the JSON and form
+// keys below are those whose values are personal data in Flip's requests,
+// replies and callbacks.
+var flipPersonal = redact.NewMasker("name", "agent_name", "identity_number", "nik", "passport_number",
+	"phone_number", "phone", "email", "birth_date", "birth_place", "address", "residence_address")
 
 // fileNames are the names of uploaded files, which may carry a person's
 // name.

@@ -3,6 +3,8 @@ package flipkyc
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // RejectionCode is Flip's rejected_reason_code: why a KYC review rejected an
@@ -106,7 +108,7 @@ func (c *RejectionCode) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.Atoi(text)
 	if err != nil {
-		return fmt.Errorf("rejected_reason_code: want a number, got %q", excerpt([]byte(text), 16))
+		return fmt.Errorf("rejected_reason_code: want a number, got %q", redact.Excerpt([]byte(text), 16))
 	}
 	*c = RejectionCode(n)
 	return nil

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // apiFamily names which of Flip's two APIs a call goes to.
@@ -70,7 +72,7 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) err
 	var meta Response
 	err := c.send(ctx, &r, out, &co, &meta)
 	if co.response != nil {
-		meta.Header = c.key.scrubHeader(meta.Header)
+		meta.Header = c.key.forms.ScrubHeader(meta.Header)
 		*co.response = meta
 	}
 	return err
@@ -209,7 +211,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = c.key.scrubErr(watch.cause(err))
+		err = c.key.forms.ScrubError(watch.cause(err))
 		wrote := r.repeatable || st.wrote.Load()
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
 		if ctx.Err() != nil {
@@ -256,17 +258,17 @@ func (c *Client) judge(r *call, id string, resp *http.Response, raw []byte, read
 			return attemptResult{}
 		}
 		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
-			Body: maskBody(raw, excerptLimit, c.cleaner(r)), Err: c.key.scrubErr(cause)}
+			Body: flipPersonal.Body(raw, excerptLimit, c.cleaner(r)), Err: c.key.forms.ScrubError(cause)}
 		// A cut-off reply may be read again; a state change may not be
 		// sent again, and its effect is unknown.
 		return attemptResult{err: decodeErr, retryable: r.repeatable && readErr != nil, ambiguous: !r.repeatable}
 	}
 
 	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, RequestID: id,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+		RetryAfter: backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
 	clean := c.cleaner(r)
 	if !apiErr.parseErrorBody(raw, clean) {
-		apiErr.Body = maskBody(raw, excerptLimit, clean)
+		apiErr.Body = flipPersonal.Body(raw, excerptLimit, clean)
 	}
 	res := attemptResult{err: apiErr, retryAfter: apiErr.RetryAfter}
 	switch {

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // RetryPolicy says how often and how patiently a call is repeated, for
@@ -64,23 +61,7 @@ func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration 
 	if retryAfter > 0 {
 		return min(retryAfter, p.MaxRetryAfter)
 	}
-	// BaseDelay doubled attempt-1 times, capped at MaxDelay, without
-	// overflowing for any policy.
-	d := p.BaseDelay
-	for i := 1; i < attempt && d < p.MaxDelay; i++ {
-		if d > math.MaxInt64/2 {
-			d = math.MaxInt64
-			break
-		}
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	if d <= 0 {
-		return 0
-	}
-	// Equal jitter: half the wait, plus a random part of the other half.
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(d-half)))
+	return backoff.Exponential(p.BaseDelay, p.MaxDelay, attempt)
 }
 
 // clock is the time source of retries; tests replace it so they never sleep.
@@ -93,30 +74,4 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 24*3600)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }

@@ -1,0 +1,181 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Masked stands in for personal data (names, identity and phone numbers,
+// e-mail addresses, birth dates, addresses) wherever a value is printed or
+// kept on an error.
+const Masked = "[masked]"
+
+// Patterns of personal data that can be recognised in free text: e-mail
+// addresses, and runs of six or more digits, which may be separated by single
+// spaces, dashes, dots or slashes (identity numbers, phone numbers, dates).
+var (
+	emailPattern  = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+	digitsPattern = regexp.MustCompile(`\+?[0-9](?:[ \-./]?[0-9]){5,}`)
+)
+
+// MinKnownLen is the shortest known value that Masker.Text replaces
+// wherever it appears; shorter ones would mask ordinary words.
+const MinKnownLen = 3
+
+// Masker masks personal data in texts taken from an API's replies, knowing
+// which JSON and form keys of that API carry personal data.
+type Masker struct {
+	keys           map[string]bool // lower-cased
+	pair, formPair *regexp.Regexp
+}
+
+// NewMasker returns a Masker for an API whose personal data travels under
+// keys (matched in any case).
+func NewMasker(keys ...string) *Masker {
+	m := &Masker{keys: make(map[string]bool, len(keys))}
+	quoted := make([]string, 0, len(keys))
+	for _, k := range keys {
+		k = strings.ToLower(k)
+		if !m.keys[k] {
+			m.keys[k] = true
+			quoted = append(quoted, regexp.QuoteMeta(k))
+		}
+	}
+	slices.Sort(quoted)
+	alt := strings.Join(quoted, "|")
+	// A personal key and its value in JSON text that may be cut short, and
+	// one in form text, so that the value can be masked without decoding.
+	m.pair = regexp.MustCompile(`(?i)"(` + alt + `)"\s*:\s*(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+	m.formPair = regexp.MustCompile(`(?i)\b(` + alt + `)=[^&\s]*`)
+	return m
+}
+
+// Personal reports whether key (in any case) carries personal data.
+func (m *Masker) Personal(key string) bool { return m.keys[strings.ToLower(key)] }
+
+// Text returns s with personal data replaced by [masked]: every value of
+// known (the personal data the call itself sent) wherever it appears in any
+// case, the values of personal keys in JSON or form text, e-mail addresses,
+// and long digit runs. Text that holds none is returned unchanged.
+func (m *Masker) Text(s string, known []string) string {
+	for _, k := range known {
+		if len(k) < MinKnownLen {
+			continue
+		}
+		// In any case (identity cards are echoed in capitals), and with
+		// spaces written as "+", as a form body writes them.
+		pattern := regexp.QuoteMeta(k)
+		if strings.Contains(k, " ") {
+			pattern = strings.ReplaceAll(pattern, " ", `[ +]`)
+		}
+		re, err := regexp.Compile(`(?i)` + pattern)
+		if err == nil && re.MatchString(s) {
+			s = re.ReplaceAllLiteralString(s, Masked)
+		}
+	}
+	if strings.IndexByte(s, '"') >= 0 {
+		s = m.pair.ReplaceAllString(s, `"$1":"`+Masked+`"`)
+	}
+	if strings.IndexByte(s, '=') >= 0 {
+		s = m.formPair.ReplaceAllString(s, `$1=`+Masked)
+	}
+	if strings.IndexByte(s, '@') >= 0 {
+		s = emailPattern.ReplaceAllString(s, Masked)
+	}
+	if strings.ContainsAny(s, "0123456789") {
+		s = digitsPattern.ReplaceAllString(s, Masked)
+	}
+	return s
+}
+
+// JSON returns v, a decoded JSON value (numbers as json.Number), with the
+// values of personal keys replaced by [masked], numbers that look like
+// personal data masked, and every other string, keys included, passed
+// through clean.
+func (m *Masker) JSON(v any, clean func(string) string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, val := range v {
+			switch {
+			case m.Personal(k) && val != nil:
+				out[k] = Masked
+			default:
+				// Keys are text from the reply too: a server may put an
+				// echoed value, or a secret, in one.
+				out[clean(k)] = m.JSON(val, clean)
+			}
+		}
+		return out
+	case []any:
+		for i, val := range v {
+			v[i] = m.JSON(val, clean)
+		}
+		return v
+	case string:
+		return clean(v)
+	case json.Number:
+		if digitsPattern.MatchString(string(v)) {
+			return Masked
+		}
+		return v
+	}
+	return v
+}
+
+// Body returns at most limit bytes of a reply body as printable text for
+// an error to keep: in a JSON body the values of personal keys are masked
+// and every other string goes through clean; any other body goes through
+// clean whole. clean removes secrets and masks personal data.
+func (m *Masker) Body(body []byte, limit int, clean func(string) string) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(m.JSON(v, clean)) == nil {
+			return Excerpt(bytes.TrimSpace(b.Bytes()), limit)
+		}
+	}
+	// Not JSON, or JSON cut short: clean the whole text before cutting it,
+	// so that a value cut in two by the limit is still found.
+	return Excerpt([]byte(clean(string(body))), limit)
+}
+
+// Excerpt returns at most n bytes of b as printable, valid UTF-8 text on
+// one line, ending in … when it was cut.
+func Excerpt(b []byte, n int) string {
+	cut := len(b) > n
+	if cut {
+		b = b[:n]
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			if len(b) == 0 && cut {
+				break // a rune split by the cut
+			}
+			sb.WriteRune('\uFFFD')
+		case r == '\n' || r == '\r' || r == '\t':
+			sb.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			sb.WriteString(strconv.QuoteRune(r))
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	if cut {
+		sb.WriteString("…")
+	}
+	return sb.String()
+}

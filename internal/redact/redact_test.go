@@ -1,0 +1,130 @@
+package redact
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestSecretScrubsEveryForm(t *testing.T) {
+	const key = "sk-Tèst/Key+42"
+	s := NewSecret(key+":", key, "")
+	forms := map[string]string{
+		"plain":         key,
+		"basic":         base64.StdEncoding.EncodeToString([]byte(key + ":")),
+		"url base64":    base64.URLEncoding.EncodeToString([]byte(key)),
+		"unpadded":      strings.TrimRight(base64.RawStdEncoding.EncodeToString([]byte(key)), "="),
+		"json \\u":      `sk-T\u00e8st\/Key+42`,
+		"percent":       "sk-T%C3%A8st%2FKey%2B42",
+		"html":          "sk-T&egrave;st&#47;Key&#43;42",
+		"wrapped":       wrap(base64.StdEncoding.EncodeToString([]byte(key+":")), 4),
+		"json \\x":      `sk-T\xc3\xa8st/Key+42`,
+		"twice escaped": `sk-T%5Cu00e8st/Key+42`,
+	}
+	for name, form := range forms {
+		got := s.Scrub("before " + form + " after")
+		if strings.Contains(Unescape(got), key) || !strings.Contains(got, Redacted) {
+			t.Errorf("%s: Scrub left %q", name, got)
+		}
+	}
+	if got := s.Scrub("nothing here"); got != "nothing here" {
+		t.Errorf("Scrub changed a clean text: %q", got)
+	}
+	if got := NewSecret("").Scrub("any text"); got != "any text" {
+		t.Errorf("an empty secret scrubbed %q", got)
+	}
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\r\n")
+		s = s[n:]
+	}
+	return b.String() + s
+}
+
+func TestSecretPrintsRedacted(t *testing.T) {
+	s := NewSecret("hunter22")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		if got := fmt.Sprintf(verb, s); strings.Contains(got, "hunter22") || got != Redacted {
+			t.Errorf("%s printed %q", verb, got)
+		}
+	}
+}
+
+func TestScrubHeaderAndError(t *testing.T) {
+	s := NewSecret("hunter22")
+	h := http.Header{"Echo": {"Bearer hunter22"}, "Other": {"x"}}
+	got := s.ScrubHeader(h)
+	if got.Get("Echo") != "Bearer "+Redacted || got.Get("Other") != "x" || h.Get("Echo") != "Bearer hunter22" {
+		t.Errorf("ScrubHeader = %v, original now %v", got, h)
+	}
+	clean := http.Header{"A": {"b"}}
+	if got := s.ScrubHeader(clean); fmt.Sprint(got) != fmt.Sprint(clean) {
+		t.Errorf("ScrubHeader changed a clean header")
+	}
+	err := s.ScrubError(fmt.Errorf("reading hunter22: %w", io.ErrUnexpectedEOF))
+	if strings.Contains(err.Error(), "hunter22") || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("ScrubError = %v (Is EOF %v)", err, errors.Is(err, io.ErrUnexpectedEOF))
+	}
+	if errors.Unwrap(err) != nil {
+		t.Error("a scrubbed error unwraps to the text with the secret")
+	}
+	if s.ScrubError(nil) != nil {
+		t.Error("ScrubError(nil) is not nil")
+	}
+}
+
+func TestMasker(t *testing.T) {
+	m := NewMasker("bvn", "Full_Name")
+	tests := []struct {
+		in    string
+		known []string
+		want  string
+	}{
+		{`{"bvn":"22212345678","ok":true}`, nil, `{"bvn":"[masked]","ok":true}`},
+		{`{"FULL_NAME": "Ada Obi", "tier": 2}`, nil, `{"FULL_NAME":"[masked]", "tier": 2}`},
+		{`bvn=22212345678&tier=1`, nil, `bvn=[masked]&tier=1`},
+		{"write to ada@example.ng", nil, "write to [masked]"},
+		{"call +234 803 555 0101", nil, "call [masked]"},
+		{"dear ADA OBI,", []string{"Ada Obi"}, "dear [masked],"},
+		{"id 12345 is short", []string{"ab"}, "id 12345 is short"},
+	}
+	for _, tt := range tests {
+		if got := m.Text(tt.in, tt.known); got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	body := m.Body([]byte(`{"data":{"bvn":"22212345678","note":"token hunter22"}}`), 512,
+		func(s string) string { return strings.ReplaceAll(s, "hunter22", Redacted) })
+	if body != `{"data":{"bvn":"[masked]","note":"token [redacted]"}}` {
+		t.Errorf("Body = %s", body)
+	}
+	if got := m.Body([]byte("plain 22212345678 text that is long"), 12, func(s string) string { return m.Text(s, nil) }); got != "plain [maske…" {
+		t.Errorf("Body of text = %q", got)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb", 10, "a b"},
+		{"abcdef", 2, "ab…"},
+		{"\x00", 10, `'\x00'`},
+		{"éé", 3, "é…"},
+		{"\xff", 10, "\uFFFD"},
+	}
+	for _, tt := range tests {
+		if got := Excerpt([]byte(tt.in), tt.n); got != tt.want {
+			t.Errorf("Excerpt(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
