@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // UpdateParams are the inputs of Update. They print and log with the BVN
@@ -126,8 +127,9 @@ type ListParams struct {
 	PageSize int
 }
 
-// query returns p as List's query string, or a *ValidationError.
-func (p ListParams) query() (url.Values, error) {
+// query returns p as List's query string, its parameters in the
+// documented order, or a *ValidationError.
+func (p ListParams) query() (string, error) {
 	var v validator
 	v.uuid(p.OwnerID, "OwnerId", false)
 	v.uuid(p.TenantID, "TenantId", false)
@@ -136,31 +138,37 @@ func (p ListParams) query() (url.Values, error) {
 	v.add(p.PageNumber < 0, "PageNumber", "must be positive (or 0 for the default)")
 	v.add(p.PageSize < 0, "PageSize", "must be positive (or 0 for the default)")
 	if err := v.err("List"); err != nil {
-		return nil, err
+		return "", err
 	}
-	q := url.Values{}
+	var b strings.Builder
+	add := func(name, value string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(name + "=" + url.QueryEscape(value))
+	}
 	if p.OwnerID != "" {
-		q.Set("OwnerId", p.OwnerID)
+		add("OwnerId", p.OwnerID)
 	}
 	if p.TenantID != "" {
-		q.Set("TenantId", p.TenantID)
+		add("TenantId", p.TenantID)
 	}
 	if p.OrderBy != 0 {
-		q.Set("Orderby", strconv.Itoa(p.OrderBy))
+		add("Orderby", strconv.Itoa(p.OrderBy))
 	}
 	if p.Tier != nil {
-		q.Set("Tier", strconv.Itoa(int(*p.Tier)))
+		add("Tier", strconv.Itoa(int(*p.Tier)))
 	}
 	if p.Descending {
-		q.Set("Descending", "true")
+		add("Descending", "true")
 	}
 	if p.PageNumber != 0 {
-		q.Set("PageNumber", strconv.Itoa(p.PageNumber))
+		add("PageNumber", strconv.Itoa(p.PageNumber))
 	}
 	if p.PageSize != 0 {
-		q.Set("PageSize", strconv.Itoa(p.PageSize))
+		add("PageSize", strconv.Itoa(p.PageSize))
 	}
-	return q, nil
+	return b.String(), nil
 }
 
 // List reads one page of KYC records, GET /api/v{version}/Kyc/get-all,

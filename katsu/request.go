@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +25,7 @@ type call struct {
 	op     string // the method called, such as "Update"
 	method string // GET or POST
 	path   string // escaped, relative to the base URL, /api/v{version}/…
-	query  url.Values
+	query  string // encoded, without "?"
 	body   []byte // the JSON body of a POST
 	kycID  string // the record a POST is about, for OutcomeUnknownError
 	// known are the personal values the call sends (the BVN), masked
@@ -73,8 +72,8 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 		return &ValidationError{Op: r.op, Fields: problems}
 	}
 	target := c.base + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
+	if r.query != "" {
+		target += "?" + r.query
 	}
 	for attempt := 1; ; attempt++ {
 		res := c.attempt(ctx, r, target, lang, decode)
