@@ -209,6 +209,7 @@ func parseTime(s string) time.Time {
 // as "".
 type lenientString string
 
+// UnmarshalJSON reads a string, number, boolean or null.
 func (s *lenientString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
@@ -234,6 +235,7 @@ func (s *lenientString) UnmarshalJSON(b []byte) error {
 // lenientBool reads true, false, "true", "false", 1, 0 and null (false).
 type lenientBool bool
 
+// UnmarshalJSON reads a boolean in any of its lenient forms.
 func (v *lenientBool) UnmarshalJSON(b []byte) error {
 	var s lenientString
 	if err := s.UnmarshalJSON(b); err != nil {

@@ -76,8 +76,11 @@ type clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
+// realClock is the clock of a client outside tests.
 type realClock struct{}
 
+// Now returns the current time.
 func (realClock) Now() time.Time { return time.Now() }
 
+// Sleep waits d or until ctx ends.
 func (realClock) Sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
