@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -193,12 +194,15 @@ func (c *Client) List(ctx context.Context, p ListParams, opts ...CallOption) (Pa
 
 // All returns every record List finds for p, page after page from
 // p.PageNumber (or the first), for use in a range loop. It stops after a
-// page that has no next one or no records, and it yields a zero Record with
-// the error and stops when a page fails or ctx ends; breaking out of the
-// loop stops it too. Each page is one List call, with opts.
+// page that has no next one or no records. It yields a zero Record with an
+// error and stops when a page fails, when ctx ends, or when a page starts
+// with the same record as the page before (a server that ignores
+// PageNumber would otherwise be read forever). Breaking out of the loop
+// stops it too. Each page is one List call, with opts.
 func (c *Client) All(ctx context.Context, p ListParams, opts ...CallOption) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		p.PageNumber = max(p.PageNumber, 1)
+		lastFirst := ""
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(Record{}, err)
@@ -208,6 +212,17 @@ func (c *Client) All(ctx context.Context, p ListParams, opts ...CallOption) iter
 			if err != nil {
 				yield(Record{}, err)
 				return
+			}
+			// A server that ignores PageNumber would send the same page
+			// forever.
+			if len(page.Records) > 0 {
+				first := page.Records[0].ID
+				if first != "" && first == lastFirst {
+					yield(Record{}, fmt.Errorf("katsu: All: page %d starts with the same record as page %d: the server ignores PageNumber",
+						p.PageNumber, p.PageNumber-1))
+					return
+				}
+				lastFirst = first
 			}
 			for _, r := range page.Records {
 				if !yield(r, nil) {
