@@ -95,6 +95,10 @@ func New(tok string, opts ...Option) (*Client, error) {
 // version.
 var versionPattern = regexp.MustCompile(`^[0-9]{1,4}(\.[0-9]{1,4})?$`)
 
+// apiPathPattern finds /api/v{version} in a base URL's path, which the
+// client adds itself.
+var apiPathPattern = regexp.MustCompile(`(?i)/api/v[0-9]`)
+
 // checkBaseURL validates raw and returns it without a trailing slash.
 func checkBaseURL(raw string) (string, error) {
 	if raw == "" {
@@ -112,7 +116,7 @@ func checkBaseURL(raw string) (string, error) {
 		return "", errors.New("WithBaseURL: must not carry credentials")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return "", errors.New("WithBaseURL: must not have a query or fragment")
-	case strings.Contains(strings.ToLower(u.Path), "/api/v"):
+	case apiPathPattern.MatchString(u.Path):
 		return "", errors.New("WithBaseURL: give the root without /api/v{version}; the client adds it")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
