@@ -24,6 +24,6 @@
 //
 // The files: client.go and options.go (Client, New, options), calls.go (per
 // call options), kyc.go (the four endpoints), record.go (Record, Tier,
-// Page), request.go (the request path), retry.go, errors.go, validate.go and
-// personal.go (masking).
+// Page), envelope.go (the reply envelope), request.go (the request path),
+// retry.go, errors.go, validate.go and personal.go (masking).
 package katsu
