@@ -1,0 +1,303 @@
+package katsu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
+	"github.com/flipkyc/flipkyc/internal/redact"
+)
+
+// maxReplyBytes is how much of a reply the client reads: 4 MiB, room for a
+// large page of records.
+const maxReplyBytes = 4 << 20
+
+// call describes one API call for do.
+type call struct {
+	op     string // the method called, such as "Update"
+	method string // GET or POST
+	path   string // escaped, relative to the base URL, /api/v{version}/…
+	query  string // encoded, without "?"
+	body   []byte // the JSON body of a POST
+	kycID  string // the record a POST is about, for OutcomeUnknownError
+	// known are the personal values the call sends (the BVN), masked
+	// wherever a reply echoes them.
+	known []string
+}
+
+// repeatable reports whether sending the call twice cannot double an
+// effect: the reads.
+func (r *call) repeatable() bool { return r.method == http.MethodGet }
+
+// do sends r, retrying as the policy allows, and hands the envelope of a
+// successful reply to decode. It is the only place that talks to the
+// network. opts are the call's own options.
+func (c *Client) do(ctx context.Context, r call, decode func(envelope) error, opts []CallOption) error {
+	co := resolveCallOptions(opts)
+	var meta Response
+	err := c.send(ctx, &r, decode, &co, &meta)
+	if co.response != nil {
+		meta.Header = c.token.forms.ScrubHeader(meta.Header)
+		*co.response = meta
+	}
+	return err
+}
+
+// send is do's work: it fills meta as the call goes.
+func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error, co *callOptions, meta *Response) error {
+	*meta = Response{Operation: r.op}
+	lang := c.language
+	var problems []FieldError
+	if co.language != nil {
+		if lang = *co.language; !lang.valid() {
+			problems = append(problems, FieldError{Field: "Accept-Language", Rule: "must be en or fr"})
+		}
+	}
+	policy := c.retry
+	if co.retry != nil {
+		if err := co.retry.check(); err != nil {
+			problems = append(problems, FieldError{Field: "Retry", Rule: err.Error()})
+		}
+		policy = co.retry.withDefaults()
+	}
+	if len(problems) > 0 {
+		return &ValidationError{Op: r.op, Fields: problems}
+	}
+	target := c.base + r.path
+	if r.query != "" {
+		target += "?" + r.query
+	}
+	for attempt := 1; ; attempt++ {
+		res := c.attempt(ctx, r, target, lang, decode)
+		meta.Attempts, meta.StatusCode, meta.Header, meta.Message = attempt, res.status, res.header, res.message
+		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil
+		c.log(ctx, slog.LevelDebug, "katsu: request", r, attempt, res.status, res.err, 0)
+		if res.err == nil {
+			return nil
+		}
+		if last {
+			err := res.err
+			if attempt > 1 {
+				err = &RetryError{Attempts: attempt, Err: err}
+			}
+			if res.ambiguous {
+				err = &OutcomeUnknownError{Op: r.op, Method: r.method, Path: r.path, KYCID: r.kycID, Err: err}
+			}
+			return err
+		}
+		wait := policy.delay(attempt, res.retryAfter)
+		c.log(ctx, slog.LevelInfo, "katsu: retrying", r, attempt, res.status, res.err, wait)
+		if werr := c.clock.Sleep(ctx, wait); werr != nil {
+			return fmt.Errorf("katsu: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
+		}
+	}
+}
+
+// attemptResult is the outcome of one HTTP exchange.
+type attemptResult struct {
+	err error
+	// status, header and message are the reply's; zero when none came.
+	status  int
+	header  http.Header
+	message string
+	// retryable: the failure may be retried under the policy.
+	retryable bool
+	// ambiguous: a POST failed after it may have reached Katsu.
+	ambiguous  bool
+	retryAfter time.Duration
+}
+
+// noRedirect keeps the client from following redirects, so the token never
+// goes to another host; a 3xx reply is an *APIError.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// attempt makes one HTTP exchange.
+func (c *Client) attempt(ctx context.Context, r *call, target string, lang Language, decode func(envelope) error) attemptResult {
+	var wrote atomic.Bool
+	if !r.repeatable() {
+		// Until the whole request is written Katsu holds at most a part of
+		// it, which it cannot act on, so the call may be sent again.
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		}})
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return attemptResult{err: fmt.Errorf("katsu: %s: %w", r.op, c.token.forms.ScrubError(err))}
+	}
+	// The request path, not net/http, decides what is sent again.
+	req.GetBody = nil
+	req.Header.Set("Authorization", c.token.header)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if lang != "" {
+		req.Header.Set("Accept-Language", string(lang))
+	}
+	hc := &http.Client{CheckRedirect: noRedirect}
+	if c.hc != nil {
+		hc.Transport, hc.Timeout, hc.Jar = c.hc.Transport, c.hc.Timeout, c.hc.Jar
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: c.token.forms.ScrubError(err)}
+		sent := wrote.Load()
+		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (r.repeatable() || !sent),
+			ambiguous: !r.repeatable() && sent}
+	}
+	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
+	tooLong := len(raw) > maxReplyBytes
+	if tooLong {
+		raw = raw[:maxReplyBytes]
+	}
+	_ = resp.Body.Close()
+	res := c.judge(r, resp, raw, readErr, tooLong, decode)
+	res.status, res.header = resp.StatusCode, resp.Header
+	return res
+}
+
+// judge turns a reply into the attempt's outcome: success with the data
+// decoded, or a typed error with whether it may be retried and whether the
+// call's effect is unknown.
+func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, decode func(envelope) error) attemptResult {
+	env, envErr := parseEnvelope(raw)
+	clean := c.cleaner(r, env)
+	message := redact.Excerpt([]byte(clean(env.message)), excerptLimit)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		var cause error
+		switch {
+		case readErr != nil:
+			cause = fmt.Errorf("reading reply: %w", c.token.forms.ScrubError(readErr))
+		case tooLong:
+			cause = fmt.Errorf("reply larger than %d bytes", maxReplyBytes)
+		case envErr != nil:
+			cause = c.token.forms.ScrubError(envErr)
+		case env.succeeded != nil && !*env.succeeded:
+			apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
+				Errors: cleanAll(env.errors, clean)}
+			return attemptResult{err: apiErr, message: message}
+		case env.succeeded == nil && env.data == nil:
+			cause = errors.New("reply says neither succeeded nor carries data")
+		default:
+			if err := decode(env); err != nil {
+				// Katsu said it succeeded: the effect is known, only the
+				// data is unreadable.
+				return attemptResult{message: message, err: &DecodeError{Op: r.op, StatusCode: resp.StatusCode,
+					Method: r.method, Path: r.path, Body: katsuPersonal.Body(raw, excerptLimit, clean),
+					Err: c.token.forms.ScrubError(err)}}
+			}
+			return attemptResult{message: message}
+		}
+		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
+			Body: katsuPersonal.Body(raw, excerptLimit, clean), Err: cause}
+		// A cut-off read may be made again; a POST may not be sent again,
+		// and whether it took effect is unknown.
+		return attemptResult{err: decodeErr, message: message, retryable: r.repeatable() && readErr != nil,
+			ambiguous: !r.repeatable()}
+	}
+	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
+		Errors:     cleanAll(env.errors, clean),
+		RetryAfter: backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+	if envErr != nil && len(bytes.TrimSpace(raw)) > 0 {
+		apiErr.Body = katsuPersonal.Body(raw, excerptLimit, clean)
+	}
+	res := attemptResult{err: apiErr, message: message, retryAfter: apiErr.RetryAfter}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		// Katsu refused the call: nothing happened, whatever the method.
+		res.retryable = true
+	case resp.StatusCode >= 500:
+		res.retryable = r.repeatable()
+		// A server error after a POST says nothing of whether the change
+		// was made: a gateway may have lost Katsu's answer.
+		res.ambiguous = !r.repeatable()
+	}
+	return res
+}
+
+// cleanAll returns texts through clean, each cut to the excerpt limit.
+func cleanAll(texts []string, clean func(string) string) []string {
+	if len(texts) == 0 {
+		return nil
+	}
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		out[i] = redact.Excerpt([]byte(clean(t)), excerptLimit)
+	}
+	return out
+}
+
+// cleaner returns what every text taken from a reply goes through: the
+// token removed, and personal data masked, the call's own input and the
+// name and BVN of a record in the same reply included.
+func (c *Client) cleaner(r *call, env envelope) func(string) string {
+	var known []string
+	ready := false
+	return func(s string) string {
+		if s == "" {
+			return ""
+		}
+		if !ready {
+			// Read only when a reply has text to clean.
+			known, ready = append(append([]string(nil), r.known...), replyPersonal(env)...), true
+		}
+		return katsuPersonal.Text(c.token.forms.Scrub(redact.Unescape(s)), known)
+	}
+}
+
+// log writes one line about an attempt: operation, method, path without
+// the query, attempt, status, and for a retry the wait; never a header,
+// body or message.
+func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call, attempt, status int, err error, wait time.Duration) {
+	if c.logger == nil || !c.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", r.op), slog.String("method", r.method), slog.String("path", r.path),
+		slog.Int("attempt", attempt), slog.Int("status", status),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("failure", failureKind(err)))
+	}
+	if wait > 0 {
+		attrs = append(attrs, slog.Duration("wait", wait))
+	}
+	c.logger.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// failureKind names the kind of an attempt's failure for a log line,
+// without any text that came from the network.
+func failureKind(err error) string {
+	var (
+		apiErr *APIError
+		decErr *DecodeError
+		netErr *NetworkError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return "api"
+	case errors.As(err, &decErr):
+		return "decode"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "context"
+	case errors.As(err, &netErr):
+		return "network"
+	}
+	return "other"
+}
