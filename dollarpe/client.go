@@ -147,9 +147,3 @@ func (c Client) Format(f fmt.State, _ rune) {
 
 // LogValue logs the client as Format prints it.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(*c)) }
-
-// clean removes the credentials from a text taken from a reply and masks
-// personal data, known (the call's own input) included.
-func (c *Client) clean(s string, known []string) string {
-	return dollarpePersonal.Text(c.forms.Scrub(s), known)
-}

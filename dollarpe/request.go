@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // call describes one API call for do.
@@ -42,8 +43,7 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) err
 	meta := Response{Operation: r.op}
 	err := c.send(ctx, &r, out, &co, &meta)
 	if co.response != nil {
-		meta.Header = c.forms.ScrubHeader(meta.Header)
-		*co.response = meta
+		*co.response = meta // its header was scrubbed by the attempt
 	}
 	return err
 }
@@ -143,9 +143,13 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	}
 	req.GetBody = nil // the request path, not net/http, decides what is repeated
 	ts := c.clock.Now().Unix()
+	sig := Sign(c.apiKey, c.secret, ts, signed)
+	// What a reply or a transport error may echo: the credentials and this
+	// attempt's signature.
+	sec := redact.NewSecret(c.apiKey, c.secret, sig)
 	req.Header.Set("X-API-KEY", c.apiKey)
 	req.Header.Set("X-TIMESTAMP", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-SIGNATURE", Sign(c.apiKey, c.secret, ts, signed))
+	req.Header.Set("X-SIGNATURE", sig)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.agent)
 	if body != nil {
@@ -159,7 +163,7 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: c.forms.ScrubError(err)}
+		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: sec.ScrubError(err)}
 		maybeArrived := write && wrote.Load()
 		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (!write || !maybeArrived), ambiguous: maybeArrived}
 	}
@@ -170,22 +174,22 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 		raw = raw[:limit]
 	}
 	_ = resp.Body.Close()
-	res := c.judge(r, resp, raw, readErr, tooLong, out)
-	res.status, res.header = resp.StatusCode, resp.Header
+	res := c.judge(r, sec, resp, raw, readErr, tooLong, out)
+	res.status, res.header = resp.StatusCode, cleanHeader(resp.Header, cleaner(sec, r.sent))
 	return res
 }
 
 // judge turns a reply into the attempt's outcome.
-func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, out any) attemptResult {
+func (c *Client) judge(r *call, sec *redact.Secret, resp *http.Response, raw []byte, readErr error, tooLong bool, out any) attemptResult {
 	write := r.method != http.MethodGet
-	clean := func(s string) string { return c.clean(s, r.sent) }
+	clean := cleaner(sec, r.sent)
 	env, isEnv := parseEnvelope(raw)
 	message := clip(clean(env.message))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var cause error
 		switch {
 		case readErr != nil:
-			cause = fmt.Errorf("reading reply: %w", c.forms.ScrubError(readErr))
+			cause = fmt.Errorf("reading reply: %w", sec.ScrubError(readErr))
 		case tooLong:
 			cause = fmt.Errorf("reply larger than %d bytes", c.maxBody)
 		case !isEnv:
@@ -269,4 +273,35 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call,
 		attrs = append(attrs, slog.Duration("wait", wait))
 	}
 	c.logger.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// cleaner returns what every text taken from a reply goes through: escapes
+// undone (so that an echoed value is recognised in any form), the
+// credentials and signature removed, personal data masked (known, the
+// call's own input, in particular).
+func cleaner(sec *redact.Secret, known []string) func(string) string {
+	return func(s string) string {
+		u := redact.Unescape(s)
+		clean := dollarpePersonal.Text(sec.Scrub(u), known)
+		if clean == u {
+			return s // nothing to hide: keep the text as it came
+		}
+		return clean
+	}
+}
+
+// cleanHeader returns a copy of h with every value cleaned.
+func cleanHeader(h http.Header, clean func(string) string) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, values := range h {
+		cleaned := make([]string, len(values))
+		for i, v := range values {
+			cleaned[i] = clean(v)
+		}
+		out[name] = cleaned
+	}
+	return out
 }
