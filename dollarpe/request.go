@@ -87,6 +87,10 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 			if res.ambiguous {
 				err = &OutcomeUnknownError{Op: r.op, Method: r.method, Path: r.path, Err: err}
 			}
+			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+				// A call whose context ended says so, whatever ended it.
+				err = fmt.Errorf("dollarpe: %s: %w after attempt %d: %w", r.op, cerr, attempt, err)
+			}
 			return err
 		}
 		c.log(ctx, slog.LevelInfo, "dollarpe: retrying", r, attempt, res.status, wait)
