@@ -193,29 +193,32 @@ func TestWriteRepeatedWhenNothingWasWritten(t *testing.T) {
 	assert.ErrorAs(t, err, &netErr)
 }
 
-// blockingClock's Sleep waits for the context, as a real wait would.
-type blockingClock struct{ fakeClock }
+// blockingClock's Sleep waits for the context, as a real wait would, and
+// says when it starts waiting.
+type blockingClock struct {
+	fakeClock
+	sleeping chan struct{}
+}
 
 func (c *blockingClock) Sleep(ctx context.Context, _ time.Duration) error {
+	c.sleeping <- struct{}{}
 	<-ctx.Done()
 	return ctx.Err()
 }
 
 func TestWaitEndsWithContext(t *testing.T) {
 	rec := newRecorder(t, answer(503, err500))
-	clock := &blockingClock{fakeClock: *newFakeClock()}
+	clock := &blockingClock{fakeClock: *newFakeClock(), sleeping: make(chan struct{}, 1)}
 	c, err := New(testKey, testSecret, WithBaseURL(rec.srv.URL), WithClock(clock))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := c.GetCustomer(ctx, testID); done <- err }()
-	for len(rec.requests()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-clock.sleeping // the first attempt failed and the client waits to retry
 	cancel()
 	err = <-done
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, err, ErrServer)
+	assert.ErrorIs(t, err, ErrServer, "the last attempt's failure is kept")
 	assert.Len(t, rec.requests(), 1)
 }
 

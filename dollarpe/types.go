@@ -72,10 +72,10 @@ type DocumentType string
 
 // The documented document types.
 const (
-	DocumentAadhaar        DocumentType = "AADHAAR"
-	DocumentPassport       DocumentType = "PASSPORT"
-	DocumentVoterID        DocumentType = "VOTER_ID"
-	DocumentDrivingLicense DocumentType = "DRIVING_LICENSE"
+	DocumentAadhaar        DocumentType = "AADHAAR"         // Aadhaar card
+	DocumentPassport       DocumentType = "PASSPORT"        // passport
+	DocumentVoterID        DocumentType = "VOTER_ID"        // voter ID card
+	DocumentDrivingLicense DocumentType = "DRIVING_LICENSE" // driving licence
 )
 
 // Known reports whether d is one of the documented document types.
@@ -93,10 +93,10 @@ type MockTarget string
 
 // The targets of MockKYCStatus.
 const (
-	MockUnverified     MockTarget = "UNVERIFIED"
-	MockVerified       MockTarget = "VERIFIED"
-	MockTaxFailed      MockTarget = "TAX_VERIFICATION_FAILED"
-	MockDocumentFailed MockTarget = "DOCUMENT_VERIFICATION_FAILED"
+	MockUnverified     MockTarget = "UNVERIFIED"                   // from PROCESSING, VERIFIED or FAILED
+	MockVerified       MockTarget = "VERIFIED"                     // from PROCESSING
+	MockTaxFailed      MockTarget = "TAX_VERIFICATION_FAILED"      // FAILED with FailureTax, from PROCESSING
+	MockDocumentFailed MockTarget = "DOCUMENT_VERIFICATION_FAILED" // FAILED with FailureDocument, from PROCESSING
 )
 
 // MockTransitionAllowed reports whether DollarPe's sandbox allows moving a

@@ -25,11 +25,11 @@ type EventType string
 
 // The documented event types; KYC results are EventCustomer.
 const (
-	EventPayin    EventType = "PAYIN"
-	EventPayout   EventType = "PAYOUT"
-	EventCustomer EventType = "CUSTOMER"
-	EventBank     EventType = "BANK"
-	EventEDD      EventType = "EDD"
+	EventPayin    EventType = "PAYIN"    // a pay-in
+	EventPayout   EventType = "PAYOUT"   // a payout
+	EventCustomer EventType = "CUSTOMER" // a customer's KYC result (event VERIFIED or FAILED)
+	EventBank     EventType = "BANK"     // a bank account
+	EventEDD      EventType = "EDD"      // enhanced due diligence
 )
 
 // Event is a webhook delivery from DollarPe. For a KYC result Type is

@@ -52,16 +52,16 @@ type Route string
 
 // The routes of the fake.
 const (
-	RouteCreateCustomer       Route = "POST /customer/create"
-	RouteGetCustomer          Route = "GET /customer/{id}"
-	RouteKYCConfiguration     Route = "GET /kyc/configuration/{id}"
-	RouteAddKYCData           Route = "POST /kyc/add-kyc-data"
-	RouteUpdateDocumentInfo   Route = "PATCH /kyc/update-document-info"
-	RouteUpdateTaxInfo        Route = "PATCH /kyc/update-tax-info"
-	RouteUpdateAdditionalInfo Route = "PATCH /kyc/update-additional-info"
-	RouteUpdateSelfieInfo     Route = "PATCH /kyc/update-selfie-info"
-	RouteResetKYC             Route = "POST /kyc/reset-kyc"
-	RouteMockKYCStatus        Route = "PATCH /kyc/mock-kyc-status"
+	RouteCreateCustomer       Route = "POST /customer/create"             // dollarpe.Client.CreateCustomer
+	RouteGetCustomer          Route = "GET /customer/{id}"                // dollarpe.Client.GetCustomer
+	RouteKYCConfiguration     Route = "GET /kyc/configuration/{id}"       // dollarpe.Client.GetKYCConfiguration
+	RouteAddKYCData           Route = "POST /kyc/add-kyc-data"            // dollarpe.Client.AddKYCData
+	RouteUpdateDocumentInfo   Route = "PATCH /kyc/update-document-info"   // dollarpe.Client.UpdateDocumentInfo
+	RouteUpdateTaxInfo        Route = "PATCH /kyc/update-tax-info"        // dollarpe.Client.UpdateTaxInfo
+	RouteUpdateAdditionalInfo Route = "PATCH /kyc/update-additional-info" // dollarpe.Client.UpdateAdditionalInfo
+	RouteUpdateSelfieInfo     Route = "PATCH /kyc/update-selfie-info"     // dollarpe.Client.UpdateSelfieInfo
+	RouteResetKYC             Route = "POST /kyc/reset-kyc"               // dollarpe.Client.ResetKYC
+	RouteMockKYCStatus        Route = "PATCH /kyc/mock-kyc-status"        // dollarpe.Client.MockKYCStatus
 )
 
 // Option configures a Server.
