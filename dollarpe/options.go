@@ -68,8 +68,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithLogger makes the client log each attempt at debug level and each
-// retry at info level. Lines carry the operation, method, path, status,
-// attempt and wait, never headers, bodies or input. A nil l makes New fail.
+// retry at info level. Lines carry the operation, method, path, status (0
+// when no reply came) and attempt number only: never headers, bodies,
+// input or error texts. A nil l makes New fail.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

@@ -75,7 +75,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		if !last {
 			wait = policy.delay(attempt, res.retryAfter)
 		}
-		c.log(ctx, slog.LevelDebug, "dollarpe: request", r, attempt, res.status, -1)
+		c.log(ctx, slog.LevelDebug, "dollarpe: request", r, attempt, res.status)
 		if res.err == nil {
 			return nil
 		}
@@ -93,7 +93,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 			}
 			return err
 		}
-		c.log(ctx, slog.LevelInfo, "dollarpe: retrying", r, attempt, res.status, wait)
+		c.log(ctx, slog.LevelInfo, "dollarpe: retrying", r, attempt, res.status)
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("dollarpe: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
 		}
@@ -265,18 +265,14 @@ func decodeData(data json.RawMessage, out any) error {
 	return nil
 }
 
-// log writes one line about an attempt: op, method, path, status, attempt
-// and, for a retry, the wait; never headers, bodies or input.
-func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call, attempt, status int, wait time.Duration) {
+// log writes one line about an attempt: op, method, path, status and
+// attempt; never headers, bodies, input or error texts.
+func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call, attempt, status int) {
 	if !c.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("op", r.op), slog.String("method", r.method), slog.String("path", r.path),
-		slog.Int("status", status), slog.Int("attempt", attempt)}
-	if wait >= 0 {
-		attrs = append(attrs, slog.Duration("wait", wait))
-	}
-	c.logger.LogAttrs(ctx, level, msg, attrs...)
+	c.logger.LogAttrs(ctx, level, msg, slog.String("op", r.op), slog.String("method", r.method),
+		slog.String("path", r.path), slog.Int("status", status), slog.Int("attempt", attempt))
 }
 
 // cleaner returns what every text taken from a reply goes through: escapes

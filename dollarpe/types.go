@@ -262,6 +262,19 @@ type DocumentDetails struct {
 	AdditionalData map[string]any `json:"additional_data"`
 }
 
+// MarshalJSON writes d with additional_data as {} when it is nil, as
+// DollarPe's samples send it.
+func (d DocumentDetails) MarshalJSON() ([]byte, error) {
+	data := d.AdditionalData
+	if data == nil {
+		data = map[string]any{}
+	}
+	return json.Marshal(struct {
+		DocumentNumber string         `json:"document_number"`
+		AdditionalData map[string]any `json:"additional_data"`
+	}{d.DocumentNumber, data})
+}
+
 // AddKYCDataParams is the input of AddKYCData. It prints with its personal
 // fields masked.
 type AddKYCDataParams struct {

@@ -2,6 +2,7 @@ package dollarpe
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"testing"
@@ -49,7 +50,7 @@ func TestWire(t *testing.T) {
 				`","dob":"15-04-1990","document_back_image_url":"https://files.example.com/b.jpeg?sig=x","document_details":{"additional_data":{"issued":"2015","n":3},"document_number":"123456123456"},"document_front_image_url":"https://files.example.com/f.JPG","document_type":"AADHAAR","full_address":"Flat 4 <B> & Co, MG Road/Bengaluru","full_name":"Zo\u00eb \u00d1and\u00fa-Kapoor","phone":"+919812345678","selfie_url":"http://files.example.com/s.png","tax_number":"ABCDE1234F"}`,
 			okKYC, func(c *Client) error { _, err := c.AddKYCData(ctx, kycParams()); return err }},
 		{"UpdateDocumentInfo", "PATCH", "/cms/api/v1/kyc/update-document-info",
-			`{"customer_id":"` + testID + `","document_details":{"additional_data":null,"document_number":"K1"},"document_front_image_url":"https://x.example/p.pdf","document_type":"PASSPORT","full_address":"A"}`,
+			`{"customer_id":"` + testID + `","document_details":{"additional_data":{},"document_number":"K1"},"document_front_image_url":"https://x.example/p.pdf","document_type":"PASSPORT","full_address":"A"}`,
 			okKYC, func(c *Client) error {
 				_, err := c.UpdateDocumentInfo(ctx, UpdateDocumentInfoParams{CustomerID: testID, FullAddress: "A",
 					DocumentType: DocumentPassport, DocumentFrontImageURL: "https://x.example/p.pdf",
@@ -174,3 +175,42 @@ func TestNew(t *testing.T) {
 	assert.Equal(t, "https://x.example/cms/api/v1", c.base)
 	assert.Equal(t, Sandbox, c.Environment())
 }
+
+// TestLogLines checks that log lines carry op, method, path, status and
+// attempt only.
+func TestLogLines(t *testing.T) {
+	rec := newRecorder(t, answer(503, err500), answer(200, okCustomer))
+	var lines []map[string]any
+	h := &captureHandler{lines: &lines}
+	c, _ := newTestClient(t, rec, WithLogger(slog.New(h)))
+	_, err := c.GetCustomer(context.Background(), testID)
+	require.NoError(t, err)
+	require.Len(t, lines, 3) // attempt 1, retry, attempt 2
+	for _, l := range lines {
+		keys := make([]string, 0, len(l))
+		for k := range l {
+			keys = append(keys, k)
+		}
+		assert.ElementsMatch(t, []string{"op", "method", "path", "status", "attempt"}, keys)
+	}
+	assert.Equal(t, int64(503), lines[0]["status"])
+	assert.Equal(t, int64(2), lines[2]["attempt"])
+}
+
+type captureHandler struct{ lines *[]map[string]any }
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	m := map[string]any{}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.Any()
+		return true
+	})
+	*h.lines = append(*h.lines, m)
+	return nil
+}
+
+func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h *captureHandler) WithGroup(string) slog.Handler { return h }

@@ -416,3 +416,14 @@ func (s *Server) newID() string {
 	s.nextID++
 	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0xd011a7e0+s.nextID, s.nextID)
 }
+
+// Format prints the request without its header and body, which carry the
+// signature and personal data; read the fields for assertions.
+func (r Request) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dollarpetest.Request{Route: %s, Path: %s, Status: %d, Body: %d bytes}", r.Route, r.Path, r.Status, len(r.Body))
+}
+
+// Format prints the delivery without its header and body.
+func (d Delivery) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dollarpetest.Delivery{Status: %d, Body: %d bytes, Err: %v}", d.Status, len(d.Body), d.Err)
+}

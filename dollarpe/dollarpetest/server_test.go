@@ -238,3 +238,33 @@ func TestWebhookURLMustBeLoopback(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(srv), "[redacted]")
 	assert.NotContains(t, fmt.Sprint(srv), srv.Secret())
 }
+
+// TestConcurrentClients runs many customers through one client at once
+// (run with -race).
+func TestConcurrentClients(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			cust, err := c.CreateCustomer(ctx, dollarpe.CreateCustomerParams{FullName: "P", Email: fmt.Sprintf("c%d@example.com", i),
+				Phone: fmt.Sprintf("+91700000%04d", i), CountryCode: "IND"})
+			if err == nil {
+				p := kycData(cust.ID)
+				p.DocumentDetails.DocumentNumber = fmt.Sprintf("doc-%d", i)
+				p.TaxNumber = fmt.Sprintf("ABCDE%04dF", i)
+				_, err = c.AddKYCData(ctx, p)
+			}
+			if err == nil {
+				_, err = c.GetCustomer(ctx, cust.ID)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		assert.NoError(t, <-errs)
+	}
+	assert.Len(t, srv.RequestsTo(dollarpetest.RouteAddKYCData), 8)
+	req := srv.RequestsTo(dollarpetest.RouteAddKYCData)[0]
+	assert.NotContains(t, fmt.Sprintf("%+v", req), "Asha")
+}
