@@ -214,3 +214,40 @@ func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 
 func (h *captureHandler) WithGroup(string) slog.Handler { return h }
+
+// TestHTTPMockDefaultTransport: without WithHTTPClient the client uses
+// http.DefaultTransport as it is at each call, so httpmock.Activate works
+// before or after New.
+func TestHTTPMockDefaultTransport(t *testing.T) {
+	c, err := New(testKey, testSecret)
+	require.NoError(t, err)
+	httpmock.Activate()
+	defer httpmock.DeactivateAndReset()
+	httpmock.RegisterResponder("PATCH", "https://sandbox.dollarpe.xyz/cms/api/v1/kyc/update-selfie-info",
+		httpmock.NewStringResponder(200, okKYC))
+	res, err := c.UpdateSelfieInfo(context.Background(), UpdateSelfieInfoParams{CustomerID: testID, SelfieURL: "https://x.example/s.jpg"})
+	require.NoError(t, err)
+	assert.Equal(t, StatusProcessing, res.Status)
+	assert.Equal(t, 1, httpmock.GetTotalCallCount())
+}
+
+func TestOptionsRefused(t *testing.T) {
+	for name, opt := range map[string]Option{
+		"env":        WithEnvironment(Environment(7)),
+		"logger":     WithLogger(nil),
+		"clock":      WithClock(nil),
+		"max bytes":  WithMaxResponseBytes(0),
+		"user agent": WithUserAgent("x\n"),
+		"retry":      WithRetryPolicy(RetryPolicy{BaseDelay: -1}),
+	} {
+		_, err := New(testKey, testSecret, opt)
+		assert.Error(t, err, name)
+	}
+	rec := newRecorder(t, answer(200, okCustomer))
+	c, _ := newTestClient(t, rec, WithUserAgent(" acme/1.0 "))
+	_, err := c.GetCustomer(context.Background(), testID)
+	require.NoError(t, err)
+	assert.Equal(t, "dollarpe-go/"+Version+" acme/1.0", rec.requests()[0].Header.Get("User-Agent"))
+	assert.Equal(t, "sandbox", Sandbox.String())
+	assert.Equal(t, "production", Production.String())
+}
