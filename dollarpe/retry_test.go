@@ -1,6 +1,7 @@
 package dollarpe
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -127,7 +128,7 @@ func TestUpdateLimitIsTyped(t *testing.T) {
 	assert.Len(t, rec.requests(), 1)
 }
 
-// dropAfterRead is a listener whose connections read the whole request and
+// dropServer is a listener whose connections read the whole request and
 // then close, so the request is fully written and no reply comes.
 func dropServer(t *testing.T) string {
 	t.Helper()
@@ -143,7 +144,7 @@ func dropServer(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			req, err := http.ReadRequest(bufioReader(conn))
+			req, err := http.ReadRequest(bufio.NewReader(conn))
 			if err == nil {
 				_ = req.Body.Close()
 			}

@@ -1,8 +1,0 @@
-package dollarpe
-
-import (
-	"bufio"
-	"net"
-)
-
-func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
