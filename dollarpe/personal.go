@@ -1,0 +1,193 @@
+package dollarpe
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+
+	"github.com/flipkyc/flipkyc/internal/redact"
+)
+
+// masked stands in for personal data wherever a value is printed or kept on
+// an error.
+const masked = redact.Masked
+
+// dollarpePersonal masks personal data in texts from DollarPe: the JSON
+// keys below carry personal data in its requests, replies and webhooks.
+var dollarpePersonal = redact.NewMasker("full_name", "name", "email", "phone", "full_address", "address",
+	"dob", "tax_number", "pan", "document_number", "document_front_image_url", "document_back_image_url",
+	"selfie_url", "additional_info", "additional_data")
+
+// personalFields are the Go fields that hold personal data; printing masks
+// them.
+var personalFields = map[string]bool{
+	"FullName": true, "Email": true, "Phone": true, "FullAddress": true, "DOB": true, "TaxNumber": true,
+	"DocumentNumber": true, "DocumentFrontImageURL": true, "DocumentBackImageURL": true, "SelfieURL": true,
+	"AdditionalInfo": true, "AdditionalData": true, "Raw": true,
+}
+
+// formatMasked prints the struct v as "name{Field: value, …}" under every
+// verb, with each set personal field shown as [masked]. JSON encoding is
+// not affected.
+func formatMasked(f fmt.State, name string, v any) {
+	rv := reflect.ValueOf(v)
+	rt := rv.Type()
+	var b strings.Builder
+	b.WriteString(name + "{")
+	for i := range rt.NumField() {
+		sf := rt.Field(i)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(sf.Name + ": ")
+		fv := rv.Field(i)
+		switch {
+		case personalFields[sf.Name] && !fv.IsZero():
+			b.WriteString(masked)
+		case fv.Kind() == reflect.Pointer && !fv.IsNil():
+			fmt.Fprintf(&b, "%v", fv.Elem().Interface())
+		default:
+			fmt.Fprintf(&b, "%v", fv.Interface())
+		}
+	}
+	b.WriteString("}")
+	_, _ = io.WriteString(f, b.String())
+}
+
+// Format prints p with its personal fields masked, under every verb.
+func (p CreateCustomerParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.CreateCustomerParams", p)
+}
+
+// Format prints c with its personal fields masked, under every verb.
+func (c Customer) Format(f fmt.State, _ rune) { formatMasked(f, "dollarpe.Customer", c) }
+
+// Format prints d with the document number masked, under every verb.
+func (d DocumentDetails) Format(f fmt.State, _ rune) { formatMasked(f, "dollarpe.DocumentDetails", d) }
+
+// Format prints p with its personal fields masked, under every verb.
+func (p AddKYCDataParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.AddKYCDataParams", p)
+}
+
+// Format prints p with its personal fields masked, under every verb.
+func (p UpdateDocumentInfoParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.UpdateDocumentInfoParams", p)
+}
+
+// Format prints p with the tax number masked, under every verb.
+func (p UpdateTaxInfoParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.UpdateTaxInfoParams", p)
+}
+
+// Format prints p with the additional info masked, under every verb.
+func (p UpdateAdditionalInfoParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.UpdateAdditionalInfoParams", p)
+}
+
+// Format prints p with the selfie URL masked, under every verb.
+func (p UpdateSelfieInfoParams) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.UpdateSelfieInfoParams", p)
+}
+
+// Format prints r without its raw reply, which may hold personal data.
+func (r KYCResult) Format(f fmt.State, _ rune) { formatMasked(f, "dollarpe.KYCResult", r) }
+
+// Format prints c without its raw reply.
+func (c KYCConfiguration) Format(f fmt.State, _ rune) {
+	formatMasked(f, "dollarpe.KYCConfiguration", c)
+}
+
+// LogValue logs p masked, as Format prints it.
+func (p CreateCustomerParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs c masked, as Format prints it.
+func (c Customer) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(c)) }
+
+// LogValue logs d masked, as Format prints it.
+func (d DocumentDetails) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(d)) }
+
+// LogValue logs p masked, as Format prints it.
+func (p AddKYCDataParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs p masked, as Format prints it.
+func (p UpdateDocumentInfoParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs p masked, as Format prints it.
+func (p UpdateTaxInfoParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs p masked, as Format prints it.
+func (p UpdateAdditionalInfoParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs p masked, as Format prints it.
+func (p UpdateSelfieInfoParams) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }
+
+// LogValue logs d masked.
+func (d Date) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
+// Format prints d masked under every verb (a birth date is personal data);
+// Text gives DD-MM-YYYY on purpose.
+func (d Date) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, d.String()) }
+
+// personalValues are the forms of personal input that must never come back
+// in an error's text.
+func personalValues(strs []string, dates []Date, maps ...map[string]any) []string {
+	out := make([]string, 0, len(strs)+4*len(dates))
+	for _, s := range strs {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	for _, d := range dates {
+		if d.IsZero() {
+			continue
+		}
+		out = append(out, d.text(), fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day),
+			fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year), fmt.Sprintf("%02d%02d%04d", d.Day, int(d.Month), d.Year))
+	}
+	for _, m := range maps {
+		out = appendMapStrings(out, m)
+	}
+	return out
+}
+
+// appendMapStrings adds every string in a decoded JSON value.
+func appendMapStrings(out []string, v any) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, x := range v {
+			out = appendMapStrings(out, x)
+		}
+	case []any:
+		for _, x := range v {
+			out = appendMapStrings(out, x)
+		}
+	case string:
+		if v != "" {
+			out = append(out, v)
+		}
+	case json.Number:
+		out = append(out, v.String())
+	case fmt.Stringer:
+		out = append(out, v.String())
+	}
+	return out
+}
+
+func (p *CreateCustomerParams) personal() []string {
+	return personalValues([]string{p.FullName, p.Email, p.Phone}, nil)
+}
+
+func (p *AddKYCDataParams) personal() []string {
+	return personalValues([]string{p.FullName, p.Phone, p.FullAddress, p.TaxNumber, p.DocumentFrontImageURL,
+		p.DocumentBackImageURL, p.DocumentDetails.DocumentNumber, p.SelfieURL}, []Date{p.DOB},
+		p.AdditionalInfo, p.DocumentDetails.AdditionalData)
+}
+
+func (p *UpdateDocumentInfoParams) personal() []string {
+	return personalValues([]string{p.FullAddress, p.DocumentFrontImageURL, p.DocumentBackImageURL,
+		p.DocumentDetails.DocumentNumber}, nil, p.DocumentDetails.AdditionalData)
+}
