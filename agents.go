@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // AgentParams is an agent's identity data, as sent to CreateAgent and
@@ -360,7 +362,6 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 	if first < longest/pollBackoff {
 		longest = pollBackoff * first
 	}
-	wait := RetryPolicy{BaseDelay: first, MaxDelay: longest}
 	// Every poll fills last, so that an error at the end can name the
 	// last request sent; the caller's response, if any, is filled from it.
 	var lastResp Response
@@ -389,7 +390,7 @@ func (c *Client) WaitForAgent(ctx context.Context, agentID int64, until func(*Ag
 		case !passing(err):
 			return last, err
 		}
-		if serr := c.clock.Sleep(ctx, wait.delay(n, 0)); serr != nil {
+		if serr := c.clock.Sleep(ctx, backoff.Exponential(first, longest, n)); serr != nil {
 			return last, waitEnded(agentID, serr, err, lastResp.RequestID)
 		}
 	}

@@ -34,6 +34,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // Environment selects Flip's sandbox or production base URLs; see
@@ -80,13 +82,13 @@ type Client struct {
 	// need no check.
 	ownRequestIDs bool
 	logger        *slog.Logger
-	retry         RetryPolicy
+	retry         backoff.Policy
 	maxBody       int64
 	// maxImageBytes is MaxImageBytes; only the SDK's benchmarks lift it.
 	maxImageBytes int64
 	idleTimeout   time.Duration
 	attemptHook   func(context.Context, Attempt) // nil when none
-	clock         clock
+	clock         backoff.Clock
 }
 
 // New returns a Client that authenticates with key, Flip's API secret
@@ -114,11 +116,11 @@ func newClient(key, keyName string, opts []Option) (*Client, error) {
 		requestID:        newRequestID,
 		ownRequestIDs:    true,
 		logger:           slog.New(slog.DiscardHandler),
-		retry:            RetryPolicy{}.withDefaults(),
+		retry:            defaultRetry,
 		maxResponseBytes: DefaultMaxResponseBytes,
 		maxImageBytes:    MaxImageBytes,
 		idleTimeout:      DefaultIdleTimeout,
-		clock:            realClock{},
+		clock:            backoff.RealClock{},
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -1,7 +1,9 @@
 package flipkyc
 
+import "github.com/flipkyc/flipkyc/internal/backoff"
+
 // withClock replaces the client's time source, so retry tests never sleep.
-func withClock(c clock) Option {
+func withClock(c backoff.Clock) Option {
 	return func(cfg *config) error {
 		cfg.clock = c
 		return nil

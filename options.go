@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // DefaultMaxResponseBytes is how much of a reply the client reads by
@@ -23,12 +25,12 @@ type config struct {
 	ownRequestIDs    bool
 	userAgent        string
 	logger           *slog.Logger
-	retry            RetryPolicy
+	retry            backoff.Policy
 	maxResponseBytes int64
 	maxImageBytes    int64
 	idleTimeout      time.Duration
 	attemptHook      func(context.Context, Attempt)
-	clock            clock
+	clock            backoff.Clock
 }
 
 // Option configures a Client, for New and NewFromEnv. An invalid option
@@ -127,10 +129,10 @@ func WithLogger(l *slog.Logger) Option {
 // call option overrides it for one call.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if err := p.check(); err != nil {
+		if err := backoff.Policy(p).Check(); err != nil {
 			return fmt.Errorf("WithRetryPolicy: %w", err)
 		}
-		c.retry = p.withDefaults()
+		c.retry = p.limits()
 		return nil
 	}
 }

@@ -93,10 +93,10 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 	}
 	policy := c.retry
 	if co.retry != nil {
-		if perr := co.retry.check(); perr != nil {
+		if perr := backoff.Policy(*co.retry).Check(); perr != nil {
 			return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Retry", Rule: perr.Error()}}}
 		}
-		policy = co.retry.withDefaults()
+		policy = co.retry.limits()
 	}
 	st := &callState{op: r.op, id: [1]string{id}}
 	st.requestID = st.id[:] // the header value, without an allocation of its own
@@ -125,7 +125,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 			(r.body != nil && !r.body.replayable())
 		var wait time.Duration
 		if !last {
-			wait = policy.delay(attempt, res.retryAfter)
+			wait = policy.Delay(attempt, res.retryAfter)
 		}
 		c.log(ctx, r, id, attempt, res, c.clock.Now().Sub(start))
 		if c.attemptHook != nil {

@@ -1,9 +1,6 @@
 package flipkyc
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
@@ -28,50 +25,8 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// check reports a policy with a negative limit.
-func (p RetryPolicy) check() error {
-	if p.MaxAttempts < 0 {
-		return fmt.Errorf("MaxAttempts is %d, want 1 or more (1 disables retries)", p.MaxAttempts)
-	}
-	if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
-		return errors.New("negative delay")
-	}
-	return nil
-}
+// defaultRetry is the policy's defaults, documented on its fields.
+var defaultRetry = backoff.Policy{MaxAttempts: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = 3
-	}
-	if p.BaseDelay == 0 {
-		p.BaseDelay = 200 * time.Millisecond
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = 5 * time.Second
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = 30 * time.Second
-	}
-	return p
-}
-
-// delay returns the wait before attempt+1: the server's Retry-After when it
-// gave one (capped), else exponential backoff with equal jitter.
-func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, p.MaxRetryAfter)
-	}
-	return backoff.Exponential(p.BaseDelay, p.MaxDelay, attempt)
-}
-
-// clock is the time source of retries; tests replace it so they never sleep.
-type clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
+// limits returns the policy with the defaults in place of its zero fields.
+func (p RetryPolicy) limits() backoff.Policy { return backoff.Policy(p).Or(defaultRetry) }

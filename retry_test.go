@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 func TestRetryPolicyByMethodAndFailure(t *testing.T) {
@@ -140,11 +142,11 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 }
 
 func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
-	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
+	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}.limits()
 	for attempt, full := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 5: time.Second, 40: time.Second} {
 		seen := map[time.Duration]bool{}
 		for range 200 {
-			d := p.delay(attempt, 0)
+			d := p.Delay(attempt, 0)
 			assert.GreaterOrEqual(t, d, full/2, "attempt %d", attempt)
 			assert.LessOrEqual(t, d, full, "attempt %d", attempt)
 			seen[d] = true
@@ -198,8 +200,8 @@ func TestContextCancelledDuringRetryWait(t *testing.T) {
 func TestRealClockSleepEndsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	assert.ErrorIs(t, realClock{}.Sleep(ctx, time.Hour), context.Canceled)
-	assert.NoError(t, realClock{}.Sleep(context.Background(), time.Nanosecond))
+	assert.ErrorIs(t, backoff.RealClock{}.Sleep(ctx, time.Hour), context.Canceled)
+	assert.NoError(t, backoff.RealClock{}.Sleep(context.Background(), time.Nanosecond))
 }
 
 // refusedAddr returns a loopback address nothing listens on.
@@ -284,7 +286,7 @@ func TestRetryDelayNeverOverflows(t *testing.T) {
 	for _, p := range policies {
 		for attempt := 1; attempt < 80; attempt++ {
 			var d time.Duration
-			require.NotPanics(t, func() { d = p.delay(attempt, 0) }, "%+v attempt %d", p, attempt)
+			require.NotPanics(t, func() { d = p.limits().Delay(attempt, 0) }, "%+v attempt %d", p, attempt)
 			assert.GreaterOrEqual(t, d, time.Duration(0))
 			assert.LessOrEqual(t, d, p.MaxDelay)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
@@ -58,7 +59,7 @@ type Client struct {
 	forms   *redact.Secret
 	hc      *http.Client
 	logger  *slog.Logger
-	retry   RetryPolicy
+	retry   backoff.Policy
 	maxBody int64
 	clock   Clock
 	agent   string
@@ -79,7 +80,7 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 			problems = append(problems, fmt.Errorf("%s contains spaces or control characters", cred.name))
 		}
 	}
-	cfg := config{retry: RetryPolicy{}.withDefaults(), maxBody: DefaultMaxResponseBytes}
+	cfg := config{retry: defaultRetry, maxBody: DefaultMaxResponseBytes}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -115,7 +116,7 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.clock == nil {
-		cfg.clock = realClock{}
+		cfg.clock = backoff.RealClock{}
 	}
 	agent := "dollarpe-go/" + Version
 	if cfg.userAgent != "" {

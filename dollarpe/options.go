@@ -21,7 +21,7 @@ type config struct {
 	baseURL    string
 	httpClient *http.Client
 	logger     *slog.Logger
-	retry      RetryPolicy
+	retry      backoff.Policy
 	maxBody    int64
 	clock      Clock
 	userAgent  string
@@ -87,10 +87,10 @@ func WithLogger(l *slog.Logger) Option {
 // New fail.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if err := p.check(); err != nil {
+		if err := backoff.Policy(p).Check(); err != nil {
 			return fmt.Errorf("WithRetryPolicy: %w", err)
 		}
-		c.retry = p.withDefaults()
+		c.retry = p.limits()
 		return nil
 	}
 }
@@ -141,12 +141,6 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
-
 // RetryPolicy sets how often and how patiently a call is repeated. Which
 // failures are repeated is fixed: reads (GET) after a transport error or a
 // 5xx; any call after a 429; a POST or PATCH after a transport error only
@@ -165,39 +159,11 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-func (p RetryPolicy) check() error {
-	if p.MaxAttempts < 0 {
-		return fmt.Errorf("MaxAttempts is %d, want 1 or more", p.MaxAttempts)
-	}
-	if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
-		return errors.New("negative delay")
-	}
-	return nil
-}
+// defaultRetry is the policy's defaults: DollarPe's own guidance.
+var defaultRetry = backoff.Policy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRetryAfter: 60 * time.Second}
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = 5
-	}
-	if p.BaseDelay == 0 {
-		p.BaseDelay = time.Second
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = 30 * time.Second
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = 60 * time.Second
-	}
-	return p
-}
-
-// delay returns the wait before attempt+1.
-func (p RetryPolicy) delay(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, p.MaxRetryAfter)
-	}
-	return backoff.Exponential(p.BaseDelay, p.MaxDelay, attempt)
-}
+// limits returns the policy with the defaults in place of its zero fields.
+func (p RetryPolicy) limits() backoff.Policy { return backoff.Policy(p).Or(defaultRetry) }
 
 // CallOption configures one call; a nil CallOption is ignored.
 type CallOption func(*callOptions)

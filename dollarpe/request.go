@@ -51,10 +51,10 @@ func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) err
 func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, meta *Response) error {
 	policy := c.retry
 	if co.retry != nil {
-		if err := co.retry.check(); err != nil {
+		if err := backoff.Policy(*co.retry).Check(); err != nil {
 			return &ValidationError{Op: r.op, Fields: []FieldError{{Field: "Retry", Rule: err.Error()}}}
 		}
-		policy = co.retry.withDefaults()
+		policy = co.retry.limits()
 	}
 	signed, body := emptyBody, []byte(nil)
 	if r.method != http.MethodGet {
@@ -73,7 +73,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil
 		var wait time.Duration
 		if !last {
-			wait = policy.delay(attempt, res.retryAfter)
+			wait = policy.Delay(attempt, res.retryAfter)
 		}
 		c.log(ctx, slog.LevelDebug, "dollarpe: request", r, attempt, res.status)
 		if res.err == nil {

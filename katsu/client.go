@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
@@ -31,8 +32,8 @@ type Client struct {
 	token    *token
 	hc       *http.Client // the caller's, read at every call; nil for none
 	logger   *slog.Logger // nil when silent
-	retry    RetryPolicy
-	clock    clock
+	retry    backoff.Policy
+	clock    backoff.Clock
 }
 
 // token is the Bearer token with every form in which a reply may echo it.
@@ -59,7 +60,7 @@ func New(tok string, opts ...Option) (*Client, error) {
 	case strings.IndexFunc(tok, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 		problems = append(problems, errors.New("token contains spaces or control characters"))
 	}
-	cfg := config{version: DefaultVersion, retry: RetryPolicy{}.withDefaults(), clock: realClock{}}
+	cfg := config{version: DefaultVersion, retry: defaultRetry, clock: backoff.RealClock{}}
 	for _, opt := range opts {
 		if opt == nil {
 			continue

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // FakeClock is a clock for tests: Sleep records the wait and returns at
@@ -49,7 +51,7 @@ func (c *FakeClock) Waits() []time.Duration {
 }
 
 // WithClock replaces the client's time source.
-func WithClock(c clock) Option {
+func WithClock(c backoff.Clock) Option {
 	return func(cfg *config) error {
 		cfg.clock = c
 		return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 type config struct {
@@ -13,8 +15,8 @@ type config struct {
 	language   Language
 	httpClient *http.Client
 	logger     *slog.Logger
-	retry      RetryPolicy
-	clock      clock
+	retry      backoff.Policy
+	clock      backoff.Clock
 }
 
 // Option configures a Client, for New. An invalid option makes New fail.
@@ -94,10 +96,10 @@ func WithLogger(l *slog.Logger) Option {
 // fail. The Retry call option overrides it for one call.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if err := p.check(); err != nil {
+		if err := backoff.Policy(p).Check(); err != nil {
 			return fmt.Errorf("WithRetryPolicy: %w", err)
 		}
-		c.retry = p.withDefaults()
+		c.retry = p.limits()
 		return nil
 	}
 }

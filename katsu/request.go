@@ -63,10 +63,10 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 	}
 	policy := c.retry
 	if co.retry != nil {
-		if err := co.retry.check(); err != nil {
+		if err := backoff.Policy(*co.retry).Check(); err != nil {
 			problems = append(problems, FieldError{Field: "Retry", Rule: err.Error()})
 		}
-		policy = co.retry.withDefaults()
+		policy = co.retry.limits()
 	}
 	if len(problems) > 0 {
 		return &ValidationError{Op: r.op, Fields: problems}
@@ -93,7 +93,7 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 			}
 			return err
 		}
-		wait := policy.delay(attempt, res.retryAfter)
+		wait := policy.Delay(attempt, res.retryAfter)
 		c.log(ctx, slog.LevelInfo, "katsu: retrying", r, attempt, res.status, res.err, wait)
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("katsu: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)

@@ -4,6 +4,8 @@ package backoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -64,3 +66,66 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Policy is the limits of a retry policy: each client's exported
+// RetryPolicy has the same fields and converts to it.
+type Policy struct {
+	MaxAttempts   int
+	BaseDelay     time.Duration
+	MaxDelay      time.Duration
+	MaxRetryAfter time.Duration
+}
+
+// Check reports a policy with a negative limit.
+func (p Policy) Check() error {
+	if p.MaxAttempts < 0 {
+		return fmt.Errorf("MaxAttempts is %d, want 1 or more (1 disables retries)", p.MaxAttempts)
+	}
+	if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
+		return errors.New("negative delay")
+	}
+	return nil
+}
+
+// Or returns p with its zero fields taken from def.
+func (p Policy) Or(def Policy) Policy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = def.MaxAttempts
+	}
+	if p.BaseDelay == 0 {
+		p.BaseDelay = def.BaseDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = def.MaxDelay
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = def.MaxRetryAfter
+	}
+	return p
+}
+
+// Delay returns the wait before attempt+1: the server's Retry-After when it
+// gave one, capped at MaxRetryAfter, else Exponential backoff.
+func (p Policy) Delay(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, p.MaxRetryAfter)
+	}
+	return Exponential(p.BaseDelay, p.MaxDelay, attempt)
+}
+
+// Clock is the time source of a client's retries; tests replace it so they
+// never sleep.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, and then returns ctx's error.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the Clock of a client outside tests.
+type RealClock struct{}
+
+// Now returns the current time.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits for d or until ctx ends.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error { return Sleep(ctx, d) }

@@ -66,3 +66,32 @@ func TestSleepEndsWithContext(t *testing.T) {
 		t.Fatalf("Sleep = %v", err)
 	}
 }
+
+func TestPolicy(t *testing.T) {
+	def := Policy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRetryAfter: time.Minute}
+	if got := (Policy{}).Or(def); got != def {
+		t.Errorf("zero policy Or = %+v, want the defaults", got)
+	}
+	own := Policy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxRetryAfter: time.Millisecond}
+	if got := own.Or(def); got != own {
+		t.Errorf("a full policy Or = %+v, want it unchanged", got)
+	}
+	for _, bad := range []Policy{{MaxAttempts: -1}, {BaseDelay: -1}, {MaxDelay: -1}, {MaxRetryAfter: -1}} {
+		if bad.Check() == nil {
+			t.Errorf("%+v passed Check", bad)
+		}
+	}
+	if err := def.Check(); err != nil {
+		t.Errorf("Check(%+v) = %v", def, err)
+	}
+	if got := def.Delay(3, 2*time.Minute); got != time.Minute {
+		t.Errorf("Retry-After over the cap: Delay = %v, want %v", got, time.Minute)
+	}
+	if got := def.Delay(1, 7*time.Second); got != 7*time.Second {
+		t.Errorf("Retry-After under the cap: Delay = %v", got)
+	}
+	var c Clock = RealClock{}
+	if c.Now().IsZero() {
+		t.Error("RealClock.Now is zero")
+	}
+}
