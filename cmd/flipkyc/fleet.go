@@ -280,7 +280,11 @@ func (e *env) printBadRows(bad []fleet.RowError) {
 
 func (e *env) printSummary(s fleet.Summary) {
 	if e.json {
-		writeJSON(e.stdout, s)
+		out := summaryJSON{Summary: s, Attention: make([]attentionJSON, len(s.Attention))}
+		for i, r := range s.Attention {
+			out.Attention[i] = attentionJSON{Record: r}
+		}
+		writeJSON(e.stdout, out)
 		return
 	}
 	t := table(e.stdout)
@@ -318,6 +322,21 @@ func (e *env) printSummary(s fleet.Summary) {
 		}
 		_ = t.Flush()
 	}
+}
+
+// summaryJSON is a Summary as status prints it: agents needing attention
+// are named by line and agent id, as in the table. Their identity numbers
+// are personal data and go only where the user asks for them (--export).
+type summaryJSON struct {
+	fleet.Summary
+	Attention []attentionJSON `json:"attention"`
+}
+
+// attentionJSON is a Record without its identity number: the field shadows
+// the Record's and is always empty, so omitted.
+type attentionJSON struct {
+	fleet.Record
+	IdentityNumber string `json:"identity_number,omitempty"`
 }
 
 func fixNames(fixes []flipkyc.Fix) string {

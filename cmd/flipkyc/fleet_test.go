@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/flipkyctest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fleetAgent is one row of a test run's CSV. Every personal value carries a
+// marker of personalData (or is listed by personal), so that a leak is seen.
+type fleetAgent struct {
+	suffix string // the identity number's last six digits
+	date   string // birth date
+	image  string // identity image file
+}
+
+func (a fleetAgent) identity() string { return testIdentity + a.suffix }
+
+// fleetName is the name of the agent with the identity suffix.
+func fleetName(suffix string) string { return testName + " " + suffix }
+
+// writeFleetRun writes a run's CSV, with its images, in a new directory and
+// returns the CSV's path. Lines are numbered from 2 in the order of agents.
+func writeFleetRun(t *testing.T, agents []fleetAgent) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"ktp.png", "selfie.png", "ktp-new.png", "kk.png"} {
+		require.NoError(t, os.Rename(writePNG(t, name), filepath.Join(dir, name)))
+	}
+	// A file the CSV accepts (it exists) but Flip refuses: not an image.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not an image at all"), 0o600))
+	var b strings.Builder
+	b.WriteString("name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n")
+	for i, a := range agents {
+		email := ""
+		if i == 0 {
+			email = testEmail
+		}
+		date, image := a.date, a.image
+		if date == "" {
+			date = "31-10-1990"
+		}
+		if image == "" {
+			image = "ktp.png"
+		}
+		fmt.Fprintf(&b, "%s,ktp,%s,%s,Kota Testdata,female,private_employee,1,12,184,1234,Jalan Testdata Raya %s,%s,%s,%s,selfie.png\n",
+			fleetName(a.suffix), a.identity(), date, a.suffix, testPhone+a.suffix, email, image)
+	}
+	path := filepath.Join(dir, "agents.csv")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
+// personal lists the personal values of the agents that personalData does
+// not already cover.
+func personal(agents []fleetAgent) []string {
+	var out []string
+	for _, a := range agents {
+		out = append(out, a.identity(), a.suffix+",", "Raya "+a.suffix)
+		if a.date != "" {
+			out = append(out, a.date)
+		}
+	}
+	return append(out, "31-10-1990")
+}
+
+// checkNoPersonalData checks both outputs of a command for every personal
+// value of the run: status, progress and errors name agents by line and id.
+func checkNoPersonalData(t *testing.T, agents []fleetAgent, args []string, stdout, stderr string) {
+	t.Helper()
+	checkNoLeak(t, args, stdout, stderr)
+	for _, p := range append(personal(agents), personalData...) {
+		assert.NotContains(t, stdout, p, "stdout of %v", args)
+		assert.NotContains(t, stderr, p, "stderr of %v", args)
+	}
+}
+
+// fleetCLI runs a fleet command and checks its outputs for personal data.
+func fleetCLI(t *testing.T, vars map[string]string, agents []fleetAgent, args ...string) result {
+	t.Helper()
+	r := cli(t, vars, "", args...)
+	checkNoPersonalData(t, agents, args, r.stdout, r.stderr)
+	return r
+}
+
+// fast are the onboard and repair flags of the tests: no rate limit to
+// speak of, and late callbacks read from Flip almost at once.
+var fast = []string{"--workers", "4", "--rate", "1000", "--stale-after", "100ms", "--reconcile-every", "200ms"}
+
+// The sample-like run of the tests, by line: two approved, three rejected
+// by the review (codes 14, 10 and 23), one bad row, one whose upload check
+// fails (code 15), one whose identity image Flip refuses (attention).
+var sampleRun = []fleetAgent{
+	{suffix: "300001"},                      // line 2: approved
+	{suffix: "300002"},                      // line 3: approved
+	{suffix: "309914"},                      // line 4: rejected 14, repair_identity_image
+	{suffix: "309910"},                      // line 5: rejected 10, repair_data
+	{suffix: "300006", date: "31-02-1990"},  // line 6: bad birth_date
+	{suffix: "308815"},                      // line 7: upload check fails with 15
+	{suffix: "300008", image: "broken.png"}, // line 8: image refused: attention
+	{suffix: "309923"},                      // line 9: rejected 23, repair_selfie
+}
+
+// failCheck88 fails the upload check of identity numbers ending in 88NN
+// with code NN.
+func failCheck88(a flipkyc.Agent) flipkyctest.Decision {
+	n := a.IdentityNumber
+	if strings.HasSuffix(n[:len(n)-2], "88") {
+		var code int
+		_, _ = fmt.Sscan(n[len(n)-2:], &code)
+		return flipkyctest.Decision{Code: flipkyc.RejectionCode(code)}
+	}
+	return flipkyctest.Decision{}
+}
+
+// fakeByIdentity returns the fake's agents (as /_fake/agents shows them)
+// by identity number.
+func fakeByIdentity(t *testing.T, srv *flipkyctest.Server) map[string]fakeAgent {
+	t.Helper()
+	ids := map[int64]string{}
+	for _, a := range srv.Agents() {
+		ids[a.ID] = a.IdentityNumber
+	}
+	out := map[string]fakeAgent{}
+	for _, a := range fakeAgents(srv) {
+		out[ids[a.ID]] = a
+	}
+	return out
+}
+
+// readExport reads a status --export file.
+func readExport(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return recs
+}
+
+// onboard, status (table, JSON, export) and repair of a sample-like run,
+// against the fake, with the run in a SQLite file.
+func TestFleetOnboardStatusRepair(t *testing.T) {
+	srv, vars := fakeEnv(t, flipkyctest.WithUploadCheck(failCheck88))
+	csvPath := writeFleetRun(t, sampleRun)
+	dir := filepath.Dir(csvPath)
+	db := filepath.Join(dir, "agents.fleet.db")
+	agents := sampleRun
+
+	// onboard: the bad row reported by line, field and rule; the others go
+	// on; exit 1 since a row was bad and an agent needs attention.
+	args := append([]string{"onboard", "--csv", csvPath}, fast...)
+	r := fleetCLI(t, vars, agents, args...)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "line 6: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 7 new, 0 resumed, 1 bad; state in "+db+"\n")
+	// Not a terminal: plain progress lines, no bar, no escape codes; the
+	// last one when every agent is final.
+	assert.NotContains(t, r.stderr, "\x1b")
+	assert.NotContains(t, r.stderr, "\r")
+	assert.NotContains(t, r.stderr, "[#")
+	progress := regexp.MustCompile(`(?m)^progress: (\d+)/7 done, \d+\.\d agents/s, ETA \S+ \| .*$`).FindAllString(r.stderr, -1)
+	require.GreaterOrEqual(t, len(progress), 2, r.stderr)
+	assert.Equal(t, "progress: 0/7 done, 0.0 agents/s, ETA - | new 7", progress[0])
+	assert.Regexp(t, `^progress: 7/7 done, \d+\.\d agents/s, ETA 0s \| approved 2, rejected 3, upload_failed 1, attention 1$`, progress[len(progress)-1])
+	assert.Equal(t, r.stdout, fleetCLI(t, vars, agents, "status", "--db", db).stdout, "onboard ends with the status")
+
+	fake := fakeByIdentity(t, srv)
+	require.Len(t, fake, 7, "the bad row was not sent")
+	for _, a := range agents {
+		if a.suffix == "300006" {
+			assert.NotContains(t, fake, a.identity())
+			continue
+		}
+		assert.Equal(t, 1, fake[a.identity()].Creates, "line of %s", a.suffix)
+	}
+	broken := fake[testIdentity+"300008"].ID
+
+	// Re-running resumes: nothing new, nothing sent again.
+	r = fleetCLI(t, vars, agents, args...)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 0 new, 7 resumed, 1 bad; state in "+db+"\n")
+	for id, a := range fakeByIdentity(t, srv) {
+		assert.Equal(t, fake[id], a, "nothing sent again for %s", id)
+	}
+
+	// status: counts per state, rejections by code with their fix, and the
+	// agents needing attention by line and id with why.
+	wantStatus := `STATE          AGENTS
+approved       2
+rejected       3
+upload_failed  1
+attention      1
+total          7
+
+Rejections (fix with 'flipkyc repair'):
+CODE      AGENTS  FIX                    REASON
+10        1       repair_data            The data that is filled in does not match with identity card
+14        1       repair_identity_image  Identity card blurry or got spotlight or cannot be read
+check 15  1       supporting_documents   The Identity card uploaded is not (KTP/Passport/KITAS)
+23        1       repair_selfie          Combination photos are not clearly visible or partially covered
+
+Need attention:
+LINE  AGENT  WHY
+8     ` + fmt.Sprint(broken) + `   image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image
+`
+	r = fleetCLI(t, vars, agents, "status", "--db", db)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, wantStatus, r.stdout)
+	assert.Empty(t, r.stderr)
+	// --csv finds the database beside the CSV.
+	assert.Equal(t, wantStatus, fleetCLI(t, vars, agents, "status", "--csv", csvPath).stdout)
+
+	// --json: the same, as one JSON value.
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--json")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	sum := decode[fleet.Summary](t, r.stdout)
+	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1, "attention": 1}, sum.Counts)
+	assert.Equal(t, 7, sum.Total)
+	assert.Equal(t, 0, sum.Active)
+	msg := func(c flipkyc.RejectionCode) string { return c.Message() }
+	assert.Equal(t, []fleet.RejectionLine{
+		{State: "rejected", Code: 10, Message: msg(10), Fix: []flipkyc.Fix{flipkyc.FixRepairData}, Agents: 1},
+		{State: "rejected", Code: 14, Message: msg(14), Fix: []flipkyc.Fix{flipkyc.FixRepairIdentityImage}, Agents: 1},
+		{State: "upload_failed", Code: 15, Message: msg(15), Fix: []flipkyc.Fix{flipkyc.FixSupportingDocuments}, Agents: 1},
+		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
+	}, sum.Rejections)
+	require.Len(t, sum.Attention, 1)
+	att := sum.Attention[0]
+	assert.Equal(t, 8, att.Line)
+	assert.Equal(t, broken, att.AgentID)
+	assert.Equal(t, "attention", att.State)
+	assert.Equal(t, "image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image", att.Attention)
+	assert.Empty(t, att.IdentityNumber, "status names agents by line and id")
+	assert.NotContains(t, r.stdout, "identity_number")
+
+	// --export: every agent, one line each, identity numbers included (the
+	// user asked for the file); nothing personal on the terminal.
+	export := filepath.Join(t.TempDir(), "export.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, wantStatus, r.stdout)
+	recs := readExport(t, export)
+	require.Len(t, recs, 8, "%q", recs)
+	assert.Equal(t, []string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"}, recs[0])
+	type row struct{ line, suffix, state, kyc, code, fix, reason string }
+	want := []row{
+		{"2", "300001", "approved", "APPROVED", "", "", ""},
+		{"3", "300002", "approved", "APPROVED", "", "", ""},
+		{"4", "309914", "rejected", "REJECTED", "14", "repair_identity_image", msg(14)},
+		{"5", "309910", "rejected", "REJECTED", "10", "repair_data", msg(10)},
+		{"7", "308815", "upload_failed", "UPLOAD_IDENTITY_SELFIE_FAILED", "15", "supporting_documents", msg(15)},
+		{"8", "300008", "attention", "BASIC_DATA", "", "", att.Attention},
+		{"9", "309923", "rejected", "REJECTED", "23", "repair_selfie", msg(23)},
+	}
+	for i, w := range want {
+		got := recs[i+1]
+		require.Len(t, got, 9)
+		id := testIdentity + w.suffix
+		assert.Equal(t, []string{w.line, id, fmt.Sprint(fake[id].ID), w.state, w.kyc, w.code, w.fix, w.reason},
+			got[:8], "export line %d", i+1)
+		assert.Regexp(t, `^bigflip-[0-9a-f-]{36}$`, got[8], "the create's Request-ID")
+	}
+}
