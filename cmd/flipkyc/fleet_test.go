@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
@@ -85,10 +88,21 @@ func checkNoPersonalData(t *testing.T, agents []fleetAgent, args []string, stdou
 	}
 }
 
-// fleetCLI runs a fleet command and checks its outputs for personal data.
+// fleetWait bounds a fleet command of the tests. Without callbacks a run
+// waits for River's periodic reconciler, which starts only once the
+// process is elected leader: a few seconds, more on a loaded machine. It is
+// an upper bound, never a measurement.
+const fleetWait = 2 * time.Minute
+
+// fleetCLI runs a fleet command in-process, as cli does but bounded by
+// fleetWait, and checks its outputs for secrets and personal data.
 func fleetCLI(t *testing.T, vars map[string]string, agents []fleetAgent, args ...string) result {
 	t.Helper()
-	r := cli(t, vars, "", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), fleetWait)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, envFunc(vars), strings.NewReader(""), &out, &errOut)
+	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
 	checkNoPersonalData(t, agents, args, r.stdout, r.stderr)
 	return r
 }
@@ -272,4 +286,78 @@ LINE  AGENT  WHY
 			got[:8], "export line %d", i+1)
 		assert.Regexp(t, `^bigflip-[0-9a-f-]{36}$`, got[8], "the create's Request-ID")
 	}
+
+	// repair: the three corrections that match their rejection's fix are
+	// sent once and those agents are approved; a correction of the wrong
+	// kind, an unknown identity number, agents not waiting for one and a
+	// bad row are reported by line, field and rule, and stop nothing.
+	repairCSV := filepath.Join(dir, "repair.csv")
+	require.NoError(t, os.WriteFile(repairCSV, []byte(strings.Join([]string{
+		"identity_number,name,identity_image,selfie_image,documents",
+		testIdentity + "309914,,ktp-new.png,,",                       // line 2: code 14, a new photo
+		testIdentity + "309910," + fleetName("309910") + " Putra,,,", // line 3: code 10, corrected data
+		testIdentity + "309923,,ktp-new.png,,",                       // line 4: code 23 wants a selfie
+		testIdentity + "999999,,ktp-new.png,,",                       // line 5: not in the run
+		testIdentity + "308815,,,,family_card=kk.png",                // line 6: failed check, documents
+		testIdentity + "300001,,ktp-new.png,,",                       // line 7: approved already
+		testIdentity + "300008,,ktp-new.png,,",                       // line 8: needs attention
+		testIdentity + "309923,,,,passport_photo=kk.png",             // line 9: no such document type
+	}, "\n")+"\n"), 0o600))
+	repairArgs := append([]string{"repair", "--csv", repairCSV, "--db", db}, fast...)
+	r = fleetCLI(t, vars, agents, repairArgs...)
+	assert.Equal(t, exitFailure, r.code, "bad rows: exit 1")
+	var refused []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "line ") {
+			refused = append(refused, l)
+		}
+	}
+	assert.Equal(t, []string{
+		"line 9: documents: want TYPE=FILE pairs separated by ';', TYPE one of Flip's document types (family_card, npwp, bpjs_kesehatan, …, or TYPE_selfie)",
+		"line 4: row: rejection code 23 calls for [repair_selfie], not repair_identity_image",
+		"line 5: identity_number: no agent of this run has it",
+		"line 7: identity_number: the agent is approved, not waiting for a correction",
+		"line 8: identity_number: the agent is attention, not waiting for a correction",
+	}, refused)
+	assert.Contains(t, r.stderr, "flipkyc repair: 3 corrections queued\n")
+	assert.Regexp(t, `(?m)^progress: 7/7 done, .* \| approved 5, rejected 1, attention 1$`, r.stderr)
+
+	after := fakeByIdentity(t, srv)
+	require.Len(t, after, 7, "no agent created by repair")
+	for id, a := range after {
+		assert.Equal(t, 1, a.Creates, id)
+	}
+	type counts struct {
+		status                               flipkyc.KYCStatus
+		uploads, documents, submits, repairs int
+	}
+	seen := func(id string) counts {
+		a := after[testIdentity+id]
+		return counts{a.KYCStatus, a.Uploads, a.Documents, a.Submits, a.Repairs}
+	}
+	assert.Equal(t, counts{flipkyc.StatusApproved, 3, 0, 1, 1}, seen("309914"), "a new photo, once")
+	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 0, 1, 1}, seen("309910"), "corrected data, once")
+	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 1, 0, 0}, seen("308815"), "documents, once")
+	assert.Equal(t, counts{flipkyc.StatusRejected, 2, 0, 1, 0}, seen("309923"), "the wrong correction was not sent")
+	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 0, 1, 0}, seen("300001"))
+	assert.Equal(t, counts{flipkyc.StatusBasicData, 0, 0, 0, 0}, seen("300008"), "the SDK refused the image before sending it")
+	repaired, ok := srv.Agent(after[testIdentity+"309910"].ID)
+	require.True(t, ok)
+	assert.Equal(t, fleetName("309910")+" Putra", repaired.Name, "the corrected data reached Flip")
+
+	sum = decode[fleet.Summary](t, fleetCLI(t, vars, agents, "status", "--db", db, "--json").stdout)
+	assert.Equal(t, fleet.Counts{"approved": 5, "rejected": 1, "attention": 1}, sum.Counts)
+	assert.Equal(t, []fleet.RejectionLine{
+		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
+	}, sum.Rejections)
+
+	// The same corrections again: every agent they name is decided, so
+	// nothing is sent twice.
+	r = fleetCLI(t, vars, agents, repairArgs...)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "line 2: identity_number: the agent is approved, not waiting for a correction\n")
+	assert.Contains(t, r.stderr, "line 3: identity_number: the agent is approved, not waiting for a correction\n")
+	assert.Contains(t, r.stderr, "line 6: identity_number: the agent is approved, not waiting for a correction\n")
+	assert.Contains(t, r.stderr, "flipkyc repair: 0 corrections queued\n")
+	assert.Equal(t, after, fakeByIdentity(t, srv), "nothing sent again")
 }
