@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -360,4 +363,170 @@ LINE  AGENT  WHY
 	assert.Contains(t, r.stderr, "line 6: identity_number: the agent is approved, not waiting for a correction\n")
 	assert.Contains(t, r.stderr, "flipkyc repair: 0 corrections queued\n")
 	assert.Equal(t, after, fakeByIdentity(t, srv), "nothing sent again")
+}
+
+// storedEvent is one row of a run's fleet_events.
+type storedEvent struct {
+	Key     string
+	AgentID int64
+	Status  string
+	Code    int
+	Applied bool
+}
+
+// storedEvents reads the callbacks a run's database holds, in the order
+// received.
+func storedEvents(t *testing.T, db string) []storedEvent {
+	t.Helper()
+	d, err := fleet.Open(context.Background(), db)
+	require.NoError(t, err)
+	defer d.Close()
+	rows, err := d.SQL().Query("SELECT key, agent_id, kyc_status, rejection_code, applied FROM fleet_events ORDER BY received_at, key")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []storedEvent
+	for rows.Next() {
+		var e storedEvent
+		require.NoError(t, rows.Scan(&e.Key, &e.AgentID, &e.Status, &e.Code, &e.Applied))
+		out = append(out, e)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// execDB runs a statement on a run's SQLite file from a connection of its
+// own (not fleet.Open, which would create missing tables).
+func execDB(t *testing.T, db, stmt string) {
+	t.Helper()
+	d, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(20000)")
+	require.NoError(t, err)
+	defer d.Close()
+	_, err = d.Exec(stmt)
+	require.NoError(t, err)
+}
+
+// postCallback sends ev as Flip does and returns the HTTP status.
+func postCallback(t *testing.T, url string, ev flipkyc.Event, token string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req, err := flipkyctest.NewCallbackRequest(ctx, url, ev, token)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, resp.Body.Close())
+	return resp.StatusCode
+}
+
+// statusCounts reads a run's counts through status --json.
+func statusCounts(t *testing.T, vars map[string]string, agents []fleetAgent, db string) fleet.Counts {
+	t.Helper()
+	r := fleetCLI(t, vars, agents, "status", "--db", db, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	return decode[fleet.Summary](t, r.stdout).Counts
+}
+
+// listen --db stores each callback before answering 200, once, and the run
+// moves on by callbacks alone; a wrong token is refused and a store that
+// fails is not acknowledged; the events outlive the listener.
+func TestFleetListenDB(t *testing.T) {
+	agents := []fleetAgent{{suffix: "400001"}, {suffix: "409914"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	lvars := map[string]string{envCallbackToken: testToken}
+	listen, url := startListen(t, lvars, "--db", db, "--json")
+	srv, vars := fakeEnv(t, flipkyctest.WithCallbacks(url+"flip/kyc", testToken))
+
+	// Flip's callbacks, stored by listen, are the only way past the upload
+	// check and the review: late ones would be read after an hour.
+	r := fleetCLI(t, vars, agents, "onboard", "--csv", csvPath, "--workers", "4", "--rate", "1000", "--stale-after", "1h", "--reconcile-every", "1h")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	assert.Equal(t, fleet.Counts{"approved": 1, "rejected": 1}, statusCounts(t, vars, agents, db))
+
+	fake := fakeByIdentity(t, srv)
+	approved, rejected := fake[agents[0].identity()].ID, fake[agents[1].identity()].ID
+	deadline := time.Now().Add(wait)
+	for len(srv.Callbacks()) < 4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	sent := srv.Callbacks()
+	require.Len(t, sent, 4)
+	for _, c := range sent {
+		assert.Equal(t, http.StatusOK, c.Status, "%v", c)
+		assert.NoError(t, c.Err)
+	}
+	type ev struct {
+		id     int64
+		status string
+		code   int
+		ok     bool
+	}
+	summary := func(es []storedEvent) []ev {
+		out := make([]ev, len(es))
+		for i, e := range es {
+			out[i] = ev{e.AgentID, e.Status, e.Code, e.Applied}
+		}
+		return out
+	}
+	stored := storedEvents(t, db)
+	assert.ElementsMatch(t, []ev{
+		{approved, "UPLOAD_IDENTITY_SELFIE_SUCCESS", 0, true},
+		{rejected, "UPLOAD_IDENTITY_SELFIE_SUCCESS", 0, true},
+		{approved, "APPROVED", 0, true},
+		{rejected, "REJECTED", 14, true},
+	}, summary(stored))
+	listen.waitFor(t, "four event lines", func(stdout, _ string) bool { return strings.Count(stdout, "\n") == 4 })
+
+	updated, err := flipkyc.ParseTimestamp("2030-01-02 10:00:00")
+	require.NoError(t, err)
+	approve := flipkyc.Event{AgentID: rejected, AgentName: fleetName(agents[1].suffix), KYCStatus: flipkyc.StatusApproved, UpdatedAt: updated}
+
+	// A wrong token: refused, nothing stored, nothing moves.
+	assert.Equal(t, http.StatusForbidden, postCallback(t, url, approve, "not-"+testToken))
+	assert.Equal(t, stored, storedEvents(t, db))
+	assert.Equal(t, fleet.Counts{"approved": 1, "rejected": 1}, statusCounts(t, vars, agents, db))
+
+	// The right token: stored (and applied) by the time the 200 arrives;
+	// status shows the agent moved.
+	assert.Equal(t, http.StatusOK, postCallback(t, url, approve, testToken))
+	withApproval := storedEvents(t, db)
+	require.Len(t, withApproval, 5)
+	assert.Equal(t, ev{rejected, "APPROVED", 0, true}, summary(withApproval)[4])
+	assert.Equal(t, fleet.Counts{"approved": 2}, statusCounts(t, vars, agents, db))
+
+	// The same callback again: acknowledged, not stored or applied twice.
+	assert.Equal(t, http.StatusOK, postCallback(t, url, approve, testToken))
+	assert.Equal(t, withApproval, storedEvents(t, db))
+
+	// A store that fails is not acknowledged: Flip must not count it
+	// delivered. (The events table is moved away under listen.)
+	foreign := flipkyc.Event{AgentID: 987654, AgentName: testName, KYCStatus: flipkyc.StatusPending, UpdatedAt: updated}
+	execDB(t, db, "ALTER TABLE fleet_events RENAME TO fleet_events_away")
+	assert.Equal(t, http.StatusInternalServerError, postCallback(t, url, foreign, testToken))
+	execDB(t, db, "ALTER TABLE fleet_events_away RENAME TO fleet_events")
+	assert.Equal(t, withApproval, storedEvents(t, db))
+	listen.waitFor(t, "the failure logged", func(_, stderr string) bool { return strings.Contains(stderr, "storing the callback failed") })
+	// Sent again, it is stored: an event of no agent of the run is kept,
+	// and applied to nothing.
+	assert.Equal(t, http.StatusOK, postCallback(t, url, foreign, testToken))
+	withForeign := storedEvents(t, db)
+	require.Len(t, withForeign, 6)
+	assert.Equal(t, ev{987654, "PENDING", 0, false}, summary(withForeign)[5])
+
+	// One line per callback acknowledged (the duplicate too), none for the
+	// refused ones; names masked, no personal data.
+	listen.waitFor(t, "seven event lines", func(stdout, _ string) bool { return strings.Count(stdout, "\n") == 7 })
+	assert.Equal(t, exitOK, listen.stop(t))
+	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
+
+	// A new listener on the same run: the events are still there, and a
+	// repeat of one stored before the restart is still recognised.
+	listen, url = startListen(t, lvars, "--db", db)
+	assert.Equal(t, withForeign, storedEvents(t, db))
+	assert.Equal(t, http.StatusOK, postCallback(t, url, approve, testToken))
+	assert.Equal(t, withForeign, storedEvents(t, db))
+	assert.Equal(t, fleet.Counts{"approved": 2}, statusCounts(t, vars, agents, db))
+	assert.Equal(t, exitOK, listen.stop(t))
+	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
 }
