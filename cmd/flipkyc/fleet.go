@@ -93,9 +93,10 @@ var statusCommand = &command{
 	summary: "a run's agents per state, rejections with their fix, agents needing attention",
 	help: `Reads a run's database (--db, or the file beside --csv) and prints the number
 of agents in each state, the rejections by code with the fix each calls for,
-and the agents that need attention with why. --export FILE writes one line
-per agent as CSV (line, identity number, agent id, state, KYC status,
-rejection code, fix, reason).`,
+and the agents that need attention with why, by CSV line and agent id.
+--export FILE writes one line per agent as CSV (line, identity number, agent
+id, state, KYC status, rejection code, fix, reason, create Request-ID),
+readable by its owner only: identity numbers are personal data.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -352,7 +353,8 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 	if err != nil {
 		return err
 	}
-	out, err := os.Create(path)
+	// Identity numbers are personal data: the file is its owner's only.
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return inputErrorf("cannot write --export: %v", err)
 	}
