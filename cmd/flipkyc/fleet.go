@@ -72,7 +72,8 @@ columns (code 10), identity_image (codes 14-21), selfie_image (codes 23-27)
 or documents, TYPE=FILE pairs separated by ';' (family_card, npwp,
 bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
 Then works the run, as onboard does, until those agents are decided again.
---db defaults to the file beside the repair CSV; give the run's --db.`,
+--db defaults to the file beside the repair CSV; give the run's --db (a
+SQLite file that does not exist is an error, not a new run).`,
 	examples: []string{
 		"flipkyc repair --csv fixes.csv --db examples/fleet/agents.fleet.db",
 	},
@@ -176,6 +177,17 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if _, err := e.client(); err != nil { // checks the key and base URLs
 		return err
 	}
+	dsn := *o.db
+	if dsn == "" {
+		dsn = defaultDB(*o.csv)
+	}
+	if repair && !fleet.IsPostgres(dsn) {
+		// Opening a missing file would start an empty run, in which no
+		// agent is found.
+		if _, err := os.Stat(dsn); err != nil {
+			return inputErrorf("no run at %s (give the run's --db): %v", dsn, err)
+		}
+	}
 	images := *o.images
 	if images == "" {
 		images = filepath.Dir(*o.csv)
@@ -197,10 +209,6 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	e.printBadRows(bad)
-	dsn := *o.db
-	if dsn == "" {
-		dsn = defaultDB(*o.csv)
-	}
 	d, err := fleet.Open(e.ctx, dsn)
 	if err != nil {
 		return err

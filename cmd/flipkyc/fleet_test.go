@@ -533,3 +533,45 @@ func TestFleetListenDB(t *testing.T) {
 	assert.Equal(t, exitOK, listen.stop(t))
 	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
 }
+
+// Mistakes in the command line or its files: exit 2 with why, and no
+// database created where there was no run.
+func TestFleetUsageErrors(t *testing.T) {
+	_, vars := fakeEnv(t)
+	csvPath := writeFleetRun(t, []fleetAgent{{suffix: "500001"}})
+	dir := filepath.Dir(csvPath)
+	repairCSV := filepath.Join(dir, "fixes.csv")
+	require.NoError(t, os.WriteFile(repairCSV, []byte("identity_number,identity_image\n"+testIdentity+"500001,ktp-new.png\n"), 0o600))
+	noColumn := filepath.Join(dir, "nocolumn.csv")
+	require.NoError(t, os.WriteFile(noColumn, []byte("name,identity_type\n"+testName+",ktp\n"), 0o600))
+	missing := filepath.Join(dir, "missing.fleet.db")
+	noKey := map[string]string{flipkyc.EnvAPIBaseURL: vars[flipkyc.EnvAPIBaseURL], flipkyc.EnvKYCBaseURL: vars[flipkyc.EnvKYCBaseURL]}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{"status without a run", vars, []string{"status"}, "give --db or --csv"},
+		{"status of no database", vars, []string{"status", "--db", missing}, "no run at " + missing},
+		{"status beside a CSV never run", vars, []string{"status", "--csv", csvPath}, "no run at " + defaultDB(csvPath)},
+		{"onboard without --csv", vars, []string{"onboard"}, "--csv is required"},
+		{"onboard of no file", vars, []string{"onboard", "--csv", filepath.Join(dir, "none.csv")}, "cannot read --csv"},
+		{"onboard with no workers", vars, []string{"onboard", "--csv", csvPath, "--workers", "0"}, "must be positive"},
+		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "must be positive"},
+		{"onboard without the key", noKey, []string{"onboard", "--csv", csvPath}, flipkyc.EnvSecretKey},
+		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has no "identity_number" column`},
+		{"repair of no run", vars, []string{"repair", "--csv", repairCSV}, "no run at " + defaultDB(repairCSV)},
+		{"repair of a run never started", vars, []string{"repair", "--csv", repairCSV, "--db", missing}, "no run at " + missing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fleetCLI(t, tc.vars, nil, tc.args...)
+			assert.Equal(t, exitUsage, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Empty(t, r.stdout)
+		})
+	}
+	for _, db := range []string{missing, defaultDB(csvPath), defaultDB(repairCSV), defaultDB(noColumn)} {
+		assert.NoFileExists(t, db, "no run was started")
+	}
+}
