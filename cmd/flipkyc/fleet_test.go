@@ -539,6 +539,7 @@ func TestFleetListenDB(t *testing.T) {
 	assert.Equal(t, http.StatusOK, postCallback(t, url, approve, testToken))
 	assert.Equal(t, withForeign, storedEvents(t, db))
 	assert.Equal(t, fleet.Counts{"approved": 2}, statusCounts(t, vars, agents, db))
+
 	assert.Equal(t, exitOK, listen.stop(t))
 	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
 }
@@ -623,4 +624,28 @@ func TestProgress(t *testing.T) {
 			assert.Regexp(t, tc.want, out.String())
 		})
 	}
+}
+
+// A callback older than what the run knows (Flip's own order, or one that
+// crossed a read of the agent) must not undo the agent's KYC status: an
+// approved agent stays APPROVED in status and its export.
+func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
+	t.Skip("fleet bug: advance (fleet/steps.go) writes the event's kyc_status even when the event does not move the agent, so an older PENDING callback after APPROVED leaves state approved with kyc_status PENDING")
+	agents := []fleetAgent{{suffix: "600001"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	_, url := startListen(t, map[string]string{envCallbackToken: testToken}, "--db", db)
+	srv, vars := fakeEnv(t, flipkyctest.WithCallbacks(url, testToken))
+	r := fleetCLI(t, vars, agents, "onboard", "--csv", csvPath, "--rate", "1000", "--stale-after", "1h", "--reconcile-every", "1h")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	id := fakeByIdentity(t, srv)[agents[0].identity()].ID
+	older, err := flipkyc.ParseTimestamp("2000-01-02 10:00:00")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, postCallback(t, url, flipkyc.Event{AgentID: id, KYCStatus: flipkyc.StatusPending, UpdatedAt: older}, testToken))
+
+	export := filepath.Join(t.TempDir(), "export.csv")
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
+	recs := readExport(t, export)
+	require.Len(t, recs, 2)
+	assert.Equal(t, []string{"approved", "APPROVED"}, recs[1][3:5], "state and KYC status")
 }
