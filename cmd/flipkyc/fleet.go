@@ -72,7 +72,8 @@ columns (code 10), identity_image (codes 14-21), selfie_image (codes 23-27)
 or documents, TYPE=FILE pairs separated by ';' (family_card, npwp,
 bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
 Then works the run, as onboard does, until those agents are decided again.
---db defaults to the file beside the repair CSV; give the run's --db.`,
+--db defaults to the file beside the repair CSV; give the run's --db (a
+SQLite file that does not exist is an error, not a new run).`,
 	examples: []string{
 		"flipkyc repair --csv fixes.csv --db examples/fleet/agents.fleet.db",
 	},
@@ -93,9 +94,10 @@ var statusCommand = &command{
 	summary: "a run's agents per state, rejections with their fix, agents needing attention",
 	help: `Reads a run's database (--db, or the file beside --csv) and prints the number
 of agents in each state, the rejections by code with the fix each calls for,
-and the agents that need attention with why. --export FILE writes one line
-per agent as CSV (line, identity number, agent id, state, KYC status,
-rejection code, fix, reason).`,
+and the agents that need attention with why, by CSV line and agent id.
+--export FILE writes one line per agent as CSV (line, identity number, agent
+id, state, KYC status, rejection code, fix, reason, create Request-ID),
+readable by its owner only: identity numbers are personal data.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -175,6 +177,17 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if _, err := e.client(); err != nil { // checks the key and base URLs
 		return err
 	}
+	dsn := *o.db
+	if dsn == "" {
+		dsn = defaultDB(*o.csv)
+	}
+	if repair && !fleet.IsPostgres(dsn) {
+		// Opening a missing file would start an empty run, in which no
+		// agent is found.
+		if _, err := os.Stat(dsn); err != nil {
+			return inputErrorf("no run at %s (give the run's --db): %v", dsn, err)
+		}
+	}
 	images := *o.images
 	if images == "" {
 		images = filepath.Dir(*o.csv)
@@ -196,10 +209,6 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	e.printBadRows(bad)
-	dsn := *o.db
-	if dsn == "" {
-		dsn = defaultDB(*o.csv)
-	}
 	d, err := fleet.Open(e.ctx, dsn)
 	if err != nil {
 		return err
@@ -280,7 +289,11 @@ func (e *env) printBadRows(bad []fleet.RowError) {
 
 func (e *env) printSummary(s fleet.Summary) {
 	if e.json {
-		writeJSON(e.stdout, s)
+		out := summaryJSON{Summary: s, Attention: make([]attentionJSON, len(s.Attention))}
+		for i, r := range s.Attention {
+			out.Attention[i] = attentionJSON{Record: r}
+		}
+		writeJSON(e.stdout, out)
 		return
 	}
 	t := table(e.stdout)
@@ -320,6 +333,21 @@ func (e *env) printSummary(s fleet.Summary) {
 	}
 }
 
+// summaryJSON is a Summary as status prints it: agents needing attention
+// are named by line and agent id, as in the table. Their identity numbers
+// are personal data and go only where the user asks for them (--export).
+type summaryJSON struct {
+	fleet.Summary
+	Attention []attentionJSON `json:"attention"`
+}
+
+// attentionJSON is a Record without its identity number: the field shadows
+// the Record's and is always empty, so omitted.
+type attentionJSON struct {
+	fleet.Record
+	IdentityNumber string `json:"identity_number,omitempty"`
+}
+
 func fixNames(fixes []flipkyc.Fix) string {
 	s := make([]string, len(fixes))
 	for i, f := range fixes {
@@ -333,7 +361,8 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 	if err != nil {
 		return err
 	}
-	out, err := os.Create(path)
+	// Identity numbers are personal data: the file is its owner's only.
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return inputErrorf("cannot write --export: %v", err)
 	}
