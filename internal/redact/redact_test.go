@@ -128,3 +128,42 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownMasksManyValuesInManyTexts(t *testing.T) {
+	m := NewMasker()
+	var known []string
+	for i := range 2000 {
+		known = append(known, fmt.Sprintf("Person Number%c%c", 'a'+i%26, 'a'+i/26%26))
+	}
+	known = append(known, "Kelvin", "ab") // "ab" is too short to mask
+	clean := m.Known(known)
+	tests := []struct{ in, want string }{
+		{"refused: PERSON NUMBERQB is blocked", "refused: [masked] is blocked"},
+		{"form name=x&who=Person+Numberqb", "form name=x&who=[masked]"},
+		{"\u212Aelvin called", "[masked] called"}, // KELVIN SIGN folds to k
+		{"ab and nothing else", "ab and nothing else"},
+	}
+	for range 500 { // many texts, one set of values
+		for _, tt := range tests {
+			if got := clean(tt.in); got != tt.want {
+				t.Fatalf("Known(…)(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		}
+	}
+}
+
+func BenchmarkKnownManyValues(b *testing.B) {
+	var known []string
+	for i := range 1000 {
+		known = append(known, fmt.Sprintf("Name%03d Surname", i))
+	}
+	text := strings.Repeat("the record was refused for a reason that is long enough ", 8)
+	m := NewMasker("name")
+	b.ReportAllocs()
+	for b.Loop() {
+		clean := m.Known(known)
+		for range 20 {
+			_ = clean(text)
+		}
+	}
+}
