@@ -143,7 +143,7 @@ func TestKnownMasksManyValuesInManyTexts(t *testing.T) {
 		{"\u212Aelvin called", "[masked] called"}, // KELVIN SIGN folds to k
 		{"ab and nothing else", "ab and nothing else"},
 	}
-	for range 500 { // many texts, one set of values
+	for range 20 { // many texts, one set of values
 		for _, tt := range tests {
 			if got := clean(tt.in); got != tt.want {
 				t.Fatalf("Known(…)(%q) = %q, want %q", tt.in, got, tt.want)
