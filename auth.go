@@ -3,7 +3,9 @@ package flipkyc
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -110,10 +112,31 @@ type callState struct {
 	id        [1]string
 	attempt   int // the attempt under way, from 1
 	wrote     atomic.Bool
-	trace     httptrace.ClientTrace
+	// traced is set when the transport reports its progress (GetConn); a
+	// transport that does not leaves wrote unset whatever it sent.
+	traced atomic.Bool
+	trace  httptrace.ClientTrace
 }
 
 type callStateKey struct{}
+
+// mayHaveSent reports whether an attempt that failed with err may have
+// written its whole request: the transport said so (WroteRequest), or it
+// does not report its progress and err is not a failure to connect.
+func (st *callState) mayHaveSent(err error) bool {
+	if st.wrote.Load() {
+		return true
+	}
+	if st.traced.Load() {
+		return false
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return !(errors.As(err, &opErr) && opErr.Op == "dial") && !errors.As(err, &dnsErr)
+}
+
+// gettingConn records that the transport reports its progress.
+func (st *callState) gettingConn(string) { st.traced.Store(true) }
 
 // requestWritten records that the whole request reached the connection.
 func (st *callState) requestWritten(info httptrace.WroteRequestInfo) {

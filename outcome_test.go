@@ -329,3 +329,61 @@ func TestTwoHundredIsSuccessWhateverItsBody(t *testing.T) {
 		}
 	}
 }
+
+// untracedTransport sends each request as a new one, as a transport of
+// another HTTP stack would: the SDK's httptrace hooks never fire.
+type untracedTransport struct{}
+
+func (untracedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
+	}
+	out, err := http.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out.Header = r.Header.Clone()
+	return http.DefaultTransport.RoundTrip(out)
+}
+
+// A transport that does not report its progress gives no proof that a
+// request was not sent: a state change that failed after connecting is
+// never repeated, while one that could not connect is.
+func TestUntracedTransportNeverRepeatsAStateChange(t *testing.T) {
+	untraced := WithHTTPClient(&http.Client{Transport: untracedTransport{}})
+	t.Run("reset after the request arrived", func(t *testing.T) {
+		srv := &agentServer{lost: lostReplies[len(lostReplies)-1], status: StatusBasicData}
+		ts := httptest.NewServer(srv)
+		defer ts.Close()
+		c, _ := newTestClient(t, ts.URL, ts.URL, untraced)
+		_, err := c.CreateAgent(context.Background(), validAgent())
+		recordErr(err)
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+		writes, _ := srv.seen()
+		assert.Equal(t, []string{"/agents"}, writes, "sent once")
+
+		_, err = c.SubmitKYC(context.Background(), 1)
+		recordErr(err)
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+		writes, _ = srv.seen()
+		assert.Equal(t, []string{"/agents", "/users/1/submit"}, writes, "sent once")
+	})
+	t.Run("nothing listening", func(t *testing.T) {
+		ts := httptest.NewServer(http.NotFoundHandler())
+		url := ts.URL
+		ts.Close()
+		c, clock := newTestClient(t, url, url, untraced)
+		_, err := c.CreateAgent(context.Background(), validAgent())
+		recordErr(err)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a refused connection sent nothing")
+		var re *RetryError
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, 3, re.Attempts, "and is retried")
+		assert.Len(t, clock.waits(), 2)
+	})
+}

@@ -105,7 +105,10 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		// A call that may not be repeated once it left the machine watches
 		// whether its whole request was written. Until WroteRequest reports
 		// success, Flip has at most a part of the request, which it cannot
-		// act on, so the call may be sent again.
+		// act on, so the call may be sent again. A transport that does not
+		// report its progress (GetConn) gives no such evidence; see
+		// mayHaveSent.
+		st.trace.GetConn = st.gettingConn
 		st.trace.WroteRequest = st.requestWritten
 		ctx = httptrace.WithClientTrace(ctx, &st.trace)
 	}
@@ -174,6 +177,7 @@ type attemptResult struct {
 func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) attemptResult {
 	id := st.requestID[0]
 	st.wrote.Store(false)
+	st.traced.Store(false)
 	var body io.Reader
 	length, contentType := int64(0), ""
 	switch {
@@ -212,7 +216,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	resp, err := c.http.Do(req)
 	if err != nil {
 		err = c.key.forms.ScrubError(watch.cause(err))
-		wrote := r.repeatable || st.wrote.Load()
+		wrote := r.repeatable || st.mayHaveSent(err)
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
 		if ctx.Err() != nil {
 			return attemptResult{err: netErr, ambiguous: !r.repeatable && wrote}
