@@ -47,6 +47,32 @@ func Final(s string) bool {
 
 func newRequestID() string { return "bigflip-" + uuid.NewString() }
 
+// onboard takes an agent from its create through its two uploads in one
+// job. Each step records its intent and its result as before; the agent is
+// read again after each, so a job stopped anywhere resumes where the
+// agent's state says, and a step that left the state as it was ends the
+// job.
+func (f *Fleet) onboard(ctx context.Context, a *agent) error {
+	for {
+		step := f.upload
+		switch a.State {
+		case StateNew, StateCreating:
+			step = f.create
+		case StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie:
+		default:
+			return nil
+		}
+		if err := step(ctx, a); err != nil {
+			return err
+		}
+		next, err := f.load(ctx, f.db.sql, a.Key)
+		if err != nil || next.State == a.State {
+			return err
+		}
+		a = next
+	}
+}
+
 // create registers the agent with Flip, at most once.
 func (f *Fleet) create(ctx context.Context, a *agent) error {
 	switch a.State {
@@ -84,14 +110,9 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	return f.db.inTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
-			StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
-		if err != nil || n == 0 {
-			return err
-		}
-		return f.insert(ctx, tx, uploadArgs{Key: a.Key})
-	})
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+		StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
+	return err
 }
 
 // upload sends the identity image, then the selfie; an upload that may
@@ -175,12 +196,9 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !selfie {
-			n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
 				StateIdentityUploaded, string(status), nowMillis(), a.Key, StateUploadingIdentity)
-			if err != nil || n == 0 {
-				return err
-			}
-			return f.insert(ctx, tx, uploadArgs{Key: a.Key})
+			return err
 		}
 		if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), nowMillis(), a.Key, StateUploadingSelfie); err != nil {
