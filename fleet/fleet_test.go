@@ -148,10 +148,26 @@ func checkFake(t *testing.T, fake *flipkyctest.Server, recs []fleet.Record) {
 	}
 }
 
-func TestOnboardSQLiteEndToEnd(t *testing.T) {
-	dir := t.TempDir()
+// TestOnboardEndToEnd runs a whole run on SQLite and on Postgres: three
+// callbacks lost on the way (the fake counts them delivered) are made up
+// for by the reconciler's reads, rejections show their fix, a re-run sends
+// nothing, and repairs resume the rejected agents.
+func TestOnboardEndToEnd(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := filepath.Join(dir, "run.db")
+			if db == "postgres" {
+				dsn = postgresDSN(t)
+			}
+			onboardEndToEnd(t, dir, dsn)
+		})
+	}
+}
+
+func onboardEndToEnd(t *testing.T, dir, dsn string) {
 	csv := writeRun(t, dir, 40, map[int]int{3: 14, 7: 10, 9: 29})
-	h := newHarness(t, filepath.Join(dir, "run.db"))
+	h := newHarness(t, dsn)
 	h.drop.Store(3) // three callbacks lost: the reconciler must find them
 	if n := importCSV(t, h.f, csv); n != 40 {
 		t.Fatalf("imported %d, want 40", n)
@@ -163,6 +179,13 @@ func TestOnboardSQLiteEndToEnd(t *testing.T) {
 	}
 	if c[fleet.StateApproved] != 37 || c[fleet.StateRejected] != 3 || c.Total() != 40 {
 		t.Fatalf("counts %v, want 37 approved and 3 rejected", c)
+	}
+	if h.drop.Load() >= 0 {
+		t.Fatalf("the run did not lose three callbacks (drop counter %d)", h.drop.Load())
+	}
+	// Each lost callback left an agent waiting; only a read moved it.
+	if gets := len(h.fake.RequestsTo(flipkyctest.RouteGetAgent)); gets < 3 {
+		t.Errorf("%d reads of agents, want at least one for each of the 3 lost callbacks", gets)
 	}
 	checkFake(t, h.fake, records(t, h.db))
 	sum, err := h.db.Summarize(context.Background())
