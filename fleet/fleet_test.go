@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -284,4 +285,82 @@ func records(t *testing.T, db *fleet.DB) []fleet.Record {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// dyingTransport passes requests on until the first repair request has
+// reached Flip; from then on, as if the process had been killed right
+// after sending it, no reply comes back and nothing more is sent.
+type dyingTransport struct {
+	base http.RoundTripper
+	dead atomic.Bool
+	died chan struct{}
+}
+
+func (d *dyingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if d.dead.Load() {
+		return nil, errors.New("the process is gone")
+	}
+	resp, err := d.base.RoundTrip(r)
+	if strings.HasSuffix(r.URL.Path, "/repair") && d.dead.CompareAndSwap(false, true) {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		close(d.died)
+		return nil, errors.New("the process is gone")
+	}
+	return resp, err
+}
+
+// A process that dies after sending a repair leaves the agent repairing,
+// with its intent recorded; the next run reads the agent first, finds the
+// repair took effect and does not send it again.
+func TestRepairInterruptedIsNotResent(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := filepath.Join(dir, "run.db")
+			if db == "postgres" {
+				dsn = postgresDSN(t)
+			}
+			csv := writeRun(t, dir, 2, map[int]int{1: 10})
+			h := newHarness(t, dsn)
+			importCSV(t, h.f, csv)
+			h.run(h.f)
+			if c, _ := h.db.Counts(context.Background()); c[fleet.StateRejected] != 1 {
+				t.Fatalf("counts %v, want 1 rejected", c)
+			}
+			bad, err := h.f.Repair(context.Background(), []fleet.Repair{
+				{Line: 3, IdentityNumber: "3201000000019910", Data: &flipkyc.RepairDataParams{Name: "Agent One Fixed"}},
+			})
+			if err != nil || len(bad) > 0 {
+				t.Fatalf("Repair: %v %v", err, bad)
+			}
+			// The decision's callback is lost as well, so only a read can
+			// tell the next run that the repair took effect.
+			h.drop.Store(1)
+			dt := &dyingTransport{base: http.DefaultTransport.(*http.Transport).Clone(), died: make(chan struct{})}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- h.newFleet(fleet.Config{Transport: dt}).Run(ctx, nil) }()
+			<-dt.died
+			cancel()
+			<-done
+			recs := records(t, h.db)
+			if recs[1].State != fleet.StateRepairing {
+				t.Fatalf("after the dead process: %s, want %s", recs[1].State, fleet.StateRepairing)
+			}
+
+			h.run(h.newFleet(fleet.Config{}))
+			if c, _ := h.db.Counts(context.Background()); c[fleet.StateApproved] != 2 {
+				t.Fatalf("counts %v, want 2 approved", c)
+			}
+			repairs := h.fake.RequestsTo(flipkyctest.RouteRepairData)
+			if len(repairs) != 1 || repairs[0].Handled != http.StatusOK {
+				t.Fatalf("%d repair requests, want 1 that took effect", len(repairs))
+			}
+			if !strings.HasPrefix(repairs[0].Header.Get("Request-ID"), "bigflip-") {
+				t.Errorf("repair Request-ID %q", repairs[0].Header.Get("Request-ID"))
+			}
+		})
+	}
 }

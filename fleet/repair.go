@@ -87,27 +87,37 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	return RowError{}, err
 }
 
-// repair sends a queued correction; one in doubt is settled by reading the
-// agent.
+// repair sends a queued correction, at most once with effect: the intent
+// (state repairing) and its Request-ID are recorded before the request.
+// An agent found in state repairing (the process stopped, or the reply was
+// lost) is read first: a status that left REJECTED (or the failed upload
+// check) means the correction took effect, and it is not sent again; a
+// status still waiting for it resends the correction under the recorded
+// Request-ID.
 func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateRepairQueued:
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairing, newRequestID(), nowMillis(), a.Key, StateRepairQueued)
+			StateRepairing, rid, nowMillis(), a.Key, StateRepairQueued)
 		if err != nil || n == 0 {
 			return err
 		}
+		a.StepRequestID = rid
 	case StateRepairing:
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
 			return err
 		}
 		if !got.KYCStatus.CanUploadDocuments() {
+			// PENDING, SUSPICIOUS, NEED_TO_CHECK or HELP: in review;
+			// APPROVED: approved (advance).
 			return f.observe(ctx, a.AgentID.Int64, got)
 		}
 	default:
 		return nil
 	}
+	rid := flipkyc.RequestID(a.StepRequestID)
 	var rp Repair
 	if err := json.Unmarshal([]byte(a.Repair), &rp); err != nil {
 		return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("stored correction unreadable: %v", err))
@@ -120,7 +130,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	var err error
 	switch fix, _ := rp.kind(); fix {
 	case flipkyc.FixRepairData:
-		_, err = f.flip.RepairData(ctx, id, *rp.Data)
+		_, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
 	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
 		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
 		if fix == flipkyc.FixRepairSelfie {
@@ -131,7 +141,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the image: %v", oerr))
 		}
 		defer file.Close()
-		_, err = send(ctx, id, img)
+		_, err = send(ctx, id, img, rid)
 	case flipkyc.FixSupportingDocuments:
 		var docs []flipkyc.Document
 		for _, d := range rp.Documents {
@@ -142,7 +152,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			defer file.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
 		}
-		_, err = f.flip.UploadDocuments(ctx, id, docs)
+		_, err = f.flip.UploadDocuments(ctx, id, docs, rid)
 	}
 	if err != nil {
 		var api *flipkyc.APIError

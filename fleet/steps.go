@@ -127,12 +127,13 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		if selfie {
 			sending = StateUploadingSelfie
 		}
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			sending, newRequestID(), nowMillis(), a.Key, a.State)
+			sending, rid, nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
 		}
-		a.State = sending
+		a.State, a.StepRequestID = sending, rid
 	case StateUploadingIdentity, StateUploadingSelfie:
 		selfie = a.State == StateUploadingSelfie
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
@@ -155,7 +156,9 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the image: %v", err))
 	}
 	defer file.Close()
-	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file})
+	// A resend after a read showed no effect is the same logical call: it
+	// keeps the recorded Request-ID.
+	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file}, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var ve *flipkyc.ValidationError
 		switch {
@@ -219,11 +222,13 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateChecked:
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateSubmitting, newRequestID(), nowMillis(), a.Key, StateChecked)
+			StateSubmitting, rid, nowMillis(), a.Key, StateChecked)
 		if err != nil || n == 0 {
 			return err
 		}
+		a.StepRequestID = rid
 	case StateSubmitting:
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
@@ -235,7 +240,7 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	default:
 		return nil
 	}
-	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64)
+	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var api *flipkyc.APIError
 		switch {
@@ -344,6 +349,12 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 			to = StateUploadFailed
 		}
 	case flipkyc.StatusPending:
+		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateRepairing) {
+			to = StateInReview
+		}
+	case flipkyc.StatusSuspicious, flipkyc.StatusNeedToCheck, flipkyc.StatusHelp:
+		// Flagged for Flip's own check after a submission or a repair:
+		// still under review, read by the reconciler until decided.
 		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateRepairing) {
 			to = StateInReview
 		}
