@@ -11,6 +11,13 @@
 // a reconciler reads agents whose callback is late, so a lost callback
 // delays an agent but never strands it.
 //
+// An agent parked at its create (outcome unknown, or Flip's 2002: already
+// registered) is resumed by a person who found its agent id: a Repair with
+// AgentID (the agent_id column of a repair CSV) is checked with Flip, and
+// the agent goes on from the status Flip has for it, without a create and
+// without an upload Flip already has. Rejected agents are resumed by a
+// Repair with the correction their rejection code calls for (FixFor).
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet
