@@ -147,13 +147,13 @@ func TestTwoProcessesPostgres(t *testing.T) {
 		}
 	}
 	checkRun(t, h, 150)
-	// Both processes worked: each took steps.
+	// Both processes worked: each took agents through create and uploads.
 	db := h.db.SQL()
 	var workers int
-	if err := db.QueryRow("SELECT COUNT(DISTINCT attempted_by[1]) FROM river_job WHERE kind = 'fleet_upload'").Scan(&workers); err != nil {
+	if err := db.QueryRow("SELECT COUNT(DISTINCT attempted_by[1]) FROM river_job WHERE kind = 'fleet_create'").Scan(&workers); err != nil {
 		t.Fatal(err)
 	}
 	if workers != 2 {
-		t.Errorf("uploads worked by %d processes, want 2", workers)
+		t.Errorf("creates and uploads worked by %d processes, want 2", workers)
 	}
 }

@@ -32,8 +32,11 @@ var Columns = []string{
 // required) and whatever the rejection calls for: any of the data columns
 // of Columns (code 10), identity_image (codes 14-21), selfie_image (codes
 // 23-27) or documents ("family_card=kk.jpg;npwp=npwp.jpg", codes 11, 13,
-// 17, 21, 31-33, and an upload check that failed).
-var RepairColumns = append(append([]string{}, Columns...), "documents")
+// 17, 21, 31-33, and an upload check that failed). For an agent parked
+// because its create's outcome was unknown or Flip answered that it is
+// already registered (2002), a row gives agent_id alone: the id Flip has
+// for it (see Repair.AgentID).
+var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id")
 
 // Row is one agent of the onboarding CSV.
 type Row struct {
@@ -100,6 +103,13 @@ type Repair struct {
 	IdentityImage  string                    `json:"identity_image,omitempty"`
 	SelfieImage    string                    `json:"selfie_image,omitempty"`
 	Documents      []DocumentFile            `json:"documents,omitempty"`
+	// AgentID, given alone, resumes an agent parked at its create (the
+	// outcome was unknown, or Flip answered 2002): it is the id Flip has
+	// for the agent, which a person found (Flip's support, the dashboard).
+	// Fleet.Repair checks it with Flip (the agent's identity number must
+	// be the row's), records it, and the agent goes on from where Flip
+	// has it (uploads, for a new agent) without being created again.
+	AgentID int64 `json:"agent_id,omitempty"`
 }
 
 // DocumentFile is a supporting document named in a repair CSV.
@@ -172,8 +182,18 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 				rp.Documents = append(rp.Documents, DocumentFile{Type: dt, Selfie: selfie, Path: path})
 			}
 		}
-		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 {
-			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image or documents"})
+		if v := strings.TrimSpace(vals["agent_id"]); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case err != nil || id <= 0:
+				errs = append(errs, RowError{rec.line, "agent_id", "want Flip's id of the agent, a positive whole number"})
+			case rp.Data != nil || rp.IdentityImage != "" || rp.SelfieImage != "" || len(rp.Documents) > 0:
+				errs = append(errs, RowError{rec.line, "agent_id", "give agent_id alone: it resumes an agent parked at its create, corrections come after"})
+			}
+			rp.AgentID = id
+		}
+		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 && rp.AgentID == 0 {
+			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image, documents, or agent_id for an agent parked at its create"})
 		}
 		if len(errs) > 0 {
 			bad = append(bad, errs...)

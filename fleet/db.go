@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Postgres
@@ -26,6 +27,11 @@ type DB struct {
 	postgres bool
 	driver   riverdriver.Driver[*sql.Tx]
 	dsn      string
+	// stmts holds the fleet's statements prepared once on SQLite (query →
+	// *sql.Stmt), where each query is otherwise parsed again on every call;
+	// preparing marks those being prepared. pgx keeps its own cache of
+	// prepared statements on each connection.
+	stmts, preparing sync.Map
 }
 
 // IsPostgres reports whether dsn names a Postgres database rather than a
@@ -160,7 +166,7 @@ func (d *DB) rebind(q string) string {
 }
 
 func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
-	res, err := q.ExecContext(ctx, d.rebind(query), args...)
+	res, err := d.prepared(ctx, q, query).ExecContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -168,11 +174,70 @@ func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (in
 }
 
 func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	return q.QueryRowContext(ctx, d.rebind(query), args...)
+	return d.prepared(ctx, q, query).QueryRowContext(ctx, d.rebind(query), args...)
 }
 
 func (d *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	return q.QueryContext(ctx, d.rebind(query), args...)
+	return d.prepared(ctx, q, query).QueryContext(ctx, d.rebind(query), args...)
+}
+
+// prepared returns q, or on SQLite the statement of query prepared once,
+// as a querier that ignores the query text it is passed. A statement is
+// prepared on the database handle, which needs the one connection: a query
+// first met in a transaction (which holds it) is prepared in the
+// background and runs unprepared meanwhile.
+func (d *DB) prepared(ctx context.Context, q querier, query string) querier {
+	if d.postgres {
+		return q
+	}
+	if st, ok := d.stmts.Load(query); ok {
+		if tx, ok := q.(*sql.Tx); ok {
+			return stmtQuerier{tx.StmtContext(ctx, st.(*sql.Stmt))}
+		}
+		return stmtQuerier{st.(*sql.Stmt)}
+	}
+	if _, busy := d.preparing.LoadOrStore(query, true); busy {
+		return q
+	}
+	if _, ok := q.(*sql.Tx); ok {
+		go func() {
+			defer d.preparing.Delete(query)
+			d.prepare(context.Background(), query)
+		}()
+		return q
+	}
+	defer d.preparing.Delete(query)
+	if st := d.prepare(ctx, query); st != nil {
+		return stmtQuerier{st}
+	}
+	return q
+}
+
+func (d *DB) prepare(ctx context.Context, query string) *sql.Stmt {
+	st, err := d.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the query runs unprepared, and says what is wrong
+	}
+	if prev, loaded := d.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// stmtQuerier runs a prepared statement; the query text is its own.
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }

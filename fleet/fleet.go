@@ -11,6 +11,13 @@
 // a reconciler reads agents whose callback is late, so a lost callback
 // delays an agent but never strands it.
 //
+// An agent parked at its create (outcome unknown, or Flip's 2002: already
+// registered) is resumed by a person who found its agent id: a Repair with
+// AgentID (the agent_id column of a repair CSV) is checked with Flip, and
+// the agent goes on from the status Flip has for it, without a create and
+// without an upload Flip already has. Rejected agents are resumed by a
+// Repair with the correction their rejection code calls for (FixFor).
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet
@@ -65,7 +72,9 @@ type Config struct {
 	ReconcileBatch int
 	// PollInterval is how often idle workers look for jobs (100 ms).
 	PollInterval time.Duration
-	// JobTimeout bounds one step (2 minutes by default).
+	// JobTimeout bounds one job (2 minutes by default): an agent's create
+	// and its two uploads run as one job; submit, repair and a read each
+	// as one of their own.
 	JobTimeout time.Duration
 	// OrphanAfter is how long a process may miss its heartbeat before the
 	// steps it was running are given to others (15 s by default).
@@ -133,8 +142,8 @@ func New(cfg Config) (*Fleet, error) {
 		f.flip = c
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.create})
-	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.upload})
+	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard})
+	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.onboard})
 	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit})
 	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
 	river.AddWorker(workers, &worker[pollArgs]{f: f, step: f.poll})
@@ -208,12 +217,18 @@ type (
 	reconcileArgs struct{}
 )
 
-func (createArgs) Kind() string    { return "fleet_create" }
-func (uploadArgs) Kind() string    { return "fleet_upload" }
-func (submitArgs) Kind() string    { return "fleet_submit" }
-func (repairArgs) Kind() string    { return "fleet_repair" }
-func (pollArgs) Kind() string      { return "fleet_poll" }
-func (reconcileArgs) Kind() string { return "fleet_reconcile" }
+func (createArgs) Kind() string { return "fleet_create" }
+
+// InsertOpts gives the steps of agents already under way (priority 1,
+// River's default) the workers before new agents: an agent goes through
+// the run soon after its create, and the queue holds the run's new agents
+// rather than each of them at every step.
+func (createArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Priority: 2} }
+func (uploadArgs) Kind() string                 { return "fleet_upload" }
+func (submitArgs) Kind() string                 { return "fleet_submit" }
+func (repairArgs) Kind() string                 { return "fleet_repair" }
+func (pollArgs) Kind() string                   { return "fleet_poll" }
+func (reconcileArgs) Kind() string              { return "fleet_reconcile" }
 
 type keyed interface {
 	river.JobArgs
@@ -247,7 +262,12 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	err = w.step(ctx, a)
 	if err != nil && j.Attempt >= j.MaxAttempts {
 		w.f.log.Warn("fleet: step failed for good", "kind", j.Kind, "line", a.Line, "err", err)
-		_ = w.f.park(ctx, a.Key, a.State, fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err))
+		// Park the agent in the state the job left it in (a job may
+		// take it through several steps).
+		ctx := context.WithoutCancel(ctx)
+		if now, lerr := w.f.load(ctx, w.f.db.sql, a.Key); lerr == nil && !Final(now.State) {
+			_ = w.f.park(ctx, a.Key, now.State, fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err))
+		}
 		return nil
 	}
 	return err
@@ -366,18 +386,24 @@ func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
 				f.log.Warn("fleet: heartbeat", "err", err)
 			}
 		}
-		c, err := f.db.Counts(ctx)
-		if err == nil {
-			if progress != nil && n%2 == 0 {
+		// Counting every state reads the whole table: only for progress,
+		// once a second; the check for the end finds one active agent.
+		if progress != nil && n%2 == 0 {
+			if c, err := f.db.Counts(ctx); err == nil {
 				progress(c)
+				if c.Active() == 0 {
+					stop()
+					return nil
+				}
 			}
-			if c.Active() == 0 {
-				if progress != nil && n%2 != 0 {
+		} else if active, err := f.db.anyActive(ctx); err == nil && !active {
+			if progress != nil {
+				if c, err := f.db.Counts(ctx); err == nil {
 					progress(c)
 				}
-				stop()
-				return nil
 			}
+			stop()
+			return nil
 		}
 		select {
 		case <-ctx.Done():

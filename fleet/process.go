@@ -11,6 +11,19 @@ import (
 // River recorded as running on it are handed back to the queue as soon as
 // its heartbeat is OrphanAfter old, instead of after River's rescue delay;
 // each step is safe to run again (it reads its state first).
+//
+// The hand-back UPDATEs river_job itself, because River v0.51 has no
+// supported way to do it: its rescuer (RescueStuckJobsAfter) judges a
+// running job by the age of its attempt, not by its process, may not be set
+// below JobTimeout (so a dead process's steps would wait minutes, and a
+// live slow step could be taken from a live process), and runs every 30 s
+// on the leader; JobRetry and JobCancel leave running jobs alone, and
+// River keeps no liveness of its clients. The UPDATE changes only what a
+// fetch would find (state 'available', scheduled_at) on rows River recorded
+// as attempted by a process whose heartbeat stopped; the attempt was
+// already counted when the job was fetched. It relies on River's schema
+// (state, attempted_by), fixed by the River version in go.mod: check it
+// when River is upgraded. RescueStuckJobsAfter stays set as a backstop.
 
 // claim registers the process. A SQLite run is worked by one process at a
 // time (a lock file beside it, released by the system when the process

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/riverqueue/river"
+
 	"github.com/flipkyc/flipkyc"
 )
 
@@ -18,6 +20,9 @@ import (
 // correction must be the one the agent's rejection calls for; one that is
 // not, or for an agent that is not waiting for one, is returned as a
 // RowError and changes nothing.
+//
+// A Repair with AgentID resumes an agent parked at its create instead (see
+// Repair.AgentID); it needs Config.SecretKey, to read the agent from Flip.
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
@@ -61,6 +66,9 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	if err != nil {
 		return RowError{}, err
 	}
+	if rp.AgentID != 0 {
+		return f.resolve(ctx, rp, a)
+	}
 	if a.State != StateRejected && a.State != StateUploadFailed {
 		return fail("identity_number", fmt.Sprintf("the agent is %s, not waiting for a correction", a.State))
 	}
@@ -87,27 +95,37 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	return RowError{}, err
 }
 
-// repair sends a queued correction; one in doubt is settled by reading the
-// agent.
+// repair sends a queued correction, at most once with effect: the intent
+// (state repairing) and its Request-ID are recorded before the request.
+// An agent found in state repairing (the process stopped, or the reply was
+// lost) is read first: a status that left REJECTED (or the failed upload
+// check) means the correction took effect, and it is not sent again; a
+// status still waiting for it resends the correction under the recorded
+// Request-ID.
 func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateRepairQueued:
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairing, newRequestID(), nowMillis(), a.Key, StateRepairQueued)
+			StateRepairing, rid, nowMillis(), a.Key, StateRepairQueued)
 		if err != nil || n == 0 {
 			return err
 		}
+		a.StepRequestID = rid
 	case StateRepairing:
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
 			return err
 		}
 		if !got.KYCStatus.CanUploadDocuments() {
+			// PENDING, SUSPICIOUS, NEED_TO_CHECK or HELP: in review;
+			// APPROVED: approved (advance).
 			return f.observe(ctx, a.AgentID.Int64, got)
 		}
 	default:
 		return nil
 	}
+	rid := flipkyc.RequestID(a.StepRequestID)
 	var rp Repair
 	if err := json.Unmarshal([]byte(a.Repair), &rp); err != nil {
 		return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("stored correction unreadable: %v", err))
@@ -120,7 +138,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	var err error
 	switch fix, _ := rp.kind(); fix {
 	case flipkyc.FixRepairData:
-		_, err = f.flip.RepairData(ctx, id, *rp.Data)
+		_, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
 	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
 		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
 		if fix == flipkyc.FixRepairSelfie {
@@ -131,7 +149,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the image: %v", oerr))
 		}
 		defer file.Close()
-		_, err = send(ctx, id, img)
+		_, err = send(ctx, id, img, rid)
 	case flipkyc.FixSupportingDocuments:
 		var docs []flipkyc.Document
 		for _, d := range rp.Documents {
@@ -142,7 +160,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			defer file.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
 		}
-		_, err = f.flip.UploadDocuments(ctx, id, docs)
+		_, err = f.flip.UploadDocuments(ctx, id, docs, rid)
 	}
 	if err != nil {
 		var api *flipkyc.APIError
@@ -158,4 +176,77 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
 		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateRepairing)
 	return err
+}
+
+// resolve records the agent id a person found for an agent parked at its
+// create, after checking it with Flip, and puts the agent in the state its
+// KYC status at Flip calls for, with the job that takes it on.
+func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, error) {
+	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
+	switch {
+	case a.State != StateAttention:
+		return fail("agent_id", fmt.Sprintf("the agent is %s, not parked: agent_id resumes an agent parked at its create", a.State))
+	case a.AgentID.Valid:
+		return fail("agent_id", fmt.Sprintf("the agent already has id %d: agent_id resumes an agent parked at its create", a.AgentID.Int64))
+	case a.CreateRequestID == "":
+		return fail("agent_id", "the agent's create was never sent")
+	case f.flip == nil:
+		return RowError{}, errors.New("fleet: a repair with agent_id needs Config.SecretKey, to read the agent from Flip")
+	}
+	var other string
+	err := f.db.queryRow(ctx, f.db.sql, "SELECT key FROM fleet_agents WHERE agent_id = ?", rp.AgentID).Scan(&other)
+	if err == nil {
+		return fail("agent_id", "another agent of this run has this id")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return RowError{}, err
+	}
+	got, err := f.flip.GetAgent(ctx, rp.AgentID)
+	if errors.Is(err, flipkyc.ErrNotFound) {
+		return fail("agent_id", "Flip has no agent with this id")
+	}
+	if err != nil {
+		return RowError{}, err
+	}
+	if got.IdentityNumber != a.Key {
+		return fail("agent_id", "Flip's agent with this id has another identity number")
+	}
+	state, next := resumeAt(got.KYCStatus, a.Key)
+	if state == "" {
+		return fail("agent_id", fmt.Sprintf("Flip's agent is in status %q, which the run does not know", got.KYCStatus))
+	}
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, rejection_code = ?, attention = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL",
+			state, rp.AgentID, string(got.KYCStatus), int(got.RejectedReasonCode), nowMillis(), a.Key, StateAttention)
+		if err != nil || n == 0 || next == nil {
+			return err
+		}
+		return f.insert(ctx, tx, next)
+	})
+	return RowError{}, err
+}
+
+// resumeAt is the state of an agent first seen with a KYC status at Flip,
+// and the job that takes it on (nil when the agent waits for a callback
+// or is final). An upload Flip has is never sent again.
+func resumeAt(s flipkyc.KYCStatus, key string) (string, river.JobArgs) {
+	switch s {
+	case flipkyc.StatusBasicData, flipkyc.StatusUploadIdentityFailed:
+		return StateCreated, uploadArgs{Key: key}
+	case flipkyc.StatusUploadIdentitySuccess:
+		return StateIdentityUploaded, uploadArgs{Key: key}
+	case flipkyc.StatusUploadIdentitySelfieProgress:
+		return StateAwaitingCheck, nil
+	case flipkyc.StatusUploadIdentitySelfieSuccess:
+		return StateChecked, submitArgs{Key: key}
+	case flipkyc.StatusUploadIdentitySelfieFailed:
+		return StateUploadFailed, nil
+	case flipkyc.StatusPending, flipkyc.StatusSuspicious, flipkyc.StatusNeedToCheck, flipkyc.StatusHelp:
+		return StateInReview, nil
+	case flipkyc.StatusApproved:
+		return StateApproved, nil
+	case flipkyc.StatusRejected:
+		return StateRejected, nil
+	}
+	return "", nil
 }

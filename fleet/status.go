@@ -3,7 +3,9 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
+	"strings"
 
 	"github.com/flipkyc/flipkyc"
 )
@@ -48,6 +50,29 @@ func (d *DB) Counts(ctx context.Context) (Counts, error) {
 		c[s] = n
 	}
 	return c, rows.Err()
+}
+
+// activeStates are the states that are not Final.
+var activeStates = func() []any {
+	var out []any
+	for _, s := range States {
+		if !Final(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+// anyActive reports whether an agent of the run is not final: one row
+// found through the state index, where Counts reads every row.
+func (d *DB) anyActive(ctx context.Context) (bool, error) {
+	q := "SELECT 1 FROM fleet_agents WHERE state IN (?" + strings.Repeat(", ?", len(activeStates)-1) + ") LIMIT 1"
+	var one int
+	err := d.queryRow(ctx, d.sql, q, activeStates...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Record is one agent of a run, as status reports it.

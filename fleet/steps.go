@@ -45,7 +45,36 @@ func Final(s string) bool {
 	return s == StateApproved || s == StateRejected || s == StateUploadFailed || s == StateAttention
 }
 
+// resolveHint ends the reason of an agent parked at its create.
+const resolveHint = "; once you know its agent id, give it in a repair CSV's agent_id column (flipkyc repair) to resume the agent without creating it again"
+
 func newRequestID() string { return "bigflip-" + uuid.NewString() }
+
+// onboard takes an agent from its create through its two uploads in one
+// job. Each step records its intent and its result as before; the agent is
+// read again after each, so a job stopped anywhere resumes where the
+// agent's state says, and a step that left the state as it was ends the
+// job.
+func (f *Fleet) onboard(ctx context.Context, a *agent) error {
+	for {
+		step := f.upload
+		switch a.State {
+		case StateNew, StateCreating:
+			step = f.create
+		case StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie:
+		default:
+			return nil
+		}
+		if err := step(ctx, a); err != nil {
+			return err
+		}
+		next, err := f.load(ctx, f.db.sql, a.Key)
+		if err != nil || next.State == a.State {
+			return err
+		}
+		a = next
+	}
+}
 
 // create registers the agent with Flip, at most once.
 func (f *Fleet) create(ctx context.Context, a *agent) error {
@@ -55,7 +84,7 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		// The intent was recorded but no result: this process, or an
 		// earlier one, stopped after it may have sent the create.
 		return f.park(ctx, a.Key, StateCreating, fmt.Sprintf(
-			"create outcome unknown: the process stopped after sending it (Request-ID %s); the agent may exist at Flip and the create is never sent again: ask Flip", a.CreateRequestID))
+			"create outcome unknown: the process stopped after sending it (Request-ID %s); the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint, a.CreateRequestID))
 	default:
 		return nil
 	}
@@ -70,9 +99,9 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		var api *flipkyc.APIError
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip", rid, err))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint, rid, err))
 		case errors.Is(err, flipkyc.ErrDuplicate):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again", rid))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid))
 		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("Flip refused the create: %v", err))
 		}
@@ -84,14 +113,9 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	return f.db.inTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
-			StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
-		if err != nil || n == 0 {
-			return err
-		}
-		return f.insert(ctx, tx, uploadArgs{Key: a.Key})
-	})
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+		StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
+	return err
 }
 
 // upload sends the identity image, then the selfie; an upload that may
@@ -106,12 +130,13 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		if selfie {
 			sending = StateUploadingSelfie
 		}
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			sending, newRequestID(), nowMillis(), a.Key, a.State)
+			sending, rid, nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
 		}
-		a.State = sending
+		a.State, a.StepRequestID = sending, rid
 	case StateUploadingIdentity, StateUploadingSelfie:
 		selfie = a.State == StateUploadingSelfie
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
@@ -134,7 +159,9 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the image: %v", err))
 	}
 	defer file.Close()
-	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file})
+	// A resend after a read showed no effect is the same logical call: it
+	// keeps the recorded Request-ID.
+	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file}, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var ve *flipkyc.ValidationError
 		switch {
@@ -175,12 +202,9 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !selfie {
-			n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
 				StateIdentityUploaded, string(status), nowMillis(), a.Key, StateUploadingIdentity)
-			if err != nil || n == 0 {
-				return err
-			}
-			return f.insert(ctx, tx, uploadArgs{Key: a.Key})
+			return err
 		}
 		if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), nowMillis(), a.Key, StateUploadingSelfie); err != nil {
@@ -201,11 +225,13 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateChecked:
+		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateSubmitting, newRequestID(), nowMillis(), a.Key, StateChecked)
+			StateSubmitting, rid, nowMillis(), a.Key, StateChecked)
 		if err != nil || n == 0 {
 			return err
 		}
+		a.StepRequestID = rid
 	case StateSubmitting:
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
@@ -217,7 +243,7 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	default:
 		return nil
 	}
-	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64)
+	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var api *flipkyc.APIError
 		switch {
@@ -326,6 +352,12 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 			to = StateUploadFailed
 		}
 	case flipkyc.StatusPending:
+		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateRepairing) {
+			to = StateInReview
+		}
+	case flipkyc.StatusSuspicious, flipkyc.StatusNeedToCheck, flipkyc.StatusHelp:
+		// Flagged for Flip's own check after a submission or a repair:
+		// still under review, read by the reconciler until decided.
 		if in(StateUploadingSelfie, StateAwaitingCheck, StateChecked, StateSubmitting, StateRepairing) {
 			to = StateInReview
 		}

@@ -218,9 +218,6 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		opt(s)
 	}
 	s.srv = s.start()
-	s.URL = s.srv.URL
-	s.AgentsURL = s.URL + AgentsPrefix
-	s.KYCURL = s.URL + KYCPrefix
 	if tb != nil {
 		tb.Cleanup(s.Close)
 	}

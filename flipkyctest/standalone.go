@@ -20,18 +20,23 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(s *Server) { s.middleware = mw }
 }
 
-// start starts the HTTP server of the fake, as its options say.
+// start starts the HTTP server of the fake, as its options say, and sets
+// the Server's URLs before it serves, so that a handler reading them (an
+// image URL) is ordered after the write even when the request comes from
+// another process.
 func (s *Server) start() *httptest.Server {
 	h := s.routes()
 	if s.middleware != nil {
 		h = s.middleware(h)
 	}
-	if s.listener == nil {
-		return httptest.NewServer(h)
-	}
 	srv := httptest.NewUnstartedServer(h)
-	_ = srv.Listener.Close()
-	srv.Listener = s.listener
+	if s.listener != nil {
+		_ = srv.Listener.Close()
+		srv.Listener = s.listener
+	}
+	s.URL = "http://" + srv.Listener.Addr().String()
+	s.AgentsURL = s.URL + AgentsPrefix
+	s.KYCURL = s.URL + KYCPrefix
 	srv.Start()
 	return srv
 }

@@ -71,6 +71,9 @@ correction its rejection calls for (see 'flipkyc status'): corrected data
 columns (code 10), identity_image (codes 14-21), selfie_image (codes 23-27)
 or documents, TYPE=FILE pairs separated by ';' (family_card, npwp,
 bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
+For an agent parked at its create (outcome unknown, or already registered:
+2002), a row gives identity_number and agent_id, the id Flip has for it: the
+run checks it with Flip and takes the agent on without creating it again.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
