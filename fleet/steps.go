@@ -371,9 +371,13 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 		}
 	}
 	if to == "" {
-		// Nothing to do, but a read counts as news: the reconciler waits
-		// a full window again.
-		_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET kyc_status = ? WHERE key = ?", string(status), key)
+		// Nothing to do. The status is kept as news for an agent still
+		// under way (SUSPICIOUS after PENDING, say); an agent that reached
+		// its decision keeps the status of that decision, since a status
+		// that does not move it is an older one (a callback that arrived
+		// late, or a read that crossed it).
+		_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET kyc_status = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
+			string(status), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
 		return false, err
 	}
 	n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, updated_at = ? WHERE key = ? AND state = ?",

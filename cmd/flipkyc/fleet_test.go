@@ -639,7 +639,6 @@ func TestProgress(t *testing.T) {
 // crossed a read of the agent) must not undo the agent's KYC status: an
 // approved agent stays APPROVED in status and its export.
 func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
-	t.Skip("fleet bug: advance (fleet/steps.go) writes the event's kyc_status even when the event does not move the agent, so an older PENDING callback after APPROVED leaves state approved with kyc_status PENDING")
 	agents := []fleetAgent{{suffix: "600001"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
