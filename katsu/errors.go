@@ -57,9 +57,14 @@ type APIError struct {
 	// Message is the envelope's message (or a problem-details title), in
 	// the language asked for.
 	Message string
-	// Errors are the envelope's error texts; field errors of an ASP.NET
-	// problem-details reply are given as "field: text".
+	// Errors are the envelope's error texts, the first 20 of them, each at
+	// most 512 bytes; field errors of an ASP.NET problem-details reply are
+	// given as "field: text". Texts nested more than 8 levels deep are not
+	// kept.
 	Errors []string
+	// MoreErrors is how many error texts of the reply Errors does not
+	// keep.
+	MoreErrors int
 	// RetryAfter is the wait the server asked for (429, 503), or zero.
 	RetryAfter time.Duration
 	// Body is the start of a reply that is not Katsu's envelope (at most
@@ -68,8 +73,12 @@ type APIError struct {
 	Body string
 }
 
+// maxPrintedErrors is how many of its Errors APIError.Error prints.
+const maxPrintedErrors = 5
+
 // Error describes the failure without repeating request data: the method
-// called, the HTTP request, the status and Katsu's message and errors.
+// called, the HTTP request, the status and Katsu's message and its first
+// five errors, with how many more there are.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "katsu: %s: %s %s: HTTP %d", e.Op, e.Method, e.Path, e.StatusCode)
@@ -81,11 +90,21 @@ func (e *APIError) Error() string {
 		b.WriteString(sep + e.Message)
 		sep = "; "
 	}
+	printed, more := 0, e.MoreErrors
 	for _, m := range e.Errors {
-		if m != "" && m != e.Message {
+		switch {
+		case m == "" || m == e.Message:
+		case printed == maxPrintedErrors:
+			more++
+		default:
 			b.WriteString(sep + m)
 			sep = "; "
+			printed++
 		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "%sand %d more", sep, more)
+		sep = "; "
 	}
 	if sep == ": " && e.Body != "" {
 		fmt.Fprintf(&b, ": unexpected %d-byte body (see APIError.Body)", len(e.Body))

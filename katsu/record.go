@@ -257,7 +257,9 @@ func (v *lenientBool) UnmarshalJSON(b []byte) error {
 // them under the common names (pageNumber or currentPage, pageSize,
 // totalPages, totalCount or totalRecords, hasNextPage or nextPage,
 // hasPreviousPage or previousPage), whether beside the records in data or
-// beside data in the envelope. A field the reply does not give is zero.
+// beside data in the envelope, in any case (of names that differ only in
+// case, the last in the reply wins). A field the reply does not give is
+// zero.
 type Page struct {
 	// Records are the page's records.
 	Records []Record
@@ -293,13 +295,11 @@ func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested 
 	case data[0] == '[':
 		items = data
 	case data[0] == '{':
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(data, &obj); err != nil {
+		obj, err := objectFields(data)
+		if err != nil {
 			return p, err
 		}
-		for k, v := range obj {
-			fields[strings.ToLower(k)] = v
-		}
+		fields = obj
 		for _, k := range itemKeys {
 			if v, ok := fields[k]; ok && len(bytes.TrimSpace(v)) > 0 && bytes.TrimSpace(v)[0] == '[' {
 				items = v

@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
@@ -167,18 +170,27 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 		raw = raw[:maxReplyBytes]
 	}
 	_ = resp.Body.Close()
-	res := c.judge(r, resp, raw, readErr, tooLong, decode)
+	res := c.judge(ctx, r, resp, raw, readErr, tooLong, decode)
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
 }
 
 // judge turns a reply into the attempt's outcome: success with the data
 // decoded, or a typed error with whether it may be retried and whether the
-// call's effect is unknown.
-func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, decode func(envelope) error) attemptResult {
+// call's effect is unknown. It stops between its phases once ctx has ended.
+func (c *Client) judge(ctx context.Context, r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, decode func(envelope) error) attemptResult {
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
 	env, envErr := parseEnvelope(raw)
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
 	clean := c.cleaner(r, env)
 	message := redact.Excerpt([]byte(clean(env.message)), excerptLimit)
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var cause error
 		switch {
@@ -189,33 +201,44 @@ func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, 
 		case envErr != nil:
 			cause = c.token.forms.ScrubError(envErr)
 		case env.succeeded != nil && !*env.succeeded:
+			errs, ok := cleanErrors(ctx, env.errors, clean)
+			if !ok {
+				return c.abandoned(ctx, r)
+			}
 			apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
-				Errors: cleanAll(env.errors, clean)}
+				Errors: errs, MoreErrors: env.moreErrors}
 			return attemptResult{err: apiErr, message: message}
 		case env.succeeded == nil && env.data == nil:
 			cause = errors.New("reply says neither succeeded nor carries data")
 		default:
 			if err := decode(env); err != nil {
+				if ctx.Err() != nil {
+					return c.abandoned(ctx, r)
+				}
 				// Katsu said it succeeded: the effect is known, only the
 				// data is unreadable.
 				return attemptResult{message: message, err: &DecodeError{Op: r.op, StatusCode: resp.StatusCode,
-					Method: r.method, Path: r.path, Body: katsuPersonal.Body(raw, excerptLimit, clean),
+					Method: r.method, Path: r.path, Body: replyBody(raw, clean),
 					Err: c.token.forms.ScrubError(err)}}
 			}
 			return attemptResult{message: message}
 		}
 		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			Body: katsuPersonal.Body(raw, excerptLimit, clean), Err: cause}
+			Body: replyBody(raw, clean), Err: cause}
 		// A cut-off read may be made again; a POST may not be sent again,
 		// and whether it took effect is unknown.
 		return attemptResult{err: decodeErr, message: message, retryable: r.repeatable() && readErr != nil,
 			ambiguous: !r.repeatable()}
 	}
+	errs, ok := cleanErrors(ctx, env.errors, clean)
+	if !ok {
+		return c.abandoned(ctx, r)
+	}
 	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
-		Errors:     cleanAll(env.errors, clean),
+		Errors: errs, MoreErrors: env.moreErrors,
 		RetryAfter: backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
 	if envErr != nil && len(bytes.TrimSpace(raw)) > 0 {
-		apiErr.Body = katsuPersonal.Body(raw, excerptLimit, clean)
+		apiErr.Body = replyBody(raw, clean)
 	}
 	res := attemptResult{err: apiErr, message: message, retryAfter: apiErr.RetryAfter}
 	switch {
@@ -231,33 +254,98 @@ func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, 
 	return res
 }
 
-// cleanAll returns texts through clean, each cut to the excerpt limit.
-func cleanAll(texts []string, clean func(string) string) []string {
-	if len(texts) == 0 {
-		return nil
+// abandoned is the outcome of an attempt whose reply came but was not
+// judged because ctx ended: a *NetworkError with ctx's error, whose effect
+// is unknown for a POST.
+func (c *Client) abandoned(ctx context.Context, r *call) attemptResult {
+	return attemptResult{err: &NetworkError{Op: r.op, Method: r.method, Path: r.path,
+		Err: fmt.Errorf("reply not read: %w", ctx.Err())}, ambiguous: !r.repeatable()}
+}
+
+// cleanErrors returns the entries' texts through clean, "key: text", each
+// cut to the excerpt limit; a key shared by entries is cleaned once. It
+// reports false, having stopped, when ctx ends.
+func cleanErrors(ctx context.Context, entries []errorEntry, clean func(string) string) ([]string, bool) {
+	if len(entries) == 0 {
+		return nil, true
 	}
-	out := make([]string, len(texts))
-	for i, t := range texts {
-		out[i] = redact.Excerpt([]byte(clean(t)), excerptLimit)
+	keys := map[string]string{}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		parts := make([]string, 0, len(e.keys)+1)
+		for _, k := range e.keys {
+			ck, ok := keys[k]
+			if !ok {
+				ck = clean(cutText(k, maxKeyText))
+				keys[k] = ck
+			}
+			parts = append(parts, ck)
+		}
+		parts = append(parts, clean(e.text))
+		out = append(out, redact.Excerpt([]byte(strings.Join(parts, ": ")), excerptLimit))
 	}
-	return out
+	return out, true
+}
+
+// Bounds on the work of masking one reply, whose cost grows with the
+// length of the texts times the number of personal values known: each text
+// is masked on its first maxCleanText bytes (a key on its first
+// maxKeyText), the body kept on errors on its first maxBodyScan, and at
+// most maxKnown values are looked for. Texts are kept cut to
+// excerptLimit, far inside these.
+const (
+	maxCleanText = 4 << 10
+	maxKeyText   = 256
+	maxBodyScan  = 16 << 10
+	maxKnown     = 8192
+)
+
+// cutText returns s, or its first n bytes or a little fewer, cut after a
+// space or punctuation when one is near, so that a value is not cut in two
+// where it could.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	for i := cut - 1; i >= 0 && i >= cut-64; i-- {
+		if b := s[i]; b < utf8.RuneSelf && !('0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z') {
+			return s[:i+1]
+		}
+	}
+	return s[:cut]
+}
+
+// replyBody returns the start of a reply for an error to keep: masked by
+// clean, and read from its first maxBodyScan bytes only.
+func replyBody(raw []byte, clean func(string) string) string {
+	return katsuPersonal.Body(raw[:min(len(raw), maxBodyScan)], excerptLimit, clean)
 }
 
 // cleaner returns what every text taken from a reply goes through: the
 // token removed, and personal data masked, the call's own input and the
-// name and BVN of a record in the same reply included.
+// name and BVN of a record in the same reply included. The masker is built
+// once for the reply, when a text first needs it; the returned function is
+// for one goroutine.
 func (c *Client) cleaner(r *call, env envelope) func(string) string {
-	var known []string
-	ready := false
+	var mask func(string) string
 	return func(s string) string {
 		if s == "" {
 			return ""
 		}
-		if !ready {
-			// Read only when a reply has text to clean.
-			known, ready = append(append([]string(nil), r.known...), replyPersonal(env)...), true
+		if mask == nil {
+			known := append(slices.Clone(r.known), replyPersonal(env)...)
+			mask = katsuPersonal.Known(known[:min(len(known), maxKnown)])
 		}
-		return katsuPersonal.Text(c.token.forms.Scrub(redact.Unescape(s)), known)
+		// The token is removed from the whole text, so that no part of it
+		// is left where the text is cut.
+		return mask(cutText(c.token.forms.Scrub(redact.Unescape(s)), maxCleanText))
 	}
 }
 
