@@ -191,9 +191,10 @@ func (e *NetworkError) Error() string {
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // OutcomeUnknownError reports an Update or Approve that failed after its
-// request may have reached Katsu: the connection broke once the request was
-// written, a server or gateway answered 5xx, or a 2xx reply could not be
-// read. Katsu may have applied it. The client does not send it again; read
+// request may have reached Katsu: the connection broke and nothing shows
+// that the request was not written whole, a server or gateway answered
+// 5xx, or a 2xx reply could not be read (or was not, the context having
+// ended). Katsu may have applied it. The client does not send it again; read
 // the record with Get to learn whether it took effect. It matches
 // ErrOutcomeUnknown and unwraps to the failure itself.
 type OutcomeUnknownError struct {

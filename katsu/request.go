@@ -3,10 +3,12 @@ package katsu
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
@@ -118,21 +120,73 @@ type attemptResult struct {
 	retryAfter time.Duration
 }
 
+// sendEvidence is what httptrace tells of a POST's request, to decide
+// whether a failed POST may be sent again. The rule is that a POST is
+// repeated only on positive evidence that Katsu did not receive all of it:
+// until the whole request is written Katsu holds at most a part of it,
+// which it cannot act on. A transport may not report httptrace events (one
+// that builds a new request drops them), so their absence is no evidence.
+type sendEvidence struct {
+	gotConn   atomic.Bool // a connection was obtained for the request
+	wrote     atomic.Bool // the whole request was written
+	tlsFailed atomic.Bool // a TLS handshake for the request failed
+}
+
+// trace returns the hooks that record the evidence.
+func (ev *sendEvidence) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { ev.gotConn.Store(true) },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				ev.tlsFailed.Store(true)
+			}
+		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				ev.wrote.Store(true)
+			}
+		},
+	}
+}
+
+// notSent reports whether err, a failed exchange, is known to have left the
+// request unsent: the connection could not be made (a dial or DNS error,
+// whatever the trace says), or the trace shows a connection obtained, or
+// its TLS handshake failing, and the request never written whole.
+func (ev *sendEvidence) notSent(err error) bool {
+	if ev.wrote.Load() {
+		return false
+	}
+	return dialFailed(err) || ev.gotConn.Load() || ev.tlsFailed.Load()
+}
+
+// dialFailed reports whether err comes from making the connection: a
+// *net.OpError whose Op is "dial" (also under a proxy's "proxyconnect"),
+// or a *net.DNSError.
+func dialFailed(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *net.OpError:
+			if e.Op == "dial" {
+				return true
+			}
+		case *net.DNSError:
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
+}
+
 // noRedirect keeps the client from following redirects, so the token never
 // goes to another host; a 3xx reply is an *APIError.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // attempt makes one HTTP exchange.
 func (c *Client) attempt(ctx context.Context, r *call, target string, lang Language, decode func(envelope) error) attemptResult {
-	var wrote atomic.Bool
+	var ev sendEvidence
 	if !r.repeatable() {
-		// Until the whole request is written Katsu holds at most a part of
-		// it, which it cannot act on, so the call may be sent again.
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				wrote.Store(true)
-			}
-		}})
+		ctx = httptrace.WithClientTrace(ctx, ev.trace())
 	}
 	var body io.Reader
 	if r.body != nil {
@@ -157,12 +211,15 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 	if c.hc != nil {
 		hc.Transport, hc.Timeout, hc.Jar = c.hc.Transport, c.hc.Timeout, c.hc.Jar
 	}
+	if err := ctx.Err(); err != nil {
+		// Nothing was sent: the context ended first.
+		return attemptResult{err: &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: err}}
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: c.token.forms.ScrubError(err)}
-		sent := wrote.Load()
-		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (r.repeatable() || !sent),
-			ambiguous: !r.repeatable() && sent}
+		unsent := r.repeatable() || ev.notSent(err)
+		return attemptResult{err: netErr, retryable: ctx.Err() == nil && unsent, ambiguous: !unsent}
 	}
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	tooLong := len(raw) > maxReplyBytes
