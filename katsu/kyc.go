@@ -14,7 +14,9 @@ import (
 )
 
 // UpdateParams are the inputs of Update. They print and log with the BVN
-// masked.
+// masked; JSON encoding keeps it, for queueing an update on purpose, so a
+// JSON log handler given a []UpdateParams logs the BVNs: log each
+// UpdateParams instead.
 type UpdateParams struct {
 	// KYCID is the record to update, a UUID (kycId).
 	KYCID string

@@ -106,8 +106,11 @@ func decodeTier(b []byte) (*Tier, string, error) {
 }
 
 // Record is a customer's KYC record as Katsu returns it. It prints (under
-// every fmt verb) and logs with Name and BVN masked; JSON encoding keeps
-// them, for storing the record on purpose.
+// every fmt verb) and logs with Name and BVN masked, and personal data in
+// Status and TierText masked. JSON encoding keeps them, on purpose, for
+// storing the record: so a JSON log handler given a []Record or a map of
+// records, which it encodes with encoding/json, logs them in clear. Log a
+// Records (as Page.Records is), a Page or each Record instead.
 type Record struct {
 	// ID is the record's id, a UUID: the kycId of Update and Approve.
 	ID string `json:"id"`
@@ -262,7 +265,7 @@ func (v *lenientBool) UnmarshalJSON(b []byte) error {
 // zero.
 type Page struct {
 	// Records are the page's records.
-	Records []Record
+	Records Records
 	// PageNumber is the page's number, from 1.
 	PageNumber int
 	// PageSize is the most records a page holds.

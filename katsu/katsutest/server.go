@@ -174,10 +174,10 @@ func (s *Server) Record(id string) (katsu.Record, bool) {
 }
 
 // Records returns copies of all records, in the order they were added.
-func (s *Server) Records() []katsu.Record {
+func (s *Server) Records() katsu.Records {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]katsu.Record, len(s.records))
+	out := make(katsu.Records, len(s.records))
 	for i, r := range s.records {
 		out[i] = *r
 	}
