@@ -236,6 +236,29 @@ func (e *RetryError) Error() string {
 // Unwrap returns the last failure, Err.
 func (e *RetryError) Unwrap() error { return e.Err }
 
+// PagingError reports that All stopped because the server does not page
+// as asked: its reply is numbered other than the page asked for, or the
+// page's records repeat those of an earlier page, byte for byte. Reading
+// on could never end.
+type PagingError struct {
+	// PageNumber is the page asked for.
+	PageNumber int
+	// ReplyPage is the page number the reply gave when it differs from
+	// PageNumber; 0 otherwise.
+	ReplyPage int
+	// SameAs is the earlier page whose records the reply repeats; 0
+	// otherwise.
+	SameAs int
+}
+
+// Error says which page went wrong and how.
+func (e *PagingError) Error() string {
+	if e.SameAs != 0 {
+		return fmt.Sprintf("katsu: All: page %d repeats the records of page %d: the server ignores PageNumber", e.PageNumber, e.SameAs)
+	}
+	return fmt.Sprintf("katsu: All: asked for page %d, the reply is page %d: the server ignores PageNumber", e.PageNumber, e.ReplyPage)
+}
+
 // FieldError is one input that breaks one of Katsu's documented rules.
 type FieldError struct {
 	// Field is the wire name of the input, such as "bvn", "kycId",

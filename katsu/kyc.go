@@ -3,9 +3,9 @@ package katsu
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -178,55 +178,79 @@ func (p ListParams) query() (string, error) {
 // filtered and ordered by p. When the reply does not give the page's
 // number, the Page carries the one asked for (1 by default).
 func (c *Client) List(ctx context.Context, p ListParams, opts ...CallOption) (Page, error) {
+	page, _, err := c.list(ctx, p, opts)
+	return page, err
+}
+
+// pageReply is what All needs of a List reply besides the page.
+type pageReply struct {
+	// numbered: the reply gave the page's number.
+	numbered bool
+	// sum is the SHA-256 of the page's records as the reply wrote them.
+	sum [sha256.Size]byte
+}
+
+// list is List, with what All needs to see that a server does not page.
+func (c *Client) list(ctx context.Context, p ListParams, opts []CallOption) (Page, pageReply, error) {
 	q, err := p.query()
 	if err != nil {
-		return Page{}, err
+		return Page{}, pageReply{}, err
 	}
 	var page Page
+	var pr pageReply
 	err = c.do(ctx, call{op: "List", method: http.MethodGet, path: c.prefix + "/Kyc/get-all", query: q}, func(env envelope) error {
+		var items json.RawMessage
 		var derr error
-		page, derr = decodePage(env.data, env.fields, p.PageSize)
+		page, items, derr = decodePageItems(env.data, env.fields, p.PageSize)
+		pr.sum = sha256.Sum256(items)
 		return derr
 	}, opts)
+	pr.numbered = page.PageNumber != 0
 	if err == nil && page.PageNumber == 0 {
 		page.PageNumber = max(p.PageNumber, 1)
 	}
-	return page, err
+	return page, pr, err
 }
 
 // All returns every record List finds for p, page after page from
 // p.PageNumber (or the first), for use in a range loop. It stops after a
 // page that has no next one or no records. It yields a zero Record with an
-// error and stops when a page fails, when ctx ends, or when a page starts
-// with the same record as the page before (a server that ignores
+// error and stops when a page fails, when ctx ends (checked before every
+// record), or with a *PagingError when the server does not page as asked:
+// a reply numbered other than the page asked for, or a page whose records
+// repeat, byte for byte, those of an earlier page (a server that ignores
 // PageNumber would otherwise be read forever). Breaking out of the loop
 // stops it too. Each page is one List call, with opts.
 func (c *Client) All(ctx context.Context, p ListParams, opts ...CallOption) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		p.PageNumber = max(p.PageNumber, 1)
-		lastFirst := ""
+		seen := map[[sha256.Size]byte]int{} // page records' sum: page number
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(Record{}, err)
 				return
 			}
-			page, err := c.List(ctx, p, opts...)
+			page, pr, err := c.list(ctx, p, opts)
 			if err != nil {
 				yield(Record{}, err)
 				return
 			}
-			// A server that ignores PageNumber would send the same page
-			// forever.
+			if pr.numbered && page.PageNumber != p.PageNumber {
+				yield(Record{}, &PagingError{PageNumber: p.PageNumber, ReplyPage: page.PageNumber})
+				return
+			}
 			if len(page.Records) > 0 {
-				first := page.Records[0].ID
-				if first != "" && first == lastFirst {
-					yield(Record{}, fmt.Errorf("katsu: All: page %d starts with the same record as page %d: the server ignores PageNumber",
-						p.PageNumber, p.PageNumber-1))
+				if earlier, ok := seen[pr.sum]; ok {
+					yield(Record{}, &PagingError{PageNumber: p.PageNumber, SameAs: earlier})
 					return
 				}
-				lastFirst = first
+				seen[pr.sum] = p.PageNumber
 			}
 			for _, r := range page.Records {
+				if err := ctx.Err(); err != nil {
+					yield(Record{}, err)
+					return
+				}
 				if !yield(r, nil) {
 					return
 				}

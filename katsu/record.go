@@ -288,19 +288,26 @@ var itemKeys = []string{"items", "data", "records", "results", "list", "content"
 // decodePage reads List's data (and the envelope's other fields, top) as a
 // page; requested is the page size asked for, or 0.
 func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested int) (Page, error) {
+	p, _, err := decodePageItems(data, top, requested)
+	return p, err
+}
+
+// decodePageItems is decodePage that also returns the page's list of
+// records as the reply wrote it.
+func decodePageItems(data json.RawMessage, top map[string]json.RawMessage, requested int) (Page, json.RawMessage, error) {
 	var p Page
 	data = bytes.TrimSpace(data)
 	fields := map[string]json.RawMessage{}
 	var items json.RawMessage
 	switch {
 	case len(data) == 0 || string(data) == "null":
-		return p, errors.New("no data")
+		return p, nil, errors.New("no data")
 	case data[0] == '[':
 		items = data
 	case data[0] == '{':
 		obj, err := objectFields(data)
 		if err != nil {
-			return p, err
+			return p, nil, err
 		}
 		fields = obj
 		for _, k := range itemKeys {
@@ -310,13 +317,13 @@ func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested 
 			}
 		}
 		if items == nil {
-			return p, errors.New("data holds no list of records")
+			return p, nil, errors.New("data holds no list of records")
 		}
 	default:
-		return p, errors.New("data is neither a list nor an object")
+		return p, nil, errors.New("data is neither a list nor an object")
 	}
 	if err := json.Unmarshal(items, &p.Records); err != nil {
-		return p, err
+		return p, nil, err
 	}
 	lookup := func(keys ...string) (json.RawMessage, bool) {
 		for _, m := range []map[string]json.RawMessage{fields, top} {
@@ -382,5 +389,5 @@ func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested 
 	if len(p.Records) == 0 {
 		p.HasNext = false
 	}
-	return p, nil
+	return p, items, nil
 }
