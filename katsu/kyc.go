@@ -47,7 +47,8 @@ func (p UpdateParams) check() error {
 }
 
 // Update sends a customer's KYC details, POST /api/v{version}/Kyc/update,
-// and returns the updated record. It is never repeated once it may have
+// and returns the updated record (a success reply without the record, or
+// with another one, is a *DecodeError). It is never repeated once it may have
 // reached Katsu: such a failure is an *OutcomeUnknownError.
 func (c *Client) Update(ctx context.Context, p UpdateParams, opts ...CallOption) (Record, error) {
 	if err := p.check(); err != nil {
@@ -58,7 +59,7 @@ func (c *Client) Update(ctx context.Context, p UpdateParams, opts ...CallOption)
 		return Record{}, err
 	}
 	return c.record(ctx, call{op: "Update", method: http.MethodPost, path: c.prefix + "/Kyc/update", body: body,
-		kycID: p.KYCID, known: []string{p.BVN}}, opts)
+		kycID: p.KYCID, known: []string{p.BVN}}, p.KYCID, opts)
 }
 
 // Approve approves a KYC record on behalf of the reviewer approverID (by),
@@ -80,31 +81,46 @@ func (c *Client) Approve(ctx context.Context, kycID, approverID string, opts ...
 		return Record{}, err
 	}
 	return c.record(ctx, call{op: "Approve", method: http.MethodPost, path: c.prefix + "/Kyc/approve", body: body,
-		kycID: kycID}, opts)
+		kycID: kycID}, kycID, opts)
 }
 
 // Get reads one KYC record by its id, a UUID: GET
 // /api/v{version}/Kyc/{id}/get. A missing record is an *APIError matching
-// ErrNotFound.
+// ErrNotFound; a success reply without a record, or with a record of
+// another id, is a *DecodeError.
 func (c *Client) Get(ctx context.Context, id string, opts ...CallOption) (Record, error) {
 	var v validator
 	v.uuid(id, "id", true)
 	if err := v.err("Get"); err != nil {
 		return Record{}, err
 	}
-	return c.record(ctx, call{op: "Get", method: http.MethodGet, path: c.prefix + "/Kyc/" + url.PathEscape(id) + "/get"}, opts)
+	return c.record(ctx, call{op: "Get", method: http.MethodGet, path: c.prefix + "/Kyc/" + url.PathEscape(id) + "/get"}, id, opts)
 }
 
-// record makes a call whose data is one KYC record.
-func (c *Client) record(ctx context.Context, r call, opts []CallOption) (Record, error) {
+// record makes a call whose data is the KYC record with id want: a reply
+// whose record has no id or another one is a *DecodeError (ids compared
+// without regard to case).
+func (c *Client) record(ctx context.Context, r call, want string, opts []CallOption) (Record, error) {
 	var rec Record
 	err := c.do(ctx, r, func(env envelope) error {
 		if d := bytes.TrimSpace(env.data); len(d) == 0 || d[0] != '{' {
 			return errors.New("data is not a KYC record")
 		}
-		return json.Unmarshal(env.data, &rec)
+		if err := json.Unmarshal(env.data, &rec); err != nil {
+			return err
+		}
+		switch {
+		case rec.ID == "":
+			return errors.New("the record in data has no id")
+		case !strings.EqualFold(rec.ID, want):
+			return errors.New("the record in data is not the one asked about: its id differs")
+		}
+		return nil
 	}, opts)
-	return rec, err
+	if err != nil {
+		return Record{}, err
+	}
+	return rec, nil
 }
 
 // ListParams are the filters, order and page of List; zero fields are not

@@ -114,7 +114,8 @@ func decodeTier(b []byte) (*Tier, string, error) {
 type Record struct {
 	// ID is the record's id, a UUID: the kycId of Update and Approve.
 	ID string `json:"id"`
-	// Tier is the record's KYC tier.
+	// Tier is the record's KYC tier; TierUnknown when a reply gives none,
+	// null, or one that cannot be read.
 	Tier Tier `json:"tier"`
 	// TierText is the reply's tier when it could not be read (Tier is then
 	// TierUnknown); empty otherwise.
@@ -177,6 +178,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		Approved: bool(w.Approved), IsTenant: bool(w.IsTenant), IsAddressVerified: bool(w.IsAddressVerified),
 		ApprovedOn: parseTime(string(w.ApprovedOn)), BVN: string(w.BVN), Status: string(w.Status), TierText: text,
 	}
+	r.Tier = TierUnknown
 	if t != nil {
 		r.Tier = *t
 	}
