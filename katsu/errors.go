@@ -220,21 +220,35 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
-// once.
+// once, or that was to be attempted again when its context ended during
+// the wait: then Stopped is the context's error, and errors.Is matches it
+// (context.Canceled, context.DeadlineExceeded) as well as the last
+// failure.
 type RetryError struct {
 	// Attempts is how many attempts were made, the first included.
 	Attempts int
 	// Err is the last attempt's failure.
 	Err error
+	// Stopped is the context's error when the context ended while the call
+	// waited to retry; nil otherwise.
+	Stopped error
 }
 
 // Error returns the last failure's text and the number of attempts.
 func (e *RetryError) Error() string {
+	if e.Stopped != nil {
+		return fmt.Sprintf("%v (stopped after %d attempts: %v while waiting to retry)", e.Err, e.Attempts, e.Stopped)
+	}
 	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
 }
 
-// Unwrap returns the last failure, Err.
-func (e *RetryError) Unwrap() error { return e.Err }
+// Unwrap returns the last failure, Err, and Stopped when set.
+func (e *RetryError) Unwrap() []error {
+	if e.Stopped != nil {
+		return []error{e.Err, e.Stopped}
+	}
+	return []error{e.Err}
+}
 
 // PagingError reports that All stopped because the server does not page
 // as asked: its reply is numbered other than the page asked for, or the

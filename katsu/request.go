@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -48,16 +49,18 @@ func (r *call) repeatable() bool { return r.method == http.MethodGet }
 func (c *Client) do(ctx context.Context, r call, decode func(envelope) error, opts []CallOption) error {
 	co := resolveCallOptions(opts)
 	var meta Response
-	err := c.send(ctx, &r, decode, &co, &meta)
+	var clean func(string) string
+	err := c.send(ctx, &r, decode, &co, &meta, &clean)
 	if co.response != nil {
-		meta.Header = c.token.forms.ScrubHeader(meta.Header)
+		meta.Header = maskHeader(meta.Header, clean)
 		*co.response = meta
 	}
 	return err
 }
 
-// send is do's work: it fills meta as the call goes.
-func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error, co *callOptions, meta *Response) error {
+// send is do's work: it fills meta, and *clean with the cleaner of the last
+// reply, as the call goes.
+func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error, co *callOptions, meta *Response, clean *func(string) string) error {
 	*meta = Response{Operation: r.op}
 	lang := c.language
 	var problems []FieldError
@@ -83,6 +86,7 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 	for attempt := 1; ; attempt++ {
 		res := c.attempt(ctx, r, target, lang, decode)
 		meta.Attempts, meta.StatusCode, meta.Header, meta.Message = attempt, res.status, res.header, res.message
+		*clean = res.clean
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil
 		c.log(ctx, slog.LevelDebug, "katsu: request", r, attempt, res.status, res.err, 0)
 		if res.err == nil {
@@ -101,7 +105,7 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 		wait := policy.Delay(attempt, res.retryAfter)
 		c.log(ctx, slog.LevelInfo, "katsu: retrying", r, attempt, res.status, res.err, wait)
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
-			return fmt.Errorf("katsu: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
+			return &RetryError{Attempts: attempt, Err: res.err, Stopped: werr}
 		}
 	}
 }
@@ -118,6 +122,9 @@ type attemptResult struct {
 	// ambiguous: a POST failed after it may have reached Katsu.
 	ambiguous  bool
 	retryAfter time.Duration
+	// clean is the reply's cleaner; nil when no reply came or it was not
+	// read.
+	clean func(string) string
 }
 
 // sendEvidence is what httptrace tells of a POST's request, to decide
@@ -228,7 +235,10 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 	}
 	_ = resp.Body.Close()
 	res := c.judge(ctx, r, resp, raw, readErr, tooLong, decode)
-	res.status, res.header = resp.StatusCode, resp.Header
+	res.status = resp.StatusCode
+	if res.clean != nil {
+		res.header = resp.Header
+	}
 	return res
 }
 
@@ -248,6 +258,17 @@ func (c *Client) judge(ctx context.Context, r *call, resp *http.Response, raw []
 	if ctx.Err() != nil {
 		return c.abandoned(ctx, r)
 	}
+	res := c.judgeReply(ctx, r, resp, raw, readErr, tooLong, decode, env, envErr, clean, message)
+	if res.clean = clean; ctx.Err() != nil {
+		res.clean = nil
+	}
+	return res
+}
+
+// judgeReply is judge's work once the reply's envelope and message are
+// read.
+func (c *Client) judgeReply(ctx context.Context, r *call, resp *http.Response, raw []byte, readErr error, tooLong bool,
+	decode func(envelope) error, env envelope, envErr error, clean func(string) string, message string) attemptResult {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var cause error
 		switch {
@@ -317,6 +338,32 @@ func (c *Client) judge(ctx context.Context, r *call, resp *http.Response, raw []
 func (c *Client) abandoned(ctx context.Context, r *call) attemptResult {
 	return attemptResult{err: &NetworkError{Op: r.op, Method: r.method, Path: r.path,
 		Err: fmt.Errorf("reply not read: %w", ctx.Err())}, ambiguous: !r.repeatable()}
+}
+
+// maxHeaderValues is how many header values Response.Header keeps.
+const maxHeaderValues = 100
+
+// maskHeader returns a copy of h with every value through clean (the token
+// removed and personal data masked, each value masked on and cut to its
+// first 4 KiB), keeping at most maxHeaderValues values; nil when h or
+// clean is nil.
+func maskHeader(h http.Header, clean func(string) string) http.Header {
+	if h == nil || clean == nil {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(h))
+	out := make(http.Header, len(names))
+	kept := 0
+	for _, name := range names {
+		for _, v := range h[name] {
+			if kept == maxHeaderValues {
+				return out
+			}
+			out[name] = append(out[name], clean(v))
+			kept++
+		}
+	}
+	return out
 }
 
 // cleanErrors returns the entries' texts through clean, "key: text", each

@@ -182,6 +182,10 @@ func TestWaitEndsWithContext(t *testing.T) {
 	_, err := c.Get(ctx, kycID)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, katsu.ErrServer)
+	var re *katsu.RetryError
+	require.ErrorAs(t, err, &re, "%v", err)
+	assert.Equal(t, 1, re.Attempts)
+	assert.ErrorIs(t, re.Stopped, context.Canceled)
 	assert.EqualValues(t, 1, n.Load())
 }
 
