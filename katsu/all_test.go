@@ -67,3 +67,95 @@ func TestConcurrentCalls(t *testing.T) {
 		assert.True(t, r.Approved)
 	}
 }
+
+// drain reads All to its end, at most limit values (a guard against a
+// loop that never ends), and returns the records and the last error.
+func drain(t *testing.T, seq func(func(katsu.Record, error) bool), limit int) (int, error) {
+	t.Helper()
+	var got, seen int
+	var last error
+	for rec, err := range seq {
+		if seen++; seen > limit {
+			t.Fatalf("All yielded more than %d values", limit)
+		}
+		if err != nil {
+			last = err
+			continue
+		}
+		_ = rec
+		got++
+	}
+	return got, last
+}
+
+// A server that ignores PageNumber, with records that have no id, is
+// caught by the repeated page.
+func TestAllStopsOnARepeatedPageWithoutIDs(t *testing.T) {
+	var n atomic.Int32
+	c, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		reply(200, `{"succeeded":true,"data":[{"name":"a"},{"name":"b"}],"hasNextPage":true}`)(w, r)
+	}))
+	got, err := drain(t, c.All(context.Background(), katsu.ListParams{}), 50)
+	assert.Equal(t, 2, got)
+	var pe *katsu.PagingError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 2, pe.PageNumber)
+	assert.Equal(t, 1, pe.SameAs)
+	assert.EqualValues(t, 2, n.Load())
+}
+
+// A server that alternates between two pages is caught too.
+func TestAllStopsOnAnAlternatingPage(t *testing.T) {
+	var n atomic.Int32
+	c, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := []string{"a", "b"}[n.Add(1)%2]
+		reply(200, `{"succeeded":true,"data":[{"name":"`+name+`"}],"hasNextPage":true}`)(w, r)
+	}))
+	got, err := drain(t, c.All(context.Background(), katsu.ListParams{}), 50)
+	assert.Equal(t, 2, got)
+	var pe *katsu.PagingError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 3, pe.PageNumber)
+	assert.Equal(t, 1, pe.SameAs)
+}
+
+// A reply numbered other than the page asked for stops All.
+func TestAllStopsOnAWrongPageNumber(t *testing.T) {
+	var n atomic.Int32
+	c, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		reply(200, fmt.Sprintf(`{"succeeded":true,"data":[{"name":"p%d"}],"pageNumber":1,"hasNextPage":true}`, i))(w, r)
+	}))
+	got, err := drain(t, c.All(context.Background(), katsu.ListParams{}), 50)
+	assert.Equal(t, 1, got)
+	var pe *katsu.PagingError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 2, pe.PageNumber)
+	assert.Equal(t, 1, pe.ReplyPage)
+	assert.Contains(t, err.Error(), "ignores PageNumber")
+}
+
+// Once ctx ends All yields ctx's error, not the rest of the page.
+func TestAllStopsYieldingWhenContextEnds(t *testing.T) {
+	srv := katsutest.NewServer(t)
+	for i := range 5 {
+		srv.AddRecord(katsu.Record{Name: fmt.Sprint("person ", i)})
+	}
+	c, err := srv.NewClient()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got int
+	var last error
+	for _, err := range c.All(ctx, katsu.ListParams{PageSize: 5}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		got++
+		cancel()
+	}
+	assert.Equal(t, 1, got)
+	assert.ErrorIs(t, last, context.Canceled)
+}

@@ -66,8 +66,10 @@ type Response struct {
 	Attempts int
 	// StatusCode is the HTTP status of the last reply; 0 when no reply came.
 	StatusCode int
-	// Header is the header of the last reply, with the token removed
-	// wherever a server echoed it; nil when no reply came.
+	// Header is a copy of the header of the last reply, each value with
+	// the token removed and personal data masked as APIError.Message is
+	// (masked on and cut to its first 4 KiB), at most 100 values; nil when
+	// no reply came or the context ended before it was read.
 	Header http.Header
 	// Message is Katsu's message from the last reply (masked as
 	// APIError.Message is), in the language asked for.

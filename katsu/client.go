@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -69,7 +70,7 @@ func New(tok string, opts ...Option) (*Client, error) {
 			problems = append(problems, err)
 		}
 	}
-	base, err := checkBaseURL(cfg.baseURL)
+	base, err := checkBaseURL(cfg.baseURL, cfg.insecureHTTP)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -100,8 +101,9 @@ var versionPattern = regexp.MustCompile(`^[0-9]{1,4}(\.[0-9]{1,4})?$`)
 // client adds itself.
 var apiPathPattern = regexp.MustCompile(`(?i)/api/v[0-9]`)
 
-// checkBaseURL validates raw and returns it without a trailing slash.
-func checkBaseURL(raw string) (string, error) {
+// checkBaseURL validates raw and returns it without a trailing slash;
+// plain http is accepted on a loopback host, or anywhere with insecure.
+func checkBaseURL(raw string, insecure bool) (string, error) {
 	if raw == "" {
 		return "", errors.New("base URL missing: Katsu documents no host, so give the one you were issued with WithBaseURL")
 	}
@@ -119,8 +121,19 @@ func checkBaseURL(raw string) (string, error) {
 		return "", errors.New("WithBaseURL: must not have a query or fragment")
 	case apiPathPattern.MatchString(u.Path):
 		return "", errors.New("WithBaseURL: give the root without /api/v{version}; the client adds it")
+	case u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()):
+		return "", errors.New("WithBaseURL: plain http to a host that is not loopback would send the Bearer token in clear: use https, or add WithInsecureHTTP on a trusted network")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // BaseURL returns the base URL the client sends to, without a trailing

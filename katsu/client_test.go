@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -134,4 +135,46 @@ func TestRedirectNotFollowed(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
 	assert.Zero(t, other)
+}
+
+// Plain http would carry the Bearer token in clear: New refuses it for a
+// host that is not loopback unless WithInsecureHTTP says so.
+func TestPlainHTTPOnlyOnLoopbackOrOnPurpose(t *testing.T) {
+	for _, u := range []string{"http://katsu.example.ng", "http://10.0.0.7:8080", "HTTP://katsu.example.ng/"} {
+		_, err := katsu.New(testToken, katsu.WithBaseURL(u))
+		require.Error(t, err, u)
+		assert.Contains(t, err.Error(), "WithInsecureHTTP")
+		_, err = katsu.New(testToken, katsu.WithBaseURL(u), katsu.WithInsecureHTTP())
+		assert.NoError(t, err, u)
+	}
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "http://127.3.4.5", "https://katsu.example.ng"} {
+		_, err := katsu.New(testToken, katsu.WithBaseURL(u))
+		assert.NoError(t, err, u)
+	}
+}
+
+// The header a call hands back is masked like every text from a reply.
+func TestResponseHeaderIsMasked(t *testing.T) {
+	c, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Customer", testName+" "+testBVN)
+		w.Header().Set("X-Token", testToken)
+		w.Header().Set("X-Plain", "kept")
+		reply(200, okRecord)(w, r)
+	}))
+	var meta katsu.Response
+	_, err := c.Get(context.Background(), kycID, katsu.ResponseInto(&meta))
+	require.NoError(t, err)
+	for _, s := range secrets {
+		assert.NotContains(t, fmt.Sprint(meta.Header), s)
+	}
+	assert.Equal(t, "[masked] [masked]", meta.Header.Get("X-Customer"))
+	assert.Equal(t, "kept", meta.Header.Get("X-Plain"))
+}
+
+// The package documentation is for users: no list of the package's files.
+func TestPackageDocHasNoFileList(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	doc, _, _ := strings.Cut(string(src), "package katsu")
+	assert.NotContains(t, doc, "client.go")
 }

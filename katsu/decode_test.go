@@ -1,7 +1,9 @@
 package katsu_test
 
 import (
+	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ func TestTierDecoding(t *testing.T) {
 		{`"+1"`, katsu.TierUnknown, "+1"},
 		{`1.5`, katsu.TierUnknown, "1.5"},
 		{`-3`, katsu.TierUnknown, "-3"},
-		{`null`, katsu.Tier0, ""},
+		{`null`, katsu.TierUnknown, ""}, // a Tier read alone is left as it was
 	}
 	for _, tt := range tests {
 		t.Run(tt.json, func(t *testing.T) {
@@ -46,6 +48,10 @@ func TestTierDecoding(t *testing.T) {
 			assert.Equal(t, tt.text, r.TierText)
 			var tier katsu.Tier
 			require.NoError(t, json.Unmarshal([]byte(tt.json), &tier))
+			if tt.json == `null` {
+				assert.Equal(t, katsu.Tier0, tier, "null leaves a Tier unchanged")
+				return
+			}
 			assert.Equal(t, tt.want, tier)
 		})
 	}
@@ -72,13 +78,13 @@ func TestRecordDecodingIsTolerant(t *testing.T) {
 		{"PascalCase keys, .NET date without offset", `{"Id":"a","Tier":2,"ApprovedOn":"2024-08-06T22:14:12.1851234","Approved":"true"}`,
 			katsu.Record{ID: "a", Tier: katsu.Tier2, Approved: true, ApprovedOn: time.Date(2024, 8, 6, 22, 14, 12, 185123400, time.UTC)}},
 		{"offset converted to UTC", `{"approvedOn":"2024-08-06T23:14:12+01:00"}`,
-			katsu.Record{ApprovedOn: time.Date(2024, 8, 6, 22, 14, 12, 0, time.UTC)}},
-		{"bare date", `{"approvedOn":"2024-08-06"}`, katsu.Record{ApprovedOn: time.Date(2024, 8, 6, 0, 0, 0, 0, time.UTC)}},
-		{".NET minimum date is no date", `{"approvedOn":"0001-01-01T00:00:00"}`, katsu.Record{}},
-		{"unreadable date is no date", `{"approvedOn":"yesterday"}`, katsu.Record{}},
-		{"nulls everywhere", `{"id":null,"tier":null,"name":null,"approved":null,"approvedOn":null,"bvn":null,"status":null}`, katsu.Record{}},
-		{"numbers as text", `{"bvn":22298765431,"status":3,"isTenant":1}`, katsu.Record{BVN: "22298765431", Status: "3", IsTenant: true}},
-		{"unknown members ignored", `{"id":"a","extra":{"x":[1]}}`, katsu.Record{ID: "a"}},
+			katsu.Record{Tier: katsu.TierUnknown, ApprovedOn: time.Date(2024, 8, 6, 22, 14, 12, 0, time.UTC)}},
+		{"bare date", `{"approvedOn":"2024-08-06"}`, katsu.Record{Tier: katsu.TierUnknown, ApprovedOn: time.Date(2024, 8, 6, 0, 0, 0, 0, time.UTC)}},
+		{".NET minimum date is no date", `{"approvedOn":"0001-01-01T00:00:00"}`, katsu.Record{Tier: katsu.TierUnknown}},
+		{"unreadable date is no date", `{"approvedOn":"yesterday"}`, katsu.Record{Tier: katsu.TierUnknown}},
+		{"nulls everywhere", `{"id":null,"tier":null,"name":null,"approved":null,"approvedOn":null,"bvn":null,"status":null}`, katsu.Record{Tier: katsu.TierUnknown}},
+		{"numbers as text", `{"bvn":22298765431,"status":3,"isTenant":1}`, katsu.Record{Tier: katsu.TierUnknown, BVN: "22298765431", Status: "3", IsTenant: true}},
+		{"unknown members ignored", `{"id":"a","extra":{"x":[1]}}`, katsu.Record{ID: "a", Tier: katsu.TierUnknown}},
 		{"null record", `null`, katsu.Record{}},
 	}
 	for _, tt := range tests {
@@ -157,7 +163,7 @@ func TestPageDecoding(t *testing.T) {
 			got, err := katsu.DecodePage([]byte(tt.body), tt.requested)
 			require.NoError(t, err)
 			if tt.want.Records == nil {
-				tt.want.Records = []katsu.Record{{ID: "r"}}
+				tt.want.Records = []katsu.Record{{ID: "r", Tier: katsu.TierUnknown}}
 			}
 			assert.Equal(t, tt.want, got)
 		})
@@ -165,5 +171,41 @@ func TestPageDecoding(t *testing.T) {
 	for _, bad := range []string{`{"succeeded":true,"data":null}`, `{"succeeded":true,"data":{"total":1}}`, `{"succeeded":true,"data":"x"}`, `{"succeeded":true,"data":[1]}`} {
 		_, err := katsu.DecodePage([]byte(bad), 0)
 		assert.Error(t, err, bad)
+	}
+}
+
+// A success reply must carry the record asked about.
+func TestSuccessWithoutTheRecordIsADecodeError(t *testing.T) {
+	other := strings.Replace(recordJSON, kycID, approver, 1)
+	for name, body := range map[string]string{
+		"empty data":  `{"succeeded":true,"data":{}}`,
+		"no id":       `{"succeeded":true,"data":{"tier":"1","name":"x"}}`,
+		"another id":  `{"succeeded":true,"data":` + other + `}`,
+		"null id":     `{"succeeded":true,"data":{"id":null,"tier":1}}`,
+		"numeric id0": `{"succeeded":true,"data":{"id":0}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, _ := newClient(t, reply(200, body))
+			rec, err := c.Get(context.Background(), kycID)
+			var de *katsu.DecodeError
+			require.ErrorAs(t, err, &de, "%v", err)
+			assert.Equal(t, katsu.Record{}, rec)
+			_, err = c.Update(context.Background(), katsu.UpdateParams{KYCID: kycID, Tier: katsu.Tier1, BVN: testBVN})
+			require.ErrorAs(t, err, &de, "%v", err)
+			assert.NotErrorIs(t, err, katsu.ErrOutcomeUnknown, "Katsu said it succeeded")
+		})
+	}
+	c, _ := newClient(t, reply(200, `{"succeeded":true,"data":`+strings.ToUpper(recordJSON[:50])+recordJSON[50:]+`}`))
+	_, err := c.Get(context.Background(), kycID)
+	assert.NoError(t, err, "ids compare without case")
+}
+
+// A record without a tier, or with null, has TierUnknown, not Tier0.
+func TestMissingTierIsUnknown(t *testing.T) {
+	for _, body := range []string{`{"id":"a"}`, `{"id":"a","tier":null}`} {
+		var r katsu.Record
+		require.NoError(t, json.Unmarshal([]byte(body), &r))
+		assert.Equal(t, katsu.TierUnknown, r.Tier, body)
+		assert.Empty(t, r.TierText)
 	}
 }

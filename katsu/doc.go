@@ -21,9 +21,10 @@
 // personal data (BVN, name) is masked wherever a record, a parameter set or
 // an error is printed or logged. The package katsutest runs a fake Katsu
 // in-process for tests and examples.
-//
-// The files: client.go and options.go (Client, New, options), calls.go (per
-// call options), kyc.go (the four endpoints), record.go (Record, Tier,
-// Page), envelope.go (the reply envelope), request.go (the request path),
-// retry.go, errors.go, validate.go and personal.go (masking).
 package katsu
+
+// For maintainers, the files: client.go and options.go (Client, New,
+// options), calls.go (per call options), kyc.go (the four endpoints),
+// record.go (Record, Tier, Page), envelope.go (the reply envelope),
+// request.go (the request path), retry.go, errors.go, validate.go and
+// personal.go (masking).

@@ -57,9 +57,14 @@ type APIError struct {
 	// Message is the envelope's message (or a problem-details title), in
 	// the language asked for.
 	Message string
-	// Errors are the envelope's error texts; field errors of an ASP.NET
-	// problem-details reply are given as "field: text".
+	// Errors are the envelope's error texts, the first 20 of them, each at
+	// most 512 bytes; field errors of an ASP.NET problem-details reply are
+	// given as "field: text". Texts nested more than 8 levels deep are not
+	// kept.
 	Errors []string
+	// MoreErrors is how many error texts of the reply Errors does not
+	// keep.
+	MoreErrors int
 	// RetryAfter is the wait the server asked for (429, 503), or zero.
 	RetryAfter time.Duration
 	// Body is the start of a reply that is not Katsu's envelope (at most
@@ -68,8 +73,12 @@ type APIError struct {
 	Body string
 }
 
+// maxPrintedErrors is how many of its Errors APIError.Error prints.
+const maxPrintedErrors = 5
+
 // Error describes the failure without repeating request data: the method
-// called, the HTTP request, the status and Katsu's message and errors.
+// called, the HTTP request, the status and Katsu's message and its first
+// five errors, with how many more there are.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "katsu: %s: %s %s: HTTP %d", e.Op, e.Method, e.Path, e.StatusCode)
@@ -81,11 +90,21 @@ func (e *APIError) Error() string {
 		b.WriteString(sep + e.Message)
 		sep = "; "
 	}
+	printed, more := 0, e.MoreErrors
 	for _, m := range e.Errors {
-		if m != "" && m != e.Message {
+		switch {
+		case m == "" || m == e.Message:
+		case printed == maxPrintedErrors:
+			more++
+		default:
 			b.WriteString(sep + m)
 			sep = "; "
+			printed++
 		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "%sand %d more", sep, more)
+		sep = "; "
 	}
 	if sep == ": " && e.Body != "" {
 		fmt.Fprintf(&b, ": unexpected %d-byte body (see APIError.Body)", len(e.Body))
@@ -172,9 +191,10 @@ func (e *NetworkError) Error() string {
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // OutcomeUnknownError reports an Update or Approve that failed after its
-// request may have reached Katsu: the connection broke once the request was
-// written, a server or gateway answered 5xx, or a 2xx reply could not be
-// read. Katsu may have applied it. The client does not send it again; read
+// request may have reached Katsu: the connection broke and nothing shows
+// that the request was not written whole, a server or gateway answered
+// 5xx, or a 2xx reply could not be read (or was not, the context having
+// ended). Katsu may have applied it. The client does not send it again; read
 // the record with Get to learn whether it took effect. It matches
 // ErrOutcomeUnknown and unwraps to the failure itself.
 type OutcomeUnknownError struct {
@@ -200,21 +220,58 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
-// once.
+// once, or that was to be attempted again when its context ended during
+// the wait: then Stopped is the context's error, and errors.Is matches it
+// (context.Canceled, context.DeadlineExceeded) as well as the last
+// failure.
 type RetryError struct {
 	// Attempts is how many attempts were made, the first included.
 	Attempts int
 	// Err is the last attempt's failure.
 	Err error
+	// Stopped is the context's error when the context ended while the call
+	// waited to retry; nil otherwise.
+	Stopped error
 }
 
 // Error returns the last failure's text and the number of attempts.
 func (e *RetryError) Error() string {
+	if e.Stopped != nil {
+		return fmt.Sprintf("%v (stopped after %d attempts: %v while waiting to retry)", e.Err, e.Attempts, e.Stopped)
+	}
 	return fmt.Sprintf("%v (gave up after %d attempts)", e.Err, e.Attempts)
 }
 
-// Unwrap returns the last failure, Err.
-func (e *RetryError) Unwrap() error { return e.Err }
+// Unwrap returns the last failure, Err, and Stopped when set.
+func (e *RetryError) Unwrap() []error {
+	if e.Stopped != nil {
+		return []error{e.Err, e.Stopped}
+	}
+	return []error{e.Err}
+}
+
+// PagingError reports that All stopped because the server does not page
+// as asked: its reply is numbered other than the page asked for, or the
+// page's records repeat those of an earlier page, byte for byte. Reading
+// on could never end.
+type PagingError struct {
+	// PageNumber is the page asked for.
+	PageNumber int
+	// ReplyPage is the page number the reply gave when it differs from
+	// PageNumber; 0 otherwise.
+	ReplyPage int
+	// SameAs is the earlier page whose records the reply repeats; 0
+	// otherwise.
+	SameAs int
+}
+
+// Error says which page went wrong and how.
+func (e *PagingError) Error() string {
+	if e.SameAs != 0 {
+		return fmt.Sprintf("katsu: All: page %d repeats the records of page %d: the server ignores PageNumber", e.PageNumber, e.SameAs)
+	}
+	return fmt.Sprintf("katsu: All: asked for page %d, the reply is page %d: the server ignores PageNumber", e.PageNumber, e.ReplyPage)
+}
 
 // FieldError is one input that breaks one of Katsu's documented rules.
 type FieldError struct {

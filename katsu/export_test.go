@@ -70,5 +70,8 @@ func DecodePage(data []byte, requested int) (Page, error) {
 // ParseEnvelope exposes the envelope reader to the tests.
 func ParseEnvelope(raw []byte) (succeeded *bool, message string, errs []string, data []byte, err error) {
 	env, err := parseEnvelope(raw)
-	return env.succeeded, env.message, env.errors, env.data, err
+	for _, e := range env.errors {
+		errs = append(errs, e.String())
+	}
+	return env.succeeded, env.message, errs, env.data, err
 }

@@ -1,6 +1,7 @@
 package katsu
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func FuzzDecodeReply(f *testing.F) {
 			}},
 		}
 		for _, tc := range calls {
-			res := c.judge(&tc.r, resp, body, nil, false, tc.decode)
+			res := c.judge(context.Background(), &tc.r, resp, body, nil, false, tc.decode)
 			if res.err == nil {
 				continue
 			}

@@ -3,9 +3,9 @@ package katsu
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -14,7 +14,9 @@ import (
 )
 
 // UpdateParams are the inputs of Update. They print and log with the BVN
-// masked.
+// masked; JSON encoding keeps it, for queueing an update on purpose, so a
+// JSON log handler given a []UpdateParams logs the BVNs: log each
+// UpdateParams instead.
 type UpdateParams struct {
 	// KYCID is the record to update, a UUID (kycId).
 	KYCID string
@@ -45,7 +47,8 @@ func (p UpdateParams) check() error {
 }
 
 // Update sends a customer's KYC details, POST /api/v{version}/Kyc/update,
-// and returns the updated record. It is never repeated once it may have
+// and returns the updated record (a success reply without the record, or
+// with another one, is a *DecodeError). It is never repeated once it may have
 // reached Katsu: such a failure is an *OutcomeUnknownError.
 func (c *Client) Update(ctx context.Context, p UpdateParams, opts ...CallOption) (Record, error) {
 	if err := p.check(); err != nil {
@@ -56,7 +59,7 @@ func (c *Client) Update(ctx context.Context, p UpdateParams, opts ...CallOption)
 		return Record{}, err
 	}
 	return c.record(ctx, call{op: "Update", method: http.MethodPost, path: c.prefix + "/Kyc/update", body: body,
-		kycID: p.KYCID, known: []string{p.BVN}}, opts)
+		kycID: p.KYCID, known: []string{p.BVN}}, p.KYCID, opts)
 }
 
 // Approve approves a KYC record on behalf of the reviewer approverID (by),
@@ -78,31 +81,46 @@ func (c *Client) Approve(ctx context.Context, kycID, approverID string, opts ...
 		return Record{}, err
 	}
 	return c.record(ctx, call{op: "Approve", method: http.MethodPost, path: c.prefix + "/Kyc/approve", body: body,
-		kycID: kycID}, opts)
+		kycID: kycID}, kycID, opts)
 }
 
 // Get reads one KYC record by its id, a UUID: GET
 // /api/v{version}/Kyc/{id}/get. A missing record is an *APIError matching
-// ErrNotFound.
+// ErrNotFound; a success reply without a record, or with a record of
+// another id, is a *DecodeError.
 func (c *Client) Get(ctx context.Context, id string, opts ...CallOption) (Record, error) {
 	var v validator
 	v.uuid(id, "id", true)
 	if err := v.err("Get"); err != nil {
 		return Record{}, err
 	}
-	return c.record(ctx, call{op: "Get", method: http.MethodGet, path: c.prefix + "/Kyc/" + url.PathEscape(id) + "/get"}, opts)
+	return c.record(ctx, call{op: "Get", method: http.MethodGet, path: c.prefix + "/Kyc/" + url.PathEscape(id) + "/get"}, id, opts)
 }
 
-// record makes a call whose data is one KYC record.
-func (c *Client) record(ctx context.Context, r call, opts []CallOption) (Record, error) {
+// record makes a call whose data is the KYC record with id want: a reply
+// whose record has no id or another one is a *DecodeError (ids compared
+// without regard to case).
+func (c *Client) record(ctx context.Context, r call, want string, opts []CallOption) (Record, error) {
 	var rec Record
 	err := c.do(ctx, r, func(env envelope) error {
 		if d := bytes.TrimSpace(env.data); len(d) == 0 || d[0] != '{' {
 			return errors.New("data is not a KYC record")
 		}
-		return json.Unmarshal(env.data, &rec)
+		if err := json.Unmarshal(env.data, &rec); err != nil {
+			return err
+		}
+		switch {
+		case rec.ID == "":
+			return errors.New("the record in data has no id")
+		case !strings.EqualFold(rec.ID, want):
+			return errors.New("the record in data is not the one asked about: its id differs")
+		}
+		return nil
 	}, opts)
-	return rec, err
+	if err != nil {
+		return Record{}, err
+	}
+	return rec, nil
 }
 
 // ListParams are the filters, order and page of List; zero fields are not
@@ -176,55 +194,79 @@ func (p ListParams) query() (string, error) {
 // filtered and ordered by p. When the reply does not give the page's
 // number, the Page carries the one asked for (1 by default).
 func (c *Client) List(ctx context.Context, p ListParams, opts ...CallOption) (Page, error) {
+	page, _, err := c.list(ctx, p, opts)
+	return page, err
+}
+
+// pageReply is what All needs of a List reply besides the page.
+type pageReply struct {
+	// numbered: the reply gave the page's number.
+	numbered bool
+	// sum is the SHA-256 of the page's records as the reply wrote them.
+	sum [sha256.Size]byte
+}
+
+// list is List, with what All needs to see that a server does not page.
+func (c *Client) list(ctx context.Context, p ListParams, opts []CallOption) (Page, pageReply, error) {
 	q, err := p.query()
 	if err != nil {
-		return Page{}, err
+		return Page{}, pageReply{}, err
 	}
 	var page Page
+	var pr pageReply
 	err = c.do(ctx, call{op: "List", method: http.MethodGet, path: c.prefix + "/Kyc/get-all", query: q}, func(env envelope) error {
+		var items json.RawMessage
 		var derr error
-		page, derr = decodePage(env.data, env.fields, p.PageSize)
+		page, items, derr = decodePageItems(env.data, env.fields, p.PageSize)
+		pr.sum = sha256.Sum256(items)
 		return derr
 	}, opts)
+	pr.numbered = page.PageNumber != 0
 	if err == nil && page.PageNumber == 0 {
 		page.PageNumber = max(p.PageNumber, 1)
 	}
-	return page, err
+	return page, pr, err
 }
 
 // All returns every record List finds for p, page after page from
 // p.PageNumber (or the first), for use in a range loop. It stops after a
 // page that has no next one or no records. It yields a zero Record with an
-// error and stops when a page fails, when ctx ends, or when a page starts
-// with the same record as the page before (a server that ignores
+// error and stops when a page fails, when ctx ends (checked before every
+// record), or with a *PagingError when the server does not page as asked:
+// a reply numbered other than the page asked for, or a page whose records
+// repeat, byte for byte, those of an earlier page (a server that ignores
 // PageNumber would otherwise be read forever). Breaking out of the loop
 // stops it too. Each page is one List call, with opts.
 func (c *Client) All(ctx context.Context, p ListParams, opts ...CallOption) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		p.PageNumber = max(p.PageNumber, 1)
-		lastFirst := ""
+		seen := map[[sha256.Size]byte]int{} // page records' sum: page number
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(Record{}, err)
 				return
 			}
-			page, err := c.List(ctx, p, opts...)
+			page, pr, err := c.list(ctx, p, opts)
 			if err != nil {
 				yield(Record{}, err)
 				return
 			}
-			// A server that ignores PageNumber would send the same page
-			// forever.
+			if pr.numbered && page.PageNumber != p.PageNumber {
+				yield(Record{}, &PagingError{PageNumber: p.PageNumber, ReplyPage: page.PageNumber})
+				return
+			}
 			if len(page.Records) > 0 {
-				first := page.Records[0].ID
-				if first != "" && first == lastFirst {
-					yield(Record{}, fmt.Errorf("katsu: All: page %d starts with the same record as page %d: the server ignores PageNumber",
-						p.PageNumber, p.PageNumber-1))
+				if earlier, ok := seen[pr.sum]; ok {
+					yield(Record{}, &PagingError{PageNumber: p.PageNumber, SameAs: earlier})
 					return
 				}
-				lastFirst = first
+				seen[pr.sum] = p.PageNumber
 			}
 			for _, r := range page.Records {
+				if err := ctx.Err(); err != nil {
+					yield(Record{}, err)
+					return
+				}
 				if !yield(r, nil) {
 					return
 				}

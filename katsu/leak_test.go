@@ -164,8 +164,9 @@ func TestPrintedValuesMaskPersonalData(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	logger.Info("values", "record", rec, "params", params, "page", page, "ptr", &rec)
 	// A text handler prints a slice of records with fmt, which masks them.
-	// (A JSON handler encodes a slice with encoding/json, which keeps the
-	// data, as JSON encoding is for storing on purpose: log a Page instead.)
+	// (A JSON handler encodes a plain slice with encoding/json, which keeps
+	// the data, as JSON encoding is for storing on purpose: log a
+	// katsu.Records, as Page.Records is, or a Page instead.)
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("text", slog.Any("records", []katsu.Record{rec}))
 	texts := []string{logs.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
@@ -186,4 +187,41 @@ func TestPrintedValuesMaskPersonalData(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), testBVN)
 	assert.Contains(t, string(b), `"tier":1`)
+}
+
+// The records the package returns log masked under a JSON handler too,
+// logged the natural way, while json.Marshal keeps them for storing.
+func TestReturnedRecordsLogMaskedAsJSON(t *testing.T) {
+	page, err := katsu.DecodePage([]byte(`{"succeeded":true,"data":[`+recordJSON+`]}`), 0)
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger.Info("x", "records", page.Records)
+	logger.Info("x", slog.Any("records", page.Records), slog.Any("converted", katsu.Records([]katsu.Record{page.Records[0]})))
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "records", page.Records)
+	for _, s := range secrets {
+		assert.NotContains(t, logs.String(), s)
+	}
+	assert.Contains(t, logs.String(), `"records":[{"id":"`+kycID+`","tier":1,"name":"[masked]"`)
+	assert.Contains(t, logs.String(), kycID)
+	assert.Equal(t, "[katsu.Record{ID: "+kycID, fmt.Sprint(page.Records)[:len(kycID)+18])
+
+	b, err := json.Marshal(page.Records)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), testBVN, "json.Marshal keeps the data, for storing")
+}
+
+// Status and an unreadable tier's text are Katsu's free text: they print
+// masked.
+func TestRecordPrintsStatusMasked(t *testing.T) {
+	rec := katsu.Record{ID: kycID, Name: testName, BVN: testBVN, Tier: katsu.TierUnknown,
+		TierText: "gold for " + testBVN, Status: "held: " + testName + " ada@example.com"}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "rec", rec)
+	for _, text := range []string{fmt.Sprint(rec), fmt.Sprintf("%+v", rec), logs.String()} {
+		for _, s := range append(secrets, "ada@example.com") {
+			assert.NotContains(t, text, s)
+		}
+		assert.Contains(t, text, "held: [masked]")
+	}
 }

@@ -10,13 +10,14 @@ import (
 )
 
 type config struct {
-	baseURL    string
-	version    string
-	language   Language
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      backoff.Policy
-	clock      backoff.Clock
+	baseURL      string
+	insecureHTTP bool
+	version      string
+	language     Language
+	httpClient   *http.Client
+	logger       *slog.Logger
+	retry        backoff.Policy
+	clock        backoff.Clock
 }
 
 // Option configures a Client, for New. An invalid option makes New fail.
@@ -26,10 +27,24 @@ type Option func(*config) error
 // "https://katsu.example.ng", without /api/v{version} (the client adds it).
 // It is required: Katsu's documentation gives only relative paths. New
 // refuses a URL that is not http or https, has no host, carries
-// credentials, a query or a fragment. A trailing slash is dropped.
+// credentials, a query or a fragment, and a plain http URL whose host is
+// not loopback (localhost, 127.0.0.0/8, ::1), over which the Bearer token
+// would travel in clear, unless WithInsecureHTTP is given too. A trailing
+// slash is dropped.
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
 		c.baseURL = u
+		return nil
+	}
+}
+
+// WithInsecureHTTP lets WithBaseURL be a plain http URL on a host that is
+// not loopback, such as a gateway inside a private network. The Bearer
+// token and personal data then travel unencrypted: use it only where the
+// network itself is trusted. Loopback http (fakes, tests) needs no option.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecureHTTP = true
 		return nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -79,28 +80,84 @@ func maskIf(v string) string {
 	return redact.Masked
 }
 
-// Format prints the record under every verb with Name and BVN masked.
-func (r Record) Format(f fmt.State, _ rune) {
-	approved := "-"
-	if !r.ApprovedOn.IsZero() {
-		approved = r.ApprovedOn.Format("2006-01-02T15:04:05Z07:00")
+// maskText returns s, free text of Katsu's such as a status, with personal
+// data masked: the record's own name and BVN, e-mail addresses and long
+// digit runs.
+func (r Record) maskText(s string) string {
+	if s == "" {
+		return ""
 	}
-	tier := r.Tier.String()
-	if r.TierText != "" {
-		tier += fmt.Sprintf("(%q)", r.TierText)
-	}
-	_, _ = fmt.Fprintf(f, "katsu.Record{ID: %s, Tier: %s, Name: %s, TenantID: %s, OwnerID: %s, Approved: %t, IsTenant: %t, IsAddressVerified: %t, ApprovedOn: %s, BVN: %s, Status: %s}",
-		r.ID, tier, maskIf(r.Name), r.TenantID, r.OwnerID, r.Approved, r.IsTenant, r.IsAddressVerified, approved, maskIf(r.BVN), r.Status)
+	return katsuPersonal.Text(s, personalForms([]string{r.BVN}, r.Name))
 }
 
-// LogValue logs the record as a group, with Name and BVN masked.
-func (r Record) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", r.ID), slog.String("tier", r.Tier.String()),
-		slog.String("name", maskIf(r.Name)), slog.String("tenantId", r.TenantID), slog.String("ownerId", r.OwnerID),
-		slog.Bool("approved", r.Approved), slog.Bool("isTenant", r.IsTenant),
-		slog.Bool("isAddressVerified", r.IsAddressVerified), slog.Time("approvedOn", r.ApprovedOn),
-		slog.String("bvn", maskIf(r.BVN)), slog.String("status", r.Status))
+// masked returns the record with its personal data masked, as it prints.
+func (r Record) masked() Record {
+	m := r
+	m.Name, m.BVN = maskIf(r.Name), maskIf(r.BVN)
+	m.Status, m.TierText = r.maskText(r.Status), r.maskText(r.TierText)
+	return m
 }
+
+// Format prints the record under every verb with Name and BVN masked, and
+// personal data masked in Status and TierText.
+func (r Record) Format(f fmt.State, _ rune) {
+	m := r.masked()
+	approved := "-"
+	if !m.ApprovedOn.IsZero() {
+		approved = m.ApprovedOn.Format("2006-01-02T15:04:05Z07:00")
+	}
+	tier := m.Tier.String()
+	if m.TierText != "" {
+		tier += fmt.Sprintf("(%q)", m.TierText)
+	}
+	_, _ = fmt.Fprintf(f, "katsu.Record{ID: %s, Tier: %s, Name: %s, TenantID: %s, OwnerID: %s, Approved: %t, IsTenant: %t, IsAddressVerified: %t, ApprovedOn: %s, BVN: %s, Status: %s}",
+		m.ID, tier, m.Name, m.TenantID, m.OwnerID, m.Approved, m.IsTenant, m.IsAddressVerified, approved, m.BVN, m.Status)
+}
+
+// LogValue logs the record as a group, masked as it prints.
+func (r Record) LogValue() slog.Value {
+	m := r.masked()
+	return slog.GroupValue(slog.String("id", m.ID), slog.String("tier", m.Tier.String()),
+		slog.String("name", m.Name), slog.String("tenantId", m.TenantID), slog.String("ownerId", m.OwnerID),
+		slog.Bool("approved", m.Approved), slog.Bool("isTenant", m.IsTenant),
+		slog.Bool("isAddressVerified", m.IsAddressVerified), slog.Time("approvedOn", m.ApprovedOn),
+		slog.String("bvn", m.BVN), slog.String("status", m.Status))
+}
+
+// Records is a list of KYC records: Page.Records, and the records
+// katsutest.Server.Records returns. It prints under every verb and logs
+// with each record masked as Record prints, under slog's JSON handler too
+// (a list of objects with name and bvn "[masked]"). json.Marshal keeps the
+// data, for storing on purpose. A plain []Record or map of records is
+// encoded by a JSON log handler with encoding/json, data included: convert
+// it, katsu.Records(list), or log each Record.
+type Records []Record
+
+// Format prints the records, each masked as Record prints, between
+// brackets.
+func (rs Records) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "[")
+	for i, r := range rs {
+		if i > 0 {
+			_, _ = io.WriteString(f, " ")
+		}
+		r.Format(f, 'v')
+	}
+	_, _ = io.WriteString(f, "]")
+}
+
+// LogValue logs the records as a list, each with its personal data masked.
+func (rs Records) LogValue() slog.Value {
+	out := make(maskedRecords, len(rs))
+	for i, r := range rs {
+		out[i] = r.masked()
+	}
+	return slog.AnyValue(out)
+}
+
+// maskedRecords are records already masked, for a log handler to encode
+// or print.
+type maskedRecords []Record
 
 // Format prints the parameters under every verb with the BVN masked.
 func (p UpdateParams) Format(f fmt.State, _ rune) {

@@ -106,12 +106,16 @@ func decodeTier(b []byte) (*Tier, string, error) {
 }
 
 // Record is a customer's KYC record as Katsu returns it. It prints (under
-// every fmt verb) and logs with Name and BVN masked; JSON encoding keeps
-// them, for storing the record on purpose.
+// every fmt verb) and logs with Name and BVN masked, and personal data in
+// Status and TierText masked. JSON encoding keeps them, on purpose, for
+// storing the record: so a JSON log handler given a []Record or a map of
+// records, which it encodes with encoding/json, logs them in clear. Log a
+// Records (as Page.Records is), a Page or each Record instead.
 type Record struct {
 	// ID is the record's id, a UUID: the kycId of Update and Approve.
 	ID string `json:"id"`
-	// Tier is the record's KYC tier.
+	// Tier is the record's KYC tier; TierUnknown when a reply gives none,
+	// null, or one that cannot be read.
 	Tier Tier `json:"tier"`
 	// TierText is the reply's tier when it could not be read (Tier is then
 	// TierUnknown); empty otherwise.
@@ -174,6 +178,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		Approved: bool(w.Approved), IsTenant: bool(w.IsTenant), IsAddressVerified: bool(w.IsAddressVerified),
 		ApprovedOn: parseTime(string(w.ApprovedOn)), BVN: string(w.BVN), Status: string(w.Status), TierText: text,
 	}
+	r.Tier = TierUnknown
 	if t != nil {
 		r.Tier = *t
 	}
@@ -257,10 +262,12 @@ func (v *lenientBool) UnmarshalJSON(b []byte) error {
 // them under the common names (pageNumber or currentPage, pageSize,
 // totalPages, totalCount or totalRecords, hasNextPage or nextPage,
 // hasPreviousPage or previousPage), whether beside the records in data or
-// beside data in the envelope. A field the reply does not give is zero.
+// beside data in the envelope, in any case (of names that differ only in
+// case, the last in the reply wins). A field the reply does not give is
+// zero.
 type Page struct {
 	// Records are the page's records.
-	Records []Record
+	Records Records
 	// PageNumber is the page's number, from 1.
 	PageNumber int
 	// PageSize is the most records a page holds.
@@ -283,23 +290,28 @@ var itemKeys = []string{"items", "data", "records", "results", "list", "content"
 // decodePage reads List's data (and the envelope's other fields, top) as a
 // page; requested is the page size asked for, or 0.
 func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested int) (Page, error) {
+	p, _, err := decodePageItems(data, top, requested)
+	return p, err
+}
+
+// decodePageItems is decodePage that also returns the page's list of
+// records as the reply wrote it.
+func decodePageItems(data json.RawMessage, top map[string]json.RawMessage, requested int) (Page, json.RawMessage, error) {
 	var p Page
 	data = bytes.TrimSpace(data)
 	fields := map[string]json.RawMessage{}
 	var items json.RawMessage
 	switch {
 	case len(data) == 0 || string(data) == "null":
-		return p, errors.New("no data")
+		return p, nil, errors.New("no data")
 	case data[0] == '[':
 		items = data
 	case data[0] == '{':
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(data, &obj); err != nil {
-			return p, err
+		obj, err := objectFields(data)
+		if err != nil {
+			return p, nil, err
 		}
-		for k, v := range obj {
-			fields[strings.ToLower(k)] = v
-		}
+		fields = obj
 		for _, k := range itemKeys {
 			if v, ok := fields[k]; ok && len(bytes.TrimSpace(v)) > 0 && bytes.TrimSpace(v)[0] == '[' {
 				items = v
@@ -307,13 +319,13 @@ func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested 
 			}
 		}
 		if items == nil {
-			return p, errors.New("data holds no list of records")
+			return p, nil, errors.New("data holds no list of records")
 		}
 	default:
-		return p, errors.New("data is neither a list nor an object")
+		return p, nil, errors.New("data is neither a list nor an object")
 	}
 	if err := json.Unmarshal(items, &p.Records); err != nil {
-		return p, err
+		return p, nil, err
 	}
 	lookup := func(keys ...string) (json.RawMessage, bool) {
 		for _, m := range []map[string]json.RawMessage{fields, top} {
@@ -379,5 +391,5 @@ func decodePage(data json.RawMessage, top map[string]json.RawMessage, requested 
 	if len(p.Records) == 0 {
 		p.HasNext = false
 	}
-	return p, nil
+	return p, items, nil
 }

@@ -3,14 +3,20 @@ package katsu
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
@@ -43,16 +49,18 @@ func (r *call) repeatable() bool { return r.method == http.MethodGet }
 func (c *Client) do(ctx context.Context, r call, decode func(envelope) error, opts []CallOption) error {
 	co := resolveCallOptions(opts)
 	var meta Response
-	err := c.send(ctx, &r, decode, &co, &meta)
+	var clean func(string) string
+	err := c.send(ctx, &r, decode, &co, &meta, &clean)
 	if co.response != nil {
-		meta.Header = c.token.forms.ScrubHeader(meta.Header)
+		meta.Header = maskHeader(meta.Header, clean)
 		*co.response = meta
 	}
 	return err
 }
 
-// send is do's work: it fills meta as the call goes.
-func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error, co *callOptions, meta *Response) error {
+// send is do's work: it fills meta, and *clean with the cleaner of the last
+// reply, as the call goes.
+func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error, co *callOptions, meta *Response, clean *func(string) string) error {
 	*meta = Response{Operation: r.op}
 	lang := c.language
 	var problems []FieldError
@@ -78,6 +86,7 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 	for attempt := 1; ; attempt++ {
 		res := c.attempt(ctx, r, target, lang, decode)
 		meta.Attempts, meta.StatusCode, meta.Header, meta.Message = attempt, res.status, res.header, res.message
+		*clean = res.clean
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil
 		c.log(ctx, slog.LevelDebug, "katsu: request", r, attempt, res.status, res.err, 0)
 		if res.err == nil {
@@ -96,7 +105,7 @@ func (c *Client) send(ctx context.Context, r *call, decode func(envelope) error,
 		wait := policy.Delay(attempt, res.retryAfter)
 		c.log(ctx, slog.LevelInfo, "katsu: retrying", r, attempt, res.status, res.err, wait)
 		if werr := c.clock.Sleep(ctx, wait); werr != nil {
-			return fmt.Errorf("katsu: %s: %w while waiting to retry after attempt %d: %w", r.op, werr, attempt, res.err)
+			return &RetryError{Attempts: attempt, Err: res.err, Stopped: werr}
 		}
 	}
 }
@@ -113,6 +122,67 @@ type attemptResult struct {
 	// ambiguous: a POST failed after it may have reached Katsu.
 	ambiguous  bool
 	retryAfter time.Duration
+	// clean is the reply's cleaner; nil when no reply came or it was not
+	// read.
+	clean func(string) string
+}
+
+// sendEvidence is what httptrace tells of a POST's request, to decide
+// whether a failed POST may be sent again. The rule is that a POST is
+// repeated only on positive evidence that Katsu did not receive all of it:
+// until the whole request is written Katsu holds at most a part of it,
+// which it cannot act on. A transport may not report httptrace events (one
+// that builds a new request drops them), so their absence is no evidence.
+type sendEvidence struct {
+	gotConn   atomic.Bool // a connection was obtained for the request
+	wrote     atomic.Bool // the whole request was written
+	tlsFailed atomic.Bool // a TLS handshake for the request failed
+}
+
+// trace returns the hooks that record the evidence.
+func (ev *sendEvidence) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { ev.gotConn.Store(true) },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				ev.tlsFailed.Store(true)
+			}
+		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				ev.wrote.Store(true)
+			}
+		},
+	}
+}
+
+// notSent reports whether err, a failed exchange, is known to have left the
+// request unsent: the connection could not be made (a dial or DNS error,
+// whatever the trace says), or the trace shows a connection obtained, or
+// its TLS handshake failing, and the request never written whole.
+func (ev *sendEvidence) notSent(err error) bool {
+	if ev.wrote.Load() {
+		return false
+	}
+	return dialFailed(err) || ev.gotConn.Load() || ev.tlsFailed.Load()
+}
+
+// dialFailed reports whether err comes from making the connection: a
+// *net.OpError whose Op is "dial" (also under a proxy's "proxyconnect"),
+// or a *net.DNSError.
+func dialFailed(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *net.OpError:
+			if e.Op == "dial" {
+				return true
+			}
+		case *net.DNSError:
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
 }
 
 // noRedirect keeps the client from following redirects, so the token never
@@ -121,15 +191,9 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // attempt makes one HTTP exchange.
 func (c *Client) attempt(ctx context.Context, r *call, target string, lang Language, decode func(envelope) error) attemptResult {
-	var wrote atomic.Bool
+	var ev sendEvidence
 	if !r.repeatable() {
-		// Until the whole request is written Katsu holds at most a part of
-		// it, which it cannot act on, so the call may be sent again.
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				wrote.Store(true)
-			}
-		}})
+		ctx = httptrace.WithClientTrace(ctx, ev.trace())
 	}
 	var body io.Reader
 	if r.body != nil {
@@ -154,12 +218,15 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 	if c.hc != nil {
 		hc.Transport, hc.Timeout, hc.Jar = c.hc.Transport, c.hc.Timeout, c.hc.Jar
 	}
+	if err := ctx.Err(); err != nil {
+		// Nothing was sent: the context ended first.
+		return attemptResult{err: &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: err}}
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: c.token.forms.ScrubError(err)}
-		sent := wrote.Load()
-		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (r.repeatable() || !sent),
-			ambiguous: !r.repeatable() && sent}
+		unsent := r.repeatable() || ev.notSent(err)
+		return attemptResult{err: netErr, retryable: ctx.Err() == nil && unsent, ambiguous: !unsent}
 	}
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	tooLong := len(raw) > maxReplyBytes
@@ -167,18 +234,41 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 		raw = raw[:maxReplyBytes]
 	}
 	_ = resp.Body.Close()
-	res := c.judge(r, resp, raw, readErr, tooLong, decode)
-	res.status, res.header = resp.StatusCode, resp.Header
+	res := c.judge(ctx, r, resp, raw, readErr, tooLong, decode)
+	res.status = resp.StatusCode
+	if res.clean != nil {
+		res.header = resp.Header
+	}
 	return res
 }
 
 // judge turns a reply into the attempt's outcome: success with the data
 // decoded, or a typed error with whether it may be retried and whether the
-// call's effect is unknown.
-func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, decode func(envelope) error) attemptResult {
+// call's effect is unknown. It stops between its phases once ctx has ended.
+func (c *Client) judge(ctx context.Context, r *call, resp *http.Response, raw []byte, readErr error, tooLong bool, decode func(envelope) error) attemptResult {
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
 	env, envErr := parseEnvelope(raw)
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
 	clean := c.cleaner(r, env)
 	message := redact.Excerpt([]byte(clean(env.message)), excerptLimit)
+	if ctx.Err() != nil {
+		return c.abandoned(ctx, r)
+	}
+	res := c.judgeReply(ctx, r, resp, raw, readErr, tooLong, decode, env, envErr, clean, message)
+	if res.clean = clean; ctx.Err() != nil {
+		res.clean = nil
+	}
+	return res
+}
+
+// judgeReply is judge's work once the reply's envelope and message are
+// read.
+func (c *Client) judgeReply(ctx context.Context, r *call, resp *http.Response, raw []byte, readErr error, tooLong bool,
+	decode func(envelope) error, env envelope, envErr error, clean func(string) string, message string) attemptResult {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var cause error
 		switch {
@@ -189,33 +279,44 @@ func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, 
 		case envErr != nil:
 			cause = c.token.forms.ScrubError(envErr)
 		case env.succeeded != nil && !*env.succeeded:
+			errs, ok := cleanErrors(ctx, env.errors, clean)
+			if !ok {
+				return c.abandoned(ctx, r)
+			}
 			apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
-				Errors: cleanAll(env.errors, clean)}
+				Errors: errs, MoreErrors: env.moreErrors}
 			return attemptResult{err: apiErr, message: message}
 		case env.succeeded == nil && env.data == nil:
 			cause = errors.New("reply says neither succeeded nor carries data")
 		default:
 			if err := decode(env); err != nil {
+				if ctx.Err() != nil {
+					return c.abandoned(ctx, r)
+				}
 				// Katsu said it succeeded: the effect is known, only the
 				// data is unreadable.
 				return attemptResult{message: message, err: &DecodeError{Op: r.op, StatusCode: resp.StatusCode,
-					Method: r.method, Path: r.path, Body: katsuPersonal.Body(raw, excerptLimit, clean),
+					Method: r.method, Path: r.path, Body: replyBody(raw, clean),
 					Err: c.token.forms.ScrubError(err)}}
 			}
 			return attemptResult{message: message}
 		}
 		decodeErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			Body: katsuPersonal.Body(raw, excerptLimit, clean), Err: cause}
+			Body: replyBody(raw, clean), Err: cause}
 		// A cut-off read may be made again; a POST may not be sent again,
 		// and whether it took effect is unknown.
 		return attemptResult{err: decodeErr, message: message, retryable: r.repeatable() && readErr != nil,
 			ambiguous: !r.repeatable()}
 	}
+	errs, ok := cleanErrors(ctx, env.errors, clean)
+	if !ok {
+		return c.abandoned(ctx, r)
+	}
 	apiErr := &APIError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: message,
-		Errors:     cleanAll(env.errors, clean),
+		Errors: errs, MoreErrors: env.moreErrors,
 		RetryAfter: backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
 	if envErr != nil && len(bytes.TrimSpace(raw)) > 0 {
-		apiErr.Body = katsuPersonal.Body(raw, excerptLimit, clean)
+		apiErr.Body = replyBody(raw, clean)
 	}
 	res := attemptResult{err: apiErr, message: message, retryAfter: apiErr.RetryAfter}
 	switch {
@@ -231,33 +332,124 @@ func (c *Client) judge(r *call, resp *http.Response, raw []byte, readErr error, 
 	return res
 }
 
-// cleanAll returns texts through clean, each cut to the excerpt limit.
-func cleanAll(texts []string, clean func(string) string) []string {
-	if len(texts) == 0 {
+// abandoned is the outcome of an attempt whose reply came but was not
+// judged because ctx ended: a *NetworkError with ctx's error, whose effect
+// is unknown for a POST.
+func (c *Client) abandoned(ctx context.Context, r *call) attemptResult {
+	return attemptResult{err: &NetworkError{Op: r.op, Method: r.method, Path: r.path,
+		Err: fmt.Errorf("reply not read: %w", ctx.Err())}, ambiguous: !r.repeatable()}
+}
+
+// maxHeaderValues is how many header values Response.Header keeps.
+const maxHeaderValues = 100
+
+// maskHeader returns a copy of h with every value through clean (the token
+// removed and personal data masked, each value masked on and cut to its
+// first 4 KiB), keeping at most maxHeaderValues values; nil when h or
+// clean is nil.
+func maskHeader(h http.Header, clean func(string) string) http.Header {
+	if h == nil || clean == nil {
 		return nil
 	}
-	out := make([]string, len(texts))
-	for i, t := range texts {
-		out[i] = redact.Excerpt([]byte(clean(t)), excerptLimit)
+	names := slices.Sorted(maps.Keys(h))
+	out := make(http.Header, len(names))
+	kept := 0
+	for _, name := range names {
+		for _, v := range h[name] {
+			if kept == maxHeaderValues {
+				return out
+			}
+			out[name] = append(out[name], clean(v))
+			kept++
+		}
 	}
 	return out
 }
 
+// cleanErrors returns the entries' texts through clean, "key: text", each
+// cut to the excerpt limit; a key shared by entries is cleaned once. It
+// reports false, having stopped, when ctx ends.
+func cleanErrors(ctx context.Context, entries []errorEntry, clean func(string) string) ([]string, bool) {
+	if len(entries) == 0 {
+		return nil, true
+	}
+	keys := map[string]string{}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		parts := make([]string, 0, len(e.keys)+1)
+		for _, k := range e.keys {
+			ck, ok := keys[k]
+			if !ok {
+				ck = clean(cutText(k, maxKeyText))
+				keys[k] = ck
+			}
+			parts = append(parts, ck)
+		}
+		parts = append(parts, clean(e.text))
+		out = append(out, redact.Excerpt([]byte(strings.Join(parts, ": ")), excerptLimit))
+	}
+	return out, true
+}
+
+// Bounds on the work of masking one reply, whose cost grows with the
+// length of the texts times the number of personal values known: each text
+// is masked on its first maxCleanText bytes (a key on its first
+// maxKeyText), the body kept on errors on its first maxBodyScan, and at
+// most maxKnown values are looked for. Texts are kept cut to
+// excerptLimit, far inside these.
+const (
+	maxCleanText = 4 << 10
+	maxKeyText   = 256
+	maxBodyScan  = 16 << 10
+	maxKnown     = 8192
+)
+
+// cutText returns s, or its first n bytes or a little fewer, cut after a
+// space or punctuation when one is near, so that a value is not cut in two
+// where it could.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	for i := cut - 1; i >= 0 && i >= cut-64; i-- {
+		if b := s[i]; b < utf8.RuneSelf && !('0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z') {
+			return s[:i+1]
+		}
+	}
+	return s[:cut]
+}
+
+// replyBody returns the start of a reply for an error to keep: masked by
+// clean, and read from its first maxBodyScan bytes only.
+func replyBody(raw []byte, clean func(string) string) string {
+	return katsuPersonal.Body(raw[:min(len(raw), maxBodyScan)], excerptLimit, clean)
+}
+
 // cleaner returns what every text taken from a reply goes through: the
 // token removed, and personal data masked, the call's own input and the
-// name and BVN of a record in the same reply included.
+// name and BVN of a record in the same reply included. The masker is built
+// once for the reply, when a text first needs it; the returned function is
+// for one goroutine.
 func (c *Client) cleaner(r *call, env envelope) func(string) string {
-	var known []string
-	ready := false
+	var mask func(string) string
 	return func(s string) string {
 		if s == "" {
 			return ""
 		}
-		if !ready {
-			// Read only when a reply has text to clean.
-			known, ready = append(append([]string(nil), r.known...), replyPersonal(env)...), true
+		if mask == nil {
+			known := append(slices.Clone(r.known), replyPersonal(env)...)
+			mask = katsuPersonal.Known(known[:min(len(known), maxKnown)])
 		}
-		return katsuPersonal.Text(c.token.forms.Scrub(redact.Unescape(s)), known)
+		// The token is removed from the whole text, so that no part of it
+		// is left where the text is cut.
+		return mask(cutText(c.token.forms.Scrub(redact.Unescape(s)), maxCleanText))
 	}
 }
 

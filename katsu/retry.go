@@ -10,8 +10,11 @@ import (
 // WithRetryPolicy and the Retry call option. Which failures are repeated is
 // fixed: a GET (Get, List) after a connection failure or a 5xx reply, any
 // call after 429 Too Many Requests (Katsu refused it, so nothing happened),
-// and a POST (Update, Approve) only when its request was not completely
-// written. A POST that may have reached Katsu is never repeated: it fails
+// and a POST (Update, Approve) only when it is known that its request was
+// not completely written: the connection could not be made (a dial or DNS
+// error), or httptrace shows a connection obtained and the request never
+// written whole. A transport that reports no httptrace events gives no such
+// evidence. A POST that may have reached Katsu is never repeated: it fails
 // with an *OutcomeUnknownError. Zero fields take the defaults; negative ones
 // are refused.
 type RetryPolicy struct {

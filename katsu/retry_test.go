@@ -182,6 +182,10 @@ func TestWaitEndsWithContext(t *testing.T) {
 	_, err := c.Get(ctx, kycID)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, katsu.ErrServer)
+	var re *katsu.RetryError
+	require.ErrorAs(t, err, &re, "%v", err)
+	assert.Equal(t, 1, re.Attempts)
+	assert.ErrorIs(t, re.Stopped, context.Canceled)
 	assert.EqualValues(t, 1, n.Load())
 }
 
@@ -214,4 +218,62 @@ func TestLogLines(t *testing.T) {
 	assert.NotContains(t, buf.String(), testName)
 	assert.NotContains(t, buf.String(), testToken)
 	assert.False(t, errors.Is(err, katsu.ErrOutcomeUnknown))
+}
+
+// rebuildingTransport sends a copy of each request built afresh, as some
+// signing or proxying transports do: the copy has no httptrace hooks.
+type rebuildingTransport struct{}
+
+func (rebuildingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := http.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	fresh.Header = r.Header.Clone()
+	return http.DefaultTransport.RoundTrip(fresh)
+}
+
+// A transport that reports no httptrace events gives no evidence that a
+// POST was not sent: a failure after it is an unknown outcome, and the
+// POST is not repeated.
+func TestPostNotRepeatedWithoutTraceEvents(t *testing.T) {
+	var applied atomic.Int32
+	c, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		applied.Add(1)
+		hangUp(w, r)
+	}), katsu.WithHTTPClient(&http.Client{Transport: rebuildingTransport{}}))
+	_, err := c.Update(context.Background(), update)
+	assert.ErrorIs(t, err, katsu.ErrOutcomeUnknown)
+	assert.EqualValues(t, 1, applied.Load())
+
+	// Nothing listens: the dial error is evidence enough, through the same
+	// transport.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c, err = katsu.New(testToken, katsu.WithBaseURL("http://"+addr), katsu.WithClock(katsu.NewFakeClock()),
+		katsu.WithHTTPClient(&http.Client{Transport: rebuildingTransport{}}))
+	require.NoError(t, err)
+	_, err = c.Approve(context.Background(), kycID, approver)
+	var re *katsu.RetryError
+	require.ErrorAs(t, err, &re, "%v", err)
+	assert.Equal(t, 3, re.Attempts)
+	assert.NotErrorIs(t, err, katsu.ErrOutcomeUnknown)
+}
+
+// A POST whose context ended before it was sent is not an unknown outcome.
+func TestPostWithEndedContextIsNotUnknown(t *testing.T) {
+	var n atomic.Int32
+	c, _ := newClient(t, sequence(&n, reply(200, okRecord)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Update(ctx, update)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, katsu.ErrOutcomeUnknown)
+	assert.Zero(t, n.Load())
 }

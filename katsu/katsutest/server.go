@@ -69,7 +69,8 @@ func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
 // WithDefaultPageSize sets the page size of a list request that gives none
-// (10 otherwise).
+// (10 otherwise). It must be at least 1: NewServer panics otherwise, as
+// httptest does on misuse.
 func WithDefaultPageSize(n int) Option { return func(s *Server) { s.defaultPageSize = n } }
 
 // Server is a fake Katsu. It prints (under every fmt verb) without its
@@ -97,7 +98,7 @@ type fault struct {
 
 // NewServer starts a fake Katsu on loopback, configured by opts. When tb is
 // not nil the server is closed when the test ends; otherwise call Close.
-// The fake starts with no records.
+// The fake starts with no records. It panics on an invalid option.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	s := &Server{token: DefaultToken, version: katsu.DefaultVersion, defaultPageSize: 10,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }, faults: map[Route][]fault{}}
@@ -105,6 +106,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		if opt != nil {
 			opt(s)
 		}
+	}
+	if s.defaultPageSize < 1 {
+		panic(fmt.Sprintf("katsutest: WithDefaultPageSize(%d): the page size must be at least 1", s.defaultPageSize))
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	if tb != nil {
@@ -174,10 +178,10 @@ func (s *Server) Record(id string) (katsu.Record, bool) {
 }
 
 // Records returns copies of all records, in the order they were added.
-func (s *Server) Records() []katsu.Record {
+func (s *Server) Records() katsu.Records {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]katsu.Record, len(s.records))
+	out := make(katsu.Records, len(s.records))
 	for i, r := range s.records {
 		out[i] = *r
 	}

@@ -217,7 +217,7 @@ func TestAllStops(t *testing.T) {
 		n++
 		cancel()
 	}
-	assert.Equal(t, 2, n, "the page already read is yielded")
+	assert.Equal(t, 1, n, "no record is yielded once ctx has ended")
 	assert.ErrorIs(t, last, context.Canceled)
 }
 
@@ -278,4 +278,23 @@ func TestUnknownPath(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, 404, resp.StatusCode)
 	assert.Equal(t, katsutest.Route("GET /api/v1/Kyc/nothing"), srv.Requests()[0].Route)
+}
+
+// A default page size below 1 is a misuse, refused at NewServer as
+// httptest refuses its own.
+func TestDefaultPageSizeMustBePositive(t *testing.T) {
+	for _, n := range []int{0, -3} {
+		assert.PanicsWithValue(t, fmt.Sprintf("katsutest: WithDefaultPageSize(%d): the page size must be at least 1", n), func() {
+			katsutest.NewServer(t, katsutest.WithDefaultPageSize(n))
+		})
+	}
+	srv := katsutest.NewServer(t, katsutest.WithDefaultPageSize(1))
+	srv.AddRecord(katsu.Record{})
+	srv.AddRecord(katsu.Record{})
+	c, err := srv.NewClient()
+	require.NoError(t, err)
+	page, err := c.List(context.Background(), katsu.ListParams{})
+	require.NoError(t, err)
+	assert.Len(t, page.Records, 1)
+	assert.Equal(t, 2, page.TotalPages)
 }
