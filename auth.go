@@ -122,12 +122,13 @@ type callStateKey struct{}
 
 // mayHaveSent reports whether an attempt that failed with err may have
 // written its whole request: the transport said so (WroteRequest), or it
-// does not report its progress and err is not a failure to connect.
+// does not report its progress and err is neither ErrNotSent nor a failure
+// to connect.
 func (st *callState) mayHaveSent(err error) bool {
 	if st.wrote.Load() {
 		return true
 	}
-	if st.traced.Load() {
+	if st.traced.Load() || errors.Is(err, ErrNotSent) {
 		return false
 	}
 	var opErr *net.OpError

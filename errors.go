@@ -66,6 +66,12 @@ var (
 	// whether Flip acted on it is not known. The SDK never repeats such a
 	// call by itself.
 	ErrOutcomeUnknown = errors.New("flipkyc: outcome unknown")
+	// ErrNotSent, wrapped in the error of an http.RoundTripper that fails a
+	// request before passing any of it on (a rate limiter, a circuit
+	// breaker), tells the SDK that the request never left, so that a state
+	// change may be tried again instead of being reported with
+	// ErrOutcomeUnknown.
+	ErrNotSent = errors.New("flipkyc: request not sent")
 )
 
 // codeSentinels maps Flip's numeric error codes to sentinels.

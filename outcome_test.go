@@ -3,6 +3,7 @@ package flipkyc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -371,6 +372,24 @@ func TestUntracedTransportNeverRepeatsAStateChange(t *testing.T) {
 		require.ErrorIs(t, err, ErrOutcomeUnknown)
 		writes, _ = srv.seen()
 		assert.Equal(t, []string{"/agents", "/users/1/submit"}, writes, "sent once")
+	})
+	t.Run("a middleware that says it sent nothing", func(t *testing.T) {
+		srv := &agentServer{lost: lostReplies[0], status: StatusBasicData}
+		ts := httptest.NewServer(srv)
+		defer ts.Close()
+		refuse := roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, fmt.Errorf("rate limit: %w: %w", context.DeadlineExceeded, ErrNotSent)
+		})
+		c, clock := newTestClient(t, ts.URL, ts.URL, WithHTTPClient(&http.Client{Transport: refuse}))
+		_, err := c.SubmitKYC(context.Background(), 1)
+		recordErr(err)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+		assert.ErrorIs(t, err, ErrNotSent)
+		assert.Len(t, clock.waits(), 2, "tried again")
+		writes, reads := srv.seen()
+		assert.Empty(t, writes)
+		assert.Zero(t, reads, "nothing to confirm")
 	})
 	t.Run("nothing listening", func(t *testing.T) {
 		ts := httptest.NewServer(http.NotFoundHandler())

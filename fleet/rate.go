@@ -2,9 +2,13 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // limiter spaces requests to Flip.
@@ -21,7 +25,9 @@ type limitedTransport struct {
 
 func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err := t.lim.wait(r.Context()); err != nil {
-		return nil, err
+		// Nothing was sent: the SDK may try a state change again rather
+		// than park it as an outcome unknown.
+		return nil, fmt.Errorf("fleet: waiting for the rate limit: %w: %w", err, flipkyc.ErrNotSent)
 	}
 	return t.base.RoundTrip(r)
 }
@@ -47,7 +53,7 @@ func (l *localLimiter) wait(ctx context.Context) error {
 	}
 	l.next = slot.Add(l.interval)
 	l.mu.Unlock()
-	return sleep(ctx, slot.Sub(now))
+	return backoff.Sleep(ctx, slot.Sub(now))
 }
 
 // dbLimiter takes slots from one row of fleet_rate, on the database's
@@ -65,19 +71,5 @@ func (l *dbLimiter) wait(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sleep(ctx, time.Duration(waitMicros)*time.Microsecond)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Sleep(ctx, time.Duration(waitMicros)*time.Microsecond)
 }

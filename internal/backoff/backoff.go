@@ -55,8 +55,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // Sleep waits for d or until ctx ends, whichever comes first, and returns
-// ctx's error in the second case.
+// ctx's error in the second case. A wait of 0 or less returns at once.
 func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
