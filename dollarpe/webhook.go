@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,9 +67,27 @@ type Metadata struct {
 	Extra map[string]json.RawMessage
 }
 
-// Key returns a key to deduplicate deliveries (DollarPe may deliver one
-// event more than once): the id and the event, "id:event".
-func (e Event) Key() string { return e.ID + ":" + e.Event }
+// Key returns a key to deduplicate deliveries: "id:event:digest", where
+// digest is the hexadecimal SHA-256 of the body in its canonical form (see
+// Canonicalize; of the body's bytes when it has none).
+//
+// DollarPe may deliver one event more than once, with the same body: every
+// delivery of it gets the same key, whatever its spacing or key order. Two
+// events differ in their body (timestamp, failure reason, metadata) and get
+// different keys, even for one customer and one event name: FAILED for
+// the document and then for the tax number, or VERIFIED, a reset and
+// VERIFIED again. The id and event alone do not tell those apart, and a
+// key of chosen fields would miss a field DollarPe adds later. Two events
+// whose bodies are identical (same timestamp to the second) cannot be told
+// from a redelivery by anyone and share a key.
+func (e Event) Key() string {
+	body := bytes.TrimPrefix(e.Raw, []byte("\xef\xbb\xbf"))
+	if canon, err := Canonicalize(body); err == nil {
+		body = canon
+	}
+	sum := sha256.Sum256(body)
+	return e.ID + ":" + e.Event + ":" + hex.EncodeToString(sum[:])
+}
 
 // Status returns the customer status a CUSTOMER event reports, or "" for
 // other types.

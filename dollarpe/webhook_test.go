@@ -2,6 +2,8 @@ package dollarpe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +50,10 @@ func TestParseWebhook(t *testing.T) {
 	assert.Equal(t, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), ev.Timestamp.UTC())
 	assert.Equal(t, `2`, string(ev.Metadata.Extra["attempt"]))
 	assert.Equal(t, `"x"`, string(ev.Extra["new_top"]))
-	assert.Equal(t, testID+":FAILED", ev.Key())
+	canon, err := Canonicalize([]byte(hookBody))
+	require.NoError(t, err)
+	sum := sha256.Sum256(canon)
+	assert.Equal(t, testID+":FAILED:"+hex.EncodeToString(sum[:]), ev.Key())
 	assert.Equal(t, hookBody, string(ev.Raw))
 }
 
