@@ -80,7 +80,9 @@ type APIError struct {
 	// RetryAfter is the wait the server asked for (429, 503), or zero.
 	RetryAfter time.Duration
 	// Body is the start of a reply that is not a DollarPe envelope (at most
-	// 512 bytes), cleaned; Error never prints it.
+	// 512 bytes), cleaned: in JSON its keys, booleans and numbers stay and
+	// only the strings of statuses, codes, messages, ids and times do; every
+	// other string is [masked]. Error never prints it.
 	Body string
 }
 
@@ -192,7 +194,9 @@ type DecodeError struct {
 	StatusCode int
 	// Method and Path are the HTTP request's.
 	Method, Path string
-	// Body is the start of the reply (at most 512 bytes), cleaned.
+	// Body is the start of the reply (at most 512 bytes), cleaned as
+	// APIError.Body is: only the strings of statuses, codes, messages, ids
+	// and times are kept.
 	Body string
 	// Err is what was wrong with it.
 	Err error

@@ -242,7 +242,7 @@ func (c *Client) judge(r *call, sec *redact.Secret, resp *http.Response, raw []b
 			return attemptResult{message: message}
 		}
 		decErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			Body: dollarpePersonal.Body(raw, excerptLimit, clean), Err: cause}
+			Body: bodyText(raw, clean), Err: cause}
 		// A cut-off read may be read again. A write whose envelope says it
 		// succeeded did; one without a readable envelope may have.
 		succeeded := isEnv && env.ok != nil && *env.ok
@@ -253,7 +253,7 @@ func (c *Client) judge(r *call, sec *redact.Secret, resp *http.Response, raw []b
 	if isEnv {
 		apiErr.fill(env, clean)
 	} else {
-		apiErr.Body = dollarpePersonal.Body(raw, excerptLimit, clean)
+		apiErr.Body = bodyText(raw, clean)
 	}
 	res := attemptResult{err: apiErr, message: message, retryAfter: apiErr.RetryAfter}
 	switch {
@@ -311,11 +311,11 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call,
 // cleaner returns what every text taken from a reply goes through: escapes
 // undone (so that an echoed value is recognised in any form), the
 // credentials and signature removed, personal data masked (known, the
-// call's own input, in particular).
+// call's own input, in particular; PANs anywhere).
 func cleaner(sec *redact.Secret, known []string) func(string) string {
 	return func(s string) string {
 		u := redact.Unescape(s)
-		clean := dollarpePersonal.Text(sec.Scrub(u), known)
+		clean := maskPAN(dollarpePersonal.Text(sec.Scrub(u), known))
 		if clean == u {
 			return s // nothing to hide: keep the text as it came
 		}

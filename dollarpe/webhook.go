@@ -116,7 +116,7 @@ func fieldNames(maps ...map[string]json.RawMessage) string {
 	var names []string
 	for _, m := range maps {
 		for k := range m {
-			names = append(names, strconv.QuoteToASCII(clip(dollarpePersonal.Text(k, nil))))
+			names = append(names, strconv.QuoteToASCII(clip(maskPAN(dollarpePersonal.Text(k, nil)))))
 		}
 	}
 	slices.Sort(names)
