@@ -132,13 +132,17 @@ var (
 	ErrWebhookTimestamp = errors.New("dollarpe: webhook timestamp outside the tolerance")
 	// ErrWebhookTooLarge: the body is larger than the limit.
 	ErrWebhookTooLarge = errors.New("dollarpe: webhook body too large")
+	// ErrWebhookNotConfigured: the verifier was not made by
+	// NewWebhookVerifier (a zero or nil WebhookVerifier has no secret to
+	// check a signature with, and accepts nothing).
+	ErrWebhookNotConfigured = errors.New("dollarpe: webhook verifier not configured (use NewWebhookVerifier)")
 )
 
 // WebhookError is a delivery refused by the verifier, with the HTTP status
 // the handler answers it with.
 type WebhookError struct {
-	// StatusCode is 401 (signature, timestamp), 413 (too large) or 400
-	// (body unreadable).
+	// StatusCode is 401 (signature, timestamp), 413 (too large), 400
+	// (body unreadable) or 500 (verifier not configured).
 	StatusCode int
 	// Err is the sentinel the error matches.
 	Err error
@@ -271,6 +275,9 @@ func ParseWebhook(r *http.Request, apiKey, secret string, opts ...WebhookOption)
 // Parse reads r's body (at most the limit) and verifies and decodes it as
 // Verify does.
 func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
+	if err := v.configured(); err != nil {
+		return Event{}, err
+	}
 	if r.Body == nil {
 		return v.Verify(r.Header, nil)
 	}
@@ -292,8 +299,12 @@ func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
 // tolerance, and decodes the body. An authentic delivery is never refused
 // for its form: a byte order mark, unknown fields, numbers written as
 // strings or the reverse are accepted, and a body that is not a JSON
-// object yields an Event with only Raw set.
+// object yields an Event with only Raw set. A verifier not made by
+// NewWebhookVerifier refuses every delivery with ErrWebhookNotConfigured.
 func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error) {
+	if err := v.configured(); err != nil {
+		return Event{}, err
+	}
 	sigText := strings.TrimSpace(header.Get("X-SIGNATURE"))
 	tsText := strings.TrimSpace(header.Get("X-TIMESTAMP"))
 	if sigText == "" || tsText == "" {
@@ -323,6 +334,15 @@ func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error)
 			Reason: fmt.Sprintf("X-TIMESTAMP is %s away from now, tolerance %s", age.Round(time.Second), v.tolerance)}
 	}
 	return decodeEvent(body), nil
+}
+
+// configured refuses a verifier not made by NewWebhookVerifier: without
+// a secret any signature made with an empty key and secret would pass.
+func (v *WebhookVerifier) configured() error {
+	if v == nil || v.apiKey == "" || v.secret == "" || v.now == nil || v.maxBytes < 1 || v.tolerance <= 0 || v.logger == nil {
+		return &WebhookError{StatusCode: http.StatusInternalServerError, Err: ErrWebhookNotConfigured}
+	}
+	return nil
 }
 
 // signed reports whether sigText is the signature of the delivery, over

@@ -210,3 +210,26 @@ func TestWebhookConstructorsFailClosed(t *testing.T) {
 	_, err = ParseWebhook(signedRequest(t, hookBody, vectorTime), "", testSecret)
 	assert.Error(t, err)
 }
+
+func TestZeroWebhookVerifierRefuses(t *testing.T) {
+	// A signature forged with an empty key and secret.
+	forged := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hooks/dollarpe", strings.NewReader(hookBody))
+		ts := time.Now().Unix()
+		canon, err := Canonicalize([]byte(hookBody))
+		require.NoError(t, err)
+		r.Header.Set("X-TIMESTAMP", strconv.FormatInt(ts, 10))
+		r.Header.Set("X-SIGNATURE", Sign("", "", ts, canon))
+		return r
+	}
+	for _, v := range []*WebhookVerifier{{}, nil} {
+		_, err := v.Parse(forged())
+		require.ErrorIs(t, err, ErrWebhookNotConfigured)
+		var we *WebhookError
+		require.ErrorAs(t, err, &we)
+		assert.Equal(t, http.StatusInternalServerError, we.StatusCode)
+		r := forged()
+		_, err = v.Verify(r.Header, []byte(hookBody))
+		require.ErrorIs(t, err, ErrWebhookNotConfigured)
+	}
+}
