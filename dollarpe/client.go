@@ -65,11 +65,17 @@ type Client struct {
 	agent   string
 }
 
+// MinCredentialLen is the shortest API key or secret New accepts. Errors
+// have every occurrence of the credentials removed from their texts; a
+// shorter one (DollarPe issues long ones) would be found inside ordinary
+// words and garble every error.
+const MinCredentialLen = 8
+
 // New returns a Client that signs its requests with apiKey and secret, the
 // credentials of the chosen environment (Sandbox unless WithEnvironment
 // says otherwise). It fails, listing every problem, when the key or secret
-// is empty or holds spaces or control characters, or an option is
-// invalid. A nil option is ignored.
+// is empty, shorter than MinCredentialLen or holds spaces or control
+// characters, or an option is invalid. A nil option is ignored.
 func New(apiKey, secret string, opts ...Option) (*Client, error) {
 	var problems []error
 	for _, cred := range []struct{ name, v string }{{"API key", apiKey}, {"API secret", secret}} {
@@ -78,6 +84,8 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 			problems = append(problems, fmt.Errorf("%s is empty", cred.name))
 		case strings.IndexFunc(cred.v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 			problems = append(problems, fmt.Errorf("%s contains spaces or control characters", cred.name))
+		case len(cred.v) < MinCredentialLen:
+			problems = append(problems, fmt.Errorf("%s is shorter than %d characters", cred.name, MinCredentialLen))
 		}
 	}
 	cfg := config{retry: defaultRetry, maxBody: DefaultMaxResponseBytes}

@@ -166,9 +166,9 @@ func TestNew(t *testing.T) {
 	for _, want := range []string{"API key is empty", "API secret is empty", "WithHTTPClient", "WithRetryPolicy", "scheme"} {
 		assert.Contains(t, err.Error(), want)
 	}
-	_, err = New("a key", "s")
+	_, err = New("a key 1234", "s")
 	assert.ErrorContains(t, err, "spaces")
-	_, err = New("k", "s", WithBaseURL("https://user:pw@x.example"))
+	_, err = New(testKey, testSecret, WithBaseURL("https://user:pw@x.example"))
 	assert.ErrorContains(t, err, "credentials")
 	c, err := New(testKey, testSecret, WithBaseURL("https://x.example/"), nil)
 	require.NoError(t, err)
@@ -250,4 +250,15 @@ func TestOptionsRefused(t *testing.T) {
 	assert.Equal(t, "dollarpe-go/"+Version+" acme/1.0", rec.requests()[0].Header.Get("User-Agent"))
 	assert.Equal(t, "sandbox", Sandbox.String())
 	assert.Equal(t, "production", Production.String())
+}
+
+// A credential so short that scrubbing it would garble error texts is
+// refused at New.
+func TestShortCredentialsRefused(t *testing.T) {
+	_, err := New("k", testSecret)
+	assert.ErrorContains(t, err, "API key is shorter than 8 characters")
+	_, err = New(testKey, "s3cret")
+	assert.ErrorContains(t, err, "API secret is shorter than 8 characters")
+	_, err = New("12345678", "abcdefgh")
+	assert.NoError(t, err)
 }
