@@ -59,13 +59,27 @@ type Event struct {
 	Raw json.RawMessage
 }
 
-// Metadata is an event's metadata object.
+// Metadata is an event's metadata object. It prints without the values of
+// unknown fields, which may hold personal data.
 type Metadata struct {
 	// FailureReason is why KYC failed, for a FAILED customer event.
 	FailureReason FailureReason
 	// Extra holds the other metadata fields, as they came.
 	Extra map[string]json.RawMessage
 }
+
+// Format prints the failure reason and the names (not values) of the
+// other fields, which may hold personal data, under every verb.
+func (m Metadata) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dollarpe.Metadata{FailureReason: %s", m.FailureReason)
+	if names := fieldNames(m.Extra); names != "" {
+		fmt.Fprintf(f, ", other fields: %s", names)
+	}
+	_, _ = io.WriteString(f, "}")
+}
+
+// LogValue logs the metadata as Format prints it.
+func (m Metadata) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(m)) }
 
 // Key returns a key to deduplicate deliveries: "id:event:digest", where
 // digest is the hexadecimal SHA-256 of the body in its canonical form (see

@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -232,4 +235,21 @@ func TestZeroWebhookVerifierRefuses(t *testing.T) {
 		_, err = v.Verify(r.Header, []byte(hookBody))
 		require.ErrorIs(t, err, ErrWebhookNotConfigured)
 	}
+}
+
+func TestMetadataPrintsMasked(t *testing.T) {
+	md := Metadata{FailureReason: FailureTax, Extra: map[string]json.RawMessage{"email": []byte(`"asha@example.com"`),
+		"note": []byte(`"Asha Verma, 12 MG Road"`)}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(verb, md)
+		assert.NotContains(t, out, "asha@example.com", verb)
+		assert.NotContains(t, out, "Asha", verb)
+		assert.Contains(t, out, "TAX_VERIFICATION_FAILED", verb)
+		assert.Contains(t, out, `"email"`, verb)
+	}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "md", md)
+	assert.NotContains(t, b.String(), "asha@example.com")
+	assert.NotContains(t, b.String(), "Asha")
+	assert.Contains(t, b.String(), "TAX_VERIFICATION_FAILED")
 }
