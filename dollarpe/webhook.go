@@ -312,8 +312,10 @@ func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
 // sent is accepted too), refuses a timestamp further from now than the
 // tolerance, and decodes the body. An authentic delivery is never refused
 // for its form: a byte order mark, unknown fields, numbers written as
-// strings or the reverse are accepted, and a body that is not a JSON
-// object yields an Event with only Raw set. A verifier not made by
+// strings or the reverse are accepted, NaN and Infinity (which Python
+// writes, and which have no canonical form: the signature must then be
+// over the bytes sent) are read as the strings "NaN" and "Infinity", and
+// a body that is not a JSON object yields an Event with only Raw set. A verifier not made by
 // NewWebhookVerifier refuses every delivery with ErrWebhookNotConfigured.
 func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error) {
 	if err := v.configured(); err != nil {
@@ -360,7 +362,9 @@ func (v *WebhookVerifier) configured() error {
 }
 
 // signed reports whether sigText is the signature of the delivery, over
-// the canonical body or the body's bytes.
+// the canonical body or the body's bytes. A body with no canonical form
+// (NaN or Infinity, which Python's json.dumps writes) is checked over its
+// bytes only.
 func (v *WebhookVerifier) signed(sigText, tsText string, body []byte) bool {
 	got, ok := decodeSignature(sigText)
 	if !ok {
@@ -397,7 +401,10 @@ func decodeEvent(body []byte) Event {
 	ev := Event{Raw: append(json.RawMessage(nil), body...)}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
-		return ev
+		quoted, ok := quoteNonFinite(body)
+		if !ok || json.Unmarshal(quoted, &fields) != nil {
+			return ev
+		}
 	}
 	for k, raw := range fields {
 		switch strings.ToLower(k) {
@@ -420,6 +427,48 @@ func decodeEvent(body []byte) Event {
 		}
 	}
 	return ev
+}
+
+// quoteNonFinite returns body with the NaN, Infinity and -Infinity that
+// Python's json.dumps writes, outside strings, written as the strings
+// "NaN", "Infinity" and "-Infinity", so that encoding/json reads it; false
+// when body holds none.
+func quoteNonFinite(body []byte) ([]byte, bool) {
+	var out []byte
+	inString, escaped, found := false, false, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, lit := range []string{"NaN", "Infinity", "-Infinity"} {
+			if bytes.HasPrefix(body[i:], []byte(lit)) {
+				out = append(append(append(out, '"'), lit...), '"')
+				i += len(lit) - 1
+				matched, found = true, true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out, found
 }
 
 func decodeMetadata(raw json.RawMessage) Metadata {

@@ -253,3 +253,32 @@ func TestMetadataPrintsMasked(t *testing.T) {
 	assert.NotContains(t, b.String(), "Asha")
 	assert.Contains(t, b.String(), "TAX_VERIFICATION_FAILED")
 }
+
+// Python's json.dumps writes NaN and Infinity; a delivery holding them has
+// no canonical form, and is accepted when its signature over the raw body
+// verifies.
+func TestWebhookWithNonFiniteNumbers(t *testing.T) {
+	body := `{"event": "FAILED", "id": "` + testID + `", "metadata": {"failure_reason": "TAX_VERIFICATION_FAILED", "score": NaN, "range": [-Infinity, Infinity]}, "timestamp": "2025-01-01T00:00:00Z", "type": "CUSTOMER"}`
+	_, err := Canonicalize([]byte(body))
+	require.Error(t, err, "no canonical form")
+	v := newVerifier(t)
+	h := http.Header{}
+	h.Set("X-TIMESTAMP", strconv.FormatInt(vectorTime, 10))
+	h.Set("X-SIGNATURE", Sign(testKey, testSecret, vectorTime, []byte(body)))
+	ev, err := v.Verify(h, []byte(body))
+	require.NoError(t, err)
+	assert.Equal(t, EventCustomer, ev.Type)
+	assert.Equal(t, testID, ev.ID)
+	assert.Equal(t, StatusFailed, ev.Status())
+	assert.Equal(t, FailureTax, ev.Metadata.FailureReason)
+	assert.Equal(t, `"NaN"`, string(ev.Metadata.Extra["score"]))
+	assert.Equal(t, `["-Infinity", "Infinity"]`, string(ev.Metadata.Extra["range"]))
+	assert.Equal(t, body, string(ev.Raw))
+	assert.True(t, json.Valid(ev.Metadata.Extra["score"]), "the kept values are JSON")
+	assert.NotEmpty(t, ev.Key())
+
+	// A wrong signature is still refused.
+	h.Set("X-SIGNATURE", Sign(testKey, "other-secret", vectorTime, []byte(body)))
+	_, err = v.Verify(h, []byte(body))
+	assert.ErrorIs(t, err, ErrWebhookSignature)
+}
