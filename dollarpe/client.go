@@ -50,7 +50,8 @@ func (e Environment) baseURL() string {
 }
 
 // Client calls DollarPe's KYC API. It is immutable after New and safe for
-// concurrent use. It prints without its key and secret.
+// concurrent use. It prints without its key and secret. A Client not made
+// by New (the zero Client) fails every call with ErrNotConfigured.
 type Client struct {
 	base    string // base URL + APIPrefix, no trailing slash
 	env     Environment
@@ -145,8 +146,20 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 	}, nil
 }
 
-// Environment returns the environment the client was built for.
-func (c *Client) Environment() Environment { return c.env }
+// configured reports whether c was made by New.
+func (c *Client) configured() bool {
+	return c != nil && c.hc != nil && c.base != "" && c.apiKey != "" && c.secret != "" && c.forms != nil &&
+		c.logger != nil && c.clock != nil && c.maxBody > 0
+}
+
+// Environment returns the environment the client was built for (Sandbox
+// for a nil Client).
+func (c *Client) Environment() Environment {
+	if c == nil {
+		return Sandbox
+	}
+	return c.env
+}
 
 // Format prints the client's environment and base URL, never its key or
 // secret, under every verb.
@@ -155,4 +168,9 @@ func (c Client) Format(f fmt.State, _ rune) {
 }
 
 // LogValue logs the client as Format prints it.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(*c)) }
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("dollarpe.Client(nil)")
+	}
+	return slog.StringValue(fmt.Sprint(*c))
+}

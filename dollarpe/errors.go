@@ -52,6 +52,9 @@ var (
 	// effect is not known. The client never repeats such a call, since a
 	// repeated update may use up one of the customer's 3 updates.
 	ErrOutcomeUnknown = errors.New("dollarpe: outcome unknown")
+	// ErrNotConfigured is returned by every call of a Client not made by
+	// New (a zero Client or a nil *Client); nothing is sent.
+	ErrNotConfigured = errors.New("dollarpe: client not configured (use dollarpe.New)")
 	// ErrSandboxOnly is matched by the *ValidationError of MockKYCStatus on
 	// a production client; nothing is sent.
 	ErrSandboxOnly = errors.New("dollarpe: call is only available in the sandbox")

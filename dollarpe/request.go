@@ -35,6 +35,9 @@ var emptyBody = []byte("{}")
 // successful reply into out. It is the only place that talks to the
 // network.
 func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) error {
+	if !c.configured() {
+		return fmt.Errorf("dollarpe: %s: %w", r.op, ErrNotConfigured)
+	}
 	var co callOptions
 	for _, opt := range opts {
 		if opt != nil {

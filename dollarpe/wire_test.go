@@ -2,6 +2,7 @@ package dollarpe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -261,4 +262,28 @@ func TestShortCredentialsRefused(t *testing.T) {
 	assert.ErrorContains(t, err, "API secret is shorter than 8 characters")
 	_, err = New("12345678", "abcdefgh")
 	assert.NoError(t, err)
+}
+
+// A Client not made by New fails every call with ErrNotConfigured instead
+// of panicking.
+func TestZeroClientFails(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []*Client{{}, nil} {
+		calls := map[string]func() error{
+			"CreateCustomer": func() error {
+				_, err := c.CreateCustomer(ctx, CreateCustomerParams{FullName: "A", Email: "a@b.co", Phone: "1", CountryCode: "IND"})
+				return err
+			},
+			"GetCustomer":         func() error { _, err := c.GetCustomer(ctx, testID); return err },
+			"GetKYCConfiguration": func() error { _, err := c.GetKYCConfiguration(ctx, testID); return err },
+			"AddKYCData":          func() error { _, err := c.AddKYCData(ctx, kycParams()); return err },
+			"UpdateTaxInfo":       func() error { return updateTax(c) },
+			"ResetKYC":            func() error { _, err := c.ResetKYC(ctx, testID); return err },
+			"MockKYCStatus":       func() error { _, err := c.MockKYCStatus(ctx, testID, MockVerified); return err },
+		}
+		for name, call := range calls {
+			assert.ErrorIs(t, call(), ErrNotConfigured, name)
+		}
+		assert.NotPanics(t, func() { _ = fmt.Sprint(c); _ = c.LogValue(); _ = c.Environment() })
+	}
 }
