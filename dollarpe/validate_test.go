@@ -3,6 +3,7 @@ package dollarpe
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
 
@@ -204,4 +205,16 @@ func TestUnencodableAdditionalValues(t *testing.T) {
 	_, err = c.UpdateAdditionalInfo(ctx, UpdateAdditionalInfoParams{CustomerID: testID, AdditionalInfo: map[string]any{"f": func() {}}})
 	check(err, "additional_info")
 	assert.Empty(t, rec.requests(), "nothing sent")
+}
+
+func TestKYCConfigurationPrintsSchemaAsText(t *testing.T) {
+	cfg := KYCConfiguration{SupportedDocumentTypes: []DocumentType{DocumentAadhaar},
+		AdditionalInfoRequired: json.RawMessage(`{"occupation": {"type": "string", "required": true}}`),
+		Raw:                    json.RawMessage(`{"name":"Asha"}`)}
+	for _, verb := range []string{"%v", "%+v", "%s"} {
+		out := fmt.Sprintf(verb, cfg)
+		assert.Contains(t, out, `AdditionalInfoRequired: {"occupation":{"type":"string","required":true}}`, verb)
+		assert.NotContains(t, out, "Asha", verb)
+	}
+	assert.Contains(t, fmt.Sprintf("%v", KYCConfiguration{}), "AdditionalInfoRequired: ,")
 }
