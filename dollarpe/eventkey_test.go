@@ -90,6 +90,7 @@ func TestEventKeyTellsTwoFailuresApart(t *testing.T) {
 	assert.NotEqual(t, first.Key(), second.Key(), "two events, two keys")
 
 	// DollarPe delivers the same body again: the same key.
+	srv.WaitForWebhooks()
 	deliveries := srv.Deliveries()
 	require.Len(t, deliveries, 2)
 	code, err := srv.SendWebhook(ctx, deliveries[1].Body)
