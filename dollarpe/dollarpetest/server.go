@@ -299,13 +299,13 @@ func (s *Server) DropNext(route Route, n int) { s.addFaults(route, n, fault{drop
 
 // FailNextAfterApplying makes the next n requests of route take effect and
 // then answer status instead of their reply: the case where a retry would
-// repeat the effect.
+// repeat the effect. A webhook the change causes is still sent.
 func (s *Server) FailNextAfterApplying(route Route, n, status int) {
 	s.addFaults(route, n, fault{status: status, applied: true})
 }
 
 // DropNextAfterApplying makes the next n requests of route take effect and
-// then lose their connection.
+// then lose their connection. A webhook the change causes is still sent.
 func (s *Server) DropNextAfterApplying(route Route, n int) {
 	s.addFaults(route, n, fault{drop: true, applied: true})
 }
