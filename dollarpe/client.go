@@ -50,7 +50,8 @@ func (e Environment) baseURL() string {
 }
 
 // Client calls DollarPe's KYC API. It is immutable after New and safe for
-// concurrent use. It prints without its key and secret.
+// concurrent use. It prints without its key and secret. A Client not made
+// by New (the zero Client) fails every call with ErrNotConfigured.
 type Client struct {
 	base    string // base URL + APIPrefix, no trailing slash
 	env     Environment
@@ -65,11 +66,17 @@ type Client struct {
 	agent   string
 }
 
+// MinCredentialLen is the shortest API key or secret New accepts. Errors
+// have every occurrence of the credentials removed from their texts; a
+// shorter one (DollarPe issues long ones) would be found inside ordinary
+// words and garble every error.
+const MinCredentialLen = 8
+
 // New returns a Client that signs its requests with apiKey and secret, the
 // credentials of the chosen environment (Sandbox unless WithEnvironment
 // says otherwise). It fails, listing every problem, when the key or secret
-// is empty or holds spaces or control characters, or an option is
-// invalid. A nil option is ignored.
+// is empty, shorter than MinCredentialLen or holds spaces or control
+// characters, or an option is invalid. A nil option is ignored.
 func New(apiKey, secret string, opts ...Option) (*Client, error) {
 	var problems []error
 	for _, cred := range []struct{ name, v string }{{"API key", apiKey}, {"API secret", secret}} {
@@ -78,6 +85,8 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 			problems = append(problems, fmt.Errorf("%s is empty", cred.name))
 		case strings.IndexFunc(cred.v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 			problems = append(problems, fmt.Errorf("%s contains spaces or control characters", cred.name))
+		case len(cred.v) < MinCredentialLen:
+			problems = append(problems, fmt.Errorf("%s is shorter than %d characters", cred.name, MinCredentialLen))
 		}
 	}
 	cfg := config{retry: defaultRetry, maxBody: DefaultMaxResponseBytes}
@@ -137,8 +146,20 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 	}, nil
 }
 
-// Environment returns the environment the client was built for.
-func (c *Client) Environment() Environment { return c.env }
+// configured reports whether c was made by New.
+func (c *Client) configured() bool {
+	return c != nil && c.hc != nil && c.base != "" && c.apiKey != "" && c.secret != "" && c.forms != nil &&
+		c.logger != nil && c.clock != nil && c.maxBody > 0
+}
+
+// Environment returns the environment the client was built for (Sandbox
+// for a nil Client).
+func (c *Client) Environment() Environment {
+	if c == nil {
+		return Sandbox
+	}
+	return c.env
+}
 
 // Format prints the client's environment and base URL, never its key or
 // secret, under every verb.
@@ -147,4 +168,9 @@ func (c Client) Format(f fmt.State, _ rune) {
 }
 
 // LogValue logs the client as Format prints it.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(*c)) }
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("dollarpe.Client(nil)")
+	}
+	return slog.StringValue(fmt.Sprint(*c))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -136,6 +137,9 @@ func (c *Client) ResetKYC(ctx context.Context, customerID string, opts ...CallOp
 // refuses it with a *ValidationError matching ErrSandboxOnly, before
 // anything is sent.
 func (c *Client) MockKYCStatus(ctx context.Context, customerID string, target MockTarget, opts ...CallOption) (*KYCResult, error) {
+	if !c.configured() {
+		return nil, fmt.Errorf("dollarpe: MockKYCStatus: %w", ErrNotConfigured)
+	}
 	var v validator
 	if c.env != Sandbox {
 		v.add("environment", ruleSandboxOnly)

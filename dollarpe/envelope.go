@@ -22,7 +22,8 @@ type envelope struct {
 }
 
 // parseEnvelope reads a reply body as an envelope; false when it is not a
-// JSON object with at least one of the envelope's fields. Odd types are
+// JSON object with at least one of the envelope's fields. A null flag is
+// absent; when both status and success are present, status decides. Odd types are
 // tolerated: a flag written as a string or number, a code written as a
 // number, errors as an object, a string or a list.
 func parseEnvelope(body []byte) (envelope, bool) {
@@ -33,11 +34,16 @@ func parseEnvelope(body []byte) (envelope, bool) {
 	}
 	var env envelope
 	known := false
+	var status, success *bool
 	for k, v := range raw {
 		switch strings.ToLower(k) {
 		case "status", "success":
 			if b, ok := flexBool(v); ok {
-				env.ok = &b
+				if strings.EqualFold(k, "status") {
+					status = &b
+				} else {
+					success = &b
+				}
 				known = true
 			}
 		case "message", "msg":
@@ -53,11 +59,21 @@ func parseEnvelope(body []byte) (envelope, bool) {
 			env.errors, known = flexErrors(v), true
 		}
 	}
+	// status is DollarPe's flag; success (its 500 shape's) counts only
+	// without it. A reply with both is read the same way every time.
+	env.ok = status
+	if env.ok == nil {
+		env.ok = success
+	}
 	return env, known
 }
 
-// flexBool reads true/false, "true"/"false" or 1/0.
+// flexBool reads true/false, "true"/"false" or 1/0; null (or anything
+// else) is no flag.
 func flexBool(v json.RawMessage) (bool, bool) {
+	if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		return false, false
+	}
 	var b bool
 	if json.Unmarshal(v, &b) == nil {
 		return b, true

@@ -90,3 +90,39 @@ func TestParseEnvelopeNotEnvelope(t *testing.T) {
 		assert.False(t, ok, body)
 	}
 }
+
+// When both flags are present, status decides, every time (map order must
+// not matter).
+func TestStatusFlagWinsOverSuccess(t *testing.T) {
+	for range 50 {
+		for _, tc := range []struct {
+			body string
+			want bool
+		}{
+			{`{"status":true,"success":false,"message":"Success"}`, true},
+			{`{"success":false,"status":true,"message":"Success"}`, true},
+			{`{"status":false,"success":true,"message":"Bad Request"}`, false},
+			{`{"success":true,"status":false,"message":"Bad Request"}`, false},
+			{`{"status":null,"success":false,"message":"x"}`, false},
+			{`{"success":true,"status":null,"message":"x"}`, true},
+		} {
+			env, ok := parseEnvelope([]byte(tc.body))
+			require.True(t, ok, tc.body)
+			require.NotNil(t, env.ok, tc.body)
+			require.Equal(t, tc.want, *env.ok, tc.body)
+		}
+	}
+}
+
+// A null flag is absent, not false.
+func TestNullStatusIsAbsent(t *testing.T) {
+	env, ok := parseEnvelope([]byte(`{"status":null,"message":"Success","data":{"id":"x"}}`))
+	require.True(t, ok)
+	assert.Nil(t, env.ok)
+
+	rec := newRecorder(t, answer(200, `{"status":null,"message":"Success","data":{"id":"`+testID+`","status":"UNVERIFIED"}}`))
+	c, _ := newTestClient(t, rec)
+	cust, err := c.GetCustomer(context.Background(), testID)
+	require.NoError(t, err)
+	assert.Equal(t, testID, cust.ID)
+}

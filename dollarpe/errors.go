@@ -52,6 +52,9 @@ var (
 	// effect is not known. The client never repeats such a call, since a
 	// repeated update may use up one of the customer's 3 updates.
 	ErrOutcomeUnknown = errors.New("dollarpe: outcome unknown")
+	// ErrNotConfigured is returned by every call of a Client not made by
+	// New (a zero Client or a nil *Client); nothing is sent.
+	ErrNotConfigured = errors.New("dollarpe: client not configured (use dollarpe.New)")
 	// ErrSandboxOnly is matched by the *ValidationError of MockKYCStatus on
 	// a production client; nothing is sent.
 	ErrSandboxOnly = errors.New("dollarpe: call is only available in the sandbox")
@@ -80,7 +83,9 @@ type APIError struct {
 	// RetryAfter is the wait the server asked for (429, 503), or zero.
 	RetryAfter time.Duration
 	// Body is the start of a reply that is not a DollarPe envelope (at most
-	// 512 bytes), cleaned; Error never prints it.
+	// 512 bytes), cleaned: in JSON its keys, booleans and numbers stay and
+	// only the strings of statuses, codes, messages, ids and times do; every
+	// other string is [masked]. Error never prints it.
 	Body string
 }
 
@@ -192,7 +197,9 @@ type DecodeError struct {
 	StatusCode int
 	// Method and Path are the HTTP request's.
 	Method, Path string
-	// Body is the start of the reply (at most 512 bytes), cleaned.
+	// Body is the start of the reply (at most 512 bytes), cleaned as
+	// APIError.Body is: only the strings of statuses, codes, messages, ids
+	// and times are kept.
 	Body string
 	// Err is what was wrong with it.
 	Err error

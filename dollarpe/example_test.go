@@ -53,7 +53,7 @@ func ExampleParseWebhook() {
 	fmt.Println(errors.Is(err, dollarpe.ErrWebhookSignature))
 	// Output:
 	// CUSTOMER FAILED SELFIE_VERIFICATION_FAILED true
-	// 550e8400-e29b-41d4-a716-446655440000:FAILED
+	// 550e8400-e29b-41d4-a716-446655440000:FAILED:f28b5386ed886a12c723860653bc29dd5908bee9274a008686f5ccba2dca7baa
 	// true
 }
 

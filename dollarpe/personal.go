@@ -1,6 +1,7 @@
 package dollarpe
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +30,8 @@ var personalFields = map[string]bool{
 	"AdditionalInfo": true, "AdditionalData": true, "Raw": true,
 }
 
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
 // formatMasked prints the struct v as "name{Field: value, …}" under every
 // verb, with each set personal field shown as [masked]. JSON encoding is
 // not affected.
@@ -47,6 +50,15 @@ func formatMasked(f fmt.State, name string, v any) {
 		switch {
 		case personalFields[sf.Name] && !fv.IsZero():
 			b.WriteString(masked)
+		case sf.Type == rawMessageType && !personalFields[sf.Name]:
+			// JSON that is not personal (a schema): as text, on one line,
+			// not as a list of byte values.
+			var c bytes.Buffer
+			if json.Compact(&c, fv.Bytes()) != nil {
+				c.Reset()
+				c.WriteString(redact.Excerpt(fv.Bytes(), excerptLimit))
+			}
+			b.Write(c.Bytes())
 		case fv.Kind() == reflect.Pointer && !fv.IsNil():
 			fmt.Fprintf(&b, "%v", fv.Elem().Interface())
 		default:
@@ -96,7 +108,8 @@ func (p UpdateSelfieInfoParams) Format(f fmt.State, _ rune) {
 // Format prints r without its raw reply, which may hold personal data.
 func (r KYCResult) Format(f fmt.State, _ rune) { formatMasked(f, "dollarpe.KYCResult", r) }
 
-// Format prints c without its raw reply.
+// Format prints c without its raw reply, AdditionalInfoRequired as JSON
+// text.
 func (c KYCConfiguration) Format(f fmt.State, _ rune) {
 	formatMasked(f, "dollarpe.KYCConfiguration", c)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -34,6 +35,9 @@ var emptyBody = []byte("{}")
 // successful reply into out. It is the only place that talks to the
 // network.
 func (c *Client) do(ctx context.Context, r call, out any, opts []CallOption) error {
+	if !c.configured() {
+		return fmt.Errorf("dollarpe: %s: %w", r.op, ErrNotConfigured)
+	}
 	var co callOptions
 	for _, opt := range opts {
 		if opt != nil {
@@ -127,14 +131,11 @@ type attemptResult struct {
 // with the clock's current time.
 func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out any) attemptResult {
 	write := r.method != http.MethodGet
-	var wrote atomic.Bool
+	var prog progress
 	if write {
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(info httptrace.WroteRequestInfo) {
-				if info.Err == nil {
-					wrote.Store(true)
-				}
-			},
+			GetConn:      prog.gettingConn,
+			WroteRequest: prog.requestWritten,
 		})
 	}
 	var reader io.Reader
@@ -168,7 +169,7 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	resp, err := hc.Do(req)
 	if err != nil {
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: sec.ScrubError(err)}
-		maybeArrived := write && wrote.Load()
+		maybeArrived := write && prog.mayHaveSent(err)
 		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (!write || !maybeArrived), ambiguous: maybeArrived}
 	}
 	limit := c.maxBody
@@ -181,6 +182,41 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	res := c.judge(r, sec, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, cleanHeader(resp.Header, cleaner(sec, r.sent))
 	return res
+}
+
+// progress is what an attempt's httptrace hooks learnt of its request.
+type progress struct {
+	wrote atomic.Bool // WroteRequest reported the whole request written
+	// traced is set when the transport reports its progress (GetConn); a
+	// transport that does not (httpmock, a RoundTripper that sends a request
+	// of its own) leaves wrote unset whatever it sent.
+	traced atomic.Bool
+}
+
+func (p *progress) gettingConn(string) { p.traced.Store(true) }
+
+func (p *progress) requestWritten(info httptrace.WroteRequestInfo) {
+	if info.Err == nil {
+		p.wrote.Store(true)
+	}
+}
+
+// mayHaveSent reports whether an attempt that failed with err may have
+// written its whole request: the transport said so (WroteRequest), or it
+// does not report its progress and err is not a failure to connect (a dial
+// error or a failed DNS look-up). Until a traced transport reports
+// WroteRequest, DollarPe has at most a part of the request, which it cannot
+// act on.
+func (p *progress) mayHaveSent(err error) bool {
+	if p.wrote.Load() {
+		return true
+	}
+	if p.traced.Load() {
+		return false
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return !(errors.As(err, &opErr) && opErr.Op == "dial") && !errors.As(err, &dnsErr)
 }
 
 // judge turns a reply into the attempt's outcome.
@@ -209,7 +245,7 @@ func (c *Client) judge(r *call, sec *redact.Secret, resp *http.Response, raw []b
 			return attemptResult{message: message}
 		}
 		decErr := &DecodeError{Op: r.op, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			Body: dollarpePersonal.Body(raw, excerptLimit, clean), Err: cause}
+			Body: bodyText(raw, clean), Err: cause}
 		// A cut-off read may be read again. A write whose envelope says it
 		// succeeded did; one without a readable envelope may have.
 		succeeded := isEnv && env.ok != nil && *env.ok
@@ -220,7 +256,7 @@ func (c *Client) judge(r *call, sec *redact.Secret, resp *http.Response, raw []b
 	if isEnv {
 		apiErr.fill(env, clean)
 	} else {
-		apiErr.Body = dollarpePersonal.Body(raw, excerptLimit, clean)
+		apiErr.Body = bodyText(raw, clean)
 	}
 	res := attemptResult{err: apiErr, message: message, retryAfter: apiErr.RetryAfter}
 	switch {
@@ -278,11 +314,11 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, r *call,
 // cleaner returns what every text taken from a reply goes through: escapes
 // undone (so that an echoed value is recognised in any form), the
 // credentials and signature removed, personal data masked (known, the
-// call's own input, in particular).
+// call's own input, in particular; PANs anywhere).
 func cleaner(sec *redact.Secret, known []string) func(string) string {
 	return func(s string) string {
 		u := redact.Unescape(s)
-		clean := dollarpePersonal.Text(sec.Scrub(u), known)
+		clean := maskPAN(dollarpePersonal.Text(sec.Scrub(u), known))
 		if clean == u {
 			return s // nothing to hide: keep the text as it came
 		}

@@ -119,9 +119,9 @@ func MockTransitionAllowed(from Status, target MockTarget) bool {
 // Date is a calendar date, sent and read as DD-MM-YYYY. The zero Date is
 // "no date".
 type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
+	Year  int        // the year, such as 1990
+	Month time.Month // the month, January (1) to December (12)
+	Day   int        // the day of the month, from 1
 }
 
 // ParseDate reads a DD-MM-YYYY date and refuses any other form or a day
@@ -248,6 +248,9 @@ type KYCConfiguration struct {
 	// AdditionalInfoRequired is DollarPe's description of the additional
 	// info fields (per-field type and required flag, anyOf/allOf groups
 	// with min_required), kept as it came since its schema is not fixed.
+	// KYCConfiguration prints it as JSON text (fmt would print a bare
+	// json.RawMessage as byte values); use string(c.AdditionalInfoRequired)
+	// for the text itself.
 	AdditionalInfoRequired json.RawMessage `json:"additional_info_required,omitempty"`
 	// Raw is the whole data object of the reply.
 	Raw json.RawMessage `json:"-"`

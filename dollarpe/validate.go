@@ -18,6 +18,7 @@ const (
 	ruleUTF8        = "must be valid UTF-8"
 	ruleMockTarget  = "must be UNVERIFIED, VERIFIED, TAX_VERIFICATION_FAILED or DOCUMENT_VERIFICATION_FAILED"
 	ruleSandboxOnly = "is only available in the sandbox"
+	ruleEncodable   = "must be encodable as JSON (no NaN, infinity, channel or function)"
 )
 
 // validator collects the problems of one call's input.
@@ -45,6 +46,22 @@ func (v *validator) required(field, s string) bool {
 		return false
 	}
 	return true
+}
+
+// encodable checks that a free-form value can be sent: JSON cannot carry
+// NaN, infinities, channels or functions, and the body must have a
+// canonical form to be signed.
+func (v *validator) encodable(field string, value map[string]any) {
+	if value == nil {
+		return
+	}
+	raw, err := marshal(value)
+	if err == nil {
+		_, err = Canonicalize(raw)
+	}
+	if err != nil {
+		v.add(field, ruleEncodable)
+	}
 }
 
 // uuid checks a customer id.
@@ -148,6 +165,8 @@ func (p *AddKYCDataParams) validate() error {
 	v.imageURL("document_back_image_url", p.DocumentBackImageURL, false)
 	v.required("document_details.document_number", p.DocumentDetails.DocumentNumber)
 	v.imageURL("selfie_url", p.SelfieURL, true)
+	v.encodable("additional_info", p.AdditionalInfo)
+	v.encodable("document_details.additional_data", p.DocumentDetails.AdditionalData)
 	return v.err("AddKYCData")
 }
 
@@ -160,6 +179,7 @@ func (p *UpdateDocumentInfoParams) validate() error {
 	v.imageURL("document_front_image_url", p.DocumentFrontImageURL, true)
 	v.imageURL("document_back_image_url", p.DocumentBackImageURL, false)
 	v.required("document_details.document_number", p.DocumentDetails.DocumentNumber)
+	v.encodable("document_details.additional_data", p.DocumentDetails.AdditionalData)
 	return v.err("UpdateDocumentInfo")
 }
 
@@ -178,6 +198,7 @@ func (p *UpdateAdditionalInfoParams) validate() error {
 	if len(p.AdditionalInfo) == 0 {
 		v.add("additional_info", ruleRequired)
 	}
+	v.encodable("additional_info", p.AdditionalInfo)
 	return v.err("UpdateAdditionalInfo")
 }
 

@@ -3,6 +3,8 @@ package dollarpe
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -174,4 +176,45 @@ func TestTypedValues(t *testing.T) {
 	assert.True(t, FailureKYC.Known())
 	assert.True(t, DocumentDrivingLicense.Known())
 	assert.False(t, DocumentType("PAN").Known())
+}
+
+// A value JSON cannot carry (NaN, infinity) is named as a field error, and
+// nothing is sent.
+func TestUnencodableAdditionalValues(t *testing.T) {
+	rec := newRecorder(t, answer(200, okKYC))
+	c, _ := newTestClient(t, rec)
+	ctx := context.Background()
+	check := func(err error, field string) {
+		t.Helper()
+		var verr *ValidationError
+		require.ErrorAs(t, err, &verr)
+		assert.True(t, verr.Has(field), "%v", err)
+	}
+	p := kycParams()
+	p.AdditionalInfo = map[string]any{"income": math.NaN()}
+	p.DocumentDetails.AdditionalData = map[string]any{"issued": math.Inf(1)}
+	_, err := c.AddKYCData(ctx, p)
+	check(err, "additional_info")
+	check(err, "document_details.additional_data")
+
+	_, err = c.UpdateDocumentInfo(ctx, UpdateDocumentInfoParams{CustomerID: testID, FullAddress: "x", DocumentType: DocumentAadhaar,
+		DocumentFrontImageURL: "https://files.example.com/f.jpg",
+		DocumentDetails:       DocumentDetails{DocumentNumber: "123456123456", AdditionalData: map[string]any{"x": []any{math.NaN()}}}})
+	check(err, "document_details.additional_data")
+
+	_, err = c.UpdateAdditionalInfo(ctx, UpdateAdditionalInfoParams{CustomerID: testID, AdditionalInfo: map[string]any{"f": func() {}}})
+	check(err, "additional_info")
+	assert.Empty(t, rec.requests(), "nothing sent")
+}
+
+func TestKYCConfigurationPrintsSchemaAsText(t *testing.T) {
+	cfg := KYCConfiguration{SupportedDocumentTypes: []DocumentType{DocumentAadhaar},
+		AdditionalInfoRequired: json.RawMessage(`{"occupation": {"type": "string", "required": true}}`),
+		Raw:                    json.RawMessage(`{"name":"Asha"}`)}
+	for _, verb := range []string{"%v", "%+v", "%s"} {
+		out := fmt.Sprintf(verb, cfg)
+		assert.Contains(t, out, `AdditionalInfoRequired: {"occupation":{"type":"string","required":true}}`, verb)
+		assert.NotContains(t, out, "Asha", verb)
+	}
+	assert.Contains(t, fmt.Sprintf("%v", KYCConfiguration{}), "AdditionalInfoRequired: ,")
 }

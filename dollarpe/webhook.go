@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +59,8 @@ type Event struct {
 	Raw json.RawMessage
 }
 
-// Metadata is an event's metadata object.
+// Metadata is an event's metadata object. It prints without the values of
+// unknown fields, which may hold personal data.
 type Metadata struct {
 	// FailureReason is why KYC failed, for a FAILED customer event.
 	FailureReason FailureReason
@@ -66,9 +68,40 @@ type Metadata struct {
 	Extra map[string]json.RawMessage
 }
 
-// Key returns a key to deduplicate deliveries (DollarPe may deliver one
-// event more than once): the id and the event, "id:event".
-func (e Event) Key() string { return e.ID + ":" + e.Event }
+// Format prints the failure reason and the names (not values) of the
+// other fields, which may hold personal data, under every verb.
+func (m Metadata) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dollarpe.Metadata{FailureReason: %s", m.FailureReason)
+	if names := fieldNames(m.Extra); names != "" {
+		fmt.Fprintf(f, ", other fields: %s", names)
+	}
+	_, _ = io.WriteString(f, "}")
+}
+
+// LogValue logs the metadata as Format prints it.
+func (m Metadata) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(m)) }
+
+// Key returns a key to deduplicate deliveries: "id:event:digest", where
+// digest is the hexadecimal SHA-256 of the body in its canonical form (see
+// Canonicalize; of the body's bytes when it has none).
+//
+// DollarPe may deliver one event more than once, with the same body: every
+// delivery of it gets the same key, whatever its spacing or key order. Two
+// events differ in their body (timestamp, failure reason, metadata) and get
+// different keys, even for one customer and one event name: FAILED for
+// the document and then for the tax number, or VERIFIED, a reset and
+// VERIFIED again. The id and event alone do not tell those apart, and a
+// key of chosen fields would miss a field DollarPe adds later. Two events
+// whose bodies are identical (same timestamp to the second) cannot be told
+// from a redelivery by anyone and share a key.
+func (e Event) Key() string {
+	body := bytes.TrimPrefix(e.Raw, []byte("\xef\xbb\xbf"))
+	if canon, err := Canonicalize(body); err == nil {
+		body = canon
+	}
+	sum := sha256.Sum256(body)
+	return e.ID + ":" + e.Event + ":" + hex.EncodeToString(sum[:])
+}
 
 // Status returns the customer status a CUSTOMER event reports, or "" for
 // other types.
@@ -97,7 +130,7 @@ func fieldNames(maps ...map[string]json.RawMessage) string {
 	var names []string
 	for _, m := range maps {
 		for k := range m {
-			names = append(names, strconv.QuoteToASCII(clip(dollarpePersonal.Text(k, nil))))
+			names = append(names, strconv.QuoteToASCII(clip(maskPAN(dollarpePersonal.Text(k, nil)))))
 		}
 	}
 	slices.Sort(names)
@@ -113,13 +146,17 @@ var (
 	ErrWebhookTimestamp = errors.New("dollarpe: webhook timestamp outside the tolerance")
 	// ErrWebhookTooLarge: the body is larger than the limit.
 	ErrWebhookTooLarge = errors.New("dollarpe: webhook body too large")
+	// ErrWebhookNotConfigured: the verifier was not made by
+	// NewWebhookVerifier (a zero or nil WebhookVerifier has no secret to
+	// check a signature with, and accepts nothing).
+	ErrWebhookNotConfigured = errors.New("dollarpe: webhook verifier not configured (use NewWebhookVerifier)")
 )
 
 // WebhookError is a delivery refused by the verifier, with the HTTP status
 // the handler answers it with.
 type WebhookError struct {
-	// StatusCode is 401 (signature, timestamp), 413 (too large) or 400
-	// (body unreadable).
+	// StatusCode is 401 (signature, timestamp), 413 (too large), 400
+	// (body unreadable) or 500 (verifier not configured).
 	StatusCode int
 	// Err is the sentinel the error matches.
 	Err error
@@ -252,6 +289,9 @@ func ParseWebhook(r *http.Request, apiKey, secret string, opts ...WebhookOption)
 // Parse reads r's body (at most the limit) and verifies and decodes it as
 // Verify does.
 func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
+	if err := v.configured(); err != nil {
+		return Event{}, err
+	}
 	if r.Body == nil {
 		return v.Verify(r.Header, nil)
 	}
@@ -272,9 +312,15 @@ func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
 // sent is accepted too), refuses a timestamp further from now than the
 // tolerance, and decodes the body. An authentic delivery is never refused
 // for its form: a byte order mark, unknown fields, numbers written as
-// strings or the reverse are accepted, and a body that is not a JSON
-// object yields an Event with only Raw set.
+// strings or the reverse are accepted, NaN and Infinity (which Python
+// writes, and which have no canonical form: the signature must then be
+// over the bytes sent) are read as the strings "NaN" and "Infinity", and
+// a body that is not a JSON object yields an Event with only Raw set. A verifier not made by
+// NewWebhookVerifier refuses every delivery with ErrWebhookNotConfigured.
 func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error) {
+	if err := v.configured(); err != nil {
+		return Event{}, err
+	}
 	sigText := strings.TrimSpace(header.Get("X-SIGNATURE"))
 	tsText := strings.TrimSpace(header.Get("X-TIMESTAMP"))
 	if sigText == "" || tsText == "" {
@@ -306,8 +352,19 @@ func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error)
 	return decodeEvent(body), nil
 }
 
+// configured refuses a verifier not made by NewWebhookVerifier: without
+// a secret any signature made with an empty key and secret would pass.
+func (v *WebhookVerifier) configured() error {
+	if v == nil || v.apiKey == "" || v.secret == "" || v.now == nil || v.maxBytes < 1 || v.tolerance <= 0 || v.logger == nil {
+		return &WebhookError{StatusCode: http.StatusInternalServerError, Err: ErrWebhookNotConfigured}
+	}
+	return nil
+}
+
 // signed reports whether sigText is the signature of the delivery, over
-// the canonical body or the body's bytes.
+// the canonical body or the body's bytes. A body with no canonical form
+// (NaN or Infinity, which Python's json.dumps writes) is checked over its
+// bytes only.
 func (v *WebhookVerifier) signed(sigText, tsText string, body []byte) bool {
 	got, ok := decodeSignature(sigText)
 	if !ok {
@@ -344,7 +401,10 @@ func decodeEvent(body []byte) Event {
 	ev := Event{Raw: append(json.RawMessage(nil), body...)}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
-		return ev
+		quoted, ok := quoteNonFinite(body)
+		if !ok || json.Unmarshal(quoted, &fields) != nil {
+			return ev
+		}
 	}
 	for k, raw := range fields {
 		switch strings.ToLower(k) {
@@ -367,6 +427,48 @@ func decodeEvent(body []byte) Event {
 		}
 	}
 	return ev
+}
+
+// quoteNonFinite returns body with the NaN, Infinity and -Infinity that
+// Python's json.dumps writes, outside strings, written as the strings
+// "NaN", "Infinity" and "-Infinity", so that encoding/json reads it; false
+// when body holds none.
+func quoteNonFinite(body []byte) ([]byte, bool) {
+	var out []byte
+	inString, escaped, found := false, false, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, lit := range []string{"NaN", "Infinity", "-Infinity"} {
+			if bytes.HasPrefix(body[i:], []byte(lit)) {
+				out = append(append(append(out, '"'), lit...), '"')
+				i += len(lit) - 1
+				matched, found = true, true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out, found
 }
 
 func decodeMetadata(raw json.RawMessage) Metadata {

@@ -2,7 +2,12 @@ package dollarpe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -48,7 +53,10 @@ func TestParseWebhook(t *testing.T) {
 	assert.Equal(t, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), ev.Timestamp.UTC())
 	assert.Equal(t, `2`, string(ev.Metadata.Extra["attempt"]))
 	assert.Equal(t, `"x"`, string(ev.Extra["new_top"]))
-	assert.Equal(t, testID+":FAILED", ev.Key())
+	canon, err := Canonicalize([]byte(hookBody))
+	require.NoError(t, err)
+	sum := sha256.Sum256(canon)
+	assert.Equal(t, testID+":FAILED:"+hex.EncodeToString(sum[:]), ev.Key())
 	assert.Equal(t, hookBody, string(ev.Raw))
 }
 
@@ -204,4 +212,73 @@ func TestWebhookConstructorsFailClosed(t *testing.T) {
 	assert.Error(t, err)
 	_, err = ParseWebhook(signedRequest(t, hookBody, vectorTime), "", testSecret)
 	assert.Error(t, err)
+}
+
+func TestZeroWebhookVerifierRefuses(t *testing.T) {
+	// A signature forged with an empty key and secret.
+	forged := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hooks/dollarpe", strings.NewReader(hookBody))
+		ts := time.Now().Unix()
+		canon, err := Canonicalize([]byte(hookBody))
+		require.NoError(t, err)
+		r.Header.Set("X-TIMESTAMP", strconv.FormatInt(ts, 10))
+		r.Header.Set("X-SIGNATURE", Sign("", "", ts, canon))
+		return r
+	}
+	for _, v := range []*WebhookVerifier{{}, nil} {
+		_, err := v.Parse(forged())
+		require.ErrorIs(t, err, ErrWebhookNotConfigured)
+		var we *WebhookError
+		require.ErrorAs(t, err, &we)
+		assert.Equal(t, http.StatusInternalServerError, we.StatusCode)
+		r := forged()
+		_, err = v.Verify(r.Header, []byte(hookBody))
+		require.ErrorIs(t, err, ErrWebhookNotConfigured)
+	}
+}
+
+func TestMetadataPrintsMasked(t *testing.T) {
+	md := Metadata{FailureReason: FailureTax, Extra: map[string]json.RawMessage{"email": []byte(`"asha@example.com"`),
+		"note": []byte(`"Asha Verma, 12 MG Road"`)}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(verb, md)
+		assert.NotContains(t, out, "asha@example.com", verb)
+		assert.NotContains(t, out, "Asha", verb)
+		assert.Contains(t, out, "TAX_VERIFICATION_FAILED", verb)
+		assert.Contains(t, out, `"email"`, verb)
+	}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "md", md)
+	assert.NotContains(t, b.String(), "asha@example.com")
+	assert.NotContains(t, b.String(), "Asha")
+	assert.Contains(t, b.String(), "TAX_VERIFICATION_FAILED")
+}
+
+// Python's json.dumps writes NaN and Infinity; a delivery holding them has
+// no canonical form, and is accepted when its signature over the raw body
+// verifies.
+func TestWebhookWithNonFiniteNumbers(t *testing.T) {
+	body := `{"event": "FAILED", "id": "` + testID + `", "metadata": {"failure_reason": "TAX_VERIFICATION_FAILED", "score": NaN, "range": [-Infinity, Infinity]}, "timestamp": "2025-01-01T00:00:00Z", "type": "CUSTOMER"}`
+	_, err := Canonicalize([]byte(body))
+	require.Error(t, err, "no canonical form")
+	v := newVerifier(t)
+	h := http.Header{}
+	h.Set("X-TIMESTAMP", strconv.FormatInt(vectorTime, 10))
+	h.Set("X-SIGNATURE", Sign(testKey, testSecret, vectorTime, []byte(body)))
+	ev, err := v.Verify(h, []byte(body))
+	require.NoError(t, err)
+	assert.Equal(t, EventCustomer, ev.Type)
+	assert.Equal(t, testID, ev.ID)
+	assert.Equal(t, StatusFailed, ev.Status())
+	assert.Equal(t, FailureTax, ev.Metadata.FailureReason)
+	assert.Equal(t, `"NaN"`, string(ev.Metadata.Extra["score"]))
+	assert.Equal(t, `["-Infinity", "Infinity"]`, string(ev.Metadata.Extra["range"]))
+	assert.Equal(t, body, string(ev.Raw))
+	assert.True(t, json.Valid(ev.Metadata.Extra["score"]), "the kept values are JSON")
+	assert.NotEmpty(t, ev.Key())
+
+	// A wrong signature is still refused.
+	h.Set("X-SIGNATURE", Sign(testKey, "other-secret", vectorTime, []byte(body)))
+	_, err = v.Verify(h, []byte(body))
+	assert.ErrorIs(t, err, ErrWebhookSignature)
 }

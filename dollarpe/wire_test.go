@@ -2,6 +2,7 @@ package dollarpe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -166,9 +167,9 @@ func TestNew(t *testing.T) {
 	for _, want := range []string{"API key is empty", "API secret is empty", "WithHTTPClient", "WithRetryPolicy", "scheme"} {
 		assert.Contains(t, err.Error(), want)
 	}
-	_, err = New("a key", "s")
+	_, err = New("a key 1234", "s")
 	assert.ErrorContains(t, err, "spaces")
-	_, err = New("k", "s", WithBaseURL("https://user:pw@x.example"))
+	_, err = New(testKey, testSecret, WithBaseURL("https://user:pw@x.example"))
 	assert.ErrorContains(t, err, "credentials")
 	c, err := New(testKey, testSecret, WithBaseURL("https://x.example/"), nil)
 	require.NoError(t, err)
@@ -250,4 +251,39 @@ func TestOptionsRefused(t *testing.T) {
 	assert.Equal(t, "dollarpe-go/"+Version+" acme/1.0", rec.requests()[0].Header.Get("User-Agent"))
 	assert.Equal(t, "sandbox", Sandbox.String())
 	assert.Equal(t, "production", Production.String())
+}
+
+// A credential so short that scrubbing it would garble error texts is
+// refused at New.
+func TestShortCredentialsRefused(t *testing.T) {
+	_, err := New("k", testSecret)
+	assert.ErrorContains(t, err, "API key is shorter than 8 characters")
+	_, err = New(testKey, "s3cret")
+	assert.ErrorContains(t, err, "API secret is shorter than 8 characters")
+	_, err = New("12345678", "abcdefgh")
+	assert.NoError(t, err)
+}
+
+// A Client not made by New fails every call with ErrNotConfigured instead
+// of panicking.
+func TestZeroClientFails(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []*Client{{}, nil} {
+		calls := map[string]func() error{
+			"CreateCustomer": func() error {
+				_, err := c.CreateCustomer(ctx, CreateCustomerParams{FullName: "A", Email: "a@b.co", Phone: "1", CountryCode: "IND"})
+				return err
+			},
+			"GetCustomer":         func() error { _, err := c.GetCustomer(ctx, testID); return err },
+			"GetKYCConfiguration": func() error { _, err := c.GetKYCConfiguration(ctx, testID); return err },
+			"AddKYCData":          func() error { _, err := c.AddKYCData(ctx, kycParams()); return err },
+			"UpdateTaxInfo":       func() error { return updateTax(c) },
+			"ResetKYC":            func() error { _, err := c.ResetKYC(ctx, testID); return err },
+			"MockKYCStatus":       func() error { _, err := c.MockKYCStatus(ctx, testID, MockVerified); return err },
+		}
+		for name, call := range calls {
+			assert.ErrorIs(t, call(), ErrNotConfigured, name)
+		}
+		assert.NotPanics(t, func() { _ = fmt.Sprint(c); _ = c.LogValue(); _ = c.Environment() })
+	}
 }

@@ -134,6 +134,7 @@ func ExampleWithWebhookURL() {
 	_, _ = client.MockKYCStatus(ctx, cust.ID, dollarpe.MockVerified)
 
 	ev := <-events
+	srv.WaitForWebhooks() // the webhook is sent after the reply; wait for its outcome
 	fmt.Println(ev.Type, ev.Event, ev.ID == cust.ID, srv.Deliveries()[0].Status == http.StatusOK)
 	// Output:
 	// CUSTOMER VERIFIED true true

@@ -23,7 +23,8 @@ type reply struct {
 	status int
 	body   any
 	header map[string]string
-	// after runs once the reply is written (webhooks), outside the lock.
+	// after runs once the reply is written or dropped, outside the lock:
+	// it lets the webhook of a change go.
 	after func()
 }
 
@@ -98,13 +99,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rep = s.handle(rt, id, r, body)
 		if f != nil {
+			// Applied, then the reply is lost or replaced; the webhook of
+			// the change is still sent, as DollarPe would.
+			after := rep.after
 			if f.drop {
 				s.requests = append(s.requests, rec)
 				s.mu.Unlock()
 				drop(w)
+				if after != nil {
+					after()
+				}
 				return
 			}
 			rep = statusReply(f.status)
+			rep.after = after
 		}
 	}
 	rec.Status = rep.status
@@ -121,7 +129,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
 		}
-		rep.after()
+		rep.after() // lets the webhook go; it is sent by another goroutine
 	}
 }
 
@@ -471,8 +479,11 @@ func (s *Server) mock(body []byte) reply {
 	case dollarpe.MockDocumentFailed:
 		cu.status, cu.reason = dollarpe.StatusFailed, dollarpe.FailureDocument
 	}
-	id, status, reason := cu.id, cu.status, cu.reason
-	rep = ok(map[string]any{"id": id, "status": status})
-	rep.after = func() { _ = s.notify(context.Background(), id, status, reason) }
+	rep = ok(map[string]any{"id": cu.id, "status": cu.status})
+	// Queued now, under s.mu, so that webhooks keep the order of the
+	// changes; sent once the reply is written, without holding it up.
+	if job := s.queueWebhook(context.Background(), cu.id, cu.status, cu.reason); job != nil {
+		rep.after = func() { close(job.ready) }
+	}
 	return rep
 }

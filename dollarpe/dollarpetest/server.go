@@ -146,6 +146,18 @@ type Server struct {
 	srv        *httptest.Server
 	hookClient *http.Client
 
+	// Webhooks wait in hookQueue and are sent one after another, in the
+	// order of the changes that caused them, by one goroutine at a time
+	// (hookBusy); Close stops it and waits for it (hookWG).
+	hookMu     sync.Mutex
+	hookCond   *sync.Cond // on hookMu: a webhook left the queue
+	hookQueue  []*hookJob
+	hookBusy   bool
+	hookClosed bool
+	hookCtx    context.Context
+	hookStop   context.CancelFunc
+	hookWG     sync.WaitGroup
+
 	mu         sync.Mutex
 	customers  map[string]*customer
 	order      []string
@@ -181,6 +193,8 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 			return nil
 		}}).DialContext,
 	}}
+	s.hookCond = sync.NewCond(&s.hookMu)
+	s.hookCtx, s.hookStop = context.WithCancel(context.Background())
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	if tb != nil {
 		tb.Cleanup(s.Close)
@@ -203,9 +217,15 @@ func checkLoopback(raw string) error {
 	return errors.New("webhook URL is not on loopback")
 }
 
-// Close stops the server. It may be called more than once.
+// Close stops the server, ends the webhook under way (if any) and drops
+// those not sent yet. It may be called more than once.
 func (s *Server) Close() {
 	s.srv.Close()
+	s.hookMu.Lock()
+	s.hookClosed = true
+	s.hookMu.Unlock()
+	s.hookStop()
+	s.hookWG.Wait()
 	if t, ok := s.hookClient.Transport.(*http.Transport); ok {
 		t.CloseIdleConnections()
 	}
@@ -260,7 +280,8 @@ func (s *Server) RequestsTo(r Route) []Request {
 	return out
 }
 
-// Deliveries returns the webhooks sent so far, oldest first.
+// Deliveries returns the webhooks sent so far, oldest first. A webhook of
+// MockKYCStatus is sent after its reply: see WaitForWebhooks.
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -278,13 +299,13 @@ func (s *Server) DropNext(route Route, n int) { s.addFaults(route, n, fault{drop
 
 // FailNextAfterApplying makes the next n requests of route take effect and
 // then answer status instead of their reply: the case where a retry would
-// repeat the effect.
+// repeat the effect. A webhook the change causes is still sent.
 func (s *Server) FailNextAfterApplying(route Route, n, status int) {
 	s.addFaults(route, n, fault{status: status, applied: true})
 }
 
 // DropNextAfterApplying makes the next n requests of route take effect and
-// then lose their connection.
+// then lose their connection. A webhook the change causes is still sent.
 func (s *Server) DropNextAfterApplying(route Route, n int) {
 	s.addFaults(route, n, fault{drop: true, applied: true})
 }
@@ -320,7 +341,7 @@ func (s *Server) UpdatesUsed(id string) int {
 
 // SetStatus moves a customer to status with reason, as DollarPe's review
 // does, without the mock-status rules, and sends the webhook for VERIFIED
-// and FAILED before it returns.
+// and FAILED (after those already waiting) before it returns.
 func (s *Server) SetStatus(ctx context.Context, id string, status dollarpe.Status, reason dollarpe.FailureReason) error {
 	s.mu.Lock()
 	c, ok := s.customers[id]
@@ -332,8 +353,97 @@ func (s *Server) SetStatus(ctx context.Context, id string, status dollarpe.Statu
 	if status != dollarpe.StatusFailed {
 		c.reason = ""
 	}
+	job := s.queueWebhook(ctx, id, status, reason) // under s.mu: in the order of the changes
 	s.mu.Unlock()
-	return s.notify(ctx, id, status, reason)
+	if job == nil {
+		return nil
+	}
+	close(job.ready)
+	select {
+	case err := <-job.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// hookJob is a CUSTOMER webhook waiting to be sent.
+type hookJob struct {
+	ctx    context.Context
+	id     string
+	status dollarpe.Status
+	reason dollarpe.FailureReason
+	ready  chan struct{} // closed once the reply of the change that caused it is written
+	done   chan error    // receives the outcome; buffered
+}
+
+// queueWebhook queues the CUSTOMER webhook of a final status, when a URL
+// is set; nil when there is none to send. It is sent once job.ready is
+// closed, after every webhook queued before it.
+func (s *Server) queueWebhook(ctx context.Context, id string, status dollarpe.Status, reason dollarpe.FailureReason) *hookJob {
+	if s.webhookURL == "" || !status.Final() {
+		return nil
+	}
+	job := &hookJob{ctx: ctx, id: id, status: status, reason: reason,
+		ready: make(chan struct{}), done: make(chan error, 1)}
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	if s.hookClosed {
+		job.done <- errors.New("dollarpetest: server closed")
+		return job
+	}
+	s.hookQueue = append(s.hookQueue, job)
+	if !s.hookBusy {
+		s.hookBusy = true
+		s.hookWG.Add(1)
+		go s.sendQueued()
+	}
+	return job
+}
+
+// sendQueued sends the queued webhooks in order until none is left.
+func (s *Server) sendQueued() {
+	defer s.hookWG.Done()
+	for {
+		s.hookMu.Lock()
+		if len(s.hookQueue) == 0 {
+			s.hookBusy = false
+			s.hookCond.Broadcast()
+			s.hookMu.Unlock()
+			return
+		}
+		job := s.hookQueue[0]
+		s.hookMu.Unlock()
+
+		var err error
+		select {
+		case <-job.ready:
+			ctx, cancel := context.WithCancel(job.ctx)
+			stop := context.AfterFunc(s.hookCtx, cancel)
+			err = s.notify(ctx, job.id, job.status, job.reason)
+			stop()
+			cancel()
+		case <-s.hookCtx.Done():
+			err = s.hookCtx.Err()
+		}
+		job.done <- err
+
+		s.hookMu.Lock()
+		s.hookQueue = s.hookQueue[1:]
+		s.hookCond.Broadcast()
+		s.hookMu.Unlock()
+	}
+}
+
+// WaitForWebhooks waits until every webhook queued so far (by
+// MockKYCStatus, which answers before its webhook is sent, or SetStatus)
+// has been sent and its reply read, or dropped by Close.
+func (s *Server) WaitForWebhooks() {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	for len(s.hookQueue) > 0 || s.hookBusy {
+		s.hookCond.Wait()
+	}
 }
 
 // SendWebhook sends body to the registered webhook URL, signed with the
@@ -369,11 +479,8 @@ func (s *Server) SendWebhook(ctx context.Context, body []byte) (int, error) {
 	return d.Status, err
 }
 
-// notify sends the CUSTOMER webhook of a final status, when a URL is set.
+// notify sends the CUSTOMER webhook of a final status.
 func (s *Server) notify(ctx context.Context, id string, status dollarpe.Status, reason dollarpe.FailureReason) error {
-	if s.webhookURL == "" || !status.Final() {
-		return nil
-	}
 	md := map[string]any{}
 	if reason != "" {
 		md["failure_reason"] = reason

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -267,4 +270,53 @@ func TestConcurrentClients(t *testing.T) {
 	assert.Len(t, srv.RequestsTo(dollarpetest.RouteAddKYCData), 8)
 	req := srv.RequestsTo(dollarpetest.RouteAddKYCData)[0]
 	assert.NotContains(t, fmt.Sprintf("%+v", req), "Asha")
+}
+
+// MockKYCStatus answers before its webhook is delivered: a receiver that
+// has not answered yet does not hold the call up. Deliveries keep their
+// order, and Close waits for the one under way.
+func TestMockAnswersBeforeItsWebhook(t *testing.T) {
+	entered := make(chan struct{}, 4)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var ev struct{ Event string }
+		_ = json.Unmarshal(body, &ev)
+		mu.Lock()
+		got = append(got, ev.Event)
+		mu.Unlock()
+		entered <- struct{}{}
+		<-release
+	}))
+	defer receiver.Close()
+	srv, c := setup(t, dollarpetest.WithWebhookURL(receiver.URL))
+	ctx := context.Background()
+	cust := newCustomer(t, c, 1)
+	_, err := c.AddKYCData(ctx, kycData(cust.ID))
+	require.NoError(t, err)
+
+	_, err = c.MockKYCStatus(ctx, cust.ID, dollarpe.MockVerified)
+	require.NoError(t, err, "answered while the receiver holds the webhook")
+	<-entered
+	assert.Empty(t, srv.Deliveries(), "the webhook is still under way")
+	_, err = c.MockKYCStatus(ctx, cust.ID, dollarpe.MockUnverified)
+	require.NoError(t, err)
+	_, err = c.AddKYCData(ctx, kycData(cust.ID))
+	require.NoError(t, err)
+	_, err = c.MockKYCStatus(ctx, cust.ID, dollarpe.MockTaxFailed)
+	require.NoError(t, err)
+
+	close(release)
+	srv.WaitForWebhooks()
+	deliveries := srv.Deliveries()
+	require.Len(t, deliveries, 2)
+	for _, d := range deliveries {
+		assert.NoError(t, d.Err)
+		assert.Equal(t, http.StatusOK, d.Status)
+	}
+	mu.Lock()
+	assert.Equal(t, []string{"VERIFIED", "FAILED"}, got, "in the order the changes were made")
+	mu.Unlock()
 }
