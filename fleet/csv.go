@@ -40,20 +40,24 @@ var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_i
 
 // Row is one agent of the onboarding CSV.
 type Row struct {
-	Line          int                 `json:"line"`
-	Params        flipkyc.AgentParams `json:"params"`
-	IdentityImage string              `json:"identity_image"` // absolute path
-	SelfieImage   string              `json:"selfie_image"`   // absolute path
+	// Line is the row's line in the CSV, the header being line 1.
+	Line int `json:"line"`
+	// Params is the agent to create.
+	Params flipkyc.AgentParams `json:"params"`
+	// IdentityImage and SelfieImage are the absolute paths of the photos.
+	IdentityImage string `json:"identity_image"`
+	SelfieImage   string `json:"selfie_image"`
 }
 
 // RowError is a row that cannot be onboarded: its line, the field and the
 // rule it breaks. The value itself is never repeated (it is personal data).
 type RowError struct {
-	Line  int
-	Field string
-	Rule  string
+	Line  int    // the CSV line, the header being line 1
+	Field string // the column
+	Rule  string // what the value must be
 }
 
+// Error says "line N: field: rule".
 func (e RowError) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Rule) }
 
 // ReadCSV reads an onboarding CSV. Good rows are returned in order; every
@@ -97,12 +101,17 @@ func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
 
 // Repair is one correction from a repair CSV.
 type Repair struct {
-	Line           int                       `json:"line"`
-	IdentityNumber string                    `json:"identity_number"`
-	Data           *flipkyc.RepairDataParams `json:"data,omitempty"`
-	IdentityImage  string                    `json:"identity_image,omitempty"`
-	SelfieImage    string                    `json:"selfie_image,omitempty"`
-	Documents      []DocumentFile            `json:"documents,omitempty"`
+	// Line is the row's line in the repair CSV.
+	Line int `json:"line"`
+	// IdentityNumber names the agent of the run to correct.
+	IdentityNumber string `json:"identity_number"`
+	// Data corrects name, identity number or phone (RepairData).
+	Data *flipkyc.RepairDataParams `json:"data,omitempty"`
+	// IdentityImage and SelfieImage are new photos (absolute paths).
+	IdentityImage string `json:"identity_image,omitempty"`
+	SelfieImage   string `json:"selfie_image,omitempty"`
+	// Documents are supporting documents to send.
+	Documents []DocumentFile `json:"documents,omitempty"`
 	// AgentID, given alone, resumes an agent parked at its create (the
 	// outcome was unknown, or Flip answered 2002): it is the id Flip has
 	// for the agent, which a person found (Flip's support, the dashboard).
@@ -114,9 +123,12 @@ type Repair struct {
 
 // DocumentFile is a supporting document named in a repair CSV.
 type DocumentFile struct {
-	Type   flipkyc.DocumentType `json:"type"`
-	Selfie bool                 `json:"selfie,omitempty"`
-	Path   string               `json:"path"`
+	// Type is the document's kind.
+	Type flipkyc.DocumentType `json:"type"`
+	// Selfie marks a photo of the agent holding the document.
+	Selfie bool `json:"selfie,omitempty"`
+	// Path is the file's absolute path.
+	Path string `json:"path"`
 }
 
 // ReadRepairCSV reads a repair CSV (see RepairColumns).

@@ -251,6 +251,8 @@ type worker[T keyed] struct {
 	step func(ctx context.Context, a *agent) error
 }
 
+// Work runs the step for the agent the job names; a step that fails for good
+// parks the agent.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	a, err := w.f.load(ctx, w.f.db.sql, j.Args.key())
 	if errors.Is(err, errNotFound) {

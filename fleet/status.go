@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -77,18 +79,40 @@ func (d *DB) anyActive(ctx context.Context) (bool, error) {
 
 // Record is one agent of a run, as status reports it.
 type Record struct {
-	Line           int                   `json:"line"`
-	IdentityNumber string                `json:"identity_number"`
-	AgentID        int64                 `json:"agent_id,omitempty"`
-	State          string                `json:"state"`
-	KYCStatus      string                `json:"kyc_status,omitempty"`
-	RejectionCode  flipkyc.RejectionCode `json:"rejection_code,omitempty"`
-	Rejection      string                `json:"rejection,omitempty"`
-	Fix            []flipkyc.Fix         `json:"fix,omitempty"`
-	Attention      string                `json:"attention,omitempty"`
+	// Line is the agent's line in the onboarding CSV.
+	Line int `json:"line"`
+	// IdentityNumber is the agent's identity number, the run's key for it.
+	// Record prints it masked; json.Marshal keeps it, for an export.
+	IdentityNumber string `json:"identity_number"`
+	// AgentID is Flip's id for the agent; 0 before it was created.
+	AgentID int64 `json:"agent_id,omitempty"`
+	// State is where the agent is in the run (StateApproved, …).
+	State string `json:"state"`
+	// KYCStatus is the agent's KYC status at Flip, as last seen.
+	KYCStatus string `json:"kyc_status,omitempty"`
+	// RejectionCode, Rejection and Fix are Flip's rejection code, its
+	// text and what the code calls for, for a rejected agent.
+	RejectionCode flipkyc.RejectionCode `json:"rejection_code,omitempty"`
+	Rejection     string                `json:"rejection,omitempty"`
+	Fix           []flipkyc.Fix         `json:"fix,omitempty"`
+	// Attention says why a parked agent needs a person, and what to do.
+	Attention string `json:"attention,omitempty"`
 	// CreateRequestID is the Request-ID of the agent's create.
 	CreateRequestID string `json:"create_request_id,omitempty"`
 }
+
+// Format prints the record with its identity number masked, under every
+// verb.
+func (r Record) Format(f fmt.State, _ rune) {
+	if r.IdentityNumber != "" {
+		r.IdentityNumber = "[masked]"
+	}
+	type plain Record // without this method
+	fmt.Fprintf(f, "%+v", plain(r))
+}
+
+// LogValue logs the record with its identity number masked.
+func (r Record) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(r)) }
 
 // Records returns every agent of the run, by CSV line.
 func (d *DB) Records(ctx context.Context) ([]Record, error) {
@@ -129,20 +153,30 @@ func FixFor(state string, code flipkyc.RejectionCode) []flipkyc.Fix {
 // Summary is a run's state for people: counts, rejections by code, and the
 // agents that need attention.
 type Summary struct {
-	Counts     Counts          `json:"counts"`
-	Total      int             `json:"total"`
-	Active     int             `json:"active"`
+	// Counts is how many agents are in each state.
+	Counts Counts `json:"counts"`
+	// Total is the run's agents; Active those not final nor parked.
+	Total  int `json:"total"`
+	Active int `json:"active"`
+	// Rejections counts the rejected agents by code.
 	Rejections []RejectionLine `json:"rejections"`
-	Attention  []Record        `json:"attention"`
+	// Attention is the agents parked for a person, without their identity
+	// numbers.
+	Attention []Record `json:"attention"`
 }
 
 // RejectionLine counts the agents rejected with one code.
 type RejectionLine struct {
-	State   string                `json:"state"`
+	// State is StateRejected, or StateUploadFailed for a failed upload
+	// check.
+	State string `json:"state"`
+	// Code is Flip's rejection code; Message its text; Fix what it calls
+	// for.
 	Code    flipkyc.RejectionCode `json:"code"`
 	Message string                `json:"message"`
 	Fix     []flipkyc.Fix         `json:"fix"`
-	Agents  int                   `json:"agents"`
+	// Agents is how many agents were rejected with Code.
+	Agents int `json:"agents"`
 }
 
 // Summarize reads the run's Summary.

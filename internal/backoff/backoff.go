@@ -73,10 +73,10 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // Policy is the limits of a retry policy: each client's exported
 // RetryPolicy has the same fields and converts to it.
 type Policy struct {
-	MaxAttempts   int
-	BaseDelay     time.Duration
-	MaxDelay      time.Duration
-	MaxRetryAfter time.Duration
+	MaxAttempts   int           // attempts of one call, the first included
+	BaseDelay     time.Duration // the longest wait before the second attempt
+	MaxDelay      time.Duration // the cap of a backoff wait
+	MaxRetryAfter time.Duration // the cap of a wait a Retry-After asks for
 }
 
 // Check reports a policy with a negative limit.
