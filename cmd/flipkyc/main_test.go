@@ -285,17 +285,18 @@ func TestPing(t *testing.T) {
 	assert.Contains(t, res.Agents.Problem, "not whitelisted")
 	assert.Equal(t, 401, res.KYC.HTTPStatus)
 
-	// One host down, the other a web server that is not Flip.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closed := "http://" + l.Addr().String()
-	require.NoError(t, l.Close())
+	// One host down, the other a web server that is not Flip. The web
+	// server starts first, so the closed port cannot be handed to it.
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, "<html>no such page</html>")
 	}))
 	defer web.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
 	mixed := map[string]string{flipkyc.EnvSecretKey: testKey, flipkyc.EnvAPIBaseURL: web.URL, flipkyc.EnvKYCBaseURL: closed}
 	r = cli(t, mixed, "", "ping")
 	assert.Equal(t, exitFailure, r.code)
