@@ -262,6 +262,9 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		return err
 	}
 	err = w.step(ctx, a)
+	if errors.Is(err, errMoved) {
+		return nil
+	}
 	if err != nil && j.Attempt >= j.MaxAttempts {
 		w.f.log.Warn("fleet: step failed for good", "kind", j.Kind, "line", a.Line, "err", err)
 		// Park the agent in the state the job left it in (a job may

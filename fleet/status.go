@@ -200,6 +200,7 @@ func (d *DB) Summarize(ctx context.Context) (Summary, error) {
 			}
 			s.Rejections[i].Agents++
 		case StateAttention:
+			r.IdentityNumber = "" // a summary is for printing; Records keeps it
 			s.Attention = append(s.Attention, r)
 		}
 	}

@@ -66,6 +66,9 @@ func (f *Fleet) onboard(ctx context.Context, a *agent) error {
 			return nil
 		}
 		if err := step(ctx, a); err != nil {
+			if errors.Is(err, errMoved) {
+				return nil // another job has the agent
+			}
 			return err
 		}
 		next, err := f.load(ctx, f.db.sql, a.Key)
@@ -91,7 +94,10 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 	rid := newRequestID()
 	n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 		StateCreating, rid, nowMillis(), a.Key, StateNew)
-	if err != nil || n == 0 {
+	if err == nil && n == 0 {
+		err = errMoved
+	}
+	if err != nil {
 		return err
 	}
 	got, err := f.flip.CreateAgent(ctx, a.Row.Params, flipkyc.RequestID(rid))
@@ -113,10 +119,17 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
-		StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, rid)
+	// The agent is in creating, or, if another job found it there while
+	// this create was under way, parked as an unknown outcome: either way
+	// the create's own Request-ID names it, and its id is now known.
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, attention = '', updated_at = ? WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
+		StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, StateAttention, rid)
 	return err
 }
+
+// errMoved is a step's report that the agent's state changed under it:
+// another job holds the agent, and this one stops.
+var errMoved = errors.New("fleet: another job moved the agent")
 
 // upload sends the identity image, then the selfie; an upload that may
 // have taken effect is settled by reading the agent, never by sending it
@@ -133,7 +146,10 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		rid := newRequestID()
 		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 			sending, rid, nowMillis(), a.Key, a.State)
-		if err != nil || n == 0 {
+		if err == nil && n == 0 {
+			err = errMoved
+		}
+		if err != nil {
 			return err
 		}
 		a.State, a.StepRequestID = sending, rid

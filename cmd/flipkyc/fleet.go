@@ -366,6 +366,10 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 	}
 	// Identity numbers are personal data: the file is its owner's only.
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		// A file that existed keeps its mode unless told.
+		err = out.Chmod(0o600)
+	}
 	if err != nil {
 		return inputErrorf("cannot write --export: %v", err)
 	}

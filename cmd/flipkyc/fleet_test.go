@@ -282,7 +282,11 @@ LINE  AGENT  WHY
 
 	// --export: every agent, one line each, identity numbers included (the
 	// user asked for the file); nothing personal on the terminal.
+	// The file exists, readable by all, from an earlier export: it is
+	// made the owner's only.
 	export := filepath.Join(t.TempDir(), "export.csv")
+	require.NoError(t, os.WriteFile(export, []byte("old"), 0o644))
+	require.NoError(t, os.Chmod(export, 0o644))
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, wantStatus, r.stdout)

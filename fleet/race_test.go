@@ -1,0 +1,128 @@
+package fleet
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/flipkyctest"
+)
+
+// newRaceRun is a run of one agent, imported, against the fake; before
+// runs inside the fake just before it handles a create.
+func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Server, *agent) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var f *Fleet
+	fake := flipkyctest.NewServer(t, flipkyctest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/agents") && before != nil {
+				before(f)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}))
+	f, err = New(Config{DB: db, SecretKey: fake.SecretKey(), Rate: 1000,
+		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(fake.AgentsURL, fake.KYCURL)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"ktp.png", "selfie.png"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("not read by a create"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, bad, err := ReadCSV(strings.NewReader("name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n"+
+		"Agent Racer,ktp,3201000000770000,31-10-1990,Kota Depok,male,entrepreneur,1,12,184,1234,Jalan Margonda Raya 1,080000000077,,ktp.png,selfie.png\n"), dir)
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("ReadCSV: %v %v", bad, err)
+	}
+	if _, err := f.Import(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.load(ctx, db.sql, rows[0].Params.IdentityNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, fake, a
+}
+
+// A job that finds the agent moved by another job stops: it sends nothing
+// and leaves the agent to the other job.
+func TestStepThatLostTheAgentStops(t *testing.T) {
+	ctx := context.Background()
+	f, fake, stale := newRaceRun(t, nil)
+	// Another job recorded its create intent after this one loaded the
+	// agent.
+	if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ? WHERE key = ?", StateCreating, "bigflip-00000000-0000-4000-8000-000000000000", stale.Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.onboard(ctx, stale); err != nil {
+		t.Fatalf("onboard = %v, want nil (the other job has the agent)", err)
+	}
+	if n := len(fake.Agents()); n != 0 {
+		t.Errorf("%d agents created, want 0", n)
+	}
+	now, err := f.load(ctx, f.db.sql, stale.Key)
+	if err != nil || now.State != StateCreating {
+		t.Errorf("state %q (%v), want creating, untouched", now.State, err)
+	}
+}
+
+// A create that succeeds after another job parked the agent as an unknown
+// outcome still records the agent's id, and the agent goes on.
+func TestCreateThatSucceedsAfterBeingParkedKeepsTheID(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, func(f *Fleet) {
+		// The other job parks the agent while this create is under way.
+		key := "3201000000770000"
+		if err := f.park(context.Background(), key, StateCreating, "create outcome unknown"); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := f.create(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	agents := fake.Agents()
+	if len(agents) != 1 {
+		t.Fatalf("%d agents at the fake, want 1", len(agents))
+	}
+	now, err := f.load(ctx, f.db.sql, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.State != StateCreated || now.AgentID.Int64 != agents[0].ID || now.Attention != "" {
+		t.Errorf("agent %s, id %v, attention %q; want created with id %d and no attention", now.State, now.AgentID, now.Attention, agents[0].ID)
+	}
+}
+
+// A Summary names parked agents without their identity numbers, whoever
+// marshals it; Records, the export, keeps them.
+func TestSummaryLeavesOutIdentityNumbers(t *testing.T) {
+	ctx := context.Background()
+	f, _, a := newRaceRun(t, nil)
+	if err := f.park(ctx, a.Key, StateNew, "needs a person"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.db.Summarize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Attention) != 1 || sum.Attention[0].IdentityNumber != "" || sum.Attention[0].Attention != "needs a person" {
+		t.Errorf("Summary.Attention = %+v", sum.Attention)
+	}
+	recs, err := f.db.Records(ctx)
+	if err != nil || len(recs) != 1 || recs[0].IdentityNumber != a.Key {
+		t.Errorf("Records = %d records, %v; want the identity number kept", len(recs), err)
+	}
+}
