@@ -5,15 +5,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 
 	"github.com/flipkyc/flipkyc/internal/redact"
+	"github.com/flipkyc/flipkyc/internal/sent"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -110,40 +109,18 @@ type callState struct {
 	op        string   // the method called, such as "GetAgent"
 	requestID []string // {"bigflip-<uuid>"}, backed by id
 	id        [1]string
-	attempt   int // the attempt under way, from 1
-	wrote     atomic.Bool
-	// traced is set when the transport reports its progress (GetConn); a
-	// transport that does not leaves wrote unset whatever it sent.
-	traced atomic.Bool
-	trace  httptrace.ClientTrace
+	attempt   int           // the attempt under way, from 1
+	sent      sent.Evidence // what the attempt under way has written
+	trace     httptrace.ClientTrace
 }
 
 type callStateKey struct{}
 
 // mayHaveSent reports whether an attempt that failed with err may have
-// written its whole request: the transport said so (WroteRequest), or it
-// does not report its progress and err is neither ErrNotSent nor a failure
-// to connect.
+// written its whole request: never when err is ErrNotSent, else as the
+// attempt's trace tells.
 func (st *callState) mayHaveSent(err error) bool {
-	if st.wrote.Load() {
-		return true
-	}
-	if st.traced.Load() || errors.Is(err, ErrNotSent) {
-		return false
-	}
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	return !(errors.As(err, &opErr) && opErr.Op == "dial") && !errors.As(err, &dnsErr)
-}
-
-// gettingConn records that the transport reports its progress.
-func (st *callState) gettingConn(string) { st.traced.Store(true) }
-
-// requestWritten records that the whole request reached the connection.
-func (st *callState) requestWritten(info httptrace.WroteRequestInfo) {
-	if info.Err == nil {
-		st.wrote.Store(true)
-	}
+	return !errors.Is(err, ErrNotSent) && st.sent.MayHaveSent(err)
 }
 
 // RoundTrip adds the headers and sends the request through the base client's

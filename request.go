@@ -108,8 +108,7 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		// act on, so the call may be sent again. A transport that does not
 		// report its progress (GetConn) gives no such evidence; see
 		// mayHaveSent.
-		st.trace.GetConn = st.gettingConn
-		st.trace.WroteRequest = st.requestWritten
+		st.sent.Hook(&st.trace)
 		ctx = httptrace.WithClientTrace(ctx, &st.trace)
 	}
 	target := c.agentsBase + r.path
@@ -176,8 +175,7 @@ type attemptResult struct {
 // attempt makes one HTTP exchange.
 func (c *Client) attempt(ctx context.Context, r call, target string, st *callState, n int, out any) attemptResult {
 	id := st.requestID[0]
-	st.wrote.Store(false)
-	st.traced.Store(false)
+	st.sent.Reset()
 	var body io.Reader
 	length, contentType := int64(0), ""
 	switch {

@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
+	"github.com/flipkyc/flipkyc/internal/sent"
 )
 
 // call describes one API call for do.
@@ -131,12 +130,11 @@ type attemptResult struct {
 // with the clock's current time.
 func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out any) attemptResult {
 	write := r.method != http.MethodGet
-	var prog progress
+	var prog sent.Evidence
 	if write {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			GetConn:      prog.gettingConn,
-			WroteRequest: prog.requestWritten,
-		})
+		var trace httptrace.ClientTrace
+		prog.Hook(&trace)
+		ctx = httptrace.WithClientTrace(ctx, &trace)
 	}
 	var reader io.Reader
 	if body != nil {
@@ -169,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	resp, err := hc.Do(req)
 	if err != nil {
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: sec.ScrubError(err)}
-		maybeArrived := write && prog.mayHaveSent(err)
+		maybeArrived := write && prog.MayHaveSent(err)
 		return attemptResult{err: netErr, retryable: ctx.Err() == nil && (!write || !maybeArrived), ambiguous: maybeArrived}
 	}
 	limit := c.maxBody
@@ -182,41 +180,6 @@ func (c *Client) attempt(ctx context.Context, r *call, body, signed []byte, out 
 	res := c.judge(r, sec, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, cleanHeader(resp.Header, cleaner(sec, r.sent))
 	return res
-}
-
-// progress is what an attempt's httptrace hooks learnt of its request.
-type progress struct {
-	wrote atomic.Bool // WroteRequest reported the whole request written
-	// traced is set when the transport reports its progress (GetConn); a
-	// transport that does not (httpmock, a RoundTripper that sends a request
-	// of its own) leaves wrote unset whatever it sent.
-	traced atomic.Bool
-}
-
-func (p *progress) gettingConn(string) { p.traced.Store(true) }
-
-func (p *progress) requestWritten(info httptrace.WroteRequestInfo) {
-	if info.Err == nil {
-		p.wrote.Store(true)
-	}
-}
-
-// mayHaveSent reports whether an attempt that failed with err may have
-// written its whole request: the transport said so (WroteRequest), or it
-// does not report its progress and err is not a failure to connect (a dial
-// error or a failed DNS look-up). Until a traced transport reports
-// WroteRequest, DollarPe has at most a part of the request, which it cannot
-// act on.
-func (p *progress) mayHaveSent(err error) bool {
-	if p.wrote.Load() {
-		return true
-	}
-	if p.traced.Load() {
-		return false
-	}
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	return !(errors.As(err, &opErr) && opErr.Op == "dial") && !errors.As(err, &dnsErr)
 }
 
 // judge turns a reply into the attempt's outcome.

@@ -3,23 +3,21 @@ package katsu
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/flipkyc/flipkyc/internal/backoff"
 	"github.com/flipkyc/flipkyc/internal/redact"
+	"github.com/flipkyc/flipkyc/internal/sent"
 )
 
 // maxReplyBytes is how much of a reply the client reads: 4 MiB, room for a
@@ -127,73 +125,19 @@ type attemptResult struct {
 	clean func(string) string
 }
 
-// sendEvidence is what httptrace tells of a POST's request, to decide
-// whether a failed POST may be sent again. The rule is that a POST is
-// repeated only on positive evidence that Katsu did not receive all of it:
-// until the whole request is written Katsu holds at most a part of it,
-// which it cannot act on. A transport may not report httptrace events (one
-// that builds a new request drops them), so their absence is no evidence.
-type sendEvidence struct {
-	gotConn   atomic.Bool // a connection was obtained for the request
-	wrote     atomic.Bool // the whole request was written
-	tlsFailed atomic.Bool // a TLS handshake for the request failed
-}
-
-// trace returns the hooks that record the evidence.
-func (ev *sendEvidence) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { ev.gotConn.Store(true) },
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			if err != nil {
-				ev.tlsFailed.Store(true)
-			}
-		},
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				ev.wrote.Store(true)
-			}
-		},
-	}
-}
-
-// notSent reports whether err, a failed exchange, is known to have left the
-// request unsent: the connection could not be made (a dial or DNS error,
-// whatever the trace says), or the trace shows a connection obtained, or
-// its TLS handshake failing, and the request never written whole.
-func (ev *sendEvidence) notSent(err error) bool {
-	if ev.wrote.Load() {
-		return false
-	}
-	return dialFailed(err) || ev.gotConn.Load() || ev.tlsFailed.Load()
-}
-
-// dialFailed reports whether err comes from making the connection: a
-// *net.OpError whose Op is "dial" (also under a proxy's "proxyconnect"),
-// or a *net.DNSError.
-func dialFailed(err error) bool {
-	for err != nil {
-		switch e := err.(type) {
-		case *net.OpError:
-			if e.Op == "dial" {
-				return true
-			}
-		case *net.DNSError:
-			return true
-		}
-		err = errors.Unwrap(err)
-	}
-	return false
-}
-
 // noRedirect keeps the client from following redirects, so the token never
 // goes to another host; a 3xx reply is an *APIError.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // attempt makes one HTTP exchange.
 func (c *Client) attempt(ctx context.Context, r *call, target string, lang Language, decode func(envelope) error) attemptResult {
-	var ev sendEvidence
+	// A POST is repeated only on evidence that Katsu did not receive all
+	// of it.
+	var ev sent.Evidence
 	if !r.repeatable() {
-		ctx = httptrace.WithClientTrace(ctx, ev.trace())
+		var trace httptrace.ClientTrace
+		ev.Hook(&trace)
+		ctx = httptrace.WithClientTrace(ctx, &trace)
 	}
 	var body io.Reader
 	if r.body != nil {
@@ -225,7 +169,7 @@ func (c *Client) attempt(ctx context.Context, r *call, target string, lang Langu
 	resp, err := hc.Do(req)
 	if err != nil {
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, Err: c.token.forms.ScrubError(err)}
-		unsent := r.repeatable() || ev.notSent(err)
+		unsent := r.repeatable() || !ev.MayHaveSent(err)
 		return attemptResult{err: netErr, retryable: ctx.Err() == nil && unsent, ambiguous: !unsent}
 	}
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))

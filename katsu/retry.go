@@ -12,8 +12,8 @@ import (
 // call after 429 Too Many Requests (Katsu refused it, so nothing happened),
 // and a POST (Update, Approve) only when it is known that its request was
 // not completely written: the connection could not be made (a dial or DNS
-// error), or httptrace shows a connection obtained and the request never
-// written whole. A transport that reports no httptrace events gives no such
+// error), or the transport reports its progress through httptrace and never
+// reported the request written whole. A transport that reports no httptrace events gives no such
 // evidence. A POST that may have reached Katsu is never repeated: it fails
 // with an *OutcomeUnknownError. Zero fields take the defaults; negative ones
 // are refused.
