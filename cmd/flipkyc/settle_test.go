@@ -1,0 +1,74 @@
+package main
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/flipkyctest"
+	"github.com/stretchr/testify/assert"
+)
+
+// reviewCounter counts the KYC reviews the fake starts per agent, deciding
+// them as the fake's default reviewer does.
+type reviewCounter struct {
+	mu      sync.Mutex
+	reviews map[int64]int
+}
+
+func (rc *reviewCounter) review(a flipkyc.Agent, n int) flipkyctest.Decision {
+	rc.mu.Lock()
+	rc.reviews[a.ID]++
+	rc.mu.Unlock()
+	return flipkyctest.DefaultReviewer(a, n)
+}
+
+func (rc *reviewCounter) of(id string) int {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.reviews[n]
+}
+
+// A submission or repair whose reply is lost finishes: one the fake never
+// applied is sent again, one it applied is confirmed by reading; either way
+// exactly one review starts and the command exits 0.
+func TestSubmitAndRepairFinishAfterALostReply(t *testing.T) {
+	rc := &reviewCounter{reviews: map[int64]int{}}
+	srv, vars := fakeEnv(t, flipkyctest.WithReviewer(rc.review))
+	type result struct {
+		Message         string `json:"message"`
+		ConfirmedByRead bool   `json:"confirmed_by_read"`
+	}
+	for i, tc := range []struct {
+		name      string
+		fault     func()
+		confirmed bool
+	}{
+		{"503 before Flip applied it", func() { srv.FailNext(flipkyctest.RouteSubmit, 1, 503) }, false},
+		{"applied, then a 504 lost the reply", func() { srv.FailNextAfterApplying(flipkyctest.RouteSubmit, 1, 504) }, true},
+		{"applied, then the connection dropped", func() { srv.DropNextAfterApplying(flipkyctest.RouteSubmit, 1) }, true},
+	} {
+		t.Run("submit/"+tc.name, func(t *testing.T) {
+			id := uploaded(t, vars, testIdentity+"30000"+strconv.Itoa(i))
+			tc.fault()
+			got := decode[result](t, ok(t, vars, "submit", id, "--json").stdout)
+			assert.Equal(t, tc.confirmed, got.ConfirmedByRead)
+			if !tc.confirmed {
+				assert.Equal(t, "KYC submission success", got.Message, "Flip's answer to the resend")
+			}
+			waitStatus(t, vars, id, flipkyc.StatusApproved)
+			assert.Equal(t, 1, rc.of(id), "exactly one review")
+		})
+	}
+	t.Run("repair data/503 before Flip applied it", func(t *testing.T) {
+		id := onboard(t, vars, testIdentity+"309910")
+		waitStatus(t, vars, id, flipkyc.StatusRejected)
+		srv.FailNext(flipkyctest.RouteRepairData, 1, 503)
+		ok(t, vars, "repair", "data", id, "--name", "Siti Testdata Nurhaliza Tiga")
+		waitStatus(t, vars, id, flipkyc.StatusApproved)
+		assert.Equal(t, 2, rc.of(id), "the submission's review and the repair's")
+		assert.Len(t, srv.RequestsTo(flipkyctest.RouteRepairData), 2, "the repair was sent again")
+	})
+}
