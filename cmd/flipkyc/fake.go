@@ -43,10 +43,15 @@ Its state, under a path Flip does not have:
 
 The default reviewer approves everyone except identity numbers ending in 99NN,
 rejected with code NN (10-33) at the first review and approved after a fix.
+--fail makes the next request of a route fail once, to try a client against a
+lost reply: submit:503 answers 503 before Flip sees the submission (the SDK
+reads the agent and sends it again); submit:504:applied submits, then answers
+504 (the SDK confirms it by reading).
 Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 	examples: []string{
 		"flipkyc fake --addr 127.0.0.1:8090 --callback-url http://127.0.0.1:8080/flip/kyc",
 		"flipkyc fake --reviewer reject-once:14 --upload-check pass --latency 200ms --decision-delay 2s",
+		"flipkyc fake --fail submit:503 --fail repair:504:applied",
 	},
 	noJSON: true,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
@@ -58,6 +63,13 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 		latency := fs.Duration("latency", 0, "wait before answering each request, such as 200ms")
 		delay := fs.Duration("decision-delay", 0, "wait before settling an upload check or a review, such as 2s")
 		maxUploads := fs.Int("max-uploads", 5, "image uploads accepted per agent before Flip's code 4011")
+		var faults []fakeFault
+		fs.Func("fail", "make the next request of a route fail, once per --fail: ROUTE:STATUS (a gateway's answer before Flip sees it), "+
+			"ROUTE:drop (connection closed), either with :applied (Flip acts, then the reply is lost), such as submit:503 or submit:504:applied", func(v string) error {
+			f, err := parseFakeFault(v)
+			faults = append(faults, f)
+			return err
+		})
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
@@ -92,7 +104,7 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 				}
 			}
 			opts = append(opts, flipkyctest.WithCallbacks(*cbURL, token))
-			return e.fake(*addr, *latency, opts, *cbURL)
+			return e.fake(*addr, *latency, opts, *cbURL, faults)
 		}
 	},
 }
@@ -109,7 +121,7 @@ type fakeStart struct {
 }
 
 // fake serves the fake until the context ends.
-func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string) error {
+func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string, faults []fakeFault) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen: %v", err)
@@ -120,6 +132,9 @@ func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option
 	}))
 	srv := flipkyctest.NewServer(nil, opts...)
 	srv.SetLatency(latency)
+	for _, f := range faults {
+		f.apply(srv)
+	}
 	current.Store(srv)
 	writeJSON(e.stdout, fakeStart{
 		URL: srv.URL, AgentsURL: srv.AgentsURL, KYCURL: srv.KYCURL, SecretKey: srv.SecretKey(),

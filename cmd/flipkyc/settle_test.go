@@ -72,3 +72,32 @@ func TestSubmitAndRepairFinishAfterALostReply(t *testing.T) {
 		assert.Len(t, srv.RequestsTo(flipkyctest.RouteRepairData), 2, "the repair was sent again")
 	})
 }
+
+// The standalone fake fails the requests --fail names, once each: a user's
+// own program (or the onboarding example) can be tried against a lost
+// submission reply without writing a test.
+func TestFakeFailFlag(t *testing.T) {
+	p, s := startFake(t, nil, "--fail", "submit:503", "--decision-delay", "1ms")
+	defer p.stop(t)
+	vars := envOf(s)
+	id := uploaded(t, vars, testIdentity+"310001")
+	got := decode[struct {
+		Message         string `json:"message"`
+		ConfirmedByRead bool   `json:"confirmed_by_read"`
+	}](t, ok(t, vars, "submit", id, "--json").stdout)
+	assert.Equal(t, "KYC submission success", got.Message)
+	waitStatus(t, vars, id, flipkyc.StatusApproved)
+	agents, _ := getJSON[[]fakeAgent](t, s.URL+"/_fake/agents")
+	submits := -1
+	for _, a := range agents {
+		if strconv.FormatInt(a.ID, 10) == id {
+			submits = a.Submits
+		}
+	}
+	assert.Equal(t, 2, submits, "the first failed before Flip saw it, the second went through")
+	for _, bad := range []string{"submit", "submit:200", "nowhere:503", "submit:503:later", "submit:drop:applied:x"} {
+		r := cli(t, nil, "", "fake", "--fail", bad)
+		assert.Equal(t, exitUsage, r.code, bad)
+		assert.Contains(t, r.stderr, "--fail", bad)
+	}
+}
