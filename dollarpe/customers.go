@@ -98,7 +98,7 @@ func (c *Client) UpdateTaxInfo(ctx context.Context, p UpdateTaxInfoParams, opts 
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateTaxInfo", method: http.MethodPatch, path: "/kyc/update-tax-info",
-		body: p, sent: personalValues([]string{p.TaxNumber}, nil)}, opts)
+		body: p, sent: personalValues([]string{p.TaxNumber}, nil, nil)}, opts)
 }
 
 // UpdateAdditionalInfo re-submits the additional info (PATCH
@@ -108,7 +108,7 @@ func (c *Client) UpdateAdditionalInfo(ctx context.Context, p UpdateAdditionalInf
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateAdditionalInfo", method: http.MethodPatch, path: "/kyc/update-additional-info",
-		body: p, sent: personalValues(nil, nil, p.AdditionalInfo)}, opts)
+		body: p, sent: personalValues(nil, nil, nil, p.AdditionalInfo)}, opts)
 }
 
 // UpdateSelfieInfo re-submits the selfie after a SELFIE_VERIFICATION_FAILED
@@ -118,7 +118,7 @@ func (c *Client) UpdateSelfieInfo(ctx context.Context, p UpdateSelfieInfoParams,
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateSelfieInfo", method: http.MethodPatch, path: "/kyc/update-selfie-info",
-		body: p, sent: personalValues([]string{p.SelfieURL}, nil)}, opts)
+		body: p, sent: personalValues([]string{p.SelfieURL}, nil, nil)}, opts)
 }
 
 // ResetKYC moves a VERIFIED customer back to UNVERIFIED (POST

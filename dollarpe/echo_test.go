@@ -2,11 +2,13 @@ package dollarpe
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -90,4 +92,72 @@ func assertNoPart(t *testing.T, text string, secrets ...string) {
 			}
 		}
 	}
+}
+
+// TestEchoedWordOfPersonalValue: a reply that echoes one word of a
+// free-text value the call sent (a surname from full_name, a street from
+// full_address, a word of additional info) in any case, in an error's
+// message, field errors or body, shows it masked.
+func TestEchoedWordOfPersonalValue(t *testing.T) {
+	ctx := context.Background()
+	calls := []struct {
+		name  string
+		words []string
+		run   func(c *Client) error
+	}{
+		{"CreateCustomer", []string{"Farnsworth", "QUIXOTE", "zebediah"}, func(c *Client) error {
+			_, err := c.CreateCustomer(ctx, CreateCustomerParams{FullName: leakName, Email: "z@example.com", Phone: "+91 98765 01234", CountryCode: "IND"})
+			return err
+		}},
+		{"AddKYCData", []string{"Farnsworth", "Lotus", "KOCHI", "Lighthouse", "keeper"}, func(c *Client) error {
+			p := kycParams()
+			p.FullName, p.FullAddress = leakName, leakAddress
+			p.AdditionalInfo = map[string]any{"occupation": leakJob}
+			_, err := c.AddKYCData(ctx, p)
+			return err
+		}},
+		{"UpdateDocumentInfo", []string{"Lotus", "Kochi"}, func(c *Client) error {
+			_, err := c.UpdateDocumentInfo(ctx, UpdateDocumentInfoParams{CustomerID: testID, FullAddress: leakAddress,
+				DocumentType: DocumentPassport, DocumentFrontImageURL: "https://x.example/p.pdf", DocumentDetails: DocumentDetails{DocumentNumber: "K1"}})
+			return err
+		}},
+	}
+	for _, call := range calls {
+		for _, word := range call.words {
+			bodies := map[string]string{
+				"400":  `{"status":false,"message":"` + word + ` is not allowed","errors":{"full_name":["` + word + ` is blocked"]}}`,
+				"500":  `{"success":false,"message":"Internal Server Error","errors":"no match for ` + word + `"}`,
+				"body": `{"detail":{"message":"` + word + ` refused"}}`,
+			}
+			for shape, body := range bodies {
+				t.Run(call.name+"/"+word+"/"+shape, func(t *testing.T) {
+					status := 400
+					if shape != "400" {
+						status = 500
+					}
+					rec := newRecorder(t, answer(status, body))
+					c, _ := newTestClient(t, rec, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+					err := call.run(c)
+					require.Error(t, err)
+					for _, text := range errorTexts(err) {
+						assert.NotContains(t, strings.ToLower(text), strings.ToLower(word))
+					}
+					assert.Contains(t, strings.Join(errorTexts(err), " "), masked)
+				})
+			}
+		}
+	}
+}
+
+// The words of a name do not mask what was not sent: an error about other
+// words stays readable.
+func TestEchoedWordsKeepOtherText(t *testing.T) {
+	rec := newRecorder(t, answer(400, `{"status":false,"message":"Verma is not allowed for this customer","data":null}`))
+	c, _ := newTestClient(t, rec)
+	_, err := c.CreateCustomer(context.Background(), CreateCustomerParams{FullName: "Asha Verma", Email: "a@example.com",
+		Phone: "+919812345678", CountryCode: "IND"})
+	require.Error(t, err)
+	assert.Equal(t, "dollarpe: CreateCustomer: POST /customer/create: HTTP 400: [masked] is not allowed for this customer", err.Error())
+	raw, _ := json.Marshal(err.Error())
+	assert.NotContains(t, string(raw), "Verma")
 }

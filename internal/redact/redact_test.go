@@ -209,6 +209,19 @@ func TestSecretScrubsAnyLetterCase(t *testing.T) {
 	}
 }
 
+func TestValuesAndWords(t *testing.T) {
+	got := ValuesAndWords([]string{"22212345678", ""}, "Zebediah Quixote-Farnsworth", "", "Ada Obi", "12 MG Road, Bengaluru")
+	want := []string{"Zebediah Quixote-Farnsworth", "12 MG Road, Bengaluru", "Quixote-Farnsworth", "22212345678",
+		"Farnsworth", "Bengaluru", "Zebediah", "Quixote", "Ada Obi", "Road"} // longest first, each once
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ValuesAndWords = %q\nwant %q", got, want)
+	}
+	m := NewMasker()
+	if got := m.Text("Farnsworth, your MG ROAD file", ValuesAndWords(nil, "Zebediah Quixote-Farnsworth", "12 MG Road")); got != "[masked], your MG [masked] file" {
+		t.Errorf("Text with words = %q", got)
+	}
+}
+
 func TestSecretScrubKeepsInvalidBytes(t *testing.T) {
 	s := NewSecret("3f1b2c4d-5e6f")
 	if got := s.Scrub("\xff3F1B2C4D-5E6F\xfe ok"); got != "\xff"+Redacted+"\xfe ok" {
