@@ -82,6 +82,8 @@ func (c *Client) AddKYCData(ctx context.Context, p AddKYCDataParams, opts ...Cal
 // DOCUMENT_VERIFICATION_FAILED (PATCH /kyc/update-document-info). Each
 // update uses one of the customer's 3; past them it fails with
 // ErrUpdateLimit. It is never repeated after it may have reached DollarPe.
+// DollarPe documents the reply's status as UNVERIFIED; whatever status
+// comes is returned.
 func (c *Client) UpdateDocumentInfo(ctx context.Context, p UpdateDocumentInfoParams, opts ...CallOption) (*KYCResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -132,7 +134,8 @@ func (c *Client) ResetKYC(ctx context.Context, customerID string, opts ...CallOp
 }
 
 // MockKYCStatus moves a customer to target in the sandbox (PATCH
-// /kyc/mock-kyc-status, body {customer_id, status}); see
+// /kyc/mock-kyc-status, body {customer_id, kyc_status}, the field named as
+// DollarPe's OpenAPI names it); see
 // MockTransitionAllowed for the moves DollarPe allows. A production client
 // refuses it with a *ValidationError matching ErrSandboxOnly, before
 // anything is sent.
@@ -148,7 +151,7 @@ func (c *Client) MockKYCStatus(ctx context.Context, customerID string, target Mo
 	switch target {
 	case MockUnverified, MockVerified, MockTaxFailed, MockDocumentFailed:
 	default:
-		v.add("status", ruleMockTarget)
+		v.add("kyc_status", ruleMockTarget)
 	}
 	if err := v.err("MockKYCStatus"); err != nil {
 		if c.env != Sandbox {
@@ -157,7 +160,7 @@ func (c *Client) MockKYCStatus(ctx context.Context, customerID string, target Mo
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "MockKYCStatus", method: http.MethodPatch, path: "/kyc/mock-kyc-status",
-		body: map[string]string{"customer_id": customerID, "status": string(target)}}, opts)
+		body: map[string]string{"customer_id": customerID, "kyc_status": string(target)}}, opts)
 }
 
 // kyc runs a call whose reply data is {id, status}.

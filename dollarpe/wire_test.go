@@ -79,7 +79,7 @@ func TestWire(t *testing.T) {
 		{"ResetKYC", "POST", "/cms/api/v1/kyc/reset-kyc", `{"customer_id":"` + testID + `"}`,
 			okKYC, func(c *Client) error { _, err := c.ResetKYC(ctx, testID); return err }},
 		{"MockKYCStatus", "PATCH", "/cms/api/v1/kyc/mock-kyc-status",
-			`{"customer_id":"` + testID + `","status":"TAX_VERIFICATION_FAILED"}`,
+			`{"customer_id":"` + testID + `","kyc_status":"TAX_VERIFICATION_FAILED"}`,
 			okKYC, func(c *Client) error { _, err := c.MockKYCStatus(ctx, testID, MockTaxFailed); return err }},
 	}
 	for _, tc := range cases {

@@ -320,3 +320,76 @@ func TestMockAnswersBeforeItsWebhook(t *testing.T) {
 	assert.Equal(t, []string{"VERIFIED", "FAILED"}, got, "in the order the changes were made")
 	mu.Unlock()
 }
+
+// signedCall sends body to path as a client of srv would, signed at the
+// fake's current time, and returns the reply's status and body.
+func signedCall(t *testing.T, srv *dollarpetest.Server, method, path string, body []byte) (int, map[string]any) {
+	t.Helper()
+	now := time.Now().Unix()
+	canon, err := dollarpe.Canonicalize(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest(method, srv.URL()+"/cms/api/v1"+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-API-KEY", srv.APIKey())
+	req.Header.Set("X-TIMESTAMP", strconv.FormatInt(now, 10))
+	req.Header.Set("X-SIGNATURE", dollarpe.Sign(srv.APIKey(), srv.Secret(), now, canon))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+// The sandbox's mock-status call names its field kyc_status, as DollarPe's
+// OpenAPI does: the client sends it, and the fake reads it and refuses a
+// body that names it status.
+func TestMockStatusFieldIsKYCStatus(t *testing.T) {
+	srv, c := setup(t)
+	cust := newCustomer(t, c, 1)
+	submit(t, c, cust.ID, 1)
+
+	status, reply := signedCall(t, srv, "PATCH", "/kyc/mock-kyc-status",
+		[]byte(`{"customer_id":"`+cust.ID+`","status":"VERIFIED"}`))
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, reply["errors"], "kyc_status")
+	got, _ := srv.Customer(cust.ID)
+	assert.Equal(t, dollarpe.StatusProcessing, got.Status, "nothing changed")
+
+	status, reply = signedCall(t, srv, "PATCH", "/kyc/mock-kyc-status",
+		[]byte(`{"customer_id":"`+cust.ID+`","kyc_status":"VERIFIED"}`))
+	assert.Equal(t, http.StatusOK, status, "%v", reply)
+	got, _ = srv.Customer(cust.ID)
+	assert.Equal(t, dollarpe.StatusVerified, got.Status)
+
+	_, err := c.MockKYCStatus(context.Background(), cust.ID, dollarpe.MockUnverified)
+	require.NoError(t, err)
+	reqs := srv.RequestsTo(dollarpetest.RouteMockKYCStatus)
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(reqs[len(reqs)-1].Body, &sent))
+	assert.Equal(t, map[string]any{"customer_id": cust.ID, "kyc_status": "UNVERIFIED"}, sent)
+}
+
+// update-document-info answers {id, status: UNVERIFIED}, as DollarPe's page
+// shows, and the customer reads back as that status.
+func TestUpdateDocumentInfoAnswersUnverified(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	cust := newCustomer(t, c, 1)
+	submit(t, c, cust.ID, 1)
+	_, err := c.MockKYCStatus(ctx, cust.ID, dollarpe.MockDocumentFailed)
+	require.NoError(t, err)
+	res, err := c.UpdateDocumentInfo(ctx, dollarpe.UpdateDocumentInfoParams{CustomerID: cust.ID, FullAddress: "12 MG Road, Bengaluru 560001",
+		DocumentType: dollarpe.DocumentPassport, DocumentFrontImageURL: "https://files.example.com/kyc/passport.pdf",
+		DocumentDetails: dollarpe.DocumentDetails{DocumentNumber: "K1234567"}})
+	require.NoError(t, err)
+	assert.Equal(t, dollarpe.StatusUnverified, res.Status)
+	assert.Equal(t, cust.ID, res.ID)
+	got, err := c.GetCustomer(ctx, cust.ID)
+	require.NoError(t, err)
+	assert.Equal(t, dollarpe.StatusUnverified, got.Status)
+	assert.Empty(t, got.FailureReason)
+	assert.Equal(t, 1, srv.UpdatesUsed(cust.ID))
+	_, err = c.AddKYCData(ctx, kycData(cust.ID))
+	assert.ErrorIs(t, err, dollarpe.ErrKYCExists, "the KYC data is kept")
+}
