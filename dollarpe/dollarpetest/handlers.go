@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,8 +193,7 @@ func (s *Server) authenticate(r *http.Request, body []byte) (reply, bool) {
 	if key == "" || !hmac.Equal([]byte(key), []byte(s.apiKey)) {
 		return unauthorized("AUTH_INVALID_API_KEY", "Invalid API key"), true
 	}
-	tsText := r.Header.Get("X-TIMESTAMP")
-	ts, err := strconv.ParseInt(tsText, 10, 64)
+	ts, err := dollarpe.ParseUnixSeconds(r.Header.Get("X-TIMESTAMP"))
 	if err != nil {
 		return unauthorized("AUTH_INVALID_TIMESTAMP", "Invalid timestamp"), true
 	}

@@ -3,7 +3,8 @@
 // server.
 //
 // The fake checks every request as DollarPe documents it: the X-API-KEY,
-// the X-TIMESTAMP (within 300 s of its clock) and the X-SIGNATURE over
+// the X-TIMESTAMP (integer Unix seconds, as dollarpe.ParseUnixSeconds
+// reads them, within 300 s of its clock) and the X-SIGNATURE over
 // apiKey|timestamp|canonical(body) ("{}" for a GET). It keeps customers,
 // enforces unique e-mail, phone and client reference id, runs the status
 // machine (UNVERIFIED → PROCESSING → VERIFIED | FAILED), allows 3 KYC

@@ -3,6 +3,9 @@ package dollarpetest_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -325,14 +328,23 @@ func TestMockAnswersBeforeItsWebhook(t *testing.T) {
 // fake's current time, and returns the reply's status and body.
 func signedCall(t *testing.T, srv *dollarpetest.Server, method, path string, body []byte) (int, map[string]any) {
 	t.Helper()
-	now := time.Now().Unix()
+	return signedCallAt(t, srv, method, path, body, strconv.FormatInt(time.Now().Unix(), 10))
+}
+
+// signedCallAt is signedCall with X-TIMESTAMP tsText as it is, the
+// signature over apiKey|tsText|canonical(body).
+func signedCallAt(t *testing.T, srv *dollarpetest.Server, method, path string, body []byte, tsText string) (int, map[string]any) {
+	t.Helper()
 	canon, err := dollarpe.Canonicalize(body)
 	require.NoError(t, err)
+	mac := hmac.New(sha256.New, []byte(srv.Secret()))
+	mac.Write([]byte(srv.APIKey() + "|" + tsText + "|"))
+	mac.Write(canon)
 	req, err := http.NewRequest(method, srv.URL()+"/cms/api/v1"+path, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("X-API-KEY", srv.APIKey())
-	req.Header.Set("X-TIMESTAMP", strconv.FormatInt(now, 10))
-	req.Header.Set("X-SIGNATURE", dollarpe.Sign(srv.APIKey(), srv.Secret(), now, canon))
+	req.Header.Set("X-TIMESTAMP", tsText)
+	req.Header.Set("X-SIGNATURE", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -392,4 +404,22 @@ func TestUpdateDocumentInfoAnswersUnverified(t *testing.T) {
 	assert.Equal(t, 1, srv.UpdatesUsed(cust.ID))
 	_, err = c.AddKYCData(ctx, kycData(cust.ID))
 	assert.ErrorIs(t, err, dollarpe.ErrKYCExists, "the KYC data is kept")
+}
+
+// The fake reads X-TIMESTAMP as DollarPe's contract states it, integer
+// Unix seconds in plain digits: a sign, a fraction, an exponent or
+// milliseconds are refused as an invalid timestamp, however signed.
+func TestRequestTimestampIntegerSecondsOnly(t *testing.T) {
+	srv, c := setup(t)
+	cust := newCustomer(t, c, 1)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	body := []byte(`{"customer_id":"` + cust.ID + `"}`)
+	for _, ts := range []string{"+" + now, now + ".0", now + "000", "1.8e9", now + "e0"} {
+		status, reply := signedCallAt(t, srv, "POST", "/kyc/reset-kyc", body, ts)
+		assert.Equal(t, http.StatusUnauthorized, status, ts)
+		assert.Equal(t, "AUTH_INVALID_TIMESTAMP", reply["err_code"], ts)
+	}
+	status, reply := signedCallAt(t, srv, "POST", "/kyc/reset-kyc", body, now)
+	assert.Equal(t, http.StatusBadRequest, status, "signed and on time: refused only for the customer's status")
+	assert.Contains(t, reply["message"], "VERIFIED")
 }
