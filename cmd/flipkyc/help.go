@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/flipkyc/flipkyc"
@@ -166,13 +167,19 @@ func isBool(f *flag.Flag) bool {
 var versionCommand = &command{
 	path:     "version",
 	summary:  "print the SDK version the command is built with",
-	help:     "Prints the version of the flipkyc SDK the command is built with.",
-	examples: []string{"flipkyc version"},
-	noJSON:   true,
+	help:     "Prints the version of the flipkyc SDK the command is built with, and with --json the Go version too.",
+	examples: []string{"flipkyc version", "flipkyc version --json"},
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
+			}
+			if e.json {
+				writeJSON(e.stdout, struct {
+					Version string `json:"version"`
+					Go      string `json:"go"`
+				}{flipkyc.Version, runtime.Version()})
+				return nil
 			}
 			fmt.Fprintln(e.stdout, "flipkyc "+flipkyc.Version)
 			return nil

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -67,6 +68,10 @@ func TestOverviewAndUnknownCommands(t *testing.T) {
 	r = cli(t, nil, "", "version")
 	assert.Equal(t, exitOK, r.code)
 	assert.Equal(t, "flipkyc "+flipkyc.Version+"\n", r.stdout)
+
+	r = cli(t, nil, "", "version", "--json")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.JSONEq(t, `{"version":"`+flipkyc.Version+`","go":"`+runtime.Version()+`"}`, r.stdout)
 }
 
 // Usage errors exit 2, send nothing to Flip, point at the help, and never
