@@ -35,8 +35,9 @@ const SettleDelay = 2 * time.Second
 // connection broke, a gateway answered 5xx, the reply could not be read)
 // is settled by reading the agent, never by sending it again blindly:
 //
-//  1. If the call's retry policy leaves an attempt, wait (SettleDelay at
-//     least, so that a request still in flight at Flip can land).
+//  1. If the call's retry policy leaves an attempt and the context's
+//     deadline leaves time, wait (SettleDelay at least, so that a request
+//     still in flight at Flip can land); otherwise nothing more is sent.
 //  2. Read the agent. If the change shows (took), the call succeeds with
 //     ConfirmedByRead.
 //  3. If the agent is still in the state the change starts from (notYet:
@@ -140,8 +141,13 @@ func (c *Client) settle(ctx context.Context, sc *stateChangeRule, opts []CallOpt
 	for {
 		oe.AgentID, oe.Next = sc.agentID, sc.next
 		resend := mayResend && attempts < policy.MaxAttempts && (sc.replayable == nil || sc.replayable())
+		wait := max(SettleDelay, policy.Delay(attempts, retryAfterOf(err)))
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// No time to wait for a request in flight: read at once, to
+			// say what the agent shows, but send nothing more.
+			resend = false
+		}
 		if resend {
-			wait := max(SettleDelay, policy.Delay(attempts, retryAfterOf(err)))
 			if c.clock.Sleep(ctx, wait) != nil {
 				oe.Next += nextUnread
 				return nil, err

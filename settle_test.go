@@ -40,7 +40,8 @@ type stateMachine struct {
 	late     bool // a change landed late is applied after the next read
 	writes   []string
 	reads    int
-	requests []string // Request-IDs of the changes received
+	requests []string      // Request-IDs of the changes received
+	wrote    chan struct{} // if not nil, told of each change received
 }
 
 func (m *stateMachine) counts() (writes, reads int, ids []string) {
@@ -68,6 +69,9 @@ func (m *stateMachine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m.writes = append(m.writes, r.URL.Path)
 	m.requests = append(m.requests, r.Header.Get("Request-ID"))
+	if m.wrote != nil {
+		defer func() { m.wrote <- struct{}{} }() // once answered
+	}
 	if m.status != m.start {
 		writeReply(w, 400, `{"errors":[{"code":`+strconv.Itoa(m.refuse)+`,"message":"refused"}]}`)
 		return
@@ -174,14 +178,20 @@ func TestStateChangeThatAReadProvesNotMadeIsSentAgain(t *testing.T) {
 
 func TestResendWaitEndsWithTheContext(t *testing.T) {
 	sc := settledChanges(t)[0]
-	m := &stateMachine{t: t, start: sc.start, refuse: sc.refuse, script: []write{failBefore}, status: sc.start}
+	m := &stateMachine{t: t, start: sc.start, refuse: sc.refuse, script: []write{failBefore}, status: sc.start,
+		wrote: make(chan struct{}, 1)}
 	ts := httptest.NewServer(m)
 	defer ts.Close()
 	// The real clock: the settle wait is what the deadline ends.
 	c, err := New(testKey, WithBaseURLs(ts.URL, ts.URL), WithLogger(testLogger()))
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), SettleDelay/4)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Cancelled while the call waits to read: nothing is read or sent.
+	go func() {
+		<-m.wrote
+		cancel()
+	}()
 	_, err = sc.call(ctx, c)
 	recordErr(err)
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
@@ -189,6 +199,28 @@ func TestResendWaitEndsWithTheContext(t *testing.T) {
 	writes, reads, _ := m.counts()
 	assert.Equal(t, 1, writes)
 	assert.Zero(t, reads, "no read after the context ended")
+}
+
+func TestNoTimeLeftToWaitReadsButDoesNotResend(t *testing.T) {
+	// The deadline ends before the settle wait would: the agent is read at
+	// once, so the error says where it stands, and nothing more is sent.
+	sc := settledChanges(t)[0]
+	m := &stateMachine{t: t, start: sc.start, refuse: sc.refuse, script: []write{failBefore}, status: sc.start}
+	ts := httptest.NewServer(m)
+	defer ts.Close()
+	c, clk := newTestClient(t, ts.URL, ts.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), SettleDelay/2)
+	defer cancel()
+	_, err := sc.call(ctx, c)
+	recordErr(err)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var oe *OutcomeUnknownError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, sc.start, oe.Status)
+	writes, reads, _ := m.counts()
+	assert.Equal(t, 1, writes)
+	assert.Equal(t, 1, reads)
+	assert.Empty(t, clk.waits())
 }
 
 func TestPlainStreamRepairIsReadNotResent(t *testing.T) {
