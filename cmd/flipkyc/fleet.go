@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -388,66 +387,4 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// progress shows a run's progress: a bar redrawn in place on a terminal,
-// a plain line every 5 s otherwise.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	start time.Time
-	first int // agents final at the start
-	last  time.Time
-	drawn bool
-}
-
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now(), first: -1}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-func (p *progress) update(c fleet.Counts) {
-	total := c.Total()
-	final := total - c.Active()
-	if p.first < 0 {
-		p.first = final
-	}
-	elapsed := time.Since(p.start)
-	rate := float64(final-p.first) / elapsed.Seconds()
-	eta := "-"
-	if rate > 0 {
-		eta = (time.Duration(float64(c.Active())/rate) * time.Second).Round(time.Second).String()
-	}
-	var parts []string
-	for _, s := range fleet.States {
-		if n := c[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", s, n))
-		}
-	}
-	line := fmt.Sprintf("%d/%d done, %.1f agents/s, ETA %s | %s", final, total, rate, eta, strings.Join(parts, ", "))
-	if p.tty {
-		const width = 30
-		filled := 0
-		if total > 0 {
-			filled = width * final / total
-		}
-		fmt.Fprintf(p.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), line)
-		p.drawn = true
-		return
-	}
-	if time.Since(p.last) >= 5*time.Second || c.Active() == 0 {
-		p.last = time.Now()
-		fmt.Fprintf(p.w, "progress: %s\n", line)
-	}
-}
-
-func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -599,46 +599,6 @@ func TestFleetUsageErrors(t *testing.T) {
 	}
 }
 
-// Progress: a bar redrawn in place on a terminal; plain lines otherwise,
-// the first at once, then at most one each 5 s, and the last when every
-// agent is final.
-func TestProgress(t *testing.T) {
-	steps := []fleet.Counts{
-		{"new": 4},
-		{"new": 2, "created": 1, "approved": 1},
-		{"approved": 3, "rejected": 1},
-	}
-	rate := `(\d+\.\d|\+Inf) agents/s` // +Inf on a clock too coarse to see time pass
-	for _, tc := range []struct {
-		name string
-		tty  bool
-		want string // a regular expression for the whole output
-	}{
-		{"plain", false, `^progress: 0/4 done, 0\.0 agents/s, ETA - \| new 4\n` +
-			`progress: 4/4 done, ` + rate + `, ETA 0s \| approved 3, rejected 1\n$`},
-		{"terminal", true, `^\r\x1b\[K\[\.{30}\] 0/4 done, 0\.0 agents/s, ETA - \| new 4` +
-			`\r\x1b\[K\[#{7}\.{23}\] 1/4 done, ` + rate + `, ETA \S+ \| new 2, created 1, approved 1` +
-			`\r\x1b\[K\[#{30}\] 4/4 done, ` + rate + `, ETA 0s \| approved 3, rejected 1\n$`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			p := newProgress(&out)
-			assert.False(t, p.tty, "a buffer is not a terminal")
-			p.tty = tc.tty
-			for i, c := range steps {
-				p.update(c)
-				if i == 0 {
-					// The next plain line is not due yet, however slow the
-					// machine: the last one is dated in the future.
-					p.last = time.Now().Add(time.Hour)
-				}
-			}
-			p.done()
-			assert.Regexp(t, tc.want, out.String())
-		})
-	}
-}
-
 // A callback older than what the run knows (Flip's own order, or one that
 // crossed a read of the agent) must not undo the agent's KYC status: an
 // approved agent stays APPROVED in status and its export.
