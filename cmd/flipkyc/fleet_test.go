@@ -189,7 +189,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	assert.NotContains(t, r.stderr, "\x1b")
 	assert.NotContains(t, r.stderr, "\r")
 	assert.NotContains(t, r.stderr, "[#")
-	progress := regexp.MustCompile(`(?m)^progress: (\d+)/7 done, \d+\.\d agents/s, ETA \S+ \| .*$`).FindAllString(r.stderr, -1)
+	progress := regexp.MustCompile(`(?m)^progress: (\d+)/7 final, \d+\.\d agents/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
 	require.GreaterOrEqual(t, len(progress), 2, r.stderr)
 	// The first line counts all seven agents by state (how far they got
 	// by then depends on the machine).
@@ -199,7 +199,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 		counted += n
 	}
 	assert.Equal(t, 7, counted, progress[0])
-	assert.Regexp(t, `^progress: 7/7 done, \d+\.\d agents/s, ETA 0s \| approved 2, rejected 3, upload_failed 1, attention 1$`, progress[len(progress)-1])
+	assert.Regexp(t, `^progress: 7/7 final, \d+\.\d agents/s \| approved 2, rejected 3, upload_failed 1, attention 1$`, progress[len(progress)-1])
 	assert.Equal(t, r.stdout, fleetCLI(t, vars, agents, "status", "--db", db).stdout, "onboard ends with the status")
 
 	fake := fakeByIdentity(t, srv)
@@ -348,7 +348,7 @@ LINE  AGENT  WHY
 		"line 8: identity_number: the agent is attention, not waiting for a correction",
 	}, refused)
 	assert.Contains(t, r.stderr, "flipkyc repair: 3 corrections queued\n")
-	assert.Regexp(t, `(?m)^progress: 7/7 done, .* \| approved 5, rejected 1, attention 1$`, r.stderr)
+	assert.Regexp(t, `(?m)^progress: 7/7 final, .* \| approved 5, rejected 1, attention 1$`, r.stderr)
 
 	after := fakeByIdentity(t, srv)
 	require.Len(t, after, 7, "no agent created by repair")
