@@ -280,17 +280,25 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
+// printBadRows prints the rows refused, by line, field and rule; a rule may
+// quote a file name from the CSV, so it is masked as stored reasons are.
 func (e *env) printBadRows(bad []fleet.RowError) {
 	for _, b := range bad {
+		b.Rule = maskText(b.Rule)
 		if e.json {
 			writeJSON(e.stderr, map[string]any{"line": b.Line, "field": b.Field, "rule": b.Rule})
 			continue
 		}
-		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, b.Rule)
+		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, printable(b.Rule))
 	}
 }
 
+// printSummary prints a run's summary; the reasons stored for agents that
+// need attention may quote file paths and replies, and are masked.
 func (e *env) printSummary(s fleet.Summary) {
+	for i := range s.Attention {
+		s.Attention[i].Attention = maskText(s.Attention[i].Attention)
+	}
 	if e.json {
 		out := summaryJSON{Summary: s, Attention: make([]attentionJSON, len(s.Attention))}
 		for i, r := range s.Attention {
@@ -317,7 +325,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.State == fleet.StateUploadFailed {
 				code = "check " + firstNonEmpty(code, "-")
 			}
-			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), firstNonEmpty(r.Message, "-"))
+			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), printable(firstNonEmpty(r.Message, "-")))
 		}
 		_ = t.Flush()
 	}
@@ -330,7 +338,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.AgentID != 0 {
 				id = strconv.FormatInt(r.AgentID, 10)
 			}
-			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, r.Attention)
+			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, printable(r.Attention))
 		}
 		_ = t.Flush()
 	}
@@ -380,7 +388,7 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 		if r.AgentID != 0 {
 			id = strconv.FormatInt(r.AgentID, 10)
 		}
-		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
+		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), maskText(firstNonEmpty(r.Attention, r.Rejection), r.IdentityNumber), r.CreateRequestID})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -226,8 +225,9 @@ func (p *printer) header() {
 	}
 }
 
-// eventLine is the JSON form of a received event: Flip's fields with the
-// agent's name masked, what could not be decoded, and the forward's result.
+// eventLine is the JSON form of a received event: Flip's fields masked as
+// the SDK prints an Event (Event.Masked), what could not be decoded, and the
+// forward's result.
 type eventLine struct {
 	ReceivedAt string `json:"received_at"`
 	flipkyc.Event
@@ -236,12 +236,15 @@ type eventLine struct {
 	ForwardError  string   `json:"forward_error,omitempty"`
 }
 
+// print writes one line for the event: its free text masked (Event.Masked)
+// and, in the table, with the characters a terminal acts on escaped, so
+// that a callback is always one line (writeJSON escapes them in --json).
 func (p *printer) print(ev flipkyc.Event, fr forwardResult) {
 	now := time.Now()
+	ev = ev.Masked()
 	var b strings.Builder
 	if p.json {
 		line := eventLine{ReceivedAt: now.Format(time.RFC3339), Event: ev, Problems: ev.Problems, ForwardStatus: fr.status}
-		line.AgentName = maskName(ev.AgentName)
 		if fr.err != nil {
 			line.ForwardError = fr.err.Error()
 		}
@@ -262,23 +265,9 @@ func (p *printer) print(ev flipkyc.Event, fr forwardResult) {
 			reason += " (problems: " + strings.Join(ev.Problems, "; ") + ")"
 		}
 		code := firstNonEmpty(ev.RejectedReasonCode.String(), "-")
-		fmt.Fprintf(&b, rowFormat, now.Format("15:04:05"), strconv.FormatInt(ev.AgentID, 10), ev.KYCStatus, code, fwd, reason)
+		fmt.Fprintf(&b, rowFormat, now.Format("15:04:05"), strconv.FormatInt(ev.AgentID, 10), printable(string(ev.KYCStatus)), code, fwd, printable(reason))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.stdout, maskNameIn(b.String(), ev.AgentName))
-}
-
-// maskNameIn hides the agent's name wherever else a callback's free text
-// (an unknown status, the reason, a malformed time) repeats it.
-func maskNameIn(s, name string) string {
-	name = strings.TrimSpace(name)
-	if len(name) < 3 {
-		return s
-	}
-	quoted, _ := json.Marshal(name)
-	for _, form := range []string{name, strings.Trim(string(quoted), `"`)} {
-		s = strings.ReplaceAll(s, form, "[masked]")
-	}
-	return s
+	_, _ = io.WriteString(p.stdout, b.String())
 }

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -244,11 +245,15 @@ type jsonFieldError struct {
 	Rule  string `json:"rule"`
 }
 
-// writeJSON writes v as one line of JSON.
+// writeJSON writes v as one line of JSON, with every character a terminal
+// would act on escaped.
 func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if enc.Encode(v) == nil {
+		_, _ = w.Write(terminalSafeJSON(b.Bytes()))
+	}
 }
 
 // table returns a writer of aligned columns; call Flush when done.
