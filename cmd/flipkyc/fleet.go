@@ -120,9 +120,12 @@ readable by its owner only: identity numbers are personal data.`,
 				}
 				dsn = defaultDB(*csvPath)
 			}
+			if err := e.useDSN(dsn); err != nil {
+				return err
+			}
 			if !fleet.IsPostgres(dsn) {
 				if _, err := os.Stat(dsn); err != nil {
-					return inputErrorf("no run at %s: %v", dsn, err)
+					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
 				}
 			}
 			d, err := fleet.Open(e.ctx, dsn)
@@ -184,11 +187,14 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if dsn == "" {
 		dsn = defaultDB(*o.csv)
 	}
+	if err := e.useDSN(dsn); err != nil {
+		return err
+	}
 	if repair && !fleet.IsPostgres(dsn) {
 		// Opening a missing file would start an empty run, in which no
 		// agent is found.
 		if _, err := os.Stat(dsn); err != nil {
-			return inputErrorf("no run at %s (give the run's --db): %v", dsn, err)
+			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
 	images := *o.images
@@ -239,7 +245,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), redactDSN(dsn))
+		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), showDSN(dsn))
 	}
 	p := newProgress(e.stderr)
 	if err := f.Run(e.ctx, p.update); err != nil {
@@ -269,15 +275,6 @@ func countLines(bad []fleet.RowError) int {
 		lines[b.Line] = true
 	}
 	return len(lines)
-}
-
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 && fleet.IsPostgres(dsn) {
-		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
-			return dsn[:j+3] + "…" + dsn[i:]
-		}
-	}
-	return dsn
 }
 
 // printBadRows prints the rows refused, by line, field and rule; a rule may
@@ -411,6 +408,9 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress {
 	p := &progress{w: w, start: time.Now(), first: -1}
+	if s, ok := w.(secretScrubber); ok {
+		w = s.w
+	}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true

@@ -37,6 +37,10 @@ With --db, each authentic callback is first stored in that onboarding run's
 database (see 'flipkyc onboard'), deduplicated, in the same transaction that
 schedules the agent's next step; Flip gets 200 only once it is stored.
 
+The callback token comes from ` + envCallbackToken + ` or --token-file FILE. --token
+still works but is discouraged: every local user can read a flag in the
+process list.
+
 Runs until interrupted (Ctrl-C, SIGTERM).`,
 	examples: []string{
 		"export " + envCallbackToken + "=dev-token",
@@ -45,14 +49,14 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 	},
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:8080", "address to receive callbacks on; :0 picks a free port")
-		token := fs.String("token", "", tokenUsage)
+		token := defineToken(fs, "token")
 		forward := fs.String("forward-to", "", "URL to post each authentic callback to, in Flip's form")
 		db := fs.String("db", "", "store each callback in this onboarding run's database (a SQLite file or postgres://…) before answering 200, and advance the run")
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
 			}
-			tok, err := e.callbackToken(*token)
+			tok, err := e.requireToken(token)
 			if err != nil {
 				return err
 			}
@@ -64,6 +68,9 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 			}
 			var store *fleet.Fleet
 			if *db != "" {
+				if err := e.useDSN(*db); err != nil {
+					return err
+				}
 				d, err := fleet.Open(e.ctx, *db)
 				if err != nil {
 					return err

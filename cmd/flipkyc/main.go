@@ -56,6 +56,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	cmd            *command
+	// secrets are removed from everything written to stdout and stderr.
+	secrets *secretSet
 
 	json       bool // --json
 	production bool // --production
@@ -125,7 +127,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return exitUsage
 	}
-	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, cmd: c}
+	secrets := &secretSet{}
+	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, cmd: c, secrets: secrets,
+		stdout: secretScrubber{w: stdout, secrets: secrets}, stderr: secretScrubber{w: stderr, secrets: secrets}}
 	fs := newFlagSet(c, e)
 	runCmd := c.setup(fs, e)
 	pos, err := parseInterspersed(fs, rest)
@@ -228,6 +232,11 @@ func (e *env) fail(err error) int {
 		fmt.Fprintf(e.stderr, "Run '%s -h' for help.\n", name)
 	}
 	return code
+}
+
+// warn prints a warning line on stderr.
+func (e *env) warn(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "flipkyc %s: warning: %s\n", e.cmd.path, fmt.Sprintf(format, args...))
 }
 
 // jsonError is an error line under --json.
