@@ -126,7 +126,7 @@ is listed (exit status 2).`,
 		if err := needArgs(args); err != nil {
 			return err
 		}
-		p, err := in.agentParams(e.stdin)
+		p, err := in.agentParams(e.stdin, "CreateAgent")
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ is a complete input: edit it and pass it with --from-json.`,
 		if err != nil {
 			return err
 		}
-		p, err := in.agentParams(e.stdin)
+		p, err := in.agentParams(e.stdin, "UpdateAgent")
 		if err != nil {
 			return err
 		}
