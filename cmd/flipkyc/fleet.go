@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -148,6 +149,16 @@ readable by its owner only: identity numbers are personal data.`,
 	},
 }
 
+// The range of --rate. minRate, one request every 10 s, is about the
+// slowest at which an agent's first step (a create and two uploads, with a
+// retry or two) still fits in the 2 minutes a step may take; above maxRate
+// the shared limiter, which counts in microseconds, no longer spaces
+// requests at all. NaN and infinities are outside the range.
+const (
+	minRate = 0.1
+	maxRate = 1e6
+)
+
 type fleetOptions struct {
 	csv, images, db     *string
 	workers             *int
@@ -161,7 +172,7 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
-		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
+		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 	}
@@ -176,8 +187,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if *o.csv == "" {
 		return usagef("--csv is required")
 	}
-	if *o.workers < 1 || *o.rate <= 0 || *o.staleAfter <= 0 || *o.recEach <= 0 {
-		return usagef("--workers, --rate, --stale-after and --reconcile-every must be positive")
+	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 {
+		return usagef("--workers, --stale-after and --reconcile-every must be positive")
+	}
+	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
+		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
 	}
 	key := e.getenv(flipkyc.EnvSecretKey)
 	if _, err := e.client(); err != nil { // checks the key and base URLs

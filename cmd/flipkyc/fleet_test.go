@@ -581,7 +581,7 @@ func TestFleetUsageErrors(t *testing.T) {
 		{"onboard without --csv", vars, []string{"onboard"}, "--csv is required"},
 		{"onboard of no file", vars, []string{"onboard", "--csv", filepath.Join(dir, "none.csv")}, "cannot read --csv"},
 		{"onboard with no workers", vars, []string{"onboard", "--csv", csvPath, "--workers", "0"}, "must be positive"},
-		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "must be positive"},
+		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "--rate: want"},
 		{"onboard without the key", noKey, []string{"onboard", "--csv", csvPath}, flipkyc.EnvSecretKey},
 		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has no "identity_number" column`},
 		{"repair of no run", vars, []string{"repair", "--csv", repairCSV}, "no run at " + defaultDB(repairCSV)},
@@ -706,4 +706,22 @@ func TestFleetStoredReasonMasked(t *testing.T) {
 	assert.NotContains(t, recs[1][7], identity, "the reason is masked like everywhere else")
 	assert.Contains(t, recs[1][7], "[masked]_ktp.png")
 	assert.NotContains(t, recs[1][7], testEmail)
+}
+
+// --rate is a number of requests per second the limiter can keep: NaN,
+// infinities, zero, negatives and rates too small or too large to space
+// requests are usage errors, before anything is opened or sent.
+func TestFleetRateRefused(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "900001"}}
+	csvPath := writeFleetRun(t, agents)
+	for _, rate := range []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "1e-300", "0", "-5", "0.01", "2e6", "1e300"} {
+		for _, command := range []string{"onboard", "repair"} {
+			r := fleetCLI(t, vars, agents, command, "--csv", csvPath, "--rate", rate)
+			assert.Equal(t, exitUsage, r.code, "%s --rate %s: %s", command, rate, r.stderr)
+			assert.Contains(t, r.stderr, "--rate: want", "%s --rate %s", command, rate)
+		}
+	}
+	assert.NoFileExists(t, defaultDB(csvPath), "no run was started")
+	assert.Empty(t, srv.Requests(), "nothing sent")
 }
