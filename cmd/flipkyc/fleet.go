@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -101,7 +99,12 @@ of agents in each state, the rejections by code with the fix each calls for,
 and the agents that need attention with why, by CSV line and agent id.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
-readable by its owner only: identity numbers are personal data.`,
+readable by its owner only: identity numbers are personal data. FILE must
+be a regular file or a new one (a link writes the file it names); the run's
+database and its files, directories and devices are refused. It is written
+through a temporary file beside it and renamed, so it is replaced whole or
+not at all. A cell that starts with =, +, -, @, a tab or a carriage return
+gets a leading ' so that a spreadsheet does not run it as a formula.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -129,6 +132,13 @@ readable by its owner only: identity numbers are personal data.`,
 					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
 				}
 			}
+			var target string
+			if *export != "" {
+				var err error
+				if target, err = exportTarget(*export, dsn); err != nil {
+					return err
+				}
+			}
 			d, err := fleet.Open(e.ctx, dsn)
 			if err != nil {
 				return err
@@ -138,8 +148,8 @@ readable by its owner only: identity numbers are personal data.`,
 			if err != nil {
 				return err
 			}
-			if *export != "" {
-				if err := exportRecords(e.ctx, d, *export); err != nil {
+			if target != "" {
+				if err := exportRecords(e.ctx, d, target); err != nil {
 					return err
 				}
 			}
@@ -376,37 +386,6 @@ func fixNames(fixes []flipkyc.Fix) string {
 		s[i] = string(f)
 	}
 	return strings.Join(s, " or ")
-}
-
-func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
-	recs, err := d.Records(ctx)
-	if err != nil {
-		return err
-	}
-	// Identity numbers are personal data: the file is its owner's only.
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err == nil {
-		// A file that existed keeps its mode unless told.
-		err = out.Chmod(0o600)
-	}
-	if err != nil {
-		return inputErrorf("cannot write --export: %v", err)
-	}
-	w := csv.NewWriter(out)
-	_ = w.Write([]string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
-	for _, r := range recs {
-		id := ""
-		if r.AgentID != 0 {
-			id = strconv.FormatInt(r.AgentID, 10)
-		}
-		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), maskText(firstNonEmpty(r.Attention, r.Rejection), r.IdentityNumber), r.CreateRequestID})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // progress shows a run's progress: a bar redrawn in place on a terminal,
