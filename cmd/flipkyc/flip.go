@@ -25,6 +25,7 @@ func (e *env) client() (*flipkyc.Client, error) {
 	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return nil, inputErrorf("%s contains spaces or control characters", flipkyc.EnvSecretKey)
 	}
+	e.secrets.add(key)
 	c, err := flipkyc.New(key,
 		flipkyc.WithEnvironment(e.environment()),
 		flipkyc.WithBaseURLs(e.getenv(flipkyc.EnvAPIBaseURL), e.getenv(flipkyc.EnvKYCBaseURL)),
