@@ -143,8 +143,7 @@ Statuses: ` + statusNames() + ".",
 				return fmt.Errorf("sending the callback to %s: %v", u.Redacted(), err)
 			}
 			if e.json {
-				shown := ev
-				shown.AgentName = maskName(ev.AgentName)
+				shown := ev.Masked()
 				writeJSON(e.stdout, struct {
 					URL    string        `json:"url"`
 					Status int           `json:"http_status"`
@@ -179,12 +178,4 @@ func newEvent(agentID int64, name string, status flipkyc.KYCStatus, code flipkyc
 		ev.VerifiedAt = ts
 	}
 	return ev
-}
-
-// maskName hides an agent's name in printed output.
-func maskName(name string) string {
-	if name == "" {
-		return ""
-	}
-	return "[masked]"
 }
