@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
 // A database password reaches no output, whatever form of DSN carries it:
@@ -133,4 +136,41 @@ func TestCallbackTokenSources(t *testing.T) {
 	help := ok(t, nil, "fake", "-h").stdout
 	assert.Contains(t, help, "--callback-token-file")
 	assert.Contains(t, help, "process list")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// Against a real Postgres (which trusts the test user, so any password
+// opens it): a run whose DSN carries its password in the user info, the
+// query and sslpassword is worked, listened to and reported with the DSN
+// printed redacted, and the password nowhere.
+func TestDSNPasswordNeverPrintedPostgres(t *testing.T) {
+	const secret = "Pw-pg-S3cret"
+	base := pgtest.Database(t, "cmd")
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	u.User = url.UserPassword(u.User.Username(), secret)
+	dsn := u.String() + "&password=" + secret + "&sslpassword=" + secret + "x"
+	agents := []fleetAgent{{suffix: "810001"}}
+	csvPath := writeFleetRun(t, agents)
+	_, vars := fakeEnv(t)
+
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--db", dsn}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	shown := strings.NewReplacer(secret+"x", "[redacted]", secret, "[redacted]").Replace(dsn)
+	assert.Contains(t, r.stderr, "state in "+shown+"\n")
+	out := r.stdout + r.stderr
+	for _, args := range [][]string{{"status", "--db", dsn}, {"status", "--db", dsn, "--json"}} {
+		r := fleetCLI(t, vars, agents, args...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		out += r.stdout + r.stderr
+	}
+	p, _ := startListen(t, map[string]string{envCallbackToken: testToken}, "--db", dsn)
+	assert.Equal(t, exitOK, p.stop(t))
+	out += p.stdout.String() + p.stderr.String()
+	assert.NotContains(t, out, secret)
 }
