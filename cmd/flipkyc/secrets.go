@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
@@ -74,7 +75,9 @@ func (s *secretSet) scrub(text string) string {
 // in key=value form, quoted ('…', with \' and \\ escapes) or not.
 var passwordParam = regexp.MustCompile(`(?i)((?:^|[?&;\s])(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^&\s]*)`)
 
-// isPostgresURL reports whether dsn is a Postgres URL (postgres://…).
+// isPostgresURL reports whether dsn is a Postgres URL (postgres://…), in
+// any case: what is printed is redacted as a URL even where the run would
+// not take it for one (fleet.IsPostgres decides that).
 func isPostgresURL(dsn string) bool {
 	lower := strings.ToLower(dsn)
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
@@ -176,7 +179,7 @@ func dsnSecrets(dsn string) []string {
 // be taken for a file name.
 func (e *env) useDSN(dsn string) error {
 	e.secrets.add(dsnSecrets(dsn)...)
-	if !isPostgresURL(dsn) && keyValueDSN.MatchString(dsn) {
+	if !fleet.IsPostgres(dsn) && keyValueDSN.MatchString(dsn) {
 		return usagef("--db: a key=value connection string is not read; give a postgres:// URL or a SQLite file")
 	}
 	return nil
