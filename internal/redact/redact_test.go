@@ -167,3 +167,12 @@ func BenchmarkKnownManyValues(b *testing.B) {
 		}
 	}
 }
+
+// A known value inside an e-mail address does not break the address up:
+// the whole address is masked.
+func TestKnownInsideEmail(t *testing.T) {
+	got := NewMasker().Text("write to siti.testdata@example.com or Siti today", []string{"Siti", "Testdata"})
+	if want := "write to [masked] or [masked] today"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
