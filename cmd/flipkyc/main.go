@@ -212,7 +212,7 @@ func (e *env) fail(err error) int {
 	if requestID != "" && !strings.Contains(msg, requestID) && ve == nil && ue == nil {
 		msg += " [Request-ID " + requestID + "]"
 	}
-	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
+	msg = printable(strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " "))
 	name := "flipkyc " + e.cmd.path
 	if e.json {
 		out := jsonError{Command: name, Error: msg, ExitStatus: code}

@@ -366,3 +366,14 @@ func countOf(list []string, v string) int {
 	}
 	return n
 }
+
+// An error line is one line a terminal shows as it is, whatever text it
+// quotes (here a file name with an escape sequence).
+func TestErrorLineEscaped(t *testing.T) {
+	_, vars := fakeEnv(t)
+	missing := filepath.Join(t.TempDir(), "agents\x1b]0;owned\x07.csv")
+	r := cli(t, vars, "", "onboard", "--csv", missing)
+	assert.Equal(t, exitUsage, r.code)
+	assert.NotContains(t, r.stderr, "\x1b")
+	assert.Contains(t, r.stderr, `agents\x1b]0;owned\a.csv`)
+}
