@@ -139,6 +139,38 @@ func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
+// Masked returns a copy of the event to print or encode as JSON for people:
+// AgentName and Raw are [masked] (or empty), and the free text Flip sent
+// (status, reason, times that are not timestamps, problems) is masked as
+// Format masks it: the agent's name, e-mail addresses and long digit runs.
+func (e Event) Masked() Event {
+	names := nameForms(e.AgentName)
+	stamp := func(t Timestamp) Timestamp {
+		if t.Raw != "" && t.IsZero() {
+			t.Raw = timestampText(t, names)
+		}
+		return t
+	}
+	out := e
+	if out.AgentName != "" {
+		out.AgentName = masked
+	}
+	if out.Raw != "" {
+		out.Raw = masked
+	}
+	out.KYCStatus = KYCStatus(flipPersonal.Text(string(e.KYCStatus), names))
+	out.RejectedReason = flipPersonal.Text(e.RejectedReason, names)
+	out.CreatedAt, out.UpdatedAt = stamp(e.CreatedAt), stamp(e.UpdatedAt)
+	out.SubmittedAt, out.VerifiedAt = stamp(e.SubmittedAt), stamp(e.VerifiedAt)
+	if e.Problems != nil {
+		out.Problems = make([]string, len(e.Problems))
+		for i, p := range e.Problems {
+			out.Problems[i] = maskKnown(p, names)
+		}
+	}
+	return out
+}
+
 // maskedOrEmpty prints personal text: [masked], or "" when there is none.
 func maskedOrEmpty(s string) string {
 	if s == "" {

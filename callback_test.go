@@ -1100,3 +1100,25 @@ func TestCallbackParserTakesTheSizeOption(t *testing.T) {
 	_, err = NewCallbackParser("tok", WithCallbackMaxBytes(0))
 	assert.ErrorContains(t, err, "WithCallbackMaxBytes")
 }
+
+// TestEventMasked: the copy for people masks the name, Raw and the personal
+// data a callback's free text may carry, and keeps what is not personal.
+func TestEventMasked(t *testing.T) {
+	const name = "Zarathustra Quixbee"
+	ev := Event{AgentID: 9, AgentName: name, KYCStatus: "NIK 3201987654320001", RejectedReasonCode: 10,
+		RejectedReason: "Quixbee (zq@example.com, 081299887766) does not match", Raw: `{"agent_name":"` + name + `"}`,
+		CreatedAt: Timestamp{Raw: "call 081299887766"}, Problems: []string{"agent_name: " + name}}
+	ev.UpdatedAt, _ = ParseTimestamp("2022-02-18 09:48:58")
+	got := ev.Masked()
+	assert.Equal(t, masked, got.AgentName)
+	assert.Equal(t, masked, got.Raw)
+	assert.Equal(t, KYCStatus("NIK "+masked), got.KYCStatus)
+	assert.Equal(t, masked+" ("+masked+", "+masked+") does not match", got.RejectedReason)
+	assert.Equal(t, "call "+masked, got.CreatedAt.Raw)
+	assert.Equal(t, "2022-02-18 09:48:58", got.UpdatedAt.Raw, "a timestamp is kept")
+	assert.Equal(t, []string{"agent_name: " + masked}, got.Problems)
+	assert.Equal(t, int64(9), got.AgentID)
+	assert.Equal(t, RejectionCode(10), got.RejectedReasonCode)
+	assert.Equal(t, name, ev.AgentName, "the event itself is unchanged")
+	assert.Equal(t, Event{}, Event{}.Masked(), "nothing to mask")
+}

@@ -31,7 +31,8 @@ callback_url, callback_token and state_url. Point a client at it with
 FLIP_API_BASE_URL=agents_url, FLIP_KYC_BASE_URL=kyc_url and
 FLIP_SECRET_KEY=secret_key (the fake's own key, ` + flipkyctest.DefaultSecretKey + `;
 it never reads FLIP_SECRET_KEY, so a real key is never printed). The callback
-token is --callback-token, else ` + envCallbackToken + `, else ` + flipkyctest.DefaultCallbackToken + `.
+token is --callback-token-file's, else ` + envCallbackToken + `, else ` + flipkyctest.DefaultCallbackToken + `
+(--callback-token still works, but puts the token in the process list).
 
 Its state, under a path Flip does not have:
   GET /_fake/agents     every agent: KYC status, rejection, and counts of create
@@ -57,7 +58,7 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:0", "address to serve on; :0 picks a free port")
 		cbURL := fs.String("callback-url", "", "where to POST KYC callbacks (loopback only), such as the address of 'flipkyc listen'")
-		cbToken := fs.String("callback-token", "", "token sent with callbacks; "+envCallbackToken+" does the same and keeps it out of shell history")
+		cbToken := defineToken(fs, "callback-token")
 		reviewer := fs.String("reviewer", "default", "KYC review outcome: default, approve, reject:CODE (every review) or reject-once:CODE (the first review; approved after a fix)")
 		uploadCheck := fs.String("upload-check", "pass", "outcome of the identity and selfie upload check: pass or fail:CODE")
 		latency := fs.Duration("latency", 0, "wait before answering each request, such as 200ms")
@@ -90,9 +91,14 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 			case *maxUploads < 1:
 				return usagef("--max-uploads: want at least 1")
 			}
-			token := flipkyctest.DefaultCallbackToken
-			if t, err := e.callbackToken(*cbToken); err == nil {
-				token = t
+			// The fake prints its token in its start line: it is a test
+			// token, so it is not registered as a secret.
+			token, found, err := e.callbackToken(cbToken)
+			if err != nil {
+				return err
+			}
+			if !found {
+				token = flipkyctest.DefaultCallbackToken
 			}
 			if *cbURL != "" {
 				u, err := checkURL("--callback-url", *cbURL)

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,7 +98,12 @@ of agents in each state, the rejections by code with the fix each calls for,
 and the agents that need attention with why, by CSV line and agent id.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
-readable by its owner only: identity numbers are personal data.`,
+readable by its owner only: identity numbers are personal data. FILE must
+be a regular file or a new one (a link writes the file it names); the run's
+database and its files, directories and devices are refused. It is written
+through a temporary file beside it and renamed, so it is replaced whole or
+not at all. A cell that starts with =, +, -, @, a tab or a carriage return
+gets a leading ' so that a spreadsheet does not run it as a formula.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -119,9 +123,19 @@ readable by its owner only: identity numbers are personal data.`,
 				}
 				dsn = defaultDB(*csvPath)
 			}
+			if err := e.useDSN(dsn); err != nil {
+				return err
+			}
 			if !fleet.IsPostgres(dsn) {
 				if _, err := os.Stat(dsn); err != nil {
-					return inputErrorf("no run at %s: %v", dsn, err)
+					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
+				}
+			}
+			var target string
+			if *export != "" {
+				var err error
+				if target, err = exportTarget(*export, dsn); err != nil {
+					return err
 				}
 			}
 			d, err := fleet.Open(e.ctx, dsn)
@@ -133,8 +147,8 @@ readable by its owner only: identity numbers are personal data.`,
 			if err != nil {
 				return err
 			}
-			if *export != "" {
-				if err := exportRecords(e.ctx, d, *export); err != nil {
+			if target != "" {
+				if err := exportRecords(e.ctx, d, target); err != nil {
 					return err
 				}
 			}
@@ -143,6 +157,16 @@ readable by its owner only: identity numbers are personal data.`,
 		}
 	},
 }
+
+// The range of --rate. minRate, one request every 10 s, is about the
+// slowest at which an agent's first step (a create and two uploads, with a
+// retry or two) still fits in the 2 minutes a step may take; above maxRate
+// the shared limiter, which counts in microseconds, no longer spaces
+// requests at all. NaN and infinities are outside the range.
+const (
+	minRate = 0.1
+	maxRate = 1e6
+)
 
 type fleetOptions struct {
 	csv, images, db     *string
@@ -157,7 +181,7 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
-		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
+		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 	}
@@ -172,8 +196,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if *o.csv == "" {
 		return usagef("--csv is required")
 	}
-	if *o.workers < 1 || *o.rate <= 0 || *o.staleAfter <= 0 || *o.recEach <= 0 {
-		return usagef("--workers, --rate, --stale-after and --reconcile-every must be positive")
+	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 {
+		return usagef("--workers, --stale-after and --reconcile-every must be positive")
+	}
+	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
+		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
 	}
 	key := e.getenv(flipkyc.EnvSecretKey)
 	if _, err := e.client(); err != nil { // checks the key and base URLs
@@ -183,11 +210,14 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if dsn == "" {
 		dsn = defaultDB(*o.csv)
 	}
+	if err := e.useDSN(dsn); err != nil {
+		return err
+	}
 	if repair && !fleet.IsPostgres(dsn) {
 		// Opening a missing file would start an empty run, in which no
 		// agent is found.
 		if _, err := os.Stat(dsn); err != nil {
-			return inputErrorf("no run at %s (give the run's --db): %v", dsn, err)
+			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
 	images := *o.images
@@ -238,7 +268,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), redactDSN(dsn))
+		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), showDSN(dsn))
 	}
 	p := newProgress(e.stderr)
 	if err := f.Run(e.ctx, p.update); err != nil {
@@ -270,26 +300,25 @@ func countLines(bad []fleet.RowError) int {
 	return len(lines)
 }
 
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 && fleet.IsPostgres(dsn) {
-		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
-			return dsn[:j+3] + "…" + dsn[i:]
-		}
-	}
-	return dsn
-}
-
+// printBadRows prints the rows refused, by line, field and rule; a rule may
+// quote a file name from the CSV, so it is masked as stored reasons are.
 func (e *env) printBadRows(bad []fleet.RowError) {
 	for _, b := range bad {
+		b.Rule = maskText(b.Rule)
 		if e.json {
 			writeJSON(e.stderr, map[string]any{"line": b.Line, "field": b.Field, "rule": b.Rule})
 			continue
 		}
-		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, b.Rule)
+		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, printable(b.Rule))
 	}
 }
 
+// printSummary prints a run's summary; the reasons stored for agents that
+// need attention may quote file paths and replies, and are masked.
 func (e *env) printSummary(s fleet.Summary) {
+	for i := range s.Attention {
+		s.Attention[i].Attention = maskText(s.Attention[i].Attention)
+	}
 	if e.json {
 		out := summaryJSON{Summary: s, Attention: make([]attentionJSON, len(s.Attention))}
 		for i, r := range s.Attention {
@@ -316,7 +345,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.State == fleet.StateUploadFailed {
 				code = "check " + firstNonEmpty(code, "-")
 			}
-			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), firstNonEmpty(r.Message, "-"))
+			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), printable(firstNonEmpty(r.Message, "-")))
 		}
 		_ = t.Flush()
 	}
@@ -329,7 +358,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.AgentID != 0 {
 				id = strconv.FormatInt(r.AgentID, 10)
 			}
-			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, r.Attention)
+			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, printable(r.Attention))
 		}
 		_ = t.Flush()
 	}
@@ -356,35 +385,4 @@ func fixNames(fixes []flipkyc.Fix) string {
 		s[i] = string(f)
 	}
 	return strings.Join(s, " or ")
-}
-
-func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
-	recs, err := d.Records(ctx)
-	if err != nil {
-		return err
-	}
-	// Identity numbers are personal data: the file is its owner's only.
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err == nil {
-		// A file that existed keeps its mode unless told.
-		err = out.Chmod(0o600)
-	}
-	if err != nil {
-		return inputErrorf("cannot write --export: %v", err)
-	}
-	w := csv.NewWriter(out)
-	_ = w.Write([]string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
-	for _, r := range recs {
-		id := ""
-		if r.AgentID != 0 {
-			id = strconv.FormatInt(r.AgentID, 10)
-		}
-		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

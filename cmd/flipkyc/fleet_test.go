@@ -581,7 +581,7 @@ func TestFleetUsageErrors(t *testing.T) {
 		{"onboard without --csv", vars, []string{"onboard"}, "--csv is required"},
 		{"onboard of no file", vars, []string{"onboard", "--csv", filepath.Join(dir, "none.csv")}, "cannot read --csv"},
 		{"onboard with no workers", vars, []string{"onboard", "--csv", csvPath, "--workers", "0"}, "must be positive"},
-		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "must be positive"},
+		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "--rate: want"},
 		{"onboard without the key", noKey, []string{"onboard", "--csv", csvPath}, flipkyc.EnvSecretKey},
 		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has no "identity_number" column`},
 		{"repair of no run", vars, []string{"repair", "--csv", repairCSV}, "no run at " + defaultDB(repairCSV)},
@@ -620,4 +620,68 @@ func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
 	recs := readExport(t, export)
 	require.Len(t, recs, 2)
 	assert.Equal(t, []string{"approved", "APPROVED"}, recs[1][3:5], "state and KYC status")
+}
+
+// A reason stored in the run can quote a file path named after the agent,
+// a reply, an e-mail address: status (table, --json, --export) and onboard
+// print it masked as any text that can carry personal data, keeping the
+// Request-ID the operator needs.
+func TestFleetStoredReasonMasked(t *testing.T) {
+	agents := []fleetAgent{{suffix: "700001"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	_, vars := fakeEnv(t)
+	args := append([]string{"onboard", "--csv", csvPath}, fast...)
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, args...).code)
+
+	identity := agents[0].identity()
+	const rid = "bigflip-0a1b2c3d-1234-4567-8901-234567890123"
+	reason := "cannot read the image: open " + filepath.Join(filepath.Dir(csvPath), identity+"_ktp.png") +
+		": permission denied; ask " + testEmail + " or 081299887766 (Request-ID " + rid + ")"
+	execDB(t, db, "UPDATE fleet_agents SET state = 'attention', attention = '"+reason+"'")
+
+	r := fleetCLI(t, vars, agents, "status", "--db", db)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "cannot read the image: open ")
+	assert.Contains(t, r.stdout, "[masked]_ktp.png: permission denied")
+	assert.Contains(t, r.stdout, rid, "the Request-ID is kept")
+	assert.NotContains(t, r.stdout, "081299887766")
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	sum := decode[fleet.Summary](t, r.stdout)
+	require.Len(t, sum.Attention, 1)
+	assert.Contains(t, sum.Attention[0].Attention, "[masked]_ktp.png")
+	assert.Contains(t, sum.Attention[0].Attention, rid)
+
+	r = fleetCLI(t, vars, agents, args...)
+	assert.Equal(t, exitFailure, r.code, "an agent needs attention")
+	assert.Contains(t, r.stdout, "[masked]_ktp.png: permission denied")
+
+	export := filepath.Join(t.TempDir(), "export.csv")
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
+	recs := readExport(t, export)
+	require.Len(t, recs, 2)
+	assert.Equal(t, identity, recs[1][1], "the export names the agent: the user asked for it")
+	assert.NotContains(t, recs[1][7], identity, "the reason is masked like everywhere else")
+	assert.Contains(t, recs[1][7], "[masked]_ktp.png")
+	assert.NotContains(t, recs[1][7], testEmail)
+}
+
+// --rate is a number of requests per second the limiter can keep: NaN,
+// infinities, zero, negatives and rates too small or too large to space
+// requests are usage errors, before anything is opened or sent.
+func TestFleetRateRefused(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "900001"}}
+	csvPath := writeFleetRun(t, agents)
+	for _, rate := range []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "1e-300", "0", "-5", "0.01", "2e6", "1e300"} {
+		for _, command := range []string{"onboard", "repair"} {
+			r := fleetCLI(t, vars, agents, command, "--csv", csvPath, "--rate", rate)
+			assert.Equal(t, exitUsage, r.code, "%s --rate %s: %s", command, rate, r.stderr)
+			assert.Contains(t, r.stderr, "--rate: want", "%s --rate %s", command, rate)
+		}
+	}
+	assert.NoFileExists(t, defaultDB(csvPath), "no run was started")
+	assert.Empty(t, srv.Requests(), "nothing sent")
 }

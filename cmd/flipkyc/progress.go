@@ -34,7 +34,11 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress {
 	p := &progress{w: w, now: time.Now, first: -1, width: func() int { return 80 }}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	under := w // the command's own output goes through its secret scrubber
+	if s, ok := w.(secretScrubber); ok {
+		under = s.w
+	}
+	if f, ok := under.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.tty = true
 		p.width = func() int {
 			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {

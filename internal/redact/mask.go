@@ -139,6 +139,12 @@ func (m *Masker) Known(known []string) func(string) string {
 	var mu sync.Mutex
 	return func(s string) string {
 		if len(values) > 0 {
+			// E-mail addresses first: a known value inside one (a name
+			// in its local part) would otherwise break it up and leave
+			// the rest of the address unmasked.
+			if strings.IndexByte(s, '@') >= 0 {
+				s = emailPattern.ReplaceAllString(s, Masked)
+			}
 			lower := strings.ToLower(s)
 			for _, v := range values {
 				if !strings.Contains(lower, v.lower) && (v.plus == "" || !strings.Contains(lower, v.plus)) {

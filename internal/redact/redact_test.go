@@ -228,3 +228,12 @@ func TestSecretScrubKeepsInvalidBytes(t *testing.T) {
 		t.Errorf("Scrub = %q", got)
 	}
 }
+
+// A known value inside an e-mail address does not break the address up:
+// the whole address is masked.
+func TestKnownInsideEmail(t *testing.T) {
+	got := NewMasker().Text("write to siti.testdata@example.com or Siti today", []string{"Siti", "Testdata"})
+	if want := "write to [masked] or [masked] today"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
