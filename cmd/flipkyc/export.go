@@ -23,29 +23,30 @@ import (
 // journal, and the run's lock (fleet's lock file).
 var runFileSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock"}
 
-// exportTarget checks the path given to --export and returns the file to
-// write: path with its links resolved (a link to a file writes the file it
-// names). It refuses what is not a regular file (a directory, a device, a
-// pipe, a link to nothing) and the run's database dsn and its companion
-// files, however named (another path, a link, a hard link).
-func exportTarget(path, dsn string) (string, error) {
-	target, err := resolvePath(path)
+// outputTarget checks the path given to an output flag (--export,
+// --env-file) and returns the file to write: path with its links resolved
+// (a link to a file writes the file it names). It refuses what is not a
+// regular file (a directory, a device, a pipe, a link to nothing) and, when
+// dsn names a SQLite run, the run's database and its companion files,
+// however named (another path, a link, a hard link).
+func outputTarget(flag, path, dsn string) (string, error) {
+	target, err := resolvePath(flag, path)
 	if err != nil {
 		return "", err
 	}
 	info, err := os.Stat(target)
 	switch {
 	case err == nil && !info.Mode().IsRegular():
-		return "", inputErrorf("--export: %s is not a regular file; give the path of a CSV file to write", maskText(path))
+		return "", inputErrorf("%s: %s is not a regular file; give the path of a file to write", flag, maskText(path))
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return "", inputErrorf("--export: %v", withoutPath(err))
+		return "", inputErrorf("%s: %v", flag, withoutPath(err))
 	}
-	if fleet.IsPostgres(dsn) {
+	if dsn == "" || fleet.IsPostgres(dsn) {
 		return target, nil
 	}
 	db, err := filepath.Abs(dsn)
 	if err != nil {
-		return "", inputErrorf("--export: %v", err)
+		return "", inputErrorf("%s: %v", flag, err)
 	}
 	bases := []string{db}
 	if real, err := filepath.EvalSymlinks(db); err == nil && real != db {
@@ -61,7 +62,7 @@ func exportTarget(path, dsn string) (string, error) {
 				}
 			}
 			if same {
-				return "", inputErrorf("--export: %s is the run's database or one of its files; give another file", maskText(path))
+				return "", inputErrorf("%s: %s is the run's database or one of its files; give another file", flag, maskText(path))
 			}
 		}
 	}
@@ -72,21 +73,21 @@ func exportTarget(path, dsn string) (string, error) {
 // file that does not exist yet, its directory's links are resolved. A link
 // that names nothing is refused: writing through it would create a file
 // the user did not name.
-func resolvePath(path string) (string, error) {
+func resolvePath(flag, path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", inputErrorf("--export: %v", err)
+		return "", inputErrorf("%s: %v", flag, err)
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err == nil {
 		return real, nil
 	}
 	if _, lerr := os.Lstat(abs); lerr == nil {
-		return "", inputErrorf("--export: %s is a link to nothing; give the path of a CSV file to write", maskText(path))
+		return "", inputErrorf("%s: %s is a link to nothing; give the path of a file to write", flag, maskText(path))
 	}
 	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
 	if err != nil {
-		return "", inputErrorf("--export: cannot write in the directory: %v", withoutPath(err))
+		return "", inputErrorf("%s: cannot write in the directory: %v", flag, withoutPath(err))
 	}
 	return filepath.Join(dir, filepath.Base(abs)), nil
 }
@@ -119,7 +120,7 @@ func writeFileAtomically(target string, write func(io.Writer) error) (err error)
 }
 
 // exportRecords writes every agent of the run to target (checked by
-// exportTarget) as CSV. Identity numbers are personal data: the file is
+// outputTarget) as CSV. Identity numbers are personal data: the file is
 // its owner's only.
 func exportRecords(ctx context.Context, d *fleet.DB, target string) error {
 	recs, err := d.Records(ctx)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -64,6 +65,7 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 		latency := fs.Duration("latency", 0, "wait before answering each request, such as 200ms")
 		delay := fs.Duration("decision-delay", 0, "wait before settling an upload check or a review, such as 2s")
 		maxUploads := fs.Int("max-uploads", 5, "image uploads accepted per agent before Flip's code 4011")
+		envFile := fs.String("env-file", "", "also write the fake's settings to this file as shell exports (owner-only), to source with '. FILE' instead of parsing the JSON line")
 		var faults []fakeFault
 		fs.Func("fail", "make the next request of a route fail, once per --fail: ROUTE:STATUS (a gateway's answer before Flip sees it), "+
 			"ROUTE:drop (connection closed), either with :applied (Flip acts, then the reply is lost), such as submit:503 or submit:504:applied", func(v string) error {
@@ -110,7 +112,14 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 				}
 			}
 			opts = append(opts, flipkyctest.WithCallbacks(*cbURL, token))
-			return e.fake(*addr, *latency, opts, *cbURL, faults)
+			if *envFile != "" {
+				target, err := outputTarget("--env-file", *envFile, "")
+				if err != nil {
+					return err
+				}
+				*envFile = target
+			}
+			return e.fake(*addr, *latency, opts, *cbURL, faults, *envFile)
 		}
 	},
 }
@@ -126,8 +135,19 @@ type fakeStart struct {
 	StateURL      string `json:"state_url"`
 }
 
+// writeEnv writes the settings as shell exports: the variables that point
+// the command and the SDK at the fake, and the token its callbacks carry.
+func (s fakeStart) writeEnv(w io.Writer) error {
+	quote := func(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }
+	_, err := fmt.Fprintf(w, "# flipkyc fake at %s: '. FILE' points the command and the SDK at it\n"+
+		"export %s=%s\nexport %s=%s\nexport %s=%s\nexport %s=%s\n",
+		s.URL, flipkyc.EnvSecretKey, quote(s.SecretKey), flipkyc.EnvAPIBaseURL, quote(s.AgentsURL),
+		flipkyc.EnvKYCBaseURL, quote(s.KYCURL), envCallbackToken, quote(s.CallbackToken))
+	return err
+}
+
 // fake serves the fake until the context ends.
-func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string, faults []fakeFault) error {
+func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string, faults []fakeFault, envFile string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen: %v", err)
@@ -142,10 +162,17 @@ func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option
 		f.apply(srv)
 	}
 	current.Store(srv)
-	writeJSON(e.stdout, fakeStart{
+	started := fakeStart{
 		URL: srv.URL, AgentsURL: srv.AgentsURL, KYCURL: srv.KYCURL, SecretKey: srv.SecretKey(),
 		CallbackURL: cbURL, CallbackToken: srv.CallbackToken(), StateURL: srv.URL + fakePrefix + "/",
-	})
+	}
+	if envFile != "" {
+		if err := writeFileAtomically(envFile, started.writeEnv); err != nil {
+			srv.Close()
+			return fmt.Errorf("cannot write --env-file: %v", withoutPath(err))
+		}
+	}
+	writeJSON(e.stdout, started)
 	fmt.Fprintf(e.stderr, "flipkyc fake: fake Flip at %s; its state at %s/agents; Ctrl-C stops\n", srv.URL, srv.URL+fakePrefix)
 	<-e.ctx.Done()
 	srv.Close() // waits for the requests and callbacks under way

@@ -134,7 +134,7 @@ gets a leading ' so that a spreadsheet does not run it as a formula.`,
 			var target string
 			if *export != "" {
 				var err error
-				if target, err = exportTarget(*export, dsn); err != nil {
+				if target, err = outputTarget("--export", *export, dsn); err != nil {
 					return err
 				}
 			}

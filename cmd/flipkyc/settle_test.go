@@ -1,13 +1,17 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // reviewCounter counts the KYC reviews the fake starts per agent, deciding
@@ -100,4 +104,38 @@ func TestFakeFailFlag(t *testing.T) {
 		assert.Equal(t, exitUsage, r.code, bad)
 		assert.Contains(t, r.stderr, "--fail", bad)
 	}
+}
+
+// --env-file hands the fake's settings to a shell without jq: a file of
+// exports, owner-only, complete when it appears.
+func TestFakeEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fake.env")
+	p, s := startFake(t, nil, "--env-file", path)
+	defer p.stop(t)
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		require.True(t, ok, line)
+		got[k] = strings.Trim(v, "'")
+	}
+	assert.Equal(t, map[string]string{
+		flipkyc.EnvSecretKey: s.SecretKey, flipkyc.EnvAPIBaseURL: s.AgentsURL, flipkyc.EnvKYCBaseURL: s.KYCURL,
+		envCallbackToken: s.CallbackToken,
+	}, got)
+	// What the shell reads from it drives the command.
+	ok(t, got, "locations", "countries")
+
+	r := cli(t, nil, "", "fake", "--env-file", dir)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--env-file: ")
+	assert.Contains(t, r.stderr, "not a regular file")
 }
