@@ -138,7 +138,7 @@ gets a leading ' so that a spreadsheet does not run it as a formula.`,
 					return err
 				}
 			}
-			d, err := fleet.Open(e.ctx, dsn)
+			d, err := e.openRun(dsn)
 			if err != nil {
 				return err
 			}
@@ -241,7 +241,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	e.printBadRows(bad)
-	d, err := fleet.Open(e.ctx, dsn)
+	d, err := e.openRun(dsn)
 	if err != nil {
 		return err
 	}
@@ -285,6 +285,19 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return silentFailure{}
 	}
 	return nil
+}
+
+// openRun opens a run's database and tells the user on stderr what Open
+// had to change (a database other users could read).
+func (e *env) openRun(dsn string) (*fleet.DB, error) {
+	d, err := fleet.Open(e.ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range d.Notices() {
+		fmt.Fprintf(e.stderr, "flipkyc %s: %s\n", e.cmd.path, n)
+	}
+	return d, nil
 }
 
 // silentFailure ends a command with exit status 1 after it printed why.

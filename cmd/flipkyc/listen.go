@@ -71,7 +71,7 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 				if err := e.useDSN(*db); err != nil {
 					return err
 				}
-				d, err := fleet.Open(e.ctx, *db)
+				d, err := e.openRun(*db)
 				if err != nil {
 					return err
 				}
