@@ -69,6 +69,19 @@ type Image struct {
 	Content io.Reader
 }
 
+// Validate checks img against Flip's image rules (a PNG or JPEG, under 2
+// MB, 256 to 4096 pixels a side) from its header, as the upload methods do
+// before sending it, and returns a *ValidationError naming each rule it
+// breaks. A Content that can be rewound (an *os.File, a *bytes.Reader) is
+// left where it started, ready to upload.
+func (img Image) Validate() error {
+	var v fieldErrors
+	if _, err := prepareImageWithin(context.Background(), &v, "image", img, MaxImageBytes, DefaultIdleTimeout); err != nil {
+		return err
+	}
+	return v.err("Image")
+}
+
 // preparedImage is an Image whose header has been checked.
 type preparedImage struct {
 	field       string // multipart field name, such as "image" or "npwp_selfie"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,8 +19,11 @@ import (
 // gender, occupation, country_id, province_id, city_id, district_id,
 // address, phone_number, identity_image, selfie_image. Optional: email.
 //
-// identity_image and selfie_image are file names, relative to the images
-// directory (by default the CSV's own directory). The identity number is
+// identity_image and selfie_image are file names inside the images
+// directory (by default the CSV's own directory), relative to it: an
+// absolute path, a '..' that leaves it, or a symbolic link that points out
+// of it is a bad row, and so is a file that is not a PNG or JPEG meeting
+// Flip's image rules (flipkyc.Image.Validate). The identity number is
 // the row's key: a run keeps one agent per identity number, so re-running
 // the same CSV resumes it instead of creating anyone twice.
 var Columns = []string{
@@ -47,6 +51,10 @@ type Row struct {
 	// IdentityImage and SelfieImage are the absolute paths of the photos.
 	IdentityImage string `json:"identity_image"`
 	SelfieImage   string `json:"selfie_image"`
+	// Images is the images directory (an absolute path): the photos are
+	// read inside it only, so a symbolic link changed since the CSV was
+	// checked cannot lead out of it.
+	Images string `json:"images,omitempty"`
 }
 
 // RowError is a row that cannot be onboarded: its line, the field and the
@@ -69,18 +77,23 @@ func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	images, err := openImages(imagesDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer images.root.Close()
 	var rows []Row
 	var bad []RowError
 	seen := map[string]int{}
 	for _, rec := range recs {
 		vals := rec.values(header)
 		p, errs := parseParams(rec.line, vals, false)
-		row := Row{Line: rec.line, Params: p}
+		row := Row{Line: rec.line, Params: p, Images: images.path}
 		for _, f := range []struct {
 			col string
 			dst *string
 		}{{"identity_image", &row.IdentityImage}, {"selfie_image", &row.SelfieImage}} {
-			path, e := imagePath(imagesDir, vals[f.col])
+			path, e := images.check(vals[f.col])
 			if e != "" {
 				errs = append(errs, RowError{rec.line, f.col, e})
 			}
@@ -110,6 +123,9 @@ type Repair struct {
 	// IdentityImage and SelfieImage are new photos (absolute paths).
 	IdentityImage string `json:"identity_image,omitempty"`
 	SelfieImage   string `json:"selfie_image,omitempty"`
+	// Images is the images directory (an absolute path) the photos and
+	// documents are read inside.
+	Images string `json:"images,omitempty"`
 	// Documents are supporting documents to send.
 	Documents []DocumentFile `json:"documents,omitempty"`
 	// AgentID, given alone, resumes an agent parked at its create (the
@@ -137,11 +153,16 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	images, err := openImages(imagesDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer images.root.Close()
 	var out []Repair
 	var bad []RowError
 	for _, rec := range recs {
 		vals := rec.values(header)
-		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"])}
+		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"]), Images: images.path}
 		var errs []RowError
 		if rp.IdentityNumber == "" {
 			errs = append(errs, RowError{rec.line, "identity_number", "required: it names the agent to repair"})
@@ -172,7 +193,7 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 			if vals[f.col] == "" {
 				continue
 			}
-			path, e := imagePath(imagesDir, vals[f.col])
+			path, e := images.check(vals[f.col])
 			if e != "" {
 				errs = append(errs, RowError{rec.line, f.col, e})
 			}
@@ -187,7 +208,7 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 					errs = append(errs, RowError{rec.line, "documents", "want TYPE=FILE pairs separated by ';', TYPE one of Flip's document types (family_card, npwp, bpjs_kesehatan, …, or TYPE_selfie)"})
 					continue
 				}
-				path, e := imagePath(imagesDir, file)
+				path, e := images.check(strings.TrimSpace(file))
 				if e != "" {
 					errs = append(errs, RowError{rec.line, "documents", e})
 				}
@@ -317,27 +338,87 @@ func fieldErrors(line int, err error) []RowError {
 	return out
 }
 
-// imagePath resolves an image column and checks the file can be read; it
-// returns the rule broken, or "".
-func imagePath(dir, name string) (string, string) {
-	if name == "" {
-		return "", "required: a PNG or JPEG file name"
+// imagesDir is the directory the image columns name files in, opened as
+// an os.Root so that no name leads out of it.
+type imagesDir struct {
+	path string // absolute
+	root *os.Root
+}
+
+func openImages(dir string) (*imagesDir, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
 	}
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, name)
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot open the images directory: %w", err)
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	st, err := os.Stat(path)
+	return &imagesDir{path: abs, root: root}, nil
+}
+
+// check resolves an image column inside the images directory and checks
+// the file against Flip's image rules; it returns the file's absolute path
+// and the rule broken, or "".
+func (d *imagesDir) check(name string) (string, string) {
 	switch {
-	case err != nil:
+	case name == "":
+		return "", "required: a PNG or JPEG file name"
+	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
+		return "", "want a file name relative to the images directory (--images), not an absolute path"
+	case !filepath.IsLocal(name):
+		return "", "want a file inside the images directory (--images): '..' leads out of it"
+	}
+	path := filepath.Join(d.path, name)
+	st, err := d.root.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return path, "file not found in the images directory"
+	case err != nil:
+		if _, serr := os.Stat(path); serr == nil {
+			return path, "leads out of the images directory (--images) through a symbolic link"
+		}
+		return path, "cannot be read"
 	case !st.Mode().IsRegular():
 		return path, "not a regular file"
-	case st.Size() > flipkyc.MaxImageBytes:
-		return path, "larger than Flip's 2 MB limit"
+	}
+	file, err := d.root.Open(name)
+	if err != nil {
+		return path, "cannot be read"
+	}
+	defer file.Close()
+	if err := (flipkyc.Image{Name: filepath.Base(name), Content: file}).Validate(); err != nil {
+		var ve *flipkyc.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) == 0 {
+			return path, "cannot be read"
+		}
+		rules := make([]string, len(ve.Fields))
+		for i, f := range ve.Fields {
+			rules[i] = f.Rule
+		}
+		return path, "Flip's image rules: " + strings.Join(rules, "; ")
 	}
 	return path, ""
+}
+
+// openImage opens the image at path, inside the images directory dir (a
+// row stored by an earlier version has none, and names an absolute path).
+func openImage(dir, path string) (*os.File, error) {
+	if dir == "" {
+		return os.Open(path)
+	}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Open(rel)
 }

@@ -132,7 +132,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	}
 	id := a.AgentID.Int64
 	open := func(path string) (*os.File, flipkyc.Image, error) {
-		file, err := os.Open(path)
+		file, err := openImage(rp.Images, path)
 		return file, flipkyc.Image{Name: filepath.Base(path), Content: file}, err
 	}
 	var err error

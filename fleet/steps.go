@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -170,7 +169,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	if selfie {
 		path, send = a.Row.SelfieImage, f.flip.UploadSelfieWithIdentity
 	}
-	file, err := os.Open(path)
+	file, err := openImage(a.Row.Images, path)
 	if err != nil {
 		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the image: %v", err))
 	}

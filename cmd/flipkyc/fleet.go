@@ -19,8 +19,15 @@ const fleetColumnsHelp = `The CSV has a header line naming its columns, in any o
   (DD-MM-YYYY), birth_place, gender (male or female), occupation,
   country_id, province_id, city_id, district_id (ids from 'flipkyc
   locations'), address, phone_number, email (optional), identity_image and
-  selfie_image (PNG or JPEG file names, in --images, by default the CSV's
-  directory). The identity number is the row's key: one agent per number.`
+  selfie_image (PNG or JPEG files in --images, by default the CSV's
+  directory, named relative to it). The identity number is the row's key:
+  one agent per number.
+
+Images are read only inside --images: an absolute path, a '..' that leaves
+it, or a symbolic link that points out of it makes the row bad, as does a
+file that is not a PNG or JPEG of Flip's rules (under 2 MB, 256 to 4096
+pixels a side). Every image is checked while the CSV is read, before
+anything is sent.`
 
 var onboardCommand = &command{
 	path:    "onboard",
@@ -178,7 +185,7 @@ type fleetOptions struct {
 func fleetFlags(fs *flag.FlagSet) fleetOptions {
 	return fleetOptions{
 		csv:        fs.String("csv", "", "the CSV file (required)"),
-		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
+		images:     fs.String("images", "", "directory of the image files the CSV names, relative to it; no file outside it is read (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
 		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),

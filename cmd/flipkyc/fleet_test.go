@@ -45,7 +45,7 @@ func writeFleetRun(t *testing.T, agents []fleetAgent) string {
 	for _, name := range []string{"ktp.png", "selfie.png", "ktp-new.png", "kk.png"} {
 		require.NoError(t, os.Rename(writePNG(t, name), filepath.Join(dir, name)))
 	}
-	// A file the CSV accepts (it exists) but Flip refuses: not an image.
+	// A file that exists but is not an image: a bad row.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not an image at all"), 0o600))
 	var b strings.Builder
 	b.WriteString("name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n")
@@ -126,7 +126,7 @@ var sampleRun = []fleetAgent{
 	{suffix: "309910"},                      // line 5: rejected 10, repair_data
 	{suffix: "300006", date: "31-02-1990"},  // line 6: bad birth_date
 	{suffix: "308815"},                      // line 7: upload check fails with 15
-	{suffix: "300008", image: "broken.png"}, // line 8: image refused: attention
+	{suffix: "300008", image: "broken.png"}, // line 8: not an image: a bad row
 	{suffix: "309923"},                      // line 9: rejected 23, repair_selfie
 }
 
@@ -177,46 +177,47 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	db := filepath.Join(dir, "agents.fleet.db")
 	agents := sampleRun
 
-	// onboard: the bad row reported by line, field and rule; the others go
-	// on; exit 1 since a row was bad and an agent needs attention.
+	// onboard: the bad rows reported by line, field and rule (a file that
+	// is not an image is found before anything is sent); the others go
+	// on; exit 1 since rows were bad.
 	args := append([]string{"onboard", "--csv", csvPath}, fast...)
 	r := fleetCLI(t, vars, agents, args...)
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "line 6: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n")
-	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 7 new, 0 resumed, 1 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 6 new, 0 resumed, 2 bad; state in "+db+"\n")
 	// Not a terminal: plain progress lines, no bar, no escape codes; the
 	// last one when every agent is final.
 	assert.NotContains(t, r.stderr, "\x1b")
 	assert.NotContains(t, r.stderr, "\r")
 	assert.NotContains(t, r.stderr, "[#")
-	progress := regexp.MustCompile(`(?m)^progress: (\d+)/7 final, \d+\.\d agents/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
+	progress := regexp.MustCompile(`(?m)^progress: (\d+)/6 final, \d+\.\d agents/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
 	require.GreaterOrEqual(t, len(progress), 2, r.stderr)
-	// The first line counts all seven agents by state (how far they got
+	// The first line counts all six agents by state (how far they got
 	// by then depends on the machine).
 	counted := 0
 	for _, m := range regexp.MustCompile(`[a-z_]+ (\d+)`).FindAllStringSubmatch(progress[0][strings.Index(progress[0], "|"):], -1) {
 		n, _ := strconv.Atoi(m[1])
 		counted += n
 	}
-	assert.Equal(t, 7, counted, progress[0])
-	assert.Regexp(t, `^progress: 7/7 final, \d+\.\d agents/s \| approved 2, rejected 3, upload_failed 1, attention 1$`, progress[len(progress)-1])
+	assert.Equal(t, 6, counted, progress[0])
+	assert.Regexp(t, `^progress: 6/6 final, \d+\.\d agents/s \| approved 2, rejected 3, upload_failed 1$`, progress[len(progress)-1])
 	assert.Equal(t, r.stdout, fleetCLI(t, vars, agents, "status", "--db", db).stdout, "onboard ends with the status")
 
 	fake := fakeByIdentity(t, srv)
-	require.Len(t, fake, 7, "the bad row was not sent")
+	require.Len(t, fake, 6, "the bad rows were not sent")
 	for _, a := range agents {
-		if a.suffix == "300006" {
+		if a.suffix == "300006" || a.suffix == "300008" {
 			assert.NotContains(t, fake, a.identity())
 			continue
 		}
 		assert.Equal(t, 1, fake[a.identity()].Creates, "line of %s", a.suffix)
 	}
-	broken := fake[testIdentity+"300008"].ID
 
 	// Re-running resumes: nothing new, nothing sent again.
 	r = fleetCLI(t, vars, agents, args...)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 0 new, 7 resumed, 1 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 0 new, 6 resumed, 2 bad; state in "+db+"\n")
 	for id, a := range fakeByIdentity(t, srv) {
 		assert.Equal(t, fake[id], a, "nothing sent again for %s", id)
 	}
@@ -227,17 +228,15 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	first, _, _ := strings.Cut(r.stderr, "\n")
 	assert.JSONEq(t, `{"line":6,"field":"birth_date","rule":"want DD-MM-YYYY or YYYY-MM-DD, a real calendar day"}`, first)
 	onboardSum := decode[fleet.Summary](t, r.stdout)
-	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1, "attention": 1}, onboardSum.Counts)
+	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1}, onboardSum.Counts)
 	assert.NotContains(t, r.stdout, "identity_number")
 
-	// status: counts per state, rejections by code with their fix, and the
-	// agents needing attention by line and id with why.
+	// status: counts per state, rejections by code with their fix.
 	wantStatus := `STATE          AGENTS
 approved       2
 rejected       3
 upload_failed  1
-attention      1
-total          7
+total          6
 
 Rejections (fix with 'flipkyc repair'):
 CODE      AGENTS  FIX                    REASON
@@ -245,10 +244,6 @@ CODE      AGENTS  FIX                    REASON
 14        1       repair_identity_image  Identity card blurry or got spotlight or cannot be read
 check 15  1       supporting_documents   The Identity card uploaded is not (KTP/Passport/KITAS)
 23        1       repair_selfie          Combination photos are not clearly visible or partially covered
-
-Need attention:
-LINE  AGENT  WHY
-8     ` + fmt.Sprint(broken) + `   image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image
 `
 	r = fleetCLI(t, vars, agents, "status", "--db", db)
 	assert.Equal(t, exitOK, r.code, r.stderr)
@@ -261,8 +256,8 @@ LINE  AGENT  WHY
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--json")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	sum := decode[fleet.Summary](t, r.stdout)
-	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1, "attention": 1}, sum.Counts)
-	assert.Equal(t, 7, sum.Total)
+	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1}, sum.Counts)
+	assert.Equal(t, 6, sum.Total)
 	assert.Equal(t, 0, sum.Active)
 	msg := func(c flipkyc.RejectionCode) string { return c.Message() }
 	assert.Equal(t, []fleet.RejectionLine{
@@ -271,13 +266,7 @@ LINE  AGENT  WHY
 		{State: "upload_failed", Code: 15, Message: msg(15), Fix: []flipkyc.Fix{flipkyc.FixSupportingDocuments}, Agents: 1},
 		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
 	}, sum.Rejections)
-	require.Len(t, sum.Attention, 1)
-	att := sum.Attention[0]
-	assert.Equal(t, 8, att.Line)
-	assert.Equal(t, broken, att.AgentID)
-	assert.Equal(t, "attention", att.State)
-	assert.Equal(t, "image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image", att.Attention)
-	assert.Empty(t, att.IdentityNumber, "status names agents by line and id")
+	assert.Empty(t, sum.Attention)
 	assert.NotContains(t, r.stdout, "identity_number")
 
 	// --export: every agent, one line each, identity numbers included (the
@@ -294,7 +283,7 @@ LINE  AGENT  WHY
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "personal data: the owner's only")
 	recs := readExport(t, export)
-	require.Len(t, recs, 8, "%q", recs)
+	require.Len(t, recs, 7, "%q", recs)
 	assert.Equal(t, []string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"}, recs[0])
 	type row struct{ line, suffix, state, kyc, code, fix, reason string }
 	want := []row{
@@ -303,7 +292,6 @@ LINE  AGENT  WHY
 		{"4", "309914", "rejected", "REJECTED", "14", "repair_identity_image", msg(14)},
 		{"5", "309910", "rejected", "REJECTED", "10", "repair_data", msg(10)},
 		{"7", "308815", "upload_failed", "UPLOAD_IDENTITY_SELFIE_FAILED", "15", "supporting_documents", msg(15)},
-		{"8", "300008", "attention", "BASIC_DATA", "", "", att.Attention},
 		{"9", "309923", "rejected", "REJECTED", "23", "repair_selfie", msg(23)},
 	}
 	for i, w := range want {
@@ -328,7 +316,7 @@ LINE  AGENT  WHY
 		testIdentity + "999999,,ktp-new.png,,",                       // line 5: not in the run
 		testIdentity + "308815,,,,family_card=kk.png",                // line 6: failed check, documents
 		testIdentity + "300001,,ktp-new.png,,",                       // line 7: approved already
-		testIdentity + "300008,,ktp-new.png,,",                       // line 8: needs attention
+		testIdentity + "300008,,ktp-new.png,,",                       // line 8: a bad row of the run
 		testIdentity + "309923,,,,passport_photo=kk.png",             // line 9: no such document type
 	}, "\n")+"\n"), 0o600))
 	repairArgs := append([]string{"repair", "--csv", repairCSV, "--db", db}, fast...)
@@ -345,13 +333,13 @@ LINE  AGENT  WHY
 		"line 4: row: rejection code 23 calls for [repair_selfie], not repair_identity_image",
 		"line 5: identity_number: no agent of this run has it",
 		"line 7: identity_number: the agent is approved, not waiting for a correction",
-		"line 8: identity_number: the agent is attention, not waiting for a correction",
+		"line 8: identity_number: no agent of this run has it",
 	}, refused)
 	assert.Contains(t, r.stderr, "flipkyc repair: 3 corrections queued\n")
-	assert.Regexp(t, `(?m)^progress: 7/7 final, .* \| approved 5, rejected 1, attention 1$`, r.stderr)
+	assert.Regexp(t, `(?m)^progress: 6/6 final, .* \| approved 5, rejected 1$`, r.stderr)
 
 	after := fakeByIdentity(t, srv)
-	require.Len(t, after, 7, "no agent created by repair")
+	require.Len(t, after, 6, "no agent created by repair")
 	for id, a := range after {
 		assert.Equal(t, 1, a.Creates, id)
 	}
@@ -368,13 +356,13 @@ LINE  AGENT  WHY
 	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 1, 0, 0}, seen("308815"), "documents, once")
 	assert.Equal(t, counts{flipkyc.StatusRejected, 2, 0, 1, 0}, seen("309923"), "the wrong correction was not sent")
 	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 0, 1, 0}, seen("300001"))
-	assert.Equal(t, counts{flipkyc.StatusBasicData, 0, 0, 0, 0}, seen("300008"), "the SDK refused the image before sending it")
+	assert.NotContains(t, after, testIdentity+"300008", "the row with no image was never sent")
 	repaired, ok := srv.Agent(after[testIdentity+"309910"].ID)
 	require.True(t, ok)
 	assert.Equal(t, fleetName("309910")+" Putra", repaired.Name, "the corrected data reached Flip")
 
 	sum = decode[fleet.Summary](t, fleetCLI(t, vars, agents, "status", "--db", db, "--json").stdout)
-	assert.Equal(t, fleet.Counts{"approved": 5, "rejected": 1, "attention": 1}, sum.Counts)
+	assert.Equal(t, fleet.Counts{"approved": 5, "rejected": 1}, sum.Counts)
 	assert.Equal(t, []fleet.RejectionLine{
 		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
 	}, sum.Rejections)
