@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -39,8 +40,11 @@ var Columns = []string{
 // 17, 21, 31-33, and an upload check that failed). For an agent parked
 // because its create's outcome was unknown or Flip answered that it is
 // already registered (2002), a row gives agent_id alone: the id Flip has
-// for it (see Repair.AgentID).
-var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id")
+// for it (see Repair.AgentID); for an agent whose create's outcome was
+// unknown and that Flip confirmed it never created, a row gives
+// not_created alone: the Request-ID of that create (see
+// Repair.NotCreated).
+var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id", "not_created")
 
 // Row is one agent of the onboarding CSV.
 type Row struct {
@@ -135,7 +139,18 @@ type Repair struct {
 	// be the row's), records it, and the agent goes on from where Flip
 	// has it (uploads, for a new agent) without being created again.
 	AgentID int64 `json:"agent_id,omitempty"`
+	// NotCreated, given alone, creates again an agent parked at its create
+	// that Flip never created: it is the Request-ID of the agent's last
+	// create (shown by status), after Flip confirmed that no agent was
+	// created with it. Fleet.Repair accepts it only for an agent parked
+	// without an agent id whose last create had that Request-ID; the run
+	// then creates the agent under a new Request-ID. A create is never
+	// sent again without it.
+	NotCreated string `json:"not_created,omitempty"`
 }
+
+// requestIDPattern is the form of the Request-IDs the run sends.
+var requestIDPattern = regexp.MustCompile(`^bigflip-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // DocumentFile is a supporting document named in a repair CSV.
 type DocumentFile struct {
@@ -225,8 +240,17 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 			}
 			rp.AgentID = id
 		}
-		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 && rp.AgentID == 0 {
-			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image, documents, or agent_id for an agent parked at its create"})
+		if v := strings.TrimSpace(vals["not_created"]); v != "" {
+			switch {
+			case !requestIDPattern.MatchString(v):
+				errs = append(errs, RowError{rec.line, "not_created", "want the Request-ID of the agent's create (bigflip-…, as 'flipkyc status' shows it), which Flip confirmed created no agent"})
+			case rp.Data != nil || rp.IdentityImage != "" || rp.SelfieImage != "" || len(rp.Documents) > 0 || rp.AgentID != 0:
+				errs = append(errs, RowError{rec.line, "not_created", "give not_created alone: it creates again an agent parked at its create that Flip never created"})
+			}
+			rp.NotCreated = v
+		}
+		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 && rp.AgentID == 0 && rp.NotCreated == "" {
+			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image, documents, or, for an agent parked at its create, agent_id or not_created"})
 		}
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
