@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,15 +48,19 @@ Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
 re-sent: the agent is parked as needing attention with its Request-ID.
 
-Callbacks advance the run when 'flipkyc listen --db' (the same --db) receives
-them; without them, or when one is lost, agents are read from Flip once they
-have waited --stale-after. Requests to Flip are limited to --rate per second
+Callbacks advance the run when it receives them itself (--listen ADDR, with
+the token from ` + envCallbackToken + `, while the command runs) or when
+'flipkyc listen --db' (the same --db) does; without them, or when one is lost,
+agents are read from Flip once they have waited --stale-after. A callback for
+an agent the run does not have is stored, answered 200 and reported on stderr
+by agent id: it belongs to another run, which reads that agent from Flip. Requests to Flip are limited to --rate per second
 in all (on Postgres, across machines).
 
 Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
 		"flipkyc onboard --csv examples/fleet/agents.csv",
+		"flipkyc onboard --csv agents.csv --listen 127.0.0.1:8080",
 		"flipkyc onboard --csv agents.csv --images photos/ --db postgres://fleet@db/fleet --workers 20 --rate 10",
 	},
 	flip: true,
@@ -177,6 +184,7 @@ const (
 
 type fleetOptions struct {
 	csv, images, db     *string
+	listen              *string
 	workers             *int
 	rate                *float64
 	staleAfter, recEach *time.Duration
@@ -191,6 +199,7 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
+		listen:     fs.String("listen", "", "receive Flip's callbacks on this address (host:port) into this run while it works; the token from "+envCallbackToken),
 	}
 }
 
@@ -212,6 +221,13 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	key := e.getenv(flipkyc.EnvSecretKey)
 	if _, err := e.client(); err != nil { // checks the key and base URLs
 		return err
+	}
+	var token string
+	if *o.listen != "" {
+		if token = e.getenv(envCallbackToken); token == "" {
+			return usagef("--listen: set %s to the token Flip's callbacks carry", envCallbackToken)
+		}
+		e.secrets.add(token)
 	}
 	dsn := *o.db
 	if dsn == "" {
@@ -254,13 +270,24 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	}
 	defer d.Close()
 	agentsURL, kycURL := e.baseURLs()
-	f, err := fleet.New(fleet.Config{
+	cfg := fleet.Config{
 		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
 		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach,
 		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
-	})
+	}
+	if *o.listen != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	}
+	f, err := fleet.New(cfg)
 	if err != nil {
 		return err
+	}
+	if *o.listen != "" {
+		stop, err := e.receiveCallbacks(f, *o.listen, token, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if repair {
 		refused, err := f.Repair(e.ctx, repairs)
@@ -292,6 +319,32 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return silentFailure{}
 	}
 	return nil
+}
+
+// receiveCallbacks serves Flip's callbacks on addr into the run, as
+// 'listen --db' does, until stop is called.
+func (e *env) receiveCallbacks(f *fleet.Fleet, addr, token string, logger *slog.Logger) (stop func(), err error) {
+	h, err := f.CallbackHandler(token, flipkyc.WithCallbackLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen: %v", err)
+	}
+	srv := callbackServer(h, logger)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(l)
+	}()
+	fmt.Fprintf(e.stderr, "flipkyc %s: receiving callbacks at http://%s/ (any path)\n", e.cmd.path, l.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-served
+	}, nil
 }
 
 // openRun opens a run's database and tells the user on stderr what Open

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -526,6 +528,11 @@ func TestFleetListenDB(t *testing.T) {
 	withForeign := storedEvents(t, db)
 	require.Len(t, withForeign, 6)
 	assert.Equal(t, ev{987654, "PENDING", 0, false}, summary(withForeign)[5])
+	// and said on stderr by agent id: another run's callback is never
+	// lost silently.
+	listen.waitFor(t, "the unknown agent reported", func(_, stderr string) bool {
+		return regexp.MustCompile(`(?m)^.*level=WARN msg=".*does not have.*" agent_id=987654$`).MatchString(stderr)
+	})
 
 	// One line per callback acknowledged (the duplicate too), none for the
 	// refused ones; names masked, no personal data.
@@ -543,6 +550,51 @@ func TestFleetListenDB(t *testing.T) {
 
 	assert.Equal(t, exitOK, listen.stop(t))
 	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
+}
+
+// onboard --listen receives the run's own callbacks: with late callbacks
+// read only after an hour, the run ends because its callbacks moved it.
+func TestFleetOnboardListensForItsCallbacks(t *testing.T) {
+	agents := []fleetAgent{{suffix: "410001"}, {suffix: "419914"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	// Flip's callbacks go to a relay that passes them to the address
+	// onboard announces once it listens.
+	target := make(chan string, 1)
+	var once sync.Once
+	var addr string
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { addr = <-target })
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, addr, r.Body)
+		require.NoError(t, err)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+	}))
+	t.Cleanup(relay.Close)
+	srv, vars := fakeEnv(t, flipkyctest.WithCallbacks(relay.URL+"/flip/kyc", testToken))
+	vars[envCallbackToken] = testToken
+	p := start(t, vars, "onboard", "--csv", csvPath, "--listen", "127.0.0.1:0", "--workers", "4", "--rate", "1000", "--stale-after", "1h", "--reconcile-every", "1h")
+	p.waitFor(t, "listening line", func(_, stderr string) bool { return listenAddr.MatchString(stderr) })
+	target <- listenAddr.FindStringSubmatch(p.stderr.String())[1]
+	select {
+	case code := <-p.done:
+		require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", p.stdout, p.stderr)
+	case <-time.After(fleetWait):
+		t.Fatalf("onboard did not end; stderr: %s", p.stderr)
+	}
+	p.done <- exitOK // for the cleanup
+	assert.Equal(t, fleet.Counts{"approved": 1, "rejected": 1}, statusCounts(t, vars, agents, db))
+	assert.Len(t, storedEvents(t, db), 4, "both agents' upload check and decision, received by onboard")
+	for _, c := range srv.Callbacks() {
+		assert.Equal(t, http.StatusOK, c.Status, "%v", c)
+	}
+	checkNoPersonalData(t, agents, p.args, p.stdout.String(), p.stderr.String())
 }
 
 // Mistakes in the command line or its files: exit 2 with why, and no

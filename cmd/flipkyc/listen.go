@@ -35,7 +35,11 @@ answered 2xx, and 502 otherwise, so that nothing is lost silently.
 
 With --db, each authentic callback is first stored in that onboarding run's
 database (see 'flipkyc onboard'), deduplicated, in the same transaction that
-schedules the agent's next step; Flip gets 200 only once it is stored.
+schedules the agent's next step; Flip gets 200 only once it is stored. A
+callback for an agent that run does not have (another run's) is stored and
+answered 200 all the same, and a warning with its agent id goes to stderr:
+give each run its own receiver, or let 'flipkyc onboard --listen' receive
+its run's callbacks itself.
 
 The callback token comes from ` + envCallbackToken + ` or --token-file FILE. --token
 still works but is discouraged: every local user can read a flag in the
@@ -76,7 +80,9 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 					return err
 				}
 				defer d.Close()
-				if store, err = fleet.New(fleet.Config{DB: d}); err != nil {
+				// A callback for an agent the run does not have is
+				// reported on stderr (by agent id).
+				if store, err = fleet.New(fleet.Config{DB: d, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))}); err != nil {
 					return err
 				}
 			}
@@ -119,14 +125,7 @@ func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error
 	if err != nil {
 		return fmt.Errorf("cannot listen: %v", err)
 	}
-	srv := &http.Server{
-		Handler:           forwardAware(h),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      callbackTimeout + 15*time.Second, // a forward may take callbackTimeout
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := callbackServer(forwardAware(h), logger)
 	where := "http://" + l.Addr().String() + "/"
 	if fwd != nil {
 		fmt.Fprintf(e.stderr, "flipkyc listen: receiving callbacks at %s (any path), forwarding to %s; Ctrl-C stops\n", where, fwd.Redacted())
@@ -146,6 +145,19 @@ func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error
 	_ = srv.Shutdown(shutdown)
 	<-served
 	return nil
+}
+
+// callbackServer serves Flip's callbacks with h, within timeouts that a
+// slow sender cannot hold open (a forward may take callbackTimeout).
+func callbackServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      callbackTimeout + 15*time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // forwardState tells the response writer that the callback was authentic
