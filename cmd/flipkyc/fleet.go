@@ -86,6 +86,10 @@ bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
 For an agent parked at its create (outcome unknown, or already registered:
 2002), a row gives identity_number and agent_id, the id Flip has for it: the
 run checks it with Flip and takes the agent on without creating it again.
+For one whose create's outcome is unknown and that Flip, asked with the
+create's Request-ID (see 'flipkyc status'), confirms it never created, a
+row gives identity_number and not_created, that Request-ID: the run creates
+the agent again under a new Request-ID. Nothing is created again without it.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
