@@ -597,6 +597,57 @@ func TestFleetOnboardListensForItsCallbacks(t *testing.T) {
 	checkNoPersonalData(t, agents, p.args, p.stdout.String(), p.stderr.String())
 }
 
+// Both ways out for agents parked at their create, through the command:
+// agent_id for one Flip created (its reply was lost), not_created for one
+// Flip never created, which is then created again under a new Request-ID.
+func TestFleetRepairParkedAtCreate(t *testing.T) {
+	agents := []fleetAgent{{suffix: "420001"}, {suffix: "420002"}, {suffix: "420003"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	srv, vars := fakeEnv(t)
+	// One worker: creates go in line order. Line 2's create fails before
+	// Flip acts on it; line 3's takes effect and its reply is lost.
+	srv.FailNext(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
+	srv.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--workers", "1"}, fast[2:]...)...)
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, fleet.Counts{"approved": 1, "attention": 2}, statusCounts(t, vars, agents, db))
+	export := filepath.Join(t.TempDir(), "export.csv")
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
+	recs := readExport(t, export)
+	require.Len(t, recs, 4)
+	lost := recs[1][8]
+	require.Equal(t, "attention", recs[1][3])
+	require.Regexp(t, `^bigflip-`, lost)
+	created := fakeByIdentity(t, srv)[agents[1].identity()].ID
+	require.NotZero(t, created)
+
+	fixes := filepath.Join(filepath.Dir(csvPath), "fixes.csv")
+	require.NoError(t, os.WriteFile(fixes, []byte(fmt.Sprintf("identity_number,agent_id,not_created\n%s,,%s\n%s,%d,\n",
+		agents[0].identity(), lost, agents[1].identity(), created)), 0o600))
+	r = fleetCLI(t, vars, agents, append([]string{"repair", "--csv", fixes, "--db", db}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc repair: 2 corrections queued\n")
+	assert.Equal(t, fleet.Counts{"approved": 3}, statusCounts(t, vars, agents, db))
+
+	sent := map[string][]string{}
+	for _, req := range srv.RequestsTo(flipkyctest.RouteCreateAgent) {
+		id := req.Fields["identity_number"]
+		sent[id] = append(sent[id], req.Header.Get("Request-ID"))
+	}
+	require.Len(t, sent[agents[0].identity()], 2, "line 2: the failed create and the one confirmed")
+	assert.Equal(t, lost, sent[agents[0].identity()][0])
+	assert.NotEqual(t, lost, sent[agents[0].identity()][1], "created again under a new Request-ID")
+	assert.Len(t, sent[agents[1].identity()], 1, "line 3 resumed with its id, not created again")
+	assert.Len(t, sent[agents[2].identity()], 1)
+
+	// The same rows again: nothing is parked, nothing is created.
+	r = fleetCLI(t, vars, agents, append([]string{"repair", "--csv", fixes, "--db", db}, fast...)...)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "line 2: not_created: the agent is approved, not parked")
+	assert.Len(t, srv.RequestsTo(flipkyctest.RouteCreateAgent), 4)
+}
+
 // Mistakes in the command line or its files: exit 2 with why, and no
 // database created where there was no run.
 func TestFleetUsageErrors(t *testing.T) {
