@@ -8,7 +8,8 @@
 // documented input rules before anything is sent, retries only where a repeat
 // cannot double an effect, and reports failures as typed errors:
 // *ValidationError, *APIError, *DecodeError, *NetworkError,
-// *OutcomeUnknownError or *RetryError, which errors.As finds. A call whose
+// *OutcomeUnknownError, *ImageReadError or *RetryError, which errors.As
+// finds. A call whose
 // context ends returns an error that matches the context's error with
 // errors.Is. A state change that may have reached Flip is never repeated
 // blindly: submit and repairs confirm it by reading the agent, and the others

@@ -182,6 +182,9 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	case r.body != nil:
 		var err error
 		if body, length, err = r.body.open(); err != nil {
+			if local := imageReadFailure(r.op, err); local != nil {
+				return attemptResult{err: local}
+			}
 			return attemptResult{err: fmt.Errorf("flipkyc: %s: preparing body: %w", r.op, err)}
 		}
 		contentType = r.body.contentType()
@@ -213,6 +216,12 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if local := imageReadFailure(r.op, err); local != nil {
+			// The body stopped before its end: Flip has at most a part of
+			// it, which it cannot act on, and a repeat would read the same
+			// failing source.
+			return attemptResult{err: local}
+		}
 		err = c.key.forms.ScrubError(watch.cause(err))
 		wrote := r.repeatable || st.mayHaveSent(err)
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
@@ -234,6 +243,18 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	res := c.judge(&r, id, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
+}
+
+// imageReadFailure returns the *ImageReadError in err, for op, or nil when
+// err is not one: an upload whose image could not be read.
+func imageReadFailure(op string, err error) error {
+	var ire *ImageReadError
+	if !errors.As(err, &ire) {
+		return nil
+	}
+	local := *ire
+	local.Op = op
+	return &local
 }
 
 // judge turns a reply into the attempt's outcome: success with out decoded,
