@@ -162,7 +162,16 @@ const DefaultIdleTimeout = 60 * time.Second
 // *http.Client the client uses; a context deadline still bounds the whole
 // call. An abandoned attempt fails with an error that matches ErrStalled: a
 // *NetworkError, or a *DecodeError when a 2xx reply stalled while its body
-// was read. d must be positive.
+// was read. A stalled attempt is never retried, for any call: it has already
+// waited d, and a peer that went silent once is likely to again.
+//
+// Without a context deadline, a call that meets only silence ends after d
+// (60 s by default). The longest a call can take without a deadline, when
+// every attempt fails in a retryable way just before d passes, is
+// MaxAttempts × d plus the waits between attempts (with the defaults 3 × 60 s
+// plus at most 2 × 30 s of Retry-After: 4 minutes). A reply or upload that
+// keeps moving, however slowly, is never cut: only a deadline bounds that.
+// d must be positive.
 func WithIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

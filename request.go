@@ -123,8 +123,12 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		start := c.clock.Now()
 		res := c.attempt(ctx, *r, target, st, attempt, out)
 		meta.Attempts, meta.StatusCode, meta.Header = attempt, res.status, res.header
+		// A stalled attempt is not retried: it already waited the whole idle
+		// timeout, which is what the caller allowed for silence, and a peer
+		// that went silent once is likely to again. So a call without a
+		// deadline meets at most one stall (see WithIdleTimeout).
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil ||
-			(r.body != nil && !r.body.replayable())
+			(r.body != nil && !r.body.replayable()) || errors.Is(res.err, ErrStalled)
 		var wait time.Duration
 		if !last {
 			wait = policy.Delay(attempt, res.retryAfter)
