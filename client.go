@@ -225,8 +225,9 @@ func checkBaseURL(name, raw, def string) (string, error) {
 
 // defaultHTTPClient is used when the caller gives no *http.Client: never
 // http.DefaultClient, and no Transport of its own, so each call goes through
-// http.DefaultTransport as it is at that moment (httpmock.Activate replaces
-// it, and then sees the SDK's calls). Stuck peers are bounded by the
+// the SDK's framing-checked transport, or through http.DefaultTransport as it
+// is at that moment once it was replaced (httpmock.Activate replaces it, and
+// then sees the SDK's calls); see defaultTransport. Stuck peers are bounded by the
 // request path's idle timeout, which needs no transport of its own.
 func defaultHTTPClient() *http.Client { return &http.Client{} }
 

@@ -66,11 +66,15 @@ func WithBaseURLs(agentsAPI, kycAPI string) Option {
 // WithHTTPClient makes the client send its requests through hc. hc's
 // Transport is used as given: it is looked up at every call and never
 // replaced, so httpmock, tracing transports and proxies keep working; a nil
-// Transport means http.DefaultTransport. hc's Timeout and Jar are copied
+// Transport means the default below. hc's Timeout and Jar are copied
 // when New runs, and its CheckRedirect is not used: redirects are never
 // followed, so that credentials never go to another host. Without this
-// option the client uses http.DefaultTransport as it is at each call, and
-// no total timeout. A nil hc makes New fail.
+// option the client has no total timeout, and sends through the SDK's own
+// copy of http.DefaultTransport, which drops an HTTP/1.1 connection whose
+// reply runs past its Content-Length or last chunk instead of reading the
+// rest as the next reply; once a program (or httpmock.Activate) replaces
+// http.DefaultTransport, the client uses that, as it is at each call. A nil
+// hc makes New fail.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
