@@ -204,3 +204,23 @@ func TestFramedConnFollowsRepliesInPieces(t *testing.T) {
 		assert.Equal(t, len(head), c.follow([]byte(head+"x")))
 	})
 }
+
+// TestFramingTransportKeepsHTTP2: where the server offers HTTP/2 (which
+// frames every reply itself), the SDK's transport speaks it, unchecked.
+func TestFramingTransportKeepsHTTP2(t *testing.T) {
+	var proto atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(int64(r.ProtoMajor))
+		_, _ = io.WriteString(w, agentBody(1))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c, _ := newTestClient(t, srv.URL, srv.URL, WithHTTPClient(&http.Client{Transport: newFramingTransport(&tls.Config{RootCAs: roots})}))
+	a, err := c.GetAgent(context.Background(), 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), a.ID)
+	assert.Equal(t, int64(2), proto.Load())
+}
