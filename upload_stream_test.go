@@ -493,6 +493,17 @@ func (f *failingImage) Seek(offset int64, whence int) (int64, error) {
 	return n, err
 }
 
+// oversizedReaderAt is an image read with ReadAt whose Size reports extra
+// bytes more than it holds.
+type oversizedReaderAt struct {
+	r     *bytes.Reader
+	extra int64
+}
+
+func (o *oversizedReaderAt) Read(p []byte) (int, error)              { return o.r.Read(p) }
+func (o *oversizedReaderAt) ReadAt(p []byte, off int64) (int, error) { return o.r.ReadAt(p, off) }
+func (o *oversizedReaderAt) Size() int64                             { return o.r.Size() + o.extra }
+
 // TestUploadFromAFailingReaderIsNotRepeated uploads, through every upload
 // method, from readers that fail or lie mid-body: the call fails at once
 // with an *ImageReadError naming the image's field, the request is never
@@ -506,6 +517,10 @@ func TestUploadFromAFailingReaderIsNotRepeated(t *testing.T) {
 	}{
 		{"Read fails after 200 KB", func(d []byte) io.Reader { return &failingImage{r: bytes.NewReader(d), readFailsAt: 200 << 10} }},
 		{"SeekEnd reports more bytes than there are", func(d []byte) io.Reader { return &failingImage{r: bytes.NewReader(d), extra: 300_000} }},
+		{"a plain stream whose Read fails after 200 KB", func(d []byte) io.Reader {
+			return struct{ io.Reader }{&failingImage{r: bytes.NewReader(d), readFailsAt: 200 << 10}}
+		}},
+		{"Size reports more bytes than ReadAt has", func(d []byte) io.Reader { return &oversizedReaderAt{bytes.NewReader(d), 300_000} }},
 	}
 	for _, h2 := range []bool{false, true} {
 		proto := map[bool]string{false: "HTTP/1.1", true: "HTTP/2"}[h2]
