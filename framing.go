@@ -21,7 +21,11 @@ import (
 // framing of every HTTP/1.1 reply on its connections, and breaks a connection
 // the moment a byte arrives that answers no request sent: that byte is never
 // handed to net/http, and the connection fails every later read and write,
-// so no request is answered from it again.
+// so no request is answered from it again. Before it writes a request on a
+// reused connection it also looks for bytes waiting unread in the socket
+// (where the system lets it: not on Windows), which net/http's read loop may
+// not have seen yet. Bytes that a server sends only after the next request
+// went out cannot be told from the reply to it, by this or any client.
 
 // errUnsolicited fails the reads and writes of a connection that received
 // bytes answering no request.
@@ -106,8 +110,9 @@ func newFramingTransport(tlsConfig *tls.Config) *http.Transport {
 // the replies it reads: the status line and headers, then a body sized by
 // Content-Length or by chunks (with trailers), none for 1xx, 204, 304 and
 // replies to HEAD. A request starts with the first write after the previous
-// reply ended. A byte read while every request sent has its whole reply
-// breaks the connection (see errUnsolicited). A reply it cannot follow (no
+// reply ended. A byte read while every request sent has its whole reply, or
+// waiting in the socket when a request starts on a reused connection, breaks
+// the connection (see errUnsolicited). A reply it cannot follow (no
 // length, a malformed head: net/http reads the first to the end of the
 // connection and fails on the second, so neither connection is reused), a
 // CONNECT or a protocol switch ends the checking.
@@ -149,6 +154,12 @@ func (c *framedConn) Write(p []byte) (int, error) {
 		return 0, errUnsolicited
 	}
 	if !c.off && c.requests == c.replies && c.state == frameIdle {
+		if c.requests > 0 && pending(c.raw()) {
+			c.broken = true
+			c.mu.Unlock()
+			_ = c.Conn.Close()
+			return 0, errUnsolicited
+		}
 		c.requests++
 		c.heads = append(c.heads, bytes.HasPrefix(p, []byte("HEAD ")))
 		if bytes.HasPrefix(p, []byte("CONNECT ")) {
@@ -325,6 +336,14 @@ func (c *framedConn) endLine() {
 			c.replyEnded()
 		}
 	}
+}
+
+// raw returns the network connection under c: the TCP one under TLS.
+func (c *framedConn) raw() net.Conn {
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c.Conn
 }
 
 // replyEnded records that a final reply ended.

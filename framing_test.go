@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -223,4 +224,50 @@ func TestFramingTransportKeepsHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), a.ID)
 	assert.Equal(t, int64(2), proto.Load())
+}
+
+// TestBytesWaitingBeforeTheNextRequestBreakTheConnection reads a reply
+// exactly to its end, lets stray bytes reach the socket unread (net/http's
+// read loop has not looked yet), and starts the next request: the write is
+// refused and the connection closed, so the stray bytes cannot become its
+// reply.
+func TestBytesWaitingBeforeTheNextRequestBreakTheConnection(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("no way to see unread bytes on this system")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	reply := withLength(agentBody(1))
+	stray := make(chan struct{})
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = http.ReadRequest(bufio.NewReader(conn))
+		_, _ = io.WriteString(conn, reply)
+		<-stray
+		_, _ = io.WriteString(conn, withLength(agentBody(smuggledID)))
+		_, _ = io.Copy(io.Discard, conn)
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	c := &framedConn{Conn: raw}
+	_, err = io.WriteString(c, "GET /agents/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	got := make([]byte, len(reply))
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err)
+	require.Equal(t, reply, string(got))
+
+	close(stray)
+	for !pending(raw) {
+		runtime.Gosched() // until the stray bytes are in the socket
+	}
+	_, err = io.WriteString(c, "GET /agents/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.ErrorIs(t, err, errUnsolicited)
+	_, err = c.Read(make([]byte, 10))
+	require.ErrorIs(t, err, errUnsolicited)
 }
