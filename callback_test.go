@@ -480,6 +480,15 @@ func TestDecodeEventTolerance(t *testing.T) {
 		{"name an array, the rest kept", `{"agent_id":3,"agent_name":["x"],"kyc_status":"APPROVED"}`, 3, StatusApproved, 0, "", []string{"agent_name: want a string, got an array"}},
 		{"code text", `{"agent_id":1,"kyc_status":"REJECTED","rejected_reason_code":"abc"}`, 1, StatusRejected, 0, "", []string{"rejected_reason_code: want a whole number"}},
 		{"status an object", `{"agent_id":1,"kyc_status":{"v":1}}`, 1, "", 0, "", []string{"kyc_status: want a string, got an object"}},
+		{"status a boolean", `{"agent_id":1,"kyc_status":true}`, 1, "", 0, "", []string{"kyc_status: want a string, got a boolean"}},
+		{"status a boolean, false", `{"agent_id":1,"kyc_status":false}`, 1, "", 0, "", []string{"kyc_status: want a string, got a boolean"}},
+		{"name with invalid UTF-8", "{\"agent_id\":1,\"agent_name\":\"Ann\xff\xfe\",\"kyc_status\":\"APPROVED\"}", 1, StatusApproved, 0, "Ann\uFFFD\uFFFD",
+			[]string{"agent_name: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
+		{"name with invalid UTF-8 and an escape", "{\"agent_id\":1,\"agent_name\":\"Ann\xff\xfe\\u0041\",\"kyc_status\":\"APPROVED\"}", 1, StatusApproved, 0, "Ann\uFFFD\uFFFDA",
+			[]string{"agent_name: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
+		{"name with U+FFFD sent as such", `{"agent_id":1,"agent_name":"Ann\ufffd","kyc_status":"APPROVED"}`, 1, StatusApproved, 0, "Ann\uFFFD", nil},
+		{"reason with invalid UTF-8", "{\"agent_id\":1,\"rejected_reason\":\"bad\xc3\",\"kyc_status\":\"REJECTED\"}", 1, StatusRejected, 0, "",
+			[]string{"rejected_reason: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
 		{"unknown time layout", `{"agent_id":1,"kyc_status":"APPROVED","created_at":"yesterday"}`, 1, StatusApproved, 0, "", []string{"created_at: unknown timestamp layout"}},
 		{"time an array", `{"agent_id":1,"kyc_status":"APPROVED","verified_at":[]}`, 1, StatusApproved, 0, "", []string{"verified_at: want a timestamp, got an array"}},
 		{"null", `null`, 0, "", 0, "", []string{"data: not a JSON object"}},
@@ -502,6 +511,14 @@ func TestDecodeEventTolerance(t *testing.T) {
 			assert.Equal(t, tt.name_, ev.AgentName)
 			assert.Equal(t, tt.problems, ev.Problems)
 			assert.Equal(t, tt.data, ev.Raw)
+			if ev.AgentName != "" {
+				// The decoded name survives a round trip through JSON unchanged.
+				b, err := json.Marshal(ev)
+				require.NoError(t, err)
+				var again Event
+				require.NoError(t, json.Unmarshal(b, &again))
+				assert.Equal(t, ev.AgentName, again.AgentName, "the name changed on a round trip")
+			}
 			if tt.name == "unknown time layout" {
 				assert.Equal(t, "yesterday", ev.CreatedAt.Raw, "kept as received")
 			}
