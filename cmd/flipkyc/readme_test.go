@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +54,6 @@ func TestReadmeDevLoop(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash on this machine")
 	}
-	bin := builtBinary(t)
 	var mu sync.Mutex
 	var statuses []flipkyc.KYCStatus
 	parser, err := flipkyc.NewCallbackParser("dev-token")
@@ -78,8 +78,25 @@ func TestReadmeDevLoop(t *testing.T) {
 	examples, err := filepath.Abs("../../examples")
 	require.NoError(t, err)
 	require.NoError(t, os.Symlink(examples, filepath.Join(dir, "examples")))
+	out, err := runScript(t, bash, dir, script)
+	require.NoError(t, err, out)
+	assert.Regexp(t, `(?m)^KYC status +APPROVED$`, out)
+	assert.Contains(t, out, "HTTP 200 OK", "the trigger reached the service through listen")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []flipkyc.KYCStatus{flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusApproved, flipkyc.StatusRejected}, statuses)
+	env, err := os.ReadFile(filepath.Join(dir, "fake.env"))
+	require.NoError(t, err)
+	assert.Contains(t, string(env), "export FLIP_SECRET_KEY=")
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+// runScript runs script with bash -e in dir, the built command first on
+// PATH and nothing else of this machine's environment, and stops whatever
+// it left running.
+func runScript(t *testing.T, bash, dir, script string) (string, error) {
+	t.Helper()
+	bin := builtBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), fleetWait)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bash, "-e", "-c", script)
 	cmd.Dir = dir
@@ -88,17 +105,34 @@ func TestReadmeDevLoop(t *testing.T) {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = wait
-	err = cmd.Run()
+	err := cmd.Run()
 	if cmd.Process != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-	require.NoError(t, err, out.String())
-	assert.Regexp(t, `(?m)^KYC status +APPROVED$`, out.String())
-	assert.Contains(t, out.String(), "HTTP 200 OK", "the trigger reached the service through listen")
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, []flipkyc.KYCStatus{flipkyc.StatusUploadIdentitySelfieSuccess, flipkyc.StatusApproved, flipkyc.StatusRejected}, statuses)
-	env, err := os.ReadFile(filepath.Join(dir, "fake.env"))
-	require.NoError(t, err)
-	assert.Contains(t, string(env), "export FLIP_SECRET_KEY=")
+	return out.String(), err
+}
+
+// The fleet README's example, run as written by bash on a copy of
+// examples/fleet: onboard exits 1 for its bad row and two rejections, the
+// repair approves both, and the run ends with every agent approved.
+func TestReadmeFleetExample(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash on this machine")
+	}
+	script := shellBlock(t, "../../fleet/README.md", "# fleet:")
+	script = strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+freePort(t), "127.0.0.1:8090", "127.0.0.1:"+freePort(t)).Replace(script)
+	// onboard's exit status 1 (a bad row, rejections) is the example's
+	// point; any other failure ends the script.
+	onboard := regexp.MustCompile(`(?m)^flipkyc onboard [^#\n]*`)
+	require.True(t, onboard.MatchString(script))
+	script = onboard.ReplaceAllString(script, "$0 || [ $$? -eq 1 ] ")
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples", "fleet"), os.DirFS("../../examples/fleet")))
+	out, err := runScript(t, bash, dir, script)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "line 7: birth_date: ")
+	assert.Contains(t, out, "2 corrections queued")
+	assert.Regexp(t, `(?m)^approved +5$`, out)
+	assert.NotRegexp(t, `(?m)^rejected`, out[strings.LastIndex(out, "STATE"):])
 }
