@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -66,9 +67,13 @@ Exit status 1 when a row was bad or an agent needs attention.`,
 	flip: true,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		o := fleetFlags(fs)
+		check := fs.Bool("check", false, "check the CSV and send nothing but location look-ups: every row, image and location, and duplicates within the CSV and against the run")
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
+			}
+			if *check {
+				return e.check(o)
 			}
 			return e.onboard(o, false)
 		}
@@ -247,27 +252,23 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
-	images := *o.images
-	if images == "" {
-		images = filepath.Dir(*o.csv)
-	}
-	file, err := os.Open(*o.csv)
-	if err != nil {
-		return inputErrorf("cannot read --csv: %v", err)
-	}
 	var rows []fleet.Row
 	var repairs []fleet.Repair
 	var bad []fleet.RowError
-	if repair {
-		repairs, bad, err = fleet.ReadRepairCSV(file, images)
-	} else {
-		rows, bad, err = fleet.ReadCSV(file, images)
-	}
-	file.Close()
+	err := readFleetCSV(o, func(file io.Reader, images string) (err error) {
+		if repair {
+			repairs, bad, err = fleet.ReadRepairCSV(file, images)
+		} else {
+			rows, bad, err = fleet.ReadCSV(file, images)
+		}
+		return err
+	})
 	if err != nil {
-		return inputErrorf("%s: %v", *o.csv, err)
+		return err
 	}
-	e.printBadRows(bad)
+	if repair {
+		e.printBadRows(bad)
+	}
 	d, err := e.openRun(dsn)
 	if err != nil {
 		return err
@@ -302,6 +303,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		bad = append(bad, refused...)
 		fmt.Fprintf(e.stderr, "flipkyc repair: %s queued\n", plural(len(repairs)-len(refused), "correction", "corrections"))
 	} else {
+		rows, bad, err = resolveLocations(e.ctx, f.Locations(), rows, bad)
+		if err != nil {
+			return err
+		}
+		e.printBadRows(bad)
 		added, err := f.Import(e.ctx, rows)
 		if err != nil {
 			return err
@@ -323,6 +329,24 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	e.printSummary(sum)
 	if len(bad) > 0 || len(sum.Attention) > 0 {
 		return silentFailure{}
+	}
+	return nil
+}
+
+// readFleetCSV opens --csv and reads it with read, in the images
+// directory (--images, by default the CSV's).
+func readFleetCSV(o fleetOptions, read func(file io.Reader, images string) error) error {
+	images := *o.images
+	if images == "" {
+		images = filepath.Dir(*o.csv)
+	}
+	file, err := os.Open(*o.csv)
+	if err != nil {
+		return inputErrorf("cannot read --csv: %v", err)
+	}
+	defer file.Close()
+	if err := read(file, images); err != nil {
+		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	return nil
 }
