@@ -28,6 +28,20 @@ type Locations struct {
 	mu   sync.Mutex
 	// lists are those read so far, by level and parent id.
 	lists map[listKey][]flipkyc.Location
+	// matched are the names matched so far, so that many rows of one
+	// place are matched once.
+	matched map[matchKey]matchResult
+}
+
+type matchKey struct {
+	listKey
+	name string
+}
+
+type matchResult struct {
+	id         int64
+	candidates []flipkyc.Location
+	ambiguous  bool
 }
 
 type listKey struct {
@@ -39,7 +53,7 @@ type listKey struct {
 // keeps them in db; with a nil db (a check without a run) it keeps them in
 // memory only.
 func NewLocations(db *DB, flip *flipkyc.Client) *Locations {
-	return &Locations{db: db, flip: flip, lists: map[listKey][]flipkyc.Location{}}
+	return &Locations{db: db, flip: flip, lists: map[listKey][]flipkyc.Location{}, matched: map[matchKey]matchResult{}}
 }
 
 // Locations returns the run's resolver of location names, which asks Flip
@@ -104,7 +118,7 @@ func (l *Locations) resolve(ctx context.Context, r *Row) (*RowError, error) {
 					levelNames[level][1], within, levelNames[level][1])}, nil
 			}
 		case names[level] != "":
-			found, candidates, ambiguous := match(list, names[level])
+			found, candidates, ambiguous := l.match(level, parent, list, names[level])
 			if found != 0 {
 				*ids[level] = found
 				break
@@ -129,6 +143,20 @@ func (l *Locations) resolve(ctx context.Context, r *Row) (*RowError, error) {
 		parent = *ids[level]
 	}
 	return nil, nil
+}
+
+// match is match, remembered for the name within the list of level and
+// parent.
+func (l *Locations) match(level int, parent int64, list []flipkyc.Location, name string) (int64, []flipkyc.Location, bool) {
+	k := matchKey{listKey{level, parent}, name}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.matched[k]
+	if !ok {
+		r.id, r.candidates, r.ambiguous = match(list, name)
+		l.matched[k] = r
+	}
+	return r.id, r.candidates, r.ambiguous
 }
 
 // match finds name in list and returns its id; when there is not one
