@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,8 +18,13 @@ import (
 
 // Columns of the onboarding CSV, in any order, named in its header line.
 // Required: name, identity_type, identity_number, birth_date, birth_place,
-// gender, occupation, country_id, province_id, city_id, district_id,
-// address, phone_number, identity_image, selfie_image. Optional: email.
+// gender, occupation, province_id, city_id, district_id, address,
+// phone_number, identity_image, selfie_image. Optional: email and
+// country_id (Indonesia when empty). Each location may be given by name
+// instead, in the column of LocationNameColumns (province, city, district,
+// country) as written on the identity card; Locations.Resolve turns the
+// names into Flip's ids and checks every row's ids against Flip's lists.
+// A location given both by id and by name is a bad row.
 //
 // identity_image and selfie_image are file names inside the images
 // directory (by default the CSV's own directory), relative to it: an
@@ -26,12 +32,19 @@ import (
 // of it is a bad row, and so is a file that is not a PNG or JPEG meeting
 // Flip's image rules (flipkyc.Image.Validate). The identity number is
 // the row's key: a run keeps one agent per identity number, so re-running
-// the same CSV resumes it instead of creating anyone twice.
+// the same CSV resumes it instead of creating anyone twice. Two rows with
+// the same identity number, or the same phone number, make the later row
+// bad.
 var Columns = []string{
 	"name", "identity_type", "identity_number", "birth_date", "birth_place", "gender", "occupation",
 	"country_id", "province_id", "city_id", "district_id", "address", "phone_number", "email",
 	"identity_image", "selfie_image",
 }
+
+// LocationNameColumns are the columns that name a row's locations instead
+// of giving their ids (see Columns and Locations.Resolve), in the order of
+// Flip's levels: country, province, city, district.
+var LocationNameColumns = []string{"country", "province", "city", "district"}
 
 // RepairColumns are the columns of a repair CSV: identity_number (the key,
 // required) and whatever the rejection calls for: any of the data columns
@@ -59,6 +72,16 @@ type Row struct {
 	// read inside it only, so a symbolic link changed since the CSV was
 	// checked cannot lead out of it.
 	Images string `json:"images,omitempty"`
+	// Places are the locations the row names instead of giving their ids;
+	// Locations.Resolve sets the ids of Params from them. They are not
+	// stored with the agent.
+	Places PlaceNames `json:"-"`
+}
+
+// PlaceNames are a row's locations by name, as the CSV writes them ("Jawa
+// Barat", "Kota Depok", "Sukmajaya"); an empty name was not given.
+type PlaceNames struct {
+	Country, Province, City, District string
 }
 
 // RowError is a row that cannot be onboarded: its line, the field and the
@@ -88,11 +111,12 @@ func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
 	defer images.root.Close()
 	var rows []Row
 	var bad []RowError
-	seen := map[string]int{}
+	seen, seenPhone := map[string]int{}, map[string]int{}
 	for _, rec := range recs {
 		vals := rec.values(header)
 		p, errs := parseParams(rec.line, vals, false)
-		row := Row{Line: rec.line, Params: p, Images: images.path}
+		row := Row{Line: rec.line, Params: p, Images: images.path,
+			Places: PlaceNames{Country: vals["country"], Province: vals["province"], City: vals["city"], District: vals["district"]}}
 		for _, f := range []struct {
 			col string
 			dst *string
@@ -106,11 +130,15 @@ func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
 		if first, ok := seen[p.IdentityNumber]; ok && p.IdentityNumber != "" {
 			errs = append(errs, RowError{rec.line, "identity_number", fmt.Sprintf("the same as line %d's: one agent per identity number", first)})
 		}
+		if first, ok := seenPhone[p.PhoneNumber]; ok && p.PhoneNumber != "" {
+			errs = append(errs, RowError{rec.line, "phone_number", fmt.Sprintf("the same as line %d's: Flip registers a phone number once", first)})
+		}
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
 			continue
 		}
 		seen[p.IdentityNumber] = rec.line
+		seenPhone[p.PhoneNumber] = rec.line
 		rows = append(rows, row)
 	}
 	return rows, bad, nil
@@ -342,12 +370,43 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 		}
 		p.BirthDate = d
 	}
+	if !partial {
+		errs = append(errs, checkPlaceColumns(line, v)...)
+	}
 	if !partial && len(errs) == 0 {
 		if err := p.Validate(); err != nil {
-			errs = append(errs, fieldErrors(line, err)...)
+			for _, fe := range fieldErrors(line, err) {
+				// A location to be resolved has no id yet: Locations.Resolve
+				// checks it against Flip's lists.
+				if i := slices.Index(locationIDColumns, fe.Field); i < 0 || !toResolve(i, v) {
+					errs = append(errs, fe)
+				}
+			}
 		}
 	}
 	return p, errs
+}
+
+// locationIDColumns are the id columns of LocationNameColumns, level by
+// level.
+var locationIDColumns = []string{"country_id", "province_id", "city_id", "district_id"}
+
+// toResolve reports whether the location of level i has no id in the
+// row's values v and is left to Locations.Resolve: named, or the country,
+// which is Indonesia by default.
+func toResolve(i int, v map[string]string) bool {
+	return v[locationIDColumns[i]] == "" && (i == 0 || v[LocationNameColumns[i]] != "")
+}
+
+// checkPlaceColumns refuses a location given both by id and by name.
+func checkPlaceColumns(line int, v map[string]string) []RowError {
+	var errs []RowError
+	for i, name := range LocationNameColumns {
+		if v[name] != "" && v[locationIDColumns[i]] != "" {
+			errs = append(errs, RowError{line, name, fmt.Sprintf("give %s or %s, not both", locationIDColumns[i], name)})
+		}
+	}
+	return errs
 }
 
 func fieldErrors(line int, err error) []RowError {

@@ -204,6 +204,23 @@ var schema = []string{
 	)`,
 	`CREATE TABLE IF NOT EXISTS fleet_rate (id INTEGER PRIMARY KEY, next_at BIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS fleet_processes (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)`,
+	// Flip's location lists (Locations): kind is country, province, city
+	// or district, parent_id the id of the place they are in (0 for
+	// countries). fleet_location_lists marks each list kept whole, once
+	// per parent, so that an empty list is not asked for again.
+	`CREATE TABLE IF NOT EXISTS fleet_locations (
+		kind TEXT NOT NULL,
+		parent_id BIGINT NOT NULL,
+		id BIGINT NOT NULL,
+		name TEXT NOT NULL,
+		PRIMARY KEY (kind, parent_id, id)
+	)`,
+	`CREATE TABLE IF NOT EXISTS fleet_location_lists (
+		kind TEXT NOT NULL,
+		parent_id BIGINT NOT NULL,
+		fetched_at BIGINT NOT NULL,
+		PRIMARY KEY (kind, parent_id)
+	)`,
 }
 
 // querier is *sql.DB or *sql.Tx.
@@ -322,3 +339,51 @@ func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 }
 
 var errNotFound = errors.New("fleet: no such agent in this run")
+
+// HasIdentity reports whether the run has an agent with the identity
+// number, and the CSV line it came from.
+func (d *DB) HasIdentity(ctx context.Context, number string) (line int, found bool, err error) {
+	err = d.queryRow(ctx, d.sql, "SELECT line FROM fleet_agents WHERE key = ?", number).Scan(&line)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return line, err == nil, err
+}
+
+// InRun returns a RowError for each row whose identity number the run
+// already has (HasIdentity): onboard would resume that agent and not use
+// the row.
+func (d *DB) InRun(ctx context.Context, rows []Row) ([]RowError, error) {
+	var bad []RowError
+	for _, r := range rows {
+		line, found, err := d.HasIdentity(ctx, r.Params.IdentityNumber)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			bad = append(bad, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row", line)})
+		}
+	}
+	return bad, nil
+}
+
+// RunExists reports whether dsn holds a run: a SQLite file that exists, or
+// a Postgres database with the fleet's tables. It creates and changes
+// nothing.
+func RunExists(ctx context.Context, dsn string) (bool, error) {
+	if !IsPostgres(dsn) {
+		_, err := os.Stat(dsn)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var exists bool
+	err = db.QueryRowContext(ctx, "SELECT to_regclass('fleet_agents') IS NOT NULL").Scan(&exists)
+	return exists, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -20,11 +21,21 @@ import (
 const fleetColumnsHelp = `The CSV has a header line naming its columns, in any order:
   name, identity_type (ktp or passport), identity_number, birth_date
   (DD-MM-YYYY), birth_place, gender (male or female), occupation,
-  country_id, province_id, city_id, district_id (ids from 'flipkyc
-  locations'), address, phone_number, email (optional), identity_image and
-  selfie_image (PNG or JPEG files in --images, by default the CSV's
-  directory, named relative to it). The identity number is the row's key:
-  one agent per number.
+  province_id, city_id, district_id (ids from 'flipkyc locations'),
+  country_id (optional: Indonesia by default), address, phone_number,
+  email (optional), identity_image and selfie_image (PNG or JPEG files in
+  --images, by default the CSV's directory, named relative to it). The
+  identity number is the row's key: one agent per number; a number or a
+  phone number given twice makes the later row bad.
+
+Locations may be given by name instead of id, in the columns province,
+city, district (and country), as written on the identity card ("Jawa
+Barat", "Kota Depok", "Sukmajaya"; "Provinsi", "Kab." and "Kecamatan" may
+be written or left out; case and spacing do not matter), one or the other
+for each. Names are looked up in Flip's lists, once per parent, and kept in
+the run; every id, given or looked up, must be in its parent's list. A
+name that fits no place, or several, makes the row bad, with the closest
+names Flip lists.
 
 Images are read only inside --images: an absolute path, a '..' that leaves
 it, or a symbolic link that points out of it makes the row bad, as does a
@@ -44,6 +55,13 @@ approved, rejected, failed its upload check or needs attention.
 ` + fleetColumnsHelp + `
 
 Bad rows are reported with line, field and rule, and the others go on.
+--check only checks the CSV: every row, image and location, and the rows
+whose identity number the run (--db, or the file beside the CSV) already
+has, which onboard would resume rather than create; it prints each problem
+the same way and exits 1 when there is one, 0 when the CSV is clean. It
+sends Flip nothing but location look-ups, and does not create a run that
+does not exist (it then says it checked against none).
+
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
 re-sent: the agent is parked as needing attention with its Request-ID.
@@ -60,15 +78,20 @@ Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
 		"flipkyc onboard --csv examples/fleet/agents.csv",
+		"flipkyc onboard --check --csv agents.csv",
 		"flipkyc onboard --csv agents.csv --listen 127.0.0.1:8080",
 		"flipkyc onboard --csv agents.csv --images photos/ --db postgres://fleet@db/fleet --workers 20 --rate 10",
 	},
 	flip: true,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		o := fleetFlags(fs)
+		check := fs.Bool("check", false, "check the CSV and send nothing but location look-ups: every row, image and location, and duplicates within the CSV and against the run")
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
+			}
+			if *check {
+				return e.check(o)
 			}
 			return e.onboard(o, false)
 		}
@@ -247,27 +270,23 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
-	images := *o.images
-	if images == "" {
-		images = filepath.Dir(*o.csv)
-	}
-	file, err := os.Open(*o.csv)
-	if err != nil {
-		return inputErrorf("cannot read --csv: %v", err)
-	}
 	var rows []fleet.Row
 	var repairs []fleet.Repair
 	var bad []fleet.RowError
-	if repair {
-		repairs, bad, err = fleet.ReadRepairCSV(file, images)
-	} else {
-		rows, bad, err = fleet.ReadCSV(file, images)
-	}
-	file.Close()
+	err := readFleetCSV(o, func(file io.Reader, images string) (err error) {
+		if repair {
+			repairs, bad, err = fleet.ReadRepairCSV(file, images)
+		} else {
+			rows, bad, err = fleet.ReadCSV(file, images)
+		}
+		return err
+	})
 	if err != nil {
-		return inputErrorf("%s: %v", *o.csv, err)
+		return err
 	}
-	e.printBadRows(bad)
+	if repair {
+		e.printBadRows(bad)
+	}
 	d, err := e.openRun(dsn)
 	if err != nil {
 		return err
@@ -302,6 +321,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		bad = append(bad, refused...)
 		fmt.Fprintf(e.stderr, "flipkyc repair: %s queued\n", plural(len(repairs)-len(refused), "correction", "corrections"))
 	} else {
+		rows, bad, err = resolveLocations(e.ctx, f.Locations(), rows, bad)
+		if err != nil {
+			return err
+		}
+		e.printBadRows(bad)
 		added, err := f.Import(e.ctx, rows)
 		if err != nil {
 			return err
@@ -323,6 +347,24 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	e.printSummary(sum)
 	if len(bad) > 0 || len(sum.Attention) > 0 {
 		return silentFailure{}
+	}
+	return nil
+}
+
+// readFleetCSV opens --csv and reads it with read, in the images
+// directory (--images, by default the CSV's).
+func readFleetCSV(o fleetOptions, read func(file io.Reader, images string) error) error {
+	images := *o.images
+	if images == "" {
+		images = filepath.Dir(*o.csv)
+	}
+	file, err := os.Open(*o.csv)
+	if err != nil {
+		return inputErrorf("cannot read --csv: %v", err)
+	}
+	defer file.Close()
+	if err := read(file, images); err != nil {
+		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	return nil
 }

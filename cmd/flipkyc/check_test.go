@@ -1,0 +1,245 @@
+package main
+
+import (
+	"encoding/csv"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/flipkyctest"
+)
+
+// placedAgent is a row of a CSV that may name its locations: loc holds the
+// country_id, province, province_id, city, city_id, district and
+// district_id columns, by name; an absent key is an empty cell.
+type placedAgent struct {
+	fleetAgent
+	loc   map[string]string
+	phone string // the phone's last six digits, when not the identity's
+}
+
+var placeColumns = []string{"country_id", "province", "province_id", "city", "city_id", "district", "district_id"}
+
+// writePlacedRun writes a run's CSV whose locations are given by name or
+// id, with its images, in a new directory, and returns the CSV's path.
+// Lines are numbered from 2 in the order of agents.
+func writePlacedRun(t *testing.T, agents []placedAgent) string {
+	t.Helper()
+	path := writeFleetRun(t, nil)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o600)
+	require.NoError(t, err)
+	w := csv.NewWriter(f)
+	head := []string{"name", "identity_type", "identity_number", "birth_date", "birth_place", "gender", "occupation"}
+	head = append(append(head, placeColumns...), "address", "phone_number", "identity_image", "selfie_image")
+	require.NoError(t, w.Write(head))
+	for _, a := range agents {
+		rec := []string{fleetName(a.suffix), "ktp", a.identity(), "31-10-1990", "Kota Testdata", "female", "private_employee"}
+		for _, c := range placeColumns {
+			rec = append(rec, a.loc[c])
+		}
+		phone := a.phone
+		if phone == "" {
+			phone = a.suffix
+		}
+		image := a.image
+		if image == "" {
+			image = "ktp.png"
+		}
+		rec = append(rec, "Jalan Testdata Raya "+a.suffix, testPhone+phone, image, "selfie.png")
+		require.NoError(t, w.Write(rec))
+	}
+	w.Flush()
+	require.NoError(t, w.Error())
+	require.NoError(t, f.Close())
+	return path
+}
+
+func fleetAgents(agents []placedAgent) []fleetAgent {
+	out := make([]fleetAgent, len(agents))
+	for i, a := range agents {
+		out[i] = a.fleetAgent
+	}
+	return out
+}
+
+// locationRequests counts the fake's location look-ups, by route.
+func locationRequests(srv *flipkyctest.Server) map[flipkyctest.Route]int {
+	out := map[flipkyctest.Route]int{}
+	for _, r := range []flipkyctest.Route{flipkyctest.RouteCountries, flipkyctest.RouteProvinces, flipkyctest.RouteCities, flipkyctest.RouteDistricts} {
+		out[r] = len(srv.RequestsTo(r))
+	}
+	return out
+}
+
+// onlyLookUps checks that the fake received nothing but location look-ups.
+func onlyLookUps(t *testing.T, srv *flipkyctest.Server) {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		assert.Contains(t, []flipkyctest.Route{flipkyctest.RouteCountries, flipkyctest.RouteProvinces, flipkyctest.RouteCities, flipkyctest.RouteDistricts}, r.Route)
+	}
+}
+
+// Locations by name, as on the identity card: resolved through Flip's
+// lists (any case, any spacing, with or without "Provinsi", "Kota",
+// "Kecamatan"), mixed with ids, the country Indonesia by default; unknown
+// names and ids not in their parent's list are bad rows with the closest
+// names; each list is asked of Flip once per parent and kept in the run.
+func TestOnboardLocationNames(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "710001"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}},
+		{fleetAgent: fleetAgent{suffix: "710002"}, loc: map[string]string{"province": "  jawa   BARAT ", "city": "KOTA DEPOK", "district": "beji"}},
+		{fleetAgent: fleetAgent{suffix: "710003"}, loc: map[string]string{"country_id": "1", "province": "PROVINSI JAWA BARAT", "city": "Depok", "district": "Kecamatan Sukmajaya"}},
+		{fleetAgent: fleetAgent{suffix: "710004"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kota Depk", "district": "Sukmajaya"}},
+		{fleetAgent: fleetAgent{suffix: "710005"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Menteng"}},
+		{fleetAgent: fleetAgent{suffix: "710006"}, loc: map[string]string{"province_id": "12", "city": "kota bandung", "district_id": "1250"}},
+		{fleetAgent: fleetAgent{suffix: "710007"}, loc: map[string]string{"province": "Jawa Barat", "city_id": "150", "district_id": "1500"}},
+		{fleetAgent: fleetAgent{suffix: "710008"}, loc: map[string]string{"province": "Jawa Barat", "province_id": "12", "city_id": "184", "district_id": "1234"}},
+	}
+	csvPath := writePlacedRun(t, agents)
+	args := append([]string{"onboard", "--csv", csvPath}, fast...)
+	r := fleetCLI(t, vars, fleetAgents(agents), args...)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	bad := []string{
+		`line 5: city: no city of province 12 of that name; closest in Flip's list: "Kota Depok" (184), "Kota Bandung" (185)` + "\n",
+		`line 6: district: no district of city 184 of that name; closest in Flip's list: "Beji" (1235), "Sukmajaya" (1234)` + "\n",
+		`line 8: city_id: not the id of one of Flip's cities of province 12 (see 'flipkyc locations cities')` + "\n",
+		"line 9: province: give province_id or province, not both\n",
+	}
+	for _, want := range bad {
+		assert.Contains(t, r.stderr, want)
+	}
+	assert.Less(t, strings.Index(r.stderr, bad[0]), strings.Index(r.stderr, bad[3]), "bad rows in line order")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 8 rows: 4 new, 0 resumed, 4 bad")
+
+	type place struct{ country, province, city, district int64 }
+	want := map[string]place{
+		agents[0].identity(): {1, 12, 184, 1234},
+		agents[1].identity(): {1, 12, 184, 1235},
+		agents[2].identity(): {1, 12, 184, 1234},
+		agents[5].identity(): {1, 12, 185, 1250},
+	}
+	got := map[string]place{}
+	for _, a := range srv.Agents() {
+		got[a.IdentityNumber] = place{a.CountryID, a.ProvinceID, a.CityID, a.DistrictID}
+	}
+	assert.Equal(t, want, got, "the good rows created with the ids of their names, the bad ones not at all")
+
+	// One look-up per parent: the countries, Indonesia's provinces, Jawa
+	// Barat's cities, and the districts of Kota Depok and Kota Bandung.
+	looked := map[flipkyctest.Route]int{flipkyctest.RouteCountries: 1, flipkyctest.RouteProvinces: 1, flipkyctest.RouteCities: 1, flipkyctest.RouteDistricts: 2}
+	assert.Equal(t, looked, locationRequests(srv))
+
+	// Resumed: the names resolve from the run's cache, nothing is asked again.
+	r = fleetCLI(t, vars, fleetAgents(agents), args...)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc onboard: 8 rows: 0 new, 4 resumed, 4 bad")
+	assert.Contains(t, r.stderr, bad[0])
+	assert.Equal(t, looked, locationRequests(srv), "the lists come from the run")
+	assert.Len(t, srv.Agents(), 4)
+}
+
+// A name that fits several of Flip's places ("Bandung": Kota Bandung and
+// Kabupaten Bandung) is a bad row naming them, and nothing is created.
+func TestOnboardAmbiguousLocation(t *testing.T) {
+	// Flip's West Java has both; the fake's data set has only the city.
+	twoBandungs := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/cities") && r.URL.Query().Get("province_id") == "12" {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"cities":[{"id":184,"name":"Kota Depok"},{"id":185,"name":"Kota Bandung"},{"id":186,"name":"Kabupaten Bandung"}]}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv, vars := fakeEnv(t, flipkyctest.WithMiddleware(twoBandungs))
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "720001"}, loc: map[string]string{"province": "Jawa Barat", "city": "Bandung", "district": "Coblong"}},
+	}
+	csvPath := writePlacedRun(t, agents)
+	for _, check := range []bool{true, false} {
+		args := append([]string{"onboard", "--csv", csvPath}, fast...)
+		if check {
+			args = append(args, "--check")
+		}
+		r := fleetCLI(t, vars, fleetAgents(agents), args...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, `line 2: city: matches 2 of Flip's cities of province 12: "Kota Bandung" (185), "Kabupaten Bandung" (186); give the full name, or city_id`+"\n", "--check %v", check)
+	}
+	assert.Empty(t, srv.Agents(), "nothing created")
+	onlyLookUps(t, srv)
+}
+
+// onboard --check: every problem of the CSV by line, field and rule,
+// duplicates within it and against the run, nothing sent but location
+// look-ups, and no run created where there was none.
+func TestOnboardCheck(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "730001"}, loc: named},
+		{fleetAgent: fleetAgent{suffix: "730002"}, loc: named},
+		{fleetAgent: fleetAgent{suffix: "730001"}, loc: named, phone: "730009"},                                                                     // line 4: identity of line 2
+		{fleetAgent: fleetAgent{suffix: "730004"}, loc: named, phone: "730002"},                                                                     // line 5: phone of line 3
+		{fleetAgent: fleetAgent{suffix: "730005"}, loc: map[string]string{"province": "Jawa Timur", "city": "Kota Depok", "district": "Sukmajaya"}}, // line 6: no such province
+		{fleetAgent: fleetAgent{suffix: "730006", image: "broken.png"}, loc: named},                                                                 // line 7: not an image
+	}
+	csvPath := writePlacedRun(t, agents)
+	db := defaultDB(csvPath)
+	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	for _, want := range []string{
+		"line 4: identity_number: the same as line 2's: one agent per identity number\n",
+		"line 5: phone_number: the same as line 3's: Flip registers a phone number once\n",
+		`line 6: province: no province of country 1 of that name; closest in Flip's list: "Jawa Barat" (12), "Aceh" (1), "DKI Jakarta" (6)` + "\n",
+		"line 7: identity_image: Flip's image rules: must be a PNG or JPEG image\n",
+		"flipkyc onboard --check: 6 rows: 2 good, 4 bad; no run at " + db + " (none created): not checked against a run; nothing sent to Flip but location look-ups\n",
+	} {
+		assert.Contains(t, r.stderr, want)
+	}
+	assert.NoFileExists(t, db, "no run created")
+	assert.Empty(t, srv.Agents())
+	onlyLookUps(t, srv)
+
+	// The good rows alone: clean, exit 0, still no run.
+	clean := writePlacedRun(t, agents[:2])
+	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc onboard --check: 2 rows: 2 good, 0 bad; no run at "+defaultDB(clean)+" (none created)")
+	assert.NoFileExists(t, defaultDB(clean))
+	onlyLookUps(t, srv)
+
+	// Against a run: onboard the first agent, then check a CSV of both in
+	// that run; the agent the run has is reported, nothing more is sent.
+	first := writePlacedRun(t, agents[:1])
+	runDB := defaultDB(first)
+	r = fleetCLI(t, vars, fleetAgents(agents), append([]string{"onboard", "--csv", first}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	sent := len(srv.Requests())
+	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean, "--db", runDB)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row\n")
+	assert.NotContains(t, r.stderr, "line 3:")
+	assert.Contains(t, r.stderr, "flipkyc onboard --check: 2 rows: 1 good, 1 bad; checked against the run in "+runDB)
+	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")
+	assert.Len(t, srv.Agents(), 1)
+
+	// Usage errors: exit 2, nothing sent, no run.
+	for _, args := range [][]string{
+		{"onboard", "--check"},
+		{"onboard", "--check", "--csv", clean, "--listen", "127.0.0.1:0"},
+		{"onboard", "--check", "--csv", filepath.Join(filepath.Dir(clean), "none.csv")},
+	} {
+		r = fleetCLI(t, vars, nil, args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+	}
+	assert.Len(t, srv.Requests(), sent)
+	assert.NoFileExists(t, defaultDB(clean))
+}

@@ -1,0 +1,50 @@
+package fleet
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+func TestMatchLocationName(t *testing.T) {
+	cities := []flipkyc.Location{{ID: 184, Name: "Kota Depok"}, {ID: 185, Name: "Kota Bandung"}, {ID: 186, Name: "Kabupaten Bandung"},
+		{ID: 187, Name: "Kota Bogor"}, {ID: 188, Name: "Kabupaten Bogor"}, {ID: 189, Name: "Kota Cimahi"}}
+	for _, tc := range []struct {
+		name       string
+		id         int64
+		candidates []int64
+		ambiguous  bool
+	}{
+		{"Kota Depok", 184, nil, false},
+		{"  KOTA   depok ", 184, nil, false},
+		{"Depok", 184, nil, false},                      // without the prefix, one place
+		{"KAB. BANDUNG", 186, nil, false},               // the card's abbreviation
+		{"Kabupaten Bandung", 186, nil, false},          // whole, though "Bandung" alone is two places
+		{"Bandung", 0, []int64{185, 186}, true},         // Kota and Kabupaten
+		{"Kota Depk", 0, []int64{184, 188, 187}, false}, // closest by edit distance, then by name
+		{"Bogr", 0, []int64{188, 187, 184}, false},
+	} {
+		id, candidates, ambiguous := match(cities, tc.name)
+		var ids []int64
+		for _, c := range candidates {
+			ids = append(ids, c.ID)
+		}
+		assert.Equal(t, tc.id, id, "%q", tc.name)
+		assert.Equal(t, tc.candidates, ids, "%q", tc.name)
+		assert.Equal(t, tc.ambiguous, ambiguous, "%q", tc.name)
+	}
+	_, none, _ := match(nil, "Depok")
+	assert.Empty(t, none)
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"depok", "depok", 0}, {"depk", "depok", 1}, {"bogor", "depok", 4}, {"", "abc", 3}, {"sukmajaya", "sukmajya", 1}, {"é", "e", 1}} {
+		assert.Equal(t, tc.want, editDistance(tc.a, tc.b), "%q %q", tc.a, tc.b)
+		assert.Equal(t, tc.want, editDistance(tc.b, tc.a), "%q %q", tc.b, tc.a)
+	}
+}
