@@ -59,12 +59,18 @@ func (rp Repair) kind() (flipkyc.Fix, int) {
 
 func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
-	a, err := f.load(ctx, f.db.sql, rp.IdentityNumber)
+	if f.db.key == nil {
+		return RowError{}, ErrNoDataKey
+	}
+	a, err := f.load(ctx, f.db.sql, f.db.key.agentKey(rp.IdentityNumber))
 	if errors.Is(err, errNotFound) {
 		return fail("identity_number", "no agent of this run has it")
 	}
 	if err != nil {
 		return RowError{}, err
+	}
+	if a.Erased {
+		return fail("identity_number", "the agent's personal data was erased from this run (flipkyc forget, or its retention period ended): the run cannot repair it; onboard the agent again in a new run")
 	}
 	if rp.AgentID != 0 {
 		return f.resolve(ctx, rp, a)
@@ -86,7 +92,7 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairQueued, string(b), nowMillis(), a.Key, a.State)
+			StateRepairQueued, f.db.key.seal(a.Key, b), nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -208,7 +214,7 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 	if err != nil {
 		return RowError{}, err
 	}
-	if got.IdentityNumber != a.Key {
+	if f.db.key.agentKey(got.IdentityNumber) != a.Key {
 		return fail("agent_id", "Flip's agent with this id has another identity number")
 	}
 	state, next := resumeAt(got.KYCStatus, a.Key)

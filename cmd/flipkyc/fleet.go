@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 const fleetColumnsHelp = `The CSV has a header line naming its columns, in any order:
@@ -109,6 +112,9 @@ readable by its owner only: identity numbers are personal data.`,
 		csvPath := fs.String("csv", "", "the run's CSV (its database is the file beside it)")
 		db := fs.String("db", "", "the run's database: a SQLite file or postgres://…")
 		export := fs.String("export", "", "write every agent to this CSV file")
+		reveal := fs.Bool("reveal", false, "with --export: write identity numbers in clear (needs the data key); masked otherwise")
+		inventory := fs.Bool("inventory", false, "say what personal data the run holds and where, without any value")
+		keyFile := keyFileFlag(fs)
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
@@ -125,17 +131,27 @@ readable by its owner only: identity numbers are personal data.`,
 					return inputErrorf("no run at %s: %v", dsn, err)
 				}
 			}
-			d, err := fleet.Open(e.ctx, dsn)
+			if *reveal && *export == "" {
+				return usagef("--reveal goes with --export")
+			}
+			use := keyOptional
+			if *reveal {
+				use = keyRequired
+			}
+			d, err := e.openRun(dsn, *keyFile, use)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
+			if *inventory {
+				return e.printInventory(d, dsn)
+			}
 			sum, err := d.Summarize(e.ctx)
 			if err != nil {
 				return err
 			}
 			if *export != "" {
-				if err := exportRecords(e.ctx, d, *export); err != nil {
+				if err := exportRecords(e.ctx, d, *export, *reveal); err != nil {
 					return err
 				}
 			}
@@ -147,6 +163,7 @@ readable by its owner only: identity numbers are personal data.`,
 
 type fleetOptions struct {
 	csv, images, db     *string
+	keyFile, retain     *string
 	workers             *int
 	rate                *float64
 	staleAfter, recEach *time.Duration
@@ -157,11 +174,111 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		csv:        fs.String("csv", "", "the CSV file (required)"),
 		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
+		keyFile:    keyFileFlag(fs),
+		retain:     fs.String("retain", "30d", "erase an agent's personal data this long after it reached a final state (e.g. 30d, 72h; 0: at once)"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
 		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 	}
+}
+
+func keyFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("key-file", "", "the run's data key file, created owner-only on first use (default: "+fleet.EnvDataKey+", else the SQLite database's name with .key)")
+}
+
+// keyUse is what a command does when it finds no data key.
+type keyUse int
+
+const (
+	keyOptional keyUse = iota // go on without personal data
+	keyRequired               // fail
+	keyCreate                 // create a key file (a new run)
+)
+
+// dataKey finds the run's data key: the --key-file, else FLIPKYC_DATA_KEY,
+// else (SQLite) the key file beside the database. created names a key file
+// it created, to remove if the run turns out to have another key.
+func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, created string, err error) {
+	byDefault := keyFile == ""
+	if byDefault {
+		if v := e.getenv(fleet.EnvDataKey); v != "" {
+			k, err := fleet.ParseDataKey(v)
+			if err != nil {
+				return nil, "", inputErrorf("%s: %v", fleet.EnvDataKey, err)
+			}
+			return k, "", nil
+		}
+		if fleet.IsPostgres(dsn) {
+			if use == keyOptional {
+				return nil, "", nil
+			}
+			return nil, "", inputErrorf("give --key-file or %s: a Postgres run's data key is kept outside the database, and every machine working the run needs the same one", fleet.EnvDataKey)
+		}
+		keyFile = dsn + ".key"
+	}
+	if use != keyCreate {
+		k, err := fleet.ReadKeyFile(keyFile)
+		switch {
+		case err == nil:
+			return k, "", nil
+		case use == keyOptional && byDefault && errors.Is(err, fs.ErrNotExist):
+			return nil, "", nil
+		}
+		return nil, "", inputErrorf("the run's data key: %v", err)
+	}
+	k, made, err := fleet.OpenOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, "", inputErrorf("the run's data key: %v", err)
+	}
+	if made {
+		created = keyFile
+		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
+	}
+	return k, created, nil
+}
+
+// openRun opens a run's database with its data key (see dataKey).
+func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
+	key, created, err := e.dataKey(keyFile, dsn, use)
+	if err != nil {
+		return nil, err
+	}
+	var opts []fleet.OpenOption
+	if key != nil {
+		opts = append(opts, fleet.WithDataKey(key))
+	}
+	d, err := fleet.Open(e.ctx, dsn, opts...)
+	if err != nil {
+		if created != "" {
+			os.Remove(created) // a key made for a run that has another
+		}
+		if errors.Is(err, fleet.ErrWrongDataKey) {
+			return nil, inputErrorf("%v", err)
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+// parseRetain reads --retain: a Go duration, or whole days ("30d").
+func parseRetain(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < 0 {
+		return 0, usagef("--retain: want a duration such as 30d or 72h, or 0")
+	}
+	if d == 0 {
+		d = time.Millisecond // as soon as the agent is final
+	}
+	return d, nil
 }
 
 // defaultDB is the SQLite file beside a CSV.
@@ -175,6 +292,10 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	}
 	if *o.workers < 1 || *o.rate <= 0 || *o.staleAfter <= 0 || *o.recEach <= 0 {
 		return usagef("--workers, --rate, --stale-after and --reconcile-every must be positive")
+	}
+	retain, err := parseRetain(*o.retain)
+	if err != nil {
+		return err
 	}
 	key := e.getenv(flipkyc.EnvSecretKey)
 	if _, err := e.client(); err != nil { // checks the key and base URLs
@@ -212,7 +333,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	e.printBadRows(bad)
-	d, err := fleet.Open(e.ctx, dsn)
+	use := keyCreate
+	if repair {
+		use = keyRequired
+	}
+	d, err := e.openRun(dsn, *o.keyFile, use)
 	if err != nil {
 		return err
 	}
@@ -220,7 +345,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	agentsURL, kycURL := e.baseURLs()
 	f, err := fleet.New(fleet.Config{
 		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
-		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach,
+		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, Retain: retain,
 		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
 	})
 	if err != nil {
@@ -359,7 +484,10 @@ func fixNames(fixes []flipkyc.Fix) string {
 	return strings.Join(s, " or ")
 }
 
-func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
+// exportRecords writes every agent to path as CSV. Identity numbers are
+// masked unless reveal, and the column's name says which; the export is
+// recorded in the run for its inventory.
+func exportRecords(ctx context.Context, d *fleet.DB, path string, reveal bool) error {
 	recs, err := d.Records(ctx)
 	if err != nil {
 		return err
@@ -374,20 +502,34 @@ func exportRecords(ctx context.Context, d *fleet.DB, path string) error {
 		return inputErrorf("cannot write --export: %v", err)
 	}
 	w := csv.NewWriter(out)
-	_ = w.Write([]string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
+	identityColumn := "identity_number_masked"
+	if reveal {
+		identityColumn = "identity_number"
+	}
+	_ = w.Write([]string{"line", identityColumn, "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
 	for _, r := range recs {
 		id := ""
 		if r.AgentID != 0 {
 			id = strconv.FormatInt(r.AgentID, 10)
 		}
-		_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
+		identity := r.IdentityNumber
+		switch {
+		case r.Erased:
+			identity = "[erased]"
+		case !reveal:
+			identity = redact.Masked
+		}
+		_ = w.Write([]string{strconv.Itoa(r.Line), identity, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
 		out.Close()
 		return err
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return d.RecordExport(ctx, path, len(recs), reveal)
 }
 
 // progress shows a run's progress: a bar redrawn in place on a terminal,

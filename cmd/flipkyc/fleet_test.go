@@ -287,7 +287,7 @@ LINE  AGENT  WHY
 	export := filepath.Join(t.TempDir(), "export.csv")
 	require.NoError(t, os.WriteFile(export, []byte("old"), 0o644))
 	require.NoError(t, os.Chmod(export, 0o644))
-	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export, "--reveal")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, wantStatus, r.stdout)
 	st, err := os.Stat(export)
@@ -313,6 +313,17 @@ LINE  AGENT  WHY
 		assert.Equal(t, []string{w.line, id, fmt.Sprint(fake[id].ID), w.state, w.kyc, w.code, w.fix, w.reason},
 			got[:8], "export line %d", i+1)
 		assert.Regexp(t, `^bigflip-[0-9a-f-]{36}$`, got[8], "the create's Request-ID")
+	}
+	// Without --reveal the identity numbers are masked, and the header
+	// says so.
+	masked := filepath.Join(t.TempDir(), "masked.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", masked)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	recs = readExport(t, masked)
+	require.Len(t, recs, 8, "%q", recs)
+	assert.Equal(t, "identity_number_masked", recs[0][1])
+	for _, got := range recs[1:] {
+		assert.Equal(t, "[masked]", got[1], "line %s", got[0])
 	}
 
 	// repair: the three corrections that match their rejection's fix are

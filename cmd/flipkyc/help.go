@@ -32,6 +32,8 @@ var commands = []*command{
 	onboardCommand, // after "repair data|photo|selfie", which findCommand must match first
 	statusCommand,
 	repairCommand,
+	forgetCommand,
+	rekeyCommand,
 	versionCommand,
 }
 
