@@ -73,15 +73,23 @@ func (d *DB) Forget(ctx context.Context, sel Forget) (Erasure, error) {
 	}
 	var e Erasure
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		var key string
-		err := d.queryRow(ctx, tx, "SELECT key FROM fleet_agents WHERE "+where, arg).Scan(&key)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNoSuchAgent
-		}
-		if err != nil {
+		var keys []string
+		if err := collect(ctx, tx, d.rebind("SELECT key FROM fleet_agents WHERE "+where+" LIMIT 2"), func(s scanner) error {
+			var k string
+			err := s.Scan(&k)
+			keys = append(keys, k)
+			return err
+		}, arg); err != nil {
 			return err
 		}
-		e, err = d.erase(ctx, tx, key, ReasonRequest)
+		switch {
+		case len(keys) == 0:
+			return ErrNoSuchAgent
+		case len(keys) > 1:
+			return fmt.Errorf("fleet: line %d names 2 agents or more (a CSV imported again after an erasure): give the agent id", sel.Line)
+		}
+		var err error
+		e, err = d.erase(ctx, tx, keys[0], ReasonRequest)
 		return err
 	})
 	if err == nil {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,4 +55,87 @@ func TestFleetDataKeyFile(t *testing.T) {
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--key-file", keyFile)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "the run's data key: reading the data key file")
+}
+
+// forget erases agents named by line, agent id or identity numbers read
+// from standard input (never from the arguments), says what it erased
+// without a value, and status and exports go on; status --inventory says
+// what the run holds and where without a value; rekey moves the run to a
+// new key file, after which the old one is refused.
+func TestFleetForgetInventoryRekey(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "600001"}, {suffix: "600002"}, {suffix: "600003"}}
+	csvPath := writeFleetRun(t, agents)
+	dir := filepath.Dir(csvPath)
+	db := filepath.Join(dir, "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	export := filepath.Join(t.TempDir(), "export.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--inventory")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "agents: 3, holding personal data: 3, erased: 0\n")
+	assert.Regexp(t, `(?m)^identity_number\s+3\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC$`, r.stdout)
+	assert.Regexp(t, `(?m)^email\s+1\s`, r.stdout)
+	assert.Contains(t, r.stdout, "photo directories referenced (the run reads the photos there; it keeps no copy):\n  "+dir+"\n")
+	assert.Contains(t, r.stdout, "  "+export+": ")
+	assert.Contains(t, r.stdout, ", 3 agents, identity numbers masked\n")
+
+	var id2 int64
+	for _, a := range srv.Agents() {
+		if a.IdentityNumber == agents[1].identity() {
+			id2 = a.ID
+		}
+	}
+	var in bytes.Buffer
+	in.WriteString(agents[0].identity() + "\n")
+	code := run(context.Background(), []string{"forget", "--db", db, "--identity-numbers", "-"}, envFunc(vars), &in, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Equal(t, exitOK, code)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--agent-id", fmt.Sprint(id2))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, fmt.Sprintf("line 3 (agent %d): erased name, identity_number, birth_date, birth_place, gender, occupation, address, phone_number, image_paths (request, state approved)\n", id2), r.stdout)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--line", "9")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "line 9: no agent of this run\n", r.stderr)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--identity-numbers", "-", "--line", "2")
+	assert.Equal(t, exitUsage, r.code)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--inventory", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	inv := decode[fleet.Inventory](t, r.stdout)
+	assert.Equal(t, 1, inv.Holding)
+	assert.Equal(t, 2, inv.Erased)
+	assert.Equal(t, 3, statusCounts(t, vars, agents, db)[fleet.StateApproved], "status counts erased agents")
+	revealed := filepath.Join(t.TempDir(), "revealed.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed, "--reveal")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	recs := readExport(t, revealed)
+	require.Len(t, recs, 4)
+	assert.Equal(t, []string{"[erased]", "[erased]", agents[2].identity()}, []string{recs[1][1], recs[2][1], recs[3][1]})
+
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	r = fleetCLI(t, vars, agents, "rekey", "--db", db, "--new-key-file", newKey)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "created the data key file "+newKey)
+	assert.Contains(t, r.stderr, "give --key-file "+newKey+" from now on, and destroy the old key")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed+"2", "--reveal")
+	assert.Equal(t, exitUsage, r.code, "the old key file beside the run")
+	assert.Contains(t, r.stderr, "not this run's")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed+"2", "--reveal", "--key-file", newKey)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, agents[2].identity(), readExport(t, revealed+"2")[3][1])
+}
+
+func TestParseRetain(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "72h": 72 * time.Hour, "0": time.Millisecond, "1d": 24 * time.Hour} {
+		got, err := parseRetain(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "-1d", "thirty days", "5x"} {
+		_, err := parseRetain(in)
+		assert.Error(t, err, in)
+	}
 }
