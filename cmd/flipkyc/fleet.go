@@ -48,6 +48,14 @@ them; without them, or when one is lost, agents are read from Flip once they
 have waited --stale-after. Requests to Flip are limited to --rate per second
 in all (on Postgres, across machines).
 
+Personal data (each agent's row) is stored encrypted with the run's data
+key, which is never stored in --db: --key-file, else FLIPKYC_DATA_KEY (32
+bytes in base64), else a key file beside a SQLite run (the database's name
+with .key), created owner-only on first use. Losing the key loses the run's
+personal data. Agents are named in the database by a keyed hash of their
+identity number. An agent's personal data is erased --retain after it
+reached a final state (see 'flipkyc forget' to erase it sooner).
+
 Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
@@ -103,7 +111,11 @@ of agents in each state, the rejections by code with the fix each calls for,
 and the agents that need attention with why, by CSV line and agent id.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
-readable by its owner only: identity numbers are personal data.`,
+readable by its owner only. Identity numbers are masked (the column is then
+named identity_number_masked) unless --reveal, which needs the run's data
+key; an erased agent's reads [erased]. Each export is recorded in the run.
+--inventory says what personal data the run holds, of how many agents, since
+when and where (database, photo directories, exports), without any value.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
