@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -83,4 +85,13 @@ func (k *DataKey) openRow(agentKey, sealed string, line int) (Row, error) {
 		return r, fmt.Errorf("fleet: stored row of line %d: %w", line, err)
 	}
 	return r, nil
+}
+
+// withoutPath is a file error without the file's path, for a reason stored
+// in clear: photo names and directories are often people's names.
+func withoutPath(err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

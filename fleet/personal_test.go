@@ -248,3 +248,27 @@ func TestKeyFile(t *testing.T) {
 		t.Errorf("ParseDataKey(short) = %v", err)
 	}
 }
+
+// A photo that cannot be read parks its agent with a reason that does not
+// name the file: photo names and directories are often people's names,
+// and the reason is stored in clear and printed by status.
+func TestUnreadablePhotoReasonLeavesOutThePath(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "Budi Santoso")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, writeRun(t, dir, 1, nil))
+	h := newHarness(t, filepath.Join(t.TempDir(), "run.db"))
+	if _, err := h.f.Import(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "ktp.png")); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.f)
+	r := records(t, h.db)[0]
+	if r.State != fleet.StateAttention || !strings.Contains(r.Attention, "cannot read the identity image") || strings.Contains(r.Attention, "Budi") || strings.Contains(r.Attention, "ktp.png") {
+		t.Errorf("agent %s, reason %q; want parked with a reason without the path", r.State, r.Attention)
+	}
+}

@@ -152,7 +152,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		file, img, oerr := open(path)
 		if oerr != nil {
-			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the image: %v", oerr))
+			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the corrected image: %v", withoutPath(oerr)))
 		}
 		defer file.Close()
 		_, err = send(ctx, id, img, rid)
@@ -161,7 +161,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		for _, d := range rp.Documents {
 			file, img, oerr := open(d.Path)
 			if oerr != nil {
-				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", oerr))
+				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", withoutPath(oerr)))
 			}
 			defer file.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})

@@ -124,9 +124,6 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 	return d.records(ctx, d.key != nil)
 }
 
-// HasDataKey reports whether the DB was opened with the run's data key.
-func (d *DB) HasDataKey() bool { return d.key != nil }
-
 // records reads every agent, opening their rows for their identity
 // numbers when withIdentity.
 func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
