@@ -18,6 +18,13 @@
 // without an upload Flip already has. Rejected agents are resumed by a
 // Repair with the correction their rejection code calls for (FixFor).
 //
+// Personal data: each agent's CSV row (and a pending correction) is stored
+// sealed with AES-256-GCM under the run's DataKey, which the database does
+// not hold (Open's WithDataKey); agents are named by a keyed hash of their
+// identity number. DB.Forget and the retention period (Config.Retain)
+// erase it, DB.Inventory says what is held, DB.Rekey moves a run to a new
+// key.
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet

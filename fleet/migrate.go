@@ -16,6 +16,11 @@ import (
 // and callbacks in clear.
 const schemaVersion = 1
 
+// ErrConversionNeedsKey is returned by Open for a run made before the
+// schema had a version (personal data in clear) when no data key was
+// given: the key is needed to convert it.
+var ErrConversionNeedsKey = errors.New("fleet: this run was made by an earlier flipkyc, which kept personal data in clear: open it once with a data key (--key-file or " + EnvDataKey + ") to convert it")
+
 // agentJobKinds are the job kinds whose arguments name an agent by key.
 var agentJobKinds = []any{"fleet_create", "fleet_upload", "fleet_submit", "fleet_repair", "fleet_poll"}
 
@@ -41,7 +46,7 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 		})
 	case version == 0:
 		if d.key == nil {
-			return errors.New("this run was made by an earlier flipkyc, which kept personal data in clear: open it once with a data key (--key-file or " + EnvDataKey + ") to convert it")
+			return ErrConversionNeedsKey
 		}
 		if err = d.inTx(ctx, func(tx *sql.Tx) error { return d.convertV0(ctx, tx) }); err == nil {
 			d.scrub(ctx)

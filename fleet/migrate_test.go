@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,9 +157,11 @@ func TestMigrateV0(t *testing.T) {
 			// same values).
 			rows := readRows(t, writeRun(t, t.TempDir(), 6, map[int]int{1: 10, 3: 14}))
 
-			if d, err := fleet.Open(ctx, dsn); err == nil {
-				d.Close()
-				t.Fatal("an old run opened without a data key; want an error asking for one")
+			if d, err := fleet.Open(ctx, dsn); !errors.Is(err, fleet.ErrConversionNeedsKey) {
+				if d != nil {
+					d.Close()
+				}
+				t.Fatalf("an old run opened without a data key: %v; want ErrConversionNeedsKey", err)
 			}
 			h := newHarness(t, dsn)
 			var version int

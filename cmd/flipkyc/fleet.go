@@ -261,6 +261,11 @@ func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
 		opts = append(opts, fleet.WithDataKey(key))
 	}
 	d, err := fleet.Open(e.ctx, dsn, opts...)
+	if errors.Is(err, fleet.ErrConversionNeedsKey) && key == nil && use == keyOptional {
+		// A run of an earlier flipkyc is converted by whichever command
+		// opens it first, which needs a key.
+		return e.openRun(dsn, keyFile, keyCreate)
+	}
 	if err != nil {
 		if created != "" {
 			os.Remove(created) // a key made for a run that has another

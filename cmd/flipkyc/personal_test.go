@@ -139,3 +139,21 @@ func TestParseRetain(t *testing.T) {
 		assert.Error(t, err, in)
 	}
 }
+
+// A run made by an earlier flipkyc (personal data in clear) is converted
+// by the first command that opens it: status creates the key file it
+// needs, says so, and reports the run.
+func TestFleetStatusConvertsOldRun(t *testing.T) {
+	_, vars := fakeEnv(t)
+	db := filepath.Join(t.TempDir(), "old.fleet.db")
+	b, err := os.ReadFile("../../fleet/testdata/main-v0.fleet.db")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(db, b, 0o600))
+	r := fleetCLI(t, vars, nil, "status", "--db", db)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "created the data key file "+db+".key")
+	assert.Contains(t, r.stdout, "approved  2\n")
+	converted, err := os.ReadFile(db)
+	require.NoError(t, err)
+	assert.NotContains(t, string(converted), "Agent Number", "the run was converted")
+}
