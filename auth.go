@@ -86,8 +86,9 @@ func checkRequestID(id string) error {
 
 // authTransport is the middleware every request goes through: it adds Basic
 // auth, the call's Request-ID and the User-Agent to a copy of the request and
-// hands it to the caller's *http.Client's Transport as it is at call time (or
-// http.DefaultTransport when that is nil). Reading the Transport at each call,
+// hands it to the caller's *http.Client's Transport as it is at call time (or,
+// when that is nil, the SDK's own transport, or http.DefaultTransport once a
+// program or httpmock has replaced it). Reading the Transport at each call,
 // rather than wrapping it once, keeps httpmock (activated before or after New),
 // tracing transports and proxies working.
 type authTransport struct {
@@ -147,7 +148,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	next := t.base.Transport
 	if next == nil {
-		next = http.DefaultTransport
+		next = defaultTransport()
 	}
 	return next.RoundTrip(out)
 }

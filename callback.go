@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
@@ -137,6 +138,38 @@ func (e Event) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("problems", strings.Join(problems, "; ")))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// Masked returns a copy of the event to print or encode as JSON for people:
+// AgentName and Raw are [masked] (or empty), and the free text Flip sent
+// (status, reason, times that are not timestamps, problems) is masked as
+// Format masks it: the agent's name, e-mail addresses and long digit runs.
+func (e Event) Masked() Event {
+	names := nameForms(e.AgentName)
+	stamp := func(t Timestamp) Timestamp {
+		if t.Raw != "" && t.IsZero() {
+			t.Raw = timestampText(t, names)
+		}
+		return t
+	}
+	out := e
+	if out.AgentName != "" {
+		out.AgentName = masked
+	}
+	if out.Raw != "" {
+		out.Raw = masked
+	}
+	out.KYCStatus = KYCStatus(flipPersonal.Text(string(e.KYCStatus), names))
+	out.RejectedReason = flipPersonal.Text(e.RejectedReason, names)
+	out.CreatedAt, out.UpdatedAt = stamp(e.CreatedAt), stamp(e.UpdatedAt)
+	out.SubmittedAt, out.VerifiedAt = stamp(e.SubmittedAt), stamp(e.VerifiedAt)
+	if e.Problems != nil {
+		out.Problems = make([]string, len(e.Problems))
+		for i, p := range e.Problems {
+			out.Problems[i] = maskKnown(p, names)
+		}
+	}
+	return out
 }
 
 // maskedOrEmpty prints personal text: [masked], or "" when there is none.
@@ -722,9 +755,11 @@ func scalarText(b []byte) (string, int) {
 	case len(b) == 0 || string(b) == "null":
 		return "", kindNull
 	case b[0] == '"':
-		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
 			return string(b[1 : len(b)-1]), kindString // no escapes: no second pass
 		}
+		// encoding/json replaces each byte of invalid UTF-8 with U+FFFD,
+		// with escapes or without: one form of the text either way.
 		var s string
 		_ = json.Unmarshal(b, &s)
 		return s, kindString
@@ -748,11 +783,20 @@ type wireString struct {
 func (s *wireString) UnmarshalJSON(b []byte) error {
 	text, kind := scalarText(b)
 	s.v, s.problem = text, ""
-	if kind == kindObject || kind == kindArray {
+	switch {
+	case kind == kindObject || kind == kindArray:
 		s.problem = "want a string, got " + kindNames[kind]
+	case !utf8.Valid(b):
+		s.problem = invalidUTF8Problem
 	}
 	return nil
 }
+
+// invalidUTF8Problem notes a text field whose bytes are not valid UTF-8: the
+// decoded value has U+FFFD in place of each invalid byte (as encoding/json
+// decodes it, whether or not the string has escapes), so it stays the same
+// through a JSON round trip; Raw keeps the bytes as received.
+const invalidUTF8Problem = "not valid UTF-8; each invalid byte replaced with U+FFFD"
 
 // wireInt is a whole number sent as a number or a string, in any form that
 // denotes one: 17, "17", 17.0, "17.0", 1.7e1. Null and "" are zero.
@@ -781,7 +825,8 @@ func (n *wireInt) UnmarshalJSON(b []byte) error {
 }
 
 // wireStatus is a KYC status: a documented name in any case, a numeric
-// code, or else the text as received.
+// code, or else the text as received. A boolean, object or array is no
+// status: it leaves the status empty and is noted.
 type wireStatus struct {
 	v       KYCStatus
 	problem string
@@ -791,11 +836,13 @@ func (s *wireStatus) UnmarshalJSON(b []byte) error {
 	text, kind := scalarText(b)
 	*s = wireStatus{}
 	switch {
-	case kind == kindObject || kind == kindArray:
+	case kind == kindObject || kind == kindArray || kind == kindBool:
 		s.problem = "want a string, got " + kindNames[kind]
 		return nil
 	case kind == kindNull:
 		return nil
+	case !utf8.Valid(b):
+		s.problem = invalidUTF8Problem
 	}
 	trimmed := strings.TrimSpace(text)
 	if n, ok := parseWhole(trimmed); ok && n >= math.MinInt32 && n <= math.MaxInt32 {

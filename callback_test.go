@@ -480,6 +480,15 @@ func TestDecodeEventTolerance(t *testing.T) {
 		{"name an array, the rest kept", `{"agent_id":3,"agent_name":["x"],"kyc_status":"APPROVED"}`, 3, StatusApproved, 0, "", []string{"agent_name: want a string, got an array"}},
 		{"code text", `{"agent_id":1,"kyc_status":"REJECTED","rejected_reason_code":"abc"}`, 1, StatusRejected, 0, "", []string{"rejected_reason_code: want a whole number"}},
 		{"status an object", `{"agent_id":1,"kyc_status":{"v":1}}`, 1, "", 0, "", []string{"kyc_status: want a string, got an object"}},
+		{"status a boolean", `{"agent_id":1,"kyc_status":true}`, 1, "", 0, "", []string{"kyc_status: want a string, got a boolean"}},
+		{"status a boolean, false", `{"agent_id":1,"kyc_status":false}`, 1, "", 0, "", []string{"kyc_status: want a string, got a boolean"}},
+		{"name with invalid UTF-8", "{\"agent_id\":1,\"agent_name\":\"Ann\xff\xfe\",\"kyc_status\":\"APPROVED\"}", 1, StatusApproved, 0, "Ann\uFFFD\uFFFD",
+			[]string{"agent_name: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
+		{"name with invalid UTF-8 and an escape", "{\"agent_id\":1,\"agent_name\":\"Ann\xff\xfe\\u0041\",\"kyc_status\":\"APPROVED\"}", 1, StatusApproved, 0, "Ann\uFFFD\uFFFDA",
+			[]string{"agent_name: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
+		{"name with U+FFFD sent as such", `{"agent_id":1,"agent_name":"Ann\ufffd","kyc_status":"APPROVED"}`, 1, StatusApproved, 0, "Ann\uFFFD", nil},
+		{"reason with invalid UTF-8", "{\"agent_id\":1,\"rejected_reason\":\"bad\xc3\",\"kyc_status\":\"REJECTED\"}", 1, StatusRejected, 0, "",
+			[]string{"rejected_reason: not valid UTF-8; each invalid byte replaced with U+FFFD"}},
 		{"unknown time layout", `{"agent_id":1,"kyc_status":"APPROVED","created_at":"yesterday"}`, 1, StatusApproved, 0, "", []string{"created_at: unknown timestamp layout"}},
 		{"time an array", `{"agent_id":1,"kyc_status":"APPROVED","verified_at":[]}`, 1, StatusApproved, 0, "", []string{"verified_at: want a timestamp, got an array"}},
 		{"null", `null`, 0, "", 0, "", []string{"data: not a JSON object"}},
@@ -502,6 +511,14 @@ func TestDecodeEventTolerance(t *testing.T) {
 			assert.Equal(t, tt.name_, ev.AgentName)
 			assert.Equal(t, tt.problems, ev.Problems)
 			assert.Equal(t, tt.data, ev.Raw)
+			if ev.AgentName != "" {
+				// The decoded name survives a round trip through JSON unchanged.
+				b, err := json.Marshal(ev)
+				require.NoError(t, err)
+				var again Event
+				require.NoError(t, json.Unmarshal(b, &again))
+				assert.Equal(t, ev.AgentName, again.AgentName, "the name changed on a round trip")
+			}
 			if tt.name == "unknown time layout" {
 				assert.Equal(t, "yesterday", ev.CreatedAt.Raw, "kept as received")
 			}
@@ -1099,4 +1116,26 @@ func TestCallbackParserTakesTheSizeOption(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, ce.Status)
 	_, err = NewCallbackParser("tok", WithCallbackMaxBytes(0))
 	assert.ErrorContains(t, err, "WithCallbackMaxBytes")
+}
+
+// TestEventMasked: the copy for people masks the name, Raw and the personal
+// data a callback's free text may carry, and keeps what is not personal.
+func TestEventMasked(t *testing.T) {
+	const name = "Zarathustra Quixbee"
+	ev := Event{AgentID: 9, AgentName: name, KYCStatus: "NIK 3201987654320001", RejectedReasonCode: 10,
+		RejectedReason: "Quixbee (zq@example.com, 081299887766) does not match", Raw: `{"agent_name":"` + name + `"}`,
+		CreatedAt: Timestamp{Raw: "call 081299887766"}, Problems: []string{"agent_name: " + name}}
+	ev.UpdatedAt, _ = ParseTimestamp("2022-02-18 09:48:58")
+	got := ev.Masked()
+	assert.Equal(t, masked, got.AgentName)
+	assert.Equal(t, masked, got.Raw)
+	assert.Equal(t, KYCStatus("NIK "+masked), got.KYCStatus)
+	assert.Equal(t, masked+" ("+masked+", "+masked+") does not match", got.RejectedReason)
+	assert.Equal(t, "call "+masked, got.CreatedAt.Raw)
+	assert.Equal(t, "2022-02-18 09:48:58", got.UpdatedAt.Raw, "a timestamp is kept")
+	assert.Equal(t, []string{"agent_name: " + masked}, got.Problems)
+	assert.Equal(t, int64(9), got.AgentID)
+	assert.Equal(t, RejectionCode(10), got.RejectedReasonCode)
+	assert.Equal(t, name, ev.AgentName, "the event itself is unchanged")
+	assert.Equal(t, Event{}, Event{}.Masked(), "nothing to mask")
 }

@@ -73,7 +73,9 @@ type Response struct {
 	RequestID string
 	// Attempts is how many HTTP exchanges the call made, the first
 	// included; 0 when its Request-ID or Retry option was refused before
-	// anything was sent.
+	// anything was sent. For a submission or repair it counts every
+	// sending, those after a read proved the change was not made too, but
+	// not the reads.
 	Attempts int
 	// StatusCode is the HTTP status of the last reply; 0 when no reply came.
 	StatusCode int
@@ -81,8 +83,8 @@ type Response struct {
 	Header http.Header
 	// ConfirmedByRead is true when the call's reply was lost and the SDK
 	// confirmed its effect by reading the agent (see OutcomeUnknownError);
-	// the other fields then describe the call that lost its reply, not the
-	// read.
+	// the other fields then describe the last sending, whose reply was
+	// lost, not the read.
 	ConfirmedByRead bool
 }
 

@@ -8,7 +8,8 @@
 // documented input rules before anything is sent, retries only where a repeat
 // cannot double an effect, and reports failures as typed errors:
 // *ValidationError, *APIError, *DecodeError, *NetworkError,
-// *OutcomeUnknownError or *RetryError, which errors.As finds. A call whose
+// *OutcomeUnknownError, *ImageReadError or *RetryError, which errors.As
+// finds. A call whose
 // context ends returns an error that matches the context's error with
 // errors.Is. A state change that may have reached Flip is never repeated
 // blindly: submit and repairs confirm it by reading the agent, and the others
@@ -224,8 +225,9 @@ func checkBaseURL(name, raw, def string) (string, error) {
 
 // defaultHTTPClient is used when the caller gives no *http.Client: never
 // http.DefaultClient, and no Transport of its own, so each call goes through
-// http.DefaultTransport as it is at that moment (httpmock.Activate replaces
-// it, and then sees the SDK's calls). Stuck peers are bounded by the
+// the SDK's framing-checked transport, or through http.DefaultTransport as it
+// is at that moment once it was replaced (httpmock.Activate replaces it, and
+// then sees the SDK's calls); see defaultTransport. Stuck peers are bounded by the
 // request path's idle timeout, which needs no transport of its own.
 func defaultHTTPClient() *http.Client { return &http.Client{} }
 

@@ -205,7 +205,9 @@ func endpointCases(t *testing.T) []endpointCase {
 			reply: "repair_response.json",
 			checkResult: func(t *testing.T, got any) {
 				u := got.(*KYCUser)
+				// The page's example is of agent 1: kept as sent, and noted.
 				assert.Equal(t, int64(1), u.UserID)
+				assert.Equal(t, []string{"user_id: the reply names agent 1, not the agent repaired (497)"}, u.Problems)
 				assert.Equal(t, StatusPending, u.Status)
 				assert.Equal(t, GenderMale, u.Gender)
 				assert.Equal(t, IdentityKTP, u.IdentityType)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -387,6 +388,39 @@ func (e *NetworkError) Error() string {
 
 // Unwrap returns the cause, Err.
 func (e *NetworkError) Unwrap() error { return e.Err }
+
+// ImageReadError is an upload whose image could not be read on this machine:
+// the caller's reader failed mid-body, ended before the size its Seek or
+// Size reported, or could not be rewound for a retry. The request was cut
+// off unfinished (a body shorter than its Content-Length, a chunked body
+// without its last chunk, or a reset HTTP/2 stream, never with the form's
+// closing boundary) or not sent at all, so Flip cannot have accepted it, and
+// the SDK does not send it again: the reader gave the failure, and a repeat
+// would read the same source. It does not match ErrOutcomeUnknown.
+type ImageReadError struct {
+	// Op is the method called, such as "UploadIdentityImage".
+	Op string
+	// Field is the image's form field, such as "image" or "npwp_selfie".
+	Field string
+	// Err is the reader's failure, or what the SDK found wrong with it.
+	Err error
+}
+
+// Error names the method, the image's field and the reader's failure
+// (without a file path, which may carry a person's name), and says the
+// upload was not sent again.
+func (e *ImageReadError) Error() string {
+	cause := e.Err.Error()
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) {
+		cause = pe.Op + ": " + pe.Err.Error()
+	}
+	return fmt.Sprintf("flipkyc: %s: reading %s failed on this machine (%s): the upload was cut off unfinished or never sent, "+
+		"so Flip did not receive it whole, and it is not sent again", e.Op, e.Field, cause)
+}
+
+// Unwrap returns the reader's failure, Err.
+func (e *ImageReadError) Unwrap() error { return e.Err }
 
 // RetryError wraps the last failure of a call that was attempted more than
 // once.

@@ -552,7 +552,7 @@ func ExampleKYCUser_UnmarshalJSON() {
 func ExampleKYCUser_Format() {
 	user := flipkyc.KYCUser{UserID: 1001, UserType: flipkyc.UserTypeAgent, Name: "John Doe", NIK: "3276010101900001", Status: flipkyc.StatusPending}
 	fmt.Println(user)
-	// Output: flipkyc.KYCUser{UserID: 1001, UserType: 1, Name: [masked], BirthPlace: , BirthDate: , Gender: , Status: PENDING, BasicDataFilled: false, IdentityType: , NIK: [masked], PassportNumber: , Occupation: , CountryID: 0, ProvinceID: 0, CityID: 0, DistrictID: 0, Address: , ResidenceCountryID: 0, ResidenceProvinceID: 0, ResidenceCityID: 0, ResidenceDistrictID: 0, ResidenceAddress: , CreatedAt: 0001-01-01 00:00:00 +0000 UTC, UpdatedAt: 0001-01-01 00:00:00 +0000 UTC, ConfirmedByRead: false}
+	// Output: flipkyc.KYCUser{UserID: 1001, UserType: 1, Name: [masked], BirthPlace: , BirthDate: , Gender: , Status: PENDING, BasicDataFilled: false, IdentityType: , NIK: [masked], PassportNumber: , Occupation: , CountryID: 0, ProvinceID: 0, CityID: 0, DistrictID: 0, Address: , ResidenceCountryID: 0, ResidenceProvinceID: 0, ResidenceCityID: 0, ResidenceDistrictID: 0, ResidenceAddress: , CreatedAt: 0001-01-01 00:00:00 +0000 UTC, UpdatedAt: 0001-01-01 00:00:00 +0000 UTC, ConfirmedByRead: false, Problems: []}
 }
 
 func ExampleImage_Format() {

@@ -103,13 +103,25 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				writeReply(w, 200, strings.Replace(agentBody, `"APPROVED"`, `"PENDING"`, 1))
 			}},
-		{name: "submit answered 503, agent not moved: outcome unknown, not repeated", call: submit, wantRequests: 2, wantErr: ErrOutcomeUnknown,
+		{name: "submit answered 503 every time, agent not moved: read and sent again up to 3 times, then outcome unknown", call: submit,
+			wantRequests: 6, wantErr: ErrOutcomeUnknown,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodPut {
 					writeReply(w, 503, "")
 					return
 				}
 				writeReply(w, 200, strings.Replace(agentBody, `"APPROVED"`, `"UPLOAD_IDENTITY_SELFIE_SUCCESS"`, 1))
+			}},
+		{name: "submit answered 503 once before Flip applied it: read, sent again, success", call: submit, wantRequests: 3,
+			handler: func(n int64, w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == http.MethodPut && n == 1:
+					writeReply(w, 503, "<html>Service Unavailable</html>")
+				case r.Method == http.MethodPut:
+					writeReply(w, 200, `{"message":"KYC submission success"}`)
+				default:
+					writeReply(w, 200, strings.Replace(agentBody, `"APPROVED"`, `"UPLOAD_IDENTITY_SELFIE_SUCCESS"`, 1))
+				}
 			}},
 		{name: "reply slower than the deadline", call: getAgent, timeout: 50 * time.Millisecond, wantRequests: 1, wantErr: context.DeadlineExceeded,
 			handler: func(n int64, w http.ResponseWriter, r *http.Request) {

@@ -58,13 +58,15 @@ func (c *Client) uploadIdentity(ctx context.Context, op string, agentID int64, t
 		v.add("identity_type", `must be "ktp" or "passport"`)
 	}
 	res, err := c.putImage(ctx, op, &v, agentID, "/identities",
-		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img, opts)
+		[]field{{"identity_type", t.kycCode()}, {"selfie", boolDigit(selfie)}}, img, opts, nil)
 	return res, explainOutcome(err, agentID, nextUpload)
 }
 
 // putImage sends one image, with user_type and the given fields, to
-// PUT /users/{id}{suffix}. v holds the caller's own input checks.
-func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image, opts []CallOption) (*UploadResult, error) {
+// PUT /users/{id}{suffix}. v holds the caller's own input checks. A repair
+// passes its stateChangeRule, and an unknown outcome is then settled by reading
+// the agent (settle); an upload passes nil.
+func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentID int64, suffix string, fields []field, img Image, opts []CallOption, repair *stateChangeRule) (*UploadResult, error) {
 	v.agentID(agentID)
 	prepared, err := prepareImageWithin(ctx, v, "image", img, c.maxImageBytes, c.idleTimeout)
 	if err != nil {
@@ -77,8 +79,20 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	body := newImageBody(ctx, c.http.Timeout, c.idleTimeout, fields, []*preparedImage{prepared})
 	defer body.close()
 	var res UploadResult
-	err = c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
-		body: body, sent: fileNames{prepared.name}, anyReply: true}, &res, opts)
+	send := func(opts []CallOption) error {
+		res = UploadResult{}
+		return c.do(ctx, call{op: op, method: http.MethodPut, api: kycAPI, path: userPath(agentID) + suffix,
+			body: body, sent: fileNames{prepared.name}, anyReply: true}, &res, opts)
+	}
+	if repair == nil {
+		err = send(opts)
+	} else {
+		repair.replayable = body.replayable
+		var a *Agent
+		if a, err = c.settle(ctx, repair, opts, send); a != nil {
+			return &UploadResult{ConfirmedByRead: true}, nil
+		}
+	}
 	if err != nil {
 		return nil, asValidationError(op, err)
 	}

@@ -66,11 +66,15 @@ func WithBaseURLs(agentsAPI, kycAPI string) Option {
 // WithHTTPClient makes the client send its requests through hc. hc's
 // Transport is used as given: it is looked up at every call and never
 // replaced, so httpmock, tracing transports and proxies keep working; a nil
-// Transport means http.DefaultTransport. hc's Timeout and Jar are copied
+// Transport means the default below. hc's Timeout and Jar are copied
 // when New runs, and its CheckRedirect is not used: redirects are never
 // followed, so that credentials never go to another host. Without this
-// option the client uses http.DefaultTransport as it is at each call, and
-// no total timeout. A nil hc makes New fail.
+// option the client has no total timeout, and sends through the SDK's own
+// copy of http.DefaultTransport, which drops an HTTP/1.1 connection whose
+// reply runs past its Content-Length or last chunk instead of reading the
+// rest as the next reply; once a program (or httpmock.Activate) replaces
+// http.DefaultTransport, the client uses that, as it is at each call. A nil
+// hc makes New fail.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -162,7 +166,16 @@ const DefaultIdleTimeout = 60 * time.Second
 // *http.Client the client uses; a context deadline still bounds the whole
 // call. An abandoned attempt fails with an error that matches ErrStalled: a
 // *NetworkError, or a *DecodeError when a 2xx reply stalled while its body
-// was read. d must be positive.
+// was read. A stalled attempt is never retried, for any call: it has already
+// waited d, and a peer that went silent once is likely to again.
+//
+// Without a context deadline, a call that meets only silence ends after d
+// (60 s by default). The longest a call can take without a deadline, when
+// every attempt fails in a retryable way just before d passes, is
+// MaxAttempts × d plus the waits between attempts (with the defaults 3 × 60 s
+// plus at most 2 × 30 s of Retry-After: 4 minutes). A reply or upload that
+// keeps moving, however slowly, is never cut: only a deadline bounds that.
+// d must be positive.
 func WithIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

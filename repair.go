@@ -3,6 +3,7 @@ package flipkyc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -116,10 +117,15 @@ type KYCUser struct {
 	// ConfirmedByRead is true when Flip's reply to RepairData was lost and
 	// the SDK confirmed the repair by reading the agent. The record then
 	// holds what GetAgent returns (id, name, identity type and number,
-	// status) and the fields the repair sent; the others are zero. When
-	// Flip answered 2xx with a body that could not be read, the record holds
-	// the agent's id, StatusPending and the fields sent.
+	// status) and the fields the repair sent; the others are zero.
 	ConfirmedByRead bool `json:"-"`
+	// Problems lists what was missing or odd in a 2xx reply to RepairData,
+	// one entry per field, never with a personal value: a user_id that is
+	// absent or 0 (UserID is then the agent repaired) or another agent's
+	// (kept as sent), a missing status, or a body that could not be read at
+	// all (the record then holds the agent's id, StatusPending and the
+	// fields sent). Empty for a well-formed reply.
+	Problems []string `json:"-"`
 }
 
 // kycUserReply decodes a KYC user in one pass, accepting its id and user
@@ -168,10 +174,17 @@ func (u *KYCUser) UnmarshalJSON(b []byte) error {
 // agent is under review again.
 //
 // A repair is a state change and is never sent twice blindly. When it fails
-// after it may have reached Flip, RepairData reads the agent: if the agent
-// is under review or approved and shows the data sent, it succeeds with
-// ConfirmedByRead set; otherwise it returns an error matching
-// ErrOutcomeUnknown.
+// after it may have reached Flip, RepairData waits (SettleDelay at least)
+// and reads the agent: if the agent is under review or approved and shows
+// the data sent, it succeeds with ConfirmedByRead set; if it is still
+// rejected with code 10, the repair was not made and is sent again with the
+// same Request-ID, as the retry policy's attempts allow; otherwise it
+// returns an error matching ErrOutcomeUnknown.
+//
+// A 2xx reply is Flip's success whatever its body: the record holds what
+// the reply carried, and Problems says what was missing or odd (an absent
+// or zero user_id, a body that could not be read), the fields it could not
+// give filled from the call.
 func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataParams, opts ...CallOption) (*KYCUser, error) {
 	var v fieldErrors
 	v.agentID(agentID)
@@ -179,26 +192,64 @@ func (c *Client) RepairData(ctx context.Context, agentID int64, p RepairDataPara
 	if err := v.err("RepairData"); err != nil {
 		return nil, err
 	}
-	var r kycUserReply
-	// Flip's legacy page documents this body as multipart, the newer
-	// "Update User Agent Identity" page as form-urlencoded; the newer wins.
-	err := c.do(ctx, call{op: "RepairData", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
-		form: p.form(), sent: &p, anyReply: true}, &r, opts)
-	if err != nil {
-		a, ok, err := c.confirmByRead(ctx, err, agentID, p.visibleIn, nextRepair, opts)
-		if !ok {
-			return nil, err
-		}
+	var r kycUserResult
+	form := p.form()
+	a, err := c.settle(ctx, &stateChangeRule{op: "RepairData", agentID: agentID, took: p.visibleIn,
+		notYet: rejectedFor(FixRepairData), refusal: ErrRejectedReasonMismatch, next: nextRepair}, opts,
+		func(opts []CallOption) error {
+			r = kycUserResult{}
+			// Flip's legacy page documents this body as multipart, the newer
+			// "Update User Agent Identity" page as form-urlencoded; the newer wins.
+			return c.do(ctx, call{op: "RepairData", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/repair",
+				form: form, sent: &p, anyReply: true}, &r, opts)
+		})
+	switch {
+	case err != nil:
+		return nil, err
+	case a != nil:
 		return p.confirmedUser(a), nil
 	}
-	u := r.user()
-	if u.UserID == 0 {
-		// A 2xx whose body could not be read: Flip took the repair, which
-		// puts the agent under review.
-		u = p.confirmedUser(&Agent{ID: agentID, KYCStatus: StatusPending})
+	return p.repairedUser(agentID, &r), nil
+}
+
+// kycUserResult decodes RepairData's 2xx reply and remembers whether it
+// could: a 2xx is Flip's success whatever its body.
+type kycUserResult struct {
+	reply   kycUserReply
+	decoded bool
+}
+
+func (r *kycUserResult) UnmarshalJSON(b []byte) error {
+	r.decoded = decodeReply(b, &r.reply) == nil
+	return nil
+}
+
+// repairedUser returns the KYC record of a repair Flip answered with 2xx:
+// what the reply carried, with what was missing or odd noted in Problems.
+func (p *RepairDataParams) repairedUser(agentID int64, r *kycUserResult) *KYCUser {
+	if !r.decoded {
+		// Nothing could be read: Flip took the repair, which puts the agent
+		// under review; the record is what the call sent.
+		u := p.confirmedUser(&Agent{ID: agentID, KYCStatus: StatusPending})
 		u.ConfirmedByRead = false
+		u.Problems = []string{"reply: the body could not be read; the record holds the data sent and StatusPending"}
+		return u
 	}
-	return u, nil
+	u := r.reply.user()
+	switch {
+	case u.UserID == 0:
+		u.Problems = append(u.Problems, "user_id: missing or 0 in the reply; the agent's id from the call is used")
+		u.UserID = agentID
+	case u.UserID != agentID:
+		u.Problems = append(u.Problems, fmt.Sprintf("user_id: the reply names agent %d, not the agent repaired (%d)", u.UserID, agentID))
+	}
+	switch {
+	case u.Status == "":
+		u.Problems = append(u.Problems, "status: missing in the reply")
+	case !u.Status.Known():
+		u.Problems = append(u.Problems, "status: "+string(u.Status)+" is not a KYC status Flip documents")
+	}
+	return u
 }
 
 // visibleIn reports whether the repair shows in a, as read by GetAgent: the
@@ -254,7 +305,7 @@ func (p *RepairDataParams) confirmedUser(a *Agent) *KYCUser {
 // SubmitKYC does: an agent under review or approved means the repair took
 // effect, and the result has ConfirmedByRead set and no ImageURL.
 func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Image, opts ...CallOption) (*UploadResult, error) {
-	return c.repairImage(ctx, "RepairIdentityImage", agentID, "/repairPhoto", img, opts)
+	return c.repairImage(ctx, "RepairIdentityImage", agentID, "/repairPhoto", FixRepairIdentityImage, img, opts)
 }
 
 // RepairSelfieWithIdentity uploads a new selfie holding the identity card
@@ -262,16 +313,10 @@ func (c *Client) RepairIdentityImage(ctx context.Context, agentID int64, img Ima
 // rules, retries and the reading after an unknown outcome as for
 // RepairIdentityImage.
 func (c *Client) RepairSelfieWithIdentity(ctx context.Context, agentID int64, img Image, opts ...CallOption) (*UploadResult, error) {
-	return c.repairImage(ctx, "RepairSelfieWithIdentity", agentID, "/repairSelfie", img, opts)
+	return c.repairImage(ctx, "RepairSelfieWithIdentity", agentID, "/repairSelfie", FixRepairSelfie, img, opts)
 }
 
-func (c *Client) repairImage(ctx context.Context, op string, agentID int64, suffix string, img Image, opts []CallOption) (*UploadResult, error) {
-	res, err := c.putImage(ctx, op, &fieldErrors{}, agentID, suffix, nil, img, opts)
-	if err != nil {
-		if _, ok, err := c.confirmByRead(ctx, err, agentID, underReview, nextRepair, opts); !ok {
-			return nil, err
-		}
-		return &UploadResult{ConfirmedByRead: true}, nil
-	}
-	return res, nil
+func (c *Client) repairImage(ctx context.Context, op string, agentID int64, suffix string, fix Fix, img Image, opts []CallOption) (*UploadResult, error) {
+	return c.putImage(ctx, op, &fieldErrors{}, agentID, suffix, nil, img, opts, &stateChangeRule{op: op, agentID: agentID,
+		took: underReview, notYet: rejectedFor(fix), refusal: ErrRejectedReasonMismatch, next: nextRepair})
 }

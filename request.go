@@ -123,8 +123,12 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		start := c.clock.Now()
 		res := c.attempt(ctx, *r, target, st, attempt, out)
 		meta.Attempts, meta.StatusCode, meta.Header = attempt, res.status, res.header
+		// A stalled attempt is not retried: it already waited the whole idle
+		// timeout, which is what the caller allowed for silence, and a peer
+		// that went silent once is likely to again. So a call without a
+		// deadline meets at most one stall (see WithIdleTimeout).
 		last := res.err == nil || !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil ||
-			(r.body != nil && !r.body.replayable())
+			(r.body != nil && !r.body.replayable()) || errors.Is(res.err, ErrStalled)
 		var wait time.Duration
 		if !last {
 			wait = policy.Delay(attempt, res.retryAfter)
@@ -182,6 +186,9 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	case r.body != nil:
 		var err error
 		if body, length, err = r.body.open(); err != nil {
+			if local := imageReadFailure(r.op, err); local != nil {
+				return attemptResult{err: local}
+			}
 			return attemptResult{err: fmt.Errorf("flipkyc: %s: preparing body: %w", r.op, err)}
 		}
 		contentType = r.body.contentType()
@@ -213,6 +220,12 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if local := imageReadFailure(r.op, err); local != nil {
+			// The body stopped before its end: Flip has at most a part of
+			// it, which it cannot act on, and a repeat would read the same
+			// failing source.
+			return attemptResult{err: local}
+		}
 		err = c.key.forms.ScrubError(watch.cause(err))
 		wrote := r.repeatable || st.mayHaveSent(err)
 		netErr := &NetworkError{Op: r.op, Method: r.method, Path: r.path, RequestID: id, Err: err}
@@ -234,6 +247,18 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	res := c.judge(&r, id, resp, raw, readErr, tooLong, out)
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
+}
+
+// imageReadFailure returns the *ImageReadError in err, for op, or nil when
+// err is not one: an upload whose image could not be read.
+func imageReadFailure(op string, err error) error {
+	var ire *ImageReadError
+	if !errors.As(err, &ire) {
+		return nil
+	}
+	local := *ire
+	local.Op = op
+	return &local
 }
 
 // judge turns a reply into the attempt's outcome: success with out decoded,

@@ -24,23 +24,32 @@ type SubmitResult struct {
 //
 // A submission is a state change and is never sent twice blindly. When it
 // fails after it may have reached Flip (the connection broke, a gateway
-// answered 5xx, the reply could not be read), SubmitKYC reads the agent: if
-// the agent is under review or approved, the submission took effect and
-// SubmitKYC succeeds with ConfirmedByRead set; otherwise it returns an
-// error matching ErrOutcomeUnknown that says what the read found.
+// answered 5xx, the reply could not be read), SubmitKYC waits (SettleDelay
+// at least) and reads the agent: if the agent is under review or approved,
+// the submission took effect and SubmitKYC succeeds with ConfirmedByRead
+// set; if it is still StatusUploadIdentitySelfieSuccess, the submission was
+// not made and is sent again with the same Request-ID, as the retry policy's
+// attempts allow. Otherwise it returns an error matching ErrOutcomeUnknown
+// that says what the read found.
 func (c *Client) SubmitKYC(ctx context.Context, agentID int64, opts ...CallOption) (*SubmitResult, error) {
 	var v fieldErrors
 	v.agentID(agentID)
 	if err := v.err("SubmitKYC"); err != nil {
 		return nil, err
 	}
+	body := newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil)
 	var res SubmitResult
-	err := c.do(ctx, call{op: "SubmitKYC", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
-		body: newMultipartBody([]field{{"user_type", UserTypeAgent.String()}}, nil), anyReply: true}, &res, opts)
-	if err != nil {
-		if _, ok, err := c.confirmByRead(ctx, err, agentID, underReview, nextSubmit, opts); !ok {
-			return nil, err
-		}
+	a, err := c.settle(ctx, &stateChangeRule{op: "SubmitKYC", agentID: agentID, took: underReview,
+		notYet:  func(a *Agent) bool { return a.KYCStatus == StatusUploadIdentitySelfieSuccess },
+		refusal: ErrInvalidAgentStatus, next: nextSubmit}, opts, func(opts []CallOption) error {
+		res = SubmitResult{}
+		return c.do(ctx, call{op: "SubmitKYC", method: http.MethodPut, api: kycAPI, path: userPath(agentID) + "/submit",
+			body: body, anyReply: true}, &res, opts)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case a != nil:
 		return &SubmitResult{ConfirmedByRead: true}, nil
 	}
 	return &res, nil

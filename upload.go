@@ -48,7 +48,11 @@ type Image struct {
 	// Content is streamed into the request, never read whole into memory. If
 	// it implements io.Seeker (an *os.File of a regular file, a
 	// *bytes.Reader), or io.ReaderAt and Size() int64, a failed upload can be
-	// retried; otherwise (a pipe, a network stream) it is sent once.
+	// retried; otherwise (a pipe, a network stream) it is sent once. A Read
+	// that fails, an image that ends before the size its Seek or Size
+	// reported, and a Seek that fails to rewind for a retry fail the call
+	// with an *ImageReadError and are never retried: the request is cut off
+	// unfinished (or not sent), so Flip never receives it whole.
 	//
 	// The size rule is checked before the request when the size is known.
 	// A stream of unknown size is counted as it is sent: the SDK never sends
@@ -67,6 +71,19 @@ type Image struct {
 	// the SDK makes no further Read once it returns, and never closes
 	// Content (the caller owns it, and may close it to end a blocked Read).
 	Content io.Reader
+}
+
+// Validate checks img against Flip's image rules (a PNG or JPEG, under 2
+// MB, 256 to 4096 pixels a side) from its header, as the upload methods do
+// before sending it, and returns a *ValidationError naming each rule it
+// breaks. A Content that can be rewound (an *os.File, a *bytes.Reader) is
+// left where it started, ready to upload.
+func (img Image) Validate() error {
+	var v fieldErrors
+	if _, err := prepareImageWithin(context.Background(), &v, "image", img, MaxImageBytes, DefaultIdleTimeout); err != nil {
+		return err
+	}
+	return v.err("Image")
 }
 
 // preparedImage is an Image whose header has been checked.
@@ -234,17 +251,53 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	return p, nil
 }
 
-// reader returns the image's bytes for one attempt. A stream of unknown size
-// is capped at the limit.
+// reader returns the image's bytes for one attempt, failing each Read of the
+// caller's reader that fails, and an early end of an image of known size,
+// with an *ImageReadError. A stream of unknown size is capped at the limit.
 func (p *preparedImage) reader() (io.Reader, error) {
+	var r io.Reader
 	if p.rewind != nil {
-		return p.rewind()
+		var err error
+		if r, err = p.rewind(); err != nil {
+			return nil, &ImageReadError{Field: p.field, Err: fmt.Errorf("rewinding for a retry: %w", err)}
+		}
+	} else {
+		r = io.MultiReader(bytes.NewReader(p.prefix), p.src)
 	}
-	r := io.MultiReader(bytes.NewReader(p.prefix), p.src)
+	r = &imageSource{r: r, field: p.field, size: p.size}
 	if p.size < 0 {
 		return &capReader{r: r, left: p.limit, field: p.field, limit: p.limit}, nil
 	}
 	return r, nil
+}
+
+// imageSource is one attempt's read of an image. It turns a failed Read of
+// the caller's reader, and an end before size bytes (a Seek or Size that
+// reported more than there is), into an *ImageReadError, so that the
+// transport cuts the request off unfinished and the request path knows the
+// failure is local. Bytes past size are never asked for: the image's reader
+// is limited to size.
+type imageSource struct {
+	r     io.Reader
+	field string
+	size  int64 // -1 when unknown
+	read  int64
+}
+
+func (s *imageSource) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	s.read += int64(n)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		if s.size >= 0 && s.read < s.size {
+			return n, &ImageReadError{Field: s.field, Err: fmt.Errorf(
+				"the image ended after %d bytes, but its reader reported %d: %w", s.read, s.size, io.ErrUnexpectedEOF)}
+		}
+	default:
+		return n, &ImageReadError{Field: s.field, Err: err}
+	}
+	return n, err
 }
 
 // imageTooLargeError is returned mid-upload by a stream of unknown size that
@@ -558,7 +611,7 @@ func (b *multipartBody) open() (io.Reader, int64, error) {
 		}
 		r, err := b.images[i].reader()
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", b.images[i].field, err)
+			return nil, 0, err
 		}
 		readers = append(readers, r)
 		if b.images[i].size < 0 {

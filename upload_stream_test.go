@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -454,4 +455,142 @@ func TestClientTimeoutEndsAnUploadWhileTheReaderBlocks(t *testing.T) {
 	transport.CloseIdleConnections()
 	close(b.release)
 	assert.NoError(t, goroutinesBackTo(before))
+}
+
+// failingImage is a seekable image that is not in memory and fails or lies:
+// its Read fails once readFailsAt bytes were read, its Seek fails once more
+// than seekFailsAfter bytes were read, and its SeekEnd reports extra bytes
+// more than it holds. Zero disables a fault.
+type failingImage struct {
+	r              *bytes.Reader
+	read           int64
+	readFailsAt    int64
+	seekFailsAfter int64
+	extra          int64
+}
+
+func (f *failingImage) Read(p []byte) (int, error) {
+	pos, _ := f.r.Seek(0, io.SeekCurrent)
+	if f.readFailsAt > 0 {
+		if pos >= f.readFailsAt {
+			return 0, errors.New("disk I/O error")
+		}
+		p = p[:min(int64(len(p)), f.readFailsAt-pos)]
+	}
+	n, err := f.r.Read(p)
+	f.read += int64(n)
+	return n, err
+}
+
+func (f *failingImage) Seek(offset int64, whence int) (int64, error) {
+	if f.seekFailsAfter > 0 && f.read > f.seekFailsAfter {
+		return 0, errors.New("seek on a closed file")
+	}
+	n, err := f.r.Seek(offset, whence)
+	if whence == io.SeekEnd {
+		n += f.extra
+	}
+	return n, err
+}
+
+// oversizedReaderAt is an image read with ReadAt whose Size reports extra
+// bytes more than it holds.
+type oversizedReaderAt struct {
+	r     *bytes.Reader
+	extra int64
+}
+
+func (o *oversizedReaderAt) Read(p []byte) (int, error)              { return o.r.Read(p) }
+func (o *oversizedReaderAt) ReadAt(p []byte, off int64) (int, error) { return o.r.ReadAt(p, off) }
+func (o *oversizedReaderAt) Size() int64                             { return o.r.Size() + o.extra }
+
+// TestUploadFromAFailingReaderIsNotRepeated uploads, through every upload
+// method, from readers that fail or lie mid-body: the call fails at once
+// with an *ImageReadError naming the image's field, the request is never
+// sent again, the server never receives a complete form, and the error does
+// not claim an unknown outcome (Flip cannot have accepted a cut-off body).
+func TestUploadFromAFailingReaderIsNotRepeated(t *testing.T) {
+	const size = 500_000
+	readers := []struct {
+		name string
+		img  func(data []byte) io.Reader
+	}{
+		{"Read fails after 200 KB", func(d []byte) io.Reader { return &failingImage{r: bytes.NewReader(d), readFailsAt: 200 << 10} }},
+		{"SeekEnd reports more bytes than there are", func(d []byte) io.Reader { return &failingImage{r: bytes.NewReader(d), extra: 300_000} }},
+		{"a plain stream whose Read fails after 200 KB", func(d []byte) io.Reader {
+			return struct{ io.Reader }{&failingImage{r: bytes.NewReader(d), readFailsAt: 200 << 10}}
+		}},
+		{"Size reports more bytes than ReadAt has", func(d []byte) io.Reader { return &oversizedReaderAt{bytes.NewReader(d), 300_000} }},
+	}
+	for _, h2 := range []bool{false, true} {
+		proto := map[bool]string{false: "HTTP/1.1", true: "HTTP/2"}[h2]
+		for _, m := range uploadCalls(t) {
+			for _, rd := range readers {
+				t.Run(proto+"/"+m.op+"/"+rd.name, func(t *testing.T) {
+					srv, hc, seen := uploadServer(t, h2)
+					var attempts []Attempt
+					var mu sync.Mutex
+					c, _ := newTestClient(t, srv.URL, srv.URL, WithHTTPClient(hc), WithAttemptHook(func(_ context.Context, a Attempt) {
+						mu.Lock()
+						attempts = append(attempts, a)
+						mu.Unlock()
+					}))
+					err := m.call(context.Background(), c, Image{"a.jpg", rd.img(paddedJPEG(t, size))})
+					recordErr(err)
+					var ire *ImageReadError
+					require.ErrorAs(t, err, &ire)
+					assert.Equal(t, m.op, ire.Op)
+					assert.Equal(t, m.field, ire.Field)
+					assert.Contains(t, err.Error(), m.field)
+					assert.Contains(t, err.Error(), "not sent again")
+					assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a cut-off body cannot have taken effect")
+					var re *RetryError
+					assert.False(t, errors.As(err, &re), "the request was repeated")
+					mu.Lock()
+					assert.Len(t, attempts, 1, "the request was repeated")
+					mu.Unlock()
+
+					u := next(t, seen)
+					assert.False(t, u.complete, "the server parsed a complete form")
+					assert.LessOrEqual(t, u.parts[m.field], int64(size), "bytes past the image reached the server")
+					select {
+					case u := <-seen:
+						t.Errorf("a second request reached the server: %+v", u)
+					default:
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestUploadWhoseImageCannotBeRewoundIsNotSentAgain answers an upload with
+// 429 after reading it whole, from a reader whose Seek fails once 100 KB were
+// read: the retry cannot rewind the image, so the call fails with an
+// *ImageReadError before sending anything more, and only one request
+// reached the server.
+func TestUploadWhoseImageCannotBeRewoundIsNotSentAgain(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeReply(w, 429, `{"errors":[{"code":429,"message":"slow down"}]}`)
+	}))
+	defer srv.Close()
+	for _, m := range uploadCalls(t) {
+		t.Run(m.op, func(t *testing.T) {
+			requests.Store(0)
+			c, _ := newTestClient(t, srv.URL, srv.URL)
+			img := &failingImage{r: bytes.NewReader(paddedJPEG(t, 500_000)), seekFailsAfter: 100 << 10}
+			err := m.call(context.Background(), c, Image{"a.jpg", img})
+			recordErr(err)
+			var ire *ImageReadError
+			require.ErrorAs(t, err, &ire)
+			assert.Equal(t, m.op, ire.Op)
+			assert.Equal(t, m.field, ire.Field)
+			assert.Contains(t, err.Error(), "seek on a closed file")
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			assert.Equal(t, int64(1), requests.Load())
+		})
+	}
 }

@@ -261,6 +261,25 @@ func TestImageRules(t *testing.T) {
 	assert.Zero(t, hits.Load())
 }
 
+// Image.Validate checks the same rules as the upload methods, and leaves a
+// file where it started.
+func TestImageValidate(t *testing.T) {
+	good := jpegImage(t, 300, 300)
+	r := bytes.NewReader(good)
+	require.NoError(t, Image{"a.jpg", r}.Validate())
+	assert.Equal(t, int64(len(good)), int64(r.Len()), "rewound")
+	for _, img := range []Image{
+		{"a.png", strings.NewReader("hello, this is not an image")},
+		{"a.png", bytes.NewReader(pngImage(t, 300, 255))},
+		{"a.jpg", bytes.NewReader(nil)},
+	} {
+		err := img.Validate()
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.True(t, ve.Has("image"), "%v", ve.Fields)
+	}
+}
+
 func TestUploadOfUnknownSizeStopsPastTheLimit(t *testing.T) {
 	head := jpegImage(t, 300, 300)
 	stream := io.MultiReader(bytes.NewReader(head), bytes.NewReader(make([]byte, MaxImageBytes)))

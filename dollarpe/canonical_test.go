@@ -2,8 +2,12 @@ package dollarpe
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,27 +19,63 @@ const (
 	vectorTime   = 1735689600
 )
 
-// TestPublishedVectors checks the two test vectors DollarPe's newer material
-// publishes. The first matches. The second ({"note":"Café"} →
-// l+DvQrzlKbsOSxSYOdWoWHEehcFRZfDJPKlLDkm2cSI=) matches no construction
-// of the documented rule: Python's own json.dumps(sort_keys=True,
-// separators=(",",":")) gives {"note":"Caf\u00e9"}, whose signature is
-// tC7ygtjCF9DBJVCvNjMgXIr81256vMXqn83OOmsVBIE=, and neither raw UTF-8,
-// uppercase escapes, spaces, other separators or field orders give the
-// published value. The SDK follows the rule (and Python); this test pins
-// both facts so that a change on either side is noticed.
-func TestPublishedVectors(t *testing.T) {
-	canon, err := Canonicalize([]byte(`{}`))
+// publishedVectors reads testdata/published_vectors.json: the signing
+// test vectors DollarPe publishes, each with its whole published body.
+func publishedVectors(t *testing.T) (key, secret string, ts int64, vectors []struct{ Body, Canonical, Signature string }) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/published_vectors.json")
 	require.NoError(t, err)
-	assert.Equal(t, "6sCtVSRQjU9+2/af8gdwUAvY1l6Ii6ENcbRfanPkhY0=", Sign(vectorKey, vectorSecret, vectorTime, canon))
+	var file struct {
+		Key, Secret string
+		Timestamp   int64
+		Vectors     []struct{ Body, Canonical, Signature string }
+	}
+	require.NoError(t, json.Unmarshal(raw, &file))
+	require.Len(t, file.Vectors, 2)
+	return file.Key, file.Secret, file.Timestamp, file.Vectors
+}
 
-	canon, err = Canonicalize([]byte(`{"note":"Café"}`))
+// TestPublishedVectors checks the two test vectors DollarPe's newer material
+// publishes, each over its whole published body: both match the documented
+// rule. (The second was once checked over a shortened copy of its body,
+// {"note":"Café"}, which signs to tC7ygtjCF9DBJVCvNjMgXIr81256vMXqn83OOmsVBIE=,
+// as testdata/canonical_vectors.json records from Python.)
+func TestPublishedVectors(t *testing.T) {
+	key, secret, ts, vectors := publishedVectors(t)
+	assert.Equal(t, vectorKey, key)
+	assert.Equal(t, vectorSecret, secret)
+	assert.Equal(t, int64(vectorTime), ts)
+	for _, v := range vectors {
+		t.Run(v.Body, func(t *testing.T) {
+			canon, err := Canonicalize([]byte(v.Body))
+			require.NoError(t, err)
+			assert.Equal(t, v.Canonical, string(canon))
+			assert.Equal(t, v.Signature, Sign(key, secret, ts, canon))
+			// The verifier accepts a delivery signed so, too.
+			verifier, err := NewWebhookVerifier(key, secret, WithWebhookClock(func() time.Time { return time.Unix(ts, 0) }))
+			require.NoError(t, err)
+			_, err = verifier.Verify(http.Header{"X-Timestamp": {strconv.FormatInt(ts, 10)}, "X-Signature": {v.Signature}}, []byte(v.Body))
+			assert.NoError(t, err)
+		})
+	}
+}
+
+// TestReadmeStatesPublishedVectors: the README's signing section quotes
+// each published vector with its whole body and says that it matches.
+func TestReadmeStatesPublishedVectors(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	assert.Equal(t, `{"note":"Caf\u00e9"}`, string(canon))
-	got := Sign(vectorKey, vectorSecret, vectorTime, canon)
-	assert.Equal(t, "tC7ygtjCF9DBJVCvNjMgXIr81256vMXqn83OOmsVBIE=", got, "Python's value for the documented rule")
-	assert.NotEqual(t, "l+DvQrzlKbsOSxSYOdWoWHEehcFRZfDJPKlLDkm2cSI=", got,
-		"the published Café vector now matches: revisit the note in the README")
+	text := string(readme)
+	start := strings.Index(text, "# dollarpe")
+	require.GreaterOrEqual(t, start, 0)
+	section := text[start:]
+	section = section[:strings.Index(section, "## Retries")]
+	_, _, _, vectors := publishedVectors(t)
+	for _, v := range vectors {
+		assert.Contains(t, section, "`"+v.Body+"`")
+		assert.Contains(t, section, "`"+v.Signature+"`")
+	}
+	assert.NotContains(t, section, "does not:", "the README says a published vector does not match")
 }
 
 // TestCanonicalAgainstPython checks Canonicalize and Sign against

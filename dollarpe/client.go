@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,7 +77,9 @@ const MinCredentialLen = 8
 // credentials of the chosen environment (Sandbox unless WithEnvironment
 // says otherwise). It fails, listing every problem, when the key or secret
 // is empty, shorter than MinCredentialLen or holds spaces or control
-// characters, or an option is invalid. A nil option is ignored.
+// characters, or an option is invalid, and when the base URL is plain http
+// to a host that is not loopback without WithInsecureHTTP. A nil option is
+// ignored.
 func New(apiKey, secret string, opts ...Option) (*Client, error) {
 	var problems []error
 	for _, cred := range []struct{ name, v string }{{"API key", apiKey}, {"API secret", secret}} {
@@ -112,8 +115,11 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 		problems = append(problems, errors.New("base URL: no host"))
 	case u.User != nil:
 		problems = append(problems, errors.New("base URL: must not carry credentials"))
-	case u.RawQuery != "" || u.Fragment != "":
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		problems = append(problems, errors.New("base URL: must not have a query or fragment"))
+	case u.Scheme == "http" && !cfg.insecureHTTP && !isLoopback(u.Hostname()):
+		problems = append(problems, errors.New("base URL: plain http to a host that is not loopback would send the API key, "+
+			"signatures and personal data in clear: use https, or add WithInsecureHTTP on a trusted network"))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("dollarpe.New: %w", errors.Join(problems...))
@@ -144,6 +150,15 @@ func New(apiKey, secret string, opts ...Option) (*Client, error) {
 		clock:   cfg.clock,
 		agent:   agent,
 	}, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // configured reports whether c was made by New.

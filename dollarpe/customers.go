@@ -82,6 +82,8 @@ func (c *Client) AddKYCData(ctx context.Context, p AddKYCDataParams, opts ...Cal
 // DOCUMENT_VERIFICATION_FAILED (PATCH /kyc/update-document-info). Each
 // update uses one of the customer's 3; past them it fails with
 // ErrUpdateLimit. It is never repeated after it may have reached DollarPe.
+// DollarPe documents the reply's status as UNVERIFIED; whatever status
+// comes is returned.
 func (c *Client) UpdateDocumentInfo(ctx context.Context, p UpdateDocumentInfoParams, opts ...CallOption) (*KYCResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -98,7 +100,7 @@ func (c *Client) UpdateTaxInfo(ctx context.Context, p UpdateTaxInfoParams, opts 
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateTaxInfo", method: http.MethodPatch, path: "/kyc/update-tax-info",
-		body: p, sent: personalValues([]string{p.TaxNumber}, nil)}, opts)
+		body: p, sent: personalValues([]string{p.TaxNumber}, nil, nil)}, opts)
 }
 
 // UpdateAdditionalInfo re-submits the additional info (PATCH
@@ -108,7 +110,7 @@ func (c *Client) UpdateAdditionalInfo(ctx context.Context, p UpdateAdditionalInf
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateAdditionalInfo", method: http.MethodPatch, path: "/kyc/update-additional-info",
-		body: p, sent: personalValues(nil, nil, p.AdditionalInfo)}, opts)
+		body: p, sent: personalValues(nil, nil, nil, p.AdditionalInfo)}, opts)
 }
 
 // UpdateSelfieInfo re-submits the selfie after a SELFIE_VERIFICATION_FAILED
@@ -118,7 +120,7 @@ func (c *Client) UpdateSelfieInfo(ctx context.Context, p UpdateSelfieInfoParams,
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "UpdateSelfieInfo", method: http.MethodPatch, path: "/kyc/update-selfie-info",
-		body: p, sent: personalValues([]string{p.SelfieURL}, nil)}, opts)
+		body: p, sent: personalValues([]string{p.SelfieURL}, nil, nil)}, opts)
 }
 
 // ResetKYC moves a VERIFIED customer back to UNVERIFIED (POST
@@ -132,7 +134,8 @@ func (c *Client) ResetKYC(ctx context.Context, customerID string, opts ...CallOp
 }
 
 // MockKYCStatus moves a customer to target in the sandbox (PATCH
-// /kyc/mock-kyc-status, body {customer_id, status}); see
+// /kyc/mock-kyc-status, body {customer_id, kyc_status}, the field named as
+// DollarPe's OpenAPI names it); see
 // MockTransitionAllowed for the moves DollarPe allows. A production client
 // refuses it with a *ValidationError matching ErrSandboxOnly, before
 // anything is sent.
@@ -148,7 +151,7 @@ func (c *Client) MockKYCStatus(ctx context.Context, customerID string, target Mo
 	switch target {
 	case MockUnverified, MockVerified, MockTaxFailed, MockDocumentFailed:
 	default:
-		v.add("status", ruleMockTarget)
+		v.add("kyc_status", ruleMockTarget)
 	}
 	if err := v.err("MockKYCStatus"); err != nil {
 		if c.env != Sandbox {
@@ -157,7 +160,7 @@ func (c *Client) MockKYCStatus(ctx context.Context, customerID string, target Mo
 		return nil, err
 	}
 	return c.kyc(ctx, call{op: "MockKYCStatus", method: http.MethodPatch, path: "/kyc/mock-kyc-status",
-		body: map[string]string{"customer_id": customerID, "status": string(target)}}, opts)
+		body: map[string]string{"customer_id": customerID, "kyc_status": string(target)}}, opts)
 }
 
 // kyc runs a call whose reply data is {id, status}.

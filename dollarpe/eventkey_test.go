@@ -73,19 +73,17 @@ func TestEventKeyTellsTwoFailuresApart(t *testing.T) {
 	ctx := context.Background()
 	id := createWithKYC(t, client)
 
-	_, err := client.MockKYCStatus(ctx, id, dollarpe.MockDocumentFailed)
+	_, err := client.MockKYCStatus(ctx, id, dollarpe.MockTaxFailed)
 	require.NoError(t, err)
 	first := <-events
-	_, err = client.UpdateDocumentInfo(ctx, dollarpe.UpdateDocumentInfoParams{CustomerID: id, FullAddress: "12 MG Road, Bengaluru 560001",
-		DocumentType: dollarpe.DocumentAadhaar, DocumentFrontImageURL: "https://files.example.com/kyc/front2.jpg",
-		DocumentDetails: dollarpe.DocumentDetails{DocumentNumber: "123456123456"}})
+	_, err = client.UpdateTaxInfo(ctx, dollarpe.UpdateTaxInfoParams{CustomerID: id, TaxNumber: "ABCDE5678F"})
 	require.NoError(t, err)
-	_, err = client.MockKYCStatus(ctx, id, dollarpe.MockTaxFailed)
+	_, err = client.MockKYCStatus(ctx, id, dollarpe.MockDocumentFailed)
 	require.NoError(t, err)
 	second := <-events
 
-	assert.Equal(t, dollarpe.FailureDocument, first.Metadata.FailureReason)
-	assert.Equal(t, dollarpe.FailureTax, second.Metadata.FailureReason)
+	assert.Equal(t, dollarpe.FailureTax, first.Metadata.FailureReason)
+	assert.Equal(t, dollarpe.FailureDocument, second.Metadata.FailureReason)
 	assert.Equal(t, first.ID+first.Event, second.ID+second.Event)
 	assert.NotEqual(t, first.Key(), second.Key(), "two events, two keys")
 

@@ -17,14 +17,15 @@ import (
 const DefaultMaxResponseBytes = 1 << 20
 
 type config struct {
-	env        Environment
-	baseURL    string
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      backoff.Policy
-	maxBody    int64
-	clock      Clock
-	userAgent  string
+	env          Environment
+	baseURL      string
+	insecureHTTP bool
+	httpClient   *http.Client
+	logger       *slog.Logger
+	retry        backoff.Policy
+	maxBody      int64
+	clock        Clock
+	userAgent    string
 }
 
 // Option configures a Client, for New. An invalid option makes New fail.
@@ -44,10 +45,26 @@ func WithEnvironment(env Environment) Option {
 
 // WithBaseURL sends requests to base (scheme and host, such as a fake's
 // URL) instead of the environment's; APIPrefix is appended to it. The
-// environment still decides whether MockKYCStatus is allowed.
+// environment still decides whether MockKYCStatus is allowed. New refuses
+// a plain http URL whose host is not loopback (localhost, 127.0.0.0/8,
+// ::1), over which the API key, each request's signature and the
+// customer's personal data would travel in clear, unless WithInsecureHTTP
+// is given too.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
 		c.baseURL = base
+		return nil
+	}
+}
+
+// WithInsecureHTTP lets WithBaseURL be a plain http URL on a host that is
+// not loopback, such as a gateway inside a private network. The API key,
+// the signatures and personal data then travel unencrypted: use it only
+// where the network itself is trusted. Loopback http (fakes, tests) needs
+// no option.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecureHTTP = true
 		return nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
@@ -146,25 +147,41 @@ func (d Date) LogValue() slog.Value { return slog.StringValue(d.String()) }
 func (d Date) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, d.String()) }
 
 // personalValues are the forms of personal input that must never come back
-// in an error's text.
-func personalValues(strs []string, dates []Date, maps ...map[string]any) []string {
-	out := make([]string, 0, len(strs)+4*len(dates))
-	for _, s := range strs {
+// in an error's text: each value of whole, each value of free (free text:
+// a name, an address) and its words (see redact.ValuesAndWords, as Katsu
+// masks them), the dates in the forms a reply may write them, and every
+// string and number in maps, a string with spaces in it taken as free text.
+func personalValues(whole, free []string, dates []Date, maps ...map[string]any) []string {
+	var w, f []string
+	for _, s := range whole {
 		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
+			w = append(w, s)
+		}
+	}
+	for _, s := range free {
+		if s = strings.TrimSpace(s); s != "" {
+			f = append(f, s)
 		}
 	}
 	for _, d := range dates {
 		if d.IsZero() {
 			continue
 		}
-		out = append(out, d.text(), fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day),
+		w = append(w, d.text(), fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day),
 			fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year), fmt.Sprintf("%02d%02d%04d", d.Day, int(d.Month), d.Year))
 	}
+	var inMaps []string
 	for _, m := range maps {
-		out = appendMapStrings(out, m)
+		inMaps = appendMapStrings(inMaps, m)
 	}
-	return out
+	for _, s := range inMaps {
+		if s = strings.TrimSpace(s); strings.ContainsFunc(s, unicode.IsSpace) {
+			f = append(f, s)
+		} else if s != "" {
+			w = append(w, s)
+		}
+	}
+	return redact.ValuesAndWords(w, f...)
 }
 
 // appendMapStrings adds every string in a decoded JSON value.
@@ -191,16 +208,16 @@ func appendMapStrings(out []string, v any) []string {
 }
 
 func (p *CreateCustomerParams) personal() []string {
-	return personalValues([]string{p.FullName, p.Email, p.Phone}, nil)
+	return personalValues([]string{p.Email, p.Phone}, []string{p.FullName}, nil)
 }
 
 func (p *AddKYCDataParams) personal() []string {
-	return personalValues([]string{p.FullName, p.Phone, p.FullAddress, p.TaxNumber, p.DocumentFrontImageURL,
-		p.DocumentBackImageURL, p.DocumentDetails.DocumentNumber, p.SelfieURL}, []Date{p.DOB},
+	return personalValues([]string{p.Phone, p.TaxNumber, p.DocumentFrontImageURL, p.DocumentBackImageURL,
+		p.DocumentDetails.DocumentNumber, p.SelfieURL}, []string{p.FullName, p.FullAddress}, []Date{p.DOB},
 		p.AdditionalInfo, p.DocumentDetails.AdditionalData)
 }
 
 func (p *UpdateDocumentInfoParams) personal() []string {
-	return personalValues([]string{p.FullAddress, p.DocumentFrontImageURL, p.DocumentBackImageURL,
-		p.DocumentDetails.DocumentNumber}, nil, p.DocumentDetails.AdditionalData)
+	return personalValues([]string{p.DocumentFrontImageURL, p.DocumentBackImageURL, p.DocumentDetails.DocumentNumber},
+		[]string{p.FullAddress}, nil, p.DocumentDetails.AdditionalData)
 }

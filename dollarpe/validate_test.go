@@ -104,7 +104,7 @@ func TestValidation(t *testing.T) {
 		{"mock target bad", func(c *Client) error {
 			_, err := c.MockKYCStatus(ctx, testID, "SELFIE_VERIFICATION_FAILED")
 			return err
-		}, "status", ruleMockTarget},
+		}, "kyc_status", ruleMockTarget},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

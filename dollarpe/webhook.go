@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -142,7 +141,9 @@ var (
 	// ErrWebhookSignature: the X-SIGNATURE or X-TIMESTAMP header is missing
 	// or the signature does not match.
 	ErrWebhookSignature = errors.New("dollarpe: webhook signature missing or invalid")
-	// ErrWebhookTimestamp: X-TIMESTAMP is outside the tolerance window.
+	// ErrWebhookTimestamp: X-TIMESTAMP is not integer Unix seconds in
+	// plain decimal digits (see ParseUnixSeconds), or is outside the
+	// tolerance window.
 	ErrWebhookTimestamp = errors.New("dollarpe: webhook timestamp outside the tolerance")
 	// ErrWebhookTooLarge: the body is larger than the limit.
 	ErrWebhookTooLarge = errors.New("dollarpe: webhook body too large")
@@ -309,8 +310,9 @@ func (v *WebhookVerifier) Parse(r *http.Request) (Event, error) {
 
 // Verify checks a delivery's X-SIGNATURE against apiKey|X-TIMESTAMP|
 // canonical(body) in constant time (a signature over the body's bytes as
-// sent is accepted too), refuses a timestamp further from now than the
-// tolerance, and decodes the body. An authentic delivery is never refused
+// sent is accepted too), refuses an X-TIMESTAMP that is not integer Unix
+// seconds (ParseUnixSeconds) or is further from now than the tolerance,
+// and decodes the body. An authentic delivery is never refused
 // for its form: a byte order mark, unknown fields, numbers written as
 // strings or the reverse are accepted, NaN and Infinity (which Python
 // writes, and which have no canonical form: the signature must then be
@@ -327,17 +329,10 @@ func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error)
 		return Event{}, &WebhookError{StatusCode: http.StatusUnauthorized, Err: ErrWebhookSignature,
 			Reason: "X-SIGNATURE or X-TIMESTAMP header missing"}
 	}
-	ts, err := strconv.ParseInt(tsText, 10, 64)
+	ts, err := ParseUnixSeconds(tsText)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(tsText, 64)
-		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
-			return Event{}, &WebhookError{StatusCode: http.StatusUnauthorized, Err: ErrWebhookTimestamp,
-				Reason: "X-TIMESTAMP is not Unix seconds"}
-		}
-		ts = int64(f)
-	}
-	if ts > 1e11 || ts < -1e11 { // milliseconds
-		ts /= 1000
+		return Event{}, &WebhookError{StatusCode: http.StatusUnauthorized, Err: ErrWebhookTimestamp,
+			Reason: "X-TIMESTAMP " + err.Error()}
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	if !v.signed(sigText, tsText, body) {
@@ -350,6 +345,27 @@ func (v *WebhookVerifier) Verify(header http.Header, body []byte) (Event, error)
 			Reason: fmt.Sprintf("X-TIMESTAMP is %s away from now, tolerance %s", age.Round(time.Second), v.tolerance)}
 	}
 	return decodeEvent(body), nil
+}
+
+// MaxUnixSecondsDigits is the most digits ParseUnixSeconds accepts: 11,
+// enough for any second until the year 5138; a longer value is taken for
+// milliseconds or worse, not seconds.
+const MaxUnixSecondsDigits = 11
+
+// ParseUnixSeconds reads an X-TIMESTAMP as DollarPe's contract states it:
+// integer Unix seconds written in 1 to MaxUnixSecondsDigits plain decimal
+// digits (0-9). A sign, a fraction, an exponent, milliseconds, spaces or
+// other digits are refused.
+func ParseUnixSeconds(s string) (int64, error) {
+	switch {
+	case s == "":
+		return 0, errors.New("is empty")
+	case strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0:
+		return 0, errors.New("is not integer Unix seconds in plain decimal digits")
+	case len(s) > MaxUnixSecondsDigits:
+		return 0, fmt.Errorf("has more than %d digits: Unix seconds, not milliseconds, are expected", MaxUnixSecondsDigits)
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
 
 // configured refuses a verifier not made by NewWebhookVerifier: without

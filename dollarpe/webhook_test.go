@@ -2,7 +2,9 @@ package dollarpe
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -152,15 +154,12 @@ func TestWebhookTolerance(t *testing.T) {
 	assert.Equal(t, StatusVerified, ev.Status())
 	assert.Equal(t, hookNow.UTC(), ev.Timestamp)
 
-	// A signature over the raw bytes, a URL-safe signature and a
-	// millisecond timestamp are accepted too.
+	// A signature over the raw bytes and a URL-safe signature are
+	// accepted too.
 	raw := `{"b":1, "a":2}`
 	r := httptest.NewRequest("POST", "/", strings.NewReader(raw))
 	r.Header.Set("X-TIMESTAMP", strconv.Itoa(vectorTime))
 	r.Header.Set("X-SIGNATURE", Sign(testKey, testSecret, vectorTime, []byte(raw)))
-	_, err = v.Parse(r)
-	assert.NoError(t, err)
-	r = signedRequest(t, raw, vectorTime*1000)
 	_, err = v.Parse(r)
 	assert.NoError(t, err)
 	r = signedRequest(t, raw, vectorTime)
@@ -281,4 +280,59 @@ func TestWebhookWithNonFiniteNumbers(t *testing.T) {
 	h.Set("X-SIGNATURE", Sign(testKey, "other-secret", vectorTime, []byte(body)))
 	_, err = v.Verify(h, []byte(body))
 	assert.ErrorIs(t, err, ErrWebhookSignature)
+}
+
+// signedAt builds a delivery of body whose X-TIMESTAMP is tsText as it is,
+// signed over apiKey|tsText|canonical(body) as DollarPe signs: only the
+// timestamp's form can make it refused.
+func signedAt(t *testing.T, body, tsText string) *http.Request {
+	t.Helper()
+	canon, err := Canonicalize([]byte(body))
+	require.NoError(t, err)
+	mac := hmac.New(sha256.New, []byte(testSecret))
+	mac.Write([]byte(testKey + "|" + tsText + "|"))
+	mac.Write(canon)
+	r := httptest.NewRequest(http.MethodPost, "/hooks/dollarpe", strings.NewReader(body))
+	r.Header.Set("X-TIMESTAMP", tsText)
+	r.Header.Set("X-SIGNATURE", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	return r
+}
+
+// TestWebhookTimestampIntegerSecondsOnly: X-TIMESTAMP is integer Unix
+// seconds in plain decimal digits; any other form (a fraction, an
+// exponent, a sign, milliseconds, other digits) is refused with
+// ErrWebhookTimestamp even when the delivery is signed over it.
+func TestWebhookTimestampIntegerSecondsOnly(t *testing.T) {
+	v := newVerifier(t)
+	now := strconv.Itoa(vectorTime)
+	for _, ts := range []string{
+		now + ".5", now + ".0", "1.7356896e9", "1735689600e0", "+" + now, "-" + now, now + "000", now + "000000",
+		"0x" + strconv.FormatInt(vectorTime, 16), "1_735_689_600", "١٧٣٥٦٨٩٦٠٠", now + "s", "NaN", "Inf", "",
+	} {
+		t.Run(ts, func(t *testing.T) {
+			_, err := v.Parse(signedAt(t, hookBody, ts))
+			var we *WebhookError
+			require.ErrorAs(t, err, &we)
+			assert.Equal(t, http.StatusUnauthorized, we.StatusCode)
+			if ts != "" {
+				assert.ErrorIs(t, err, ErrWebhookTimestamp)
+			}
+		})
+	}
+	for _, ts := range []string{now, "0" + now} {
+		_, err := v.Parse(signedAt(t, hookBody, ts))
+		assert.NoError(t, err, ts)
+	}
+}
+
+func TestParseUnixSeconds(t *testing.T) {
+	for in, want := range map[string]int64{"1735689600": 1735689600, "0": 0, "01735689600": 1735689600, "99999999999": 99999999999} {
+		got, err := ParseUnixSeconds(in)
+		assert.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "1.5", "1e9", "+1", "-1", "999999999999", " 1", "1 ", "١"} {
+		_, err := ParseUnixSeconds(in)
+		assert.Error(t, err, in)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -79,7 +80,7 @@ func TestWire(t *testing.T) {
 		{"ResetKYC", "POST", "/cms/api/v1/kyc/reset-kyc", `{"customer_id":"` + testID + `"}`,
 			okKYC, func(c *Client) error { _, err := c.ResetKYC(ctx, testID); return err }},
 		{"MockKYCStatus", "PATCH", "/cms/api/v1/kyc/mock-kyc-status",
-			`{"customer_id":"` + testID + `","status":"TAX_VERIFICATION_FAILED"}`,
+			`{"customer_id":"` + testID + `","kyc_status":"TAX_VERIFICATION_FAILED"}`,
 			okKYC, func(c *Client) error { _, err := c.MockKYCStatus(ctx, testID, MockTaxFailed); return err }},
 	}
 	for _, tc := range cases {
@@ -285,5 +286,24 @@ func TestZeroClientFails(t *testing.T) {
 			assert.ErrorIs(t, call(), ErrNotConfigured, name)
 		}
 		assert.NotPanics(t, func() { _ = fmt.Sprint(c); _ = c.LogValue(); _ = c.Environment() })
+	}
+}
+
+// Plain http would send the key, each signature and the customer's
+// personal data in clear: New refuses it to a host that is not loopback
+// unless WithInsecureHTTP says so.
+func TestPlainHTTPOnlyToLoopbackUnlessInsecure(t *testing.T) {
+	for _, base := range []string{"http://dollarpe.example", "http://10.0.0.7:8080", "http://127.0.0.1.example.com", "http://[2001:db8::1]"} {
+		_, err := New(testKey, testSecret, WithBaseURL(base))
+		require.Error(t, err, base)
+		assert.ErrorContains(t, err, "WithInsecureHTTP", base)
+		c, err := New(testKey, testSecret, WithBaseURL(base), WithInsecureHTTP())
+		require.NoError(t, err, base)
+		assert.Equal(t, strings.TrimRight(base, "/")+APIPrefix, c.base)
+	}
+	for _, base := range []string{"http://127.0.0.1:8080", "http://localhost", "http://LocalHost:1", "http://[::1]:9", "http://127.8.9.10",
+		"https://dollarpe.example"} {
+		_, err := New(testKey, testSecret, WithBaseURL(base))
+		assert.NoError(t, err, base)
 	}
 }

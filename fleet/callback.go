@@ -12,7 +12,9 @@ import (
 // transaction: the event (deduplicated by Event.Key, so a repeat changes
 // nothing), the agent's new state and the job of its next step. Use it as
 // the function of flipkyc.NewCallbackHandler, which answers Flip 200 only
-// after it returns nil; or use CallbackHandler.
+// after it returns nil; or use CallbackHandler. A callback for an agent the
+// run does not have is stored all the same (never refused: it is
+// authentic) and reported on Config.Logger, by its agent id only.
 func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
@@ -24,8 +26,20 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 			return err // n == 0: a repeat of an event already stored
 		}
 		moved, err := f.advance(ctx, tx, ev.AgentID, ev.KYCStatus, ev.RejectedReasonCode)
-		if err != nil || !moved {
+		if err != nil {
 			return err
+		}
+		if !moved {
+			var n int
+			if err := f.db.queryRow(ctx, tx, "SELECT COUNT(*) FROM fleet_agents WHERE agent_id = ?", ev.AgentID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				// Another run's agent, or one whose create's reply is not
+				// recorded yet: kept, not applied, and said loudly.
+				f.log.Warn("fleet: callback for an agent this run does not have: stored, not applied; if it is another run's, that run misses it until it reads the agent from Flip (give each run its own callback receiver: onboard --listen)", "agent_id", ev.AgentID)
+			}
+			return nil
 		}
 		_, err = f.db.exec(ctx, tx, "UPDATE fleet_events SET applied = 1 WHERE key = ?", ev.Key())
 		return err

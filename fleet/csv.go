@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -18,8 +20,11 @@ import (
 // gender, occupation, country_id, province_id, city_id, district_id,
 // address, phone_number, identity_image, selfie_image. Optional: email.
 //
-// identity_image and selfie_image are file names, relative to the images
-// directory (by default the CSV's own directory). The identity number is
+// identity_image and selfie_image are file names inside the images
+// directory (by default the CSV's own directory), relative to it: an
+// absolute path, a '..' that leaves it, or a symbolic link that points out
+// of it is a bad row, and so is a file that is not a PNG or JPEG meeting
+// Flip's image rules (flipkyc.Image.Validate). The identity number is
 // the row's key: a run keeps one agent per identity number, so re-running
 // the same CSV resumes it instead of creating anyone twice.
 var Columns = []string{
@@ -35,8 +40,11 @@ var Columns = []string{
 // 17, 21, 31-33, and an upload check that failed). For an agent parked
 // because its create's outcome was unknown or Flip answered that it is
 // already registered (2002), a row gives agent_id alone: the id Flip has
-// for it (see Repair.AgentID).
-var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id")
+// for it (see Repair.AgentID); for an agent whose create's outcome was
+// unknown and that Flip confirmed it never created, a row gives
+// not_created alone: the Request-ID of that create (see
+// Repair.NotCreated).
+var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id", "not_created")
 
 // Row is one agent of the onboarding CSV.
 type Row struct {
@@ -47,6 +55,10 @@ type Row struct {
 	// IdentityImage and SelfieImage are the absolute paths of the photos.
 	IdentityImage string `json:"identity_image"`
 	SelfieImage   string `json:"selfie_image"`
+	// Images is the images directory (an absolute path): the photos are
+	// read inside it only, so a symbolic link changed since the CSV was
+	// checked cannot lead out of it.
+	Images string `json:"images,omitempty"`
 }
 
 // RowError is a row that cannot be onboarded: its line, the field and the
@@ -69,18 +81,23 @@ func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	images, err := openImages(imagesDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer images.root.Close()
 	var rows []Row
 	var bad []RowError
 	seen := map[string]int{}
 	for _, rec := range recs {
 		vals := rec.values(header)
 		p, errs := parseParams(rec.line, vals, false)
-		row := Row{Line: rec.line, Params: p}
+		row := Row{Line: rec.line, Params: p, Images: images.path}
 		for _, f := range []struct {
 			col string
 			dst *string
 		}{{"identity_image", &row.IdentityImage}, {"selfie_image", &row.SelfieImage}} {
-			path, e := imagePath(imagesDir, vals[f.col])
+			path, e := images.check(vals[f.col])
 			if e != "" {
 				errs = append(errs, RowError{rec.line, f.col, e})
 			}
@@ -110,6 +127,9 @@ type Repair struct {
 	// IdentityImage and SelfieImage are new photos (absolute paths).
 	IdentityImage string `json:"identity_image,omitempty"`
 	SelfieImage   string `json:"selfie_image,omitempty"`
+	// Images is the images directory (an absolute path) the photos and
+	// documents are read inside.
+	Images string `json:"images,omitempty"`
 	// Documents are supporting documents to send.
 	Documents []DocumentFile `json:"documents,omitempty"`
 	// AgentID, given alone, resumes an agent parked at its create (the
@@ -119,7 +139,18 @@ type Repair struct {
 	// be the row's), records it, and the agent goes on from where Flip
 	// has it (uploads, for a new agent) without being created again.
 	AgentID int64 `json:"agent_id,omitempty"`
+	// NotCreated, given alone, creates again an agent parked at its create
+	// that Flip never created: it is the Request-ID of the agent's last
+	// create (shown by status), after Flip confirmed that no agent was
+	// created with it. Fleet.Repair accepts it only for an agent parked
+	// without an agent id whose last create had that Request-ID; the run
+	// then creates the agent under a new Request-ID. A create is never
+	// sent again without it.
+	NotCreated string `json:"not_created,omitempty"`
 }
+
+// requestIDPattern is the form of the Request-IDs the run sends.
+var requestIDPattern = regexp.MustCompile(`^bigflip-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // DocumentFile is a supporting document named in a repair CSV.
 type DocumentFile struct {
@@ -137,11 +168,16 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	images, err := openImages(imagesDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer images.root.Close()
 	var out []Repair
 	var bad []RowError
 	for _, rec := range recs {
 		vals := rec.values(header)
-		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"])}
+		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"]), Images: images.path}
 		var errs []RowError
 		if rp.IdentityNumber == "" {
 			errs = append(errs, RowError{rec.line, "identity_number", "required: it names the agent to repair"})
@@ -172,7 +208,7 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 			if vals[f.col] == "" {
 				continue
 			}
-			path, e := imagePath(imagesDir, vals[f.col])
+			path, e := images.check(vals[f.col])
 			if e != "" {
 				errs = append(errs, RowError{rec.line, f.col, e})
 			}
@@ -187,7 +223,7 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 					errs = append(errs, RowError{rec.line, "documents", "want TYPE=FILE pairs separated by ';', TYPE one of Flip's document types (family_card, npwp, bpjs_kesehatan, …, or TYPE_selfie)"})
 					continue
 				}
-				path, e := imagePath(imagesDir, file)
+				path, e := images.check(strings.TrimSpace(file))
 				if e != "" {
 					errs = append(errs, RowError{rec.line, "documents", e})
 				}
@@ -204,8 +240,17 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 			}
 			rp.AgentID = id
 		}
-		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 && rp.AgentID == 0 {
-			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image, documents, or agent_id for an agent parked at its create"})
+		if v := strings.TrimSpace(vals["not_created"]); v != "" {
+			switch {
+			case !requestIDPattern.MatchString(v):
+				errs = append(errs, RowError{rec.line, "not_created", "want the Request-ID of the agent's create (bigflip-…, as 'flipkyc status' shows it), which Flip confirmed created no agent"})
+			case rp.Data != nil || rp.IdentityImage != "" || rp.SelfieImage != "" || len(rp.Documents) > 0 || rp.AgentID != 0:
+				errs = append(errs, RowError{rec.line, "not_created", "give not_created alone: it creates again an agent parked at its create that Flip never created"})
+			}
+			rp.NotCreated = v
+		}
+		if len(errs) == 0 && rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "" && len(rp.Documents) == 0 && rp.AgentID == 0 && rp.NotCreated == "" {
+			errs = append(errs, RowError{rec.line, "identity_number", "nothing to repair: give corrected data, identity_image, selfie_image, documents, or, for an agent parked at its create, agent_id or not_created"})
 		}
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
@@ -317,27 +362,87 @@ func fieldErrors(line int, err error) []RowError {
 	return out
 }
 
-// imagePath resolves an image column and checks the file can be read; it
-// returns the rule broken, or "".
-func imagePath(dir, name string) (string, string) {
-	if name == "" {
-		return "", "required: a PNG or JPEG file name"
+// imagesDir is the directory the image columns name files in, opened as
+// an os.Root so that no name leads out of it.
+type imagesDir struct {
+	path string // absolute
+	root *os.Root
+}
+
+func openImages(dir string) (*imagesDir, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
 	}
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, name)
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot open the images directory: %w", err)
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	st, err := os.Stat(path)
+	return &imagesDir{path: abs, root: root}, nil
+}
+
+// check resolves an image column inside the images directory and checks
+// the file against Flip's image rules; it returns the file's absolute path
+// and the rule broken, or "".
+func (d *imagesDir) check(name string) (string, string) {
 	switch {
-	case err != nil:
+	case name == "":
+		return "", "required: a PNG or JPEG file name"
+	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
+		return "", "want a file name relative to the images directory (--images), not an absolute path"
+	case !filepath.IsLocal(name):
+		return "", "want a file inside the images directory (--images): '..' leads out of it"
+	}
+	path := filepath.Join(d.path, name)
+	st, err := d.root.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return path, "file not found in the images directory"
+	case err != nil:
+		if _, serr := os.Stat(path); serr == nil {
+			return path, "leads out of the images directory (--images) through a symbolic link"
+		}
+		return path, "cannot be read"
 	case !st.Mode().IsRegular():
 		return path, "not a regular file"
-	case st.Size() > flipkyc.MaxImageBytes:
-		return path, "larger than Flip's 2 MB limit"
+	}
+	file, err := d.root.Open(name)
+	if err != nil {
+		return path, "cannot be read"
+	}
+	defer file.Close()
+	if err := (flipkyc.Image{Name: filepath.Base(name), Content: file}).Validate(); err != nil {
+		var ve *flipkyc.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) == 0 {
+			return path, "cannot be read"
+		}
+		rules := make([]string, len(ve.Fields))
+		for i, f := range ve.Fields {
+			rules[i] = f.Rule
+		}
+		return path, "Flip's image rules: " + strings.Join(rules, "; ")
 	}
 	return path, ""
+}
+
+// openImage opens the image at path, inside the images directory dir (a
+// row stored by an earlier version has none, and names an absolute path).
+func openImage(dir, path string) (*os.File, error) {
+	if dir == "" {
+		return os.Open(path)
+	}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Open(rel)
 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +30,8 @@ type DB struct {
 	postgres bool
 	driver   riverdriver.Driver[*sql.Tx]
 	dsn      string
+	// notices are what Open changed that the user should know (Notices).
+	notices []string
 	// stmts holds the fleet's statements prepared once on SQLite (query →
 	// *sql.Stmt), where each query is otherwise parsed again on every call;
 	// preparing marks those being prepared. pgx keeps its own cache of
@@ -73,7 +78,14 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		q := url.Values{"_pragma": {"busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(on)"}}
 		// Erased personal data is overwritten in the file, not only freed.
 		q.Add("_pragma", "secure_delete(on)")
-		if d.sql, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
+		if d.notices, err = ownerOnly(dsn); err != nil {
+			return nil, err
+		}
+		uri, err := sqliteURI(dsn, q)
+		if err != nil {
+			return nil, err
+		}
+		if d.sql, err = sql.Open("sqlite", uri); err != nil {
 			return nil, err
 		}
 		d.sql.SetMaxOpenConns(1) // SQLite writes one at a time; River's advice
@@ -85,6 +97,60 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 	}
 	return d, nil
 }
+
+// sqliteURI is the SQLite URI of the file at path with the query q. The
+// path is escaped, so that a '#', '?', '%' or space in it names that file
+// and does not end the path or start the query.
+func sqliteURI(path string, q url.Values) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}).String(), nil
+}
+
+// companions are the suffixes of the files SQLite and the run keep beside
+// a run's database.
+var companions = []string{"", "-wal", "-shm", "-journal", ".lock"}
+
+// ownerOnly creates the SQLite file at path readable and writable by its
+// owner only, whatever the umask (SQLite creates the -wal and -shm files
+// with the mode of the database), and takes group and other permissions
+// away from an existing database and its companions. It returns one
+// notice when it had to.
+func ownerOnly(path string) ([]string, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var fixed []string
+	for _, suffix := range companions {
+		name := path + suffix
+		st, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !st.Mode().IsRegular() || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(name, 0o600); err != nil {
+			return nil, err
+		}
+		fixed = append(fixed, fmt.Sprintf("%s%s was %v", filepath.Base(path), suffix, st.Mode().Perm()))
+	}
+	if len(fixed) == 0 {
+		return nil, nil
+	}
+	return []string{fmt.Sprintf("the run's database could be read by other users (%s): made readable by its owner only", strings.Join(fixed, ", "))}, nil
+}
+
+// Notices returns what Open changed that the user should be told, such as
+// the permissions of a run's database it made the owner's only.
+func (d *DB) Notices() []string { return d.notices }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.sql.Close() }

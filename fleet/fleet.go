@@ -265,31 +265,45 @@ type worker[T keyed] struct {
 	step func(ctx context.Context, a *agent) error
 }
 
-// Work runs the step for the agent the job names; a step that fails for good
-// parks the agent.
+// Work runs the step for the agent the job names. A step that cannot run
+// (the stored row cannot be read, the input breaks a rule) or that failed
+// MaxAttempts times parks the agent with the reason, so that no agent is
+// left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
-	a, err := w.f.load(ctx, w.f.db.sql, j.Args.key())
+	key := j.Args.key()
+	a, err := w.f.load(ctx, w.f.db.sql, key)
 	if errors.Is(err, errNotFound) {
 		return nil
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = w.step(ctx, a)
 	}
-	err = w.step(ctx, a)
-	if errors.Is(err, errMoved) {
+	if err == nil || errors.Is(err, errMoved) {
 		return nil
 	}
-	if err != nil && j.Attempt >= j.MaxAttempts {
-		w.f.log.Warn("fleet: step failed for good", "kind", j.Kind, "line", a.Line, "err", err)
-		// Park the agent in the state the job left it in (a job may
-		// take it through several steps).
-		ctx := context.WithoutCancel(ctx)
-		if now, lerr := w.f.load(ctx, w.f.db.sql, a.Key); lerr == nil && !Final(now.State) {
-			_ = w.f.park(ctx, a.Key, now.State, fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err))
+	reason := fmt.Sprintf("%s cannot run: %v", j.Kind, err)
+	if !permanent(err) {
+		if j.Attempt < j.MaxAttempts {
+			return err
 		}
-		return nil
+		reason = fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err)
 	}
-	return err
+	w.f.log.Warn("fleet: step failed for good; the agent is parked", "kind", j.Kind, "err", err)
+	// Park the agent in whatever state the job left it in (a job may take
+	// it through several steps), unless it is final.
+	_, perr := w.f.db.exec(context.WithoutCancel(ctx), w.f.db.sql, "UPDATE fleet_agents SET state = ?, attention = ?, updated_at = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
+		StateAttention, reason, nowMillis(), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
+	return perr
+}
+
+// errUnreadableRow is a stored row this version cannot decode.
+var errUnreadableRow = errors.New("fleet: the stored row cannot be read by this version")
+
+// permanent reports whether err stays the same however often the step is
+// tried: the step parks its agent at once.
+func permanent(err error) bool {
+	var ve *flipkyc.ValidationError
+	return errors.Is(err, errUnreadableRow) || errors.As(err, &ve)
 }
 
 // agent is one row of fleet_agents.
@@ -318,12 +332,15 @@ func (d *DB) scanAgent(s interface{ Scan(...any) error }) (*agent, error) {
 	a.Erased = erasedAt != 0
 	var err error
 	if a.Row, err = d.key.openRow(a.Key, row, a.Line); err != nil {
-		return nil, err
+		if errors.Is(err, ErrNoDataKey) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUnreadableRow, err)
 	}
 	if a.Repair != "" {
 		b, err := d.key.open(a.Key, a.Repair)
 		if err != nil {
-			return nil, fmt.Errorf("fleet: stored correction of line %d: %w", a.Line, err)
+			return nil, fmt.Errorf("%w: the stored correction of line %d: %v", errUnreadableRow, a.Line, err)
 		}
 		a.Repair = string(b)
 	}

@@ -151,15 +151,15 @@ func (d *DB) imageDirs(ctx context.Context) ([]string, error) {
 		if err := rows.Scan(&key, &line, &row, &repair); err != nil {
 			return nil, err
 		}
-		r, err := d.key.openRow(key, row, line)
-		if err != nil {
-			return nil, err
+		// A row or correction that cannot be read names no directory;
+		// its agent's step parks it saying so.
+		if r, err := d.key.openRow(key, row, line); err == nil {
+			add(r.IdentityImage, r.SelfieImage)
 		}
-		add(r.IdentityImage, r.SelfieImage)
 		if repair != "" {
 			plain, err := d.key.open(key, repair)
 			if err != nil {
-				return nil, err
+				continue
 			}
 			var rp Repair
 			if json.Unmarshal(plain, &rp) == nil {

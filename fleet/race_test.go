@@ -1,7 +1,10 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -41,8 +44,12 @@ func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Serve
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	var photo bytes.Buffer
+	if err := png.Encode(&photo, image.NewGray(image.Rect(0, 0, 256, 256))); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"ktp.png", "selfie.png"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("not read by a create"), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), photo.Bytes(), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,6 +23,8 @@ import (
 //
 // A Repair with AgentID resumes an agent parked at its create instead (see
 // Repair.AgentID); it needs Config.SecretKey, to read the agent from Flip.
+// A Repair with NotCreated creates such an agent again, under a new
+// Request-ID (see Repair.NotCreated).
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
@@ -74,6 +76,9 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	if rp.AgentID != 0 {
 		return f.resolve(ctx, rp, a)
+	}
+	if rp.NotCreated != "" {
+		return f.recreate(ctx, rp, a)
 	}
 	if a.State != StateRejected && a.State != StateUploadFailed {
 		return fail("identity_number", fmt.Sprintf("the agent is %s, not waiting for a correction", a.State))
@@ -138,7 +143,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	}
 	id := a.AgentID.Int64
 	open := func(path string) (*os.File, flipkyc.Image, error) {
-		file, err := os.Open(path)
+		file, err := openImage(rp.Images, path)
 		return file, flipkyc.Image{Name: filepath.Base(path), Content: file}, err
 	}
 	var err error
@@ -228,6 +233,32 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 			return err
 		}
 		return f.insert(ctx, tx, next)
+	})
+	return RowError{}, err
+}
+
+// recreate queues the create again of an agent parked at its create that
+// Flip, asked by a person, never created: the person confirms it with the
+// Request-ID of that create, and the create goes with a new one.
+func (f *Fleet) recreate(ctx context.Context, rp Repair, a *agent) (RowError, error) {
+	fail := func(rule string) (RowError, error) { return RowError{rp.Line, "not_created", rule}, nil }
+	switch {
+	case a.State != StateAttention:
+		return fail(fmt.Sprintf("the agent is %s, not parked: not_created creates again an agent parked at its create", a.State))
+	case a.AgentID.Valid:
+		return fail(fmt.Sprintf("the agent has id %d at Flip: it was created", a.AgentID.Int64))
+	case a.CreateRequestID == "":
+		return fail("the agent's create was never sent")
+	case a.CreateRequestID != rp.NotCreated:
+		return fail("not the Request-ID of the agent's last create: give that one ('flipkyc status --export' shows it), once Flip confirmed it created no agent")
+	}
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND create_request_id = ?",
+			StateNew, nowMillis(), a.Key, StateAttention, rp.NotCreated)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.insert(ctx, tx, createArgs{Key: a.Key})
 	})
 	return RowError{}, err
 }

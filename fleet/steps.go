@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -48,6 +47,10 @@ func Final(s string) bool {
 // resolveHint ends the reason of an agent parked at its create.
 const resolveHint = "; once you know its agent id, give it in a repair CSV's agent_id column (flipkyc repair) to resume the agent without creating it again"
 
+// notCreatedHint ends the reason of an agent whose create's outcome is
+// unknown.
+const notCreatedHint = "; if Flip confirms that it created no agent with this Request-ID, give the Request-ID in a repair CSV's not_created column to create the agent again under a new one"
+
 func newRequestID() string { return "bigflip-" + uuid.NewString() }
 
 // onboard takes an agent from its create through its two uploads in one
@@ -87,7 +90,7 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		// The intent was recorded but no result: this process, or an
 		// earlier one, stopped after it may have sent the create.
 		return f.park(ctx, a.Key, StateCreating, fmt.Sprintf(
-			"create outcome unknown: the process stopped after sending it (Request-ID %s); the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint, a.CreateRequestID))
+			"create outcome unknown: the process stopped after sending it (Request-ID %s); the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, a.CreateRequestID))
 	default:
 		return nil
 	}
@@ -105,7 +108,7 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		var api *flipkyc.APIError
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint, rid, err))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err))
 		case errors.Is(err, flipkyc.ErrDuplicate):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid))
 		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
@@ -170,7 +173,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	if selfie {
 		path, send = a.Row.SelfieImage, f.flip.UploadSelfieWithIdentity
 	}
-	file, err := os.Open(path)
+	file, err := openImage(a.Row.Images, path)
 	if err != nil {
 		which := "identity"
 		if selfie {

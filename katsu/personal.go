@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/flipkyc/flipkyc/internal/redact"
 )
@@ -18,31 +15,6 @@ import (
 // and in the forms a reply might add.
 var katsuPersonal = redact.NewMasker("bvn", "name", "fullName", "firstName", "middleName", "lastName",
 	"phone", "phoneNumber", "email", "address", "dateOfBirth", "dob")
-
-// personalForms returns the values given, and the words of four letters or
-// more of each free-text one (a reply may echo "Chiamaka is not allowed"
-// for "Chiamaka Obi"), longest first so that a whole value is masked as one.
-func personalForms(whole []string, free ...string) []string {
-	var out []string
-	for _, v := range whole {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	for _, v := range free {
-		if v == "" {
-			continue
-		}
-		out = append(out, v)
-		for _, w := range strings.Fields(v) {
-			if utf8.RuneCountInString(w) >= 4 {
-				out = append(out, w)
-			}
-		}
-	}
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
-}
 
 // replyPersonal returns the name and BVN of the records in a reply's data,
 // so that the reply's message and errors are masked of them too.
@@ -66,7 +38,7 @@ func replyPersonal(env envelope) []string {
 	}
 	var out []string
 	for _, r := range records {
-		out = append(out, personalForms([]string{r.BVN}, r.Name)...)
+		out = append(out, redact.ValuesAndWords([]string{r.BVN}, r.Name)...)
 	}
 	return out
 }
@@ -87,7 +59,7 @@ func (r Record) maskText(s string) string {
 	if s == "" {
 		return ""
 	}
-	return katsuPersonal.Text(s, personalForms([]string{r.BVN}, r.Name))
+	return katsuPersonal.Text(s, redact.ValuesAndWords([]string{r.BVN}, r.Name))
 }
 
 // masked returns the record with its personal data masked, as it prints.

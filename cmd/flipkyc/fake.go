@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -31,7 +32,8 @@ callback_url, callback_token and state_url. Point a client at it with
 FLIP_API_BASE_URL=agents_url, FLIP_KYC_BASE_URL=kyc_url and
 FLIP_SECRET_KEY=secret_key (the fake's own key, ` + flipkyctest.DefaultSecretKey + `;
 it never reads FLIP_SECRET_KEY, so a real key is never printed). The callback
-token is --callback-token, else ` + envCallbackToken + `, else ` + flipkyctest.DefaultCallbackToken + `.
+token is --callback-token-file's, else ` + envCallbackToken + `, else ` + flipkyctest.DefaultCallbackToken + `
+(--callback-token still works, but puts the token in the process list).
 
 Its state, under a path Flip does not have:
   GET /_fake/agents     every agent: KYC status, rejection, and counts of create
@@ -43,21 +45,34 @@ Its state, under a path Flip does not have:
 
 The default reviewer approves everyone except identity numbers ending in 99NN,
 rejected with code NN (10-33) at the first review and approved after a fix.
+--fail makes the next request of a route fail once, to try a client against a
+lost reply: submit:503 answers 503 before Flip sees the submission (the SDK
+reads the agent and sends it again); submit:504:applied submits, then answers
+504 (the SDK confirms it by reading).
 Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 	examples: []string{
 		"flipkyc fake --addr 127.0.0.1:8090 --callback-url http://127.0.0.1:8080/flip/kyc",
 		"flipkyc fake --reviewer reject-once:14 --upload-check pass --latency 200ms --decision-delay 2s",
+		"flipkyc fake --fail submit:503 --fail repair:504:applied",
 	},
 	noJSON: true,
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:0", "address to serve on; :0 picks a free port")
 		cbURL := fs.String("callback-url", "", "where to POST KYC callbacks (loopback only), such as the address of 'flipkyc listen'")
-		cbToken := fs.String("callback-token", "", "token sent with callbacks; "+envCallbackToken+" does the same and keeps it out of shell history")
+		cbToken := defineToken(fs, "callback-token")
 		reviewer := fs.String("reviewer", "default", "KYC review outcome: default, approve, reject:CODE (every review) or reject-once:CODE (the first review; approved after a fix)")
 		uploadCheck := fs.String("upload-check", "pass", "outcome of the identity and selfie upload check: pass or fail:CODE")
 		latency := fs.Duration("latency", 0, "wait before answering each request, such as 200ms")
 		delay := fs.Duration("decision-delay", 0, "wait before settling an upload check or a review, such as 2s")
 		maxUploads := fs.Int("max-uploads", 5, "image uploads accepted per agent before Flip's code 4011")
+		envFile := fs.String("env-file", "", "also write the fake's settings to this file as shell exports (owner-only), to source with '. FILE' instead of parsing the JSON line")
+		var faults []fakeFault
+		fs.Func("fail", "make the next request of a route fail, once per --fail: ROUTE:STATUS (a gateway's answer before Flip sees it), "+
+			"ROUTE:drop (connection closed), either with :applied (Flip acts, then the reply is lost), such as submit:503 or submit:504:applied", func(v string) error {
+			f, err := parseFakeFault(v)
+			faults = append(faults, f)
+			return err
+		})
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
@@ -78,9 +93,14 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 			case *maxUploads < 1:
 				return usagef("--max-uploads: want at least 1")
 			}
-			token := flipkyctest.DefaultCallbackToken
-			if t, err := e.callbackToken(*cbToken); err == nil {
-				token = t
+			// The fake prints its token in its start line: it is a test
+			// token, so it is not registered as a secret.
+			token, found, err := e.callbackToken(cbToken)
+			if err != nil {
+				return err
+			}
+			if !found {
+				token = flipkyctest.DefaultCallbackToken
 			}
 			if *cbURL != "" {
 				u, err := checkURL("--callback-url", *cbURL)
@@ -92,7 +112,14 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 				}
 			}
 			opts = append(opts, flipkyctest.WithCallbacks(*cbURL, token))
-			return e.fake(*addr, *latency, opts, *cbURL)
+			if *envFile != "" {
+				target, err := outputTarget("--env-file", *envFile, "")
+				if err != nil {
+					return err
+				}
+				*envFile = target
+			}
+			return e.fake(*addr, *latency, opts, *cbURL, faults, *envFile)
 		}
 	},
 }
@@ -108,8 +135,19 @@ type fakeStart struct {
 	StateURL      string `json:"state_url"`
 }
 
+// writeEnv writes the settings as shell exports: the variables that point
+// the command and the SDK at the fake, and the token its callbacks carry.
+func (s fakeStart) writeEnv(w io.Writer) error {
+	quote := func(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }
+	_, err := fmt.Fprintf(w, "# flipkyc fake at %s: '. FILE' points the command and the SDK at it\n"+
+		"export %s=%s\nexport %s=%s\nexport %s=%s\nexport %s=%s\n",
+		s.URL, flipkyc.EnvSecretKey, quote(s.SecretKey), flipkyc.EnvAPIBaseURL, quote(s.AgentsURL),
+		flipkyc.EnvKYCBaseURL, quote(s.KYCURL), envCallbackToken, quote(s.CallbackToken))
+	return err
+}
+
 // fake serves the fake until the context ends.
-func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string) error {
+func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option, cbURL string, faults []fakeFault, envFile string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen: %v", err)
@@ -120,11 +158,21 @@ func (e *env) fake(addr string, latency time.Duration, opts []flipkyctest.Option
 	}))
 	srv := flipkyctest.NewServer(nil, opts...)
 	srv.SetLatency(latency)
+	for _, f := range faults {
+		f.apply(srv)
+	}
 	current.Store(srv)
-	writeJSON(e.stdout, fakeStart{
+	started := fakeStart{
 		URL: srv.URL, AgentsURL: srv.AgentsURL, KYCURL: srv.KYCURL, SecretKey: srv.SecretKey(),
 		CallbackURL: cbURL, CallbackToken: srv.CallbackToken(), StateURL: srv.URL + fakePrefix + "/",
-	})
+	}
+	if envFile != "" {
+		if err := writeFileAtomically(envFile, started.writeEnv); err != nil {
+			srv.Close()
+			return fmt.Errorf("cannot write --env-file: %v", withoutPath(err))
+		}
+	}
+	writeJSON(e.stdout, started)
 	fmt.Fprintf(e.stderr, "flipkyc fake: fake Flip at %s; its state at %s/agents; Ctrl-C stops\n", srv.URL, srv.URL+fakePrefix)
 	<-e.ctx.Done()
 	srv.Close() // waits for the requests and callbacks under way

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
+	"log/slog"
+	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
-	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 const fleetColumnsHelp = `The CSV has a header line naming its columns, in any order:
@@ -24,8 +24,15 @@ const fleetColumnsHelp = `The CSV has a header line naming its columns, in any o
   (DD-MM-YYYY), birth_place, gender (male or female), occupation,
   country_id, province_id, city_id, district_id (ids from 'flipkyc
   locations'), address, phone_number, email (optional), identity_image and
-  selfie_image (PNG or JPEG file names, in --images, by default the CSV's
-  directory). The identity number is the row's key: one agent per number.`
+  selfie_image (PNG or JPEG files in --images, by default the CSV's
+  directory, named relative to it). The identity number is the row's key:
+  one agent per number.
+
+Images are read only inside --images: an absolute path, a '..' that leaves
+it, or a symbolic link that points out of it makes the row bad, as does a
+file that is not a PNG or JPEG of Flip's rules (under 2 MB, 256 to 4096
+pixels a side). Every image is checked while the CSV is read, before
+anything is sent.`
 
 var onboardCommand = &command{
 	path:    "onboard",
@@ -43,9 +50,12 @@ Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
 re-sent: the agent is parked as needing attention with its Request-ID.
 
-Callbacks advance the run when 'flipkyc listen --db' (the same --db) receives
-them; without them, or when one is lost, agents are read from Flip once they
-have waited --stale-after. Requests to Flip are limited to --rate per second
+Callbacks advance the run when it receives them itself (--listen ADDR, with
+the token from ` + envCallbackToken + `, while the command runs) or when
+'flipkyc listen --db' (the same --db) does; without them, or when one is lost,
+agents are read from Flip once they have waited --stale-after. A callback for
+an agent the run does not have is stored, answered 200 and reported on stderr
+by agent id: it belongs to another run, which reads that agent from Flip. Requests to Flip are limited to --rate per second
 in all (on Postgres, across machines).
 
 Personal data (each agent's row) is stored encrypted with the run's data
@@ -60,6 +70,7 @@ Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
 		"flipkyc onboard --csv examples/fleet/agents.csv",
+		"flipkyc onboard --csv agents.csv --listen 127.0.0.1:8080",
 		"flipkyc onboard --csv agents.csv --images photos/ --db postgres://fleet@db/fleet --workers 20 --rate 10",
 	},
 	flip: true,
@@ -85,6 +96,10 @@ bpjs_kesehatan, …; codes 11, 13, 17, 21, 31-33 and a failed upload check).
 For an agent parked at its create (outcome unknown, or already registered:
 2002), a row gives identity_number and agent_id, the id Flip has for it: the
 run checks it with Flip and takes the agent on without creating it again.
+For one whose create's outcome is unknown and that Flip, asked with the
+create's Request-ID (see 'flipkyc status'), confirms it never created, a
+row gives identity_number and not_created, that Request-ID: the run creates
+the agent again under a new Request-ID. Nothing is created again without it.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
@@ -114,6 +129,11 @@ id, state, KYC status, rejection code, fix, reason, create Request-ID),
 readable by its owner only. Identity numbers are masked (the column is then
 named identity_number_masked) unless --reveal, which needs the run's data
 key; an erased agent's reads [erased]. Each export is recorded in the run.
+FILE must be a regular file or a new one (a link writes the file it names);
+the run's database and its files, directories and devices are refused. It is
+written through a temporary file beside it and renamed, so it is replaced
+whole or not at all. A cell that starts with =, +, -, @, a tab or a carriage
+return gets a leading ' so that a spreadsheet does not run it as a formula.
 --inventory says what personal data the run holds, of how many agents, since
 when and where (database, photo directories, exports), without any value.`,
 	examples: []string{
@@ -138,13 +158,23 @@ when and where (database, photo directories, exports), without any value.`,
 				}
 				dsn = defaultDB(*csvPath)
 			}
+			if err := e.useDSN(dsn); err != nil {
+				return err
+			}
 			if !fleet.IsPostgres(dsn) {
 				if _, err := os.Stat(dsn); err != nil {
-					return inputErrorf("no run at %s: %v", dsn, err)
+					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
 				}
 			}
 			if *reveal && *export == "" {
 				return usagef("--reveal goes with --export")
+			}
+			var target string
+			if *export != "" {
+				var err error
+				if target, err = outputTarget("--export", *export, dsn); err != nil {
+					return err
+				}
 			}
 			use := keyOptional
 			if *reveal {
@@ -162,8 +192,8 @@ when and where (database, photo directories, exports), without any value.`,
 			if err != nil {
 				return err
 			}
-			if *export != "" {
-				if err := exportRecords(e.ctx, d, *export, *reveal); err != nil {
+			if target != "" {
+				if err := exportRecords(e.ctx, d, target, *reveal); err != nil {
 					return err
 				}
 			}
@@ -173,9 +203,20 @@ when and where (database, photo directories, exports), without any value.`,
 	},
 }
 
+// The range of --rate. minRate, one request every 10 s, is about the
+// slowest at which an agent's first step (a create and two uploads, with a
+// retry or two) still fits in the 2 minutes a step may take; above maxRate
+// the shared limiter, which counts in microseconds, no longer spaces
+// requests at all. NaN and infinities are outside the range.
+const (
+	minRate = 0.1
+	maxRate = 1e6
+)
+
 type fleetOptions struct {
 	csv, images, db     *string
 	keyFile, retain     *string
+	listen              *string
 	workers             *int
 	rate                *float64
 	staleAfter, recEach *time.Duration
@@ -184,14 +225,15 @@ type fleetOptions struct {
 func fleetFlags(fs *flag.FlagSet) fleetOptions {
 	return fleetOptions{
 		csv:        fs.String("csv", "", "the CSV file (required)"),
-		images:     fs.String("images", "", "directory of the image files the CSV names (default: the CSV's directory)"),
+		images:     fs.String("images", "", "directory of the image files the CSV names, relative to it; no file outside it is read (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
 		keyFile:    keyFileFlag(fs),
 		retain:     fs.String("retain", "30d", "erase an agent's personal data this long after it reached a final state (e.g. 30d, 72h; 0: at once)"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
-		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
+		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
+		listen:     fs.String("listen", "", "receive Flip's callbacks on this address (host:port) into this run while it works; the token from "+envCallbackToken),
 	}
 }
 
@@ -250,7 +292,9 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 	return k, created, nil
 }
 
-// openRun opens a run's database with its data key (see dataKey).
+// openRun opens a run's database with its data key (see dataKey), and
+// tells the user on stderr what Open had to change (a database other users
+// could read).
 func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
 	key, created, err := e.dataKey(keyFile, dsn, use)
 	if err != nil {
@@ -274,6 +318,9 @@ func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
 			return nil, inputErrorf("%v", err)
 		}
 		return nil, err
+	}
+	for _, n := range d.Notices() {
+		fmt.Fprintf(e.stderr, "flipkyc %s: %s\n", e.cmd.path, n)
 	}
 	return d, nil
 }
@@ -307,8 +354,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if *o.csv == "" {
 		return usagef("--csv is required")
 	}
-	if *o.workers < 1 || *o.rate <= 0 || *o.staleAfter <= 0 || *o.recEach <= 0 {
-		return usagef("--workers, --rate, --stale-after and --reconcile-every must be positive")
+	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 {
+		return usagef("--workers, --stale-after and --reconcile-every must be positive")
+	}
+	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
+		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
 	}
 	retain, err := parseRetain(*o.retain)
 	if err != nil {
@@ -318,15 +368,25 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if _, err := e.client(); err != nil { // checks the key and base URLs
 		return err
 	}
+	var token string
+	if *o.listen != "" {
+		if token = e.getenv(envCallbackToken); token == "" {
+			return usagef("--listen: set %s to the token Flip's callbacks carry", envCallbackToken)
+		}
+		e.secrets.add(token)
+	}
 	dsn := *o.db
 	if dsn == "" {
 		dsn = defaultDB(*o.csv)
+	}
+	if err := e.useDSN(dsn); err != nil {
+		return err
 	}
 	if repair && !fleet.IsPostgres(dsn) {
 		// Opening a missing file would start an empty run, in which no
 		// agent is found.
 		if _, err := os.Stat(dsn); err != nil {
-			return inputErrorf("no run at %s (give the run's --db): %v", dsn, err)
+			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
 	images := *o.images
@@ -360,13 +420,24 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	}
 	defer d.Close()
 	agentsURL, kycURL := e.baseURLs()
-	f, err := fleet.New(fleet.Config{
+	cfg := fleet.Config{
 		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
 		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, Retain: retain,
 		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
-	})
+	}
+	if *o.listen != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	}
+	f, err := fleet.New(cfg)
 	if err != nil {
 		return err
+	}
+	if *o.listen != "" {
+		stop, err := e.receiveCallbacks(f, *o.listen, token, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if repair {
 		refused, err := f.Repair(e.ctx, repairs)
@@ -381,7 +452,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), redactDSN(dsn))
+		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), showDSN(dsn))
 	}
 	p := newProgress(e.stderr)
 	if err := f.Run(e.ctx, p.update); err != nil {
@@ -400,6 +471,32 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	return nil
 }
 
+// receiveCallbacks serves Flip's callbacks on addr into the run, as
+// 'listen --db' does, until stop is called.
+func (e *env) receiveCallbacks(f *fleet.Fleet, addr, token string, logger *slog.Logger) (stop func(), err error) {
+	h, err := f.CallbackHandler(token, flipkyc.WithCallbackLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen: %v", err)
+	}
+	srv := callbackServer(h, logger)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(l)
+	}()
+	fmt.Fprintf(e.stderr, "flipkyc %s: receiving callbacks at http://%s/ (any path)\n", e.cmd.path, l.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-served
+	}, nil
+}
+
 // silentFailure ends a command with exit status 1 after it printed why.
 type silentFailure struct{}
 
@@ -413,26 +510,25 @@ func countLines(bad []fleet.RowError) int {
 	return len(lines)
 }
 
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i >= 0 && fleet.IsPostgres(dsn) {
-		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
-			return dsn[:j+3] + "…" + dsn[i:]
-		}
-	}
-	return dsn
-}
-
+// printBadRows prints the rows refused, by line, field and rule; a rule may
+// quote a file name from the CSV, so it is masked as stored reasons are.
 func (e *env) printBadRows(bad []fleet.RowError) {
 	for _, b := range bad {
+		b.Rule = maskText(b.Rule)
 		if e.json {
 			writeJSON(e.stderr, map[string]any{"line": b.Line, "field": b.Field, "rule": b.Rule})
 			continue
 		}
-		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, b.Rule)
+		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, printable(b.Rule))
 	}
 }
 
+// printSummary prints a run's summary; the reasons stored for agents that
+// need attention may quote file paths and replies, and are masked.
 func (e *env) printSummary(s fleet.Summary) {
+	for i := range s.Attention {
+		s.Attention[i].Attention = maskText(s.Attention[i].Attention)
+	}
 	if e.json {
 		out := summaryJSON{Summary: s, Attention: make([]attentionJSON, len(s.Attention))}
 		for i, r := range s.Attention {
@@ -459,7 +555,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.State == fleet.StateUploadFailed {
 				code = "check " + firstNonEmpty(code, "-")
 			}
-			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), firstNonEmpty(r.Message, "-"))
+			fmt.Fprintf(t, "%s\t%d\t%s\t%s\n", code, r.Agents, fixNames(r.Fix), printable(firstNonEmpty(r.Message, "-")))
 		}
 		_ = t.Flush()
 	}
@@ -472,7 +568,7 @@ func (e *env) printSummary(s fleet.Summary) {
 			if r.AgentID != 0 {
 				id = strconv.FormatInt(r.AgentID, 10)
 			}
-			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, r.Attention)
+			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, printable(r.Attention))
 		}
 		_ = t.Flush()
 	}
@@ -499,114 +595,4 @@ func fixNames(fixes []flipkyc.Fix) string {
 		s[i] = string(f)
 	}
 	return strings.Join(s, " or ")
-}
-
-// exportRecords writes every agent to path as CSV. Identity numbers are
-// masked unless reveal, and the column's name says which; the export is
-// recorded in the run for its inventory.
-func exportRecords(ctx context.Context, d *fleet.DB, path string, reveal bool) error {
-	recs, err := d.Records(ctx)
-	if err != nil {
-		return err
-	}
-	// Identity numbers are personal data: the file is its owner's only.
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err == nil {
-		// A file that existed keeps its mode unless told.
-		err = out.Chmod(0o600)
-	}
-	if err != nil {
-		return inputErrorf("cannot write --export: %v", err)
-	}
-	w := csv.NewWriter(out)
-	identityColumn := "identity_number_masked"
-	if reveal {
-		identityColumn = "identity_number"
-	}
-	_ = w.Write([]string{"line", identityColumn, "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
-	for _, r := range recs {
-		id := ""
-		if r.AgentID != 0 {
-			id = strconv.FormatInt(r.AgentID, 10)
-		}
-		identity := r.IdentityNumber
-		switch {
-		case r.Erased:
-			identity = "[erased]"
-		case !reveal:
-			identity = redact.Masked
-		}
-		_ = w.Write([]string{strconv.Itoa(r.Line), identity, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix), firstNonEmpty(r.Attention, r.Rejection), r.CreateRequestID})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return d.RecordExport(ctx, path, len(recs), reveal)
-}
-
-// progress shows a run's progress: a bar redrawn in place on a terminal,
-// a plain line every 5 s otherwise.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	start time.Time
-	first int // agents final at the start
-	last  time.Time
-	drawn bool
-}
-
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now(), first: -1}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-func (p *progress) update(c fleet.Counts) {
-	total := c.Total()
-	final := total - c.Active()
-	if p.first < 0 {
-		p.first = final
-	}
-	elapsed := time.Since(p.start)
-	rate := float64(final-p.first) / elapsed.Seconds()
-	eta := "-"
-	if rate > 0 {
-		eta = (time.Duration(float64(c.Active())/rate) * time.Second).Round(time.Second).String()
-	}
-	var parts []string
-	for _, s := range fleet.States {
-		if n := c[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", s, n))
-		}
-	}
-	line := fmt.Sprintf("%d/%d done, %.1f agents/s, ETA %s | %s", final, total, rate, eta, strings.Join(parts, ", "))
-	if p.tty {
-		const width = 30
-		filled := 0
-		if total > 0 {
-			filled = width * final / total
-		}
-		fmt.Fprintf(p.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), line)
-		p.drawn = true
-		return
-	}
-	if time.Since(p.last) >= 5*time.Second || c.Active() == 0 {
-		p.last = time.Now()
-		fmt.Fprintf(p.w, "progress: %s\n", line)
-	}
-}
-
-func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +47,7 @@ func writeFleetRun(t *testing.T, agents []fleetAgent) string {
 	for _, name := range []string{"ktp.png", "selfie.png", "ktp-new.png", "kk.png"} {
 		require.NoError(t, os.Rename(writePNG(t, name), filepath.Join(dir, name)))
 	}
-	// A file the CSV accepts (it exists) but Flip refuses: not an image.
+	// A file that exists but is not an image: a bad row.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not an image at all"), 0o600))
 	var b strings.Builder
 	b.WriteString("name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n")
@@ -126,7 +128,7 @@ var sampleRun = []fleetAgent{
 	{suffix: "309910"},                      // line 5: rejected 10, repair_data
 	{suffix: "300006", date: "31-02-1990"},  // line 6: bad birth_date
 	{suffix: "308815"},                      // line 7: upload check fails with 15
-	{suffix: "300008", image: "broken.png"}, // line 8: image refused: attention
+	{suffix: "300008", image: "broken.png"}, // line 8: not an image: a bad row
 	{suffix: "309923"},                      // line 9: rejected 23, repair_selfie
 }
 
@@ -177,46 +179,47 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	db := filepath.Join(dir, "agents.fleet.db")
 	agents := sampleRun
 
-	// onboard: the bad row reported by line, field and rule; the others go
-	// on; exit 1 since a row was bad and an agent needs attention.
+	// onboard: the bad rows reported by line, field and rule (a file that
+	// is not an image is found before anything is sent); the others go
+	// on; exit 1 since rows were bad.
 	args := append([]string{"onboard", "--csv", csvPath}, fast...)
 	r := fleetCLI(t, vars, agents, args...)
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "line 6: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n")
-	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 7 new, 0 resumed, 1 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 6 new, 0 resumed, 2 bad; state in "+db+"\n")
 	// Not a terminal: plain progress lines, no bar, no escape codes; the
 	// last one when every agent is final.
 	assert.NotContains(t, r.stderr, "\x1b")
 	assert.NotContains(t, r.stderr, "\r")
 	assert.NotContains(t, r.stderr, "[#")
-	progress := regexp.MustCompile(`(?m)^progress: (\d+)/7 done, \d+\.\d agents/s, ETA \S+ \| .*$`).FindAllString(r.stderr, -1)
+	progress := regexp.MustCompile(`(?m)^progress: (\d+)/6 final, \d+\.\d agents/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
 	require.GreaterOrEqual(t, len(progress), 2, r.stderr)
-	// The first line counts all seven agents by state (how far they got
+	// The first line counts all six agents by state (how far they got
 	// by then depends on the machine).
 	counted := 0
 	for _, m := range regexp.MustCompile(`[a-z_]+ (\d+)`).FindAllStringSubmatch(progress[0][strings.Index(progress[0], "|"):], -1) {
 		n, _ := strconv.Atoi(m[1])
 		counted += n
 	}
-	assert.Equal(t, 7, counted, progress[0])
-	assert.Regexp(t, `^progress: 7/7 done, \d+\.\d agents/s, ETA 0s \| approved 2, rejected 3, upload_failed 1, attention 1$`, progress[len(progress)-1])
+	assert.Equal(t, 6, counted, progress[0])
+	assert.Regexp(t, `^progress: 6/6 final, \d+\.\d agents/s \| approved 2, rejected 3, upload_failed 1$`, progress[len(progress)-1])
 	assert.Equal(t, r.stdout, fleetCLI(t, vars, agents, "status", "--db", db).stdout, "onboard ends with the status")
 
 	fake := fakeByIdentity(t, srv)
-	require.Len(t, fake, 7, "the bad row was not sent")
+	require.Len(t, fake, 6, "the bad rows were not sent")
 	for _, a := range agents {
-		if a.suffix == "300006" {
+		if a.suffix == "300006" || a.suffix == "300008" {
 			assert.NotContains(t, fake, a.identity())
 			continue
 		}
 		assert.Equal(t, 1, fake[a.identity()].Creates, "line of %s", a.suffix)
 	}
-	broken := fake[testIdentity+"300008"].ID
 
 	// Re-running resumes: nothing new, nothing sent again.
 	r = fleetCLI(t, vars, agents, args...)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Contains(t, r.stderr, "flipkyc onboard: 7 rows, 0 new, 7 resumed, 1 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 0 new, 6 resumed, 2 bad; state in "+db+"\n")
 	for id, a := range fakeByIdentity(t, srv) {
 		assert.Equal(t, fake[id], a, "nothing sent again for %s", id)
 	}
@@ -227,17 +230,15 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	first, _, _ := strings.Cut(r.stderr, "\n")
 	assert.JSONEq(t, `{"line":6,"field":"birth_date","rule":"want DD-MM-YYYY or YYYY-MM-DD, a real calendar day"}`, first)
 	onboardSum := decode[fleet.Summary](t, r.stdout)
-	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1, "attention": 1}, onboardSum.Counts)
+	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1}, onboardSum.Counts)
 	assert.NotContains(t, r.stdout, "identity_number")
 
-	// status: counts per state, rejections by code with their fix, and the
-	// agents needing attention by line and id with why.
+	// status: counts per state, rejections by code with their fix.
 	wantStatus := `STATE          AGENTS
 approved       2
 rejected       3
 upload_failed  1
-attention      1
-total          7
+total          6
 
 Rejections (fix with 'flipkyc repair'):
 CODE      AGENTS  FIX                    REASON
@@ -245,10 +246,6 @@ CODE      AGENTS  FIX                    REASON
 14        1       repair_identity_image  Identity card blurry or got spotlight or cannot be read
 check 15  1       supporting_documents   The Identity card uploaded is not (KTP/Passport/KITAS)
 23        1       repair_selfie          Combination photos are not clearly visible or partially covered
-
-Need attention:
-LINE  AGENT  WHY
-8     ` + fmt.Sprint(broken) + `   image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image
 `
 	r = fleetCLI(t, vars, agents, "status", "--db", db)
 	assert.Equal(t, exitOK, r.code, r.stderr)
@@ -261,8 +258,8 @@ LINE  AGENT  WHY
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--json")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	sum := decode[fleet.Summary](t, r.stdout)
-	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1, "attention": 1}, sum.Counts)
-	assert.Equal(t, 7, sum.Total)
+	assert.Equal(t, fleet.Counts{"approved": 2, "rejected": 3, "upload_failed": 1}, sum.Counts)
+	assert.Equal(t, 6, sum.Total)
 	assert.Equal(t, 0, sum.Active)
 	msg := func(c flipkyc.RejectionCode) string { return c.Message() }
 	assert.Equal(t, []fleet.RejectionLine{
@@ -271,13 +268,7 @@ LINE  AGENT  WHY
 		{State: "upload_failed", Code: 15, Message: msg(15), Fix: []flipkyc.Fix{flipkyc.FixSupportingDocuments}, Agents: 1},
 		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
 	}, sum.Rejections)
-	require.Len(t, sum.Attention, 1)
-	att := sum.Attention[0]
-	assert.Equal(t, 8, att.Line)
-	assert.Equal(t, broken, att.AgentID)
-	assert.Equal(t, "attention", att.State)
-	assert.Equal(t, "image refused: flipkyc: UploadIdentityImage: invalid input: image: must be a PNG or JPEG image", att.Attention)
-	assert.Empty(t, att.IdentityNumber, "status names agents by line and id")
+	assert.Empty(t, sum.Attention)
 	assert.NotContains(t, r.stdout, "identity_number")
 
 	// --export: every agent, one line each, identity numbers included (the
@@ -294,7 +285,7 @@ LINE  AGENT  WHY
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "personal data: the owner's only")
 	recs := readExport(t, export)
-	require.Len(t, recs, 8, "%q", recs)
+	require.Len(t, recs, 7, "%q", recs)
 	assert.Equal(t, []string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"}, recs[0])
 	type row struct{ line, suffix, state, kyc, code, fix, reason string }
 	want := []row{
@@ -303,7 +294,6 @@ LINE  AGENT  WHY
 		{"4", "309914", "rejected", "REJECTED", "14", "repair_identity_image", msg(14)},
 		{"5", "309910", "rejected", "REJECTED", "10", "repair_data", msg(10)},
 		{"7", "308815", "upload_failed", "UPLOAD_IDENTITY_SELFIE_FAILED", "15", "supporting_documents", msg(15)},
-		{"8", "300008", "attention", "BASIC_DATA", "", "", att.Attention},
 		{"9", "309923", "rejected", "REJECTED", "23", "repair_selfie", msg(23)},
 	}
 	for i, w := range want {
@@ -320,7 +310,7 @@ LINE  AGENT  WHY
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", masked)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	recs = readExport(t, masked)
-	require.Len(t, recs, 8, "%q", recs)
+	require.Len(t, recs, 7, "%q", recs)
 	assert.Equal(t, "identity_number_masked", recs[0][1])
 	for _, got := range recs[1:] {
 		assert.Equal(t, "[masked]", got[1], "line %s", got[0])
@@ -339,7 +329,7 @@ LINE  AGENT  WHY
 		testIdentity + "999999,,ktp-new.png,,",                       // line 5: not in the run
 		testIdentity + "308815,,,,family_card=kk.png",                // line 6: failed check, documents
 		testIdentity + "300001,,ktp-new.png,,",                       // line 7: approved already
-		testIdentity + "300008,,ktp-new.png,,",                       // line 8: needs attention
+		testIdentity + "300008,,ktp-new.png,,",                       // line 8: a bad row of the run
 		testIdentity + "309923,,,,passport_photo=kk.png",             // line 9: no such document type
 	}, "\n")+"\n"), 0o600))
 	repairArgs := append([]string{"repair", "--csv", repairCSV, "--db", db}, fast...)
@@ -356,13 +346,13 @@ LINE  AGENT  WHY
 		"line 4: row: rejection code 23 calls for [repair_selfie], not repair_identity_image",
 		"line 5: identity_number: no agent of this run has it",
 		"line 7: identity_number: the agent is approved, not waiting for a correction",
-		"line 8: identity_number: the agent is attention, not waiting for a correction",
+		"line 8: identity_number: no agent of this run has it",
 	}, refused)
 	assert.Contains(t, r.stderr, "flipkyc repair: 3 corrections queued\n")
-	assert.Regexp(t, `(?m)^progress: 7/7 done, .* \| approved 5, rejected 1, attention 1$`, r.stderr)
+	assert.Regexp(t, `(?m)^progress: 6/6 final, .* \| approved 5, rejected 1$`, r.stderr)
 
 	after := fakeByIdentity(t, srv)
-	require.Len(t, after, 7, "no agent created by repair")
+	require.Len(t, after, 6, "no agent created by repair")
 	for id, a := range after {
 		assert.Equal(t, 1, a.Creates, id)
 	}
@@ -379,13 +369,13 @@ LINE  AGENT  WHY
 	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 1, 0, 0}, seen("308815"), "documents, once")
 	assert.Equal(t, counts{flipkyc.StatusRejected, 2, 0, 1, 0}, seen("309923"), "the wrong correction was not sent")
 	assert.Equal(t, counts{flipkyc.StatusApproved, 2, 0, 1, 0}, seen("300001"))
-	assert.Equal(t, counts{flipkyc.StatusBasicData, 0, 0, 0, 0}, seen("300008"), "the SDK refused the image before sending it")
+	assert.NotContains(t, after, testIdentity+"300008", "the row with no image was never sent")
 	repaired, ok := srv.Agent(after[testIdentity+"309910"].ID)
 	require.True(t, ok)
 	assert.Equal(t, fleetName("309910")+" Putra", repaired.Name, "the corrected data reached Flip")
 
 	sum = decode[fleet.Summary](t, fleetCLI(t, vars, agents, "status", "--db", db, "--json").stdout)
-	assert.Equal(t, fleet.Counts{"approved": 5, "rejected": 1, "attention": 1}, sum.Counts)
+	assert.Equal(t, fleet.Counts{"approved": 5, "rejected": 1}, sum.Counts)
 	assert.Equal(t, []fleet.RejectionLine{
 		{State: "rejected", Code: 23, Message: msg(23), Fix: []flipkyc.Fix{flipkyc.FixRepairSelfie}, Agents: 1},
 	}, sum.Rejections)
@@ -549,6 +539,11 @@ func TestFleetListenDB(t *testing.T) {
 	withForeign := storedEvents(t, db)
 	require.Len(t, withForeign, 6)
 	assert.Equal(t, ev{987654, "PENDING", 0, false}, summary(withForeign)[5])
+	// and said on stderr by agent id: another run's callback is never
+	// lost silently.
+	listen.waitFor(t, "the unknown agent reported", func(_, stderr string) bool {
+		return regexp.MustCompile(`(?m)^.*level=WARN msg=".*does not have.*" agent_id=987654$`).MatchString(stderr)
+	})
 
 	// One line per callback acknowledged (the duplicate too), none for the
 	// refused ones; names masked, no personal data.
@@ -566,6 +561,102 @@ func TestFleetListenDB(t *testing.T) {
 
 	assert.Equal(t, exitOK, listen.stop(t))
 	checkNoPersonalData(t, agents, listen.args, listen.stdout.String(), listen.stderr.String())
+}
+
+// onboard --listen receives the run's own callbacks: with late callbacks
+// read only after an hour, the run ends because its callbacks moved it.
+func TestFleetOnboardListensForItsCallbacks(t *testing.T) {
+	agents := []fleetAgent{{suffix: "410001"}, {suffix: "419914"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	// Flip's callbacks go to a relay that passes them to the address
+	// onboard announces once it listens.
+	target := make(chan string, 1)
+	var once sync.Once
+	var addr string
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { addr = <-target })
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, addr, r.Body)
+		require.NoError(t, err)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+	}))
+	t.Cleanup(relay.Close)
+	srv, vars := fakeEnv(t, flipkyctest.WithCallbacks(relay.URL+"/flip/kyc", testToken))
+	vars[envCallbackToken] = testToken
+	p := start(t, vars, "onboard", "--csv", csvPath, "--listen", "127.0.0.1:0", "--workers", "4", "--rate", "1000", "--stale-after", "1h", "--reconcile-every", "1h")
+	p.waitFor(t, "listening line", func(_, stderr string) bool { return listenAddr.MatchString(stderr) })
+	target <- listenAddr.FindStringSubmatch(p.stderr.String())[1]
+	select {
+	case code := <-p.done:
+		require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", p.stdout, p.stderr)
+	case <-time.After(fleetWait):
+		t.Fatalf("onboard did not end; stderr: %s", p.stderr)
+	}
+	p.done <- exitOK // for the cleanup
+	assert.Equal(t, fleet.Counts{"approved": 1, "rejected": 1}, statusCounts(t, vars, agents, db))
+	assert.Len(t, storedEvents(t, db), 4, "both agents' upload check and decision, received by onboard")
+	for _, c := range srv.Callbacks() {
+		assert.Equal(t, http.StatusOK, c.Status, "%v", c)
+	}
+	checkNoPersonalData(t, agents, p.args, p.stdout.String(), p.stderr.String())
+}
+
+// Both ways out for agents parked at their create, through the command:
+// agent_id for one Flip created (its reply was lost), not_created for one
+// Flip never created, which is then created again under a new Request-ID.
+func TestFleetRepairParkedAtCreate(t *testing.T) {
+	agents := []fleetAgent{{suffix: "420001"}, {suffix: "420002"}, {suffix: "420003"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	srv, vars := fakeEnv(t)
+	// One worker: creates go in line order. Line 2's create fails before
+	// Flip acts on it; line 3's takes effect and its reply is lost.
+	srv.FailNext(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
+	srv.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--workers", "1"}, fast[2:]...)...)
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, fleet.Counts{"approved": 1, "attention": 2}, statusCounts(t, vars, agents, db))
+	export := filepath.Join(t.TempDir(), "export.csv")
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
+	recs := readExport(t, export)
+	require.Len(t, recs, 4)
+	lost := recs[1][8]
+	require.Equal(t, "attention", recs[1][3])
+	require.Regexp(t, `^bigflip-`, lost)
+	created := fakeByIdentity(t, srv)[agents[1].identity()].ID
+	require.NotZero(t, created)
+
+	fixes := filepath.Join(filepath.Dir(csvPath), "fixes.csv")
+	require.NoError(t, os.WriteFile(fixes, []byte(fmt.Sprintf("identity_number,agent_id,not_created\n%s,,%s\n%s,%d,\n",
+		agents[0].identity(), lost, agents[1].identity(), created)), 0o600))
+	r = fleetCLI(t, vars, agents, append([]string{"repair", "--csv", fixes, "--db", db}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc repair: 2 corrections queued\n")
+	assert.Equal(t, fleet.Counts{"approved": 3}, statusCounts(t, vars, agents, db))
+
+	sent := map[string][]string{}
+	for _, req := range srv.RequestsTo(flipkyctest.RouteCreateAgent) {
+		id := req.Fields["identity_number"]
+		sent[id] = append(sent[id], req.Header.Get("Request-ID"))
+	}
+	require.Len(t, sent[agents[0].identity()], 2, "line 2: the failed create and the one confirmed")
+	assert.Equal(t, lost, sent[agents[0].identity()][0])
+	assert.NotEqual(t, lost, sent[agents[0].identity()][1], "created again under a new Request-ID")
+	assert.Len(t, sent[agents[1].identity()], 1, "line 3 resumed with its id, not created again")
+	assert.Len(t, sent[agents[2].identity()], 1)
+
+	// The same rows again: nothing is parked, nothing is created.
+	r = fleetCLI(t, vars, agents, append([]string{"repair", "--csv", fixes, "--db", db}, fast...)...)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "line 2: not_created: the agent is approved, not parked")
+	assert.Len(t, srv.RequestsTo(flipkyctest.RouteCreateAgent), 4)
 }
 
 // Mistakes in the command line or its files: exit 2 with why, and no
@@ -592,7 +683,7 @@ func TestFleetUsageErrors(t *testing.T) {
 		{"onboard without --csv", vars, []string{"onboard"}, "--csv is required"},
 		{"onboard of no file", vars, []string{"onboard", "--csv", filepath.Join(dir, "none.csv")}, "cannot read --csv"},
 		{"onboard with no workers", vars, []string{"onboard", "--csv", csvPath, "--workers", "0"}, "must be positive"},
-		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "must be positive"},
+		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "--rate: want"},
 		{"onboard without the key", noKey, []string{"onboard", "--csv", csvPath}, flipkyc.EnvSecretKey},
 		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has no "identity_number" column`},
 		{"repair of no run", vars, []string{"repair", "--csv", repairCSV}, "no run at " + defaultDB(repairCSV)},
@@ -607,46 +698,6 @@ func TestFleetUsageErrors(t *testing.T) {
 	}
 	for _, db := range []string{missing, defaultDB(csvPath), defaultDB(repairCSV), defaultDB(noColumn)} {
 		assert.NoFileExists(t, db, "no run was started")
-	}
-}
-
-// Progress: a bar redrawn in place on a terminal; plain lines otherwise,
-// the first at once, then at most one each 5 s, and the last when every
-// agent is final.
-func TestProgress(t *testing.T) {
-	steps := []fleet.Counts{
-		{"new": 4},
-		{"new": 2, "created": 1, "approved": 1},
-		{"approved": 3, "rejected": 1},
-	}
-	rate := `(\d+\.\d|\+Inf) agents/s` // +Inf on a clock too coarse to see time pass
-	for _, tc := range []struct {
-		name string
-		tty  bool
-		want string // a regular expression for the whole output
-	}{
-		{"plain", false, `^progress: 0/4 done, 0\.0 agents/s, ETA - \| new 4\n` +
-			`progress: 4/4 done, ` + rate + `, ETA 0s \| approved 3, rejected 1\n$`},
-		{"terminal", true, `^\r\x1b\[K\[\.{30}\] 0/4 done, 0\.0 agents/s, ETA - \| new 4` +
-			`\r\x1b\[K\[#{7}\.{23}\] 1/4 done, ` + rate + `, ETA \S+ \| new 2, created 1, approved 1` +
-			`\r\x1b\[K\[#{30}\] 4/4 done, ` + rate + `, ETA 0s \| approved 3, rejected 1\n$`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			p := newProgress(&out)
-			assert.False(t, p.tty, "a buffer is not a terminal")
-			p.tty = tc.tty
-			for i, c := range steps {
-				p.update(c)
-				if i == 0 {
-					// The next plain line is not due yet, however slow the
-					// machine: the last one is dated in the future.
-					p.last = time.Now().Add(time.Hour)
-				}
-			}
-			p.done()
-			assert.Regexp(t, tc.want, out.String())
-		})
 	}
 }
 
@@ -671,4 +722,68 @@ func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
 	recs := readExport(t, export)
 	require.Len(t, recs, 2)
 	assert.Equal(t, []string{"approved", "APPROVED"}, recs[1][3:5], "state and KYC status")
+}
+
+// A reason stored in the run can quote a file path named after the agent,
+// a reply, an e-mail address: status (table, --json, --export) and onboard
+// print it masked as any text that can carry personal data, keeping the
+// Request-ID the operator needs.
+func TestFleetStoredReasonMasked(t *testing.T) {
+	agents := []fleetAgent{{suffix: "700001"}}
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	_, vars := fakeEnv(t)
+	args := append([]string{"onboard", "--csv", csvPath}, fast...)
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, args...).code)
+
+	identity := agents[0].identity()
+	const rid = "bigflip-0a1b2c3d-1234-4567-8901-234567890123"
+	reason := "cannot read the image: open " + filepath.Join(filepath.Dir(csvPath), identity+"_ktp.png") +
+		": permission denied; ask " + testEmail + " or 081299887766 (Request-ID " + rid + ")"
+	execDB(t, db, "UPDATE fleet_agents SET state = 'attention', attention = '"+reason+"'")
+
+	r := fleetCLI(t, vars, agents, "status", "--db", db)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "cannot read the image: open ")
+	assert.Contains(t, r.stdout, "[masked]_ktp.png: permission denied")
+	assert.Contains(t, r.stdout, rid, "the Request-ID is kept")
+	assert.NotContains(t, r.stdout, "081299887766")
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	sum := decode[fleet.Summary](t, r.stdout)
+	require.Len(t, sum.Attention, 1)
+	assert.Contains(t, sum.Attention[0].Attention, "[masked]_ktp.png")
+	assert.Contains(t, sum.Attention[0].Attention, rid)
+
+	r = fleetCLI(t, vars, agents, args...)
+	assert.Equal(t, exitFailure, r.code, "an agent needs attention")
+	assert.Contains(t, r.stdout, "[masked]_ktp.png: permission denied")
+
+	export := filepath.Join(t.TempDir(), "export.csv")
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export, "--reveal").code)
+	recs := readExport(t, export)
+	require.Len(t, recs, 2)
+	assert.Equal(t, identity, recs[1][1], "the export names the agent: the user asked for it")
+	assert.NotContains(t, recs[1][7], identity, "the reason is masked like everywhere else")
+	assert.Contains(t, recs[1][7], "[masked]_ktp.png")
+	assert.NotContains(t, recs[1][7], testEmail)
+}
+
+// --rate is a number of requests per second the limiter can keep: NaN,
+// infinities, zero, negatives and rates too small or too large to space
+// requests are usage errors, before anything is opened or sent.
+func TestFleetRateRefused(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "900001"}}
+	csvPath := writeFleetRun(t, agents)
+	for _, rate := range []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "1e-300", "0", "-5", "0.01", "2e6", "1e300"} {
+		for _, command := range []string{"onboard", "repair"} {
+			r := fleetCLI(t, vars, agents, command, "--csv", csvPath, "--rate", rate)
+			assert.Equal(t, exitUsage, r.code, "%s --rate %s: %s", command, rate, r.stderr)
+			assert.Contains(t, r.stderr, "--rate: want", "%s --rate %s", command, rate)
+		}
+	}
+	assert.NoFileExists(t, defaultDB(csvPath), "no run was started")
+	assert.Empty(t, srv.Requests(), "nothing sent")
 }

@@ -25,6 +25,7 @@ func (e *env) client() (*flipkyc.Client, error) {
 	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return nil, inputErrorf("%s contains spaces or control characters", flipkyc.EnvSecretKey)
 	}
+	e.secrets.add(key)
 	c, err := flipkyc.New(key,
 		flipkyc.WithEnvironment(e.environment()),
 		flipkyc.WithBaseURLs(e.getenv(flipkyc.EnvAPIBaseURL), e.getenv(flipkyc.EnvKYCBaseURL)),
@@ -126,7 +127,7 @@ is listed (exit status 2).`,
 		if err := needArgs(args); err != nil {
 			return err
 		}
-		p, err := in.agentParams(e.stdin)
+		p, err := in.agentParams(e.stdin, "CreateAgent")
 		if err != nil {
 			return err
 		}
@@ -159,7 +160,7 @@ is a complete input: edit it and pass it with --from-json.`,
 		if err != nil {
 			return err
 		}
-		p, err := in.agentParams(e.stdin)
+		p, err := in.agentParams(e.stdin, "UpdateAgent")
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/flipkyc/flipkyc"
@@ -142,6 +143,7 @@ Environment:
 // metavars names the values of flags in help, by flag name.
 var metavars = map[string]string{
 	"addr": "ADDR", "url": "URL", "callback-url": "URL", "forward-to": "URL", "token": "TOKEN", "callback-token": "TOKEN",
+	"token-file": "FILE", "callback-token-file": "FILE",
 	"agent": "ID", "reason": "CODE", "reason-text": "TEXT", "from-json": "FILE", "doc": "TYPE=FILE", "selfie": "TYPE=FILE",
 	"type": "ktp|passport", "reviewer": "OUTCOME", "upload-check": "OUTCOME", "identity-type": "ktp|passport",
 	"gender": "male|female", "birth-date": "DD-MM-YYYY", "occupation": "OCCUPATION", "phone": "NUMBER", "email": "ADDRESS",
@@ -168,13 +170,19 @@ func isBool(f *flag.Flag) bool {
 var versionCommand = &command{
 	path:     "version",
 	summary:  "print the SDK version the command is built with",
-	help:     "Prints the version of the flipkyc SDK the command is built with.",
-	examples: []string{"flipkyc version"},
-	noJSON:   true,
+	help:     "Prints the version of the flipkyc SDK the command is built with, and with --json the Go version too.",
+	examples: []string{"flipkyc version", "flipkyc version --json"},
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
+			}
+			if e.json {
+				writeJSON(e.stdout, struct {
+					Version string `json:"version"`
+					Go      string `json:"go"`
+				}{flipkyc.Version, runtime.Version()})
+				return nil
 			}
 			fmt.Fprintln(e.stdout, "flipkyc "+flipkyc.Version)
 			return nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -180,9 +181,12 @@ type typed struct {
 	useID *bool
 }
 
-func parseValues(vals map[string]string) (typed, error) {
+// parseValues reads the values it can and returns, for the others, the
+// field and the rule each breaks.
+func parseValues(vals map[string]string) (typed, []flipkyc.FieldError) {
 	t := typed{text: map[string]string{}, ids: map[string]int64{}}
-	var problems []string
+	var problems []flipkyc.FieldError
+	problem := func(field, rule string) { problems = append(problems, flipkyc.FieldError{Field: field, Rule: rule}) }
 	for _, f := range agentFields {
 		v, ok := vals[f.wire]
 		if !ok {
@@ -197,7 +201,7 @@ func parseValues(vals map[string]string) (typed, error) {
 			}
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				problems = append(problems, f.wire+": want a whole number")
+				problem(f.wire, "want a whole number")
 				continue
 			}
 			t.ids[f.wire] = n
@@ -207,23 +211,40 @@ func parseValues(vals map[string]string) (typed, error) {
 			}
 			d, err := flipkyc.ParseDate(v)
 			if err != nil {
-				problems = append(problems, f.wire+": want a date DD-MM-YYYY")
+				problem(f.wire, "want a date DD-MM-YYYY or YYYY-MM-DD")
 				continue
 			}
 			t.date = d
 		case kindBool:
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				problems = append(problems, f.wire+": want true or false")
+				problem(f.wire, "want true or false")
 				continue
 			}
 			t.useID = &b
 		}
 	}
-	if len(problems) > 0 {
-		return t, inputErrorf("invalid input: %s (nothing was sent)", strings.Join(problems, "; "))
+	return t, problems
+}
+
+// invalidInput returns, when values could not be read, one
+// *flipkyc.ValidationError with them and every rule the rest breaks
+// (validate's, the SDK's own check), so that every broken field is reported
+// at once; nil when every value was read (the SDK's call checks the rest).
+func invalidInput(op string, unreadable []flipkyc.FieldError, validate func() error) error {
+	if len(unreadable) == 0 {
+		return nil
 	}
-	return t, nil
+	fields := slices.Clone(unreadable)
+	var ve *flipkyc.ValidationError
+	if errors.As(validate(), &ve) {
+		for _, f := range ve.Fields {
+			if !slices.ContainsFunc(unreadable, func(u flipkyc.FieldError) bool { return u.Field == f.Field }) {
+				fields = append(fields, f)
+			}
+		}
+	}
+	return &flipkyc.ValidationError{Op: op, Fields: fields}
 }
 
 // identityType reads ktp, passport, 1 or 2 in any case.
@@ -252,17 +273,15 @@ func occupation(v string) flipkyc.Occupation {
 	return flipkyc.Occupation(strings.ToLower(strings.TrimSpace(v)))
 }
 
-// agentParams builds the parameters of create and update.
-func (in *agentInput) agentParams(stdin io.Reader) (flipkyc.AgentParams, error) {
+// agentParams builds the parameters of create and update (op, the SDK's
+// name of the call, for errors).
+func (in *agentInput) agentParams(stdin io.Reader, op string) (flipkyc.AgentParams, error) {
 	vals, err := in.values(stdin)
 	if err != nil {
 		return flipkyc.AgentParams{}, err
 	}
-	t, err := parseValues(vals)
-	if err != nil {
-		return flipkyc.AgentParams{}, err
-	}
-	return flipkyc.AgentParams{
+	t, unreadable := parseValues(vals)
+	p := flipkyc.AgentParams{
 		Name: t.text["name"], IdentityType: identityType(t.text["identity_type"]),
 		IdentityNumber: t.text["identity_number"], BirthDate: t.date, BirthPlace: t.text["birth_place"],
 		CountryID: t.ids["country_id"], ProvinceID: t.ids["province_id"], CityID: t.ids["city_id"], DistrictID: t.ids["district_id"],
@@ -271,7 +290,8 @@ func (in *agentInput) agentParams(stdin io.Reader) (flipkyc.AgentParams, error) 
 		ResidenceCountryID: t.ids["residence_country_id"], ResidenceProvinceID: t.ids["residence_province_id"],
 		ResidenceCityID: t.ids["residence_city_id"], ResidenceDistrictID: t.ids["residence_district_id"],
 		ResidenceAddress: t.text["residence_address"], Email: t.text["email"],
-	}, nil
+	}
+	return p, invalidInput(op, unreadable, p.Validate)
 }
 
 // repairParams builds the parameters of repair data: only what is given.
@@ -280,11 +300,8 @@ func (in *agentInput) repairParams(stdin io.Reader) (flipkyc.RepairDataParams, e
 	if err != nil {
 		return flipkyc.RepairDataParams{}, err
 	}
-	t, err := parseValues(vals)
-	if err != nil {
-		return flipkyc.RepairDataParams{}, err
-	}
-	return flipkyc.RepairDataParams{
+	t, unreadable := parseValues(vals)
+	p := flipkyc.RepairDataParams{
 		Name: t.text["name"], IdentityType: identityType(t.text["identity_type"]),
 		IdentityNumber: t.text["identity_number"], BirthDate: t.date, BirthPlace: t.text["birth_place"],
 		Gender: gender(t.text["gender"]), Occupation: occupation(t.text["occupation"]),
@@ -293,7 +310,8 @@ func (in *agentInput) repairParams(stdin io.Reader) (flipkyc.RepairDataParams, e
 		ResidenceCountryID: t.ids["residence_country_id"], ResidenceProvinceID: t.ids["residence_province_id"],
 		ResidenceCityID: t.ids["residence_city_id"], ResidenceDistrictID: t.ids["residence_district_id"],
 		PhoneNumber: t.text["phone_number"], UseIdentityAddress: t.useID,
-	}, nil
+	}
+	return p, invalidInput("RepairData", unreadable, p.Validate)
 }
 
 // parseID reads a positional id; the value is not repeated in the error.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,7 +35,15 @@ answered 2xx, and 502 otherwise, so that nothing is lost silently.
 
 With --db, each authentic callback is first stored in that onboarding run's
 database (see 'flipkyc onboard'), deduplicated, in the same transaction that
-schedules the agent's next step; Flip gets 200 only once it is stored.
+schedules the agent's next step; Flip gets 200 only once it is stored. A
+callback for an agent that run does not have (another run's) is stored and
+answered 200 all the same, and a warning with its agent id goes to stderr:
+give each run its own receiver, or let 'flipkyc onboard --listen' receive
+its run's callbacks itself.
+
+The callback token comes from ` + envCallbackToken + ` or --token-file FILE. --token
+still works but is discouraged: every local user can read a flag in the
+process list.
 
 Runs until interrupted (Ctrl-C, SIGTERM).`,
 	examples: []string{
@@ -46,14 +53,14 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 	},
 	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:8080", "address to receive callbacks on; :0 picks a free port")
-		token := fs.String("token", "", tokenUsage)
+		token := defineToken(fs, "token")
 		forward := fs.String("forward-to", "", "URL to post each authentic callback to, in Flip's form")
 		db := fs.String("db", "", "store each callback in this onboarding run's database (a SQLite file or postgres://…) before answering 200, and advance the run")
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
 			}
-			tok, err := e.callbackToken(*token)
+			tok, err := e.requireToken(token)
 			if err != nil {
 				return err
 			}
@@ -65,12 +72,17 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 			}
 			var store *fleet.Fleet
 			if *db != "" {
-				d, err := fleet.Open(e.ctx, *db)
+				if err := e.useDSN(*db); err != nil {
+					return err
+				}
+				d, err := e.openRun(*db, "", keyOptional)
 				if err != nil {
 					return err
 				}
 				defer d.Close()
-				if store, err = fleet.New(fleet.Config{DB: d}); err != nil {
+				// A callback for an agent the run does not have is
+				// reported on stderr (by agent id).
+				if store, err = fleet.New(fleet.Config{DB: d, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))}); err != nil {
 					return err
 				}
 			}
@@ -113,14 +125,7 @@ func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error
 	if err != nil {
 		return fmt.Errorf("cannot listen: %v", err)
 	}
-	srv := &http.Server{
-		Handler:           forwardAware(h),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      callbackTimeout + 15*time.Second, // a forward may take callbackTimeout
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := callbackServer(forwardAware(h), logger)
 	where := "http://" + l.Addr().String() + "/"
 	if fwd != nil {
 		fmt.Fprintf(e.stderr, "flipkyc listen: receiving callbacks at %s (any path), forwarding to %s; Ctrl-C stops\n", where, fwd.Redacted())
@@ -140,6 +145,19 @@ func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error
 	_ = srv.Shutdown(shutdown)
 	<-served
 	return nil
+}
+
+// callbackServer serves Flip's callbacks with h, within timeouts that a
+// slow sender cannot hold open (a forward may take callbackTimeout).
+func callbackServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      callbackTimeout + 15*time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // forwardState tells the response writer that the callback was authentic
@@ -226,8 +244,9 @@ func (p *printer) header() {
 	}
 }
 
-// eventLine is the JSON form of a received event: Flip's fields with the
-// agent's name masked, what could not be decoded, and the forward's result.
+// eventLine is the JSON form of a received event: Flip's fields masked as
+// the SDK prints an Event (Event.Masked), what could not be decoded, and the
+// forward's result.
 type eventLine struct {
 	ReceivedAt string `json:"received_at"`
 	flipkyc.Event
@@ -236,12 +255,15 @@ type eventLine struct {
 	ForwardError  string   `json:"forward_error,omitempty"`
 }
 
+// print writes one line for the event: its free text masked (Event.Masked)
+// and, in the table, with the characters a terminal acts on escaped, so
+// that a callback is always one line (writeJSON escapes them in --json).
 func (p *printer) print(ev flipkyc.Event, fr forwardResult) {
 	now := time.Now()
+	ev = ev.Masked()
 	var b strings.Builder
 	if p.json {
 		line := eventLine{ReceivedAt: now.Format(time.RFC3339), Event: ev, Problems: ev.Problems, ForwardStatus: fr.status}
-		line.AgentName = maskName(ev.AgentName)
 		if fr.err != nil {
 			line.ForwardError = fr.err.Error()
 		}
@@ -262,23 +284,9 @@ func (p *printer) print(ev flipkyc.Event, fr forwardResult) {
 			reason += " (problems: " + strings.Join(ev.Problems, "; ") + ")"
 		}
 		code := firstNonEmpty(ev.RejectedReasonCode.String(), "-")
-		fmt.Fprintf(&b, rowFormat, now.Format("15:04:05"), strconv.FormatInt(ev.AgentID, 10), ev.KYCStatus, code, fwd, reason)
+		fmt.Fprintf(&b, rowFormat, now.Format("15:04:05"), strconv.FormatInt(ev.AgentID, 10), printable(string(ev.KYCStatus)), code, fwd, printable(reason))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = io.WriteString(p.stdout, maskNameIn(b.String(), ev.AgentName))
-}
-
-// maskNameIn hides the agent's name wherever else a callback's free text
-// (an unknown status, the reason, a malformed time) repeats it.
-func maskNameIn(s, name string) string {
-	name = strings.TrimSpace(name)
-	if len(name) < 3 {
-		return s
-	}
-	quoted, _ := json.Marshal(name)
-	for _, form := range []string{name, strings.Trim(string(quoted), `"`)} {
-		s = strings.ReplaceAll(s, form, "[masked]")
-	}
-	return s
+	_, _ = io.WriteString(p.stdout, b.String())
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/stretchr/testify/assert"
@@ -159,4 +162,80 @@ func TestListenAddressInUse(t *testing.T) {
 	r = cli(t, nil, "", "fake", "--addr", l.Addr().String())
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "cannot listen")
+}
+
+// postRawCallback posts data (the callback's JSON) with the token, as Flip
+// does, and returns the HTTP status.
+func postRawCallback(t *testing.T, url, data, token string) int {
+	t.Helper()
+	form := neturl.Values{"token": {token}, "data": {data}}
+	resp, err := http.Post(url, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A callback's free text (status, reason, times) is printed masked as the
+// SDK prints an Event, and on one line with its control characters
+// escaped: a newline cannot forge a row, an escape sequence never reaches
+// the terminal; in the table and in --json.
+func TestListenHostileText(t *testing.T) {
+	const (
+		identity = testIdentity + "771234"
+		phone    = testPhone + "771234"
+		email    = "agent.elsewhere@example.org"
+	)
+	data, err := json.Marshal(map[string]any{
+		"agent_id": 1005, "agent_name": testName,
+		"kyc_status":           "REJECTED\x1b]0;owned\x07 " + identity,
+		"rejected_reason_code": 10,
+		"rejected_reason":      "blurry " + email + "\n12:00:00  1005  APPROVED  -  -  -\r\x1b[2J\u009b31m\u202e" + phone,
+		"created_at":           "call " + phone,
+		"updated_at":           "2030-01-02 10:00:00",
+	})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		json bool
+	}{{"table", false}, {"json", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{envCallbackToken: testToken}
+			args := []string{}
+			if tc.json {
+				args = append(args, "--json")
+			}
+			p, url := startListen(t, vars, args...)
+			require.Equal(t, http.StatusOK, postRawCallback(t, url, string(data), testToken))
+			want := 2 // the header and the row
+			if tc.json {
+				want = 1
+			}
+			p.waitFor(t, "the event", func(stdout, _ string) bool { return strings.Contains(stdout, "1005") })
+			assert.Equal(t, exitOK, p.stop(t))
+			out := p.stdout.String()
+			require.Equal(t, want, strings.Count(out, "\n"), "one line per callback: %q", out)
+			for _, c := range out {
+				if c != '\n' {
+					assert.False(t, unicode.IsControl(c), "control character %U in %q", c, out)
+				}
+				assert.NotEqual(t, '\u202e', c, "bidi override in %q", out)
+			}
+			for _, personal := range []string{testName, identity, phone, email, "771234"} {
+				assert.NotContains(t, out, personal)
+			}
+			checkNoLeak(t, p.args, out, p.stderr.String())
+			line := p.stdout.lines()[want-1]
+			if tc.json {
+				got := readLine(t, line)
+				assert.Equal(t, int64(1005), got.AgentID)
+				assert.Equal(t, "[masked]", got.AgentName)
+				assert.Equal(t, flipkyc.KYCStatus("REJECTED\x1b]0;owned\x07 [masked]"), got.KYCStatus, "JSON keeps the text, escaped")
+				assert.Contains(t, got.RejectedReason, "blurry [masked]\n12:00:00")
+				assert.Equal(t, "call [masked]", got.CreatedAt.Raw)
+				assert.Equal(t, "2030-01-02 10:00:00", got.UpdatedAt.Raw)
+				return
+			}
+			assert.Regexp(t, `^\d\d:\d\d:\d\d +1005 +REJECTED\\x1b\]0;owned\\a \[masked\] +10 +- +blurry \[masked\]\\n12:00:00  1005  APPROVED  -  -  -\\r\\x1b\[2J\\u009b31m\\u202e\[masked\] \(problems: created_at: unknown timestamp layout\)$`, line)
+		})
+	}
 }

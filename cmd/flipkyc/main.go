@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	cmd            *command
+	// secrets are removed from everything written to stdout and stderr.
+	secrets *secretSet
 
 	json       bool // --json
 	production bool // --production
@@ -124,7 +127,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return exitUsage
 	}
-	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, cmd: c}
+	secrets := &secretSet{}
+	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, cmd: c, secrets: secrets,
+		stdout: secretScrubber{w: stdout, secrets: secrets}, stderr: secretScrubber{w: stderr, secrets: secrets}}
 	fs := newFlagSet(c, e)
 	runCmd := c.setup(fs, e)
 	pos, err := parseInterspersed(fs, rest)
@@ -207,7 +212,7 @@ func (e *env) fail(err error) int {
 	if requestID != "" && !strings.Contains(msg, requestID) && ve == nil && ue == nil {
 		msg += " [Request-ID " + requestID + "]"
 	}
-	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
+	msg = printable(strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " "))
 	name := "flipkyc " + e.cmd.path
 	if e.json {
 		out := jsonError{Command: name, Error: msg, ExitStatus: code}
@@ -229,6 +234,11 @@ func (e *env) fail(err error) int {
 	return code
 }
 
+// warn prints a warning line on stderr.
+func (e *env) warn(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "flipkyc %s: warning: %s\n", e.cmd.path, fmt.Sprintf(format, args...))
+}
+
 // jsonError is an error line under --json.
 type jsonError struct {
 	Command    string           `json:"command"`
@@ -244,11 +254,15 @@ type jsonFieldError struct {
 	Rule  string `json:"rule"`
 }
 
-// writeJSON writes v as one line of JSON.
+// writeJSON writes v as one line of JSON, with every character a terminal
+// would act on escaped.
 func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if enc.Encode(v) == nil {
+		_, _ = w.Write(terminalSafeJSON(b.Bytes()))
+	}
 }
 
 // table returns a writer of aligned columns; call Flush when done.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -67,6 +68,10 @@ func TestOverviewAndUnknownCommands(t *testing.T) {
 	r = cli(t, nil, "", "version")
 	assert.Equal(t, exitOK, r.code)
 	assert.Equal(t, "flipkyc "+flipkyc.Version+"\n", r.stdout)
+
+	r = cli(t, nil, "", "version", "--json")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.JSONEq(t, `{"version":"`+flipkyc.Version+`","go":"`+runtime.Version()+`"}`, r.stdout)
 }
 
 // Usage errors exit 2, send nothing to Flip, point at the help, and never
@@ -315,4 +320,65 @@ func TestInterspersedFlags(t *testing.T) {
 	r := cli(t, vars, "", "agent", "get", "--", "--json")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "ID must be a positive whole number")
+}
+
+// A value that cannot be read (a malformed date, an id that is no number)
+// is reported with every other broken field at once, as one validation
+// error: exit 2, nothing sent, --json lists every field.
+func TestAgentInputEveryFieldAtOnce(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"create", []string{"agent", "create", "--name", testName, "--birth-date", "31-13-1990", "--phone", "12", "--city-id", "x1"},
+			[]string{"birth_date", "city_id", "identity_type", "identity_number", "phone_number", "address"}},
+		{"update", []string{"agent", "update", "7", "--birth-date", "1990/10/31", "--email", "not-an-email"},
+			[]string{"birth_date", "email", "name", "identity_number"}},
+		{"repair data", []string{"repair", "data", "7", "--birth-date", "tomorrow", "--phone", "12"},
+			[]string{"birth_date", "phone_number"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := cli(t, vars, "", append(tc.args, "--json")...)
+			assert.Equal(t, exitUsage, r.code, r.stderr)
+			e := decode[jsonError](t, r.stderr)
+			var fields []string
+			for _, f := range e.Fields {
+				fields = append(fields, f.Field)
+			}
+			assert.Subset(t, fields, tc.want, r.stderr)
+			assert.Equal(t, 1, countOf(fields, "birth_date"), "the date once, as unreadable: %v", e.Fields)
+			assert.Contains(t, e.Error, "(nothing was sent)")
+
+			r = cli(t, vars, "", tc.args...)
+			assert.Equal(t, exitUsage, r.code)
+			for _, f := range tc.want {
+				assert.Contains(t, r.stderr, f+": ")
+			}
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %s", r.stderr)
+		})
+	}
+	assert.Empty(t, srv.Requests(), "nothing sent")
+}
+
+func countOf(list []string, v string) int {
+	n := 0
+	for _, s := range list {
+		if s == v {
+			n++
+		}
+	}
+	return n
+}
+
+// An error line is one line a terminal shows as it is, whatever text it
+// quotes (here a file name with an escape sequence).
+func TestErrorLineEscaped(t *testing.T) {
+	_, vars := fakeEnv(t)
+	missing := filepath.Join(t.TempDir(), "agents\x1b]0;owned\x07.csv")
+	r := cli(t, vars, "", "onboard", "--csv", missing)
+	assert.Equal(t, exitUsage, r.code)
+	assert.NotContains(t, r.stderr, "\x1b")
+	assert.Contains(t, r.stderr, `agents\x1b]0;owned\a.csv`)
 }

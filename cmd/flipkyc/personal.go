@@ -15,7 +15,7 @@ import (
 
 // runDSN is the database of a run named by --db, or beside --csv; a SQLite
 // file that does not exist is an error, not a new run.
-func runDSN(db, csvPath string) (string, error) {
+func (e *env) runDSN(db, csvPath string) (string, error) {
 	dsn := db
 	if dsn == "" {
 		if csvPath == "" {
@@ -23,9 +23,12 @@ func runDSN(db, csvPath string) (string, error) {
 		}
 		dsn = defaultDB(csvPath)
 	}
+	if err := e.useDSN(dsn); err != nil {
+		return "", err
+	}
 	if !fleet.IsPostgres(dsn) {
 		if _, err := os.Stat(dsn); err != nil {
-			return "", inputErrorf("no run at %s: %v", dsn, err)
+			return "", inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
 		}
 	}
 	return dsn, nil
@@ -73,7 +76,7 @@ erased by onboard and repair on their own.`,
 			if given != 1 {
 				return usagef("give one of --identity-numbers, --line or --agent-id")
 			}
-			dsn, err := runDSN(*db, *csvPath)
+			dsn, err := e.runDSN(*db, *csvPath)
 			if err != nil {
 				return err
 			}
@@ -207,7 +210,7 @@ copies. No process may work the run meanwhile.`,
 			if *newKeyFile == "" {
 				return usagef("--new-key-file is required")
 			}
-			dsn, err := runDSN(*db, *csvPath)
+			dsn, err := e.runDSN(*db, *csvPath)
 			if err != nil {
 				return err
 			}
@@ -243,12 +246,12 @@ func (e *env) printInventory(d *fleet.DB, dsn string) error {
 		writeJSON(e.stdout, struct {
 			Database string `json:"database"`
 			fleet.Inventory
-		}{redactDSN(dsn), inv})
+		}{showDSN(dsn), inv})
 		return nil
 	}
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 	w := e.stdout
-	fmt.Fprintf(w, "Personal data held by the run in %s (encrypted; no value shown)\n", redactDSN(dsn))
+	fmt.Fprintf(w, "Personal data held by the run in %s (encrypted; no value shown)\n", showDSN(dsn))
 	fmt.Fprintf(w, "agents: %d, holding personal data: %d, erased: %d", inv.Agents, inv.Holding, inv.Erased)
 	if !inv.LastErasure.IsZero() {
 		fmt.Fprintf(w, " (last erasure %s)", day(inv.LastErasure))

@@ -20,22 +20,6 @@ import (
 // seconds for its own callbacks.
 const callbackTimeout = 30 * time.Second
 
-// tokenUsage is the help of --token; the token's value is never a flag's
-// default, so help never shows it.
-const tokenUsage = "Flip's callback validation token; the " + envCallbackToken +
-	" environment variable does the same and keeps the token out of shell history"
-
-// callbackToken returns the token from the flag or the environment.
-func (e *env) callbackToken(flagValue string) (string, error) {
-	if flagValue != "" {
-		return flagValue, nil
-	}
-	if v := e.getenv(envCallbackToken); v != "" {
-		return v, nil
-	}
-	return "", usagef("no callback token: set %s (or give --token)", envCallbackToken)
-}
-
 // checkURL checks a URL given on the command line.
 func checkURL(flagName, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
@@ -106,6 +90,10 @@ UPLOAD_IDENTITY_SELFIE_FAILED, APPROVED and REJECTED; any status is accepted
 one (10-33) sends Flip's text as rejected_reason. Redirects are not followed.
 Prints the receiver's HTTP status; exits 1 unless it is 2xx.
 
+The token comes from ` + envCallbackToken + ` or --token-file FILE. --token still
+works but is discouraged: every local user can read a flag in the process
+list.
+
 Statuses: ` + statusNames() + ".",
 	examples: []string{
 		"export " + envCallbackToken + "=dev-token",
@@ -118,7 +106,7 @@ Statuses: ` + statusNames() + ".",
 		reasonText := fs.String("reason-text", "", "rejected_reason (default: Flip's text for --reason)")
 		name := fs.String("name", "", "agent_name (default: empty)")
 		target := fs.String("url", "", "the receiver's URL (required)")
-		token := fs.String("token", "", tokenUsage)
+		token := defineToken(fs, "token")
 		return func(args []string) error {
 			if err := needArgs(args, "STATUS"); err != nil {
 				return err
@@ -139,7 +127,7 @@ Statuses: ` + statusNames() + ".",
 			if err != nil {
 				return err
 			}
-			tok, err := e.callbackToken(*token)
+			tok, err := e.requireToken(token)
 			if err != nil {
 				return err
 			}
@@ -155,8 +143,7 @@ Statuses: ` + statusNames() + ".",
 				return fmt.Errorf("sending the callback to %s: %v", u.Redacted(), err)
 			}
 			if e.json {
-				shown := ev
-				shown.AgentName = maskName(ev.AgentName)
+				shown := ev.Masked()
 				writeJSON(e.stdout, struct {
 					URL    string        `json:"url"`
 					Status int           `json:"http_status"`
@@ -191,12 +178,4 @@ func newEvent(agentID int64, name string, status flipkyc.KYCStatus, code flipkyc
 		ev.VerifiedAt = ts
 	}
 	return ev
-}
-
-// maskName hides an agent's name in printed output.
-func maskName(name string) string {
-	if name == "" {
-		return ""
-	}
-	return "[masked]"
 }

@@ -205,3 +205,19 @@ func TestTriggerFailures(t *testing.T) {
 	assert.Contains(t, r.stderr, "set FLIP_CALLBACK_TOKEN")
 	assert.Len(t, rec.all(), before)
 }
+
+// trigger --json prints the event it sent as listen does: its free text
+// masked (Event.Masked); the receiver gets it as given.
+func TestTriggerJSONMasked(t *testing.T) {
+	rec := newReceiver(t)
+	vars := map[string]string{envCallbackToken: testToken}
+	reason := "call " + testPhone + "771234 or agent.elsewhere@example.org"
+	r := ok(t, vars, "trigger", "REJECTED", "--agent", "8", "--reason", "10", "--reason-text", reason, "--name", testName, "--url", rec.URL, "--json")
+	var got struct {
+		Event flipkyc.Event `json:"event"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+	assert.Equal(t, "call [masked] or [masked]", got.Event.RejectedReason)
+	assert.Equal(t, "[masked]", got.Event.AgentName)
+	assert.Contains(t, rec.last(t).form.Get("data"), testPhone+"771234", "sent as given")
+}

@@ -77,7 +77,7 @@ func Example() {
 	// created: UNVERIFIED
 	// submitted: PROCESSING
 	// now: FAILED DOCUMENT_VERIFICATION_FAILED fixable: true
-	// after update: PROCESSING updates used: 1
+	// after update: UNVERIFIED updates used: 1
 }
 
 // Errors are typed: a duplicate e-mail, a second KYC submission and a

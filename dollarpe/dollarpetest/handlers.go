@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,8 +193,7 @@ func (s *Server) authenticate(r *http.Request, body []byte) (reply, bool) {
 	if key == "" || !hmac.Equal([]byte(key), []byte(s.apiKey)) {
 		return unauthorized("AUTH_INVALID_API_KEY", "Invalid API key"), true
 	}
-	tsText := r.Header.Get("X-TIMESTAMP")
-	ts, err := strconv.ParseInt(tsText, 10, 64)
+	ts, err := dollarpe.ParseUnixSeconds(r.Header.Get("X-TIMESTAMP"))
 	if err != nil {
 		return unauthorized("AUTH_INVALID_TIMESTAMP", "Invalid timestamp"), true
 	}
@@ -435,6 +433,11 @@ func (s *Server) update(rt Route, body []byte) reply {
 	}
 	cu.updates++
 	cu.status, cu.reason = dollarpe.StatusProcessing, ""
+	if rt == RouteUpdateDocumentInfo {
+		// DollarPe's page for this call answers {id, status: UNVERIFIED};
+		// the customer reads back as what the call answered.
+		cu.status = dollarpe.StatusUnverified
+	}
 	return ok(map[string]any{"id": cu.id, "status": cu.status})
 }
 
@@ -460,13 +463,18 @@ func (s *Server) mock(body []byte) reply {
 	if !good {
 		return rep
 	}
+	// DollarPe's OpenAPI names the field kyc_status; a body that says
+	// status alone is refused as DollarPe would refuse it.
+	if f.str("kyc_status") == "" {
+		return fieldErrors(map[string][]string{"kyc_status": {"This field is required."}})
+	}
 	cu, rep := s.lookup(f.str("customer_id"))
 	if cu == nil {
 		return rep
 	}
-	target := dollarpe.MockTarget(f.str("status"))
+	target := dollarpe.MockTarget(f.str("kyc_status"))
 	if !dollarpe.MockTransitionAllowed(cu.status, target) {
-		return fieldErrors(map[string][]string{"status": {fmt.Sprintf("Transition from %s to %s is not allowed", cu.status, target)}})
+		return fieldErrors(map[string][]string{"kyc_status": {fmt.Sprintf("Transition from %s to %s is not allowed", cu.status, target)}})
 	}
 	switch target {
 	case dollarpe.MockVerified:

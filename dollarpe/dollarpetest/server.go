@@ -3,12 +3,16 @@
 // server.
 //
 // The fake checks every request as DollarPe documents it: the X-API-KEY,
-// the X-TIMESTAMP (within 300 s of its clock) and the X-SIGNATURE over
+// the X-TIMESTAMP (integer Unix seconds, as dollarpe.ParseUnixSeconds
+// reads them, within 300 s of its clock) and the X-SIGNATURE over
 // apiKey|timestamp|canonical(body) ("{}" for a GET). It keeps customers,
 // enforces unique e-mail, phone and client reference id, runs the status
 // machine (UNVERIFIED → PROCESSING → VERIFIED | FAILED), allows 3 KYC
-// updates per customer, serves the sandbox's mock-status call with its
-// allowed transitions, answers in DollarPe's envelopes (the 500 one
+// updates per customer (update-document-info answers status UNVERIFIED, as
+// DollarPe's page shows, and leaves the customer UNVERIFIED with its KYC
+// data kept until SetStatus moves it on; the other updates move it to
+// PROCESSING), serves the sandbox's mock-status call ({customer_id,
+// kyc_status}) with its allowed transitions, answers in DollarPe's envelopes (the 500 one
 // included), sends signed webhooks to a loopback URL, records what it
 // received and can fail or drop the next requests of a route.
 //

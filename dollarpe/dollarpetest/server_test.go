@@ -3,6 +3,9 @@ package dollarpetest_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -319,4 +322,104 @@ func TestMockAnswersBeforeItsWebhook(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, []string{"VERIFIED", "FAILED"}, got, "in the order the changes were made")
 	mu.Unlock()
+}
+
+// signedCall sends body to path as a client of srv would, signed at the
+// fake's current time, and returns the reply's status and body.
+func signedCall(t *testing.T, srv *dollarpetest.Server, method, path string, body []byte) (int, map[string]any) {
+	t.Helper()
+	return signedCallAt(t, srv, method, path, body, strconv.FormatInt(time.Now().Unix(), 10))
+}
+
+// signedCallAt is signedCall with X-TIMESTAMP tsText as it is, the
+// signature over apiKey|tsText|canonical(body).
+func signedCallAt(t *testing.T, srv *dollarpetest.Server, method, path string, body []byte, tsText string) (int, map[string]any) {
+	t.Helper()
+	canon, err := dollarpe.Canonicalize(body)
+	require.NoError(t, err)
+	mac := hmac.New(sha256.New, []byte(srv.Secret()))
+	mac.Write([]byte(srv.APIKey() + "|" + tsText + "|"))
+	mac.Write(canon)
+	req, err := http.NewRequest(method, srv.URL()+"/cms/api/v1"+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-API-KEY", srv.APIKey())
+	req.Header.Set("X-TIMESTAMP", tsText)
+	req.Header.Set("X-SIGNATURE", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+// The sandbox's mock-status call names its field kyc_status, as DollarPe's
+// OpenAPI does: the client sends it, and the fake reads it and refuses a
+// body that names it status.
+func TestMockStatusFieldIsKYCStatus(t *testing.T) {
+	srv, c := setup(t)
+	cust := newCustomer(t, c, 1)
+	submit(t, c, cust.ID, 1)
+
+	status, reply := signedCall(t, srv, "PATCH", "/kyc/mock-kyc-status",
+		[]byte(`{"customer_id":"`+cust.ID+`","status":"VERIFIED"}`))
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, reply["errors"], "kyc_status")
+	got, _ := srv.Customer(cust.ID)
+	assert.Equal(t, dollarpe.StatusProcessing, got.Status, "nothing changed")
+
+	status, reply = signedCall(t, srv, "PATCH", "/kyc/mock-kyc-status",
+		[]byte(`{"customer_id":"`+cust.ID+`","kyc_status":"VERIFIED"}`))
+	assert.Equal(t, http.StatusOK, status, "%v", reply)
+	got, _ = srv.Customer(cust.ID)
+	assert.Equal(t, dollarpe.StatusVerified, got.Status)
+
+	_, err := c.MockKYCStatus(context.Background(), cust.ID, dollarpe.MockUnverified)
+	require.NoError(t, err)
+	reqs := srv.RequestsTo(dollarpetest.RouteMockKYCStatus)
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(reqs[len(reqs)-1].Body, &sent))
+	assert.Equal(t, map[string]any{"customer_id": cust.ID, "kyc_status": "UNVERIFIED"}, sent)
+}
+
+// update-document-info answers {id, status: UNVERIFIED}, as DollarPe's page
+// shows, and the customer reads back as that status.
+func TestUpdateDocumentInfoAnswersUnverified(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	cust := newCustomer(t, c, 1)
+	submit(t, c, cust.ID, 1)
+	_, err := c.MockKYCStatus(ctx, cust.ID, dollarpe.MockDocumentFailed)
+	require.NoError(t, err)
+	res, err := c.UpdateDocumentInfo(ctx, dollarpe.UpdateDocumentInfoParams{CustomerID: cust.ID, FullAddress: "12 MG Road, Bengaluru 560001",
+		DocumentType: dollarpe.DocumentPassport, DocumentFrontImageURL: "https://files.example.com/kyc/passport.pdf",
+		DocumentDetails: dollarpe.DocumentDetails{DocumentNumber: "K1234567"}})
+	require.NoError(t, err)
+	assert.Equal(t, dollarpe.StatusUnverified, res.Status)
+	assert.Equal(t, cust.ID, res.ID)
+	got, err := c.GetCustomer(ctx, cust.ID)
+	require.NoError(t, err)
+	assert.Equal(t, dollarpe.StatusUnverified, got.Status)
+	assert.Empty(t, got.FailureReason)
+	assert.Equal(t, 1, srv.UpdatesUsed(cust.ID))
+	_, err = c.AddKYCData(ctx, kycData(cust.ID))
+	assert.ErrorIs(t, err, dollarpe.ErrKYCExists, "the KYC data is kept")
+}
+
+// The fake reads X-TIMESTAMP as DollarPe's contract states it, integer
+// Unix seconds in plain digits: a sign, a fraction, an exponent or
+// milliseconds are refused as an invalid timestamp, however signed.
+func TestRequestTimestampIntegerSecondsOnly(t *testing.T) {
+	srv, c := setup(t)
+	cust := newCustomer(t, c, 1)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	body := []byte(`{"customer_id":"` + cust.ID + `"}`)
+	for _, ts := range []string{"+" + now, now + ".0", now + "000", "1.8e9", now + "e0"} {
+		status, reply := signedCallAt(t, srv, "POST", "/kyc/reset-kyc", body, ts)
+		assert.Equal(t, http.StatusUnauthorized, status, ts)
+		assert.Equal(t, "AUTH_INVALID_TIMESTAMP", reply["err_code"], ts)
+	}
+	status, reply := signedCallAt(t, srv, "POST", "/kyc/reset-kyc", body, now)
+	assert.Equal(t, http.StatusBadRequest, status, "signed and on time: refused only for the customer's status")
+	assert.Contains(t, reply["message"], "VERIFIED")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,5 +77,53 @@ func TestFreshIdentityEachRun(t *testing.T) {
 	}
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The flow finishes when the submission's reply is lost: a submission Flip
+// never applied is sent again, one it applied is confirmed by reading, and
+// exactly one review starts.
+func TestFinishesAfterALostSubmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("polls with real intervals (a few seconds)")
+	}
+	for _, tc := range []struct {
+		name  string
+		fault func(*flipkyctest.Server)
+	}{
+		{"503 before Flip applied it", func(s *flipkyctest.Server) { s.FailNext(flipkyctest.RouteSubmit, 1, 503) }},
+		{"applied, then the reply lost", func(s *flipkyctest.Server) { s.FailNextAfterApplying(flipkyctest.RouteSubmit, 1, 503) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			reviews := 0
+			fake := flipkyctest.NewServer(t, flipkyctest.WithReviewer(func(a flipkyc.Agent, n int) flipkyctest.Decision {
+				mu.Lock()
+				reviews++
+				mu.Unlock()
+				return flipkyctest.DefaultReviewer(a, n)
+			}))
+			tc.fault(fake)
+			env := map[string]string{
+				flipkyc.EnvSecretKey:  fake.SecretKey(),
+				flipkyc.EnvAPIBaseURL: fake.AgentsURL,
+				flipkyc.EnvKYCBaseURL: fake.KYCURL,
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out bytes.Buffer
+			status, err := run(ctx, &out, func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out.String())
+			}
+			if status != flipkyc.StatusApproved {
+				t.Fatalf("final status %s\n%s", status, out.String())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if reviews != 1 {
+				t.Errorf("%d reviews, want exactly 1", reviews)
+			}
+		})
 	}
 }

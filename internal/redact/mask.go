@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,48 @@ var (
 // MinKnownLen is the shortest known value that Masker.Text replaces
 // wherever it appears; shorter ones would mask ordinary words.
 const MinKnownLen = 3
+
+// MinWordLen is the shortest word of a free-text value (a name, an
+// address) that ValuesAndWords lists; shorter ones are too common.
+const MinWordLen = 4
+
+// ValuesAndWords returns the personal values a call sent, for Masker.Text
+// and Known: each of whole, and each of free (free text such as a name or
+// an address) with its words of MinWordLen letters or more, since a reply
+// may echo a part alone ("Farnsworth is not allowed" for "Zebediah
+// Quixote-Farnsworth"). Words are split at spaces and, again, at any other
+// character that is not a letter or digit. The list is longest first, so
+// that a whole value is masked as one, and holds each value once.
+func ValuesAndWords(whole []string, free ...string) []string {
+	var out []string
+	seen := map[string]bool{"": true}
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for _, v := range whole {
+		add(v)
+	}
+	notWordRune := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) }
+	addWord := func(w string) {
+		if utf8.RuneCountInString(w) >= MinWordLen {
+			add(w)
+		}
+	}
+	for _, v := range free {
+		add(v)
+		for _, token := range strings.Fields(v) {
+			addWord(strings.TrimFunc(token, notWordRune))
+			for _, part := range strings.FieldsFunc(token, notWordRune) {
+				addWord(part)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
 
 // Masker masks personal data in texts taken from an API's replies, knowing
 // which JSON and form keys of that API carry personal data.
@@ -96,6 +139,12 @@ func (m *Masker) Known(known []string) func(string) string {
 	var mu sync.Mutex
 	return func(s string) string {
 		if len(values) > 0 {
+			// E-mail addresses first: a known value inside one (a name
+			// in its local part) would otherwise break it up and leave
+			// the rest of the address unmasked.
+			if strings.IndexByte(s, '@') >= 0 {
+				s = emailPattern.ReplaceAllString(s, Masked)
+			}
 			lower := strings.ToLower(s)
 			for _, v := range values {
 				if !strings.Contains(lower, v.lower) && (v.plus == "" || !strings.Contains(lower, v.plus)) {

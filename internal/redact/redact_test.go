@@ -167,3 +167,73 @@ func BenchmarkKnownManyValues(b *testing.B) {
 		}
 	}
 }
+
+// A server may echo a credential in another letter case: a UUID or hex key
+// upper-cased, a title-cased secret, escaped or in base64. Every such echo
+// is a leak of the credential and is redacted.
+func TestSecretScrubsAnyLetterCase(t *testing.T) {
+	const key = "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+	const secret = "9f86d081884c7d659a2feaa0c55ad015"
+	s := NewSecret(key, secret)
+	tests := []struct{ name, text string }{
+		{"upper key", "bad key " + strings.ToUpper(key) + " given"},
+		{"upper secret", "secret " + strings.ToUpper(secret) + "."},
+		{"mixed case", "3F1b2C4d-5E6f-4A7b-8C9d-0E1f2A3b4C5d"},
+		{"upper escaped", `\u0033F1B2C4D-5E6F-4A7B-8C9D-0E1F2A3B4C5D`},
+		{"upper percent", "3F1B2C4D%2D5E6F-4A7B-8C9D-0E1F2A3B4C5D"},
+		{"upper base64", strings.ToUpper(base64.StdEncoding.EncodeToString([]byte(secret)))},
+		{"after a wide rune", "\u212A " + strings.ToUpper(key)}, // KELVIN SIGN lower-cases to one byte
+		{"twice", strings.ToUpper(key) + " and " + key},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !s.In(Unescape(tt.text)) {
+				t.Errorf("In(%q) = false", tt.text)
+			}
+			got := s.Scrub(tt.text)
+			low := strings.ToLower(Unescape(got))
+			if strings.Contains(low, key) || strings.Contains(low, secret) ||
+				strings.Contains(low, strings.ToLower(base64.StdEncoding.EncodeToString([]byte(secret)))) {
+				t.Errorf("Scrub(%q) = %q", tt.text, got)
+			}
+			if !strings.Contains(got, Redacted) {
+				t.Errorf("Scrub(%q) = %q, nothing redacted", tt.text, got)
+			}
+		})
+	}
+	if got := s.Scrub("before \u212A after"); got != "before \u212A after" {
+		t.Errorf("Scrub changed a clean text: %q", got)
+	}
+	if got := s.Scrub("\u212A" + strings.ToUpper(key) + "\u212A"); got != "\u212A"+Redacted+"\u212A" {
+		t.Errorf("Scrub kept the text around the echo wrongly: %q", got)
+	}
+}
+
+func TestValuesAndWords(t *testing.T) {
+	got := ValuesAndWords([]string{"22212345678", ""}, "Zebediah Quixote-Farnsworth", "", "Ada Obi", "12 MG Road, Bengaluru")
+	want := []string{"Zebediah Quixote-Farnsworth", "12 MG Road, Bengaluru", "Quixote-Farnsworth", "22212345678",
+		"Farnsworth", "Bengaluru", "Zebediah", "Quixote", "Ada Obi", "Road"} // longest first, each once
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ValuesAndWords = %q\nwant %q", got, want)
+	}
+	m := NewMasker()
+	if got := m.Text("Farnsworth, your MG ROAD file", ValuesAndWords(nil, "Zebediah Quixote-Farnsworth", "12 MG Road")); got != "[masked], your MG [masked] file" {
+		t.Errorf("Text with words = %q", got)
+	}
+}
+
+func TestSecretScrubKeepsInvalidBytes(t *testing.T) {
+	s := NewSecret("3f1b2c4d-5e6f")
+	if got := s.Scrub("\xff3F1B2C4D-5E6F\xfe ok"); got != "\xff"+Redacted+"\xfe ok" {
+		t.Errorf("Scrub = %q", got)
+	}
+}
+
+// A known value inside an e-mail address does not break the address up:
+// the whole address is masked.
+func TestKnownInsideEmail(t *testing.T) {
+	got := NewMasker().Text("write to siti.testdata@example.com or Siti today", []string{"Siti", "Testdata"})
+	if want := "write to [masked] or [masked] today"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

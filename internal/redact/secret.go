@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -22,10 +23,12 @@ const Redacted = "[redacted]"
 
 // Secret is a credential (an API key, a token) that must never be printed.
 // It prints as [redacted] under every fmt verb, and removes itself from
-// texts in every form a server may echo it.
+// texts in every form a server may echo it, in any letter case.
 type Secret struct {
-	// leaks are the texts that give a value away, longest first: each
-	// value, and its base64, standard and URL-safe, padded and not.
+	// leaks are the texts that give a value away, lower-cased, longest
+	// first: each value, and its base64, standard and URL-safe, padded and
+	// not. A value echoed in another case (an upper-cased hex or UUID key)
+	// still gives the credential away, so texts are compared lower-cased.
 	leaks []string
 }
 
@@ -45,11 +48,11 @@ func NewSecret(values ...string) *Secret {
 		if plain == "" {
 			continue
 		}
-		add(plain)
+		add(lower(plain))
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			padded := enc.EncodeToString([]byte(plain))
-			add(padded)
-			add(strings.TrimRight(padded, "="))
+			add(lower(padded))
+			add(lower(strings.TrimRight(padded, "=")))
 		}
 	}
 	slices.SortStableFunc(s.leaks, func(a, b string) int { return len(b) - len(a) })
@@ -66,18 +69,61 @@ func (*Secret) GoString() string { return Redacted }
 func (*Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(Redacted)) }
 
 // In reports whether text holds the secret in one of its plain or base64
-// forms, as it is.
+// forms, in any letter case, without undoing escapes.
 func (s *Secret) In(text string) bool {
+	folded := lower(text)
 	for _, leak := range s.leaks {
-		if strings.Contains(text, leak) {
+		if strings.Contains(folded, leak) {
 			return true
 		}
 	}
 	return false
 }
 
+// lower returns s with every rune lower-cased by unicode.ToLower, one rune
+// for one rune (strings.ToLower may turn a rune into several), so that
+// each rune of the result stands for one rune of s.
+func lower(s string) string {
+	return strings.Map(unicode.ToLower, s)
+}
+
+// replaceFold returns text with every occurrence of leak, a lower-cased
+// text, replaced by [redacted], matching text in any letter case. Since
+// lower-casing changes the length of some runes (KELVIN SIGN becomes k),
+// matches are found in the lower-cased text and mapped back rune by rune.
+func replaceFold(text, leak string) string {
+	folded := lower(text)
+	if !strings.Contains(folded, leak) {
+		return text
+	}
+	// origin[i] is the offset in text of the rune that gave folded[i];
+	// origin[len(folded)] is len(text).
+	origin := make([]int, 0, len(folded)+1)
+	for i, r := range text {
+		// An invalid byte comes as U+FFFD, which lower writes too.
+		for range utf8.RuneLen(unicode.ToLower(r)) {
+			origin = append(origin, i)
+		}
+	}
+	origin = append(origin, len(text))
+	var b strings.Builder
+	done := 0 // bytes of text written or replaced
+	for at := 0; ; {
+		j := strings.Index(folded[at:], leak)
+		if j < 0 {
+			break
+		}
+		start, end := at+j, at+j+len(leak)
+		b.WriteString(text[done:origin[start]])
+		b.WriteString(Redacted)
+		done, at = origin[end], end
+	}
+	b.WriteString(text[done:])
+	return b.String()
+}
+
 // Scrub returns text with every form of the secret replaced by [redacted],
-// also where text writes it escaped (JSON \u0041 or \x41, \/, percent
+// in any letter case, also where text writes it escaped (JSON \u0041 or \x41, \/, percent
 // encoding, HTML character references) or wrapped over lines. Such text is
 // returned unescaped; text without the secret is returned unchanged.
 func (s *Secret) Scrub(text string) string {
@@ -92,7 +138,7 @@ func (s *Secret) Scrub(text string) string {
 		text = u
 	}
 	for _, leak := range s.leaks {
-		text = strings.ReplaceAll(text, leak, Redacted)
+		text = replaceFold(text, leak)
 	}
 	return text
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+// waitingStates are where an agent waits for Flip's decision (an upload
+// check or a review), not for the run: they count neither toward the ETA
+// nor against the rate.
+var waitingStates = []string{fleet.StateAwaitingCheck, fleet.StateInReview}
+
+// progress shows a run's progress: on a terminal one line redrawn in
+// place, cut to the terminal's width so that a redraw never wraps; a plain
+// line every 5 s otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	width func() int       // the terminal's columns, read at every redraw (it may be resized)
+	now   func() time.Time // the clock, a test's own in tests
+	start time.Time
+	first int // agents past the run's own work at the first update
+	last  time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, now: time.Now, first: -1, width: func() int { return 80 }}
+	under := w // the command's own output goes through its secret scrubber
+	if s, ok := w.(secretScrubber); ok {
+		under = s.w
+	}
+	if f, ok := under.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+		p.width = func() int {
+			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+				return cols
+			}
+			return 80
+		}
+	}
+	p.start = p.now()
+	return p
+}
+
+// summary is the progress line without the bar: agents final, the rate at
+// which agents leave the run's own work (for a decision or for good), the
+// time that work still needs, and the agents waiting for Flip's decisions,
+// whose wait is Flip's and is not guessed; then the count of each state.
+func (p *progress) summary(c fleet.Counts, rateUnit string) string {
+	total, active := c.Total(), c.Active()
+	waiting := 0
+	for _, s := range waitingStates {
+		waiting += c[s]
+	}
+	work := active - waiting // agents the run itself is still working on
+	past := total - work
+	if p.first < 0 {
+		p.first = past
+	}
+	rate := 0.0
+	if elapsed := p.now().Sub(p.start).Seconds(); elapsed > 0 {
+		rate = max(0, float64(past-p.first)/elapsed)
+	}
+	parts := []string{fmt.Sprintf("%d/%d final", total-active, total), fmt.Sprintf("%.1f%s", rate, rateUnit)}
+	switch {
+	case work > 0 && rate > 0:
+		parts = append(parts, "ETA "+time.Duration(float64(work)/rate*float64(time.Second)).Round(time.Second).String())
+	case work > 0:
+		parts = append(parts, "ETA -")
+	}
+	if waiting > 0 {
+		parts = append(parts, fmt.Sprintf("waiting for %d decisions", waiting))
+	}
+	var states []string
+	for _, s := range fleet.States {
+		if n := c[s]; n > 0 {
+			states = append(states, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	return strings.Join(parts, ", ") + " | " + strings.Join(states, ", ")
+}
+
+func (p *progress) update(c fleet.Counts) {
+	if !p.tty {
+		line := p.summary(c, " agents/s")
+		if now := p.now(); now.Sub(p.last) >= 5*time.Second || c.Active() == 0 {
+			p.last = now
+			fmt.Fprintf(p.w, "progress: %s\n", line)
+		}
+		return
+	}
+	// A line as wide as the terminal would wrap (or leave the cursor past
+	// the last column): one column is kept free.
+	line := p.summary(c, "/s")
+	cols := p.width() - 1
+	if bar := 20; cols >= 3*bar {
+		total, final := c.Total(), c.Total()-c.Active()
+		filled := 0
+		if total > 0 {
+			filled = bar * final / total
+		}
+		line = "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", cut(line, cols))
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// cut returns s cut to at most n characters, with "…" as the last when cut.
+func cut(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

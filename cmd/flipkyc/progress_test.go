@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+// testProgress returns a progress writing to out, with a clock that moves
+// only when told and a terminal of the given width (0: not a terminal).
+func testProgress(out *bytes.Buffer, width int) (*progress, *time.Time) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	p := newProgress(out)
+	p.now = func() time.Time { return now }
+	p.start, p.tty = now, width > 0
+	p.width = func() int { return width }
+	return p, &now
+}
+
+// Plain lines: the first at once, then at most one each 5 s, and the last
+// when every agent is final.
+func TestProgressPlain(t *testing.T) {
+	var out bytes.Buffer
+	p, now := testProgress(&out, 0)
+	p.update(fleet.Counts{"new": 4})
+	*now = now.Add(time.Second)
+	p.update(fleet.Counts{"new": 2, "created": 1, "approved": 1}) // not due
+	*now = now.Add(time.Second)
+	p.update(fleet.Counts{"approved": 3, "rejected": 1})
+	p.done()
+	assert.Equal(t, "progress: 0/4 final, 0.0 agents/s, ETA - | new 4\n"+
+		"progress: 4/4 final, 2.0 agents/s | approved 3, rejected 1\n", out.String())
+}
+
+// The ETA counts the run's own work: agents waiting for Flip's decision do
+// not make it climb; when only they are left, the line says how many.
+func TestProgressETAIgnoresDecisions(t *testing.T) {
+	var out bytes.Buffer
+	p, now := testProgress(&out, 200)
+	steps := []struct {
+		counts fleet.Counts
+		want   string
+	}{
+		{fleet.Counts{"new": 10}, "0/10 final, 0.0/s, ETA - | new 10"},
+		{fleet.Counts{"new": 6, "in_review": 4}, "0/10 final, 4.0/s, ETA 2s, waiting for 4 decisions | new 6, in_review 4"},
+		{fleet.Counts{"new": 2, "in_review": 8}, "0/10 final, 4.0/s, ETA 1s, waiting for 8 decisions | new 2, in_review 8"},
+		// Ten seconds of waiting: no ETA to climb, only the decisions.
+		{fleet.Counts{"in_review": 10}, "0/10 final, 1.0/s, waiting for 10 decisions | in_review 10"},
+		{fleet.Counts{"in_review": 2, "approved": 8}, "8/10 final, 0.9/s, waiting for 2 decisions | in_review 2, approved 8"},
+	}
+	for i, st := range steps {
+		*now = p.start.Add([]time.Duration{0, time.Second, 2 * time.Second, 10 * time.Second, 11 * time.Second}[i])
+		out.Reset()
+		p.update(st.counts)
+		line := strings.TrimPrefix(out.String(), "\r\x1b[K")
+		assert.Equal(t, st.want, line[strings.Index(line, "] ")+2:], "step %d", i)
+	}
+}
+
+// On a terminal every redraw fits the width, one column kept free, so it
+// never wraps; a narrow terminal drops the bar, then cuts the line.
+func TestProgressFitsTheTerminal(t *testing.T) {
+	counts := fleet.Counts{"new": 1000, "creating": 10, "created": 10, "uploading_identity": 5, "identity_uploaded": 3,
+		"uploading_selfie": 2, "awaiting_check": 40, "checked": 4, "submitting": 2, "in_review": 300, "approved": 9000,
+		"rejected": 12, "attention": 3}
+	for _, width := range []int{200, 80, 40, 10, 1} {
+		var out bytes.Buffer
+		p, _ := testProgress(&out, width)
+		p.update(counts)
+		p.update(counts)
+		p.done()
+		redraws := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\r\x1b[K")[1:]
+		assert.Len(t, redraws, 2)
+		for _, r := range redraws {
+			assert.LessOrEqual(t, utf8.RuneCountInString(r), max(width-1, 0), "width %d: %q", width, r)
+			assert.NotContains(t, r, "\n")
+		}
+		if width >= 80 {
+			assert.True(t, strings.HasPrefix(redraws[0], "[#################...] 9015/10391 final"), "%q", redraws[0])
+		}
+		if width == 40 {
+			assert.True(t, strings.HasPrefix(redraws[0], "9015/10391 final, 0.0/s, ETA -, waitin…"), "%q", redraws[0])
+		}
+	}
+}
