@@ -1,27 +1,3 @@
-// Package flipkyc is a client for Flip's Agent KYC (agent verification) API:
-// it registers a company's money-transfer agents with Flip, uploads their
-// identity images, submits them for review, repairs rejected data and reads
-// the result, and it receives Flip's KYC callbacks.
-//
-// Every call goes through one request path that adds Basic auth (the secret
-// key as user name), a "bigflip-<uuid>" Request-ID and a User-Agent, checks the
-// documented input rules before anything is sent, retries only where a repeat
-// cannot double an effect, and reports failures as typed errors:
-// *ValidationError, *APIError, *DecodeError, *NetworkError,
-// *OutcomeUnknownError, *ImageReadError or *RetryError, which errors.As
-// finds. A call whose
-// context ends returns an error that matches the context's error with
-// errors.Is. A state change that may have reached Flip is never repeated
-// blindly: submit and repairs confirm it by reading the agent, and the others
-// report an unknown outcome.
-//
-// Callbacks are received with NewCallbackHandler, or with a CallbackParser
-// inside a handler of one's own. The package flipkyctest runs a fake Flip
-// in-process for tests and examples.
-//
-// The files follow the API: agents.go, identities.go, documents.go,
-// submit.go, repair.go, locations.go, callback.go; the request path is in
-// request.go, its options in options.go, retries in retry.go.
 package flipkyc
 
 import (

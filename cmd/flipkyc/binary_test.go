@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -16,20 +18,53 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// binary is the command built once for the package's tests.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// builtBinary returns the path of the command built from this package,
+// building it on first use; TestMain removes it.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		if binary.dir, err = os.MkdirTemp("", "flipkyc-bin-"); err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "flipkyc")
+		if out, err := exec.Command(goTool, "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatalf("building the command: %v", binary.err)
+	}
+	return binary.path
+}
+
+// removeBuiltBinary removes what builtBinary built.
+func removeBuiltBinary() {
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
+	}
+}
+
 // The built binary: main reads the process environment, exits with run's
 // status, and stops fake and listen cleanly on SIGINT and SIGTERM.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the command with")
-	}
-	bin := filepath.Join(t.TempDir(), "flipkyc")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := builtBinary(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()

@@ -446,13 +446,15 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		}
 		e.printBadRows(refused)
 		bad = append(bad, refused...)
-		fmt.Fprintf(e.stderr, "flipkyc repair: %d corrections queued\n", len(repairs)-len(refused))
+		fmt.Fprintf(e.stderr, "flipkyc repair: %s queued\n", plural(len(repairs)-len(refused), "correction", "corrections"))
 	} else {
 		added, err := f.Import(e.ctx, rows)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "flipkyc %s: %d rows, %d new, %d resumed, %d bad; state in %s\n", e.cmd.path, len(rows), added, len(rows)-added, countLines(bad), showDSN(dsn))
+		nBad := countLines(bad)
+		fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
+			plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
 	}
 	p := newProgress(e.stderr)
 	if err := f.Run(e.ctx, p.update); err != nil {
@@ -501,6 +503,14 @@ func (e *env) receiveCallbacks(f *fleet.Fleet, addr, token string, logger *slog.
 type silentFailure struct{}
 
 func (silentFailure) Error() string { return "" }
+
+// plural returns n with the word that fits it: "1 row", "2 rows".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
 
 func countLines(bad []fleet.RowError) int {
 	lines := map[int]bool{}

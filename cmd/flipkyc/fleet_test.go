@@ -187,7 +187,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "line 6: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n")
 	assert.Contains(t, r.stderr, "line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n")
-	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 6 new, 0 resumed, 2 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 8 rows: 6 new, 0 resumed, 2 bad; state in "+db+"\n")
 	// Not a terminal: plain progress lines, no bar, no escape codes; the
 	// last one when every agent is final.
 	assert.NotContains(t, r.stderr, "\x1b")
@@ -219,7 +219,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	// Re-running resumes: nothing new, nothing sent again.
 	r = fleetCLI(t, vars, agents, args...)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Contains(t, r.stderr, "flipkyc onboard: 6 rows, 0 new, 6 resumed, 2 bad; state in "+db+"\n")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 8 rows: 0 new, 6 resumed, 2 bad; state in "+db+"\n")
 	for id, a := range fakeByIdentity(t, srv) {
 		assert.Equal(t, fake[id], a, "nothing sent again for %s", id)
 	}

@@ -1,10 +1,12 @@
 // Command flipkyc works with Flip's Agent KYC API from the command line: a
 // fake Flip to develop against (fake), a callback receiver (listen), a
-// callback sender (trigger), and the API's look-ups and single steps against
+// callback sender (trigger), the API's look-ups and single steps against
 // Flip's sandbox, production, or any base URLs (agent, upload, documents,
-// submit, repair, locations, ping).
+// submit, repair, locations, ping), and fleet runs that onboard every agent
+// of a CSV as durable jobs (onboard, status, repair). README.md beside this
+// file walks through it, the dev loop included.
 //
-//	go install github.com/flipkyc/flipkyc/cmd/flipkyc@latest
+//	go build -o bin/flipkyc ./cmd/flipkyc   # from a clone
 //	flipkyc help
 //
 // The secret key is read from FLIP_SECRET_KEY only, never from a flag, so it

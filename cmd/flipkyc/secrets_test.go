@@ -142,6 +142,7 @@ func TestCallbackTokenSources(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.Stop()
+	removeBuiltBinary()
 	os.Exit(code)
 }
 
