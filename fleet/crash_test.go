@@ -47,7 +47,7 @@ func flipkycBinary(t *testing.T) string {
 func (h *harness) onboardCmd(t *testing.T, csv, dsn string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(flipkycBinary(t), "onboard", "--csv", csv, "--db", dsn, "--rate", "400", "--workers", "8",
 		"--stale-after", "1s", "--reconcile-every", "300ms")
-	cmd.Env = append(os.Environ(), "FLIP_SECRET_KEY="+h.fake.SecretKey(),
+	cmd.Env = append(os.Environ(), "FLIP_SECRET_KEY="+h.fake.SecretKey(), fleet.EnvDataKey+"="+testDataKeyText,
 		"FLIP_API_BASE_URL="+h.fake.AgentsURL, "FLIP_KYC_BASE_URL="+h.fake.KYCURL)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -37,7 +37,19 @@ type DB struct {
 	// preparing marks those being prepared. pgx keeps its own cache of
 	// prepared statements on each connection.
 	stmts, preparing sync.Map
+	// key is the run's data key; nil when opened without one (counts and
+	// callbacks need none).
+	key *DataKey
 }
+
+// OpenOption configures Open.
+type OpenOption func(*DB)
+
+// WithDataKey gives Open the run's data key, without which the personal
+// fields cannot be sealed or read (Import, Run, Repair, identity numbers
+// in Records, Forget by identity number). A run converted from an earlier
+// schema needs it to be opened at all.
+func WithDataKey(k *DataKey) OpenOption { return func(d *DB) { d.key = k } }
 
 // IsPostgres reports whether dsn names a Postgres database rather than a
 // SQLite file.
@@ -47,8 +59,11 @@ func IsPostgres(dsn string) bool {
 
 // Open opens (and creates or migrates) the database dsn: a Postgres URL
 // (postgres://…) or the path of a SQLite file, created when missing.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 	d := &DB{dsn: dsn, postgres: IsPostgres(dsn)}
+	for _, o := range opts {
+		o(d)
+	}
 	var err error
 	if d.postgres {
 		if d.sql, err = sql.Open("pgx", dsn); err != nil {
@@ -61,6 +76,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// same file; synchronous=NORMAL in WAL mode loses nothing when a
 		// process is killed (only on power loss may the last commits go).
 		q := url.Values{"_pragma": {"busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(on)"}}
+		// Erased personal data is overwritten in the file, not only freed.
+		q.Add("_pragma", "secure_delete(on)")
 		if d.notices, err = ownerOnly(dsn); err != nil {
 			return nil, err
 		}
@@ -161,17 +178,19 @@ func (d *DB) migrate(ctx context.Context) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return err
 	}
-	for _, stmt := range schema {
-		if _, err := d.sql.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%w (in %.60s)", err, stmt)
-		}
+	if err := d.migrateFleet(ctx); err != nil {
+		return err
 	}
 	_, err = d.exec(ctx, d.sql, "INSERT INTO fleet_rate (id, next_at) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
 	return err
 }
 
-// schema is the fleet's own tables, in SQL both SQLite and Postgres run.
-// Times are Unix milliseconds.
+// schema is the fleet's own tables at schemaVersion, in SQL both SQLite
+// and Postgres run. Times are Unix milliseconds. An agent's key is the
+// keyed hash of its identity number (DataKey.agentKey); row and repair
+// hold its CSV row and its pending correction sealed with the data key,
+// and are empty once erased; personal_fields says which kinds of personal
+// data row holds (PersonalField bits).
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS fleet_agents (
 		key TEXT PRIMARY KEY,
@@ -189,7 +208,9 @@ var schema = []string{
 		attention TEXT NOT NULL DEFAULT '',
 		created_at BIGINT NOT NULL,
 		updated_at BIGINT NOT NULL,
-		polled_at BIGINT NOT NULL DEFAULT 0
+		polled_at BIGINT NOT NULL DEFAULT 0,
+		personal_fields INTEGER NOT NULL DEFAULT 0,
+		erased_at BIGINT NOT NULL DEFAULT 0
 	)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS fleet_agents_agent_id ON fleet_agents (agent_id)`,
 	`CREATE INDEX IF NOT EXISTS fleet_agents_state ON fleet_agents (state, updated_at)`,
@@ -198,12 +219,18 @@ var schema = []string{
 		agent_id BIGINT NOT NULL,
 		kyc_status TEXT NOT NULL,
 		rejection_code INTEGER NOT NULL DEFAULT 0,
-		raw TEXT NOT NULL,
+		raw_sha256 TEXT NOT NULL,
 		applied INTEGER NOT NULL DEFAULT 0,
 		received_at BIGINT NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS fleet_rate (id INTEGER PRIMARY KEY, next_at BIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS fleet_processes (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)`,
+}
+
+// tablesV1 are the tables added by schema version 1: the versions applied,
+// the key check value, the erasures done, the exports written, and Flip's
+// location lists.
+var tablesV1 = []string{
 	// Flip's location lists (Locations): kind is country, province, city
 	// or district, parent_id the id of the place they are in (0 for
 	// countries). fleet_location_lists marks each list kept whole, once
@@ -220,6 +247,24 @@ var schema = []string{
 		parent_id BIGINT NOT NULL,
 		fetched_at BIGINT NOT NULL,
 		PRIMARY KEY (kind, parent_id)
+	)`,
+	`CREATE TABLE IF NOT EXISTS fleet_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_erasures (
+		agent_key TEXT PRIMARY KEY,
+		line INTEGER NOT NULL,
+		agent_id BIGINT,
+		state TEXT NOT NULL,
+		fields TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		erased_at BIGINT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS fleet_exports (
+		path TEXT NOT NULL,
+		written_at BIGINT NOT NULL,
+		agents INTEGER NOT NULL,
+		revealed INTEGER NOT NULL,
+		PRIMARY KEY (path, written_at)
 	)`,
 }
 
@@ -342,8 +387,13 @@ var errNotFound = errors.New("fleet: no such agent in this run")
 
 // HasIdentity reports whether the run has an agent with the identity
 // number, and the CSV line it came from.
+// The run keys agents by a keyed hash of the number, so this needs the
+// run's data key (ErrNoDataKey without it).
 func (d *DB) HasIdentity(ctx context.Context, number string) (line int, found bool, err error) {
-	err = d.queryRow(ctx, d.sql, "SELECT line FROM fleet_agents WHERE key = ?", number).Scan(&line)
+	if d.key == nil {
+		return 0, false, ErrNoDataKey
+	}
+	err = d.queryRow(ctx, d.sql, "SELECT line FROM fleet_agents WHERE key = ?", d.key.agentKey(number)).Scan(&line)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

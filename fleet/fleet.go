@@ -18,6 +18,13 @@
 // without an upload Flip already has. Rejected agents are resumed by a
 // Repair with the correction their rejection code calls for (FixFor).
 //
+// Personal data: each agent's CSV row (and a pending correction) is stored
+// sealed with AES-256-GCM under the run's DataKey, which the database does
+// not hold (Open's WithDataKey); agents are named by a keyed hash of their
+// identity number. DB.Forget and the retention period (Config.Retain)
+// erase it, DB.Inventory says what is held, DB.Rekey moves a run to a new
+// key.
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet
@@ -25,7 +32,6 @@ package fleet
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +85,10 @@ type Config struct {
 	// OrphanAfter is how long a process may miss its heartbeat before the
 	// steps it was running are given to others (15 s by default).
 	OrphanAfter time.Duration
+	// Retain is how long an agent's personal data is kept after it
+	// reached a final state (DefaultRetain when zero); the run erases it
+	// when it starts and with each reconciliation after that (DB.EraseExpired).
+	Retain time.Duration
 	// Logger receives River's and the fleet's warnings; silent when nil.
 	Logger *slog.Logger
 	// ID names this process among the run's (host and pid by default).
@@ -102,8 +112,8 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("fleet: Config.DB is required")
 	}
-	if cfg.Rate < 0 || cfg.Workers < 0 {
-		return nil, errors.New("fleet: Rate and Workers cannot be negative")
+	if cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retain < 0 {
+		return nil, errors.New("fleet: Rate, Workers and Retain cannot be negative")
 	}
 	setDefault(&cfg.Rate, DefaultRate)
 	setDefault(&cfg.Workers, 10)
@@ -113,6 +123,7 @@ func New(cfg Config) (*Fleet, error) {
 	setDefault(&cfg.PollInterval, 100*time.Millisecond)
 	setDefault(&cfg.JobTimeout, 2*time.Minute)
 	setDefault(&cfg.OrphanAfter, 15*time.Second)
+	setDefault(&cfg.Retain, DefaultRetain)
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
 		cfg.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -148,6 +159,9 @@ func New(cfg Config) (*Fleet, error) {
 	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
 	river.AddWorker(workers, &worker[pollArgs]{f: f, step: f.poll})
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reconcileArgs]) error {
+		if err := f.eraseExpired(ctx); err != nil {
+			return err
+		}
 		return f.reconcile(ctx)
 	}))
 	rc, err := river.NewClient(cfg.DB.driver, &river.Config{
@@ -299,24 +313,42 @@ type agent struct {
 	AgentID                                                                  sql.NullInt64
 	Code                                                                     int
 	Row                                                                      Row
+	// Erased is an agent whose personal data was erased (Forget, or the
+	// retention period): Row and Repair are empty.
+	Erased bool
 }
 
-const agentColumns = "key, line, row, state, agent_id, kyc_status, rejection_code, create_request_id, step_request_id, repair, attention"
+const agentColumns = "key, line, row, state, agent_id, kyc_status, rejection_code, create_request_id, step_request_id, repair, attention, erased_at"
 
-func scanAgent(s interface{ Scan(...any) error }) (*agent, error) {
+// scanAgent reads an agent and opens its sealed row and correction; an
+// erased agent has neither.
+func (d *DB) scanAgent(s interface{ Scan(...any) error }) (*agent, error) {
 	var a agent
 	var row string
-	if err := s.Scan(&a.Key, &a.Line, &row, &a.State, &a.AgentID, &a.KYCStatus, &a.Code, &a.CreateRequestID, &a.StepRequestID, &a.Repair, &a.Attention); err != nil {
+	var erasedAt int64
+	if err := s.Scan(&a.Key, &a.Line, &row, &a.State, &a.AgentID, &a.KYCStatus, &a.Code, &a.CreateRequestID, &a.StepRequestID, &a.Repair, &a.Attention, &erasedAt); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(row), &a.Row); err != nil {
-		return nil, fmt.Errorf("%w (line %d): %v", errUnreadableRow, a.Line, err)
+	a.Erased = erasedAt != 0
+	var err error
+	if a.Row, err = d.key.openRow(a.Key, row, a.Line); err != nil {
+		if errors.Is(err, ErrNoDataKey) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUnreadableRow, err)
+	}
+	if a.Repair != "" {
+		b, err := d.key.open(a.Key, a.Repair)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the stored correction of line %d: %v", errUnreadableRow, a.Line, err)
+		}
+		a.Repair = string(b)
 	}
 	return &a, nil
 }
 
 func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error) {
-	a, err := scanAgent(f.db.queryRow(ctx, q, "SELECT "+agentColumns+" FROM fleet_agents WHERE key = ?", key))
+	a, err := f.db.scanAgent(f.db.queryRow(ctx, q, "SELECT "+agentColumns+" FROM fleet_agents WHERE key = ?", key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}
@@ -340,7 +372,13 @@ func (f *Fleet) insert(ctx context.Context, tx *sql.Tx, args river.JobArgs) erro
 // Import adds the rows that the run does not have yet, each with its
 // create job in the same transaction, and returns how many were new. Rows
 // already in the run (a resumed run) are left as they are.
+//
+// Each agent is named by the keyed hash of its identity number, and its
+// row is sealed with the run's data key (Open's WithDataKey).
 func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
+	if f.db.key == nil {
+		return 0, ErrNoDataKey
+	}
 	added := 0
 	for start := 0; start < len(rows); start += 200 {
 		batch := rows[start:min(start+200, len(rows))]
@@ -348,17 +386,18 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 			var jobs []river.InsertManyParams
 			now := nowMillis()
 			for _, r := range batch {
-				b, err := json.Marshal(r)
+				key := f.db.key.agentKey(r.Params.IdentityNumber)
+				row, fields, err := f.db.key.sealRow(key, r)
 				if err != nil {
 					return err
 				}
-				n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_agents (key, line, row, state, created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?) ON CONFLICT (key) DO NOTHING",
-					r.Params.IdentityNumber, r.Line, string(b), now, now)
+				n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_agents (key, line, row, personal_fields, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?) ON CONFLICT (key) DO NOTHING",
+					key, r.Line, row, fields, now, now)
 				if err != nil {
 					return err
 				}
 				if n == 1 {
-					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: r.Params.IdentityNumber}})
+					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: key}})
 				}
 			}
 			if len(jobs) > 0 {
@@ -376,6 +415,15 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 	return added, nil
 }
 
+// eraseExpired erases the personal data whose retention period ended.
+func (f *Fleet) eraseExpired(ctx context.Context) error {
+	n, err := f.db.EraseExpired(ctx, f.cfg.Retain)
+	if n > 0 {
+		f.log.Info("fleet: personal data erased at the end of its retention period", "agents", n)
+	}
+	return err
+}
+
 // Run works the run's jobs until every agent is final (approved, rejected,
 // upload failed) or parked, or ctx ends. progress, if not nil, is called
 // about once a second with the counts.
@@ -383,10 +431,16 @@ func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
 	if f.flip == nil {
 		return errors.New("fleet: Run needs Config.SecretKey")
 	}
+	if f.db.key == nil {
+		return ErrNoDataKey
+	}
 	if err := f.claim(ctx); err != nil {
 		return err
 	}
 	defer f.release()
+	if err := f.eraseExpired(ctx); err != nil {
+		return err
+	}
 	if err := f.river.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipky
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t}
-	db, err := fleet.Open(ctx, dsn)
+	db, err := fleet.Open(ctx, dsn, fleet.WithDataKey(testDataKey(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

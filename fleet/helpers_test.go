@@ -10,7 +10,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flipkyc/flipkyc/fleet"
 )
+
+// testDataKeyText is the data key of the tests' runs, in base64 (as in
+// FLIPKYC_DATA_KEY).
+const testDataKeyText = "dGVzdCBkYXRhIGtleSBvZiB0aGUgZmxlZXQgdGVzdHM="
+
+func testDataKey(t testing.TB) *fleet.DataKey {
+	t.Helper()
+	k, err := fleet.ParseDataKey(testDataKeyText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
 
 // writeRun writes n agents as an onboarding CSV with its two images in
 // dir and returns the CSV's path. Identity numbers ending in 99NN are

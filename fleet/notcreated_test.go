@@ -37,11 +37,11 @@ func TestParkedAtCreateCreatedAgainWhenConfirmedNotCreated(t *testing.T) {
 			// The process recorded line 2's intent and was killed before
 			// its create reached Flip.
 			lost := "bigflip-" + uuid.NewString()
-			q := "UPDATE fleet_agents SET state = 'creating', create_request_id = ? WHERE key = ?"
+			q := "UPDATE fleet_agents SET state = 'creating', create_request_id = ? WHERE line = ?"
 			if db == "postgres" {
-				q = "UPDATE fleet_agents SET state = 'creating', create_request_id = $1 WHERE key = $2"
+				q = "UPDATE fleet_agents SET state = 'creating', create_request_id = $1 WHERE line = $2"
 			}
-			if _, err := h.db.SQL().Exec(q, lost, rows[0].Params.IdentityNumber); err != nil {
+			if _, err := h.db.SQL().Exec(q, lost, rows[0].Line); err != nil {
 				t.Fatal(err)
 			}
 			h.run(h.f)

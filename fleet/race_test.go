@@ -20,7 +20,11 @@ import (
 func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Server, *agent) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"))
+	key, err := NewDataKey(make([]byte, DataKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"), WithDataKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +61,7 @@ func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Serve
 	if _, err := f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.load(ctx, db.sql, rows[0].Params.IdentityNumber)
+	a, err := f.load(ctx, db.sql, key.agentKey(rows[0].Params.IdentityNumber))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +133,7 @@ func TestSummaryLeavesOutIdentityNumbers(t *testing.T) {
 		t.Errorf("Summary.Attention = %+v", sum.Attention)
 	}
 	recs, err := f.db.Records(ctx)
-	if err != nil || len(recs) != 1 || recs[0].IdentityNumber != a.Key {
+	if err != nil || len(recs) != 1 || recs[0].IdentityNumber != a.Row.Params.IdentityNumber {
 		t.Errorf("Records = %d records, %v; want the identity number kept", len(recs), err)
 	}
 }

@@ -61,12 +61,18 @@ func (rp Repair) kind() (flipkyc.Fix, int) {
 
 func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
-	a, err := f.load(ctx, f.db.sql, rp.IdentityNumber)
+	if f.db.key == nil {
+		return RowError{}, ErrNoDataKey
+	}
+	a, err := f.load(ctx, f.db.sql, f.db.key.agentKey(rp.IdentityNumber))
 	if errors.Is(err, errNotFound) {
 		return fail("identity_number", "no agent of this run has it")
 	}
 	if err != nil {
 		return RowError{}, err
+	}
+	if a.Erased {
+		return fail("identity_number", "the agent's personal data was erased from this run (flipkyc forget, or its retention period ended): the run cannot repair it; onboard the agent again in a new run")
 	}
 	if rp.AgentID != 0 {
 		return f.resolve(ctx, rp, a)
@@ -91,7 +97,7 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairQueued, string(b), nowMillis(), a.Key, a.State)
+			StateRepairQueued, f.db.key.seal(a.Key, b), nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -151,7 +157,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		file, img, oerr := open(path)
 		if oerr != nil {
-			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the image: %v", oerr))
+			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the corrected image: %v", withoutPath(oerr)))
 		}
 		defer file.Close()
 		_, err = send(ctx, id, img, rid)
@@ -160,7 +166,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		for _, d := range rp.Documents {
 			file, img, oerr := open(d.Path)
 			if oerr != nil {
-				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", oerr))
+				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", withoutPath(oerr)))
 			}
 			defer file.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
@@ -213,7 +219,7 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 	if err != nil {
 		return RowError{}, err
 	}
-	if got.IdentityNumber != a.Key {
+	if f.db.key.agentKey(got.IdentityNumber) != a.Key {
 		return fail("agent_id", "Flip's agent with this id has another identity number")
 	}
 	state, next := resumeAt(got.KYCStatus, a.Key)

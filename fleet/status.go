@@ -99,6 +99,9 @@ type Record struct {
 	Attention string `json:"attention,omitempty"`
 	// CreateRequestID is the Request-ID of the agent's create.
 	CreateRequestID string `json:"create_request_id,omitempty"`
+	// Erased marks an agent whose personal data was erased (Forget, or
+	// the retention period): IdentityNumber is empty.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // Format prints the record with its identity number masked, under every
@@ -114,9 +117,17 @@ func (r Record) Format(f fmt.State, _ rune) {
 // LogValue logs the record with its identity number masked.
 func (r Record) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(r)) }
 
-// Records returns every agent of the run, by CSV line.
+// Records returns every agent of the run, by CSV line. Identity numbers
+// are read from the sealed rows: they are empty for erased agents, and for
+// every agent when the DB was opened without its data key.
 func (d *DB) Records(ctx context.Context) ([]Record, error) {
-	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
+	return d.records(ctx, d.key != nil)
+}
+
+// records reads every agent, opening their rows for their identity
+// numbers when withIdentity.
+func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
+	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +135,20 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 	var out []Record
 	for rows.Next() {
 		var r Record
+		var key, row string
 		var id sql.NullInt64
 		var code int
-		if err := rows.Scan(&r.Line, &r.IdentityNumber, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
+		var erasedAt int64
+		if err := rows.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
 			return nil, err
+		}
+		r.Erased = erasedAt != 0
+		if withIdentity {
+			// A row that cannot be read leaves the number out; its
+			// agent's step parks it saying so.
+			if sealed, err := d.key.openRow(key, row, r.Line); err == nil {
+				r.IdentityNumber = sealed.Params.IdentityNumber
+			}
 		}
 		r.AgentID = id.Int64
 		if r.State == StateRejected || r.State == StateUploadFailed {
@@ -181,7 +202,7 @@ type RejectionLine struct {
 
 // Summarize reads the run's Summary.
 func (d *DB) Summarize(ctx context.Context) (Summary, error) {
-	recs, err := d.Records(ctx)
+	recs, err := d.records(ctx, false)
 	if err != nil {
 		return Summary{}, err
 	}

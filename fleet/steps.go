@@ -175,7 +175,11 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	}
 	file, err := openImage(a.Row.Images, path)
 	if err != nil {
-		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the image: %v", err))
+		which := "identity"
+		if selfie {
+			which = "selfie"
+		}
+		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the %s image of line %d: %v", which, a.Line, withoutPath(err)))
 	}
 	defer file.Close()
 	// A resend after a read showed no effect is the same logical call: it

@@ -48,7 +48,7 @@ func (e *env) check(o fleetOptions) error {
 	}
 	var d *fleet.DB
 	if exists {
-		if d, err = e.openRun(dsn); err != nil {
+		if d, err = e.openRun(dsn, *o.keyFile, keyRequired); err != nil {
 			return err
 		}
 		defer d.Close()

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // The files the command writes on request (status --export) are written
@@ -20,8 +21,9 @@ import (
 
 // runFileSuffixes name the files of a SQLite run, beside its database:
 // the database itself, SQLite's write-ahead log, shared memory and rollback
-// journal, and the run's lock (fleet's lock file).
-var runFileSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock"}
+// journal, the run's lock (fleet's lock file) and its data key file (when
+// kept beside the database, as by default).
+var runFileSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock", ".key"}
 
 // outputTarget checks the path given to an output flag (--export,
 // --env-file) and returns the file to write: path with its links resolved
@@ -120,22 +122,35 @@ func writeFileAtomically(target string, write func(io.Writer) error) (err error)
 }
 
 // exportRecords writes every agent of the run to target (checked by
-// outputTarget) as CSV. Identity numbers are personal data: the file is
-// its owner's only.
-func exportRecords(ctx context.Context, d *fleet.DB, target string) error {
+// outputTarget) as CSV, its owner's only, with identity numbers masked
+// unless reveal.
+func exportRecords(ctx context.Context, d *fleet.DB, target string, reveal bool) error {
 	recs, err := d.Records(ctx)
 	if err != nil {
 		return err
 	}
+	// Identity numbers are masked unless reveal, and the column's name
+	// says which; an erased agent has none.
+	identityColumn := "identity_number_masked"
+	if reveal {
+		identityColumn = "identity_number"
+	}
 	err = writeFileAtomically(target, func(out io.Writer) error {
 		w := newSpreadsheetCSV(out)
-		_ = w.Write([]string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
+		_ = w.Write([]string{"line", identityColumn, "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"})
 		for _, r := range recs {
 			id := ""
 			if r.AgentID != 0 {
 				id = strconv.FormatInt(r.AgentID, 10)
 			}
-			_ = w.Write([]string{strconv.Itoa(r.Line), r.IdentityNumber, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix),
+			identity := r.IdentityNumber
+			switch {
+			case r.Erased:
+				identity = "[erased]"
+			case !reveal:
+				identity = redact.Masked
+			}
+			_ = w.Write([]string{strconv.Itoa(r.Line), identity, id, r.State, r.KYCStatus, r.RejectionCode.String(), fixNames(r.Fix),
 				maskText(firstNonEmpty(r.Attention, r.Rejection), r.IdentityNumber), r.CreateRequestID})
 		}
 		w.Flush()
@@ -144,7 +159,8 @@ func exportRecords(ctx context.Context, d *fleet.DB, target string) error {
 	if err != nil {
 		return inputErrorf("cannot write --export: %v", withoutPath(err))
 	}
-	return nil
+	// The export is recorded for the run's inventory.
+	return d.RecordExport(ctx, target, len(recs), reveal)
 }
 
 // spreadsheetCSV is a CSV writer for files people open in a spreadsheet:

@@ -52,7 +52,7 @@ func TestExportRefusesWhatIsNotItsFile(t *testing.T) {
 	}
 	require.NotEmpty(t, absent, "the run is closed: SQLite's -wal, -shm and -journal are gone")
 
-	targets := []string{db, db + "-wal", db + "-shm", db + "-journal", db + ".lock", link, hard, relative,
+	targets := []string{db, db + "-wal", db + "-shm", db + "-journal", db + ".lock", db + ".key", link, hard, relative,
 		filepath.Join(filepath.Dir(db), ".", filepath.Base(db)), dir, fifo}
 	if haveDevice {
 		require.NoError(t, os.Chmod(device, 0o666))
@@ -87,7 +87,7 @@ func TestExportRefusesWhatIsNotItsFile(t *testing.T) {
 	outLink := filepath.Join(t.TempDir(), "export-link.csv")
 	require.NoError(t, os.Symlink(out, outLink))
 	for _, target := range []string{out, outLink, filepath.Join(dir, "new.csv")} {
-		r := fleetCLI(t, vars, agents, "status", "--db", db, "--export", target)
+		r := fleetCLI(t, vars, agents, "status", "--db", db, "--export", target, "--reveal")
 		require.Equal(t, exitOK, r.code, "--export %s: %s", target, r.stderr)
 		recs := readExport(t, target)
 		require.Len(t, recs, 2)
@@ -137,7 +137,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 		quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 		execDB(t, db, "UPDATE fleet_agents SET state = 'attention', kyc_status = "+quote(tc.status)+", attention = "+quote(tc.reason))
 		out := filepath.Join(t.TempDir(), "export.csv")
-		require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", out).code)
+		require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", out, "--reveal").code)
 		recs := readExport(t, out)
 		require.Len(t, recs, 2)
 		row := recs[1]

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -74,6 +76,14 @@ an agent the run does not have is stored, answered 200 and reported on stderr
 by agent id: it belongs to another run, which reads that agent from Flip. Requests to Flip are limited to --rate per second
 in all (on Postgres, across machines).
 
+Personal data (each agent's row) is stored encrypted with the run's data
+key, which is never stored in --db: --key-file, else FLIPKYC_DATA_KEY (32
+bytes in base64), else a key file beside a SQLite run (the database's name
+with .key), created owner-only on first use. Losing the key loses the run's
+personal data. Agents are named in the database by a keyed hash of their
+identity number. An agent's personal data is erased --retain after it
+reached a final state (see 'flipkyc forget' to erase it sooner).
+
 Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
@@ -139,12 +149,16 @@ of agents in each state, the rejections by code with the fix each calls for,
 and the agents that need attention with why, by CSV line and agent id.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
-readable by its owner only: identity numbers are personal data. FILE must
-be a regular file or a new one (a link writes the file it names); the run's
-database and its files, directories and devices are refused. It is written
-through a temporary file beside it and renamed, so it is replaced whole or
-not at all. A cell that starts with =, +, -, @, a tab or a carriage return
-gets a leading ' so that a spreadsheet does not run it as a formula.`,
+readable by its owner only. Identity numbers are masked (the column is then
+named identity_number_masked) unless --reveal, which needs the run's data
+key; an erased agent's reads [erased]. Each export is recorded in the run.
+FILE must be a regular file or a new one (a link writes the file it names);
+the run's database and its files, directories and devices are refused. It is
+written through a temporary file beside it and renamed, so it is replaced
+whole or not at all. A cell that starts with =, +, -, @, a tab or a carriage
+return gets a leading ' so that a spreadsheet does not run it as a formula.
+--inventory says what personal data the run holds, of how many agents, since
+when and where (database, photo directories, exports), without any value.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -153,6 +167,9 @@ gets a leading ' so that a spreadsheet does not run it as a formula.`,
 		csvPath := fs.String("csv", "", "the run's CSV (its database is the file beside it)")
 		db := fs.String("db", "", "the run's database: a SQLite file or postgres://…")
 		export := fs.String("export", "", "write every agent to this CSV file")
+		reveal := fs.Bool("reveal", false, "with --export: write identity numbers in clear (needs the data key); masked otherwise")
+		inventory := fs.Bool("inventory", false, "say what personal data the run holds and where, without any value")
+		keyFile := keyFileFlag(fs)
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
 				return err
@@ -172,6 +189,9 @@ gets a leading ' so that a spreadsheet does not run it as a formula.`,
 					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
 				}
 			}
+			if *reveal && *export == "" {
+				return usagef("--reveal goes with --export")
+			}
 			var target string
 			if *export != "" {
 				var err error
@@ -179,17 +199,24 @@ gets a leading ' so that a spreadsheet does not run it as a formula.`,
 					return err
 				}
 			}
-			d, err := e.openRun(dsn)
+			use := keyOptional
+			if *reveal {
+				use = keyRequired
+			}
+			d, err := e.openRun(dsn, *keyFile, use)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
+			if *inventory {
+				return e.printInventory(d, dsn)
+			}
 			sum, err := d.Summarize(e.ctx)
 			if err != nil {
 				return err
 			}
 			if target != "" {
-				if err := exportRecords(e.ctx, d, target); err != nil {
+				if err := exportRecords(e.ctx, d, target, *reveal); err != nil {
 					return err
 				}
 			}
@@ -211,6 +238,7 @@ const (
 
 type fleetOptions struct {
 	csv, images, db     *string
+	keyFile, retain     *string
 	listen              *string
 	workers             *int
 	rate                *float64
@@ -222,12 +250,122 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		csv:        fs.String("csv", "", "the CSV file (required)"),
 		images:     fs.String("images", "", "directory of the image files the CSV names, relative to it; no file outside it is read (default: the CSV's directory)"),
 		db:         fs.String("db", "", "the run's database: a SQLite file (default: the CSV's name with .fleet.db) or postgres://…"),
+		keyFile:    keyFileFlag(fs),
+		retain:     fs.String("retain", "30d", "erase an agent's personal data this long after it reached a final state (e.g. 30d, 72h; 0: at once)"),
 		workers:    fs.Int("workers", 10, "steps run at once by this process"),
 		rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres), from 0.1 to 1000000"),
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 		listen:     fs.String("listen", "", "receive Flip's callbacks on this address (host:port) into this run while it works; the token from "+envCallbackToken),
 	}
+}
+
+func keyFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("key-file", "", "the run's data key file, created owner-only on first use (default: "+fleet.EnvDataKey+", else the SQLite database's name with .key)")
+}
+
+// keyUse is what a command does when it finds no data key.
+type keyUse int
+
+const (
+	keyOptional keyUse = iota // go on without personal data
+	keyRequired               // fail
+	keyCreate                 // create a key file (a new run)
+)
+
+// dataKey finds the run's data key: the --key-file, else FLIPKYC_DATA_KEY,
+// else (SQLite) the key file beside the database. created names a key file
+// it created, to remove if the run turns out to have another key.
+func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, created string, err error) {
+	byDefault := keyFile == ""
+	if byDefault {
+		if v := e.getenv(fleet.EnvDataKey); v != "" {
+			k, err := fleet.ParseDataKey(v)
+			if err != nil {
+				return nil, "", inputErrorf("%s: %v", fleet.EnvDataKey, err)
+			}
+			return k, "", nil
+		}
+		if fleet.IsPostgres(dsn) {
+			if use == keyOptional {
+				return nil, "", nil
+			}
+			return nil, "", inputErrorf("give --key-file or %s: a Postgres run's data key is kept outside the database, and every machine working the run needs the same one", fleet.EnvDataKey)
+		}
+		keyFile = dsn + ".key"
+	}
+	if use != keyCreate {
+		k, err := fleet.ReadKeyFile(keyFile)
+		switch {
+		case err == nil:
+			return k, "", nil
+		case use == keyOptional && byDefault && errors.Is(err, fs.ErrNotExist):
+			return nil, "", nil
+		}
+		return nil, "", inputErrorf("the run's data key: %v", err)
+	}
+	k, made, err := fleet.OpenOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, "", inputErrorf("the run's data key: %v", err)
+	}
+	if made {
+		created = keyFile
+		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
+	}
+	return k, created, nil
+}
+
+// openRun opens a run's database with its data key (see dataKey), and
+// tells the user on stderr what Open had to change (a database other users
+// could read).
+func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
+	key, created, err := e.dataKey(keyFile, dsn, use)
+	if err != nil {
+		return nil, err
+	}
+	var opts []fleet.OpenOption
+	if key != nil {
+		opts = append(opts, fleet.WithDataKey(key))
+	}
+	d, err := fleet.Open(e.ctx, dsn, opts...)
+	if errors.Is(err, fleet.ErrConversionNeedsKey) && key == nil && use == keyOptional {
+		// A run of an earlier flipkyc is converted by whichever command
+		// opens it first, which needs a key.
+		return e.openRun(dsn, keyFile, keyCreate)
+	}
+	if err != nil {
+		if created != "" {
+			os.Remove(created) // a key made for a run that has another
+		}
+		if errors.Is(err, fleet.ErrWrongDataKey) {
+			return nil, inputErrorf("%v", err)
+		}
+		return nil, err
+	}
+	for _, n := range d.Notices() {
+		fmt.Fprintf(e.stderr, "flipkyc %s: %s\n", e.cmd.path, n)
+	}
+	return d, nil
+}
+
+// parseRetain reads --retain: a Go duration, or whole days ("30d").
+func parseRetain(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < 0 {
+		return 0, usagef("--retain: want a duration such as 30d or 72h, or 0")
+	}
+	if d == 0 {
+		d = time.Millisecond // as soon as the agent is final
+	}
+	return d, nil
 }
 
 // defaultDB is the SQLite file beside a CSV.
@@ -244,6 +382,10 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	}
 	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
 		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
+	}
+	retain, err := parseRetain(*o.retain)
+	if err != nil {
+		return err
 	}
 	key := e.getenv(flipkyc.EnvSecretKey)
 	if _, err := e.client(); err != nil { // checks the key and base URLs
@@ -273,7 +415,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	var rows []fleet.Row
 	var repairs []fleet.Repair
 	var bad []fleet.RowError
-	err := readFleetCSV(o, func(file io.Reader, images string) (err error) {
+	err = readFleetCSV(o, func(file io.Reader, images string) (err error) {
 		if repair {
 			repairs, bad, err = fleet.ReadRepairCSV(file, images)
 		} else {
@@ -287,7 +429,11 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if repair {
 		e.printBadRows(bad)
 	}
-	d, err := e.openRun(dsn)
+	use := keyCreate
+	if repair {
+		use = keyRequired
+	}
+	d, err := e.openRun(dsn, *o.keyFile, use)
 	if err != nil {
 		return err
 	}
@@ -295,7 +441,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	agentsURL, kycURL := e.baseURLs()
 	cfg := fleet.Config{
 		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
-		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach,
+		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, Retain: retain,
 		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
 	}
 	if *o.listen != "" {
@@ -393,19 +539,6 @@ func (e *env) receiveCallbacks(f *fleet.Fleet, addr, token string, logger *slog.
 		_ = srv.Shutdown(ctx)
 		<-served
 	}, nil
-}
-
-// openRun opens a run's database and tells the user on stderr what Open
-// had to change (a database other users could read).
-func (e *env) openRun(dsn string) (*fleet.DB, error) {
-	d, err := fleet.Open(e.ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range d.Notices() {
-		fmt.Fprintf(e.stderr, "flipkyc %s: %s\n", e.cmd.path, n)
-	}
-	return d, nil
 }
 
 // silentFailure ends a command with exit status 1 after it printed why.

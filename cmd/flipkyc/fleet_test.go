@@ -278,7 +278,7 @@ check 15  1       supporting_documents   The Identity card uploaded is not (KTP/
 	export := filepath.Join(t.TempDir(), "export.csv")
 	require.NoError(t, os.WriteFile(export, []byte("old"), 0o644))
 	require.NoError(t, os.Chmod(export, 0o644))
-	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export, "--reveal")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, wantStatus, r.stdout)
 	st, err := os.Stat(export)
@@ -303,6 +303,17 @@ check 15  1       supporting_documents   The Identity card uploaded is not (KTP/
 		assert.Equal(t, []string{w.line, id, fmt.Sprint(fake[id].ID), w.state, w.kyc, w.code, w.fix, w.reason},
 			got[:8], "export line %d", i+1)
 		assert.Regexp(t, `^bigflip-[0-9a-f-]{36}$`, got[8], "the create's Request-ID")
+	}
+	// Without --reveal the identity numbers are masked, and the header
+	// says so.
+	masked := filepath.Join(t.TempDir(), "masked.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", masked)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	recs = readExport(t, masked)
+	require.Len(t, recs, 7, "%q", recs)
+	assert.Equal(t, "identity_number_masked", recs[0][1])
+	for _, got := range recs[1:] {
+		assert.Equal(t, "[masked]", got[1], "line %s", got[0])
 	}
 
 	// repair: the three corrections that match their rejection's fix are
@@ -750,7 +761,7 @@ func TestFleetStoredReasonMasked(t *testing.T) {
 	assert.Contains(t, r.stdout, "[masked]_ktp.png: permission denied")
 
 	export := filepath.Join(t.TempDir(), "export.csv")
-	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
+	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export, "--reveal").code)
 	recs := readExport(t, export)
 	require.Len(t, recs, 2)
 	assert.Equal(t, identity, recs[1][1], "the export names the agent: the user asked for it")

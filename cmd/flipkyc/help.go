@@ -33,6 +33,8 @@ var commands = []*command{
 	onboardCommand, // after "repair data|photo|selfie", which findCommand must match first
 	statusCommand,
 	repairCommand,
+	forgetCommand,
+	rekeyCommand,
 	versionCommand,
 }
 

@@ -75,7 +75,7 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 				if err := e.useDSN(*db); err != nil {
 					return err
 				}
-				d, err := e.openRun(*db)
+				d, err := e.openRun(*db, "", keyOptional)
 				if err != nil {
 					return err
 				}

@@ -3,7 +3,7 @@
 // callback sender (trigger), the API's look-ups and single steps against
 // Flip's sandbox, production, or any base URLs (agent, upload, documents,
 // submit, repair, locations, ping), and fleet runs that onboard every agent
-// of a CSV as durable jobs (onboard, status, repair). README.md beside this
+// of a CSV as durable jobs (onboard, status, repair, forget, rekey). README.md beside this
 // file walks through it, the dev loop included.
 //
 //	go build -o bin/flipkyc ./cmd/flipkyc   # from a clone

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
@@ -159,6 +160,7 @@ func TestDSNPasswordNeverPrintedPostgres(t *testing.T) {
 	agents := []fleetAgent{{suffix: "810001"}}
 	csvPath := writeFleetRun(t, agents)
 	_, vars := fakeEnv(t)
+	vars[fleet.EnvDataKey] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // a Postgres run's key is never beside it
 
 	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--db", dsn}, fast...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+// onboard creates the run's data key file beside a SQLite run, owner-only,
+// says where and what losing it means, and uses it again; a run opened
+// with another key is refused, and one without any key still reports.
+func TestFleetDataKeyFile(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500001"}, {suffix: "500002"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	keyFile := db + ".key"
+
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc: created the data key file "+keyFile+" (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n")
+	st, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	key, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	assert.NotContains(t, r.stderr, strings.TrimSpace(string(key)), "the key itself is never printed")
+
+	r = fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "created the data key file")
+
+	other := map[string]string{fleet.EnvDataKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+	for k, v := range vars {
+		other[k] = v
+	}
+	r = fleetCLI(t, other, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "the data key given is not this run's")
+
+	// status needs no key for counts; an explicit key file that is not
+	// there is an error, not a silent run without one.
+	require.NoError(t, os.Rename(keyFile, keyFile+".moved"))
+	assert.Equal(t, 2, statusCounts(t, vars, agents, db)[fleet.StateApproved])
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--key-file", keyFile)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "the run's data key: reading the data key file")
+}
+
+// forget erases agents named by line, agent id or identity numbers read
+// from standard input (never from the arguments), says what it erased
+// without a value, and status and exports go on; status --inventory says
+// what the run holds and where without a value; rekey moves the run to a
+// new key file, after which the old one is refused.
+func TestFleetForgetInventoryRekey(t *testing.T) {
+	srv, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "600001"}, {suffix: "600002"}, {suffix: "600003"}}
+	csvPath := writeFleetRun(t, agents)
+	dir := filepath.Dir(csvPath)
+	db := filepath.Join(dir, "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	export := filepath.Join(t.TempDir(), "export.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", export)
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--inventory")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "agents: 3, holding personal data: 3, erased: 0\n")
+	assert.Regexp(t, `(?m)^identity_number\s+3\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC$`, r.stdout)
+	assert.Regexp(t, `(?m)^email\s+1\s`, r.stdout)
+	assert.Contains(t, r.stdout, "photo directories referenced (the run reads the photos there; it keeps no copy):\n  "+dir+"\n")
+	assert.Contains(t, r.stdout, "  "+export+": ")
+	assert.Contains(t, r.stdout, ", 3 agents, identity numbers masked\n")
+
+	var id2 int64
+	for _, a := range srv.Agents() {
+		if a.IdentityNumber == agents[1].identity() {
+			id2 = a.ID
+		}
+	}
+	var in bytes.Buffer
+	in.WriteString(agents[0].identity() + "\n")
+	code := run(context.Background(), []string{"forget", "--db", db, "--identity-numbers", "-"}, envFunc(vars), &in, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Equal(t, exitOK, code)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--agent-id", fmt.Sprint(id2))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, fmt.Sprintf("line 3 (agent %d): erased name, identity_number, birth_date, birth_place, gender, occupation, address, phone_number, image_paths (request, state approved)\n", id2), r.stdout)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--line", "9")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "line 9: no agent of this run\n", r.stderr)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--identity-numbers", "-", "--line", "2")
+	assert.Equal(t, exitUsage, r.code)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--inventory", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	inv := decode[fleet.Inventory](t, r.stdout)
+	assert.Equal(t, 1, inv.Holding)
+	assert.Equal(t, 2, inv.Erased)
+	assert.Equal(t, 3, statusCounts(t, vars, agents, db)[fleet.StateApproved], "status counts erased agents")
+	revealed := filepath.Join(t.TempDir(), "revealed.csv")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed, "--reveal")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	recs := readExport(t, revealed)
+	require.Len(t, recs, 4)
+	assert.Equal(t, []string{"[erased]", "[erased]", agents[2].identity()}, []string{recs[1][1], recs[2][1], recs[3][1]})
+
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	r = fleetCLI(t, vars, agents, "rekey", "--db", db, "--new-key-file", newKey)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "created the data key file "+newKey)
+	assert.Contains(t, r.stderr, "give --key-file "+newKey+" from now on, and destroy the old key")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed+"2", "--reveal")
+	assert.Equal(t, exitUsage, r.code, "the old key file beside the run")
+	assert.Contains(t, r.stderr, "not this run's")
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed+"2", "--reveal", "--key-file", newKey)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, agents[2].identity(), readExport(t, revealed+"2")[3][1])
+}
+
+func TestParseRetain(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "72h": 72 * time.Hour, "0": time.Millisecond, "1d": 24 * time.Hour} {
+		got, err := parseRetain(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "-1d", "thirty days", "5x"} {
+		_, err := parseRetain(in)
+		assert.Error(t, err, in)
+	}
+}
+
+// A run made by an earlier flipkyc (personal data in clear) is converted
+// by the first command that opens it: status creates the key file it
+// needs, says so, and reports the run.
+func TestFleetStatusConvertsOldRun(t *testing.T) {
+	_, vars := fakeEnv(t)
+	db := filepath.Join(t.TempDir(), "old.fleet.db")
+	b, err := os.ReadFile("../../fleet/testdata/main-v0.fleet.db")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(db, b, 0o600))
+	r := fleetCLI(t, vars, nil, "status", "--db", db)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "created the data key file "+db+".key")
+	assert.Contains(t, r.stdout, "approved  2\n")
+	converted, err := os.ReadFile(db)
+	require.NoError(t, err)
+	assert.NotContains(t, string(converted), "Agent Number", "the run was converted")
+}

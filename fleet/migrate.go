@@ -1,0 +1,268 @@
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// schemaVersion is the version of the fleet's tables this code reads and
+// writes, recorded in fleet_schema. Version 0 is the schema before it had
+// a version: identity numbers as agent keys and in job arguments, rows
+// and callbacks in clear.
+const schemaVersion = 1
+
+// ErrConversionNeedsKey is returned by Open for a run made before the
+// schema had a version (personal data in clear) when no data key was
+// given: the key is needed to convert it.
+var ErrConversionNeedsKey = errors.New("fleet: this run was made by an earlier flipkyc, which kept personal data in clear: open it once with a data key (--key-file or " + EnvDataKey + ") to convert it")
+
+// agentJobKinds are the job kinds whose arguments name an agent by key.
+var agentJobKinds = []any{"fleet_create", "fleet_upload", "fleet_submit", "fleet_repair", "fleet_poll"}
+
+// migrateFleet creates the fleet's tables, or converts those of an earlier
+// version in place in one transaction, and checks the data key against
+// the run's check value.
+func (d *DB) migrateFleet(ctx context.Context) error {
+	version, err := d.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version > schemaVersion:
+		return fmt.Errorf("the run's schema is version %d, made by a newer flipkyc (this one knows up to %d)", version, schemaVersion)
+	case version < 0:
+		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			for _, stmt := range append(append([]string{}, schema...), tablesV1...) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%w (in %.60s)", err, stmt)
+				}
+			}
+			return d.setVersion(ctx, tx, schemaVersion)
+		})
+	case version == 0:
+		if d.key == nil {
+			return ErrConversionNeedsKey
+		}
+		if err = d.inTx(ctx, func(tx *sql.Tx) error { return d.convertV0(ctx, tx) }); err == nil {
+			d.scrub(ctx)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return d.checkKey(ctx)
+}
+
+// schemaVersion is the version of the run's fleet tables: -1 when there
+// are none yet, 0 for the schema without a version.
+func (d *DB) schemaVersion(ctx context.Context) (int, error) {
+	if ok, err := d.tableExists(ctx, "fleet_schema"); err != nil || ok {
+		var v int
+		if err == nil {
+			err = d.sql.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM fleet_schema").Scan(&v)
+		}
+		return v, err
+	}
+	ok, err := d.tableExists(ctx, "fleet_agents")
+	if err != nil || !ok {
+		return -1, err
+	}
+	return 0, nil
+}
+
+func (d *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if d.postgres {
+		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+	}
+	var n int
+	err := d.sql.QueryRowContext(ctx, d.rebind(q), name).Scan(&n)
+	return n > 0, err
+}
+
+func (d *DB) setVersion(ctx context.Context, tx *sql.Tx, v int) error {
+	_, err := tx.ExecContext(ctx, d.rebind("INSERT INTO fleet_schema (version, applied_at) VALUES (?, ?)"), v, nowMillis())
+	return err
+}
+
+// checkKey stores the data key's check value in a run that has none, and
+// refuses a key whose check value is not the run's.
+func (d *DB) checkKey(ctx context.Context) error {
+	if d.key == nil {
+		return nil
+	}
+	if _, err := d.sql.ExecContext(ctx, d.rebind("INSERT INTO fleet_meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING"), d.key.check); err != nil {
+		return err
+	}
+	var check string
+	if err := d.sql.QueryRowContext(ctx, "SELECT value FROM fleet_meta WHERE name = 'key_check'").Scan(&check); err != nil {
+		return err
+	}
+	if !d.key.matches(check) {
+		return ErrWrongDataKey
+	}
+	return nil
+}
+
+// convertV0 converts a run of schema version 0 in tx: each agent is named
+// by the keyed hash of its identity number (in fleet_agents and in every
+// job's arguments), its row and pending correction are sealed, and the
+// callbacks keep a hash of their raw data instead of the data.
+func (d *DB) convertV0(ctx context.Context, tx *sql.Tx) error {
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, d.rebind(q), args...)
+		return err
+	}
+	for _, stmt := range tablesV1 {
+		if err := exec(stmt); err != nil {
+			return err
+		}
+	}
+	for _, stmt := range []string{
+		"ALTER TABLE fleet_agents ADD COLUMN personal_fields INTEGER NOT NULL DEFAULT 0",
+		"ALTER TABLE fleet_agents ADD COLUMN erased_at BIGINT NOT NULL DEFAULT 0",
+		"ALTER TABLE fleet_events ADD COLUMN raw_sha256 TEXT NOT NULL DEFAULT ''",
+	} {
+		if err := exec(stmt); err != nil {
+			return err
+		}
+	}
+	type old struct {
+		key, row, repair string
+		line             int
+	}
+	var agents []old
+	if err := collect(ctx, tx, "SELECT key, row, repair, line FROM fleet_agents", func(s scanner) error {
+		var a old
+		agents = append(agents, a)
+		p := &agents[len(agents)-1]
+		return s.Scan(&p.key, &p.row, &p.repair, &p.line)
+	}); err != nil {
+		return err
+	}
+	for _, a := range agents {
+		var r Row
+		if err := json.Unmarshal([]byte(a.row), &r); err != nil {
+			return fmt.Errorf("the stored row of line %d: %w", a.line, err)
+		}
+		key := d.key.agentKey(a.key)
+		row, fields, err := d.key.sealRow(key, r)
+		if err != nil {
+			return err
+		}
+		repair := ""
+		if a.repair != "" {
+			repair = d.key.seal(key, []byte(a.repair))
+		}
+		if err := exec("UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ? WHERE key = ?", key, row, repair, fields, a.key); err != nil {
+			return err
+		}
+	}
+	if err := d.rekeyJobs(ctx, tx, func(k string) string { return d.key.agentKey(k) }); err != nil {
+		return err
+	}
+	type event struct{ key, raw string }
+	var events []event
+	if err := collect(ctx, tx, "SELECT key, raw FROM fleet_events", func(s scanner) error {
+		var e event
+		err := s.Scan(&e.key, &e.raw)
+		events = append(events, e)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := exec("UPDATE fleet_events SET raw_sha256 = ? WHERE key = ?", rawHash(e.raw), e.key); err != nil {
+			return err
+		}
+	}
+	if err := exec("ALTER TABLE fleet_events DROP COLUMN raw"); err != nil {
+		return err
+	}
+	return d.setVersion(ctx, tx, 1)
+}
+
+// rawHash is what a run keeps of a callback's raw data: its SHA-256.
+func rawHash(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+// rekeyJobs renames the agents in the arguments of every job that names
+// one (waiting, running or finished), by rename.
+func (d *DB) rekeyJobs(ctx context.Context, tx *sql.Tx, rename func(string) string) error {
+	read, write := "SELECT id, json(args) FROM river_job WHERE kind IN (?, ?, ?, ?, ?)", "UPDATE river_job SET args = jsonb(?) WHERE id = ?"
+	if d.postgres {
+		read, write = "SELECT id, args::text FROM river_job WHERE kind IN (?, ?, ?, ?, ?)", "UPDATE river_job SET args = ?::jsonb WHERE id = ?"
+	}
+	type job struct {
+		id   int64
+		args string
+	}
+	var jobs []job
+	if err := collect(ctx, tx, d.rebind(read), func(s scanner) error {
+		var j job
+		err := s.Scan(&j.id, &j.args)
+		jobs = append(jobs, j)
+		return err
+	}, agentJobKinds...); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		var args map[string]any
+		if err := json.Unmarshal([]byte(j.args), &args); err != nil {
+			return fmt.Errorf("the arguments of job %d: %w", j.id, err)
+		}
+		k, ok := args["Key"].(string)
+		if !ok {
+			continue
+		}
+		args["Key"] = rename(k)
+		b, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, d.rebind(write), string(b), j.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanner is *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect runs a query in tx and calls each for every row, reading them
+// all before the caller writes.
+func collect(ctx context.Context, tx *sql.Tx, query string, each func(scanner) error, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scrub removes what a change left of the old values from the database's
+// files: on SQLite, VACUUM rewrites the file and the write-ahead log is
+// emptied; on Postgres, VACUUM marks the old row versions free (their bytes
+// stay in the data files until overwritten, as with any Postgres update).
+// It is best effort: a failure leaves the change done.
+func (d *DB) scrub(ctx context.Context) {
+	if d.postgres {
+		_, _ = d.sql.ExecContext(ctx, "VACUUM fleet_agents, fleet_events, river_job")
+		return
+	}
+	_, _ = d.sql.ExecContext(ctx, "VACUUM")
+	_, _ = d.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+}
