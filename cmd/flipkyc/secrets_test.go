@@ -37,6 +37,10 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 		{"key=value", "host=127.0.0.1 port=1 user=fleet password=" + secret + " sslmode=disable"},
 		{"key=value, quoted", "host=127.0.0.1 port=1 password='" + secret + " x' sslmode=disable"},
 		{"a file path with one", filepath.Join(dir, "run password="+secret+".db")},
+		{"scheme in upper case", "POSTGRES://fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"white space before the URL", " postgres://fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"one slash after the scheme", "postgres:/fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"an '@' in the password, not encoded", "postgres://fleet:ab@" + secret + "@" + closed + "/fleet?sslmode=disable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, args := range [][]string{
