@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"io/fs"
@@ -149,22 +149,50 @@ func exportRecords(ctx context.Context, d *fleet.DB, target string) error {
 
 // spreadsheetCSV is a CSV writer for files people open in a spreadsheet:
 // a cell that starts with a character a spreadsheet reads as the start of
-// a formula is written with a leading single quote, as OWASP's CSV
-// injection guidance says. Every cell is treated alike: the command's
-// numeric columns (lines, ids, codes) are never negative, so no number is
-// changed.
-type spreadsheetCSV struct{ *csv.Writer }
+// a formula is written with a leading single quote, and a cell holding a
+// character a spreadsheet may split cells at (a comma, or the semicolon or
+// tab of other locales), a quote or a line break is quoted whole, so that
+// no part of it starts a cell of its own, as OWASP's CSV injection guidance
+// says. Every cell is treated alike: the command's numeric columns (lines,
+// ids, codes) are never negative, so no number is changed. encoding/csv
+// reads what it writes.
+type spreadsheetCSV struct {
+	w   *bufio.Writer
+	err error
+}
 
-func newSpreadsheetCSV(w io.Writer) spreadsheetCSV { return spreadsheetCSV{csv.NewWriter(w)} }
+func newSpreadsheetCSV(w io.Writer) *spreadsheetCSV { return &spreadsheetCSV{w: bufio.NewWriter(w)} }
 
 // Write writes one record with its cells neutralised.
-func (w spreadsheetCSV) Write(record []string) error {
-	cells := make([]string, len(record))
-	for i, c := range record {
-		cells[i] = neutraliseFormula(c)
+func (w *spreadsheetCSV) Write(record []string) error {
+	if w.err != nil {
+		return w.err
 	}
-	return w.Writer.Write(cells)
+	var line strings.Builder
+	for i, c := range record {
+		if i > 0 {
+			line.WriteByte(',')
+		}
+		c = neutraliseFormula(c)
+		if strings.ContainsAny(c, ",;\t\"\r\n") || strings.HasPrefix(c, " ") {
+			c = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+		}
+		line.WriteString(c)
+	}
+	line.WriteByte('\n')
+	_, w.err = w.w.WriteString(line.String())
+	return w.err
 }
+
+// Flush writes what is buffered; Error reports its failure.
+func (w *spreadsheetCSV) Flush() {
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+}
+
+// Error returns the first failure of a Write or Flush.
+func (w *spreadsheetCSV) Error() error { return w.err }
 
 // formulaStarts are the characters that make a spreadsheet read a cell as
 // a formula (OWASP: = + - @ tab carriage return), and their full-width

@@ -121,7 +121,9 @@ be a regular file or a new one (a link writes the file it names); the run's
 database and its files, directories and devices are refused. It is written
 through a temporary file beside it and renamed, so it is replaced whole or
 not at all. A cell that starts with =, +, -, @, a tab or a carriage return
-gets a leading ' so that a spreadsheet does not run it as a formula.`,
+gets a leading ' so that a spreadsheet does not run it as a formula, and a
+cell holding a comma, semicolon or tab is quoted whole, so that no part of
+it becomes a cell of its own.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
