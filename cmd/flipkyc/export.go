@@ -26,9 +26,11 @@ var runFileSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock"}
 // outputTarget checks the path given to an output flag (--export,
 // --env-file) and returns the file to write: path with its links resolved
 // (a link to a file writes the file it names). It refuses what is not a
-// regular file (a directory, a device, a pipe, a link to nothing) and, when
-// dsn names a SQLite run, the run's database and its companion files,
-// however named (another path, a link, a hard link).
+// regular file (a directory, a device, a pipe, a link to nothing), any
+// SQLite database (a run's, of this run or another) and the names of its
+// companion files beside it, and, when dsn names a SQLite run, the run's
+// database and its companion files, however named (another path, a link,
+// a hard link).
 func outputTarget(flag, path, dsn string) (string, error) {
 	target, err := resolvePath(flag, path)
 	if err != nil {
@@ -40,6 +42,11 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		return "", inputErrorf("%s: %s is not a regular file; give the path of a file to write", flag, maskText(path))
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", inputErrorf("%s: %v", flag, withoutPath(err))
+	}
+	for _, suffix := range runFileSuffixes {
+		if base, ok := strings.CutSuffix(target, suffix); ok && isSQLiteDatabase(base) {
+			return "", inputErrorf("%s: %s is a database or one of its files; give another file", flag, maskText(path))
+		}
 	}
 	if dsn == "" || fleet.IsPostgres(dsn) {
 		return target, nil
@@ -67,6 +74,22 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		}
 	}
 	return target, nil
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// isSQLiteDatabase reports whether path is an existing SQLite database (a
+// run's, this one's or another's), by its first bytes.
+func isSQLiteDatabase(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == sqliteHeader
 }
 
 // resolvePath returns path absolute and with every link resolved; for a

@@ -118,7 +118,8 @@ and the agents that need attention with why, by CSV line and agent id.
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
 readable by its owner only: identity numbers are personal data. FILE must
 be a regular file or a new one (a link writes the file it names); the run's
-database and its files, directories and devices are refused. It is written
+database and its files, any other run's database and its files,
+directories and devices are refused. It is written
 through a temporary file beside it and renamed, so it is replaced whole or
 not at all. A cell that starts with =, +, -, @, a tab or a carriage return
 gets a leading ' so that a spreadsheet does not run it as a formula, and a
