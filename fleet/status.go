@@ -3,13 +3,16 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // Counts is how many agents of a run are in each state.
@@ -95,7 +98,9 @@ type Record struct {
 	RejectionCode flipkyc.RejectionCode `json:"rejection_code,omitempty"`
 	Rejection     string                `json:"rejection,omitempty"`
 	Fix           []flipkyc.Fix         `json:"fix,omitempty"`
-	// Attention says why a parked agent needs a person, and what to do.
+	// Attention says why a parked agent needs a person, and what to do;
+	// the paths of the agent's images it quotes are masked of the agent's
+	// personal values.
 	Attention string `json:"attention,omitempty"`
 	// CreateRequestID is the Request-ID of the agent's create.
 	CreateRequestID string `json:"create_request_id,omitempty"`
@@ -116,7 +121,7 @@ func (r Record) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(r)) }
 
 // Records returns every agent of the run, by CSV line.
 func (d *DB) Records(ctx context.Context) ([]Record, error) {
-	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
+	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, repair, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +131,14 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 		var r Record
 		var id sql.NullInt64
 		var code int
-		if err := rows.Scan(&r.Line, &r.IdentityNumber, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
+		var row, repair string
+		if err := rows.Scan(&r.Line, &r.IdentityNumber, &row, &repair, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
 			return nil, err
 		}
 		r.AgentID = id.Int64
+		if r.Attention != "" {
+			r.Attention = maskImagePaths(r.Attention, r.IdentityNumber, row, repair)
+		}
 		if r.State == StateRejected || r.State == StateUploadFailed {
 			r.RejectionCode = flipkyc.RejectionCode(code)
 			r.Rejection = r.RejectionCode.Message()
@@ -138,6 +147,50 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// maskImagePaths returns text, a reason stored for an agent, with each path
+// of the agent's images it quotes (absolute, or inside the images directory
+// as a failed open names it) masked of the agent's own personal values
+// (identity number, phone, e-mail, birth date, the words of its name, birth
+// place and addresses, in any letter case): a photo is often named after
+// its agent. The rest of text is left as written. A row or repair that
+// cannot be decoded gives what it can.
+func maskImagePaths(text, key, row, repair string) string {
+	var r Row
+	var rp Repair
+	_ = json.Unmarshal([]byte(row), &r)
+	_ = json.Unmarshal([]byte(repair), &rp)
+	p := r.Params
+	whole := []string{key, p.PhoneNumber, p.Email}
+	if !p.BirthDate.IsZero() {
+		whole = append(whole, p.BirthDate.String(), p.BirthDate.Time().Format("2006-01-02"))
+	}
+	mask := redact.KnownValues(redact.ValuesAndWords(whole, p.Name, p.BirthPlace, p.Address, p.ResidenceAddress))
+	var paths []string
+	add := func(dir string, files ...string) {
+		for _, f := range files {
+			if f == "" {
+				continue
+			}
+			paths = append(paths, f)
+			if rel, err := filepath.Rel(dir, f); dir != "" && err == nil {
+				paths = append(paths, rel)
+			}
+		}
+	}
+	add(r.Images, r.IdentityImage, r.SelfieImage)
+	add(rp.Images, rp.IdentityImage, rp.SelfieImage)
+	for _, d := range rp.Documents {
+		add(rp.Images, d.Path)
+	}
+	slices.SortStableFunc(paths, func(a, b string) int { return len(b) - len(a) })
+	for _, path := range paths {
+		if strings.Contains(text, path) {
+			text = strings.ReplaceAll(text, path, mask(path))
+		}
+	}
+	return text
 }
 
 // FixFor says what answers an agent in state rejected or upload_failed:
