@@ -126,6 +126,9 @@ func (c *Client) UploadDocuments(ctx context.Context, agentID int64, docs []Docu
 		seen[name] = true
 		img, err := prepareImageWithin(ctx, &v, name, d.Image, c.maxImageBytes, c.idleTimeout)
 		if err != nil {
+			if local := imageReadFailure("UploadDocuments", err); local != nil {
+				return nil, local
+			}
 			return nil, fmt.Errorf("flipkyc: UploadDocuments: reading %s: %w", name, err)
 		}
 		if img != nil {

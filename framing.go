@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,8 +53,10 @@ func defaultTransport() http.RoundTripper {
 }
 
 // newFramingTransport returns a copy of net/http's DefaultTransport whose
-// HTTP/1.1 connections, plain or TLS (verified with tlsConfig, or the system
-// roots when nil), break when a reply overruns its framing. HTTP/2, which
+// HTTP/1.1 connections, plain or TLS (verified with tlsConfig, or when nil
+// with DefaultTransport's TLSClientConfig as it is at each dial), break
+// when a reply overruns its framing. Its proxy and dialer are
+// DefaultTransport's as they are at each request. HTTP/2, which
 // frames every reply itself, is used as is where the server offers it. TLS
 // through a proxy is set up by net/http over a checked connection to the
 // proxy, which then stops checking.
@@ -63,9 +66,24 @@ func newFramingTransport(tlsConfig *tls.Config) *http.Transport {
 		base = &http.Transport{}
 	}
 	t := base.Clone()
+	// The proxy, the dialer and the TLS configuration are read from base at
+	// each use, so a program that configures net/http's DefaultTransport in
+	// place (after this package was initialised) is followed.
+	t.Proxy = func(r *http.Request) (*url.URL, error) {
+		if base.Proxy == nil {
+			return nil, nil
+		}
+		return base.Proxy(r)
+	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if base.DialContext != nil {
+			return base.DialContext(ctx, network, addr)
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dialer.DialContext(ctx, network, addr)
+		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -73,13 +91,16 @@ func newFramingTransport(tlsConfig *tls.Config) *http.Transport {
 	}
 	handshake := t.TLSHandshakeTimeout
 	t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := dialer.DialContext(ctx, network, addr)
+		raw, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		cfg := &tls.Config{}
-		if tlsConfig != nil {
+		switch {
+		case tlsConfig != nil:
 			cfg = tlsConfig.Clone()
+		case base.TLSClientConfig != nil:
+			cfg = base.TLSClientConfig.Clone()
 		}
 		if cfg.ServerName == "" {
 			if cfg.ServerName, _, err = net.SplitHostPort(addr); err != nil {

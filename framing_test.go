@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -270,4 +271,82 @@ func TestBytesWaitingBeforeTheNextRequestBreakTheConnection(t *testing.T) {
 	require.ErrorIs(t, err, errUnsolicited)
 	_, err = c.Read(make([]byte, 10))
 	require.ErrorIs(t, err, errUnsolicited)
+}
+
+// TestDefaultTransportConfiguredInPlaceIsFollowed configures net/http's
+// DefaultTransport in place, as programs do (a proxy, a dialer, a TLS root
+// of their own, set after the SDK's package was initialised): a client
+// given no Transport sends as that configuration says, through the SDK's
+// framing-checked transport.
+func TestDefaultTransportConfiguredInPlaceIsFollowed(t *testing.T) {
+	base := http.DefaultTransport.(*http.Transport)
+	answer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, agentBody(1))
+	})
+	rows := []struct {
+		name      string
+		tls       bool
+		configure func(t *testing.T, target *httptest.Server, used *atomic.Int64) (undo func())
+	}{
+		{"Proxy", false, func(t *testing.T, _ *httptest.Server, used *atomic.Int64) func() {
+			forward := &http.Transport{}
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				used.Add(1)
+				out, err := http.NewRequest(r.Method, r.URL.String(), r.Body)
+				require.NoError(t, err)
+				out.Header = r.Header.Clone()
+				resp, err := forward.RoundTrip(out)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				defer resp.Body.Close()
+				w.WriteHeader(resp.StatusCode)
+				_, _ = io.Copy(w, resp.Body)
+			}))
+			t.Cleanup(proxy.Close)
+			proxyURL, err := url.Parse(proxy.URL)
+			require.NoError(t, err)
+			old := base.Proxy
+			base.Proxy = http.ProxyURL(proxyURL)
+			return func() { base.Proxy = old }
+		}},
+		{"DialContext", false, func(t *testing.T, _ *httptest.Server, used *atomic.Int64) func() {
+			old := base.DialContext
+			base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				used.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}
+			return func() { base.DialContext = old }
+		}},
+		{"TLSClientConfig", true, func(t *testing.T, target *httptest.Server, used *atomic.Int64) func() {
+			roots := x509.NewCertPool()
+			roots.AddCert(target.Certificate())
+			old := base.TLSClientConfig
+			base.TLSClientConfig = &tls.Config{RootCAs: roots, VerifyConnection: func(tls.ConnectionState) error {
+				used.Add(1)
+				return nil
+			}}
+			return func() { base.TLSClientConfig = old }
+		}},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			target := httptest.NewUnstartedServer(answer)
+			if row.tls {
+				target.StartTLS()
+			} else {
+				target.Start()
+			}
+			defer target.Close()
+			var used atomic.Int64
+			undo := row.configure(t, target, &used)
+			defer undo()
+			c, _ := newTestClient(t, target.URL, target.URL)
+			_, err := c.GetAgent(context.Background(), 1)
+			require.NoError(t, err)
+			assert.Positive(t, used.Load(), "the configuration of http.DefaultTransport was not used")
+			assert.Same(t, sdkTransport, defaultTransport(), "still the framing-checked transport")
+		})
+	}
 }

@@ -70,6 +70,9 @@ func (c *Client) putImage(ctx context.Context, op string, v *fieldErrors, agentI
 	v.agentID(agentID)
 	prepared, err := prepareImageWithin(ctx, v, "image", img, c.maxImageBytes, c.idleTimeout)
 	if err != nil {
+		if local := imageReadFailure(op, err); local != nil {
+			return nil, local
+		}
 		return nil, fmt.Errorf("flipkyc: %s: reading image: %w", op, err)
 	}
 	if err := v.err(op); err != nil {

@@ -76,11 +76,15 @@ type Image struct {
 // Validate checks img against Flip's image rules (a PNG or JPEG, under 2
 // MB, 256 to 4096 pixels a side) from its header, as the upload methods do
 // before sending it, and returns a *ValidationError naming each rule it
-// breaks. A Content that can be rewound (an *os.File, a *bytes.Reader) is
-// left where it started, ready to upload.
+// breaks, or an *ImageReadError when Content fails to read. A Content that
+// can be rewound (an *os.File, a *bytes.Reader) is left where it started,
+// ready to upload.
 func (img Image) Validate() error {
 	var v fieldErrors
 	if _, err := prepareImageWithin(context.Background(), &v, "image", img, MaxImageBytes, DefaultIdleTimeout); err != nil {
+		if local := imageReadFailure("Image.Validate", err); local != nil {
+			return local
+		}
 		return err
 	}
 	return v.err("Image")
@@ -194,6 +198,19 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 			return nil
 		}
 	}
+	// A failing Read of the caller's reader is recorded: it is a read
+	// failure, not a rule the image breaks.
+	var readErr error
+	watch = recordReadFailure(watch, &readErr)
+	failed := func() error {
+		if err := ended(); err != nil {
+			return err
+		}
+		if readErr != nil {
+			return &ImageReadError{Field: field, Err: readErr}
+		}
+		return nil
+	}
 	var head *bytes.Buffer
 	var src io.Reader
 	if p.rewind == nil {
@@ -204,7 +221,7 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	}
 	var magic [8]byte
 	n, _ := io.ReadFull(src, magic[:])
-	if err := ended(); err != nil {
+	if err := failed(); err != nil {
 		return nil, err
 	}
 	decode := jpeg.DecodeConfig
@@ -223,7 +240,7 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 		r, rerr := p.rewind()
 		if rerr == nil {
 			cfg, err = decode(io.LimitReader(watch(r), peekLimit))
-			if cerr := ended(); cerr != nil {
+			if cerr := failed(); cerr != nil {
 				return nil, cerr
 			}
 			_, rerr = p.rewind()
@@ -234,7 +251,7 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 		}
 	} else {
 		cfg, err = decode(io.MultiReader(bytes.NewReader(magic[:n]), src))
-		if cerr := ended(); cerr != nil {
+		if cerr := failed(); cerr != nil {
 			return nil, cerr
 		}
 		p.prefix = head.Bytes()
@@ -249,6 +266,26 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	}
 	p.name = sanitizeFileName(img.Name, p.contentType)
 	return p, nil
+}
+
+// recordReadFailure returns watch with every reader it wraps recording, in
+// *failure, the first error other than io.EOF that a Read returned.
+func recordReadFailure(watch func(io.Reader) io.Reader, failure *error) func(io.Reader) io.Reader {
+	return func(r io.Reader) io.Reader { return &failureRecorder{r: watch(r), failure: failure} }
+}
+
+// failureRecorder is a reader that records its first failed Read.
+type failureRecorder struct {
+	r       io.Reader
+	failure *error
+}
+
+func (f *failureRecorder) Read(b []byte) (int, error) {
+	n, err := f.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) && *f.failure == nil {
+		*f.failure = err
+	}
+	return n, err
 }
 
 // reader returns the image's bytes for one attempt, failing each Read of the

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -592,5 +593,69 @@ func TestUploadWhoseImageCannotBeRewoundIsNotSentAgain(t *testing.T) {
 			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 			assert.Equal(t, int64(1), requests.Load())
 		})
+	}
+}
+
+// readerAtFailing is an image read through ReadAt and Size whose ReadAt
+// fails: the header check reads it through its rewind.
+type readerAtFailing struct {
+	r   *bytes.Reader
+	err error
+}
+
+func (r readerAtFailing) Read(p []byte) (int, error)        { return r.r.Read(p) }
+func (r readerAtFailing) ReadAt([]byte, int64) (int, error) { return 0, r.err }
+func (r readerAtFailing) Size() int64                       { return r.r.Size() }
+
+// TestImageThatCannotBeReadForItsHeaderIsAReadFailure gives every upload
+// method, and Image.Validate, a reader that fails while the SDK reads the
+// image's header: the call fails with an *ImageReadError that carries the
+// reader's error, not a rule the image breaks (the image may be a fine
+// PNG on a failing disk), and nothing is sent.
+func TestImageThatCannotBeReadForItsHeaderIsAReadFailure(t *testing.T) {
+	disk := errors.New("disk I/O error") // failingImage's error too
+	img := jpegImage(t, 300, 300)
+	readers := []struct {
+		name string
+		img  func() io.Reader
+	}{
+		{"the first Read fails", func() io.Reader { return iotest.ErrReader(disk) }},
+		{"a plain stream fails inside the header", func() io.Reader {
+			return struct{ io.Reader }{io.MultiReader(bytes.NewReader(img[:20]), iotest.ErrReader(disk))}
+		}},
+		{"a seekable image fails inside the header", func() io.Reader {
+			return &failingImage{r: bytes.NewReader(img), readFailsAt: 20}
+		}},
+		{"ReadAt fails", func() io.Reader { return readerAtFailing{bytes.NewReader(img), disk} }},
+	}
+	for _, rd := range readers {
+		t.Run("Validate/"+rd.name, func(t *testing.T) {
+			err := Image{"a.jpg", rd.img()}.Validate()
+			var ire *ImageReadError
+			require.ErrorAs(t, err, &ire)
+			assert.ErrorContains(t, err, disk.Error())
+			var ve *ValidationError
+			assert.False(t, errors.As(err, &ve), "a read failure is no broken rule")
+		})
+		for _, m := range uploadCalls(t) {
+			t.Run(m.op+"/"+rd.name, func(t *testing.T) {
+				var requests atomic.Int64
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					requests.Add(1)
+					w.WriteHeader(http.StatusInternalServerError)
+				}))
+				defer srv.Close()
+				c, _ := newTestClient(t, srv.URL, srv.URL)
+				err := m.call(context.Background(), c, Image{"a.jpg", rd.img()})
+				recordErr(err)
+				var ire *ImageReadError
+				require.ErrorAs(t, err, &ire)
+				assert.Equal(t, m.op, ire.Op)
+				assert.Equal(t, m.field, ire.Field)
+				assert.ErrorContains(t, err, disk.Error())
+				assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+				assert.Zero(t, requests.Load(), "nothing is sent")
+			})
+		}
 	}
 }

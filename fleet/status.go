@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // Counts is how many agents of a run are in each state.
@@ -95,7 +97,9 @@ type Record struct {
 	RejectionCode flipkyc.RejectionCode `json:"rejection_code,omitempty"`
 	Rejection     string                `json:"rejection,omitempty"`
 	Fix           []flipkyc.Fix         `json:"fix,omitempty"`
-	// Attention says why a parked agent needs a person, and what to do.
+	// Attention says why a parked agent needs a person, and what to do;
+	// the paths of the agent's images it quotes are masked of the agent's
+	// personal values.
 	Attention string `json:"attention,omitempty"`
 	// CreateRequestID is the Request-ID of the agent's create.
 	CreateRequestID string `json:"create_request_id,omitempty"`
@@ -146,8 +150,13 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 		if withIdentity {
 			// A row that cannot be read leaves the number out; its
 			// agent's step parks it saying so.
-			if sealed, err := d.key.openRow(key, row, r.Line); err == nil {
-				r.IdentityNumber = sealed.Params.IdentityNumber
+			if opened, err := d.key.openRow(key, row, r.Line); err == nil {
+				r.IdentityNumber = opened.Params.IdentityNumber
+				if r.Attention != "" {
+					// A reason written by an earlier version may quote
+					// a photo's path, named after the agent.
+					r.Attention = maskImagePaths(r.Attention, &opened)
+				}
 			}
 		}
 		r.AgentID = id.Int64
@@ -159,6 +168,41 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// maskImagePaths returns text, a reason stored for an agent, with each path
+// of the agent's images it quotes (absolute, or inside the images directory
+// as a failed open names it) masked of the agent's own personal values
+// (identity number, phone, e-mail, birth date, the words of its name, birth
+// place and addresses, in any letter case): a photo is often named after
+// its agent. The rest of text is left as written.
+func maskImagePaths(text string, r *Row) string {
+	p := r.Params
+	whole := []string{p.IdentityNumber, p.PhoneNumber, p.Email}
+	if !p.BirthDate.IsZero() {
+		whole = append(whole, p.BirthDate.String(), p.BirthDate.Time().Format("2006-01-02"))
+	}
+	mask := redact.KnownValues(redact.ValuesAndWords(whole, p.Name, p.BirthPlace, p.Address, p.ResidenceAddress))
+	var paths []string
+	add := func(dir string, files ...string) {
+		for _, f := range files {
+			if f == "" {
+				continue
+			}
+			paths = append(paths, f)
+			if rel, err := filepath.Rel(dir, f); dir != "" && err == nil {
+				paths = append(paths, rel)
+			}
+		}
+	}
+	add(r.Images, r.IdentityImage, r.SelfieImage)
+	slices.SortStableFunc(paths, func(a, b string) int { return len(b) - len(a) })
+	for _, path := range paths {
+		if strings.Contains(text, path) {
+			text = strings.ReplaceAll(text, path, mask(path))
+		}
+	}
+	return text
 }
 
 // FixFor says what answers an agent in state rejected or upload_failed:

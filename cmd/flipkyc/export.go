@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"io/fs"
@@ -28,9 +28,11 @@ var runFileSuffixes = []string{"", "-wal", "-shm", "-journal", ".lock", ".key"}
 // outputTarget checks the path given to an output flag (--export,
 // --env-file) and returns the file to write: path with its links resolved
 // (a link to a file writes the file it names). It refuses what is not a
-// regular file (a directory, a device, a pipe, a link to nothing) and, when
-// dsn names a SQLite run, the run's database and its companion files,
-// however named (another path, a link, a hard link).
+// regular file (a directory, a device, a pipe, a link to nothing), any
+// SQLite database (a run's, of this run or another) and the names of its
+// companion files beside it, and, when dsn names a SQLite run, the run's
+// database and its companion files, however named (another path, a link,
+// a hard link).
 func outputTarget(flag, path, dsn string) (string, error) {
 	target, err := resolvePath(flag, path)
 	if err != nil {
@@ -42,6 +44,11 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		return "", inputErrorf("%s: %s is not a regular file; give the path of a file to write", flag, maskText(path))
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", inputErrorf("%s: %v", flag, withoutPath(err))
+	}
+	for _, suffix := range runFileSuffixes {
+		if base, ok := strings.CutSuffix(target, suffix); ok && isSQLiteDatabase(base) {
+			return "", inputErrorf("%s: %s is a database or one of its files; give another file", flag, maskText(path))
+		}
 	}
 	if dsn == "" || fleet.IsPostgres(dsn) {
 		return target, nil
@@ -69,6 +76,22 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		}
 	}
 	return target, nil
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// isSQLiteDatabase reports whether path is an existing SQLite database (a
+// run's, this one's or another's), by its first bytes.
+func isSQLiteDatabase(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == sqliteHeader
 }
 
 // resolvePath returns path absolute and with every link resolved; for a
@@ -165,22 +188,50 @@ func exportRecords(ctx context.Context, d *fleet.DB, target string, reveal bool)
 
 // spreadsheetCSV is a CSV writer for files people open in a spreadsheet:
 // a cell that starts with a character a spreadsheet reads as the start of
-// a formula is written with a leading single quote, as OWASP's CSV
-// injection guidance says. Every cell is treated alike: the command's
-// numeric columns (lines, ids, codes) are never negative, so no number is
-// changed.
-type spreadsheetCSV struct{ *csv.Writer }
+// a formula is written with a leading single quote, and a cell holding a
+// character a spreadsheet may split cells at (a comma, or the semicolon or
+// tab of other locales), a quote or a line break is quoted whole, so that
+// no part of it starts a cell of its own, as OWASP's CSV injection guidance
+// says. Every cell is treated alike: the command's numeric columns (lines,
+// ids, codes) are never negative, so no number is changed. encoding/csv
+// reads what it writes.
+type spreadsheetCSV struct {
+	w   *bufio.Writer
+	err error
+}
 
-func newSpreadsheetCSV(w io.Writer) spreadsheetCSV { return spreadsheetCSV{csv.NewWriter(w)} }
+func newSpreadsheetCSV(w io.Writer) *spreadsheetCSV { return &spreadsheetCSV{w: bufio.NewWriter(w)} }
 
 // Write writes one record with its cells neutralised.
-func (w spreadsheetCSV) Write(record []string) error {
-	cells := make([]string, len(record))
-	for i, c := range record {
-		cells[i] = neutraliseFormula(c)
+func (w *spreadsheetCSV) Write(record []string) error {
+	if w.err != nil {
+		return w.err
 	}
-	return w.Writer.Write(cells)
+	var line strings.Builder
+	for i, c := range record {
+		if i > 0 {
+			line.WriteByte(',')
+		}
+		c = neutraliseFormula(c)
+		if strings.ContainsAny(c, ",;\t\"\r\n") || strings.HasPrefix(c, " ") {
+			c = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+		}
+		line.WriteString(c)
+	}
+	line.WriteByte('\n')
+	_, w.err = w.w.WriteString(line.String())
+	return w.err
 }
+
+// Flush writes what is buffered; Error reports its failure.
+func (w *spreadsheetCSV) Flush() {
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+}
+
+// Error returns the first failure of a Write or Flush.
+func (w *spreadsheetCSV) Error() error { return w.err }
 
 // formulaStarts are the characters that make a spreadsheet read a cell as
 // a formula (OWASP: = + - @ tab carriage return), and their full-width

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/fleet"
 )
 
 // exportRun onboards one agent and returns the run's database.
@@ -155,4 +158,36 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 			assert.Equal(t, want, row[i], "column %s", recs[0][i])
 		}
 	}
+}
+
+// No output flag writes over a run's database or its companion files,
+// whichever run they belong to: --export of run A over run B's database,
+// and the fake's --env-file (which knows no run) over any run's, are
+// refused, and the database is untouched.
+func TestOutputNeverOverwritesARunDatabase(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.fleet.db")
+	d, err := fleet.Open(context.Background(), other)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	for _, suffix := range []string{"-wal", "-journal"} {
+		require.NoError(t, os.WriteFile(other+suffix, nil, 0o600), "a companion left by a run that stopped")
+	}
+	before, err := os.ReadFile(other)
+	require.NoError(t, err)
+	link := filepath.Join(t.TempDir(), "innocent.csv")
+	require.NoError(t, os.Symlink(other, link))
+	this := filepath.Join(dir, "this.fleet.db")
+	for _, tc := range []struct{ flag, dsn string }{{"--export", this}, {"--env-file", ""}} {
+		for _, target := range []string{other, other + "-wal", other + "-journal", other + ".lock", link} {
+			_, err := outputTarget(tc.flag, target, tc.dsn)
+			assert.Error(t, err, "%s %s", tc.flag, target)
+			assert.ErrorContains(t, err, tc.flag)
+		}
+		_, err := outputTarget(tc.flag, filepath.Join(dir, "export.csv"), tc.dsn)
+		assert.NoError(t, err, "a new file beside the run")
+	}
+	after, err := os.ReadFile(other)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(before, after))
 }

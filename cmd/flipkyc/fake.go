@@ -33,7 +33,8 @@ FLIP_API_BASE_URL=agents_url, FLIP_KYC_BASE_URL=kyc_url and
 FLIP_SECRET_KEY=secret_key (the fake's own key, ` + flipkyctest.DefaultSecretKey + `;
 it never reads FLIP_SECRET_KEY, so a real key is never printed). The callback
 token is --callback-token-file's, else ` + envCallbackToken + `, else ` + flipkyctest.DefaultCallbackToken + `
-(--callback-token still works, but puts the token in the process list).
+(--callback-token still works, but puts the token in the process list); a
+token given so is a secret: the start line shows it [redacted].
 
 Its state, under a path Flip does not have:
   GET /_fake/agents     every agent: KYC status, rejection, and counts of create
@@ -93,13 +94,17 @@ Runs until interrupted (Ctrl-C, SIGTERM) and then stops cleanly.`,
 			case *maxUploads < 1:
 				return usagef("--max-uploads: want at least 1")
 			}
-			// The fake prints its token in its start line: it is a test
-			// token, so it is not registered as a secret.
+			// The fake prints its own test token in its start line; a
+			// token the user gave (the FLIP_CALLBACK_TOKEN of a shell that
+			// also receives Flip's real callbacks, say) is a secret, printed
+			// [redacted], and written only to --env-file (owner-only).
 			token, found, err := e.callbackToken(cbToken)
 			if err != nil {
 				return err
 			}
-			if !found {
+			if found {
+				e.secrets.add(token)
+			} else {
 				token = flipkyctest.DefaultCallbackToken
 			}
 			if *cbURL != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
+	"github.com/flipkyc/flipkyc/internal/redact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +57,8 @@ func TestFakeListenLoop(t *testing.T) {
 	assert.Equal(t, s.URL+flipkyctest.AgentsPrefix, s.AgentsURL)
 	assert.Equal(t, s.URL+flipkyctest.KYCPrefix, s.KYCURL)
 	assert.Equal(t, flipkyctest.DefaultSecretKey, s.SecretKey)
-	assert.Equal(t, testToken, s.CallbackToken, "from FLIP_CALLBACK_TOKEN")
+	assert.Equal(t, redact.Redacted, s.CallbackToken, "the token from FLIP_CALLBACK_TOKEN is a secret, not printed")
+	assert.NotContains(t, fake.stdout.String()+fake.stderr.String(), testToken)
 	assert.Equal(t, listenURL+"flip/kyc", s.CallbackURL)
 	assert.Equal(t, s.URL+"/_fake/", s.StateURL)
 	assert.Contains(t, fake.stderr.String(), s.URL+"/_fake/agents")
@@ -150,7 +152,7 @@ func TestFakeOutcomes(t *testing.T) {
 		"--upload-check", "fail:23", "--callback-token", "flag-token")
 	assert.Equal(t, flipkyctest.DefaultSecretKey, s.SecretKey)
 	assert.NotContains(t, fake.stdout.String()+fake.stderr.String(), testKey)
-	assert.Equal(t, "flag-token", s.CallbackToken)
+	assert.Equal(t, redact.Redacted, s.CallbackToken, "the flag's token is a secret, not printed")
 	vars := envOf(s)
 	a := decode[flipkyc.Agent](t, ok(t, vars, append([]string{"agent", "create", "--json"}, personArgs(testIdentity+"400001")...)...).stdout)
 	id := strconv.FormatInt(a.ID, 10)

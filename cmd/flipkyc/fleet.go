@@ -153,10 +153,13 @@ readable by its owner only. Identity numbers are masked (the column is then
 named identity_number_masked) unless --reveal, which needs the run's data
 key; an erased agent's reads [erased]. Each export is recorded in the run.
 FILE must be a regular file or a new one (a link writes the file it names);
-the run's database and its files, directories and devices are refused. It is
-written through a temporary file beside it and renamed, so it is replaced
-whole or not at all. A cell that starts with =, +, -, @, a tab or a carriage
-return gets a leading ' so that a spreadsheet does not run it as a formula.
+the run's database and its files, any other run's database and its files,
+directories and devices are refused. It is written through a temporary file
+beside it and renamed, so it is replaced whole or not at all. A cell that
+starts with =, +, -, @, a tab or a carriage return gets a leading ' so that
+a spreadsheet does not run it as a formula, and a cell holding a comma,
+semicolon or tab is quoted whole, so that no part of it becomes a cell of
+its own.
 --inventory says what personal data the run holds, of how many agents, since
 when and where (database, photo directories, exports), without any value.`,
 	examples: []string{

@@ -131,6 +131,10 @@ func isPasswordKey(k string) bool {
 	return k == "password" || k == "sslpassword"
 }
 
+// schemePrefix matches the start of a URL up to its user info: a scheme,
+// its colon and any slashes, after any white space.
+var schemePrefix = regexp.MustCompile(`^\s*[A-Za-z][A-Za-z0-9+.\-]*:/*`)
+
 // dsnSecrets returns the secrets a DSN carries, in the forms they may be
 // printed in: its user info's password and its password parameters, as
 // written and decoded (percent-encoding, key=value quoting).
@@ -151,15 +155,21 @@ func dsnSecrets(dsn string) []string {
 				out = append(out, pw)
 			}
 		}
-		// The user info as written, also where the URL does not parse: up
-		// to the first and to the last '@'.
-		rest := dsn[strings.Index(dsn, "://")+3:]
-		if colon := strings.Index(rest, ":"); colon >= 0 {
-			for _, at := range []int{strings.Index(rest, "@"), strings.LastIndex(rest, "@")} {
-				if at > colon {
-					add(rest[colon+1 : at])
-				}
-			}
+	}
+	// The user info as written, also where the URL does not parse or is
+	// mistyped (white space before it, one slash): from the colon after the
+	// user name up to the first and to the last '@', and what lies between
+	// those, which a driver that ends the user info at the first '@' prints
+	// as part of the host.
+	if m := schemePrefix.FindStringIndex(dsn); m != nil {
+		rest := dsn[m[1]:]
+		first, last := strings.Index(rest, "@"), strings.LastIndex(rest, "@")
+		if colon := strings.Index(rest, ":"); colon >= 0 && colon < first {
+			add(rest[colon+1 : first])
+			add(rest[colon+1 : last])
+		}
+		if first >= 0 && last > first {
+			add(rest[first+1 : last])
 		}
 	}
 	for _, m := range passwordParam.FindAllStringSubmatch(dsn, -1) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/internal/pgtest"
+	"github.com/flipkyc/flipkyc/internal/redact"
 )
 
 // A database password reaches no output, whatever form of DSN carries it:
@@ -38,6 +39,10 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 		{"key=value", "host=127.0.0.1 port=1 user=fleet password=" + secret + " sslmode=disable"},
 		{"key=value, quoted", "host=127.0.0.1 port=1 password='" + secret + " x' sslmode=disable"},
 		{"a file path with one", filepath.Join(dir, "run password="+secret+".db")},
+		{"scheme in upper case", "POSTGRES://fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"white space before the URL", " postgres://fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"one slash after the scheme", "postgres:/fleet:" + secret + "@" + closed + "/fleet?sslmode=disable"},
+		{"an '@' in the password, not encoded", "postgres://fleet:ab@" + secret + "@" + closed + "/fleet?sslmode=disable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, args := range [][]string{
@@ -104,10 +109,12 @@ func TestCallbackTokenSources(t *testing.T) {
 	assert.Equal(t, exitOK, p.stop(t))
 	assert.Empty(t, strings.TrimPrefix(p.stderr.String(), strings.SplitAfter(p.stderr.String(), "\n")[0]), "no warning")
 
-	// fake sends the file's token with its callbacks.
+	// fake sends the file's token with its callbacks, and prints it
+	// [redacted]: a token the user gives may be Flip's real one.
 	fake, s := startFake(t, nil, "--callback-token-file", tokenFile)
-	assert.Equal(t, testToken, s.CallbackToken)
+	assert.Equal(t, redact.Redacted, s.CallbackToken)
 	assert.Equal(t, exitOK, fake.stop(t))
+	assert.NotContains(t, fake.stdout.String()+fake.stderr.String(), testToken)
 
 	// The flag still works, with a warning.
 	rec := newReceiver(t)

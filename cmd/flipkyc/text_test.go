@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,5 +52,34 @@ func TestNeutraliseFormula(t *testing.T) {
 		"＝1": "'＝1", "＠x": "'＠x", "": "", "APPROVED": "APPROVED", "12": "12", " =1": " =1", "a=b": "a=b",
 	} {
 		assert.Equal(t, want, neutraliseFormula(in), "%q", in)
+	}
+}
+
+// OWASP's CSV-injection guidance: a separator inside a cell (a comma, or
+// the semicolon or tab that spreadsheets in many locales split at) must not
+// let the rest of the cell start a cell of its own, where a formula would
+// run: such a cell is quoted whole.
+func TestSpreadsheetCSVKeepsACellWhole(t *testing.T) {
+	for _, tc := range []struct{ cell, want string }{
+		{"x;=1+1", `"x;=1+1"`},
+		{"x\t=cmd|' /C calc'!A0", "\"x\t=cmd|' /C calc'!A0\""},
+		{"a,@SUM(1)", `"a,@SUM(1)"`},
+		{`say "hi"`, `"say ""hi"""`},
+		{"two\nlines", "\"two\nlines\""},
+		{"=1+1", "'=1+1"},
+		{"=1;=2", `"'=1;=2"`},
+		{"APPROVED", "APPROVED"},
+		{"12", "12"},
+		{"", ""},
+	} {
+		var b strings.Builder
+		w := newSpreadsheetCSV(&b)
+		require.NoError(t, w.Write([]string{"1", tc.cell, "z"}))
+		w.Flush()
+		require.NoError(t, w.Error())
+		assert.Equal(t, "1,"+tc.want+",z\n", b.String(), "%q", tc.cell)
+		got, err := csv.NewReader(strings.NewReader(b.String())).Read()
+		require.NoError(t, err)
+		assert.Equal(t, []string{"1", neutraliseFormula(tc.cell), "z"}, got, "encoding/csv reads it back")
 	}
 }

@@ -116,6 +116,15 @@ func (m *Masker) Text(s string, known []string) string { return m.Known(known)(s
 // texts in time linear in their length for each known value, without
 // compiling a pattern for a value the text does not hold.
 func (m *Masker) Known(known []string) func(string) string {
+	values := KnownValues(known)
+	return func(s string) string { return m.patterns(values(s)) }
+}
+
+// KnownValues returns a function that masks the known values in a text, in
+// any letter case (and e-mail addresses, which a known value inside one
+// would break up), but nothing recognised by pattern: for a text that also
+// holds digits that are no personal data, such as a Request-ID.
+func KnownValues(known []string) func(string) string {
 	type value struct {
 		lower, plus string // lower-cased, and with spaces written as "+"
 		pattern     string
@@ -164,7 +173,7 @@ func (m *Masker) Known(known []string) func(string) string {
 				lower = strings.ToLower(s)
 			}
 		}
-		return m.patterns(s)
+		return s
 	}
 }
 
