@@ -19,7 +19,7 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_events (key, agent_id, kyc_status, rejection_code, raw, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), ev.Raw, nowMillis())
+			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), ev.Raw, f.nowMillis())
 		if err != nil || n == 0 {
 			return err // n == 0: a repeat of an event already stored
 		}

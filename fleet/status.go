@@ -99,6 +99,9 @@ type Record struct {
 	Attention string `json:"attention,omitempty"`
 	// CreateRequestID is the Request-ID of the agent's create.
 	CreateRequestID string `json:"create_request_id,omitempty"`
+	// WayOut is what takes a parked agent on: WayOutResume or
+	// WayOutAgentID.
+	WayOut string `json:"way_out,omitempty"`
 }
 
 // Format prints the record with its identity number masked, under every
@@ -116,7 +119,7 @@ func (r Record) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(r)) }
 
 // Records returns every agent of the run, by CSV line.
 func (d *DB) Records(ctx context.Context) ([]Record, error) {
-	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
+	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, agent_id, state, kyc_status, rejection_code, attention, create_request_id, parked_from FROM fleet_agents ORDER BY line")
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +129,14 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 		var r Record
 		var id sql.NullInt64
 		var code int
-		if err := rows.Scan(&r.Line, &r.IdentityNumber, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
+		var from string
+		if err := rows.Scan(&r.Line, &r.IdentityNumber, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID, &from); err != nil {
 			return nil, err
 		}
 		r.AgentID = id.Int64
+		if r.State == StateAttention {
+			r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID)
+		}
 		if r.State == StateRejected || r.State == StateUploadFailed {
 			r.RejectionCode = flipkyc.RejectionCode(code)
 			r.Rejection = r.RejectionCode.Message()

@@ -33,6 +33,7 @@ var commands = []*command{
 	onboardCommand, // after "repair data|photo|selfie", which findCommand must match first
 	statusCommand,
 	repairCommand,
+	resumeCommand,
 	versionCommand,
 }
 
