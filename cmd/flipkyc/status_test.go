@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -8,8 +9,24 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc/fleet"
 	_ "modernc.org/sqlite"
 )
+
+// status only reads: on a run it leaves nothing beside the database.
+func TestStatusLeavesNoFilesBeside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.db")
+	d, err := fleet.Open(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	before, _ := os.ReadDir(dir)
+	r := fleetCLI(t, nil, nil, "status", "--db", path)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	after, _ := os.ReadDir(dir)
+	assert.Equal(t, len(before), len(after), "files left beside the run")
+}
 
 // status only reads: on a file that holds no run it says so and leaves
 // the file as it was, byte for byte, with nothing created beside it.
