@@ -21,7 +21,7 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 		// The raw callback carries the agent's name and is not needed
 		// after it was applied: only its hash is kept.
 		n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_events (key, agent_id, kyc_status, rejection_code, raw_sha256, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), rawHash(ev.Raw), nowMillis())
+			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), rawHash(ev.Raw), f.nowMillis())
 		if err != nil || n == 0 {
 			return err // n == 0: a repeat of an event already stored
 		}

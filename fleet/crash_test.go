@@ -46,7 +46,10 @@ func flipkycBinary(t *testing.T) string {
 // onboardCmd is "flipkyc onboard" against the harness's fake.
 func (h *harness) onboardCmd(t *testing.T, csv, dsn string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(flipkycBinary(t), "onboard", "--csv", csv, "--db", dsn, "--rate", "400", "--workers", "8",
-		"--stale-after", "1s", "--reconcile-every", "300ms")
+		"--stale-after", "1s", "--reconcile-every", "300ms",
+		// A killed process's steps go to another process only after their
+		// job timeout (and its heartbeat is late): short, for the tests.
+		"--job-timeout", "10s", "--orphan-after", "2s")
 	cmd.Env = append(os.Environ(), "FLIP_SECRET_KEY="+h.fake.SecretKey(), fleet.EnvDataKey+"="+testDataKeyText,
 		"FLIP_API_BASE_URL="+h.fake.AgentsURL, "FLIP_KYC_BASE_URL="+h.fake.KYCURL)
 	var out bytes.Buffer

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Postgres
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -40,6 +41,11 @@ type DB struct {
 	// key is the run's data key; nil when opened without one (counts and
 	// callbacks need none).
 	key *DataKey
+	// lock is the SQLite file opened for the one-process lock (claim),
+	// closed only after the database.
+	lock *os.File
+	// listen is the Postgres pool of River's LISTEN connection.
+	listen *pgxpool.Pool
 }
 
 // OpenOption configures Open.
@@ -70,7 +76,21 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 			return nil, err
 		}
 		d.sql.SetMaxOpenConns(20)
-		d.driver = riverdatabasesql.New(d.sql)
+		// River fetches as soon as a job is inserted (LISTEN/NOTIFY) on a
+		// connection of its own, taken from this pool (lazily: a process
+		// that never starts River never connects it); the jobs' work stays
+		// on database/sql, so steps keep their *sql.Tx.
+		pc, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			d.sql.Close()
+			return nil, err
+		}
+		pc.MinConns, pc.MaxConns = 0, 1
+		if d.listen, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+			d.sql.Close()
+			return nil, err
+		}
+		d.driver = riverdatabasesql.NewWithPgxListener(d.sql, d.listen)
 	} else {
 		// WAL lets callbacks, status and onboarding read and write the
 		// same file; synchronous=NORMAL in WAL mode loses nothing when a
@@ -92,7 +112,7 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		d.driver = riversqlite.New(d.sql)
 	}
 	if err := d.migrate(ctx); err != nil {
-		d.sql.Close()
+		d.Close()
 		return nil, fmt.Errorf("preparing the database: %w", err)
 	}
 	return d, nil
@@ -152,8 +172,85 @@ func ownerOnly(path string) ([]string, error) {
 // the permissions of a run's database it made the owner's only.
 func (d *DB) Notices() []string { return d.notices }
 
+// ErrNotARun is matched by OpenRun's error for a database that holds no
+// run.
+var ErrNotARun = errors.New("fleet: not a run's database")
+
+// OpenRun opens an existing run's database dsn to read it, and writes
+// nothing to it: it is neither created nor migrated, and a SQLite file is
+// first looked at read-only. A file or database without a run is
+// ErrNotARun.
+func OpenRun(ctx context.Context, dsn string) (*DB, error) {
+	d := &DB{dsn: dsn, postgres: IsPostgres(dsn)}
+	if d.postgres {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, err
+		}
+		d.sql, d.driver = db, riverdatabasesql.New(db)
+		if err := d.checkRun(ctx, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'fleet_agents'"); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	if _, err := os.Stat(dsn); err != nil {
+		return nil, err
+	}
+	open := func(q url.Values) error {
+		uri, err := sqliteURI(dsn, q)
+		if err != nil {
+			return err
+		}
+		db, err := sql.Open("sqlite", uri)
+		if err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(1)
+		d.sql, d.driver = db, riversqlite.New(db)
+		return nil
+	}
+	// Read-only first: a file that is not a run is never written. A run is
+	// then opened as its processes open it (without migrating), so that
+	// closing it leaves no -wal or -shm file behind.
+	if err := open(url.Values{"mode": {"ro"}}); err != nil {
+		return nil, err
+	}
+	if err := d.checkRun(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fleet_agents'"); err != nil {
+		return nil, err
+	}
+	d.sql.Close()
+	if err := open(url.Values{"_pragma": {"busy_timeout(20000)"}}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// checkRun runs q, which counts the run's agents tables, and closes the
+// database unless it found one.
+func (d *DB) checkRun(ctx context.Context, q string) error {
+	var n int
+	err := d.sql.QueryRowContext(ctx, q).Scan(&n)
+	if err == nil && n > 0 {
+		return nil
+	}
+	d.sql.Close()
+	if err == nil || strings.Contains(err.Error(), "not a database") {
+		return ErrNotARun
+	}
+	return err
+}
+
 // Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	err := d.sql.Close()
+	if d.listen != nil {
+		d.listen.Close()
+	}
+	if d.lock != nil {
+		d.lock.Close()
+	}
+	return err
+}
 
 // SQL returns the database handle, for reading the fleet's tables.
 func (d *DB) SQL() *sql.DB { return d.sql }
@@ -210,7 +307,10 @@ var schema = []string{
 		updated_at BIGINT NOT NULL,
 		polled_at BIGINT NOT NULL DEFAULT 0,
 		personal_fields INTEGER NOT NULL DEFAULT 0,
-		erased_at BIGINT NOT NULL DEFAULT 0
+		erased_at BIGINT NOT NULL DEFAULT 0,
+		lease_job BIGINT,
+		lease_attempt INTEGER,
+		parked_from TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS fleet_agents_agent_id ON fleet_agents (agent_id)`,
 	`CREATE INDEX IF NOT EXISTS fleet_agents_state ON fleet_agents (state, updated_at)`,
@@ -224,7 +324,7 @@ var schema = []string{
 		received_at BIGINT NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS fleet_rate (id INTEGER PRIMARY KEY, next_at BIGINT NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS fleet_processes (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_processes (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL, job_timeout_ms BIGINT NOT NULL DEFAULT 0)`,
 }
 
 // tablesV1 are the tables added by schema version 1: the versions applied,
@@ -368,7 +468,19 @@ func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any)
 	return s.st.QueryRowContext(ctx, args...)
 }
 
+// nowMillis is this process's clock in Unix milliseconds, for what no
+// other process compares (the location cache); agents are stamped with
+// Fleet.nowMillis.
 func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// nowSQL is the database's clock in Unix milliseconds, as SQL: the time
+// processes of a run compare, never their own clocks.
+func (d *DB) nowSQL() string {
+	if d.postgres {
+		return "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+	}
+	return "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+}
 
 // inTx runs f in a transaction and commits it.
 func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {

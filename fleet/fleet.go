@@ -38,10 +38,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/flipkyc/flipkyc"
@@ -89,10 +91,18 @@ type Config struct {
 	// reached a final state (DefaultRetain when zero); the run erases it
 	// when it starts and with each reconciliation after that (DB.EraseExpired).
 	Retain time.Duration
-	// Logger receives River's and the fleet's warnings; silent when nil.
+	// Logger receives River's and the fleet's warnings (River's other lines
+	// too when it is enabled for LevelDebug); silent when nil.
 	Logger *slog.Logger
 	// ID names this process among the run's (host and pid by default).
 	ID string
+	// Clock is this process's clock for the times it stamps on agents
+	// (time.Now by default). Times that processes compare (heartbeats, the
+	// age of a step) are the database's, never a process's own.
+	Clock func() time.Time
+
+	// hooks are River hooks, for tests.
+	hooks []rivertype.Hook
 }
 
 // Fleet runs onboarding jobs against one database.
@@ -102,8 +112,10 @@ type Fleet struct {
 	flip  *flipkyc.Client
 	river *river.Client[*sql.Tx]
 	log   *slog.Logger
-	// unlock releases the SQLite run's lock file.
+	// unlock releases the lock on the SQLite run's file.
 	unlock func()
+	// offset is the database's clock minus this process's, in ms (now).
+	offset atomic.Int64
 }
 
 // New returns a Fleet that works the run's jobs (Run) and accepts rows
@@ -124,6 +136,9 @@ func New(cfg Config) (*Fleet, error) {
 	setDefault(&cfg.JobTimeout, 2*time.Minute)
 	setDefault(&cfg.OrphanAfter, 15*time.Second)
 	setDefault(&cfg.Retain, DefaultRetain)
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
 		cfg.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -173,8 +188,9 @@ func New(cfg Config) (*Fleet, error) {
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
 		MaxAttempts:          maxAttempts,
-		RetryPolicy:          retryPolicy{},
-		Logger:               slog.New(discardBelow{h: log.Handler(), min: slog.LevelWarn}),
+		RetryPolicy:          retryPolicy{now: f.now},
+		Hooks:                cfg.hooks,
+		Logger:               riverLogger(log),
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})},
@@ -183,6 +199,12 @@ func New(cfg Config) (*Fleet, error) {
 		return nil, err
 	}
 	f.river = rc
+	// Stamps from the start (Import) are on the database's clock.
+	octx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.measureOffset(octx); err != nil {
+		log.Warn("fleet: reading the database's clock", "err", err)
+	}
 	return f, nil
 }
 
@@ -197,11 +219,23 @@ func setDefault[T comparable](v *T, def T) {
 // agent with the error, so no agent is left without a state.
 const maxAttempts = 12
 
-type retryPolicy struct{}
+// retryPolicy schedules a step's next try on the database's clock (now),
+// which River compares with the database's now().
+type retryPolicy struct{ now func() time.Time }
 
-func (retryPolicy) NextRetry(j *rivertype.JobRow) time.Time {
+func (p retryPolicy) NextRetry(j *rivertype.JobRow) time.Time {
 	d := time.Duration(1<<min(j.Attempt, 6)) * 250 * time.Millisecond // 0.5 s … 16 s
-	return time.Now().Add(d)
+	return p.now().Add(d)
+}
+
+// riverLogger passes River its warnings and errors, and its other lines
+// as log's level allows only when log is enabled for debugging (the
+// command's -v): River's informational lines are many.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
+	}
+	return slog.New(discardBelow{h: log.Handler(), min: slog.LevelWarn})
 }
 
 // discardBelow drops River's log lines under min.
@@ -238,11 +272,25 @@ func (createArgs) Kind() string { return "fleet_create" }
 // the run soon after its create, and the queue holds the run's new agents
 // rather than each of them at every step.
 func (createArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Priority: 2} }
-func (uploadArgs) Kind() string                 { return "fleet_upload" }
-func (submitArgs) Kind() string                 { return "fleet_submit" }
-func (repairArgs) Kind() string                 { return "fleet_repair" }
-func (pollArgs) Kind() string                   { return "fleet_poll" }
-func (reconcileArgs) Kind() string              { return "fleet_reconcile" }
+
+// InsertOpts make reads, submissions and uploads unique per agent while
+// one is pending (queued, waiting for a retry or running): however long
+// Flip is down, the reconciler and callbacks queue no second one.
+func (pollArgs) InsertOpts() river.InsertOpts   { return river.InsertOpts{UniqueOpts: onePending} }
+func (submitArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{UniqueOpts: onePending} }
+func (uploadArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{UniqueOpts: onePending} }
+
+// onePending is unique by kind and arguments among the states of a job
+// not yet done.
+var onePending = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled}}
+
+func (uploadArgs) Kind() string    { return "fleet_upload" }
+func (submitArgs) Kind() string    { return "fleet_submit" }
+func (repairArgs) Kind() string    { return "fleet_repair" }
+func (pollArgs) Kind() string      { return "fleet_poll" }
+func (reconcileArgs) Kind() string { return "fleet_reconcile" }
 
 type keyed interface {
 	river.JobArgs
@@ -271,6 +319,27 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
+	ctx, cancel, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
+	switch {
+	case errors.Is(err, errNotFound):
+		return nil
+	case errors.Is(err, errHeld), errors.Is(err, errLate):
+		// Another running job has the agent, or this attempt must not
+		// act: try again later, as a new attempt (a job handed back is
+		// finished already, and River leaves it so).
+		return river.JobSnooze(time.Second)
+	case err != nil:
+		return err
+	}
+	defer cancel()
+	defer w.f.releaseLease(ctx, key)
+	// The step's last state change completes the job in its own
+	// transaction (finish): a crash between the two cannot run the step
+	// again.
+	ctx = context.WithValue(ctx, finishKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, j)
+		return err
+	})
 	a, err := w.f.load(ctx, w.f.db.sql, key)
 	if errors.Is(err, errNotFound) {
 		return nil
@@ -286,14 +355,27 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		if j.Attempt < j.MaxAttempts {
 			return err
 		}
+		if j.Kind == (pollArgs{}).Kind() {
+			// A read that failed for good changes nothing: the agent
+			// still waits, and the reconciler reads it again later.
+			w.f.log.Warn("fleet: reading an agent failed for good; read again later", "err", err)
+			return nil
+		}
 		reason = fmt.Sprintf("%s failed %d times, last: %v", j.Kind, j.Attempt, err)
 	}
 	w.f.log.Warn("fleet: step failed for good; the agent is parked", "kind", j.Kind, "err", err)
 	// Park the agent in whatever state the job left it in (a job may take
-	// it through several steps), unless it is final.
-	_, perr := w.f.db.exec(context.WithoutCancel(ctx), w.f.db.sql, "UPDATE fleet_agents SET state = ?, attention = ?, updated_at = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
-		StateAttention, reason, nowMillis(), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
-	return perr
+	// it through several steps), unless it is final; parked_from keeps
+	// that state for Resume.
+	ctx = context.WithoutCancel(ctx)
+	return w.f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := w.f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
+			StateAttention, reason, w.f.nowMillis(), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
+		if err != nil || n == 0 {
+			return err
+		}
+		return w.f.finish(ctx, tx)
+	})
 }
 
 // errUnreadableRow is a stored row this version cannot decode.
@@ -356,11 +438,72 @@ func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error)
 }
 
 // park sets an agent aside with the reason a person must read, if it is
-// still in state from.
+// still in state from; it ends the step's job (finish).
 func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
-	_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = 'attention', attention = ?, updated_at = ? WHERE key = ? AND state = ?",
-		reason, nowMillis(), key, from)
-	return err
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
+			reason, f.nowMillis(), key, from)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.finish(ctx, tx)
+	})
+}
+
+type finishKey struct{}
+
+// finish completes the job of the step running under ctx in tx, with the
+// step's last state change; nothing outside a job.
+func (f *Fleet) finish(ctx context.Context, tx *sql.Tx) error {
+	done, ok := ctx.Value(finishKey{}).(func(context.Context, *sql.Tx) error)
+	if !ok {
+		return nil
+	}
+	if err := done(ctx, tx); !errors.Is(err, rivertype.ErrNotFound) {
+		return err
+	}
+	return nil // the job's row is gone: nothing to complete
+}
+
+// change runs a step's UPDATE of an agent (ending with its WHERE clause)
+// only while the step's job holds the agent (fence): a worker whose step
+// was handed to another process changes nothing.
+func (f *Fleet) change(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+	cond, held := fence(ctx)
+	return f.db.exec(ctx, q, query+cond, append(args, held...)...)
+}
+
+// inFlight reports whether a step of the run is queued, waiting for a
+// retry or running (the reconciler aside); true when it cannot tell.
+func (f *Fleet) inFlight(ctx context.Context) bool {
+	var one int
+	err := f.db.queryRow(ctx, f.db.sql, "SELECT 1 FROM river_job WHERE kind <> ? AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled') LIMIT 1",
+		reconcileArgs{}.Kind()).Scan(&one)
+	return !errors.Is(err, sql.ErrNoRows)
+}
+
+// now is the database's clock as this process reads it: its own clock
+// (Config.Clock) corrected by the offset to the database's measured at
+// each heartbeat. Every time the fleet stamps (updated_at, polled_at) and
+// compares is so on one clock, whichever process stamped it.
+func (f *Fleet) now() time.Time {
+	return f.cfg.Clock().Add(time.Duration(f.offset.Load()) * time.Millisecond)
+}
+
+// nowMillis is now in Unix milliseconds.
+func (f *Fleet) nowMillis() int64 { return f.now().UnixMilli() }
+
+// measureOffset sets the offset of the database's clock to this process's.
+func (f *Fleet) measureOffset(ctx context.Context) error {
+	var db int64
+	before := f.cfg.Clock()
+	if err := f.db.queryRow(ctx, f.db.sql, "SELECT "+f.db.nowSQL()).Scan(&db); err != nil {
+		return err
+	}
+	after := f.cfg.Clock()
+	mid := before.Add(after.Sub(before) / 2)
+	f.offset.Store(db - mid.UnixMilli())
+	return nil
 }
 
 // insert schedules a job in tx.
@@ -384,7 +527,7 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 		batch := rows[start:min(start+200, len(rows))]
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 			var jobs []river.InsertManyParams
-			now := nowMillis()
+			now := f.nowMillis()
 			for _, r := range batch {
 				key := f.db.key.agentKey(r.Params.IdentityNumber)
 				row, fields, err := f.db.key.sealRow(key, r)
@@ -460,16 +603,18 @@ func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
 			}
 		}
 		// Counting every state reads the whole table: only for progress,
-		// once a second; the check for the end finds one active agent.
+		// once a second; the check for the end finds one active agent or
+		// one step in flight (a step may still change a parked agent: a
+		// create that succeeds records the agent's id).
 		if progress != nil && n%2 == 0 {
 			if c, err := f.db.Counts(ctx); err == nil {
 				progress(c)
-				if c.Active() == 0 {
+				if c.Active() == 0 && !f.inFlight(ctx) {
 					stop()
 					return nil
 				}
 			}
-		} else if active, err := f.db.anyActive(ctx); err == nil && !active {
+		} else if active, err := f.db.anyActive(ctx); err == nil && !active && !f.inFlight(ctx) {
 			if progress != nil {
 				if c, err := f.db.Counts(ctx); err == nil {
 					progress(c)

@@ -26,6 +26,8 @@ type harness struct {
 	fake *flipkyctest.Server
 	f    *fleet.Fleet
 	drop atomic.Int64 // callbacks still to drop
+	// hold, when set, holds callbacks until it is closed.
+	hold atomic.Pointer[chan struct{}]
 }
 
 func newHarness(t testing.TB, dsn string, opts ...flipkyctest.Option) *harness {
@@ -44,6 +46,9 @@ func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipky
 	h.db = db
 	var handler atomic.Pointer[http.Handler]
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := h.hold.Load(); c != nil {
+			<-*c
+		}
 		if h.drop.Add(-1) >= 0 {
 			w.WriteHeader(http.StatusOK) // Flip counts it delivered; it is lost
 			return

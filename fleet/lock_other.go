@@ -2,6 +2,11 @@
 
 package fleet
 
-// lockFile does nothing where flock is not available: run one process per
-// SQLite run there.
-func lockFile(string) (func(), error) { return func() {}, nil }
+import "os"
+
+// openLock opens nothing where flock is not available: run one process
+// per SQLite run there.
+func openLock(string) (*os.File, error) { return nil, nil }
+
+// lock does nothing where flock is not available.
+func lock(*os.File) (func(), error) { return func() {}, nil }

@@ -127,6 +127,12 @@ func (d *DB) convertV0(ctx context.Context, tx *sql.Tx) error {
 		"ALTER TABLE fleet_agents ADD COLUMN personal_fields INTEGER NOT NULL DEFAULT 0",
 		"ALTER TABLE fleet_agents ADD COLUMN erased_at BIGINT NOT NULL DEFAULT 0",
 		"ALTER TABLE fleet_events ADD COLUMN raw_sha256 TEXT NOT NULL DEFAULT ''",
+		// The lease that fences a step's writes, and where a parked agent
+		// was (see process.go).
+		"ALTER TABLE fleet_agents ADD COLUMN lease_job BIGINT",
+		"ALTER TABLE fleet_agents ADD COLUMN lease_attempt INTEGER",
+		"ALTER TABLE fleet_agents ADD COLUMN parked_from TEXT NOT NULL DEFAULT ''",
+		"ALTER TABLE fleet_processes ADD COLUMN job_timeout_ms BIGINT NOT NULL DEFAULT 0",
 	} {
 		if err := exec(stmt); err != nil {
 			return err

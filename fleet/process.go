@@ -3,41 +3,64 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"time"
+
+	"github.com/riverqueue/river"
 )
 
-// A process that works a run registers itself in fleet_processes and
-// beats every second. When a process dies (killed, machine lost), the steps
-// River recorded as running on it are handed back to the queue as soon as
-// its heartbeat is OrphanAfter old, instead of after River's rescue delay;
-// each step is safe to run again (it reads its state first).
+// Never twice: how a step is handed to another process.
 //
-// The hand-back UPDATEs river_job itself, because River v0.51 has no
-// supported way to do it: its rescuer (RescueStuckJobsAfter) judges a
-// running job by the age of its attempt, not by its process, may not be set
-// below JobTimeout (so a dead process's steps would wait minutes, and a
-// live slow step could be taken from a live process), and runs every 30 s
-// on the leader; JobRetry and JobCancel leave running jobs alone, and
-// River keeps no liveness of its clients. The UPDATE changes only what a
-// fetch would find (state 'available', scheduled_at) on rows River recorded
-// as attempted by a process whose heartbeat stopped; the attempt was
-// already counted when the job was fetched. It relies on River's schema
-// (state, attempted_by), fixed by the River version in go.mod: check it
-// when River is upgraded. RescueStuckJobsAfter stays set as a backstop.
+// A process that works a run registers itself in fleet_processes and
+// beats every second, on the database's clock. When it stops beating (it
+// was killed, its machine was lost, or it is only paused: a GC pause,
+// SIGSTOP, a suspended VM), the steps River recorded as running on it are
+// handed to others only once their worker can no longer act, as River's
+// own rescuer does:
+//
+//   - Time is the database's. Heartbeats are stamped with the database's
+//     now(), and a step is handed back only when its heartbeat is
+//     OrphanAfter old AND its attempt began (River's attempted_at, set by
+//     the database when the job was fetched) more than the process's
+//     JobTimeout plus OrphanAfter ago. A worker's context ends at its
+//     attempt's JobTimeout, measured from attempted_at by the database
+//     when the step starts (lease), so a worker woken after that finds its
+//     context done and net/http sends nothing more. A machine whose clock
+//     is off changes nothing: no two machines' clocks are compared.
+//   - Writes are fenced. A step takes its agent's lease (lease_job,
+//     lease_attempt: the job's id and attempt) when it starts, only while
+//     its job is running in that attempt within its JobTimeout and no other
+//     running job holds the agent; every state change the step makes
+//     checks, in the same statement, that it still holds the lease. A late
+//     worker whose step was handed back changes nothing: its next intent
+//     write fails, so it sends nothing more either.
+//   - A handed-back job is finished (cancelled) and a new job with the same
+//     arguments is queued in the same transaction, and its agent's lease is
+//     cleared: a late worker's completion of its old job changes nothing,
+//     where setting the old row back to available would let the late
+//     worker complete the new attempt's job.
+//
+// The hand-back changes river_job itself, because River v0.51 has no
+// supported way to do it sooner than its rescuer (RescueStuckJobsAfter,
+// JobTimeout plus a minute here, kept as a backstop); it relies on River's
+// schema (state, attempt, attempted_at, attempted_by), fixed by the River
+// version in go.mod: check it when River is upgraded. A SQLite run is
+// worked by one process at a time, locked by the database file itself, so the steps
+// a previous process left running are handed back at once: it is dead.
 
 // claim registers the process. A SQLite run is worked by one process at a
-// time (a lock file beside it, released by the system when the process
-// dies): another live one is an error, and the steps a dead one left
-// running are handed back at once.
+// time (a lock on the database file, released by the system when the
+// process dies): another live one is an error, and the steps a dead one
+// left running are handed back at once.
 func (f *Fleet) claim(ctx context.Context) error {
 	if !f.db.postgres {
-		release, err := lockFile(f.db.dsn + ".lock")
+		release, err := f.db.lockRun()
 		if err != nil {
 			return err
 		}
 		f.unlock = release
 	}
-	now := nowMillis()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !f.db.postgres {
 			if _, err := f.db.exec(ctx, tx, "DELETE FROM fleet_processes"); err != nil {
@@ -47,29 +70,202 @@ func (f *Fleet) claim(ctx context.Context) error {
 				return err
 			}
 		}
-		_, err := f.db.exec(ctx, tx, "INSERT INTO fleet_processes (id, heartbeat_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at", f.cfg.ID, now)
-		return err
+		return f.beat(ctx, tx)
 	})
 }
 
+// beat stamps the process's heartbeat with the database's clock.
+func (f *Fleet) beat(ctx context.Context, q querier) error {
+	_, err := f.db.exec(ctx, q, "INSERT INTO fleet_processes (id, heartbeat_at, job_timeout_ms) VALUES (?, "+f.db.nowSQL()+", ?) ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, job_timeout_ms = excluded.job_timeout_ms",
+		f.cfg.ID, f.cfg.JobTimeout.Milliseconds())
+	return err
+}
+
 // heartbeat renews the process's row and, on Postgres, hands back the
-// running steps of processes that stopped beating.
+// running steps of processes that stopped beating, once their workers can
+// no longer act.
 func (f *Fleet) heartbeat(ctx context.Context) error {
-	if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_processes SET heartbeat_at = ? WHERE id = ?", nowMillis(), f.cfg.ID); err != nil {
+	if err := f.beat(ctx, f.db.sql); err != nil {
+		return err
+	}
+	if err := f.measureOffset(ctx); err != nil {
 		return err
 	}
 	if !f.db.postgres {
 		return nil
 	}
-	cutoff := nowMillis() - f.cfg.OrphanAfter.Milliseconds()
+	orphan := f.cfg.OrphanAfter.Milliseconds()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
-			WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] IN (SELECT id FROM fleet_processes WHERE heartbeat_at < $1)`, cutoff); err != nil {
+		rows, err := tx.QueryContext(ctx, `SELECT j.id, j.kind, j.args FROM river_job j JOIN fleet_processes p ON p.id = j.attempted_by[array_length(j.attempted_by, 1)]
+			WHERE j.state = 'running' AND p.heartbeat_at < `+f.db.nowSQL()+` - $1
+			AND j.attempted_at < now() - (p.job_timeout_ms + $1) * interval '1 millisecond'
+			FOR UPDATE OF j SKIP LOCKED`, orphan)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM fleet_processes WHERE heartbeat_at < $1", cutoff)
+		var ids []int64
+		var jobs []river.InsertManyParams
+		for rows.Next() {
+			var id int64
+			var kind string
+			var args []byte
+			if err := rows.Scan(&id, &kind, &args); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+			if a, err := argsOf(kind, args); err == nil && a != nil {
+				jobs = append(jobs, river.InsertManyParams{Args: a})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			if _, err := tx.ExecContext(ctx, "UPDATE river_job SET state = 'cancelled', finalized_at = now() WHERE id = ANY($1)", ids); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE fleet_agents SET lease_job = NULL, lease_attempt = NULL WHERE lease_job = ANY($1)", ids); err != nil {
+				return err
+			}
+			if len(jobs) > 0 {
+				if _, err := f.river.InsertManyTx(ctx, tx, jobs); err != nil {
+					return err
+				}
+			}
+			f.log.Warn("fleet: handed back the steps of a process that stopped beating", "steps", len(ids))
+		}
+		// A process is forgotten once none of its steps is running.
+		_, err = tx.ExecContext(ctx, `DELETE FROM fleet_processes p WHERE heartbeat_at < `+f.db.nowSQL()+` - $1
+			AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.state = 'running' AND j.attempted_by[array_length(j.attempted_by, 1)] = p.id)`, orphan)
 		return err
 	})
+}
+
+// argsOf decodes a job's arguments by its kind, to queue it again; nil
+// for the reconciler, which River queues itself.
+func argsOf(kind string, raw []byte) (river.JobArgs, error) {
+	var a river.JobArgs
+	switch kind {
+	case createArgs{}.Kind():
+		a = &createArgs{}
+	case uploadArgs{}.Kind():
+		a = &uploadArgs{}
+	case submitArgs{}.Kind():
+		a = &submitArgs{}
+	case repairArgs{}.Kind():
+		a = &repairArgs{}
+	case pollArgs{}.Kind():
+		a = &pollArgs{}
+	default:
+		return nil, nil
+	}
+	if err := json.Unmarshal(raw, a); err != nil {
+		return nil, err
+	}
+	switch v := a.(type) {
+	case *createArgs:
+		return *v, nil
+	case *uploadArgs:
+		return *v, nil
+	case *submitArgs:
+		return *v, nil
+	case *repairArgs:
+		return *v, nil
+	case *pollArgs:
+		return *v, nil
+	}
+	return nil, nil
+}
+
+// lease names the job attempt that holds an agent.
+type lease struct {
+	job     int64
+	attempt int
+}
+
+type leaseKey struct{}
+
+// fence is the condition, and its arguments, that a state change made
+// under ctx's lease still holds it; empty outside a job (a callback, a
+// person's repair), whose changes are not a step's.
+func fence(ctx context.Context) (string, []any) {
+	l, ok := ctx.Value(leaseKey{}).(lease)
+	if !ok {
+		return "", nil
+	}
+	return " AND lease_job = ? AND lease_attempt = ?", []any{l.job, l.attempt}
+}
+
+var (
+	// errHeld: another running job holds the agent; this one waits.
+	errHeld = errors.New("fleet: another running job holds the agent")
+	// errLate: the job's attempt is no longer running or ran past its
+	// JobTimeout; it must not act.
+	errLate = errors.New("fleet: the job's attempt is over")
+)
+
+// acquire takes the agent's lease for the job's attempt and returns ctx
+// carrying it, bounded by the attempt's JobTimeout as the database
+// measures it from attempted_at.
+func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string) (context.Context, context.CancelFunc, error) {
+	free := `(lease_job IS NULL OR (lease_job = ? AND lease_attempt = ?) OR NOT EXISTS (SELECT 1 FROM river_job h WHERE h.id = fleet_agents.lease_job AND h.attempt = fleet_agents.lease_attempt AND h.state = 'running'))`
+	mine := `EXISTS (SELECT 1 FROM river_job j WHERE j.id = ? AND j.attempt = ? AND j.state = 'running'`
+	left := f.cfg.JobTimeout.Milliseconds()
+	var inTime []any
+	if f.db.postgres {
+		mine += ` AND j.attempted_at > now() - ? * interval '1 millisecond'`
+		inTime = []any{left}
+	}
+	var n int64
+	var err error
+	if f.db.postgres {
+		err = f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)
+			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?)`,
+			job, attempt, key, job, attempt, job, attempt, left, left, job).Scan(&left)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		} else if err == nil {
+			n = 1
+		}
+	} else {
+		n, err = f.db.exec(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)`,
+			job, attempt, key, job, attempt, job, attempt)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 {
+		var running bool
+		err := f.db.queryRow(ctx, f.db.sql, "SELECT "+mine+") FROM fleet_agents WHERE key = ?", append(append([]any{job, attempt}, inTime...), key)...).Scan(&running)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil, nil, errNotFound
+		case err != nil:
+			return nil, nil, err
+		case running:
+			return nil, nil, errHeld
+		}
+		return nil, nil, errLate
+	}
+	if left <= 0 {
+		return nil, nil, errLate
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, leaseKey{}, lease{job, attempt}), time.Duration(left)*time.Millisecond)
+	return ctx, cancel, nil
+}
+
+// releaseLease frees the agent when its step ends, for the next step.
+func (f *Fleet) releaseLease(ctx context.Context, key string) {
+	cond, args := fence(ctx)
+	if cond == "" {
+		return
+	}
+	_, err := f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET lease_job = NULL, lease_attempt = NULL WHERE key = ?"+cond, append([]any{key}, args...)...)
+	if err != nil {
+		f.log.Warn("fleet: releasing an agent", "err", err)
+	}
 }
 
 // release unregisters the process.
@@ -81,4 +277,17 @@ func (f *Fleet) release() {
 		f.unlock()
 		f.unlock = nil
 	}
+}
+
+// lockRun takes a SQLite run's one-process lock, on the database file
+// itself (openLock), and returns what releases it.
+func (d *DB) lockRun() (func(), error) {
+	if d.lock == nil {
+		file, err := openLock(d.dsn)
+		if err != nil {
+			return nil, err
+		}
+		d.lock = file
+	}
+	return lock(d.lock)
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
@@ -135,5 +137,108 @@ func TestSummaryLeavesOutIdentityNumbers(t *testing.T) {
 	recs, err := f.db.Records(ctx)
 	if err != nil || len(recs) != 1 || recs[0].IdentityNumber != a.Row.Params.IdentityNumber {
 		t.Errorf("Records = %d records, %v; want the identity number kept", len(recs), err)
+	}
+}
+
+// logWatch is a slog handler that reports each message on a channel.
+type logWatch struct{ msgs chan string }
+
+func (l logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (l logWatch) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case l.msgs <- r.Message:
+	default:
+	}
+	return nil
+}
+func (l logWatch) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logWatch) WithGroup(string) slog.Handler      { return l }
+
+// An agent's id is never lost: when recording it after a successful create
+// fails, the write is tried again until it is made, and the agent goes on
+// as created, never parked.
+func TestCreatedAgentIDWriteRetried(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, nil)
+	watch := logWatch{msgs: make(chan string, 16)}
+	f.log = slog.New(watch)
+	// The database refuses the id until the test lifts the fault.
+	if _, err := f.db.sql.Exec(`CREATE TRIGGER refuse_agent_id BEFORE UPDATE OF agent_id ON fleet_agents
+		WHEN NEW.agent_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.create(ctx, a) }()
+	select {
+	case msg := <-watch.msgs:
+		if !strings.Contains(msg, "recording a created agent's id failed") {
+			t.Fatalf("logged %q", msg)
+		}
+	case err := <-done:
+		t.Fatalf("create returned %v before the id was recorded", err)
+	}
+	if _, err := f.db.sql.Exec("DROP TRIGGER refuse_agent_id"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	now, err := f.load(ctx, f.db.sql, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents := fake.Agents()
+	if len(agents) != 1 || now.State != StateCreated || now.AgentID.Int64 != agents[0].ID {
+		t.Errorf("agent %s with id %v, want created with the fake's id", now.State, now.AgentID)
+	}
+}
+
+// Run ends only when no step is in flight: an agent parked while its
+// create is under way (another job found it in creating) is taken on by
+// that create when it succeeds, and Run waits for it to end.
+func TestRunEndsWithNoStepInFlight(t *testing.T) {
+	f, fake, a := newRaceRun(t, func(f *Fleet) {
+		if err := f.park(context.Background(), "3201000000770000", StateCreating, "create outcome unknown"); err != nil {
+			t.Error(err)
+		}
+	})
+	writePNGs(t, filepath.Dir(a.Row.IdentityImage))
+	fake.SetLatency(1500 * time.Millisecond) // the parked agent's create stays in flight
+	// The same run, read soon when callbacks do not come (the fake sends
+	// none here).
+	f, err := New(Config{DB: f.db, SecretKey: fake.SecretKey(), Rate: 1000, StaleAfter: 50 * time.Millisecond,
+		ReconcileEvery: 50 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(fake.AgentsURL, fake.KYCURL)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := f.Run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.db.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Active() != 0 {
+		t.Errorf("Run ended with agents under way: %v", c)
+	}
+	if n := len(fake.Agents()); n != 1 {
+		t.Errorf("%d agents at the fake, want 1", n)
+	}
+}
+
+// writePNGs writes the images newRaceRun's row names as real PNGs.
+func writePNGs(t *testing.T, dir string) {
+	t.Helper()
+	for _, name := range []string{"ktp.png", "selfie.png"} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 256, 256))); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -29,8 +29,18 @@ func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		// than park it as an outcome unknown.
 		return nil, fmt.Errorf("fleet: waiting for the rate limit: %w: %w", err, flipkyc.ErrNotSent)
 	}
+	if before, ok := r.Context().Value(beforeSendKey{}).(func(context.Context) error); ok {
+		if err := before(r.Context()); err != nil {
+			return nil, fmt.Errorf("fleet: recording the request's intent: %w: %w", err, flipkyc.ErrNotSent)
+		}
+	}
 	return t.base.RoundTrip(r)
 }
+
+// beforeSendKey carries, in a request's context, a function the transport
+// calls once the request has its slot, just before it is written (a
+// create's intent); its error stops the request unsent.
+type beforeSendKey struct{}
 
 // localLimiter gives each request a slot interval after the previous one:
 // for one process (SQLite).

@@ -21,7 +21,7 @@ func (d *DB) Rekey(ctx context.Context, next *DataKey) error {
 		return errors.New("fleet: Rekey needs the new data key")
 	}
 	if !d.postgres {
-		release, err := lockFile(d.dsn + ".lock")
+		release, err := d.lockRun()
 		if err != nil {
 			return err
 		}

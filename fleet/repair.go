@@ -97,7 +97,7 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairQueued, f.db.key.seal(a.Key, b), nowMillis(), a.Key, a.State)
+			StateRepairQueued, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -117,8 +117,8 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateRepairQueued:
 		rid := newRequestID()
-		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateRepairing, rid, nowMillis(), a.Key, StateRepairQueued)
+		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateRepairing, rid, f.nowMillis(), a.Key, StateRepairQueued)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -184,9 +184,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
-		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateRepairing)
-	return err
+	return f.settle(ctx, a.Key, StateRepairing)
 }
 
 // resolve records the agent id a person found for an agent parked at its
@@ -227,8 +225,8 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 		return fail("agent_id", fmt.Sprintf("Flip's agent is in status %q, which the run does not know", got.KYCStatus))
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, rejection_code = ?, attention = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL",
-			state, rp.AgentID, string(got.KYCStatus), int(got.RejectedReasonCode), nowMillis(), a.Key, StateAttention)
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, rejection_code = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL",
+			state, rp.AgentID, string(got.KYCStatus), int(got.RejectedReasonCode), f.nowMillis(), a.Key, StateAttention)
 		if err != nil || n == 0 || next == nil {
 			return err
 		}
@@ -253,8 +251,8 @@ func (f *Fleet) recreate(ctx context.Context, rp Repair, a *agent) (RowError, er
 		return fail("not the Request-ID of the agent's last create: give that one ('flipkyc status --export' shows it), once Flip confirmed it created no agent")
 	}
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND create_request_id = ?",
-			StateNew, nowMillis(), a.Key, StateAttention, rp.NotCreated)
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND create_request_id = ?",
+			StateNew, f.nowMillis(), a.Key, StateAttention, rp.NotCreated)
 		if err != nil || n == 0 {
 			return err
 		}

@@ -106,6 +106,9 @@ type Record struct {
 	// Erased marks an agent whose personal data was erased (Forget, or
 	// the retention period): IdentityNumber is empty.
 	Erased bool `json:"erased,omitempty"`
+	// WayOut is what takes a parked agent on: WayOutResume or
+	// WayOutAgentID.
+	WayOut string `json:"way_out,omitempty"`
 }
 
 // Format prints the record with its identity number masked, under every
@@ -131,7 +134,7 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 // records reads every agent, opening their rows for their identity
 // numbers when withIdentity.
 func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
-	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id FROM fleet_agents ORDER BY line")
+	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id, parked_from FROM fleet_agents ORDER BY line")
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +146,8 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 		var id sql.NullInt64
 		var code int
 		var erasedAt int64
-		if err := rows.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID); err != nil {
+		var from string
+		if err := rows.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID, &from); err != nil {
 			return nil, err
 		}
 		r.Erased = erasedAt != 0
@@ -160,6 +164,9 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 			}
 		}
 		r.AgentID = id.Int64
+		if r.State == StateAttention {
+			r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID)
+		}
 		if r.State == StateRejected || r.State == StateUploadFailed {
 			r.RejectionCode = flipkyc.RejectionCode(code)
 			r.Rejection = r.RejectionCode.Message()

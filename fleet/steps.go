@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // Agent states in the run.
@@ -95,15 +97,22 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		return nil
 	}
 	rid := newRequestID()
-	n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-		StateCreating, rid, nowMillis(), a.Key, StateNew)
-	if err == nil && n == 0 {
-		err = errMoved
-	}
-	if err != nil {
+	// The intent is recorded as late as it can be: by the rate-limited
+	// transport, once the request has its slot and passed the SDK's checks,
+	// just before it is written. A process stopped before that leaves the
+	// agent new, and its create is sent later, not parked as unknown.
+	intent := func(ctx context.Context) error {
+		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND (state = ? OR (state = ? AND create_request_id = ?))",
+			StateCreating, rid, f.nowMillis(), a.Key, StateNew, StateCreating, rid)
+		if err == nil && n == 0 {
+			err = errMoved
+		}
 		return err
 	}
-	got, err := f.flip.CreateAgent(ctx, a.Row.Params, flipkyc.RequestID(rid))
+	got, err := f.flip.CreateAgent(context.WithValue(ctx, beforeSendKey{}, intent), a.Row.Params, flipkyc.RequestID(rid))
+	if errors.Is(err, errMoved) {
+		return errMoved
+	}
 	if err != nil {
 		var api *flipkyc.APIError
 		switch {
@@ -116,18 +125,35 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		}
 		// Flip did not act (nothing was sent, or a rate limit): the
 		// create may go again.
-		if _, uerr := f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
-			StateNew, nowMillis(), a.Key, StateCreating, rid); uerr != nil {
+		if _, uerr := f.change(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+			StateNew, f.nowMillis(), a.Key, StateCreating, rid); uerr != nil {
 			return uerr
 		}
 		return err
 	}
-	// The agent is in creating, or, if another job found it there while
-	// this create was under way, parked as an unknown outcome: either way
-	// the create's own Request-ID names it, and its id is now known.
-	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, attention = '', updated_at = ? WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
-		StateCreated, got.ID, string(got.KYCStatus), nowMillis(), a.Key, StateCreating, StateAttention, rid)
-	return err
+	f.recordCreated(ctx, a, rid, got)
+	return nil
+}
+
+// recordCreated records the id Flip gave an agent's create. The agent is
+// in creating, or, if another job found it there while this create was
+// under way, parked as an unknown outcome: either way the create's own
+// Request-ID names it. The id is a fact no step can learn again, so the
+// write is not fenced, and a failed write is tried again, detached from
+// the job's context, until it is made: only a process that stops loses the
+// id (the agent is then parked as an outcome unknown; the warnings name
+// the id).
+func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *flipkyc.Agent) {
+	ctx = context.WithoutCancel(ctx)
+	for attempt := 1; ; attempt++ {
+		_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
+			StateCreated, got.ID, string(got.KYCStatus), f.nowMillis(), a.Key, StateCreating, StateAttention, rid)
+		if err == nil {
+			return
+		}
+		f.log.Warn("fleet: recording a created agent's id failed; trying again", "line", a.Line, "agent_id", got.ID, "attempt", attempt, "err", err)
+		_ = backoff.Sleep(ctx, backoff.Exponential(100*time.Millisecond, 5*time.Second, attempt))
+	}
 }
 
 // errMoved is a step's report that the agent's state changed under it:
@@ -147,8 +173,8 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			sending = StateUploadingSelfie
 		}
 		rid := newRequestID()
-		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			sending, rid, nowMillis(), a.Key, a.State)
+		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			sending, rid, f.nowMillis(), a.Key, a.State)
 		if err == nil && n == 0 {
 			err = errMoved
 		}
@@ -225,21 +251,23 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !selfie {
-			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
-				StateIdentityUploaded, string(status), nowMillis(), a.Key, StateUploadingIdentity)
+			_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateIdentityUploaded, string(status), f.nowMillis(), a.Key, StateUploadingIdentity)
 			return err
 		}
-		if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), nowMillis(), a.Key, StateUploadingSelfie); err != nil {
+		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), f.nowMillis(), a.Key, StateUploadingSelfie)
+		if err != nil || n == 0 {
 			return err
 		}
 		// The upload check may already be known (read above, or the
 		// status passed in): apply it.
 		if status != flipkyc.StatusUploadIdentitySelfieProgress {
-			_, err := f.advance(ctx, tx, a.AgentID.Int64, status, 0)
-			return err
+			if _, err := f.advance(ctx, tx, a.AgentID.Int64, status, 0); err != nil {
+				return err
+			}
 		}
-		return nil
+		return f.finish(ctx, tx) // the agent's uploads are done: so is the job
 	})
 }
 
@@ -249,8 +277,8 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateChecked:
 		rid := newRequestID()
-		n, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-			StateSubmitting, rid, nowMillis(), a.Key, StateChecked)
+		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateSubmitting, rid, f.nowMillis(), a.Key, StateChecked)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -283,17 +311,31 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
-		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateSubmitting)
-	return err
+	return f.settle(ctx, a.Key, StateSubmitting)
+}
+
+// settle records a submission or correction Flip accepted: the agent is
+// in review, and the step's job is done with it.
+func (f *Fleet) settle(ctx context.Context, key, from string) error {
+	ctx = context.WithoutCancel(ctx)
+	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.finish(ctx, tx)
+	})
 }
 
 // observe applies a status read from Flip.
 func (f *Fleet) observe(ctx context.Context, agentID int64, got *flipkyc.Agent) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := f.advance(ctx, tx, agentID, got.KYCStatus, got.RejectedReasonCode)
-		return err
+		if _, err := f.advance(ctx, tx, agentID, got.KYCStatus, got.RejectedReasonCode); err != nil {
+			return err
+		}
+		return f.finish(ctx, tx) // a read settles the step
 	})
 }
 
@@ -315,7 +357,7 @@ var waiting = []string{StateAwaitingCheck, StateInReview}
 // reconcile queues a read of the agents whose callback is late, at most
 // ReconcileBatch each time.
 func (f *Fleet) reconcile(ctx context.Context) error {
-	cutoff := nowMillis() - f.cfg.StaleAfter.Milliseconds()
+	cutoff := f.nowMillis() - f.cfg.StaleAfter.Milliseconds()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := f.db.query(ctx, tx, "SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?",
 			waiting[0], waiting[1], cutoff, cutoff, f.cfg.ReconcileBatch)
@@ -336,7 +378,7 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 			return err
 		}
 		for _, k := range keys {
-			if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET polled_at = ? WHERE key = ?", nowMillis(), k); err != nil {
+			if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET polled_at = ? WHERE key = ?", f.nowMillis(), k); err != nil {
 				return err
 			}
 			if err := f.insert(ctx, tx, pollArgs{Key: k}); err != nil {
@@ -399,12 +441,12 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 		// its decision keeps the status of that decision, since a status
 		// that does not move it is an older one (a callback that arrived
 		// late, or a read that crossed it).
-		_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET kyc_status = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
+		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET kyc_status = ? WHERE key = ? AND state NOT IN (?, ?, ?, ?)",
 			string(status), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
 		return false, err
 	}
-	n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, updated_at = ? WHERE key = ? AND state = ?",
-		to, string(status), int(code), state == StateUploadingSelfie, nowMillis(), key, state)
+	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, updated_at = ? WHERE key = ? AND state = ?",
+		to, string(status), int(code), state == StateUploadingSelfie, f.nowMillis(), key, state)
 	if err != nil || n == 0 {
 		return false, err
 	}

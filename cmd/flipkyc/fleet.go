@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
@@ -103,7 +104,7 @@ Exit status 1 when a row was bad or an agent needs attention.`,
 			if *check {
 				return e.check(o)
 			}
-			return e.onboard(o, false)
+			return e.onboard(o, modeOnboard)
 		}
 	},
 }
@@ -136,7 +137,34 @@ SQLite file that does not exist is an error, not a new run).`,
 			if err := needArgs(args); err != nil {
 				return err
 			}
-			return e.onboard(o, true)
+			return e.onboard(o, modeRepair)
+		}
+	},
+}
+
+var resumeCommand = &command{
+	path:    "resume",
+	summary: "retry the steps of parked agents whose cause was fixed, then work the run",
+	help: `Puts back the agents of a run (--db) parked by a step that can be tried again:
+a step that failed for good (Flip down for a long time), an image Flip refused
+(replace the file first), a submission or correction Flip refused. Each goes
+back to the state it was parked in; callbacks that came while it was parked
+are applied; then the run is worked, as onboard does, until every agent is
+final or parked. 'flipkyc status' shows each parked agent's way out. Agents
+parked at their create are not put back: give their agent id (or, once Flip
+confirmed it created nothing, not_created) in a repair CSV. Running onboard
+again also resumes.`,
+	examples: []string{
+		"flipkyc resume --db examples/fleet/agents.fleet.db",
+	},
+	flip: true,
+	setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+		o := fleetFlags(fs)
+		return func(args []string) error {
+			if err := needArgs(args); err != nil {
+				return err
+			}
+			return e.onboard(o, modeResume)
 		}
 	},
 }
@@ -187,11 +215,6 @@ when and where (database, photo directories, exports), without any value.`,
 			if err := e.useDSN(dsn); err != nil {
 				return err
 			}
-			if !fleet.IsPostgres(dsn) {
-				if _, err := os.Stat(dsn); err != nil {
-					return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
-				}
-			}
 			if *reveal && *export == "" {
 				return usagef("--reveal goes with --export")
 			}
@@ -202,6 +225,15 @@ when and where (database, photo directories, exports), without any value.`,
 					return err
 				}
 			}
+			// status only reads: a file that holds no run is left as it is.
+			ro, err := fleet.OpenRun(e.ctx, dsn)
+			if errors.Is(err, fleet.ErrNotARun) {
+				return inputErrorf("%s is not a flipkyc run (no agents table); nothing was changed", showDSN(dsn))
+			}
+			if err != nil {
+				return inputErrorf("no run at %s: %v", showDSN(dsn), withoutPath(err))
+			}
+			ro.Close()
 			use := keyOptional
 			if *reveal {
 				use = keyRequired
@@ -223,7 +255,7 @@ when and where (database, photo directories, exports), without any value.`,
 					return err
 				}
 			}
-			e.printSummary(sum)
+			e.printSummary(sum, dsn)
 			return nil
 		}
 	},
@@ -246,6 +278,8 @@ type fleetOptions struct {
 	workers             *int
 	rate                *float64
 	staleAfter, recEach *time.Duration
+	jobTimeout, orphan  *time.Duration
+	verbose             *bool
 }
 
 func fleetFlags(fs *flag.FlagSet) fleetOptions {
@@ -260,6 +294,9 @@ func fleetFlags(fs *flag.FlagSet) fleetOptions {
 		staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
 		recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 		listen:     fs.String("listen", "", "receive Flip's callbacks on this address (host:port) into this run while it works; the token from "+envCallbackToken),
+		jobTimeout: fs.Duration("job-timeout", 2*time.Minute, "most time one step may take; a stopped process's steps go to others only after it"),
+		orphan:     fs.Duration("orphan-after", 15*time.Second, "a process whose heartbeat is this late is stopped (Postgres)"),
+		verbose:    fs.Bool("v", false, "log more: River's and the fleet's informational lines (warnings always go to stderr)"),
 	}
 }
 
@@ -376,12 +413,23 @@ func defaultDB(csvPath string) string {
 	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".fleet.db"
 }
 
-func (e *env) onboard(o fleetOptions, repair bool) error {
-	if *o.csv == "" {
+// What e.onboard does before it works the run.
+const (
+	modeOnboard = "onboard" // import the CSV's rows, resume parked agents
+	modeRepair  = "repair"  // queue the CSV's corrections
+	modeResume  = "resume"  // resume parked agents
+)
+
+func (e *env) onboard(o fleetOptions, mode string) error {
+	repair := mode == modeRepair
+	switch {
+	case mode == modeResume && *o.db == "":
+		return usagef("--db is required")
+	case mode != modeResume && *o.csv == "":
 		return usagef("--csv is required")
 	}
-	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 {
-		return usagef("--workers, --stale-after and --reconcile-every must be positive")
+	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 || *o.jobTimeout <= 0 || *o.orphan <= 0 {
+		return usagef("--workers, --stale-after, --reconcile-every, --job-timeout and --orphan-after must be positive")
 	}
 	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
 		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
@@ -408,7 +456,7 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if err := e.useDSN(dsn); err != nil {
 		return err
 	}
-	if repair && !fleet.IsPostgres(dsn) {
+	if mode != modeOnboard && !fleet.IsPostgres(dsn) {
 		// Opening a missing file would start an empty run, in which no
 		// agent is found.
 		if _, err := os.Stat(dsn); err != nil {
@@ -418,16 +466,18 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	var rows []fleet.Row
 	var repairs []fleet.Repair
 	var bad []fleet.RowError
-	err = readFleetCSV(o, func(file io.Reader, images string) (err error) {
-		if repair {
-			repairs, bad, err = fleet.ReadRepairCSV(file, images)
-		} else {
-			rows, bad, err = fleet.ReadCSV(file, images)
+	if mode != modeResume {
+		err := readFleetCSV(o, func(file io.Reader, images string) (err error) {
+			if repair {
+				repairs, bad, err = fleet.ReadRepairCSV(file, images)
+			} else {
+				rows, bad, err = fleet.ReadCSV(file, images)
+			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	if repair {
 		e.printBadRows(bad)
@@ -442,13 +492,23 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	}
 	defer d.Close()
 	agentsURL, kycURL := e.baseURLs()
-	cfg := fleet.Config{
-		DB: d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
-		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, Retain: retain,
-		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
+	// The fleet's and River's warnings go to stderr; -v adds their other
+	// lines, --listen the callbacks received.
+	level := slog.LevelWarn
+	switch {
+	case *o.verbose:
+		level = slog.LevelDebug
+	case *o.listen != "":
+		level = slog.LevelInfo
 	}
-	if *o.listen != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	// The log lines come from River's goroutines: every write to stderr
+	// from here on takes turns.
+	e.stderr = &turnWriter{w: e.stderr}
+	cfg := fleet.Config{
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+		DB:     d, SecretKey: key, Rate: *o.rate, Workers: *o.workers,
+		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, JobTimeout: *o.jobTimeout, OrphanAfter: *o.orphan, Retain: retain,
+		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-cli")},
 	}
 	f, err := fleet.New(cfg)
 	if err != nil {
@@ -470,18 +530,28 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 		bad = append(bad, refused...)
 		fmt.Fprintf(e.stderr, "flipkyc repair: %s queued\n", plural(len(repairs)-len(refused), "correction", "corrections"))
 	} else {
-		rows, bad, err = resolveLocations(e.ctx, f.Locations(), rows, bad)
+		if mode == modeOnboard {
+			rows, bad, err = resolveLocations(e.ctx, f.Locations(), rows, bad)
+			if err != nil {
+				return err
+			}
+			e.printBadRows(bad)
+			added, err := f.Import(e.ctx, rows)
+			if err != nil {
+				return err
+			}
+			nBad := countLines(bad)
+			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
+				plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
+		}
+		// Parked agents whose cause may be fixed go back to work.
+		back, err := f.Resume(e.ctx)
 		if err != nil {
 			return err
 		}
-		e.printBadRows(bad)
-		added, err := f.Import(e.ctx, rows)
-		if err != nil {
-			return err
+		if back > 0 || mode == modeResume {
+			fmt.Fprintf(e.stderr, "flipkyc %s: %s put back\n", e.cmd.path, plural(back, "parked agent", "parked agents"))
 		}
-		nBad := countLines(bad)
-		fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
-			plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
 	}
 	p := newProgress(e.stderr)
 	if err := f.Run(e.ctx, p.update); err != nil {
@@ -493,11 +563,38 @@ func (e *env) onboard(o fleetOptions, repair bool) error {
 	if err != nil {
 		return err
 	}
-	e.printSummary(sum)
+	e.printSummary(sum, dsn)
+	e.printOutcome(sum, dsn)
 	if len(bad) > 0 || len(sum.Attention) > 0 {
 		return silentFailure{}
 	}
 	return nil
+}
+
+// printOutcome ends a run's output on stderr: how many agents are final,
+// how many need attention, and the command that shows them.
+func (e *env) printOutcome(s fleet.Summary, dsn string) {
+	if e.json {
+		return // the summary on stdout has the counts
+	}
+	final := s.Total - s.Active - len(s.Attention)
+	fmt.Fprintf(e.stderr, "flipkyc %s: %d of %d agents final (%d approved, %d rejected, %d failed their upload check); %d need attention\n",
+		e.cmd.path, final, s.Total, s.Counts[fleet.StateApproved], s.Counts[fleet.StateRejected], s.Counts[fleet.StateUploadFailed], len(s.Attention))
+	if len(s.Attention) > 0 || len(s.Rejections) > 0 {
+		fmt.Fprintf(e.stderr, "see them and their way out: flipkyc status --db %s\n", showDSN(dsn))
+	}
+}
+
+// turnWriter lets one goroutine write at a time.
+type turnWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (t *turnWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.w.Write(p)
 }
 
 // readFleetCSV opens --csv and reads it with read, in the images
@@ -580,7 +677,7 @@ func (e *env) printBadRows(bad []fleet.RowError) {
 
 // printSummary prints a run's summary; the reasons stored for agents that
 // need attention may quote file paths and replies, and are masked.
-func (e *env) printSummary(s fleet.Summary) {
+func (e *env) printSummary(s fleet.Summary, dsn string) {
 	for i := range s.Attention {
 		s.Attention[i].Attention = maskText(s.Attention[i].Attention)
 	}
@@ -617,16 +714,46 @@ func (e *env) printSummary(s fleet.Summary) {
 	if len(s.Attention) > 0 {
 		fmt.Fprintln(e.stdout, "\nNeed attention:")
 		t = table(e.stdout)
-		fmt.Fprintf(t, "LINE\tAGENT\tWHY\n")
+		fmt.Fprintf(t, "LINE\tAGENT\tWAY OUT\tWHY\n")
 		for _, r := range s.Attention {
 			id := "-"
 			if r.AgentID != 0 {
 				id = strconv.FormatInt(r.AgentID, 10)
 			}
-			fmt.Fprintf(t, "%d\t%s\t%s\n", r.Line, id, printable(r.Attention))
+			fmt.Fprintf(t, "%d\t%s\t%s\t%s\n", r.Line, id, wayOutName(r.WayOut), printable(r.Attention))
 		}
 		_ = t.Flush()
+		seen := map[string]bool{}
+		for _, r := range s.Attention {
+			if !seen[r.WayOut] && r.WayOut != "" {
+				seen[r.WayOut] = true
+				fmt.Fprintf(e.stdout, "%s: %s\n", wayOutName(r.WayOut), wayOutCommand(r.WayOut, dsn))
+			}
+		}
 	}
+}
+
+// wayOutName names a way out in the table of parked agents.
+func wayOutName(w string) string {
+	switch w {
+	case fleet.WayOutResume:
+		return "resume"
+	case fleet.WayOutAgentID:
+		return "repair agent_id"
+	}
+	return "-"
+}
+
+// wayOutCommand is what a person does to take on agents parked with way
+// out w.
+func wayOutCommand(w, dsn string) string {
+	switch w {
+	case fleet.WayOutResume:
+		return "fix what WHY names (the image file; Flip reachable again), then run: flipkyc resume --db " + showDSN(dsn)
+	case fleet.WayOutAgentID:
+		return "ask Flip, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and agent_id, or not_created)"
+	}
+	return ""
 }
 
 // summaryJSON is a Summary as status prints it: agents needing attention

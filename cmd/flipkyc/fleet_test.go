@@ -188,6 +188,9 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	assert.Contains(t, r.stderr, "line 6: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n")
 	assert.Contains(t, r.stderr, "line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n")
 	assert.Contains(t, r.stderr, "flipkyc onboard: 8 rows: 6 new, 0 resumed, 2 bad; state in "+db+"\n")
+	// The last lines: agents final, needing attention, and where to see them.
+	assert.True(t, strings.HasSuffix(r.stderr, "flipkyc onboard: 6 of 6 agents final (2 approved, 3 rejected, 1 failed their upload check); 0 need attention\n"+
+		"see them and their way out: flipkyc status --db "+db+"\n"), r.stderr)
 	// Not a terminal: plain progress lines, no bar, no escape codes; the
 	// last one when every agent is final.
 	assert.NotContains(t, r.stderr, "\x1b")

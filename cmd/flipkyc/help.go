@@ -35,6 +35,7 @@ var commands = []*command{
 	repairCommand,
 	forgetCommand,
 	rekeyCommand,
+	resumeCommand,
 	versionCommand,
 }
 

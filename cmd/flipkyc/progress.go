@@ -34,8 +34,13 @@ type progress struct {
 
 func newProgress(w io.Writer) *progress {
 	p := &progress{w: w, now: time.Now, first: -1, width: func() int { return 80 }}
-	under := w // the command's own output goes through its secret scrubber
-	if s, ok := w.(secretScrubber); ok {
+	// The command's own output goes through its secret scrubber, and
+	// takes turns with the fleet's log lines.
+	under := w
+	if t, ok := under.(*turnWriter); ok {
+		under = t.w
+	}
+	if s, ok := under.(secretScrubber); ok {
 		under = s.w
 	}
 	if f, ok := under.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -1,0 +1,149 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/riverqueue/river"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// Ways out of a parked agent (Record.WayOut).
+const (
+	// WayOutResume: fix what the reason names (an image file, Flip being
+	// down), then Resume (flipkyc resume, or onboard again) retries the
+	// step that parked the agent.
+	WayOutResume = "resume"
+	// WayOutAgentID: the agent's create may have reached Flip (outcome
+	// unknown) or Flip has it already (2002): it is never sent again; give
+	// the agent id Flip has in a repair (Repair.AgentID).
+	WayOutAgentID = "agent_id"
+)
+
+// wayOut is the way out of an agent parked in state from.
+func wayOut(from, createRequestID string, agentID int64) string {
+	if from == StateCreating || (from == "" && agentID == 0 && createRequestID != "") {
+		return WayOutAgentID
+	}
+	return WayOutResume
+}
+
+// Resume puts back the parked agents whose way out is WayOutResume (a step
+// that failed for good, an image that could not be read or was refused,
+// a submission or correction Flip refused): each goes back to the state it
+// was parked in, the callbacks stored for it while it was parked are
+// applied in the order they came, and the job of its step is queued, all
+// in one transaction. It returns how many agents it put back. Agents
+// parked at their create are left to a repair with their agent id.
+func (f *Fleet) Resume(ctx context.Context) (int, error) {
+	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id FROM fleet_agents WHERE state = ?", StateAttention)
+	if err != nil {
+		return 0, err
+	}
+	type parked struct {
+		key, from string
+		id        sql.NullInt64
+	}
+	var todo []parked
+	for rows.Next() {
+		var p parked
+		var rid string
+		if err := rows.Scan(&p.key, &p.from, &rid, &p.id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if p.from != "" && wayOut(p.from, rid, p.id.Int64) == WayOutResume {
+			todo = append(todo, p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	resumed := 0
+	for _, p := range todo {
+		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ?",
+				p.from, f.nowMillis(), p.key, StateAttention)
+			if err != nil || n == 0 {
+				return err
+			}
+			resumed++
+			if p.id.Valid {
+				if err := f.applyStored(ctx, tx, p.id.Int64); err != nil {
+					return err
+				}
+			}
+			var state string
+			if err := f.db.queryRow(ctx, tx, "SELECT state FROM fleet_agents WHERE key = ?", p.key).Scan(&state); err != nil {
+				return err
+			}
+			if next := jobFor(state, p.key); next != nil {
+				return f.insert(ctx, tx, next)
+			}
+			return nil
+		})
+		if err != nil {
+			return resumed, err
+		}
+	}
+	return resumed, nil
+}
+
+// applyStored applies, in tx, the callbacks stored for an agent and not
+// applied (they came while it was parked), in the order they came.
+func (f *Fleet) applyStored(ctx context.Context, tx *sql.Tx, agentID int64) error {
+	rows, err := f.db.query(ctx, tx, "SELECT key, kyc_status, rejection_code FROM fleet_events WHERE agent_id = ? AND applied = 0 ORDER BY received_at, key", agentID)
+	if err != nil {
+		return err
+	}
+	type event struct {
+		key, status string
+		code        int
+	}
+	var events []event
+	for rows.Next() {
+		var e event
+		if err := rows.Scan(&e.key, &e.status, &e.code); err != nil {
+			rows.Close()
+			return err
+		}
+		events = append(events, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range events {
+		moved, err := f.advance(ctx, tx, agentID, flipkyc.KYCStatus(e.status), flipkyc.RejectionCode(e.code))
+		if err != nil {
+			return err
+		}
+		if moved {
+			if _, err := f.db.exec(ctx, tx, "UPDATE fleet_events SET applied = 1 WHERE key = ?", e.key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jobFor is the job that takes on an agent in state, nil when it waits
+// for nothing the run does (final). An agent waiting for a callback is
+// read at once.
+func jobFor(state, key string) river.JobArgs {
+	switch state {
+	case StateNew, StateCreating:
+		return createArgs{Key: key}
+	case StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie:
+		return uploadArgs{Key: key}
+	case StateChecked, StateSubmitting:
+		return submitArgs{Key: key}
+	case StateRepairQueued, StateRepairing:
+		return repairArgs{Key: key}
+	case StateAwaitingCheck, StateInReview:
+		return pollArgs{Key: key}
+	}
+	return nil
+}
