@@ -39,7 +39,11 @@ func (*crashAfterWork) WorkEnd(_ context.Context, _ *rivertype.JobRow, err error
 // a crash after it cannot have the job run again.
 func TestStateChangeCompletesItsJob(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"))
+	key, err := NewDataKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"), WithDataKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestSQLiteRunLockedByFileNotName(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			db, err := fleet.Open(ctx, other)
+			db, err := fleet.Open(ctx, other, fleet.WithDataKey(testDataKey(t)))
 			if err != nil {
 				t.Fatal(err)
 			}
