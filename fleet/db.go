@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -58,14 +59,42 @@ type OpenOption func(*DB)
 func WithDataKey(k *DataKey) OpenOption { return func(d *DB) { d.key = k } }
 
 // IsPostgres reports whether dsn names a Postgres database rather than a
-// SQLite file.
+// SQLite file: a postgres:// or postgresql:// URL, the scheme in any case.
 func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	lower := strings.ToLower(dsn)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// lowerScheme returns a Postgres URL with its scheme in lower case, as pgx
+// reads it; other DSNs as they are.
+func lowerScheme(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
+	i := strings.Index(dsn, "://")
+	return strings.ToLower(dsn[:i]) + dsn[i:]
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// IsSQLiteFile reports whether path is an existing SQLite database file, by
+// its first bytes.
+func IsSQLiteFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == sqliteHeader
 }
 
 // Open opens (and creates or migrates) the database dsn: a Postgres URL
 // (postgres://…) or the path of a SQLite file, created when missing.
 func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
+	dsn = lowerScheme(dsn)
 	d := &DB{dsn: dsn, postgres: IsPostgres(dsn)}
 	for _, o := range opts {
 		o(d)
@@ -139,6 +168,17 @@ var companions = []string{"", "-wal", "-shm", "-journal", ".lock"}
 // away from an existing database and its companions. It returns one
 // notice when it had to.
 func ownerOnly(path string) ([]string, error) {
+	// An existing file is a run's database only if it is a regular file
+	// that is empty (a run about to start) or SQLite's: anything else (an
+	// image, a CSV, a device) is left as it is.
+	if st, err := os.Stat(path); err == nil {
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file: give the path of a run's SQLite database", filepath.Base(path))
+		}
+		if st.Size() > 0 && !IsSQLiteFile(path) {
+			return nil, fmt.Errorf("%s is not a SQLite database: give the path of a run's database, or of a new file", filepath.Base(path))
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -181,6 +221,7 @@ var ErrNotARun = errors.New("fleet: not a run's database")
 // first looked at read-only. A file or database without a run is
 // ErrNotARun.
 func OpenRun(ctx context.Context, dsn string) (*DB, error) {
+	dsn = lowerScheme(dsn)
 	d := &DB{dsn: dsn, postgres: IsPostgres(dsn)}
 	if d.postgres {
 		db, err := sql.Open("pgx", dsn)

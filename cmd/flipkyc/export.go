@@ -46,7 +46,7 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		return "", inputErrorf("%s: %v", flag, withoutPath(err))
 	}
 	for _, suffix := range runFileSuffixes {
-		if base, ok := strings.CutSuffix(target, suffix); ok && isSQLiteDatabase(base) {
+		if base, ok := strings.CutSuffix(target, suffix); ok && fleet.IsSQLiteFile(base) {
 			return "", inputErrorf("%s: %s is a database or one of its files; give another file", flag, maskText(path))
 		}
 	}
@@ -76,22 +76,6 @@ func outputTarget(flag, path, dsn string) (string, error) {
 		}
 	}
 	return target, nil
-}
-
-// sqliteHeader starts every SQLite database file.
-const sqliteHeader = "SQLite format 3\x00"
-
-// isSQLiteDatabase reports whether path is an existing SQLite database (a
-// run's, this one's or another's), by its first bytes.
-func isSQLiteDatabase(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, len(sqliteHeader))
-	_, err = io.ReadFull(f, head)
-	return err == nil && string(head) == sqliteHeader
 }
 
 // resolvePath returns path absolute and with every link resolved; for a
