@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -293,6 +294,8 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 			return nil, "", inputErrorf("give --key-file or %s: a Postgres run's data key is kept outside the database, and every machine working the run needs the same one", fleet.EnvDataKey)
 		}
 		keyFile = dsn + ".key"
+	} else if err := keyFileNotRunFile(keyFile, dsn); err != nil {
+		return nil, "", err
 	}
 	if use != keyCreate {
 		k, err := fleet.ReadKeyFile(keyFile)
@@ -313,6 +316,21 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
 	}
 	return k, created, nil
+}
+
+// keyFileNotRunFile refuses a --key-file that is a SQLite run's database
+// or one of its files other than the key file beside it, before the key
+// file is read or created there.
+func keyFileNotRunFile(keyFile, dsn string) error {
+	target, err := resolvePath("--key-file", keyFile)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		info = nil
+	}
+	return notRunFile("--key-file", keyFile, target, info, dsn, slices.DeleteFunc(slices.Clone(runFileSuffixes), func(s string) bool { return s == ".key" }))
 }
 
 // openRun opens a run's database with its data key (see dataKey), and

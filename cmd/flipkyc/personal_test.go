@@ -157,3 +157,26 @@ func TestFleetStatusConvertsOldRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(converted), "Agent Number", "the run was converted")
 }
+
+// --key-file naming the run's database or one of its files is refused
+// before anything is written: onboard of a new run would otherwise write
+// the key where its database goes and then fail to open it.
+func TestFleetKeyFileIsNotTheRunsDatabase(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500011"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	for _, keyFile := range []string{db, db + "-wal", db + ".lock"} {
+		r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--key-file", keyFile}, fast...)...)
+		assert.Equal(t, exitUsage, r.code, keyFile)
+		assert.Contains(t, r.stderr, filepath.Base(keyFile)+" is the run's database or one of its files", keyFile)
+		assert.NotContains(t, r.stderr, "created the data key file", keyFile)
+		_, err := os.Stat(keyFile)
+		assert.ErrorIs(t, err, os.ErrNotExist, "nothing written at %s", keyFile)
+	}
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--key-file", db + ".key"}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--key-file", db)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "agents.fleet.db is the run's database or one of its files")
+}
