@@ -130,7 +130,11 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		if !got.KYCStatus.CanUploadDocuments() {
 			// PENDING, SUSPICIOUS, NEED_TO_CHECK or HELP: in review;
-			// APPROVED: approved (advance).
+			// APPROVED: approved (advance). The correction took effect
+			// and is not kept.
+			if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing); err != nil {
+				return err
+			}
 			return f.observe(ctx, a.AgentID.Int64, got)
 		}
 	default:
@@ -184,7 +188,8 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+	// Sent: the correction is no longer needed, and is not kept.
+	_, err = f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 		StateInReview, string(flipkyc.StatusPending), nowMillis(), a.Key, StateRepairing)
 	return err
 }
