@@ -301,6 +301,7 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 		k, err := fleet.ReadKeyFile(keyFile)
 		switch {
 		case err == nil:
+			e.warnKeyFileMode(keyFile)
 			return k, "", nil
 		case use == keyOptional && byDefault && errors.Is(err, fs.ErrNotExist):
 			return nil, "", nil
@@ -311,11 +312,23 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 	if err != nil {
 		return nil, "", inputErrorf("the run's data key: %v", err)
 	}
+	if !made {
+		e.warnKeyFileMode(keyFile)
+	}
 	if made {
 		created = keyFile
 		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
 	}
 	return k, created, nil
+}
+
+// warnKeyFileMode warns on stderr when the key file can be read by users
+// other than its owner: whoever has it and a copy of the run reads its
+// personal data.
+func (e *env) warnKeyFileMode(keyFile string) {
+	if st, err := os.Stat(keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(e.stderr, "flipkyc %s: warning: the data key file %s can be read by other users (%v): make it readable by its owner only (chmod 600)\n", e.cmd.path, keyFile, st.Mode().Perm())
+	}
 }
 
 // keyFileNotRunFile refuses a --key-file that is a SQLite run's database

@@ -180,3 +180,26 @@ func TestFleetKeyFileIsNotTheRunsDatabase(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "agents.fleet.db is the run's database or one of its files")
 }
+
+// A key file other users can read is used, with a warning saying so and
+// what to do; an owner-only one is used without a word.
+func TestFleetKeyFileReadableByOthersIsWarnedOf(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500021"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	const warning = "can be read by other users"
+	for _, mode := range []os.FileMode{0o600, 0o640, 0o644} {
+		require.NoError(t, os.Chmod(db+".key", mode))
+		r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", filepath.Join(t.TempDir(), "x.csv"), "--reveal")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		if mode == 0o600 {
+			assert.NotContains(t, r.stderr, warning)
+			continue
+		}
+		assert.Contains(t, r.stderr, filepath.Base(db)+".key "+warning, mode)
+		assert.Contains(t, r.stderr, "chmod 600", mode)
+	}
+}
