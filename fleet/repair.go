@@ -96,7 +96,8 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		return RowError{}, err
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+		// erased_at = 0: an erasure since the agent was read wins.
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
 			StateRepairQueued, f.db.key.seal(a.Key, b), nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
