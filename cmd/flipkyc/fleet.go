@@ -159,7 +159,9 @@ written through a temporary file beside it and renamed, so it is replaced
 whole or not at all. A cell that starts with =, +, -, @, a tab or a carriage
 return gets a leading ' so that a spreadsheet does not run it as a formula.
 --inventory says what personal data the run holds, of how many agents, since
-when and where (database, photo directories, exports), without any value.`,
+when and where (database, photo directories, exports), without any value.
+--erasures lists the erasures the run recorded: line, agent id, state, why
+(request or retention), when and what kinds of data, without any value.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -170,6 +172,7 @@ when and where (database, photo directories, exports), without any value.`,
 		export := fs.String("export", "", "write every agent to this CSV file")
 		reveal := fs.Bool("reveal", false, "with --export: write identity numbers in clear (needs the data key); masked otherwise")
 		inventory := fs.Bool("inventory", false, "say what personal data the run holds and where, without any value")
+		erasures := fs.Bool("erasures", false, "list the erasures the run recorded (forget, retention), without any value")
 		keyFile := keyFileFlag(fs)
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
@@ -193,6 +196,9 @@ when and where (database, photo directories, exports), without any value.`,
 			if *reveal && *export == "" {
 				return usagef("--reveal goes with --export")
 			}
+			if *erasures && (*inventory || *export != "") {
+				return usagef("--erasures goes alone (without --inventory or --export)")
+			}
 			var target string
 			if *export != "" {
 				var err error
@@ -211,6 +217,9 @@ when and where (database, photo directories, exports), without any value.`,
 			defer d.Close()
 			if *inventory {
 				return e.printInventory(d, dsn)
+			}
+			if *erasures {
+				return e.printErasures(d)
 			}
 			sum, err := d.Summarize(e.ctx)
 			if err != nil {

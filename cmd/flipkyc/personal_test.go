@@ -203,3 +203,36 @@ func TestFleetKeyFileReadableByOthersIsWarnedOf(t *testing.T) {
 		assert.Contains(t, r.stderr, "chmod 600", mode)
 	}
 }
+
+// status --erasures lists the erasures the run recorded (line, agent id,
+// state, kinds of data, why and when; no value), so a company can show
+// that an erasure it was asked for happened.
+func TestFleetStatusErasures(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "600031"}, {suffix: "600032"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "no erasure recorded\n", r.stdout)
+
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--line", "3")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `(?m)^LINE\s+AGENT\s+STATE\s+REASON\s+ERASED\s+FIELDS$`, r.stdout)
+	assert.Regexp(t, `(?m)^3\s+\d+\s+approved\s+request\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+name, identity_number, .*image_paths$`, r.stdout)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	erasures := decode[[]fleet.Erasure](t, r.stdout)
+	require.Len(t, erasures, 1)
+	assert.Equal(t, 3, erasures[0].Line)
+	assert.Equal(t, fleet.ReasonRequest, erasures[0].Reason)
+	assert.Contains(t, erasures[0].Fields, string(fleet.FieldIdentityNumber))
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures", "--inventory")
+	assert.Equal(t, exitUsage, r.code)
+}
