@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -81,9 +82,25 @@ func ParseDataKey(s string) (*DataKey, error) {
 	return nil, fmt.Errorf("fleet: a data key is %d random bytes in base64 (44 characters); this one is not", DataKeySize)
 }
 
-// ReadKeyFile reads the data key from a key file.
+// maxKeyFileSize bounds what is read of a key file, which holds one line
+// of base64.
+const maxKeyFileSize = 1 << 10
+
+// ReadKeyFile reads the data key from a key file, which must be a regular
+// file: a directory, device or pipe is refused before it is read.
 func ReadKeyFile(path string) (*DataKey, error) {
-	b, err := os.ReadFile(path)
+	info, err := os.Stat(path)
+	if err == nil && !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("reading the data key file: %s is not a regular file", path)
+	}
+	var b []byte
+	if err == nil {
+		var file *os.File
+		if file, err = os.Open(path); err == nil {
+			b, err = io.ReadAll(io.LimitReader(file, maxKeyFileSize))
+			file.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the data key file: %w", err)
 	}

@@ -159,3 +159,72 @@ func TestRetention(t *testing.T) {
 		t.Errorf("re-Import after retention: %d new, %v", n, err)
 	}
 }
+
+// A correction queued while the agent is being erased is not stored: the
+// erasure wins, and the run never sends (or keeps) data of an erased
+// agent. On Postgres the test holds the agent's row while Repair waits to
+// queue the correction, erases it meanwhile, and lets Repair go on.
+func TestRepairDuringErasureStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))
+	h := newHarness(t, postgresDSN(t))
+	if _, err := h.f.Import(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.f)
+	db := h.db.SQL()
+	var key string
+	if err := db.QueryRow("SELECT key FROM fleet_agents WHERE line = 3 AND state = $1", fleet.StateRejected).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("SELECT key FROM fleet_agents WHERE key = $1 FOR UPDATE", key); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		bad []fleet.RowError
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		bad, err := h.f.Repair(ctx, []fleet.Repair{{Line: 3, IdentityNumber: rows[1].Params.IdentityNumber, Data: &flipkyc.RepairDataParams{Name: "Agent Fixed"}}})
+		done <- result{bad, err}
+	}()
+	// Wait until Repair's update waits for the row this test holds.
+	for {
+		var waiting int
+		if err := db.QueryRow("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE fleet_agents SET state%'").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("Repair returned without waiting for the row: %v, %v", r.bad, r.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// What Forget does to a rejected agent.
+	if _, err := tx.Exec("UPDATE fleet_agents SET row = '', repair = '', personal_fields = 0, erased_at = 1 WHERE key = $1", key); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err != nil {
+		t.Fatalf("Repair: %v", r.err)
+	}
+	var state, repair string
+	if err := db.QueryRow("SELECT state, repair FROM fleet_agents WHERE key = $1", key).Scan(&state, &repair); err != nil {
+		t.Fatal(err)
+	}
+	if state != fleet.StateRejected || repair != "" {
+		t.Errorf("after a correction raced an erasure: state %s, correction stored %v; want rejected and none", state, repair != "")
+	}
+}

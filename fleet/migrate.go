@@ -193,9 +193,23 @@ func (d *DB) convertV0(ctx context.Context, tx *sql.Tx) error {
 	return d.setVersion(ctx, tx, 1)
 }
 
-// rawHash is what a run keeps of a callback's raw data: its SHA-256.
+// rawHash is what a run keeps of a callback's raw data: the SHA-256 of its
+// fields without their free text (agent_name, rejected_reason). A hash
+// over the name would confirm a guessed one: the other fields are stored
+// beside it or easily guessed. Raw data that is not a JSON object is not
+// hashed ("").
 func rawHash(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &fields) != nil || fields == nil {
+		return ""
+	}
+	delete(fields, "agent_name")
+	delete(fields, "rejected_reason")
+	b, err := json.Marshal(fields) // keys sorted: the same fields, the same bytes
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 

@@ -272,3 +272,21 @@ func TestUnreadablePhotoReasonLeavesOutThePath(t *testing.T) {
 		t.Errorf("agent %s, reason %q; want parked with a reason without the path", r.State, r.Attention)
 	}
 }
+
+// A key file path that names no regular file (a directory, a device) is
+// refused as such before it is read: reading a device such as /dev/zero
+// would never end.
+func TestKeyFileMustBeARegularFile(t *testing.T) {
+	paths := []string{t.TempDir()}
+	if _, err := os.Stat(os.DevNull); err == nil {
+		paths = append(paths, os.DevNull)
+	}
+	for _, path := range paths {
+		if _, err := fleet.ReadKeyFile(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadKeyFile(%s) = %v, want an error saying it is not a regular file", path, err)
+		}
+		if _, _, err := fleet.OpenOrCreateKeyFile(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("OpenOrCreateKeyFile(%s) = %v, want an error saying it is not a regular file", path, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
 )
 
@@ -143,5 +144,37 @@ func TestInventory(t *testing.T) {
 	}
 	if len(inv.Exports) != 1 || inv.Exports[0].Path != filepath.Join(dir, "export.csv") || inv.Exports[0].Revealed {
 		t.Errorf("exports %+v", inv.Exports)
+	}
+}
+
+// A correction is kept only until it was sent: once the agent is in review
+// again (and then approved), the inventory counts no pending correction and
+// the run holds no copy of it.
+func TestSentCorrectionIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	if _, err := h.f.Import(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.f)
+	bad, err := h.f.Repair(ctx, []fleet.Repair{{Line: 3, IdentityNumber: rows[1].Params.IdentityNumber, Data: &flipkyc.RepairDataParams{Name: "Agent Fixed"}}})
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("Repair: %v, %v", bad, err)
+	}
+	if inv, err := h.db.Inventory(ctx); err != nil || inv.Corrections != 1 {
+		t.Fatalf("inventory before the correction was sent: %d corrections, %v; want 1", inv.Corrections, err)
+	}
+	h.run(h.newFleet(fleet.Config{}))
+	if c, _ := h.db.Counts(ctx); c[fleet.StateApproved] != 2 {
+		t.Fatalf("after the repair: %v, want 2 approved", c)
+	}
+	// The next run (or reconciliation) drops it, if sending it did not.
+	if _, err := h.db.EraseExpired(ctx, fleet.DefaultRetain); err != nil {
+		t.Fatal(err)
+	}
+	if inv, err := h.db.Inventory(ctx); err != nil || inv.Corrections != 0 {
+		t.Errorf("inventory after the correction was sent: %d corrections, %v; want 0", inv.Corrections, err)
 	}
 }

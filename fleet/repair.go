@@ -96,7 +96,8 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		return RowError{}, err
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+		// erased_at = 0: an erasure since the agent was read wins.
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
 			StateRepairQueued, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
 		if err != nil || n == 0 {
 			return err
@@ -130,7 +131,11 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		if !got.KYCStatus.CanUploadDocuments() {
 			// PENDING, SUSPICIOUS, NEED_TO_CHECK or HELP: in review;
-			// APPROVED: approved (advance).
+			// APPROVED: approved (advance). The correction took effect
+			// and is not kept.
+			if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing); err != nil {
+				return err
+			}
 			return f.observe(ctx, a.AgentID.Int64, got)
 		}
 	default:
@@ -184,6 +189,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
+	// Sent: the correction is no longer needed, and settle does not keep it.
 	return f.settle(ctx, a.Key, StateRepairing)
 }
 

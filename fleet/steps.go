@@ -146,7 +146,11 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *flipkyc.Agent) {
 	ctx = context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
+		// An agent erased meanwhile (forget) keeps its parking and reason:
+		// its id is recorded, but it has no data to go on with.
+		_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = CASE WHEN erased_at <> 0 THEN state ELSE ? END, agent_id = ?, kyc_status = ?, "+
+			"attention = CASE WHEN erased_at <> 0 THEN attention ELSE '' END, parked_from = CASE WHEN erased_at <> 0 THEN parked_from ELSE '' END, updated_at = ? "+
+			"WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
 			StateCreated, got.ID, string(got.KYCStatus), f.nowMillis(), a.Key, StateCreating, StateAttention, rid)
 		if err == nil {
 			return
@@ -319,7 +323,9 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 func (f *Fleet) settle(ctx context.Context, key, from string) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+		// Under review, an agent has no correction left to send: a sent
+		// one is not kept.
+		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
 		if err != nil || n == 0 {
 			return err

@@ -50,19 +50,30 @@ func outputTarget(flag, path, dsn string) (string, error) {
 			return "", inputErrorf("%s: %s is a database or one of its files; give another file", flag, maskText(path))
 		}
 	}
+	if err := notRunFile(flag, path, target, info, dsn, runFileSuffixes); err != nil {
+		return "", err
+	}
+	return target, nil
+}
+
+// notRunFile refuses target (path resolved, info its file's when it
+// exists) when dsn names a SQLite run and target is the run's database or
+// one of its files of suffixes, however named (another path, a link, a
+// hard link).
+func notRunFile(flag, path, target string, info fs.FileInfo, dsn string, suffixes []string) error {
 	if dsn == "" || fleet.IsPostgres(dsn) {
-		return target, nil
+		return nil
 	}
 	db, err := filepath.Abs(dsn)
 	if err != nil {
-		return "", inputErrorf("%s: %v", flag, err)
+		return inputErrorf("%s: %v", flag, err)
 	}
 	bases := []string{db}
 	if real, err := filepath.EvalSymlinks(db); err == nil && real != db {
 		bases = append(bases, real)
 	}
 	for _, base := range bases {
-		for _, suffix := range runFileSuffixes {
+		for _, suffix := range suffixes {
 			run := base + suffix
 			same := run == target
 			if !same && info != nil {
@@ -71,11 +82,11 @@ func outputTarget(flag, path, dsn string) (string, error) {
 				}
 			}
 			if same {
-				return "", inputErrorf("%s: %s is the run's database or one of its files; give another file", flag, maskText(path))
+				return inputErrorf("%s: %s is the run's database or one of its files; give another file", flag, maskText(path))
 			}
 		}
 	}
-	return target, nil
+	return nil
 }
 
 // resolvePath returns path absolute and with every link resolved; for a

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,7 +190,9 @@ a spreadsheet does not run it as a formula, and a cell holding a comma,
 semicolon or tab is quoted whole, so that no part of it becomes a cell of
 its own.
 --inventory says what personal data the run holds, of how many agents, since
-when and where (database, photo directories, exports), without any value.`,
+when and where (database, photo directories, exports), without any value.
+--erasures lists the erasures the run recorded: line, agent id, state, why
+(request or retention), when and what kinds of data, without any value.`,
 	examples: []string{
 		"flipkyc status --csv examples/fleet/agents.csv",
 		"flipkyc status --db postgres://fleet@db/fleet --json",
@@ -200,6 +203,7 @@ when and where (database, photo directories, exports), without any value.`,
 		export := fs.String("export", "", "write every agent to this CSV file")
 		reveal := fs.Bool("reveal", false, "with --export: write identity numbers in clear (needs the data key); masked otherwise")
 		inventory := fs.Bool("inventory", false, "say what personal data the run holds and where, without any value")
+		erasures := fs.Bool("erasures", false, "list the erasures the run recorded (forget, retention), without any value")
 		keyFile := keyFileFlag(fs)
 		return func(args []string) error {
 			if err := needArgs(args); err != nil {
@@ -217,6 +221,9 @@ when and where (database, photo directories, exports), without any value.`,
 			}
 			if *reveal && *export == "" {
 				return usagef("--reveal goes with --export")
+			}
+			if *erasures && (*inventory || *export != "") {
+				return usagef("--erasures goes alone (without --inventory or --export)")
 			}
 			var target string
 			if *export != "" {
@@ -245,6 +252,9 @@ when and where (database, photo directories, exports), without any value.`,
 			defer d.Close()
 			if *inventory {
 				return e.printInventory(d, dsn)
+			}
+			if *erasures {
+				return e.printErasures(d)
 			}
 			sum, err := d.Summarize(e.ctx)
 			if err != nil {
@@ -333,11 +343,14 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 			return nil, "", inputErrorf("give --key-file or %s: a Postgres run's data key is kept outside the database, and every machine working the run needs the same one", fleet.EnvDataKey)
 		}
 		keyFile = dsn + ".key"
+	} else if err := keyFileNotRunFile(keyFile, dsn); err != nil {
+		return nil, "", err
 	}
 	if use != keyCreate {
 		k, err := fleet.ReadKeyFile(keyFile)
 		switch {
 		case err == nil:
+			e.warnKeyFileMode(keyFile)
 			return k, "", nil
 		case use == keyOptional && byDefault && errors.Is(err, fs.ErrNotExist):
 			return nil, "", nil
@@ -348,11 +361,38 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 	if err != nil {
 		return nil, "", inputErrorf("the run's data key: %v", err)
 	}
+	if !made {
+		e.warnKeyFileMode(keyFile)
+	}
 	if made {
 		created = keyFile
 		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
 	}
 	return k, created, nil
+}
+
+// warnKeyFileMode warns on stderr when the key file can be read by users
+// other than its owner: whoever has it and a copy of the run reads its
+// personal data.
+func (e *env) warnKeyFileMode(keyFile string) {
+	if st, err := os.Stat(keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(e.stderr, "flipkyc %s: warning: the data key file %s can be read by other users (%v): make it readable by its owner only (chmod 600)\n", e.cmd.path, keyFile, st.Mode().Perm())
+	}
+}
+
+// keyFileNotRunFile refuses a --key-file that is a SQLite run's database
+// or one of its files other than the key file beside it, before the key
+// file is read or created there.
+func keyFileNotRunFile(keyFile, dsn string) error {
+	target, err := resolvePath("--key-file", keyFile)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		info = nil
+	}
+	return notRunFile("--key-file", keyFile, target, info, dsn, slices.DeleteFunc(slices.Clone(runFileSuffixes), func(s string) bool { return s == ".key" }))
 }
 
 // openRun opens a run's database with its data key (see dataKey), and
@@ -389,18 +429,24 @@ func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
 }
 
 // parseRetain reads --retain: a Go duration, or whole days ("30d").
+// maxRetainDays bounds --retain, a hundred years: a longer time would
+// overflow a duration, and no retention means keeping data that long.
+const maxRetainDays = 36500
+
 func parseRetain(s string) (time.Duration, error) {
 	var d time.Duration
 	var err error
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
-		n, err = strconv.Atoi(days)
+		if n, err = strconv.Atoi(days); err == nil && n > maxRetainDays {
+			return 0, usagef("--retain: at most %d days", maxRetainDays)
+		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		d, err = time.ParseDuration(s)
 	}
-	if err != nil || d < 0 {
-		return 0, usagef("--retain: want a duration such as 30d or 72h, or 0")
+	if err != nil || d < 0 || d > maxRetainDays*24*time.Hour {
+		return 0, usagef("--retain: want a duration such as 30d or 72h, or 0, of at most %d days", maxRetainDays)
 	}
 	if d == 0 {
 		d = time.Millisecond // as soon as the agent is final

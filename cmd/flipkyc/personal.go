@@ -235,6 +235,35 @@ copies. No process may work the run meanwhile.`,
 	},
 }
 
+// printErasures prints the erasures the run recorded, oldest first.
+func (e *env) printErasures(d *fleet.DB) error {
+	erasures, err := d.Erasures(e.ctx)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		if erasures == nil {
+			erasures = []fleet.Erasure{}
+		}
+		writeJSON(e.stdout, erasures)
+		return nil
+	}
+	if len(erasures) == 0 {
+		fmt.Fprintln(e.stdout, "no erasure recorded")
+		return nil
+	}
+	t := table(e.stdout)
+	fmt.Fprintf(t, "LINE\tAGENT\tSTATE\tREASON\tERASED\tFIELDS\n")
+	for _, er := range erasures {
+		agent := "-"
+		if er.AgentID != 0 {
+			agent = fmt.Sprint(er.AgentID)
+		}
+		fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\n", er.Line, agent, er.State, er.Reason, er.At.UTC().Format(time.RFC3339), strings.Join(er.Fields, ", "))
+	}
+	return t.Flush()
+}
+
 // printInventory prints what personal data the run holds, where and
 // since when, without any value.
 func (e *env) printInventory(d *fleet.DB, dsn string) error {

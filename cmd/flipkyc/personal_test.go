@@ -129,12 +129,12 @@ func TestFleetForgetInventoryRekey(t *testing.T) {
 }
 
 func TestParseRetain(t *testing.T) {
-	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "72h": 72 * time.Hour, "0": time.Millisecond, "1d": 24 * time.Hour} {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "72h": 72 * time.Hour, "0": time.Millisecond, "1d": 24 * time.Hour, "36500d": 36500 * 24 * time.Hour} {
 		got, err := parseRetain(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "-1d", "thirty days", "5x"} {
+	for _, in := range []string{"", "-1d", "thirty days", "5x", "36501d", "300000d", "876600000h"} {
 		_, err := parseRetain(in)
 		assert.Error(t, err, in)
 	}
@@ -156,4 +156,83 @@ func TestFleetStatusConvertsOldRun(t *testing.T) {
 	converted, err := os.ReadFile(db)
 	require.NoError(t, err)
 	assert.NotContains(t, string(converted), "Agent Number", "the run was converted")
+}
+
+// --key-file naming the run's database or one of its files is refused
+// before anything is written: onboard of a new run would otherwise write
+// the key where its database goes and then fail to open it.
+func TestFleetKeyFileIsNotTheRunsDatabase(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500011"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	for _, keyFile := range []string{db, db + "-wal", db + ".lock"} {
+		r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--key-file", keyFile}, fast...)...)
+		assert.Equal(t, exitUsage, r.code, keyFile)
+		assert.Contains(t, r.stderr, filepath.Base(keyFile)+" is the run's database or one of its files", keyFile)
+		assert.NotContains(t, r.stderr, "created the data key file", keyFile)
+		_, err := os.Stat(keyFile)
+		assert.ErrorIs(t, err, os.ErrNotExist, "nothing written at %s", keyFile)
+	}
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--key-file", db + ".key"}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--key-file", db)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "agents.fleet.db is the run's database or one of its files")
+}
+
+// A key file other users can read is used, with a warning saying so and
+// what to do; an owner-only one is used without a word.
+func TestFleetKeyFileReadableByOthersIsWarnedOf(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500021"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	const warning = "can be read by other users"
+	for _, mode := range []os.FileMode{0o600, 0o640, 0o644} {
+		require.NoError(t, os.Chmod(db+".key", mode))
+		r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", filepath.Join(t.TempDir(), "x.csv"), "--reveal")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		if mode == 0o600 {
+			assert.NotContains(t, r.stderr, warning)
+			continue
+		}
+		assert.Contains(t, r.stderr, filepath.Base(db)+".key "+warning, mode)
+		assert.Contains(t, r.stderr, "chmod 600", mode)
+	}
+}
+
+// status --erasures lists the erasures the run recorded (line, agent id,
+// state, kinds of data, why and when; no value), so a company can show
+// that an erasure it was asked for happened.
+func TestFleetStatusErasures(t *testing.T) {
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "600031"}, {suffix: "600032"}}
+	csvPath := writeFleetRun(t, agents)
+	db := filepath.Join(filepath.Dir(csvPath), "agents.fleet.db")
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "no erasure recorded\n", r.stdout)
+
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--line", "3")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `(?m)^LINE\s+AGENT\s+STATE\s+REASON\s+ERASED\s+FIELDS$`, r.stdout)
+	assert.Regexp(t, `(?m)^3\s+\d+\s+approved\s+request\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+name, identity_number, .*image_paths$`, r.stdout)
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	erasures := decode[[]fleet.Erasure](t, r.stdout)
+	require.Len(t, erasures, 1)
+	assert.Equal(t, 3, erasures[0].Line)
+	assert.Equal(t, fleet.ReasonRequest, erasures[0].Reason)
+	assert.Contains(t, erasures[0].Fields, string(fleet.FieldIdentityNumber))
+
+	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures", "--inventory")
+	assert.Equal(t, exitUsage, r.code)
 }
