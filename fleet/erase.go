@@ -110,21 +110,9 @@ func (d *DB) EraseExpired(ctx context.Context, retain time.Duration) (int, error
 		if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE repair <> '' AND state NOT IN (?, ?)", StateRepairQueued, StateRepairing); err != nil {
 			return err
 		}
-		rows, err := d.query(ctx, tx, "SELECT key FROM fleet_agents WHERE state IN (?, ?, ?, ?) AND updated_at < ? AND erased_at = 0", final...)
-		if err != nil {
-			return err
-		}
 		var keys []string
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := collect(ctx, tx, d.rebind("SELECT key FROM fleet_agents WHERE state IN (?, ?, ?, ?) AND updated_at < ? AND erased_at = 0"),
+			collectString(&keys), final...); err != nil {
 			return err
 		}
 		for _, k := range keys {

@@ -273,6 +273,17 @@ func collect(ctx context.Context, tx *sql.Tx, query string, each func(scanner) e
 	return rows.Err()
 }
 
+// collectString returns a collect function that appends each row's one
+// text column to list.
+func collectString(list *[]string) func(scanner) error {
+	return func(s scanner) error {
+		var v string
+		err := s.Scan(&v)
+		*list = append(*list, v)
+		return err
+	}
+}
+
 // scrub removes what a change left of the old values from the database's
 // files: on SQLite, VACUUM rewrites the file and the write-ahead log is
 // emptied; on Postgres, VACUUM marks the old row versions free (their bytes

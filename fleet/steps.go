@@ -365,22 +365,9 @@ var waiting = []string{StateAwaitingCheck, StateInReview}
 func (f *Fleet) reconcile(ctx context.Context) error {
 	cutoff := f.nowMillis() - f.cfg.StaleAfter.Milliseconds()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := f.db.query(ctx, tx, "SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?",
-			waiting[0], waiting[1], cutoff, cutoff, f.cfg.ReconcileBatch)
-		if err != nil {
-			return err
-		}
 		var keys []string
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := collect(ctx, tx, f.db.rebind("SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?"),
+			collectString(&keys), waiting[0], waiting[1], cutoff, cutoff, f.cfg.ReconcileBatch); err != nil {
 			return err
 		}
 		for _, k := range keys {
