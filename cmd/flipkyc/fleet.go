@@ -125,6 +125,13 @@ For one whose create's outcome is unknown and that Flip, asked with the
 create's Request-ID (see 'flipkyc status'), confirms it never created, a
 row gives identity_number and not_created, that Request-ID: the run creates
 the agent again under a new Request-ID. Nothing is created again without it.
+For an agent parked after its create at its uploads (an image that vanished,
+could not be read or that Flip refused, or corrected data Flip refused: way
+out "repair" in 'flipkyc status'), a row gives identity_number and a new
+identity_image and/or selfie_image (inside --images, checked as onboard
+checks them) and/or the data columns to correct: the corrected data is sent
+first (an update of the agent), then the uploads not yet done, with the new
+files; an upload Flip has is never sent again.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
@@ -147,14 +154,16 @@ var resumeCommand = &command{
 	path:    "resume",
 	summary: "retry the steps of parked agents whose cause was fixed, then work the run",
 	help: `Puts back the agents of a run (--db) parked by a step that can be tried again:
-a step that failed for good (Flip down for a long time), an image Flip refused
-(replace the file first), a submission or correction Flip refused. Each goes
+a step that failed for good (Flip down for a long time), a submission or
+correction Flip refused. Each goes
 back to the state it was parked in; callbacks that came while it was parked
 are applied; then the run is worked, as onboard does, until every agent is
 final or parked. 'flipkyc status' shows each parked agent's way out. Agents
 parked at their create are not put back: give their agent id (or, once Flip
-confirmed it created nothing, not_created) in a repair CSV. Running onboard
-again also resumes.`,
+confirmed it created nothing, not_created) in a repair CSV; nor are agents
+whose image or corrected data could not be read or was refused after their
+create: give the new file or data in a repair CSV. Running onboard again
+also resumes.`,
 	examples: []string{
 		"flipkyc resume --db examples/fleet/agents.fleet.db",
 	},
@@ -786,6 +795,8 @@ func wayOutName(w string) string {
 		return "resume"
 	case fleet.WayOutAgentID:
 		return "repair agent_id"
+	case fleet.WayOutRepair:
+		return "repair"
 	}
 	return "-"
 }
@@ -795,9 +806,11 @@ func wayOutName(w string) string {
 func wayOutCommand(w, dsn string) string {
 	switch w {
 	case fleet.WayOutResume:
-		return "fix what WHY names (the image file; Flip reachable again), then run: flipkyc resume --db " + showDSN(dsn)
+		return "fix what WHY names (Flip reachable again), then run: flipkyc resume --db " + showDSN(dsn)
 	case fleet.WayOutAgentID:
 		return "ask Flip, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and agent_id, or not_created)"
+	case fleet.WayOutRepair:
+		return "give a new image or corrected data, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and identity_image, selfie_image and/or the data columns to correct)"
 	}
 	return ""
 }
