@@ -229,14 +229,30 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 	if err != nil {
 		return RowError{}, err
 	}
+	// The new files become the row's when they are in its images
+	// directory (the run then names the files in use); the correction
+	// names them in any case.
+	row := a.Row
+	if rp.Images == row.Images {
+		if rp.IdentityImage != "" {
+			row.IdentityImage = rp.IdentityImage
+		}
+		if rp.SelfieImage != "" {
+			row.SelfieImage = rp.SelfieImage
+		}
+	}
+	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	if err != nil {
+		return RowError{}, err
+	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		rid := a.StepRequestID
 		if from == StateUploadingIdentity || from == StateUploadingSelfie {
 			rid = newRequestID()
 		}
 		// erased_at = 0: an erasure since the agent was read wins.
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
-			from, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
+			from, sealed, fields, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
 		if err != nil || n == 0 {
 			return err
 		}

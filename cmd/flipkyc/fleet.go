@@ -69,6 +69,13 @@ does not exist (it then says it checked against none).
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
 re-sent: the agent is parked as needing attention with its Request-ID.
+A row whose agent the run has already is not imported again. If its data or
+image files changed and the agent is parked at its uploads (way out "repair"
+in 'flipkyc status'), the changes are taken as its correction, as a repair
+row's would be: changed data is sent first, then the uploads not yet done,
+with the row's files. Any other changed row is not used, and is reported as
+"unchanged: in the run" with its state and what takes the agent on instead
+(a repair CSV for a rejected agent); its agent is left as it is.
 
 Callbacks advance the run when it receives them itself (--listen ADDR, with
 the token from ` + envCallbackToken + `, while the command runs) or when
@@ -598,6 +605,16 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 			nBad := countLines(bad)
 			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
 				plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
+			// Rows of agents already in the run that changed: a correction
+			// for an agent parked at its uploads, otherwise not used.
+			taken, unused, err := f.TakeChanges(e.ctx, rows)
+			if err != nil {
+				return err
+			}
+			e.printBadRows(unused)
+			if taken > 0 {
+				fmt.Fprintf(e.stderr, "flipkyc %s: %s taken as corrections of agents parked at their uploads\n", e.cmd.path, plural(taken, "changed row", "changed rows"))
+			}
 		}
 		// Parked agents whose cause may be fixed go back to work.
 		back, err := f.Resume(e.ctx)

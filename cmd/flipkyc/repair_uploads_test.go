@@ -82,3 +82,44 @@ func TestFleetRepairParkedAtUploads(t *testing.T) {
 		assert.True(t, names[fleetName(a.suffix+" Corrected")], "the corrected name of %s sent", a.suffix)
 	}
 }
+
+// 'flipkyc onboard' again with a corrected CSV: the changed row of an
+// agent parked at its uploads (its identity image vanished) is taken as its
+// correction, and the agent goes on to approved; the changed row of an
+// approved agent is reported as unchanged and not used.
+func TestFleetOnboardAgainTakesChanges(t *testing.T) {
+	agents := []fleetAgent{{suffix: "440001", image: "kk.png"}, {suffix: "440002"}}
+	csvPath := writeFleetRun(t, agents)
+	dir := filepath.Dir(csvPath)
+	db := defaultDB(csvPath)
+	gone := filepath.Join(dir, "kk.png")
+	// kk.png vanishes once the CSV was checked: at the first create.
+	srv, vars := fakeEnv(t, flipkyctest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/agents") {
+				_ = os.Remove(gone)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}))
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Equal(t, fleet.Counts{"approved": 1, "attention": 1}, statusCounts(t, vars, agents, db))
+
+	b, err := os.ReadFile(csvPath)
+	require.NoError(t, err)
+	text := strings.Replace(string(b), ",kk.png,", ",ktp-new.png,", 1)
+	text = strings.Replace(text, fleetName(agents[1].suffix)+",", fleetName(agents[1].suffix+" Renamed")+",", 1)
+	require.NoError(t, os.WriteFile(csvPath, []byte(text), 0o600))
+	r = fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "line 3: row: unchanged: in the run (line 3 of its CSV, state approved), and this row's changes are not used")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 1 changed row taken as corrections of agents parked at their uploads\n")
+	assert.Equal(t, fleet.Counts{"approved": 2}, statusCounts(t, vars, agents, db))
+	creates := map[string]int{}
+	for _, req := range srv.RequestsTo(flipkyctest.RouteCreateAgent) {
+		creates[req.Fields["identity_number"]]++
+	}
+	assert.Equal(t, map[string]int{agents[0].identity(): 1, agents[1].identity(): 1}, creates)
+	assert.Empty(t, srv.RequestsTo(flipkyctest.RouteUpdateAgent), "no data changed for the parked agent")
+}
