@@ -168,3 +168,40 @@ func TestParkedAtUploadsRepairRefused(t *testing.T) {
 		t.Errorf("agent %s (way out %s), want still parked", r.State, r.WayOut)
 	}
 }
+
+// Corrected data Flip refuses parks the agent again with the way out
+// "repair", and the next repair row takes it on to approved; the identity
+// image is sent once with effect.
+func TestParkedAtUploadsDataRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	importCSV(t, h.f, writeRun(t, dir, 1, nil))
+	copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp2.png"))
+	must(t, os.Remove(filepath.Join(dir, "ktp.png")))
+	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+		t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
+	}
+	fix := readRepairs(t, "identity_number,identity_image,name\n3201000000000000,ktp2.png,Agent Corrected\n", dir)
+	h.fake.FailNext(flipkyctest.RouteUpdateAgent, 1, http.StatusBadRequest)
+	if bad, err := h.f.Repair(ctx, fix); err != nil || len(bad) > 0 {
+		t.Fatalf("Repair: %v %v", err, bad)
+	}
+	h.run(h.f)
+	r := records(t, h.db)[0]
+	if r.State != fleet.StateAttention || r.WayOut != fleet.WayOutRepair || !strings.HasPrefix(r.Attention, "Flip refused the corrected data: ") {
+		t.Fatalf("agent %s (%s, way out %s), want parked for its data with way out %s", r.State, r.Attention, r.WayOut, fleet.WayOutRepair)
+	}
+	if n := len(h.fake.RequestsTo(flipkyctest.RouteUploadImage)); n != 0 {
+		t.Errorf("%d uploads before the data was taken, want none", n)
+	}
+	if bad, err := h.f.Repair(ctx, fix); err != nil || len(bad) > 0 {
+		t.Fatalf("Repair again: %v %v", err, bad)
+	}
+	h.run(h.f)
+	recs := records(t, h.db)
+	if recs[0].State != fleet.StateApproved {
+		t.Errorf("agent %s (%s), want approved", recs[0].State, recs[0].Attention)
+	}
+	checkFake(t, h.fake, recs)
+}

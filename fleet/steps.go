@@ -180,8 +180,8 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			return f.park(ctx, a.Key, a.State, fmt.Sprintf("stored correction unreadable: %v", err))
 		}
 		if fix.Data != nil {
-			if err := f.updateData(ctx, a, fix); err != nil {
-				return err
+			if taken, err := f.updateData(ctx, a, fix); err != nil || !taken {
+				return err // !taken: parked, Flip refused the data
 			}
 			fix.Data = nil
 		}
@@ -269,26 +269,27 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 // updateData sends the corrected data of a repair row for an agent parked
 // at its uploads (UpdateAgent, with the row's other fields as they are),
 // then keeps the corrected row and the correction without its data, in the
-// state the agent is in. Flip refusing the data parks the agent again.
-func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) error {
+// state the agent is in, and reports true. Flip refusing the data parks the
+// agent again, and it reports false: the uploads wait for a new repair.
+func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, error) {
 	row := a.Row
 	row.Params = corrected(row.Params, *fix.Data)
 	if _, err := f.flip.UpdateAgent(ctx, a.AgentID.Int64, row.Params); err != nil {
 		var api *flipkyc.APIError
 		var ve *flipkyc.ValidationError
 		if errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited) || errors.As(err, &ve) {
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonDataRefused+"%v", err))
+			return false, f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonDataRefused+"%v", err))
 		}
-		return err
+		return false, err
 	}
 	fix.Data = nil
 	b, err := json.Marshal(fix)
 	if err != nil {
-		return err
+		return false, err
 	}
 	sealed, fields, err := f.db.key.sealRow(a.Key, row)
 	if err != nil {
-		return err
+		return false, err
 	}
 	n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET row = ?, personal_fields = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
 		sealed, fields, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
@@ -296,10 +297,10 @@ func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) error {
 		err = errMoved
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	a.Row, a.Repair = row, string(b)
-	return nil
+	return true, nil
 }
 
 // corrected is p with the fields d gives replaced.
