@@ -56,7 +56,9 @@ var LocationNameColumns = []string{"country", "province", "city", "district"}
 // for it (see Repair.AgentID); for an agent whose create's outcome was
 // unknown and that Flip confirmed it never created, a row gives
 // not_created alone: the Request-ID of that create (see
-// Repair.NotCreated).
+// Repair.NotCreated). For an agent created at Flip and parked at its
+// uploads (WayOutRepair), a row gives identity_image, selfie_image and/or
+// data columns (see Fleet.Repair).
 var RepairColumns = append(append([]string{}, Columns...), "documents", "agent_id", "not_created")
 
 // Row is one agent of the onboarding CSV.

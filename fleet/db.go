@@ -564,7 +564,7 @@ func (d *DB) InRun(ctx context.Context, rows []Row) ([]RowError, error) {
 			return nil, err
 		}
 		if found {
-			bad = append(bad, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row", line)})
+			bad = append(bad, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)", line)})
 		}
 	}
 	return bad, nil

@@ -101,13 +101,17 @@ func (d *DB) Forget(ctx context.Context, sel Forget) (Erasure, error) {
 // EraseExpired erases the personal data of every agent that reached a
 // final state longer than retain ago, records each erasure, and returns
 // how many it erased. It also drops the corrections that were sent (of
-// agents no longer waiting to send one), which the run no longer needs.
+// agents no longer waiting to send one or to upload with one), which the
+// run no longer needs.
 func (d *DB) EraseExpired(ctx context.Context, retain time.Duration) (int, error) {
 	cutoff := nowMillis() - retain.Milliseconds()
 	final := []any{StateApproved, StateRejected, StateUploadFailed, StateAttention, cutoff}
 	n := 0
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE repair <> '' AND state NOT IN (?, ?)", StateRepairQueued, StateRepairing); err != nil {
+		// A correction is still needed while it is queued or being sent,
+		// and, for an agent taken on from its uploads, until they are done.
+		if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE repair <> '' AND state NOT IN (?, ?, ?, ?, ?, ?)",
+			StateRepairQueued, StateRepairing, StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie); err != nil {
 			return err
 		}
 		var keys []string

@@ -25,6 +25,13 @@ import (
 // Repair.AgentID); it needs Config.SecretKey, to read the agent from Flip.
 // A Repair with NotCreated creates such an agent again, under a new
 // Request-ID (see Repair.NotCreated).
+//
+// A Repair with IdentityImage, SelfieImage and/or Data for an agent
+// created at Flip and parked at its uploads (an image that could not be
+// read or that Flip refused, corrected data Flip refused: WayOutRepair)
+// records the correction, sealed, and takes the agent on from the upload
+// it was parked at: the corrected data is sent first (UpdateAgent), then
+// the uploads not yet done, with the new files.
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
@@ -79,6 +86,9 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	if rp.NotCreated != "" {
 		return f.recreate(ctx, rp, a)
+	}
+	if a.State == StateAttention && a.AgentID.Valid {
+		return f.continueUploads(ctx, rp, a)
 	}
 	if a.State != StateRejected && a.State != StateUploadFailed {
 		return fail("identity_number", fmt.Sprintf("the agent is %s, not waiting for a correction", a.State))
@@ -191,6 +201,74 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	}
 	// Sent: the correction is no longer needed, and settle does not keep it.
 	return f.settle(ctx, a.Key, StateRepairing)
+}
+
+// continueUploads records a correction for an agent created at Flip and
+// parked at its uploads, and puts the agent back at the upload it was
+// parked at, with the job that sends it, in one transaction. An upload
+// that was in doubt gets a new Request-ID (the file or data changed); it
+// is still read from Flip first, so an upload that took effect is never
+// sent again.
+func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowError, error) {
+	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
+	var from string
+	if err := f.db.queryRow(ctx, f.db.sql, "SELECT parked_from FROM fleet_agents WHERE key = ?", a.Key).Scan(&from); err != nil {
+		return RowError{}, err
+	}
+	switch {
+	case !slices.Contains(uploadStates, from):
+		return fail("identity_number", fmt.Sprintf("the agent is parked at %s, not at its uploads: see its way out in 'flipkyc status'", from))
+	case len(rp.Documents) > 0:
+		return fail("documents", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
+	case rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "":
+		return fail("row", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
+	case rp.IdentityImage != "" && (from == StateIdentityUploaded || from == StateUploadingSelfie):
+		return fail("identity_image", "Flip has the agent's identity image already: it is not sent again")
+	}
+	b, err := json.Marshal(rp)
+	if err != nil {
+		return RowError{}, err
+	}
+	// The new files become the row's when they are in its images
+	// directory (the run then names the files in use); the correction
+	// names them in any case.
+	row := a.Row
+	if rp.Images == row.Images {
+		if rp.IdentityImage != "" {
+			row.IdentityImage = rp.IdentityImage
+		}
+		if rp.SelfieImage != "" {
+			row.SelfieImage = rp.SelfieImage
+		}
+	}
+	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	if err != nil {
+		return RowError{}, err
+	}
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		rid := a.StepRequestID
+		if from == StateUploadingIdentity || from == StateUploadingSelfie {
+			rid = newRequestID()
+		}
+		// erased_at = 0: an erasure since the agent was read wins.
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
+			from, sealed, fields, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
+		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
+			return err
+		}
+		var state string
+		if err := f.db.queryRow(ctx, tx, "SELECT state FROM fleet_agents WHERE key = ?", a.Key).Scan(&state); err != nil {
+			return err
+		}
+		if next := jobFor(state, a.Key); next != nil {
+			return f.insert(ctx, tx, next)
+		}
+		return nil
+	})
+	return RowError{}, err
 }
 
 // resolve records the agent id a person found for an agent parked at its

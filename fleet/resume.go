@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 
 	"github.com/riverqueue/river"
 
@@ -19,12 +21,38 @@ const (
 	// unknown) or Flip has it already (2002): it is never sent again; give
 	// the agent id Flip has in a repair (Repair.AgentID).
 	WayOutAgentID = "agent_id"
+	// WayOutRepair: an image of an agent Flip has created could not be
+	// read or was refused, or Flip refused its corrected data: sending
+	// the same again would fail again. A repair row with identity_image,
+	// selfie_image and/or corrected data (Fleet.Repair) takes the agent on
+	// from the upload it was parked at.
+	WayOutRepair = "repair"
 )
 
-// wayOut is the way out of an agent parked in state from.
-func wayOut(from, createRequestID string, agentID int64) string {
+// Reasons, in clear and without personal data, that park an agent created
+// at Flip whose upload cannot go on as it is: their way out is
+// WayOutRepair.
+const (
+	reasonUnreadableImage = "cannot read the "
+	reasonImageRefused    = "image refused: "
+	reasonUploadRefused   = "Flip refused the upload"
+	reasonDataRefused     = "Flip refused the corrected data: "
+)
+
+// uploadStates are the states of an agent's uploads, after its create.
+var uploadStates = []string{StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie}
+
+// wayOut is the way out of an agent parked in state from with the reason.
+func wayOut(from, createRequestID string, agentID int64, reason string) string {
 	if from == StateCreating || (from == "" && agentID == 0 && createRequestID != "") {
 		return WayOutAgentID
+	}
+	if agentID != 0 && slices.Contains(uploadStates, from) {
+		for _, p := range []string{reasonUnreadableImage, reasonImageRefused, reasonUploadRefused, reasonDataRefused} {
+			if strings.HasPrefix(reason, p) {
+				return WayOutRepair
+			}
+		}
 	}
 	return WayOutResume
 }
@@ -35,9 +63,10 @@ func wayOut(from, createRequestID string, agentID int64) string {
 // was parked in, the callbacks stored for it while it was parked are
 // applied in the order they came, and the job of its step is queued, all
 // in one transaction. It returns how many agents it put back. Agents
-// parked at their create are left to a repair with their agent id.
+// parked at their create, and agents whose image or corrected data was
+// refused or unreadable (WayOutRepair), are left to a repair row.
 func (f *Fleet) Resume(ctx context.Context) (int, error) {
-	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id FROM fleet_agents WHERE state = ?", StateAttention)
+	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE state = ?", StateAttention)
 	if err != nil {
 		return 0, err
 	}
@@ -48,12 +77,12 @@ func (f *Fleet) Resume(ctx context.Context) (int, error) {
 	var todo []parked
 	for rows.Next() {
 		var p parked
-		var rid string
-		if err := rows.Scan(&p.key, &p.from, &rid, &p.id); err != nil {
+		var rid, reason string
+		if err := rows.Scan(&p.key, &p.from, &rid, &p.id, &reason); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		if p.from != "" && wayOut(p.from, rid, p.id.Int64) == WayOutResume {
+		if p.from != "" && wayOut(p.from, rid, p.id.Int64, reason) == WayOutResume {
 			todo = append(todo, p)
 		}
 	}

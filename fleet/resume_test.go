@@ -32,31 +32,24 @@ func resume(t *testing.T, h *harness, want int) {
 	}
 }
 
-// Each way an agent is parked after its create has a way out that Resume
-// takes: an image that could not be read (the file is put back), and a
+// A way an agent is parked after its create whose way out Resume takes: a
 // submission Flip refused, whose decision came by callback while the agent
 // was parked: stored, and applied when the agent is resumed, with no read.
 func TestParkedAgentsResumed(t *testing.T) {
-	t.Run("image unreadable", func(t *testing.T) {
+	t.Run("image unreadable, put back", func(t *testing.T) {
+		// The way out of an image that could not be read is a repair row
+		// (TestParkedAtUploadsRepaired): Resume leaves the agent parked,
+		// since the step would fail again as it is.
 		dir := t.TempDir()
 		h := newHarness(t, filepath.Join(dir, "run.db"))
-		importCSV(t, h.f, writeRun(t, dir, 3, nil))
-		ktp := filepath.Join(dir, "ktp.png")
-		if err := os.Rename(ktp, ktp+".away"); err != nil {
+		importCSV(t, h.f, writeRun(t, dir, 1, nil))
+		if err := os.Remove(filepath.Join(dir, "ktp.png")); err != nil {
 			t.Fatal(err)
 		}
-		if outs := parkedWayOuts(t, h); len(outs) != 3 || outs[0] != fleet.WayOutResume {
-			t.Fatalf("parked with ways out %v, want 3 × %s", outs, fleet.WayOutResume)
+		if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+			t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
 		}
-		if err := os.Rename(ktp+".away", ktp); err != nil {
-			t.Fatal(err)
-		}
-		resume(t, h, 3)
-		h.run(h.f)
-		if c, _ := h.db.Counts(context.Background()); c[fleet.StateApproved] != 3 {
-			t.Fatalf("counts %v, want 3 approved", c)
-		}
-		checkFake(t, h.fake, records(t, h.db))
+		resume(t, h, 0)
 	})
 	t.Run("callback while parked", func(t *testing.T) {
 		dir := t.TempDir()

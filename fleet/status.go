@@ -106,8 +106,8 @@ type Record struct {
 	// Erased marks an agent whose personal data was erased (Forget, or
 	// the retention period): IdentityNumber is empty.
 	Erased bool `json:"erased,omitempty"`
-	// WayOut is what takes a parked agent on: WayOutResume or
-	// WayOutAgentID.
+	// WayOut is what takes a parked agent on: WayOutResume,
+	// WayOutAgentID or WayOutRepair.
 	WayOut string `json:"way_out,omitempty"`
 }
 
@@ -165,7 +165,7 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 		}
 		r.AgentID = id.Int64
 		if r.State == StateAttention {
-			r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID)
+			r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID, r.Attention)
 		}
 		if r.State == StateRejected || r.State == StateUploadFailed {
 			r.RejectionCode = flipkyc.RejectionCode(code)

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -167,7 +168,24 @@ var errMoved = errors.New("fleet: another job moved the agent")
 // upload sends the identity image, then the selfie; an upload that may
 // have taken effect is settled by reading the agent, never by sending it
 // again.
+//
+// A correction recorded by a repair row for an agent parked at its uploads
+// (see Fleet.Repair) is used here: its corrected data is sent first, by
+// UpdateAgent (a full replacement, so a repeat changes nothing), and then
+// kept as the agent's row; its images replace the row's.
 func (f *Fleet) upload(ctx context.Context, a *agent) error {
+	var fix Repair
+	if a.Repair != "" {
+		if err := json.Unmarshal([]byte(a.Repair), &fix); err != nil {
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf("stored correction unreadable: %v", err))
+		}
+		if fix.Data != nil {
+			if taken, err := f.updateData(ctx, a, fix); err != nil || !taken {
+				return err // !taken: parked, Flip refused the data
+			}
+			fix.Data = nil
+		}
+	}
 	var selfie bool
 	switch a.State {
 	case StateCreated, StateIdentityUploaded:
@@ -198,18 +216,24 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	default:
 		return nil
 	}
-	path := a.Row.IdentityImage
+	dir, path := a.Row.Images, a.Row.IdentityImage
 	send := f.flip.UploadIdentityImage
-	if selfie {
-		path, send = a.Row.SelfieImage, f.flip.UploadSelfieWithIdentity
+	if fix.IdentityImage != "" {
+		dir, path = fix.Images, fix.IdentityImage
 	}
-	file, err := openImage(a.Row.Images, path)
+	if selfie {
+		dir, path, send = a.Row.Images, a.Row.SelfieImage, f.flip.UploadSelfieWithIdentity
+		if fix.SelfieImage != "" {
+			dir, path = fix.Images, fix.SelfieImage
+		}
+	}
+	file, err := openImage(dir, path)
 	if err != nil {
 		which := "identity"
 		if selfie {
 			which = "selfie"
 		}
-		return f.park(ctx, a.Key, a.State, fmt.Sprintf("cannot read the %s image of line %d: %v", which, a.Line, withoutPath(err)))
+		return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUnreadableImage+"%s image of line %d: %v", which, a.Line, withoutPath(err)))
 	}
 	defer file.Close()
 	// A resend after a read showed no effect is the same logical call: it
@@ -228,9 +252,9 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			if uploadTookEffect(selfie, got.KYCStatus) {
 				return f.uploaded(ctx, a, selfie, got.KYCStatus)
 			}
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf("Flip refused the upload in status %s: %v", got.KYCStatus, err))
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUploadRefused+" in status %s: %v", got.KYCStatus, err))
 		case errors.As(err, &ve), errors.Is(err, flipkyc.ErrImageRejected), errors.Is(err, flipkyc.ErrUploadLimitReached):
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf("image refused: %v", err))
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonImageRefused+"%v", err))
 		}
 		return err
 	}
@@ -240,6 +264,78 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		status = flipkyc.StatusUploadIdentitySelfieProgress
 	}
 	return f.uploaded(ctx, a, selfie, status)
+}
+
+// updateData sends the corrected data of a repair row for an agent parked
+// at its uploads (UpdateAgent, with the row's other fields as they are),
+// then keeps the corrected row and the correction without its data, in the
+// state the agent is in, and reports true. Flip refusing the data parks the
+// agent again, and it reports false: the uploads wait for a new repair.
+func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, error) {
+	row := a.Row
+	row.Params = corrected(row.Params, *fix.Data)
+	if _, err := f.flip.UpdateAgent(ctx, a.AgentID.Int64, row.Params); err != nil {
+		var api *flipkyc.APIError
+		var ve *flipkyc.ValidationError
+		if errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited) || errors.As(err, &ve) {
+			return false, f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonDataRefused+"%v", err))
+		}
+		return false, err
+	}
+	fix.Data = nil
+	b, err := json.Marshal(fix)
+	if err != nil {
+		return false, err
+	}
+	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	if err != nil {
+		return false, err
+	}
+	n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET row = ?, personal_fields = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
+		sealed, fields, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
+	if err == nil && n == 0 {
+		err = errMoved
+	}
+	if err != nil {
+		return false, err
+	}
+	a.Row, a.Repair = row, string(b)
+	return true, nil
+}
+
+// corrected is p with the fields d gives replaced.
+func corrected(p flipkyc.AgentParams, d flipkyc.RepairDataParams) flipkyc.AgentParams {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	setID := func(dst *int64, v int64) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	set(&p.Name, d.Name)
+	set(&p.BirthPlace, d.BirthPlace)
+	set(&p.Address, d.Address)
+	set(&p.PhoneNumber, d.PhoneNumber)
+	if d.IdentityType != "" {
+		p.IdentityType = d.IdentityType
+	}
+	if !d.BirthDate.IsZero() {
+		p.BirthDate = d.BirthDate
+	}
+	if d.Gender != "" {
+		p.Gender = d.Gender
+	}
+	if d.Occupation != "" {
+		p.Occupation = d.Occupation
+	}
+	setID(&p.CountryID, d.CountryID)
+	setID(&p.ProvinceID, d.ProvinceID)
+	setID(&p.CityID, d.CityID)
+	setID(&p.DistrictID, d.DistrictID)
+	return p
 }
 
 func uploadTookEffect(selfie bool, s flipkyc.KYCStatus) bool {
@@ -259,7 +355,8 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 				StateIdentityUploaded, string(status), f.nowMillis(), a.Key, StateUploadingIdentity)
 			return err
 		}
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
+		// The uploads are done: a correction used for them is not kept.
+		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), f.nowMillis(), a.Key, StateUploadingSelfie)
 		if err != nil || n == 0 {
 			return err
@@ -438,8 +535,10 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 			string(status), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
 		return false, err
 	}
-	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, updated_at = ? WHERE key = ? AND state = ?",
-		to, string(status), int(code), state == StateUploadingSelfie, f.nowMillis(), key, state)
+	// An agent that leaves its uploads keeps no correction made for them.
+	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, "+
+		"repair = CASE WHEN ? THEN '' ELSE repair END, updated_at = ? WHERE key = ? AND state = ?",
+		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state), f.nowMillis(), key, state)
 	if err != nil || n == 0 {
 		return false, err
 	}

@@ -225,7 +225,7 @@ func TestOnboardCheck(t *testing.T) {
 	sent := len(srv.Requests())
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean, "--db", runDB)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row\n")
+	assert.Contains(t, r.stderr, "line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)\n")
 	assert.NotContains(t, r.stderr, "line 3:")
 	assert.Contains(t, r.stderr, "flipkyc onboard --check: 2 rows: 1 good, 1 bad; checked against the run in "+runDB)
 	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")

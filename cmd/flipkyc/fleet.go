@@ -69,6 +69,13 @@ does not exist (it then says it checked against none).
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
 re-sent: the agent is parked as needing attention with its Request-ID.
+A row whose agent the run has already is not imported again. If its data or
+image files changed and the agent is parked at its uploads (way out "repair"
+in 'flipkyc status'), the changes are taken as its correction, as a repair
+row's would be: changed data is sent first, then the uploads not yet done,
+with the row's files. Any other changed row is not used, and is reported as
+"unchanged: in the run" with its state and what takes the agent on instead
+(a repair CSV for a rejected agent); its agent is left as it is.
 
 Callbacks advance the run when it receives them itself (--listen ADDR, with
 the token from ` + envCallbackToken + `, while the command runs) or when
@@ -125,6 +132,13 @@ For one whose create's outcome is unknown and that Flip, asked with the
 create's Request-ID (see 'flipkyc status'), confirms it never created, a
 row gives identity_number and not_created, that Request-ID: the run creates
 the agent again under a new Request-ID. Nothing is created again without it.
+For an agent parked after its create at its uploads (an image that vanished,
+could not be read or that Flip refused, or corrected data Flip refused: way
+out "repair" in 'flipkyc status'), a row gives identity_number and a new
+identity_image and/or selfie_image (inside --images, checked as onboard
+checks them) and/or the data columns to correct: the corrected data is sent
+first (an update of the agent), then the uploads not yet done, with the new
+files; an upload Flip has is never sent again.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
@@ -147,14 +161,16 @@ var resumeCommand = &command{
 	path:    "resume",
 	summary: "retry the steps of parked agents whose cause was fixed, then work the run",
 	help: `Puts back the agents of a run (--db) parked by a step that can be tried again:
-a step that failed for good (Flip down for a long time), an image Flip refused
-(replace the file first), a submission or correction Flip refused. Each goes
+a step that failed for good (Flip down for a long time), a submission or
+correction Flip refused. Each goes
 back to the state it was parked in; callbacks that came while it was parked
 are applied; then the run is worked, as onboard does, until every agent is
 final or parked. 'flipkyc status' shows each parked agent's way out. Agents
 parked at their create are not put back: give their agent id (or, once Flip
-confirmed it created nothing, not_created) in a repair CSV. Running onboard
-again also resumes.`,
+confirmed it created nothing, not_created) in a repair CSV; nor are agents
+whose image or corrected data could not be read or was refused after their
+create: give the new file or data in a repair CSV. Running onboard again
+also resumes.`,
 	examples: []string{
 		"flipkyc resume --db examples/fleet/agents.fleet.db",
 	},
@@ -589,6 +605,16 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 			nBad := countLines(bad)
 			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
 				plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
+			// Rows of agents already in the run that changed: a correction
+			// for an agent parked at its uploads, otherwise not used.
+			taken, unused, err := f.TakeChanges(e.ctx, rows)
+			if err != nil {
+				return err
+			}
+			e.printBadRows(unused)
+			if taken > 0 {
+				fmt.Fprintf(e.stderr, "flipkyc %s: %s taken as corrections of agents parked at their uploads\n", e.cmd.path, plural(taken, "changed row", "changed rows"))
+			}
 		}
 		// Parked agents whose cause may be fixed go back to work.
 		back, err := f.Resume(e.ctx)
@@ -786,6 +812,8 @@ func wayOutName(w string) string {
 		return "resume"
 	case fleet.WayOutAgentID:
 		return "repair agent_id"
+	case fleet.WayOutRepair:
+		return "repair"
 	}
 	return "-"
 }
@@ -795,9 +823,11 @@ func wayOutName(w string) string {
 func wayOutCommand(w, dsn string) string {
 	switch w {
 	case fleet.WayOutResume:
-		return "fix what WHY names (the image file; Flip reachable again), then run: flipkyc resume --db " + showDSN(dsn)
+		return "fix what WHY names (Flip reachable again), then run: flipkyc resume --db " + showDSN(dsn)
 	case fleet.WayOutAgentID:
 		return "ask Flip, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and agent_id, or not_created)"
+	case fleet.WayOutRepair:
+		return "give a new image or corrected data, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and identity_image, selfie_image and/or the data columns to correct)"
 	}
 	return ""
 }

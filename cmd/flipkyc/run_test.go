@@ -38,7 +38,7 @@ func TestResumeCommand(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "flipkyc onboard: 0 of 2 agents final (0 approved, 0 rejected, 0 failed their upload check); 2 need attention\n")
 	st := fleetCLI(t, vars, agents, "status", "--db", db)
-	assert.Contains(t, st.stdout, "resume: fix what WHY names (the image file; Flip reachable again), then run: flipkyc resume --db "+db+"\n")
+	assert.Contains(t, st.stdout, "resume: fix what WHY names (Flip reachable again), then run: flipkyc resume --db "+db+"\n")
 
 	r = fleetCLI(t, vars, agents, append([]string{"resume", "--db", db}, fast...)...)
 	assert.Equal(t, exitOK, r.code, r.stderr)
