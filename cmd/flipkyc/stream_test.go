@@ -23,7 +23,7 @@ func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.SplitAfter(string(data), "\n")
 	lines[300] = strings.Replace(lines[300], "31-10-1990", "31-13-1990", 1) // line 301: a bad date
-	broken := strings.Join(lines, "") + "Agent \"quoted\" badly,ktp\n"       // line 452
+	broken := strings.Join(lines, "") + "Agent \"quoted\" badly,ktp\n"      // line 452
 	require.NoError(t, os.WriteFile(path, []byte(broken), 0o600))
 
 	r := cli(t, vars, "", "onboard", "--csv", path)
