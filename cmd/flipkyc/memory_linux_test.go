@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,19 +84,28 @@ func TestOnboardCheckMemoryFlat(t *testing.T) {
 }
 
 // TestOnboardMemoryScale measures the peak resident set of 'flipkyc
-// onboard' (the real binary, the fake in a process of its own) importing
+// onboard' (the real binary, the fake in a process of its own) onboarding
 // 10,000 and 100,000 agents: at most 1.5 times as much at 100,000. The
 // run is interrupted once the import's counts line is printed, after the
-// first steps were sent. It takes minutes: run it with
+// first steps were sent; with FLIPKYC_SCALE_TEST=full it runs until every
+// agent is final, receiving the fake's callbacks (--listen) with no rate
+// limit to speak of. Run it with
 // FLIPKYC_SCALE_TEST=1 go test -run TestOnboardMemoryScale -v ./cmd/flipkyc
 func TestOnboardMemoryScale(t *testing.T) {
-	if os.Getenv("FLIPKYC_SCALE_TEST") == "" {
-		t.Skip("takes minutes: set FLIPKYC_SCALE_TEST=1")
+	mode := os.Getenv("FLIPKYC_SCALE_TEST")
+	if mode == "" {
+		t.Skip("takes minutes: set FLIPKYC_SCALE_TEST=1 (import) or full (whole runs)")
 	}
+	full := mode == "full"
 	bin := builtBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Hour)
 	defer cancel()
-	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0")
+	// The port onboard --listen receives the callbacks on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	callbacks := l.Addr().String()
+	require.NoError(t, l.Close())
+	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0", "--callback-url", "http://"+callbacks+"/")
 	fake.Env = childEnv(t, map[string]string{envCallbackToken: testToken})
 	stdout, err := fake.StdoutPipe()
 	require.NoError(t, err)
@@ -107,12 +117,17 @@ func TestOnboardMemoryScale(t *testing.T) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	require.NoError(t, err)
 	s := decode[fakeStart](t, line)
-	vars := map[string]string{flipkyc.EnvSecretKey: s.SecretKey, flipkyc.EnvAPIBaseURL: s.AgentsURL, flipkyc.EnvKYCBaseURL: s.KYCURL}
+	vars := map[string]string{flipkyc.EnvSecretKey: s.SecretKey, flipkyc.EnvAPIBaseURL: s.AgentsURL, flipkyc.EnvKYCBaseURL: s.KYCURL,
+		envCallbackToken: testToken}
 
 	rss := map[int]int64{}
 	for _, n := range []int{10_000, 100_000} {
 		csv := writeScaleCSV(t, n)
-		c := exec.CommandContext(ctx, bin, "onboard", "--csv", csv)
+		args := []string{"onboard", "--csv", csv}
+		if full {
+			args = append(args, "--listen", callbacks, "--rate", "1e6", "--workers", "32")
+		}
+		c := exec.CommandContext(ctx, bin, args...)
 		c.Env = childEnv(t, vars)
 		stderr, err := c.StderrPipe()
 		require.NoError(t, err)
@@ -123,7 +138,9 @@ func TestOnboardMemoryScale(t *testing.T) {
 		for lines.Scan() {
 			if strings.Contains(lines.Text(), " new, ") {
 				counts = lines.Text()
-				require.NoError(t, c.Process.Signal(syscall.SIGINT))
+				if !full {
+					require.NoError(t, c.Process.Signal(syscall.SIGINT))
+				}
 				break
 			}
 		}
@@ -131,10 +148,13 @@ func TestOnboardMemoryScale(t *testing.T) {
 			for lines.Scan() { // the rest of the output, until it exits
 			}
 		}()
-		_ = c.Wait()
+		err = c.Wait()
 		require.Contains(t, counts, fmt.Sprintf("%d rows: %d new, 0 resumed, 0 bad", n, n))
+		if full {
+			require.NoError(t, err, "the run ends with every agent final")
+		}
 		rss[n] = peakRSS(t, c)
-		t.Logf("onboard, %d agents: peak RSS %.1f MB (import %s)", n, float64(rss[n])/1e6, time.Since(began).Round(time.Second))
+		t.Logf("onboard (%s), %d agents: peak RSS %.1f MB (%s)", map[bool]string{false: "import", true: "whole run"}[full], n, float64(rss[n])/1e6, time.Since(began).Round(time.Second))
 	}
 	t.Logf("ratio 100,000 / 10,000: %.2f", float64(rss[100_000])/float64(rss[10_000]))
 	require.LessOrEqual(t, float64(rss[100_000]), 1.5*float64(rss[10_000]), "peak RSS grows with the CSV")
