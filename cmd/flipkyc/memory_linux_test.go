@@ -20,7 +20,8 @@ import (
 )
 
 // writeScaleCSV writes an onboarding CSV of n good agents, all with the
-// same two images, in a new directory, and returns its path.
+// same two images, in a new directory, and returns its path. Identity
+// numbers end in 0000: the fake approves every agent.
 func writeScaleCSV(t *testing.T, n int) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,7 +34,7 @@ func writeScaleCSV(t *testing.T, n int) string {
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image")
 	for i := range n {
-		fmt.Fprintf(w, "Agent Number %d,ktp,3201%012d,31-10-1990,Kota Depok,female,private_employee,1,12,184,1234,Jalan Margonda Raya %d,08%010d,,ktp.png,selfie.png\n", i, i, i, i)
+		fmt.Fprintf(w, "Agent Number %d,ktp,3201%08d0000,31-10-1990,Kota Depok,female,private_employee,1,12,184,1234,Jalan Margonda Raya %d,08%010d,,ktp.png,selfie.png\n", i, i, i, i)
 	}
 	require.NoError(t, w.Flush())
 	require.NoError(t, f.Close())
@@ -105,23 +106,10 @@ func TestOnboardMemoryScale(t *testing.T) {
 	require.NoError(t, err)
 	callbacks := l.Addr().String()
 	require.NoError(t, l.Close())
-	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0", "--callback-url", "http://"+callbacks+"/")
-	fake.Env = childEnv(t, map[string]string{envCallbackToken: testToken})
-	stdout, err := fake.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, fake.Start())
-	defer func() {
-		_ = fake.Process.Signal(syscall.SIGINT)
-		_ = fake.Wait()
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	s := decode[fakeStart](t, line)
-	vars := map[string]string{flipkyc.EnvSecretKey: s.SecretKey, flipkyc.EnvAPIBaseURL: s.AgentsURL, flipkyc.EnvKYCBaseURL: s.KYCURL,
-		envCallbackToken: testToken}
-
 	rss := map[int]int64{}
 	for _, n := range []int{10_000, 100_000} {
+		// A fake of its own: it has none of the other run's agents.
+		vars := startFakeProcess(t, ctx, bin, callbacks)
 		csv := writeScaleCSV(t, n)
 		args := []string{"onboard", "--csv", csv}
 		if full {
@@ -144,18 +132,44 @@ func TestOnboardMemoryScale(t *testing.T) {
 				break
 			}
 		}
+		tail := make(chan []string)
 		go func() {
-			for lines.Scan() { // the rest of the output, until it exits
+			var last []string // the output's last lines, until it exits
+			for lines.Scan() {
+				last = append(last[max(0, len(last)-9):], lines.Text())
 			}
+			tail <- last
 		}()
 		err = c.Wait()
+		last := <-tail
+		rss[n] = peakRSS(t, c)
 		require.Contains(t, counts, fmt.Sprintf("%d rows: %d new, 0 resumed, 0 bad", n, n))
 		if full {
-			require.NoError(t, err, "the run ends with every agent final")
+			require.NoError(t, err, "the run ends with every agent final; peak RSS %.1f MB; it ended with:\n%s", float64(rss[n])/1e6, strings.Join(last, "\n"))
 		}
-		rss[n] = peakRSS(t, c)
 		t.Logf("onboard (%s), %d agents: peak RSS %.1f MB (%s)", map[bool]string{false: "import", true: "whole run"}[full], n, float64(rss[n])/1e6, time.Since(began).Round(time.Second))
 	}
 	t.Logf("ratio 100,000 / 10,000: %.2f", float64(rss[100_000])/float64(rss[10_000]))
 	require.LessOrEqual(t, float64(rss[100_000]), 1.5*float64(rss[10_000]), "peak RSS grows with the CSV")
+}
+
+// startFakeProcess runs 'flipkyc fake' as a process of its own, sending its
+// callbacks to callbacks, until the test ends, and returns the variables
+// that point the command at it.
+func startFakeProcess(t *testing.T, ctx context.Context, bin, callbacks string) map[string]string {
+	t.Helper()
+	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0", "--callback-url", "http://"+callbacks+"/")
+	fake.Env = childEnv(t, map[string]string{envCallbackToken: testToken})
+	stdout, err := fake.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, fake.Start())
+	t.Cleanup(func() {
+		_ = fake.Process.Signal(syscall.SIGINT)
+		_ = fake.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	s := decode[fakeStart](t, line)
+	return map[string]string{flipkyc.EnvSecretKey: s.SecretKey, flipkyc.EnvAPIBaseURL: s.AgentsURL, flipkyc.EnvKYCBaseURL: s.KYCURL,
+		envCallbackToken: testToken}
 }
