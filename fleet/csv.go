@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -97,54 +98,131 @@ type RowError struct {
 // Error says "line N: field: rule".
 func (e RowError) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Rule) }
 
-// ReadCSV reads an onboarding CSV. Good rows are returned in order; every
-// bad row gives one RowError per broken rule and does not stop the others.
-// A file that cannot be read at all (no header, a missing column) is an
-// error.
+// ReadCSV reads a whole onboarding CSV (see CSVReader, which reads it a
+// batch at a time). Good rows are returned in order; every bad row gives
+// one RowError per broken rule and does not stop the others. A file that
+// cannot be read at all (no header, a missing column) is an error.
 func ReadCSV(r io.Reader, imagesDir string) ([]Row, []RowError, error) {
-	recs, header, err := readRecords(r, []string{"name", "identity_type", "identity_number", "identity_image", "selfie_image"})
+	c, err := NewCSVReader(r, imagesDir)
 	if err != nil {
 		return nil, nil, err
+	}
+	defer c.Close()
+	var rows []Row
+	var bad []RowError
+	for {
+		good, errs, err := c.Next(csvBatch)
+		if errors.Is(err, io.EOF) {
+			return rows, bad, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, bad = append(rows, good...), append(bad, errs...)
+	}
+}
+
+// csvBatch is how many CSV rows ReadCSV reads at a time.
+const csvBatch = 200
+
+// CSVReader reads an onboarding CSV a batch of rows at a time, so that
+// what reads it does not grow with the CSV: besides the batch, it keeps
+// two 8-byte digests per good row (of its identity number and phone
+// number, under a random key of its own, never stored) to find the rows
+// that repeat an earlier one.
+type CSVReader struct {
+	recs      *recordReader
+	images    *imagesDir
+	seed      maphash.Seed
+	seenID    map[uint64]int32 // digest -> line
+	seenPhone map[uint64]int32
+	rows      int
+}
+
+// NewCSVReader reads the CSV's header line, in which every required column
+// must be named, and opens the images directory.
+func NewCSVReader(r io.Reader, imagesDir string) (*CSVReader, error) {
+	recs, err := newRecordReader(r, []string{"name", "identity_type", "identity_number", "identity_image", "selfie_image"})
+	if err != nil {
+		return nil, err
 	}
 	images, err := openImages(imagesDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer images.root.Close()
+	return &CSVReader{recs: recs, images: images, seed: maphash.MakeSeed(),
+		seenID: map[uint64]int32{}, seenPhone: map[uint64]int32{}}, nil
+}
+
+// Close closes the images directory.
+func (c *CSVReader) Close() error { return c.images.root.Close() }
+
+// Rows is how many rows Next has read so far, good and bad.
+func (c *CSVReader) Rows() int { return c.rows }
+
+// Next reads up to n more rows and returns the good ones in order and one
+// RowError per rule each bad one breaks; io.EOF when no row is left. A
+// line the CSV reader cannot parse is an error (naming the line), and so
+// is a failed read.
+func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 	var rows []Row
 	var bad []RowError
-	seen, seenPhone := map[string]int{}, map[string]int{}
-	for _, rec := range recs {
-		vals := rec.values(header)
-		p, errs := parseParams(rec.line, vals, false)
-		row := Row{Line: rec.line, Params: p, Images: images.path,
-			Places: PlaceNames{Country: vals["country"], Province: vals["province"], City: vals["city"], District: vals["district"]}}
-		for _, f := range []struct {
-			col string
-			dst *string
-		}{{"identity_image", &row.IdentityImage}, {"selfie_image", &row.SelfieImage}} {
-			path, e := images.check(vals[f.col])
-			if e != "" {
-				errs = append(errs, RowError{rec.line, f.col, e})
+	for read := 0; read < n; read++ {
+		rec, err := c.recs.next()
+		if errors.Is(err, io.EOF) {
+			if read == 0 {
+				return nil, nil, io.EOF
 			}
-			*f.dst = path
+			break
 		}
-		if first, ok := seen[p.IdentityNumber]; ok && p.IdentityNumber != "" {
-			errs = append(errs, RowError{rec.line, "identity_number", fmt.Sprintf("the same as line %d's: one agent per identity number", first)})
+		if err != nil {
+			return nil, nil, err
 		}
-		if first, ok := seenPhone[p.PhoneNumber]; ok && p.PhoneNumber != "" {
-			errs = append(errs, RowError{rec.line, "phone_number", fmt.Sprintf("the same as line %d's: Flip registers a phone number once", first)})
-		}
+		c.rows++
+		row, errs := c.row(rec)
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
 			continue
 		}
-		seen[p.IdentityNumber] = rec.line
-		seenPhone[p.PhoneNumber] = rec.line
 		rows = append(rows, row)
 	}
 	return rows, bad, nil
 }
+
+// row reads one record.
+func (c *CSVReader) row(rec record) (Row, []RowError) {
+	vals := rec.values(c.recs.header)
+	p, errs := parseParams(rec.line, vals, false)
+	row := Row{Line: rec.line, Params: p, Images: c.images.path,
+		Places: PlaceNames{Country: vals["country"], Province: vals["province"], City: vals["city"], District: vals["district"]}}
+	for _, f := range []struct {
+		col string
+		dst *string
+	}{{"identity_image", &row.IdentityImage}, {"selfie_image", &row.SelfieImage}} {
+		path, e := c.images.check(vals[f.col])
+		if e != "" {
+			errs = append(errs, RowError{rec.line, f.col, e})
+		}
+		*f.dst = path
+	}
+	id, phone := c.digest(p.IdentityNumber), c.digest(p.PhoneNumber)
+	if first, ok := c.seenID[id]; ok && p.IdentityNumber != "" {
+		errs = append(errs, RowError{rec.line, "identity_number", fmt.Sprintf("the same as line %d's: one agent per identity number", first)})
+	}
+	if first, ok := c.seenPhone[phone]; ok && p.PhoneNumber != "" {
+		errs = append(errs, RowError{rec.line, "phone_number", fmt.Sprintf("the same as line %d's: Flip registers a phone number once", first)})
+	}
+	if len(errs) == 0 {
+		c.seenID[id] = int32(rec.line)
+		c.seenPhone[phone] = int32(rec.line)
+	}
+	return row, errs
+}
+
+// digest is a 64-bit keyed hash of v: two values with the same digest
+// are, but for a chance of 2^-64 per pair (about 1 in 3.7 billion for a
+// CSV of 100,000 rows), the same.
+func (c *CSVReader) digest(v string) uint64 { return maphash.String(c.seed, v) }
 
 // Repair is one correction from a repair CSV.
 type Repair struct {
@@ -306,13 +384,41 @@ func (r record) values(header map[string]int) map[string]string {
 	return m
 }
 
+// readRecords reads every record of a CSV whose header names the required
+// columns.
 func readRecords(r io.Reader, required []string) ([]record, map[string]int, error) {
+	rr, err := newRecordReader(r, required)
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []record
+	for {
+		rec, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			return recs, rr.header, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// recordReader reads a CSV's records one at a time.
+type recordReader struct {
+	cr     *csv.Reader
+	header map[string]int // column name -> index
+}
+
+// newRecordReader reads the header line, which must name the required
+// columns.
+func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	head, err := cr.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the CSV header: %w", err)
+		return nil, fmt.Errorf("reading the CSV header: %w", err)
 	}
 	header := map[string]int{}
 	for i, h := range head {
@@ -320,29 +426,29 @@ func readRecords(r io.Reader, required []string) ([]record, map[string]int, erro
 	}
 	for _, c := range required {
 		if _, ok := header[c]; !ok {
-			return nil, nil, fmt.Errorf("the CSV has no %q column (columns: %s)", c, strings.Join(Columns, ", "))
+			return nil, fmt.Errorf("the CSV has no %q column (columns: %s)", c, strings.Join(Columns, ", "))
 		}
 	}
-	var recs []record
+	return &recordReader{cr: cr, header: header}, nil
+}
+
+// next returns the next record that is not a blank line, or io.EOF.
+func (rr *recordReader) next() (record, error) {
 	for {
-		fields, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		fields, err := rr.cr.Read()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("CSV line %d: %v", pe.Line, pe.Err)
+				return record{}, fmt.Errorf("CSV line %d: %v", pe.Line, pe.Err)
 			}
-			return nil, nil, err
+			return record{}, err
 		}
-		line, _ := cr.FieldPos(0)
+		line, _ := rr.cr.FieldPos(0)
 		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
 			continue
 		}
-		recs = append(recs, record{line: line, fields: fields})
+		return record{line: line, fields: fields}, nil
 	}
-	return recs, header, nil
 }
 
 // parseParams reads the data columns; repair reads only those present.

@@ -69,7 +69,7 @@ func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipky
 func (h *harness) newFleet(cfg fleet.Config) *fleet.Fleet {
 	cfg.DB = h.db
 	cfg.SecretKey = h.fake.SecretKey()
-	cfg.ClientOptions = []flipkyc.Option{flipkyc.WithBaseURLs(h.fake.AgentsURL, h.fake.KYCURL)}
+	cfg.ClientOptions = append([]flipkyc.Option{flipkyc.WithBaseURLs(h.fake.AgentsURL, h.fake.KYCURL)}, cfg.ClientOptions...)
 	setIf(&cfg.Rate, 1000)
 	setIf(&cfg.Workers, 8)
 	setIf(&cfg.StaleAfter, 300*time.Millisecond)

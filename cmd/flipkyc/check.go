@@ -2,7 +2,7 @@ package main
 
 import (
 	"cmp"
-	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -33,15 +33,11 @@ func (e *env) check(o fleetOptions) error {
 	if err := e.useDSN(dsn); err != nil {
 		return err
 	}
-	var rows []fleet.Row
-	var bad []fleet.RowError
-	err = readFleetCSV(o, func(file io.Reader, images string) (err error) {
-		rows, bad, err = fleet.ReadCSV(file, images)
-		return err
-	})
+	rows, err := openFleetCSV(o)
 	if err != nil {
 		return err
 	}
+	defer rows.Close()
 	exists, err := fleet.RunExists(e.ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("cannot tell whether %s holds a run: %v", showDSN(dsn), withoutPath(err))
@@ -53,39 +49,54 @@ func (e *env) check(o fleetOptions) error {
 		}
 		defer d.Close()
 	}
-	rows, bad, err = resolveLocations(e.ctx, fleet.NewLocations(d, client), rows, bad)
+	against := fmt.Sprintf("no run at %s (none created): not checked against a run", showDSN(dsn))
+	inRun := func([]fleet.Row) ([]fleet.RowError, error) { return nil, nil }
+	if d != nil {
+		inRun = func(batch []fleet.Row) ([]fleet.RowError, error) { return d.InRun(e.ctx, batch) }
+		against = "checked against the run in " + showDSN(dsn)
+	}
+	total, nBad, err := e.streamRows(rows, fleet.NewLocations(d, client), inRun)
 	if err != nil {
 		return err
 	}
-	against := fmt.Sprintf("no run at %s (none created): not checked against a run", showDSN(dsn))
-	total := len(rows) + countLines(bad)
-	if d != nil {
-		inRun, err := d.InRun(e.ctx, rows)
-		if err != nil {
-			return err
-		}
-		bad = sortedByLine(append(bad, inRun...))
-		against = "checked against the run in " + showDSN(dsn)
-	}
-	e.printBadRows(bad)
-	nBad := countLines(bad)
 	fmt.Fprintf(e.stderr, "flipkyc onboard --check: %s: %d good, %d bad; %s; nothing sent to Flip but location look-ups\n",
 		plural(total, "row", "rows"), total-nBad, nBad, against)
-	if len(bad) > 0 {
+	if nBad > 0 {
 		return silentFailure{}
 	}
 	return nil
 }
 
-// resolveLocations resolves the rows' locations (fleet.Locations.Resolve)
-// and adds the rows it refuses to bad, in line order: onboard and
-// onboard --check resolve the same way.
-func resolveLocations(ctx context.Context, l *fleet.Locations, rows []fleet.Row, bad []fleet.RowError) ([]fleet.Row, []fleet.RowError, error) {
-	good, refused, err := l.Resolve(ctx, rows)
-	if err != nil {
-		return nil, nil, err
+// rowBatch is how many CSV rows onboard and onboard --check read, resolve
+// and store or check at a time: what they hold does not grow with the CSV.
+const rowBatch = 200
+
+// streamRows reads the CSV a batch at a time, resolves the batch's
+// locations with l and gives its good rows to use, which may refuse more
+// of them; the bad rows are printed by line, field and rule as they are
+// found. It returns how many rows the CSV has and how many are bad.
+// onboard and onboard --check read the CSV the same way.
+func (e *env) streamRows(c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) ([]fleet.RowError, error)) (rows, bad int, err error) {
+	for {
+		good, refused, err := c.Next(rowBatch)
+		if errors.Is(err, io.EOF) {
+			return c.Rows(), bad, nil
+		}
+		if err != nil {
+			return 0, 0, inputErrorf("%s: %v", c.name, err)
+		}
+		good, unresolved, err := l.Resolve(e.ctx, good)
+		if err != nil {
+			return 0, 0, err
+		}
+		more, err := use(good)
+		if err != nil {
+			return 0, 0, err
+		}
+		refused = sortedByLine(append(append(refused, unresolved...), more...))
+		e.printBadRows(refused)
+		bad += countLines(refused)
 	}
-	return good, sortedByLine(append(bad, refused...)), nil
 }
 
 // sortedByLine sorts bad rows by line, keeping each line's in order.

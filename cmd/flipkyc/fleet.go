@@ -525,21 +525,25 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 			return inputErrorf("no run at %s (give the run's --db): %v", showDSN(dsn), withoutPath(err))
 		}
 	}
-	var rows []fleet.Row
 	var repairs []fleet.Repair
 	var bad []fleet.RowError
-	if mode != modeResume {
+	if repair {
 		err := readFleetCSV(o, func(file io.Reader, images string) (err error) {
-			if repair {
-				repairs, bad, err = fleet.ReadRepairCSV(file, images)
-			} else {
-				rows, bad, err = fleet.ReadCSV(file, images)
-			}
+			repairs, bad, err = fleet.ReadRepairCSV(file, images)
 			return err
 		})
 		if err != nil {
 			return err
 		}
+	}
+	// The onboarding CSV is read a batch at a time once the run is open;
+	// its header is checked before.
+	var rows *fleetCSV
+	if mode == modeOnboard {
+		if rows, err = openFleetCSV(o); err != nil {
+			return err
+		}
+		defer rows.Close()
 	}
 	if repair {
 		e.printBadRows(bad)
@@ -583,6 +587,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		}
 		defer stop()
 	}
+	badRows := 0 // the onboarding CSV's
 	if repair {
 		refused, err := f.Repair(e.ctx, repairs)
 		if err != nil {
@@ -593,25 +598,27 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		fmt.Fprintf(e.stderr, "flipkyc repair: %s queued\n", plural(len(repairs)-len(refused), "correction", "corrections"))
 	} else {
 		if mode == modeOnboard {
-			rows, bad, err = resolveLocations(e.ctx, f.Locations(), rows, bad)
+			added, taken := 0, 0
+			total, nBad, err := e.streamRows(rows, f.Locations(), func(batch []fleet.Row) ([]fleet.RowError, error) {
+				n, err := f.Import(e.ctx, batch)
+				added += n
+				if err != nil {
+					return nil, err
+				}
+				// Rows of agents already in the run that changed: a
+				// correction for an agent parked at its uploads, otherwise
+				// not used (said, but not a bad row).
+				t, unused, err := f.TakeChanges(e.ctx, batch)
+				taken += t
+				e.printBadRows(unused)
+				return nil, err
+			})
 			if err != nil {
 				return err
 			}
-			e.printBadRows(bad)
-			added, err := f.Import(e.ctx, rows)
-			if err != nil {
-				return err
-			}
-			nBad := countLines(bad)
+			badRows = nBad
 			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
-				plural(len(rows)+nBad, "row", "rows"), added, len(rows)-added, nBad, showDSN(dsn))
-			// Rows of agents already in the run that changed: a correction
-			// for an agent parked at its uploads, otherwise not used.
-			taken, unused, err := f.TakeChanges(e.ctx, rows)
-			if err != nil {
-				return err
-			}
-			e.printBadRows(unused)
+				plural(total, "row", "rows"), added, total-nBad-added, nBad, showDSN(dsn))
 			if taken > 0 {
 				fmt.Fprintf(e.stderr, "flipkyc %s: %s taken as corrections of agents parked at their uploads\n", e.cmd.path, plural(taken, "changed row", "changed rows"))
 			}
@@ -637,7 +644,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 	}
 	e.printSummary(sum, dsn)
 	e.printOutcome(sum, dsn)
-	if len(bad) > 0 || len(sum.Attention) > 0 {
+	if len(bad) > 0 || badRows > 0 || len(sum.Attention) > 0 {
 		return silentFailure{}
 	}
 	return nil
@@ -672,19 +679,56 @@ func (t *turnWriter) Write(p []byte) (int, error) {
 // readFleetCSV opens --csv and reads it with read, in the images
 // directory (--images, by default the CSV's).
 func readFleetCSV(o fleetOptions, read func(file io.Reader, images string) error) error {
-	images := *o.images
-	if images == "" {
-		images = filepath.Dir(*o.csv)
-	}
-	file, err := os.Open(*o.csv)
+	file, images, err := openCSVFile(o)
 	if err != nil {
-		return inputErrorf("cannot read --csv: %v", err)
+		return err
 	}
 	defer file.Close()
 	if err := read(file, images); err != nil {
 		return inputErrorf("%s: %v", *o.csv, err)
 	}
 	return nil
+}
+
+// openCSVFile opens --csv and names its images directory (--images, by
+// default the CSV's).
+func openCSVFile(o fleetOptions) (*os.File, string, error) {
+	images := *o.images
+	if images == "" {
+		images = filepath.Dir(*o.csv)
+	}
+	file, err := os.Open(*o.csv)
+	if err != nil {
+		return nil, "", inputErrorf("cannot read --csv: %v", err)
+	}
+	return file, images, nil
+}
+
+// fleetCSV is the onboarding CSV of --csv, read a batch of rows at a
+// time (see streamRows).
+type fleetCSV struct {
+	*fleet.CSVReader
+	file *os.File
+	name string // --csv
+}
+
+// openFleetCSV opens --csv and reads its header.
+func openFleetCSV(o fleetOptions) (*fleetCSV, error) {
+	file, images, err := openCSVFile(o)
+	if err != nil {
+		return nil, err
+	}
+	r, err := fleet.NewCSVReader(file, images)
+	if err != nil {
+		file.Close()
+		return nil, inputErrorf("%s: %v", *o.csv, err)
+	}
+	return &fleetCSV{CSVReader: r, file: file, name: *o.csv}, nil
+}
+
+// Close closes the CSV and its images directory.
+func (c *fleetCSV) Close() error {
+	return errors.Join(c.CSVReader.Close(), c.file.Close())
 }
 
 // receiveCallbacks serves Flip's callbacks on addr into the run, as
