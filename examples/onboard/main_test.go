@@ -43,18 +43,7 @@ func TestPollsWhenGivenAKey(t *testing.T) {
 		t.Skip("polls with real intervals (a few seconds)")
 	}
 	fake := flipkyctest.NewServer(t)
-	env := map[string]string{
-		flipkyc.EnvSecretKey:  fake.SecretKey(),
-		flipkyc.EnvAPIBaseURL: fake.AgentsURL,
-		flipkyc.EnvKYCBaseURL: fake.KYCURL,
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	status, err := run(ctx, &out, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	status, out := runAgainst(t, fake)
 	if status != flipkyc.StatusApproved || !strings.HasPrefix(out.String(), "running against Flip at "+fake.AgentsURL) {
 		t.Fatalf("status %s, output:\n%s", status, out.String())
 	}
@@ -104,18 +93,7 @@ func TestFinishesAfterALostSubmission(t *testing.T) {
 				return flipkyctest.DefaultReviewer(a, n)
 			}))
 			tc.fault(fake)
-			env := map[string]string{
-				flipkyc.EnvSecretKey:  fake.SecretKey(),
-				flipkyc.EnvAPIBaseURL: fake.AgentsURL,
-				flipkyc.EnvKYCBaseURL: fake.KYCURL,
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			var out bytes.Buffer
-			status, err := run(ctx, &out, func(k string) string { return env[k] })
-			if err != nil {
-				t.Fatalf("run: %v\n%s", err, out.String())
-			}
+			status, out := runAgainst(t, fake)
 			if status != flipkyc.StatusApproved {
 				t.Fatalf("final status %s\n%s", status, out.String())
 			}
@@ -126,4 +104,23 @@ func TestFinishesAfterALostSubmission(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runAgainst runs the example's "real Flip" path (a key is set, so it
+// polls) against fake, and returns the final status and what it printed.
+func runAgainst(t *testing.T, fake *flipkyctest.Server) (flipkyc.KYCStatus, *bytes.Buffer) {
+	t.Helper()
+	env := map[string]string{
+		flipkyc.EnvSecretKey:  fake.SecretKey(),
+		flipkyc.EnvAPIBaseURL: fake.AgentsURL,
+		flipkyc.EnvKYCBaseURL: fake.KYCURL,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	status, err := run(ctx, &out, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	return status, &out
 }
