@@ -91,3 +91,39 @@ func TestCorrectionFailedRepairedAgain(t *testing.T) {
 		})
 	}
 }
+
+// An agent whose personal data was erased while it was parked, or under
+// way, shows the way out "new_run": Resume leaves it, and a repair row for
+// it is refused, since the run has no data to go on with.
+func TestErasedParkedAgentWayOut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	rows := readRows(t, writeRun(t, dir, 2, nil))
+	if _, err := h.f.Import(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	// Line 3 is erased before its create; line 2's identity image
+	// vanishes, and it is erased once parked.
+	if _, err := h.db.Forget(ctx, fleet.Forget{Line: 3}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(filepath.Join(dir, "ktp.png")))
+	if outs := parkedWayOuts(t, h); len(outs) != 2 || outs[0] != fleet.WayOutRepair || outs[1] != fleet.WayOutNewRun {
+		t.Fatalf("parked with ways out %v, want %s and %s", outs, fleet.WayOutRepair, fleet.WayOutNewRun)
+	}
+	if _, err := h.db.Forget(ctx, fleet.Forget{Line: 2}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.db.Summarize(ctx)
+	must(t, err)
+	if len(s.Attention) != 2 || s.Attention[0].WayOut != fleet.WayOutNewRun || s.Attention[1].WayOut != fleet.WayOutNewRun {
+		t.Fatalf("status shows %+v, want both agents with the way out %s", s.Attention, fleet.WayOutNewRun)
+	}
+	resume(t, h, 0)
+	copyFile(t, filepath.Join(dir, "selfie.png"), filepath.Join(dir, "ktp2.png"))
+	bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,identity_image\n"+rows[0].Params.IdentityNumber+",ktp2.png\n", dir))
+	if err != nil || len(bad) != 1 || !strings.Contains(bad[0].Rule, "erased") {
+		t.Fatalf("Repair = %v, %v; want it refused as erased", bad, err)
+	}
+}

@@ -175,7 +175,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	rid := flipkyc.RequestID(a.StepRequestID)
 	var rp Repair
 	if err := json.Unmarshal([]byte(a.Repair), &rp); err != nil {
-		return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("stored correction unreadable: %v", err))
+		return f.park(ctx, a.Key, StateRepairing, reasonStoredCorrection+err.Error())
 	}
 	id := a.AgentID.Int64
 	open := func(path string) (*os.File, flipkyc.Image, error) {

@@ -33,6 +33,10 @@ const (
 	// rejected agent could not be read or was refused (a new repair row
 	// replaces it). See Fleet.Repair and Fleet.TakeChanges.
 	WayOutRepair = "repair"
+	// WayOutNewRun: the agent's personal data was erased (DB.Forget, or
+	// its retention period) while it was parked or under way: this run
+	// cannot take it on; onboard the agent again in a new run.
+	WayOutNewRun = "new_run"
 )
 
 // Reasons, in clear and without personal data, that park an agent whose
@@ -44,6 +48,10 @@ const (
 	reasonImageRefused    = "image refused: "
 	reasonUploadRefused   = "Flip refused the upload"
 	reasonDataRefused     = "Flip refused the corrected data: "
+	// At the uploads or at a correction: the correction a repair row (or
+	// onboard's changed row) recorded cannot be decoded: WayOutRepair,
+	// whose row replaces it.
+	reasonStoredCorrection = "stored correction unreadable: "
 	// A correction of a rejected agent: WayOutRepair.
 	reasonCorrectionUnreadable = "cannot read the corrected image: "
 	reasonDocumentUnreadable   = "cannot read a document: "
@@ -90,10 +98,10 @@ func wayOut(from, createRequestID string, agentID int64, reason string) string {
 	if from == StateCreating || (from == "" && agentID == 0 && createRequestID != "") {
 		return WayOutAgentID
 	}
-	if agentID != 0 && slices.Contains(uploadStates, from) && hasAnyPrefix(reason, reasonUnreadableImage, reasonImageRefused, reasonUploadRefused, reasonDataRefused) {
+	if agentID != 0 && slices.Contains(uploadStates, from) && hasAnyPrefix(reason, reasonUnreadableImage, reasonImageRefused, reasonUploadRefused, reasonDataRefused, reasonStoredCorrection) {
 		return WayOutRepair
 	}
-	if agentID != 0 && from == StateRepairing && hasAnyPrefix(reason, reasonCorrectionUnreadable, reasonDocumentUnreadable, reasonCorrectionRefused) {
+	if agentID != 0 && from == StateRepairing && hasAnyPrefix(reason, reasonCorrectionUnreadable, reasonDocumentUnreadable, reasonCorrectionRefused, reasonStoredCorrection) {
 		return WayOutRepair
 	}
 	return WayOutResume
@@ -115,7 +123,8 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 // image or correction was refused or unreadable (WayOutRepair), are left
 // to a repair row: the same would fail again.
 func (f *Fleet) Resume(ctx context.Context) (int, error) {
-	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE state = ?", StateAttention)
+	// An erased agent has no data to go on with (WayOutNewRun).
+	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE state = ? AND erased_at = 0", StateAttention)
 	if err != nil {
 		return 0, err
 	}

@@ -180,7 +180,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	var fix Repair
 	if a.Repair != "" {
 		if err := json.Unmarshal([]byte(a.Repair), &fix); err != nil {
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf("stored correction unreadable: %v", err))
+			return f.park(ctx, a.Key, a.State, reasonStoredCorrection+err.Error())
 		}
 		if fix.Data != nil {
 			if taken, err := f.updateData(ctx, a, fix); err != nil || !taken {

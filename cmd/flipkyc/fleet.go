@@ -858,6 +858,8 @@ func wayOutName(w string) string {
 		return "repair agent_id"
 	case fleet.WayOutRepair:
 		return "repair"
+	case fleet.WayOutNewRun:
+		return "new run"
 	}
 	return "-"
 }
@@ -872,6 +874,8 @@ func wayOutCommand(w, dsn string) string {
 		return "ask Flip, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and agent_id, or not_created)"
 	case fleet.WayOutRepair:
 		return "give a new image or corrected data, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and identity_image, selfie_image and/or the data columns to correct)"
+	case fleet.WayOutNewRun:
+		return "the agent's personal data was erased from this run, which cannot take it on: onboard it again in a new run (flipkyc onboard --csv FILE --db NEW)"
 	}
 	return ""
 }

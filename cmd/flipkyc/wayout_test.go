@@ -159,3 +159,21 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{agents[0].identity(), agents[1].identity()}, ids)
 }
+
+// status shows an agent erased while parked with the way out "new run",
+// and what to do; resume leaves it.
+func TestFleetStatusErasedWayOut(t *testing.T) {
+	agents := []fleetAgent{{suffix: "460001"}}
+	_, vars := fakeEnv(t, refuseCreates("Jalan Testdata Raya 460001"))
+	csvPath := writeFleetRun(t, agents)
+	db := defaultDB(csvPath)
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
+	require.Equal(t, exitFailure, r.code, r.stderr)
+	r = fleetCLI(t, vars, agents, "forget", "--db", db, "--line", "2")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	st := fleetCLI(t, vars, agents, "status", "--db", db)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^2 +- +new run +Flip refused the create: `), st.stdout)
+	assert.Contains(t, st.stdout, "new run: the agent's personal data was erased from this run, which cannot take it on: onboard it again in a new run")
+	r = fleetCLI(t, vars, agents, append([]string{"resume", "--db", db}, fast...)...)
+	assert.Contains(t, r.stderr, "flipkyc resume: 0 parked agents put back\n")
+}
