@@ -127,3 +127,30 @@ func TestErasedParkedAgentWayOut(t *testing.T) {
 		t.Fatalf("Repair = %v, %v; want it refused as erased", bad, err)
 	}
 }
+
+// A step that failed for good (here its one allowed attempt: an upload
+// whose reply was lost, 503) parks the agent with the way out "resume";
+// Resume puts it back at that upload, which reads the agent first and
+// sends the image once with effect, to approved.
+func TestStepFailedForGoodResumed(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	importCSV(t, h.f, writeRun(t, dir, 1, nil))
+	if _, err := h.db.SQL().Exec("UPDATE river_job SET max_attempts = 1"); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.FailNext(flipkyctest.RouteUploadImage, 1, http.StatusServiceUnavailable)
+	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutResume {
+		t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutResume)
+	}
+	if r := records(t, h.db)[0]; !strings.Contains(r.Attention, "failed 1 times") {
+		t.Fatalf("reason %q, want the step's failures", r.Attention)
+	}
+	resume(t, h, 1)
+	h.run(h.f)
+	recs := records(t, h.db)
+	if recs[0].State != fleet.StateApproved {
+		t.Fatalf("agent %s (%s), want approved", recs[0].State, recs[0].Attention)
+	}
+	checkFake(t, h.fake, recs)
+}

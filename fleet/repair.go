@@ -32,6 +32,12 @@ import (
 // records the correction, sealed, and takes the agent on from the upload
 // it was parked at: the corrected data is sent first (UpdateAgent), then
 // the uploads not yet done, with the new files.
+//
+// A Repair with Data for an agent whose create Flip refused for its data
+// (WayOutRepair, no agent id) corrects the agent's row and creates it
+// again, under a new Request-ID: Flip's refusal proves it created nothing.
+// A Repair for a rejected agent whose correction could not be read or was
+// refused (WayOutRepair) replaces that correction.
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {

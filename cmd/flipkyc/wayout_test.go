@@ -136,7 +136,7 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 	require.NoError(t, os.WriteFile(csvPath, bytes.Replace(b, []byte(",Jalan Testdata Raya 450001,"), []byte(",Jalan Testdata Raya Nomor 12,"), 1), 0o600))
 	r = binCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "flipkyc onboard: 1 changed row taken as corrections")
+	assert.Contains(t, r.stderr, "flipkyc onboard: 1 changed row taken as corrections of parked agents (way out repair)\n")
 	assert.Equal(t, fleet.Counts{"approved": 1, "attention": 1}, statusCounts(t, vars, agents, db))
 
 	fixes := filepath.Join(dir, "fixes.csv")
