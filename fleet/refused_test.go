@@ -249,3 +249,41 @@ func TestCreateBreakingRuleCorrected(t *testing.T) {
 		t.Errorf("%d creates taken, want 1", accepted[nik])
 	}
 }
+
+// A create answered 2002 on the phone number alone (another agent holds
+// it; Flip found none with this identity number) created nothing: the
+// agent is parked with the way out "repair", not "agent_id", and a repair
+// row with another phone number creates it, under a new Request-ID.
+func TestCreatePhoneTakenCorrected(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	rows := readRows(t, writeRun(t, dir, 1, nil))
+	// Another agent, outside the run, holds line 2's phone number.
+	cl, err := h.fake.NewClient()
+	must(t, err)
+	other := rows[0].Params
+	other.IdentityNumber = "3201999999990000"
+	if _, err := cl.CreateAgent(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, h.f, filepath.Join(dir, "agents.csv"))
+	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+		t.Fatalf("parked with ways out %v, want %s: %s", outs, fleet.WayOutRepair, records(t, h.db)[0].Attention)
+	}
+	if r := records(t, h.db)[0]; !strings.HasPrefix(r.Attention, "Flip refused the create: ") || !strings.Contains(r.Attention, "phone_") || !strings.Contains(r.Attention, "2002") {
+		t.Fatalf("reason %q, want the create refused for the phone number", r.Attention)
+	}
+	resume(t, h, 0)
+	nik := rows[0].Params.IdentityNumber
+	if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,phone_number\n"+nik+",081234567890\n", dir)); err != nil || len(bad) > 0 {
+		t.Fatalf("Repair: %v %v", err, bad)
+	}
+	h.run(h.f)
+	if r := records(t, h.db)[0]; r.State != fleet.StateApproved {
+		t.Fatalf("agent %s (%s), want approved", r.State, r.Attention)
+	}
+	if accepted := acceptedCreates(h.fake); accepted[nik] != 1 {
+		t.Errorf("%d creates of line 2 taken, want 1", accepted[nik])
+	}
+}

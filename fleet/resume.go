@@ -67,8 +67,9 @@ const (
 // createRefusal is the reason that parks an agent whose create Flip
 // answered with err, a refusal that is not a duplicate or a rate limit
 // (an *flipkyc.APIError), or that the SDK's checks refused before sending
-// (a *flipkyc.ValidationError): either way Flip created no agent. The
-// error names the field and rule, never the value.
+// (a *flipkyc.ValidationError), or a duplicate of the phone number alone
+// (phoneTaken): either way Flip created no agent. The error names the
+// field and rule, never the value.
 func createRefusal(err error) string {
 	const correct = "; Flip created no agent: correct the row, in a repair CSV (identity_number and the corrected data columns; flipkyc repair) " +
 		"or in the onboarding CSV (onboard again), and the agent is created again under a new Request-ID"
@@ -76,10 +77,34 @@ func createRefusal(err error) string {
 	switch {
 	case errors.As(err, &ve):
 		return reasonCreateBreaksRule + err.Error() + correct
-	case errors.Is(err, flipkyc.ErrInvalidRequest):
+	case errors.Is(err, flipkyc.ErrInvalidRequest), phoneTaken(err):
 		return reasonCreateRefused + err.Error() + correct
 	}
 	return reasonCreateTurnedAway + err.Error() + "; fix the cause (the secret key, the base URL), then flipkyc resume creates the agent under a new Request-ID"
+}
+
+// phoneTaken reports whether err, a duplicate (2002/4012) answered to a
+// create, names the phone number alone: another agent holds it, and Flip,
+// which found no agent with this identity number, created nothing (a
+// refusal of the data: createRefusal). A duplicate that names the identity
+// number, or no field, may be this agent, created before.
+func phoneTaken(err error) bool {
+	var api *flipkyc.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	phone := false
+	for _, d := range api.Errors {
+		switch {
+		// The SDK masks what reads as personal data in Flip's texts, the
+		// attribute's "number" among it: "phone_[masked]".
+		case strings.HasPrefix(d.Attribute, "phone"):
+			phone = true
+		case d.Code == 2002 || d.Code == 4012:
+			return false
+		}
+	}
+	return phone
 }
 
 // uploadStates are the states of an agent's uploads, after its create.
