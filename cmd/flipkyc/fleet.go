@@ -200,7 +200,9 @@ var statusCommand = &command{
 	summary: "a run's agents per state, rejections with their fix, agents needing attention",
 	help: `Reads a run's database (--db, or the file beside --csv) and prints the number
 of agents in each state, the rejections by code with the fix each calls for,
-and the agents that need attention with why, by CSV line and agent id.
+and the agents that need attention with why, by CSV line and agent id, and
+each one's way out (WAY OUT: resume, repair, repair agent_id or new run),
+with what to do for each under the table.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
 readable by its owner only. Identity numbers are masked (the column is then

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,8 +79,8 @@ func TestRiverWarningsOnStderr(t *testing.T) {
 
 // refuseCreates answers a create whose address is one of addresses with
 // Flip's 422 VALIDATION_ERROR on the address (code 1041), a rule of Flip's
-// the SDK does not check.
-func refuseCreates(addresses ...string) flipkyctest.Option {
+// the SDK does not check, and counts those creates in refused.
+func refuseCreates(refused *atomic.Int64, addresses ...string) flipkyctest.Option {
 	return flipkyctest.WithMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/agents") {
@@ -92,6 +93,7 @@ func refuseCreates(addresses ...string) flipkyctest.Option {
 				form, _ := url.ParseQuery(string(body))
 				for _, a := range addresses {
 					if form.Get("address") == a {
+						refused.Add(1)
 						w.Header().Set("Content-Type", "application/json")
 						w.WriteHeader(http.StatusUnprocessableEntity)
 						_, _ = io.WriteString(w, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"address","code":1041,"message":"Invalid attribute"}]}`)
@@ -114,7 +116,8 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 		t.Skip("builds the command")
 	}
 	agents := []fleetAgent{{suffix: "450001"}, {suffix: "450002"}}
-	srv, vars := fakeEnv(t, refuseCreates("Jalan Testdata Raya 450001", "Jalan Testdata Raya 450002"))
+	var refused atomic.Int64
+	srv, vars := fakeEnv(t, refuseCreates(&refused, "Jalan Testdata Raya 450001", "Jalan Testdata Raya 450002"))
 	csvPath := writeFleetRun(t, agents)
 	dir := filepath.Dir(csvPath)
 	db := defaultDB(csvPath)
@@ -130,6 +133,7 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 	r = binCLI(t, vars, agents, append([]string{"resume", "--db", db}, fast...)...)
 	assert.Contains(t, r.stderr, "flipkyc resume: 0 parked agents put back\n")
 	assert.Empty(t, srv.RequestsTo(flipkyctest.RouteCreateAgent), "no create reached the fake")
+	assert.Equal(t, int64(2), refused.Load(), "the refused data was not sent again")
 
 	b, err := os.ReadFile(csvPath)
 	require.NoError(t, err)
@@ -158,13 +162,15 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 		assert.Equal(t, flipkyc.StatusApproved, a.KYCStatus)
 	}
 	assert.ElementsMatch(t, []string{agents[0].identity(), agents[1].identity()}, ids)
+	assert.Equal(t, int64(2), refused.Load(), "creates refused in all")
 }
 
 // status shows an agent erased while parked with the way out "new run",
 // and what to do; resume leaves it.
 func TestFleetStatusErasedWayOut(t *testing.T) {
 	agents := []fleetAgent{{suffix: "460001"}}
-	_, vars := fakeEnv(t, refuseCreates("Jalan Testdata Raya 460001"))
+	var refused atomic.Int64
+	_, vars := fakeEnv(t, refuseCreates(&refused, "Jalan Testdata Raya 460001"))
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
 	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
