@@ -34,61 +34,67 @@ func TestCorrectionFailedRepairedAgain(t *testing.T) {
 			},
 			"Flip refused the correction"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
-			dir := t.TempDir()
-			h := newHarness(t, filepath.Join(dir, "run.db"))
-			importCSV(t, h.f, writeRun(t, dir, 1, map[int]int{0: 14}))
-			h.run(h.f)
-			if r := records(t, h.db)[0]; r.State != fleet.StateRejected {
-				t.Fatalf("agent %s, want rejected", r.State)
-			}
-			copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp-first.png"))
-			copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp-second.png"))
-			const nik = "3201000000009914"
-			if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,identity_image\n"+nik+",ktp-first.png\n", dir)); err != nil || len(bad) > 0 {
-				t.Fatalf("Repair: %v %v", err, bad)
-			}
-			c.spoil(t, h, dir)
-			if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
-				t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
-			}
-			s, err := h.db.Summarize(ctx)
-			must(t, err)
-			if len(s.Attention) != 1 || s.Attention[0].WayOut != fleet.WayOutRepair || !strings.Contains(s.Attention[0].Attention, c.reason) {
-				t.Fatalf("status shows %+v, want the agent with its reason and the way out %s", s.Attention, fleet.WayOutRepair)
-			}
-			resume(t, h, 0)
-
-			// A correction the rejection does not call for is still refused.
-			if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,name\n"+nik+",Agent Renamed\n", dir)); err != nil || len(bad) != 1 {
-				t.Fatalf("Repair with data for code 14 = %v, %v; want one refusal", bad, err)
-			}
-			if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,identity_image\n"+nik+",ktp-second.png\n", dir)); err != nil || len(bad) > 0 {
-				t.Fatalf("Repair again: %v %v", err, bad)
-			}
-			h.run(h.f)
-			recs := records(t, h.db)
-			if recs[0].State != fleet.StateApproved {
-				t.Fatalf("agent %s (%s), want approved", recs[0].State, recs[0].Attention)
-			}
-			took := 0
-			for _, r := range h.fake.RequestsTo(flipkyctest.RouteRepairPhoto) {
-				if r.Status == http.StatusOK {
-					took++
+	for _, db := range []string{"sqlite", "postgres"} {
+		for _, c := range cases {
+			t.Run(db+"/"+c.name, func(t *testing.T) {
+				ctx := context.Background()
+				dir := t.TempDir()
+				dsn := filepath.Join(dir, "run.db")
+				if db == "postgres" {
+					dsn = postgresDSN(t)
 				}
-			}
-			if took != 1 {
-				t.Errorf("%d photo corrections taken, want 1", took)
-			}
-			var kept int
-			must(t, h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE repair <> ''").Scan(&kept))
-			if kept != 0 {
-				t.Errorf("%d corrections kept after the decision", kept)
-			}
-			checkFake(t, h.fake, recs)
-		})
+				h := newHarness(t, dsn)
+				importCSV(t, h.f, writeRun(t, dir, 1, map[int]int{0: 14}))
+				h.run(h.f)
+				if r := records(t, h.db)[0]; r.State != fleet.StateRejected {
+					t.Fatalf("agent %s, want rejected", r.State)
+				}
+				copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp-first.png"))
+				copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp-second.png"))
+				const nik = "3201000000009914"
+				if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,identity_image\n"+nik+",ktp-first.png\n", dir)); err != nil || len(bad) > 0 {
+					t.Fatalf("Repair: %v %v", err, bad)
+				}
+				c.spoil(t, h, dir)
+				if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+					t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
+				}
+				s, err := h.db.Summarize(ctx)
+				must(t, err)
+				if len(s.Attention) != 1 || s.Attention[0].WayOut != fleet.WayOutRepair || !strings.Contains(s.Attention[0].Attention, c.reason) {
+					t.Fatalf("status shows %+v, want the agent with its reason and the way out %s", s.Attention, fleet.WayOutRepair)
+				}
+				resume(t, h, 0)
+
+				// A correction the rejection does not call for is still refused.
+				if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,name\n"+nik+",Agent Renamed\n", dir)); err != nil || len(bad) != 1 {
+					t.Fatalf("Repair with data for code 14 = %v, %v; want one refusal", bad, err)
+				}
+				if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,identity_image\n"+nik+",ktp-second.png\n", dir)); err != nil || len(bad) > 0 {
+					t.Fatalf("Repair again: %v %v", err, bad)
+				}
+				h.run(h.f)
+				recs := records(t, h.db)
+				if recs[0].State != fleet.StateApproved {
+					t.Fatalf("agent %s (%s), want approved", recs[0].State, recs[0].Attention)
+				}
+				took := 0
+				for _, r := range h.fake.RequestsTo(flipkyctest.RouteRepairPhoto) {
+					if r.Status == http.StatusOK {
+						took++
+					}
+				}
+				if took != 1 {
+					t.Errorf("%d photo corrections taken, want 1", took)
+				}
+				var kept int
+				must(t, h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE repair <> ''").Scan(&kept))
+				if kept != 0 {
+					t.Errorf("%d corrections kept after the decision", kept)
+				}
+				checkFake(t, h.fake, recs)
+			})
+		}
 	}
 }
 
