@@ -98,9 +98,9 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		}
 		policy = co.retry.limits()
 	}
-	st := &callState{op: r.op, id: [1]string{id}}
+	st := &callState{Context: ctx, op: r.op, id: [1]string{id}}
 	st.requestID = st.id[:] // the header value, without an allocation of its own
-	ctx = context.WithValue(ctx, callStateKey{}, st)
+	ctx = st
 	if !r.repeatable {
 		// A call that may not be repeated once it left the machine watches
 		// whether its whole request was written. Until WroteRequest reports
