@@ -9,7 +9,8 @@
 //
 // The targets:
 //
-//   - ns/op ratio at most 1.10 for every call;
+//   - ns/op ratio at most 1.05 for GetAgent, the call made most often
+//     (every poll of WaitForAgent), and at most 1.10 for every other call;
 //   - allocs/op at most raw + 10;
 //   - for uploads, B/op of the SDK under 512 KiB.
 //
@@ -36,13 +37,25 @@ import (
 	"strings"
 )
 
-// Targets from the performance issue.
+// Targets from the performance issues.
 const (
-	maxTimeRatio    = 1.10
+	maxTimeRatio    = 1.10 // for a call without a target of its own in timeRatioTargets
 	maxExtraAllocs  = 10
 	maxUploadBytes  = 512 << 10
 	uploadBenchName = "Upload"
 )
+
+// timeRatioTargets are the calls held to a tighter ns/op ratio than
+// maxTimeRatio.
+var timeRatioTargets = map[string]float64{"GetAgent": 1.05}
+
+// timeTarget returns the highest ns/op ratio allowed for the call named base.
+func timeTarget(base string) float64 {
+	if t, ok := timeRatioTargets[base]; ok {
+		return t
+	}
+	return maxTimeRatio
+}
 
 // sample holds every value seen for one benchmark, by unit.
 type sample map[string][]float64
@@ -136,8 +149,8 @@ func report(w io.Writer, results map[string]sample, order []string) bool {
 		sB, rB := median(sdk["B/op"]), median(raw["B/op"])
 		sA, rA := median(sdk["allocs/op"]), median(raw["allocs/op"])
 		var missed []string
-		if ratio > maxTimeRatio {
-			missed = append(missed, fmt.Sprintf("ns ratio %.2f > %.2f", ratio, maxTimeRatio))
+		if target := timeTarget(base); ratio > target {
+			missed = append(missed, fmt.Sprintf("ns ratio %.2f > %.2f", ratio, target))
 		}
 		if sA > rA+maxExtraAllocs {
 			missed = append(missed, fmt.Sprintf("allocs %.0f > raw+%d", sA, maxExtraAllocs))
