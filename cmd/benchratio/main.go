@@ -5,7 +5,10 @@
 // and prints for each call the medians of ns/op, B/op and allocs/op of both
 // sides and their SDK/raw ratio. The ns/op ratio is the median of the per-pass
 // ratios, which cancels the load that drifts on a shared machine. (go test's
-// own -count runs each benchmark N times in a row, which does not.)
+// own -count runs each benchmark N times in a row, which does not.) Every
+// other pass runs the raw side of each call first (FLIPKYC_BENCH_RAW_FIRST),
+// since on a loaded machine the side that a fresh process runs first
+// measures slower; so each side is first equally often.
 //
 // The targets:
 //
@@ -202,6 +205,20 @@ func main() {
 	}
 }
 
+// rawFirstEnv makes the root package's benchmarks run each call's raw side
+// before its sdk side.
+const rawFirstEnv = "FLIPKYC_BENCH_RAW_FIRST"
+
+// passEnv returns the environment of pass n (from 1): the even passes run
+// the raw sides first.
+func passEnv(n int) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, rawFirstEnv+"=") })
+	if n%2 == 0 {
+		env = append(env, rawFirstEnv+"=1")
+	}
+	return env
+}
+
 // run builds the test binary of pkg and runs its benchmarks count times,
 // echoing the output, and returns all of it.
 func run(pkg, bench string, count int) (io.Reader, error) {
@@ -220,7 +237,7 @@ func run(pkg, bench string, count int) (io.Reader, error) {
 	for pass := 1; pass <= count; pass++ {
 		fmt.Fprintf(os.Stderr, "pass %d/%d\n", pass, count)
 		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", bench, "-test.benchmem", "-test.count", "1")
-		cmd.Dir, cmd.Stderr = pkg, os.Stderr
+		cmd.Dir, cmd.Stderr, cmd.Env = pkg, os.Stderr, passEnv(pass)
 		out, err := cmd.Output()
 		os.Stdout.Write(out)
 		if err != nil {

@@ -88,3 +88,20 @@ func TestGetAgentTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestPassesAlternateWhichSideRunsFirst: the even passes ask for the raw
+// sides first, the odd ones do not, whatever the caller's environment.
+func TestPassesAlternateWhichSideRunsFirst(t *testing.T) {
+	t.Setenv(rawFirstEnv, "1")
+	for pass, want := range map[int]bool{1: false, 2: true, 3: false, 4: true} {
+		got := 0
+		for _, kv := range passEnv(pass) {
+			if strings.HasPrefix(kv, rawFirstEnv+"=") {
+				got++
+			}
+		}
+		if (got == 1) != want || got > 1 {
+			t.Errorf("pass %d: %d %s settings, want raw first = %v", pass, got, rawFirstEnv, want)
+		}
+	}
+}
