@@ -1,6 +1,7 @@
 package flipkyc
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -104,18 +105,29 @@ func (t *authTransport) Format(f fmt.State, verb rune) {
 
 // callState is what the attempts of one call share: its operation and
 // Request-ID, the attempt under way, and whether that attempt has written its
-// whole request. do puts it in the
-// request's context.
+// whole request. It is also the call's context: the caller's, with itself
+// as the value of callStateKey (as context.WithValue would add it, without
+// an allocation of its own).
 type callState struct {
-	op        string   // the method called, such as "GetAgent"
-	requestID []string // {"bigflip-<uuid>"}, backed by id
-	id        [1]string
-	attempt   int           // the attempt under way, from 1
-	sent      sent.Evidence // what the attempt under way has written
-	trace     httptrace.ClientTrace
+	context.Context          // the caller's
+	op              string   // the method called, such as "GetAgent"
+	requestID       []string // {"bigflip-<uuid>"}, backed by id
+	id              [1]string
+	attempt         int           // the attempt under way, from 1
+	sent            sent.Evidence // what the attempt under way has written
+	trace           httptrace.ClientTrace
 }
 
 type callStateKey struct{}
+
+// Value returns st for callStateKey and the caller's context's value for
+// any other key.
+func (st *callState) Value(key any) any {
+	if _, ok := key.(callStateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
 
 // mayHaveSent reports whether an attempt that failed with err may have
 // written its whole request: never when err is ErrNotSent, else as the

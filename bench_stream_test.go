@@ -43,7 +43,7 @@ func BenchmarkUploadImageFrom(b *testing.B) {
 		{"stream-1MiB", func() io.Reader { return struct{ io.Reader }{bytes.NewReader(img)} }},
 	}
 	for _, src := range sources {
-		b.Run(src.name+"/sdk", func(b *testing.B) {
+		runSides(b, src.name+"/", func(b *testing.B) {
 			c := benchClient(b, srv, rawHTTPClient())
 			b.SetBytes(size)
 			b.ReportAllocs()
@@ -53,8 +53,7 @@ func BenchmarkUploadImageFrom(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		})
-		b.Run(src.name+"/raw", func(b *testing.B) {
+		}, func(b *testing.B) {
 			hc := rawHTTPClient()
 			b.SetBytes(size)
 			b.ReportAllocs()

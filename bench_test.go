@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,24 @@ import (
 // same call against the same loopback server. The raw side is the careful
 // hand-written net/http code for that call: same headers, same encoding,
 // same decoding. cmd/benchratio turns their output into SDK/raw ratios.
+
+// envRawFirst, when set, makes each benchmark run its raw side before its
+// sdk side. On a loaded machine the side that a fresh process runs first
+// measures slower, so cmd/benchratio sets it on every other pass, putting
+// each side first equally often.
+const envRawFirst = "FLIPKYC_BENCH_RAW_FIRST"
+
+// runSides runs a benchmark's two sides as prefix+"sdk" and prefix+"raw",
+// in the order envRawFirst says.
+func runSides(b *testing.B, prefix string, sdk, raw func(*testing.B)) {
+	if os.Getenv(envRawFirst) != "" {
+		b.Run(prefix+"raw", raw)
+		b.Run(prefix+"sdk", sdk)
+		return
+	}
+	b.Run(prefix+"sdk", sdk)
+	b.Run(prefix+"raw", raw)
+}
 
 // benchServer answers every request with body after reading the request's
 // body to the end.
@@ -130,7 +149,7 @@ func rawDo(hc *http.Client, req *http.Request, out any) error {
 func BenchmarkCreateAgent(b *testing.B) {
 	srv := benchServer(b, fixture(b, "agent_create_response.json"))
 	p := validAgent()
-	b.Run("sdk", func(b *testing.B) {
+	runSides(b, "", func(b *testing.B) {
 		c := benchClient(b, srv, rawHTTPClient())
 		b.ReportAllocs()
 		for b.Loop() {
@@ -138,8 +157,7 @@ func BenchmarkCreateAgent(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, func(b *testing.B) {
 		hc := rawHTTPClient()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -165,7 +183,7 @@ func BenchmarkCreateAgent(b *testing.B) {
 
 func BenchmarkGetAgent(b *testing.B) {
 	srv := benchServer(b, fixture(b, "agent_get_response.json"))
-	b.Run("sdk", func(b *testing.B) {
+	runSides(b, "", func(b *testing.B) {
 		c := benchClient(b, srv, rawHTTPClient())
 		b.ReportAllocs()
 		for b.Loop() {
@@ -173,8 +191,7 @@ func BenchmarkGetAgent(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, func(b *testing.B) {
 		hc := rawHTTPClient()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -196,7 +213,7 @@ func BenchmarkUploadIdentityImage(b *testing.B) {
 		img := make([]byte, size)
 		copy(img, jpegImage(b, 300, 300))
 		name := fmt.Sprintf("%dMiB", size>>20)
-		b.Run(name+"/sdk", func(b *testing.B) {
+		runSides(b, name+"/", func(b *testing.B) {
 			c := benchClient(b, srv, rawHTTPClient(), withMaxImageBytes(int64(size)))
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -206,8 +223,7 @@ func BenchmarkUploadIdentityImage(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		})
-		b.Run(name+"/raw", func(b *testing.B) {
+		}, func(b *testing.B) {
 			hc := rawHTTPClient()
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -243,7 +259,7 @@ func BenchmarkParseCallback(b *testing.B) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return r
 	}
-	b.Run("sdk", func(b *testing.B) {
+	runSides(b, "", func(b *testing.B) {
 		p, err := NewCallbackParser(docToken)
 		if err != nil {
 			b.Fatal(err)
@@ -254,8 +270,7 @@ func BenchmarkParseCallback(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, func(b *testing.B) {
 		type event struct {
 			AgentID            int64           `json:"agent_id"`
 			AgentName          string          `json:"agent_name"`

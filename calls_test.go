@@ -232,3 +232,28 @@ func TestWaitForAgentEndsWithTheLastRequestID(t *testing.T) {
 		})
 	}
 }
+
+// TestCallContextKeepsTheCallersValuesAndCancellation: the context a
+// request carries is the caller's, with the call's state added: the
+// caller's values reach the transport beside CallInfo, the hook sees them
+// too, and a caller's cancellation ends the call.
+func TestCallContextKeepsTheCallersValuesAndCancellation(t *testing.T) {
+	type traceKey struct{}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), traceKey{}, "trace-7"))
+	defer cancel()
+	var inTransport, inHook []any
+	transport := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		info, ok := CallInfoFrom(req.Context())
+		inTransport = append(inTransport, req.Context().Value(traceKey{}), ok, info.Operation)
+		cancel()
+		<-req.Context().Done()
+		return nil, context.Cause(req.Context())
+	})
+	c, _ := newTestClient(t, "https://x.test/v2", "https://x.test/kyc",
+		WithHTTPClient(&http.Client{Transport: transport}),
+		WithAttemptHook(func(ctx context.Context, a Attempt) { inHook = append(inHook, ctx.Value(traceKey{})) }))
+	_, err := c.GetAgent(ctx, 497)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, []any{"trace-7", true, "GetAgent"}, inTransport)
+	assert.Equal(t, []any{"trace-7"}, inHook)
+}

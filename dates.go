@@ -235,6 +235,10 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 type flexInt int64
 
 func (n *flexInt) UnmarshalJSON(b []byte) error {
+	if v, ok := smallDigits(b); ok {
+		*n = flexInt(v) // the usual id, as parseInteger reads it, without a copy
+		return nil
+	}
 	text, err := decodeEnumText(b)
 	if err != nil {
 		return err
@@ -249,6 +253,22 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = flexInt(v)
 	return nil
+}
+
+// smallDigits reads b when it is 1 to 18 decimal digits, which always fit
+// an int64.
+func smallDigits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }
 
 // errNotInteger reports a value that is not a whole number. It never quotes

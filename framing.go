@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A reply whose framing (Content-Length, or the last chunk) ends before the
@@ -275,15 +277,16 @@ func (c *framedConn) follow(b []byte) int {
 }
 
 // startBody reads the reply head just completed and sets how its body is
-// framed.
+// framed. It reads the head where it lies, without copies.
 func (c *framedConn) startBody() {
-	lines := strings.Split(strings.TrimRight(string(c.head), "\r\n"), "\n")
-	status := strings.Fields(lines[0])
-	if len(status) < 2 || !strings.HasPrefix(status[0], "HTTP/1.") {
+	status, lines, _ := bytes.Cut(bytes.TrimRight(c.head, "\r\n"), []byte("\n"))
+	proto, rest := nextField(status)
+	codeText, _ := nextField(rest)
+	if len(codeText) == 0 || !bytes.HasPrefix(proto, []byte("HTTP/1.")) {
 		c.off = true
 		return
 	}
-	code, err := strconv.Atoi(status[1])
+	code, err := strconv.Atoi(string(codeText))
 	if err != nil || code < 100 || code > 999 {
 		c.off = true
 		return
@@ -297,22 +300,24 @@ func (c *framedConn) startBody() {
 		return
 	}
 	length, lengths, isChunked := int64(-1), 0, false
-	for _, l := range lines[1:] {
-		name, value, ok := strings.Cut(l, ":")
+	for len(lines) > 0 {
+		var l []byte
+		l, lines, _ = bytes.Cut(lines, []byte("\n"))
+		name, value, ok := bytes.Cut(l, []byte(":"))
 		if !ok {
 			continue
 		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-length":
-			n, err := strconv.ParseInt(value, 10, 64)
+		value = bytes.TrimSpace(value)
+		switch name = bytes.TrimSpace(name); {
+		case lowerIs(name, "content-length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil || n < 0 || (lengths > 0 && n != length) {
 				c.off = true
 				return
 			}
 			length, lengths = n, lengths+1
-		case "transfer-encoding":
-			isChunked = isChunked || strings.Contains(strings.ToLower(value), "chunked")
+		case lowerIs(name, "transfer-encoding"):
+			isChunked = isChunked || lowerContains(value, "chunked")
 		}
 	}
 	head := len(c.heads) > 0 && c.heads[0]
@@ -332,18 +337,18 @@ func (c *framedConn) startBody() {
 
 // endLine handles a whole line of a chunked body.
 func (c *framedConn) endLine() {
-	text := strings.TrimRight(string(c.line), "\r\n")
+	text := bytes.TrimRight(c.line, "\r\n") // read before the next line overwrites it
 	c.line = c.line[:0]
 	switch c.state {
 	case frameChunkEnd:
-		if text != "" {
+		if len(text) != 0 {
 			c.off = true
 			return
 		}
 		c.state = frameChunkSize
 	case frameChunkSize:
-		size, _, _ := strings.Cut(text, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
+		size, _, _ := bytes.Cut(text, []byte(";"))
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
 		switch {
 		case err != nil || n < 0:
 			c.off = true
@@ -353,10 +358,53 @@ func (c *framedConn) endLine() {
 			c.state, c.remaining = frameChunkData, n
 		}
 	case frameTrailer:
-		if text == "" {
+		if len(text) == 0 {
 			c.replyEnded()
 		}
 	}
+}
+
+// nextField returns the first field of b, as strings.Fields splits, and
+// what follows it.
+func nextField(b []byte) (field, rest []byte) {
+	b = bytes.TrimLeftFunc(b, unicode.IsSpace)
+	end := bytes.IndexFunc(b, unicode.IsSpace)
+	if end < 0 {
+		return b, nil
+	}
+	return b[:end], b[end:]
+}
+
+// lowerIs reports whether strings.ToLower(string(b)) is want, an ASCII
+// lower-case text, without the copy when b is ASCII.
+func lowerIs(b []byte, want string) bool {
+	if !isASCII(b) {
+		return strings.ToLower(string(b)) == want
+	}
+	return len(b) == len(want) && bytes.EqualFold(b, []byte(want))
+}
+
+// lowerContains reports whether strings.ToLower(string(b)) contains want,
+// an ASCII lower-case text, without the copy when b is ASCII.
+func lowerContains(b []byte, want string) bool {
+	if !isASCII(b) {
+		return strings.Contains(strings.ToLower(string(b)), want)
+	}
+	for i := 0; i+len(want) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(want)], []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // raw returns the network connection under c: the TCP one under TLS.

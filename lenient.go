@@ -93,10 +93,24 @@ func jsonFieldIndex(t reflect.Type) map[string][]int {
 	return m
 }
 
-// decodeReply decodes a 2xx reply into out. For lenient reply types, a
-// value of an unexpected form (rather than malformed JSON) makes it decode
-// again field by field.
+// fastDecoder is implemented by reply types with a one-pass decoder for
+// their usual form, whose results are decodeGeneral's. decodeFast reports
+// false, leaving the reply zero, for any other form.
+type fastDecoder interface{ decodeFast(raw []byte) bool }
+
+// decodeReply decodes a 2xx reply into out: by out's fast decoder when it
+// has one and the reply is of the usual form, else by decodeGeneral.
 func decodeReply(raw []byte, out any) error {
+	if f, ok := out.(fastDecoder); ok && f.decodeFast(raw) {
+		return nil
+	}
+	return decodeGeneral(raw, out)
+}
+
+// decodeGeneral decodes a 2xx reply into out with encoding/json. For
+// lenient reply types, a value of an unexpected form (rather than malformed
+// JSON) makes it decode again field by field.
+func decodeGeneral(raw []byte, out any) error {
 	err := json.Unmarshal(raw, out)
 	var syntaxErr *json.SyntaxError
 	if _, ok := out.(lenientReply); ok && err != nil && !errors.As(err, &syntaxErr) {

@@ -98,9 +98,9 @@ func (c *Client) send(ctx context.Context, r *call, out any, co *callOptions, me
 		}
 		policy = co.retry.limits()
 	}
-	st := &callState{op: r.op, id: [1]string{id}}
+	st := &callState{Context: ctx, op: r.op, id: [1]string{id}}
 	st.requestID = st.id[:] // the header value, without an allocation of its own
-	ctx = context.WithValue(ctx, callStateKey{}, st)
+	ctx = st
 	if !r.repeatable {
 		// A call that may not be repeated once it left the machine watches
 		// whether its whole request was written. Until WroteRequest reports
@@ -216,7 +216,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 			req.ContentLength = -1
 		}
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header["Accept"] = acceptJSON
 
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -234,7 +234,7 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 		}
 		return attemptResult{err: netErr, retryable: r.repeatable || !wrote, ambiguous: !r.repeatable && wrote}
 	}
-	raw, readErr := readLimited(watch.replyBody(resp.Body), c.maxBody)
+	raw, readErr := readLimited(watch.replyBody(resp.Body), c.maxBody, resp.ContentLength)
 	tooLong := int64(len(raw)) > c.maxBody
 	if tooLong {
 		raw = raw[:c.maxBody]
@@ -248,6 +248,10 @@ func (c *Client) attempt(ctx context.Context, r call, target string, st *callSta
 	res.status, res.header = resp.StatusCode, resp.Header
 	return res
 }
+
+// acceptJSON is the Accept header of every request, shared as the
+// Authorization and User-Agent values are.
+var acceptJSON = []string{"application/json"}
 
 // imageReadFailure returns the *ImageReadError in err, for op, or nil when
 // err is not one: an upload whose image could not be read.
@@ -322,12 +326,38 @@ func (c *Client) cleaner(r *call) func(string) string {
 }
 
 // readLimited reads r to its end or to limit+1 bytes, whichever comes
-// first, so a caller can tell a reply over the limit.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
+// first, so a caller can tell a reply over the limit. size is the reply's
+// Content-Length, -1 when unknown: a reply that declares a length within the
+// limit (and up to 64 KiB: the length is the server's word) is read into a
+// single buffer of that length and the byte that shows its end, instead of
+// one grown from 512 bytes.
+func readLimited(r io.Reader, limit, size int64) ([]byte, error) {
 	if limit < math.MaxInt64 {
 		limit++
 	}
-	return io.ReadAll(io.LimitReader(r, limit))
+	n := min(int64(512), limit)
+	if size >= 0 && size < limit && size < 64<<10 {
+		n = size + 1
+	}
+	b := make([]byte, 0, n)
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as io.ReadAll does
+		}
+		room := b[len(b):cap(b)]
+		if rest := limit - int64(len(b)); int64(len(room)) > rest {
+			room = room[:rest]
+		}
+		k, err := r.Read(room)
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 func (c *Client) log(ctx context.Context, r *call, id string, attempt int, res attemptResult, elapsed time.Duration) {

@@ -49,6 +49,10 @@ func (t IdentityType) maxNumberLen() int {
 // UnmarshalJSON accepts "ktp", "passport" (any case), 1, 2, "1" and "2";
 // any other string or number is kept lower-cased, and null gives "".
 func (t *IdentityType) UnmarshalJSON(b []byte) error {
+	if k, ok := spelledConstant(b, identityTypes); ok {
+		*t = k
+		return nil
+	}
 	s, err := decodeEnumText(b)
 	if err != nil {
 		return fmt.Errorf("identity_type: %w", err)
@@ -91,6 +95,10 @@ func (g Gender) kycCode() string {
 // UnmarshalJSON accepts "male", "female" (any case), 1, 2, "1" and "2";
 // any other string or number is kept lower-cased, and null gives "".
 func (g *Gender) UnmarshalJSON(b []byte) error {
+	if k, ok := spelledConstant(b, genders); ok {
+		*g = k
+		return nil
+	}
 	s, err := decodeEnumText(b)
 	if err != nil {
 		return fmt.Errorf("gender: %w", err)
@@ -136,6 +144,10 @@ func (o Occupation) Known() bool {
 // UnmarshalJSON decodes an occupation in any case, lower-cased; an unknown
 // one is kept.
 func (o *Occupation) UnmarshalJSON(b []byte) error {
+	if k, ok := spelledConstant(b, occupations); ok {
+		*o = k
+		return nil
+	}
 	s, err := decodeEnumText(b)
 	if err != nil {
 		return fmt.Errorf("occupation: %w", err)
@@ -250,13 +262,19 @@ func (s KYCStatus) CanUploadDocuments() bool {
 // UnmarshalJSON accepts a status name (any case; kept upper-cased) or a
 // numeric code, as a number or a string; null gives "".
 func (s *KYCStatus) UnmarshalJSON(b []byte) error {
+	if k, ok := spelledConstant(b, kycStatuses); ok {
+		*s = k
+		return nil
+	}
 	text, err := decodeEnumText(b)
 	if err != nil {
 		return fmt.Errorf("kyc_status: %w", err)
 	}
-	if n, err := strconv.Atoi(text); err == nil {
-		*s = KYCStatusFromCode(n)
-		return nil
+	if startsNumber(text) { // else Atoi's error would cost an allocation
+		if n, err := strconv.Atoi(text); err == nil {
+			*s = KYCStatusFromCode(n)
+			return nil
+		}
 	}
 	*s = KYCStatus(strings.ToUpper(text))
 	return nil
@@ -283,6 +301,10 @@ var agentStatusCodes = map[string]AgentStatus{"0": AgentDeleted, "10": AgentActi
 // UnmarshalJSON accepts a documented code (number or string) or a name,
 // kept upper-cased; null gives "".
 func (a *AgentStatus) UnmarshalJSON(b []byte) error {
+	if k, ok := spelledConstant(b, agentStatuses); ok {
+		*a = k
+		return nil
+	}
 	text, err := decodeEnumText(b)
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
@@ -293,6 +315,41 @@ func (a *AgentStatus) UnmarshalJSON(b []byte) error {
 	}
 	*a = AgentStatus(strings.ToUpper(text))
 	return nil
+}
+
+// The constants of each enum, which decode without an allocation when a
+// reply spells them exactly.
+var (
+	identityTypes = []IdentityType{IdentityKTP, IdentityPassport}
+	genders       = []Gender{GenderMale, GenderFemale}
+	occupations   = []Occupation{OccupationHousewife, OccupationEntrepreneur, OccupationPrivateEmployee,
+		OccupationGovernmentEmployee, OccupationFoundationBoard, OccupationIndonesianMigrantWorker,
+		OccupationCompany, OccupationOthers}
+	kycStatuses = []KYCStatus{StatusBasicData, StatusUploadIdentityFailed, StatusUploadIdentitySuccess,
+		StatusUploadIdentitySelfieProgress, StatusUploadIdentitySelfieFailed, StatusUploadIdentitySelfieSuccess,
+		StatusPending, StatusSuspicious, StatusNeedToCheck, StatusHelp, StatusApproved, StatusRejected}
+	agentStatuses = []AgentStatus{AgentDeleted, AgentActive, AgentBlacklisted, AgentBlocked}
+)
+
+// spelledConstant returns the constant of known that the JSON value b is,
+// written exactly as the constant (a string, no spaces, no escapes): the
+// value each enum's UnmarshalJSON gives such text, without the copy.
+func spelledConstant[T ~string](b []byte, known []T) (T, bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		for _, k := range known {
+			if string(b[1:len(b)-1]) == string(k) {
+				return k, true
+			}
+		}
+	}
+	var none T
+	return none, false
+}
+
+// startsNumber reports whether s may be an integer for strconv.Atoi: it
+// starts with a sign or a digit.
+func startsNumber(s string) bool {
+	return s != "" && (s[0] == '+' || s[0] == '-' || '0' <= s[0] && s[0] <= '9')
 }
 
 // decodeEnumText returns the text of a JSON string or number; null gives "".

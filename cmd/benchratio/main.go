@@ -5,11 +5,15 @@
 // and prints for each call the medians of ns/op, B/op and allocs/op of both
 // sides and their SDK/raw ratio. The ns/op ratio is the median of the per-pass
 // ratios, which cancels the load that drifts on a shared machine. (go test's
-// own -count runs each benchmark N times in a row, which does not.)
+// own -count runs each benchmark N times in a row, which does not.) Every
+// other pass runs the raw side of each call first (FLIPKYC_BENCH_RAW_FIRST),
+// since on a loaded machine the side that a fresh process runs first
+// measures slower; so each side is first equally often.
 //
 // The targets:
 //
-//   - ns/op ratio at most 1.10 for every call;
+//   - ns/op ratio at most 1.05 for GetAgent, the call made most often
+//     (every poll of WaitForAgent), and at most 1.10 for every other call;
 //   - allocs/op at most raw + 10;
 //   - for uploads, B/op of the SDK under 512 KiB.
 //
@@ -36,13 +40,25 @@ import (
 	"strings"
 )
 
-// Targets from the performance issue.
+// Targets from the performance issues.
 const (
-	maxTimeRatio    = 1.10
+	maxTimeRatio    = 1.10 // for a call without a target of its own in timeRatioTargets
 	maxExtraAllocs  = 10
 	maxUploadBytes  = 512 << 10
 	uploadBenchName = "Upload"
 )
+
+// timeRatioTargets are the calls held to a tighter ns/op ratio than
+// maxTimeRatio.
+var timeRatioTargets = map[string]float64{"GetAgent": 1.05}
+
+// timeTarget returns the highest ns/op ratio allowed for the call named base.
+func timeTarget(base string) float64 {
+	if t, ok := timeRatioTargets[base]; ok {
+		return t
+	}
+	return maxTimeRatio
+}
 
 // sample holds every value seen for one benchmark, by unit.
 type sample map[string][]float64
@@ -136,8 +152,8 @@ func report(w io.Writer, results map[string]sample, order []string) bool {
 		sB, rB := median(sdk["B/op"]), median(raw["B/op"])
 		sA, rA := median(sdk["allocs/op"]), median(raw["allocs/op"])
 		var missed []string
-		if ratio > maxTimeRatio {
-			missed = append(missed, fmt.Sprintf("ns ratio %.2f > %.2f", ratio, maxTimeRatio))
+		if target := timeTarget(base); ratio > target {
+			missed = append(missed, fmt.Sprintf("ns ratio %.2f > %.2f", ratio, target))
 		}
 		if sA > rA+maxExtraAllocs {
 			missed = append(missed, fmt.Sprintf("allocs %.0f > raw+%d", sA, maxExtraAllocs))
@@ -189,6 +205,20 @@ func main() {
 	}
 }
 
+// rawFirstEnv makes the root package's benchmarks run each call's raw side
+// before its sdk side.
+const rawFirstEnv = "FLIPKYC_BENCH_RAW_FIRST"
+
+// passEnv returns the environment of pass n (from 1): the even passes run
+// the raw sides first.
+func passEnv(n int) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, rawFirstEnv+"=") })
+	if n%2 == 0 {
+		env = append(env, rawFirstEnv+"=1")
+	}
+	return env
+}
+
 // run builds the test binary of pkg and runs its benchmarks count times,
 // echoing the output, and returns all of it.
 func run(pkg, bench string, count int) (io.Reader, error) {
@@ -207,7 +237,7 @@ func run(pkg, bench string, count int) (io.Reader, error) {
 	for pass := 1; pass <= count; pass++ {
 		fmt.Fprintf(os.Stderr, "pass %d/%d\n", pass, count)
 		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", bench, "-test.benchmem", "-test.count", "1")
-		cmd.Dir, cmd.Stderr = pkg, os.Stderr
+		cmd.Dir, cmd.Stderr, cmd.Env = pkg, os.Stderr, passEnv(pass)
 		out, err := cmd.Output()
 		os.Stdout.Write(out)
 		if err != nil {
