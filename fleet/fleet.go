@@ -127,15 +127,7 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retain < 0 {
 		return nil, errors.New("fleet: Rate, Workers and Retain cannot be negative")
 	}
-	setDefault(&cfg.Rate, DefaultRate)
-	setDefault(&cfg.Workers, 10)
-	setDefault(&cfg.StaleAfter, 2*time.Minute)
-	setDefault(&cfg.ReconcileEvery, 15*time.Second)
-	setDefault(&cfg.ReconcileBatch, 50)
-	setDefault(&cfg.PollInterval, 100*time.Millisecond)
-	setDefault(&cfg.JobTimeout, 2*time.Minute)
-	setDefault(&cfg.OrphanAfter, 15*time.Second)
-	setDefault(&cfg.Retain, DefaultRetain)
+	cfg.setDefaults()
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -179,22 +171,13 @@ func New(cfg Config) (*Fleet, error) {
 		}
 		return f.reconcile(ctx)
 	}))
-	rc, err := river.NewClient(cfg.DB.driver, &river.Config{
-		ID:                   cfg.ID,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
-		Workers:              workers,
-		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
-		JobTimeout:           cfg.JobTimeout,
-		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
-		MaxAttempts:          maxAttempts,
-		RetryPolicy:          retryPolicy{now: f.now},
-		Hooks:                cfg.hooks,
-		Logger:               riverLogger(log),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})},
-	})
+	rcfg := riverConfig(cfg, workers, log)
+	rcfg.RetryPolicy = retryPolicy{now: f.now}
+	rcfg.Hooks = cfg.hooks
+	rcfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})}
+	rc, err := river.NewClient(cfg.DB.driver, rcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +189,36 @@ func New(cfg Config) (*Fleet, error) {
 		log.Warn("fleet: reading the database's clock", "err", err)
 	}
 	return f, nil
+}
+
+// setDefaults fills in the settings left zero.
+func (cfg *Config) setDefaults() {
+	setDefault(&cfg.Rate, DefaultRate)
+	setDefault(&cfg.Workers, 10)
+	setDefault(&cfg.StaleAfter, 2*time.Minute)
+	setDefault(&cfg.ReconcileEvery, 15*time.Second)
+	setDefault(&cfg.ReconcileBatch, 50)
+	setDefault(&cfg.PollInterval, 100*time.Millisecond)
+	setDefault(&cfg.JobTimeout, 2*time.Minute)
+	setDefault(&cfg.OrphanAfter, 15*time.Second)
+	setDefault(&cfg.Retain, DefaultRetain)
+}
+
+// riverConfig is the engine's River settings for cfg (defaults filled in):
+// its queue, fetching, timeouts and attempts. New adds the retry policy,
+// hooks and the reconciler; the benchmarks' River baseline uses it as is.
+func riverConfig(cfg Config, workers *river.Workers, log *slog.Logger) *river.Config {
+	return &river.Config{
+		ID:                   cfg.ID,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
+		MaxAttempts:          maxAttempts,
+		Logger:               riverLogger(log),
+	}
 }
 
 func setDefault[T comparable](v *T, def T) {
