@@ -104,7 +104,10 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		if d.sql, err = sql.Open("pgx", dsn); err != nil {
 			return nil, err
 		}
+		// Idle connections are kept, not closed and opened again (each a
+		// new Postgres backend) as the workers come and go.
 		d.sql.SetMaxOpenConns(20)
+		d.sql.SetMaxIdleConns(20)
 		// River fetches as soon as a job is inserted (LISTEN/NOTIFY) on a
 		// connection of its own, taken from this pool (lazily: a process
 		// that never starts River never connects it); the jobs' work stays

@@ -149,7 +149,7 @@ func New(cfg Config) (*Fleet, error) {
 		}
 		var lim limiter = newLocalLimiter(cfg.Rate)
 		if cfg.DB.postgres {
-			lim = &dbLimiter{db: cfg.DB, interval: time.Duration(float64(time.Second) / cfg.Rate)}
+			lim = newDBLimiter(cfg.DB, cfg.Rate)
 		}
 		hc := &http.Client{Transport: &limitedTransport{base: base, lim: lim}}
 		opts := append(append([]flipkyc.Option{}, cfg.ClientOptions...), flipkyc.WithHTTPClient(hc))
@@ -213,12 +213,20 @@ func riverConfig(cfg Config, workers *river.Workers, log *slog.Logger) *river.Co
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
+		FetchCooldown:        fetchCooldown(cfg),
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
 		MaxAttempts:          maxAttempts,
 		Logger:               riverLogger(log),
 	}
+}
+
+// fetchCooldown is the least time between River's fetches of jobs: short
+// enough that the workers can take jobs at the rate (a fetch takes at most
+// Workers jobs; an agent's four requests are two jobs), at least 5 ms, at
+// most the poll interval or 50 ms.
+func fetchCooldown(cfg Config) time.Duration {
+	return min(cfg.PollInterval, 50*time.Millisecond, max(5*time.Millisecond, time.Duration(float64(cfg.Workers)/cfg.Rate*float64(time.Second))))
 }
 
 func setDefault[T comparable](v *T, def T) {
@@ -332,7 +340,7 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
-	ctx, cancel, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
+	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
 	switch {
 	case errors.Is(err, errNotFound):
 		return nil
@@ -341,22 +349,19 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		// act: try again later, as a new attempt (a job handed back is
 		// finished already, and River leaves it so).
 		return river.JobSnooze(time.Second)
-	case err != nil:
+	case cancel == nil:
 		return err
 	}
+	// The lease is taken; err is a stored row that cannot be opened.
 	defer cancel()
-	defer w.f.releaseLease(ctx, key)
 	// The step's last state change completes the job in its own
 	// transaction (finish): a crash between the two cannot run the step
 	// again.
-	ctx = context.WithValue(ctx, finishKey{}, func(ctx context.Context, tx *sql.Tx) error {
+	ctx = context.WithValue(ctx, finishKey{}, &jobFinish{complete: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, j)
 		return err
-	})
-	a, err := w.f.load(ctx, w.f.db.sql, key)
-	if errors.Is(err, errNotFound) {
-		return nil
-	}
+	}})
+	defer w.f.releaseLease(ctx, key)
 	if err == nil {
 		err = w.step(ctx, a)
 	}
@@ -465,17 +470,36 @@ func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
 
 type finishKey struct{}
 
+// jobFinish completes the job of a step (complete) and says whether it
+// did (done).
+type jobFinish struct {
+	complete func(context.Context, *sql.Tx) error
+	done     atomic.Bool
+}
+
 // finish completes the job of the step running under ctx in tx, with the
 // step's last state change; nothing outside a job.
 func (f *Fleet) finish(ctx context.Context, tx *sql.Tx) error {
-	done, ok := ctx.Value(finishKey{}).(func(context.Context, *sql.Tx) error)
+	jf, ok := ctx.Value(finishKey{}).(*jobFinish)
 	if !ok {
 		return nil
 	}
-	if err := done(ctx, tx); !errors.Is(err, rivertype.ErrNotFound) {
-		return err
+	err := jf.complete(ctx, tx)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		err = nil // the job's row is gone: nothing to complete
 	}
-	return nil // the job's row is gone: nothing to complete
+	if err == nil {
+		jf.done.Store(true)
+	}
+	return err
+}
+
+// finished reports whether the job of the step running under ctx was
+// completed by a state change of the step (finish); its transaction may
+// yet fail, and the job then ends as River records the step's error.
+func finished(ctx context.Context) bool {
+	jf, ok := ctx.Value(finishKey{}).(*jobFinish)
+	return ok && jf.done.Load()
 }
 
 // change runs a step's UPDATE of an agent (ending with its WHERE clause)
