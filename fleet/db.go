@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,7 +20,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
 
 // DB is a run's durable state: River's job tables and the fleet's own
@@ -34,11 +32,8 @@ type DB struct {
 	dsn      string
 	// notices are what Open changed that the user should know (Notices).
 	notices []string
-	// stmts holds the fleet's statements prepared once on SQLite (query →
-	// *sql.Stmt), where each query is otherwise parsed again on every call;
-	// preparing marks those being prepared. pgx keeps its own cache of
-	// prepared statements on each connection.
-	stmts, preparing sync.Map
+	// Statements are prepared once per connection: on SQLite by the
+	// connection itself (sqliteConnector), by pgx on Postgres.
 	// key is the run's data key; nil when opened without one (counts and
 	// callbacks need none).
 	key *DataKey
@@ -104,7 +99,10 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		if d.sql, err = sql.Open("pgx", dsn); err != nil {
 			return nil, err
 		}
+		// Idle connections are kept, not closed and opened again (each a
+		// new Postgres backend) as the workers come and go.
 		d.sql.SetMaxOpenConns(20)
+		d.sql.SetMaxIdleConns(20)
 		// River fetches as soon as a job is inserted (LISTEN/NOTIFY) on a
 		// connection of its own, taken from this pool (lazily: a process
 		// that never starts River never connects it); the jobs' work stays
@@ -134,9 +132,7 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d.sql, err = sql.Open("sqlite", uri); err != nil {
-			return nil, err
-		}
+		d.sql = sql.OpenDB(sqliteConnector{uri})
 		d.sql.SetMaxOpenConns(1) // SQLite writes one at a time; River's advice
 		d.driver = riversqlite.New(d.sql)
 	}
@@ -242,10 +238,7 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 		if err != nil {
 			return err
 		}
-		db, err := sql.Open("sqlite", uri)
-		if err != nil {
-			return err
-		}
+		db := sql.OpenDB(sqliteConnector{uri})
 		db.SetMaxOpenConns(1)
 		d.sql, d.driver = db, riversqlite.New(db)
 		return nil
@@ -435,7 +428,7 @@ func (d *DB) rebind(q string) string {
 }
 
 func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
-	res, err := d.prepared(ctx, q, query).ExecContext(ctx, d.rebind(query), args...)
+	res, err := q.ExecContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -443,70 +436,11 @@ func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (in
 }
 
 func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	return d.prepared(ctx, q, query).QueryRowContext(ctx, d.rebind(query), args...)
+	return q.QueryRowContext(ctx, d.rebind(query), args...)
 }
 
 func (d *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	return d.prepared(ctx, q, query).QueryContext(ctx, d.rebind(query), args...)
-}
-
-// prepared returns q, or on SQLite the statement of query prepared once,
-// as a querier that ignores the query text it is passed. A statement is
-// prepared on the database handle, which needs the one connection: a query
-// first met in a transaction (which holds it) is prepared in the
-// background and runs unprepared meanwhile.
-func (d *DB) prepared(ctx context.Context, q querier, query string) querier {
-	if d.postgres {
-		return q
-	}
-	if st, ok := d.stmts.Load(query); ok {
-		if tx, ok := q.(*sql.Tx); ok {
-			return stmtQuerier{tx.StmtContext(ctx, st.(*sql.Stmt))}
-		}
-		return stmtQuerier{st.(*sql.Stmt)}
-	}
-	if _, busy := d.preparing.LoadOrStore(query, true); busy {
-		return q
-	}
-	if _, ok := q.(*sql.Tx); ok {
-		go func() {
-			defer d.preparing.Delete(query)
-			d.prepare(context.Background(), query)
-		}()
-		return q
-	}
-	defer d.preparing.Delete(query)
-	if st := d.prepare(ctx, query); st != nil {
-		return stmtQuerier{st}
-	}
-	return q
-}
-
-func (d *DB) prepare(ctx context.Context, query string) *sql.Stmt {
-	st, err := d.sql.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // the query runs unprepared, and says what is wrong
-	}
-	if prev, loaded := d.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt)
-	}
-	return st
-}
-
-// stmtQuerier runs a prepared statement; the query text is its own.
-type stmtQuerier struct{ st *sql.Stmt }
-
-func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
-	return s.st.ExecContext(ctx, args...)
-}
-
-func (s stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
-	return s.st.QueryContext(ctx, args...)
-}
-
-func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
-	return s.st.QueryRowContext(ctx, args...)
+	return q.QueryContext(ctx, d.rebind(query), args...)
 }
 
 // nowMillis is this process's clock in Unix milliseconds, for what no

@@ -127,15 +127,7 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retain < 0 {
 		return nil, errors.New("fleet: Rate, Workers and Retain cannot be negative")
 	}
-	setDefault(&cfg.Rate, DefaultRate)
-	setDefault(&cfg.Workers, 10)
-	setDefault(&cfg.StaleAfter, 2*time.Minute)
-	setDefault(&cfg.ReconcileEvery, 15*time.Second)
-	setDefault(&cfg.ReconcileBatch, 50)
-	setDefault(&cfg.PollInterval, 100*time.Millisecond)
-	setDefault(&cfg.JobTimeout, 2*time.Minute)
-	setDefault(&cfg.OrphanAfter, 15*time.Second)
-	setDefault(&cfg.Retain, DefaultRetain)
+	cfg.setDefaults()
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -157,7 +149,7 @@ func New(cfg Config) (*Fleet, error) {
 		}
 		var lim limiter = newLocalLimiter(cfg.Rate)
 		if cfg.DB.postgres {
-			lim = &dbLimiter{db: cfg.DB, interval: time.Duration(float64(time.Second) / cfg.Rate)}
+			lim = newDBLimiter(cfg.DB, cfg.Rate)
 		}
 		hc := &http.Client{Transport: &limitedTransport{base: base, lim: lim}}
 		opts := append(append([]flipkyc.Option{}, cfg.ClientOptions...), flipkyc.WithHTTPClient(hc))
@@ -179,22 +171,13 @@ func New(cfg Config) (*Fleet, error) {
 		}
 		return f.reconcile(ctx)
 	}))
-	rc, err := river.NewClient(cfg.DB.driver, &river.Config{
-		ID:                   cfg.ID,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
-		Workers:              workers,
-		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        min(cfg.PollInterval, 50*time.Millisecond),
-		JobTimeout:           cfg.JobTimeout,
-		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
-		MaxAttempts:          maxAttempts,
-		RetryPolicy:          retryPolicy{now: f.now},
-		Hooks:                cfg.hooks,
-		Logger:               riverLogger(log),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})},
-	})
+	rcfg := riverConfig(cfg, workers, log)
+	rcfg.RetryPolicy = retryPolicy{now: f.now}
+	rcfg.Hooks = cfg.hooks
+	rcfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true, ID: "fleet_reconcile"})}
+	rc, err := river.NewClient(cfg.DB.driver, rcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +189,44 @@ func New(cfg Config) (*Fleet, error) {
 		log.Warn("fleet: reading the database's clock", "err", err)
 	}
 	return f, nil
+}
+
+// setDefaults fills in the settings left zero.
+func (cfg *Config) setDefaults() {
+	setDefault(&cfg.Rate, DefaultRate)
+	setDefault(&cfg.Workers, 10)
+	setDefault(&cfg.StaleAfter, 2*time.Minute)
+	setDefault(&cfg.ReconcileEvery, 15*time.Second)
+	setDefault(&cfg.ReconcileBatch, 50)
+	setDefault(&cfg.PollInterval, 100*time.Millisecond)
+	setDefault(&cfg.JobTimeout, 2*time.Minute)
+	setDefault(&cfg.OrphanAfter, 15*time.Second)
+	setDefault(&cfg.Retain, DefaultRetain)
+}
+
+// riverConfig is the engine's River settings for cfg (defaults filled in):
+// its queue, fetching, timeouts and attempts. New adds the retry policy,
+// hooks and the reconciler; the benchmarks' River baseline uses it as is.
+func riverConfig(cfg Config, workers *river.Workers, log *slog.Logger) *river.Config {
+	return &river.Config{
+		ID:                   cfg.ID,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        fetchCooldown(cfg),
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
+		MaxAttempts:          maxAttempts,
+		Logger:               riverLogger(log),
+	}
+}
+
+// fetchCooldown is the least time between River's fetches of jobs: short
+// enough that the workers can take jobs at the rate (a fetch takes at most
+// Workers jobs; an agent's four requests are two jobs), at least 5 ms, at
+// most the poll interval or 50 ms.
+func fetchCooldown(cfg Config) time.Duration {
+	return min(cfg.PollInterval, 50*time.Millisecond, max(5*time.Millisecond, time.Duration(float64(cfg.Workers)/cfg.Rate*float64(time.Second))))
 }
 
 func setDefault[T comparable](v *T, def T) {
@@ -319,7 +340,7 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
-	ctx, cancel, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
+	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
 	switch {
 	case errors.Is(err, errNotFound):
 		return nil
@@ -328,22 +349,19 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		// act: try again later, as a new attempt (a job handed back is
 		// finished already, and River leaves it so).
 		return river.JobSnooze(time.Second)
-	case err != nil:
+	case cancel == nil:
 		return err
 	}
+	// The lease is taken; err is a stored row that cannot be opened.
 	defer cancel()
-	defer w.f.releaseLease(ctx, key)
 	// The step's last state change completes the job in its own
 	// transaction (finish): a crash between the two cannot run the step
 	// again.
-	ctx = context.WithValue(ctx, finishKey{}, func(ctx context.Context, tx *sql.Tx) error {
+	ctx = context.WithValue(ctx, finishKey{}, &jobFinish{complete: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, j)
 		return err
-	})
-	a, err := w.f.load(ctx, w.f.db.sql, key)
-	if errors.Is(err, errNotFound) {
-		return nil
-	}
+	}})
+	defer w.f.releaseLease(ctx, key)
 	if err == nil {
 		err = w.step(ctx, a)
 	}
@@ -452,17 +470,36 @@ func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
 
 type finishKey struct{}
 
+// jobFinish completes the job of a step (complete) and says whether it
+// did (done).
+type jobFinish struct {
+	complete func(context.Context, *sql.Tx) error
+	done     atomic.Bool
+}
+
 // finish completes the job of the step running under ctx in tx, with the
 // step's last state change; nothing outside a job.
 func (f *Fleet) finish(ctx context.Context, tx *sql.Tx) error {
-	done, ok := ctx.Value(finishKey{}).(func(context.Context, *sql.Tx) error)
+	jf, ok := ctx.Value(finishKey{}).(*jobFinish)
 	if !ok {
 		return nil
 	}
-	if err := done(ctx, tx); !errors.Is(err, rivertype.ErrNotFound) {
-		return err
+	err := jf.complete(ctx, tx)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		err = nil // the job's row is gone: nothing to complete
 	}
-	return nil // the job's row is gone: nothing to complete
+	if err == nil {
+		jf.done.Store(true)
+	}
+	return err
+}
+
+// finished reports whether the job of the step running under ctx was
+// completed by a state change of the step (finish); its transaction may
+// yet fail, and the job then ends as River records the step's error.
+func finished(ctx context.Context) bool {
+	jf, ok := ctx.Value(finishKey{}).(*jobFinish)
+	return ok && jf.done.Load()
 }
 
 // change runs a step's UPDATE of an agent (ending with its WHERE clause)

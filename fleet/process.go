@@ -208,8 +208,10 @@ var (
 
 // acquire takes the agent's lease for the job's attempt and returns ctx
 // carrying it, bounded by the attempt's JobTimeout as the database
-// measures it from attempted_at.
-func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string) (context.Context, context.CancelFunc, error) {
+// measures it from attempted_at, and the agent as the same statement read
+// it. A lease taken on an agent whose stored row cannot be opened returns
+// ctx (cancel not nil), no agent and the error.
+func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string) (context.Context, context.CancelFunc, *agent, error) {
 	free := `(lease_job IS NULL OR (lease_job = ? AND lease_attempt = ?) OR NOT EXISTS (SELECT 1 FROM river_job h WHERE h.id = fleet_agents.lease_job AND h.attempt = fleet_agents.lease_attempt AND h.state = 'running'))`
 	mine := `EXISTS (SELECT 1 FROM river_job j WHERE j.id = ? AND j.attempt = ? AND j.state = 'running'`
 	left := f.cfg.JobTimeout.Milliseconds()
@@ -218,48 +220,55 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string)
 		mine += ` AND j.attempted_at > now() - ? * interval '1 millisecond'`
 		inTime = []any{left}
 	}
-	var n int64
+	var a *agent
 	var err error
 	if f.db.postgres {
-		err = f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)
-			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?)`,
-			job, attempt, key, job, attempt, job, attempt, left, left, job).Scan(&left)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = nil
-		} else if err == nil {
-			n = 1
-		}
+		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)
+			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?), `+agentColumns,
+			job, attempt, key, job, attempt, job, attempt, left, left, job), &left})
 	} else {
-		n, err = f.db.exec(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)`,
-			job, attempt, key, job, attempt, job, attempt)
+		a, err = f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
+			job, attempt, key, job, attempt, job, attempt))
 	}
-	if err != nil {
-		return nil, nil, err
+	taken := err == nil || errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)
+	if !taken && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil, err
 	}
-	if n == 0 {
+	if !taken {
 		var running bool
 		err := f.db.queryRow(ctx, f.db.sql, "SELECT "+mine+") FROM fleet_agents WHERE key = ?", append(append([]any{job, attempt}, inTime...), key)...).Scan(&running)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return nil, nil, errNotFound
+			return nil, nil, nil, errNotFound
 		case err != nil:
-			return nil, nil, err
+			return nil, nil, nil, err
 		case running:
-			return nil, nil, errHeld
+			return nil, nil, nil, errHeld
 		}
-		return nil, nil, errLate
+		return nil, nil, nil, errLate
 	}
 	if left <= 0 {
-		return nil, nil, errLate
+		return nil, nil, nil, errLate
 	}
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, leaseKey{}, lease{job, attempt}), time.Duration(left)*time.Millisecond)
-	return ctx, cancel, nil
+	return ctx, cancel, a, err
 }
 
-// releaseLease frees the agent when its step ends, for the next step.
+// withFirst scans a row's first column into first and the others into
+// the destinations it is given.
+type withFirst struct {
+	row   interface{ Scan(...any) error }
+	first any
+}
+
+func (w withFirst) Scan(dest ...any) error { return w.row.Scan(append([]any{w.first}, dest...)...) }
+
+// releaseLease frees the agent when its step ends, for the next step;
+// a step whose job was completed with its last state change (finish)
+// left nothing to free: a lease whose job is not running holds nothing.
 func (f *Fleet) releaseLease(ctx context.Context, key string) {
 	cond, args := fence(ctx)
-	if cond == "" {
+	if cond == "" || finished(ctx) {
 		return
 	}
 	_, err := f.db.exec(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET lease_job = NULL, lease_attempt = NULL WHERE key = ?"+cond, append([]any{key}, args...)...)

@@ -67,19 +67,61 @@ func (l *localLimiter) wait(ctx context.Context) error {
 }
 
 // dbLimiter takes slots from one row of fleet_rate, on the database's
-// clock, so that every process of a run shares the limit (Postgres).
+// clock, so that every process of a run shares the limit (Postgres). It
+// takes them in blocks of about blockSpan's worth (one at a time at low
+// rates), one update for many requests, and hands them out in turn. A
+// slot left unused for longer than blockSpan (or an interval, when that is
+// longer) is dropped rather than used late: requests never go faster than
+// the rate by more than one block's worth.
 type dbLimiter struct {
 	db       *DB
 	interval time.Duration
+	block    int
+
+	mu    sync.Mutex
+	slots []time.Time // taken and not yet used, on this process's clock, in order
+}
+
+// blockSpan is about how much of the rate a Postgres process takes at once.
+const blockSpan = 20 * time.Millisecond
+
+func newDBLimiter(db *DB, rate float64) *dbLimiter {
+	interval := time.Duration(float64(time.Second) / rate)
+	return &dbLimiter{db: db, interval: interval, block: int(min(max(blockSpan/max(interval, 1), 1), 50))}
 }
 
 func (l *dbLimiter) wait(ctx context.Context) error {
+	l.mu.Lock()
+	now := time.Now()
+	for len(l.slots) > 0 && l.slots[0].Before(now.Add(-max(l.interval, blockSpan))) {
+		l.slots = l.slots[1:]
+	}
+	if len(l.slots) == 0 {
+		if err := l.take(ctx); err != nil {
+			l.mu.Unlock()
+			return err
+		}
+		now = time.Now()
+	}
+	slot := l.slots[0]
+	l.slots = l.slots[1:]
+	l.mu.Unlock()
+	return backoff.Sleep(ctx, slot.Sub(now))
+}
+
+// take reserves the next block of slots.
+func (l *dbLimiter) take(ctx context.Context) error {
+	span := time.Duration(l.block) * l.interval
 	var waitMicros int64
 	err := l.db.sql.QueryRowContext(ctx, `WITH clk AS (SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint AS t)
 		UPDATE fleet_rate SET next_at = GREATEST(next_at, (SELECT t FROM clk)) + $1 WHERE id = 1
-		RETURNING next_at - $1 - (SELECT t FROM clk)`, l.interval.Microseconds()).Scan(&waitMicros)
+		RETURNING next_at - $1 - (SELECT t FROM clk)`, span.Microseconds()).Scan(&waitMicros)
 	if err != nil {
 		return err
 	}
-	return backoff.Sleep(ctx, time.Duration(waitMicros)*time.Microsecond)
+	first := time.Now().Add(time.Duration(waitMicros) * time.Microsecond)
+	for i := range l.block {
+		l.slots = append(l.slots, first.Add(time.Duration(i)*l.interval))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
 // The local limiter hands out slots one interval apart, however many
@@ -57,3 +59,58 @@ func TestLimitedTransportSaysNothingWasSent(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// On Postgres a process takes its slots from the run's shared row in
+// blocks: the next request of a block waits for its slot, an interval
+// after the first, without asking the database (here closed); the one
+// after the block asks it.
+func TestDBLimiterTakesSlotsInBlocks(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.Database(t, "fleet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l := newDBLimiter(db, 100) // 10 ms apart: blocks of 2
+	if l.block != 2 {
+		t.Fatalf("block of %d slots at 100/s, want 2", l.block)
+	}
+	if err := l.wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := sql.Open("pgx", "postgres://127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	l.db = &DB{sql: closed, postgres: true}
+	if err := l.wait(ctx); err != nil {
+		t.Fatalf("the block's second slot: %v", err)
+	}
+	if err := l.wait(ctx); err == nil {
+		t.Error("a wait past the block did not ask the (closed) database")
+	}
+}
+
+// River fetches jobs often enough for the workers to keep up with the
+// rate (a fetch takes at most Workers jobs), within 5 ms and the poll
+// interval (or 50 ms).
+func TestFetchCooldownFollowsTheRate(t *testing.T) {
+	for _, c := range []struct {
+		workers int
+		rate    float64
+		want    time.Duration
+	}{
+		{10, 5, 50 * time.Millisecond},
+		{10, 100, 50 * time.Millisecond},
+		{10, 500, 20 * time.Millisecond},
+		{32, 500, 50 * time.Millisecond},
+		{10, 1e6, 5 * time.Millisecond},
+	} {
+		cfg := Config{Workers: c.workers, Rate: c.rate}
+		cfg.setDefaults()
+		if got := fetchCooldown(cfg); got != c.want {
+			t.Errorf("%d workers at %g/s: fetch cooldown %v, want %v", c.workers, c.rate, got, c.want)
+		}
+	}
+}

@@ -2,15 +2,24 @@ package fleet_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
 )
+
+// benchConfig is the command's settings (10 workers, 100 ms poll) at rate.
+func benchConfig(rate float64) fleet.Config {
+	return fleet.Config{Workers: 10, Rate: rate, PollInterval: 100 * time.Millisecond,
+		StaleAfter: time.Minute, ReconcileEvery: 30 * time.Second}
+}
 
 // BenchmarkLimitedByFlip runs the fleet against the in-process fake at a
 // configured rate (Config.Rate, as --rate) with the command's settings
@@ -20,32 +29,76 @@ import (
 // the last create's, when agents still wait for their first step; after
 // it, the run only finishes the agents under way.
 //
+// The "unlimited" runs (no rate limit to speak of) first run River alone
+// with trivial jobs at the engine's settings (fleet.NewTrivialRiver: same
+// driver, database kind, workers, fetch poll and cooldown) as the
+// baseline ("river-jobs/s"), then the fleet, and report the fleet's
+// completed jobs per second as a fraction of it ("of-river"; goal at least
+// 0.7).
+//
+// Every run reports the process's CPU time per agent over the run
+// ("cpu-ms/agent": onboarding and callback handling, and the in-process
+// fake too), and on Postgres the database's commits per agent over the
+// whole run, migration and import included ("commits/agent", from
+// pg_stat_database).
+//
 //	go test -run '^$' -bench LimitedByFlip -benchtime 1x ./fleet
 func BenchmarkLimitedByFlip(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, rate := range []float64{20, 100, 500} {
 			b.Run(fmt.Sprintf("%s/%g", db, rate), func(b *testing.B) {
 				for range b.N {
-					achieved, requests := limitedRun(b, db, rate)
-					b.ReportMetric(achieved, "req/s")
-					b.ReportMetric(achieved/rate, "of-rate")
-					b.ReportMetric(float64(requests), "requests")
+					r := limitedRun(b, db, rate, int(rate*2.5)) // about 4 requests per agent: 10 s
+					b.ReportMetric(r.achieved, "req/s")
+					b.ReportMetric(r.achieved/rate, "of-rate")
+					b.ReportMetric(float64(r.requests), "requests")
+					r.report(b)
 				}
 			})
 		}
+		b.Run(db+"/unlimited", func(b *testing.B) {
+			for range b.N {
+				const n = 1000
+				base := riverBaseline(b, db, 2*n)
+				r := limitedRun(b, db, 1e6, n)
+				b.ReportMetric(base, "river-jobs/s")
+				b.ReportMetric(r.jobsPerSecond, "jobs/s")
+				b.ReportMetric(r.jobsPerSecond/base, "of-river")
+				b.ReportMetric(float64(n)/r.elapsed.Seconds(), "agents/s")
+				r.report(b)
+			}
+		})
 	}
 }
 
-// limitedRun onboards enough agents to keep the fleet busy for about 10 s
-// at rate and returns the request rate achieved (see BenchmarkLimitedByFlip)
-// and the requests it counted.
-func limitedRun(b *testing.B, db string, rate float64) (float64, int) {
+// runFigures are what limitedRun measured.
+type runFigures struct {
+	achieved      float64       // requests per second while agents waited for their create
+	requests      int           // the requests counted for achieved
+	elapsed       time.Duration // Run, from its start to its return
+	jobsPerSecond float64       // the run's completed jobs (the reconciler aside) per second of Run
+	cpuPerAgent   time.Duration // the process's CPU time during Run, per agent
+	commits       float64       // Postgres: commits per agent over the whole run; 0 on SQLite
+}
+
+// report reports the figures every run has.
+func (r runFigures) report(b *testing.B) {
+	b.ReportMetric(float64(r.cpuPerAgent.Microseconds())/1000, "cpu-ms/agent")
+	if r.commits > 0 {
+		b.ReportMetric(r.commits, "commits/agent")
+	}
+	b.ReportMetric(0, "ns/op") // the run's time is in the figures above
+}
+
+// limitedRun onboards n agents at rate and measures the run (runFigures).
+func limitedRun(b *testing.B, db string, rate float64, n int) runFigures {
 	dir := b.TempDir()
 	dsn := filepath.Join(dir, "run.db")
+	var commitsBefore int64
 	if db == "postgres" {
 		dsn = postgresDSN(b)
+		commitsBefore = xactCommits(b, dsn)
 	}
-	n := int(rate * 2.5) // about 4 requests per agent
 	csv := writeRun(b, dir, n, nil)
 	var mu sync.Mutex
 	var first, lastCreate time.Time
@@ -62,8 +115,9 @@ func limitedRun(b *testing.B, db string, rate float64) (float64, int) {
 		}
 		at = append(at, now)
 	}
-	h := newHarnessConfig(b, dsn, fleet.Config{Workers: 10, Rate: rate, PollInterval: 100 * time.Millisecond,
-		StaleAfter: time.Minute, ReconcileEvery: 30 * time.Second, ClientOptions: []flipkyc.Option{flipkyc.WithAttemptHook(hook)}})
+	cfg := benchConfig(rate)
+	cfg.ClientOptions = []flipkyc.Option{flipkyc.WithAttemptHook(hook)}
+	h := newHarnessConfig(b, dsn, cfg)
 	ctx := context.Background()
 	if _, err := h.f.Import(ctx, readRows(b, csv)); err != nil {
 		b.Fatal(err)
@@ -71,20 +125,115 @@ func limitedRun(b *testing.B, db string, rate float64) (float64, int) {
 	b.ResetTimer()
 	run, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	cpu, start := processCPU(), time.Now()
 	if err := h.f.Run(run, nil); err != nil {
 		b.Fatal(err)
 	}
+	var r runFigures
+	r.elapsed, r.cpuPerAgent = time.Since(start), (processCPU()-cpu)/time.Duration(n)
 	b.StopTimer()
 	if c, _ := h.db.Counts(ctx); c[fleet.StateApproved] != n {
 		b.Fatalf("counts %v", c)
 	}
+	var jobs int
+	if err := h.db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM river_job WHERE state = 'completed' AND kind <> 'fleet_reconcile'").Scan(&jobs); err != nil {
+		b.Fatal(err)
+	}
+	r.jobsPerSecond = float64(jobs) / r.elapsed.Seconds()
+	if db == "postgres" {
+		h.db.Close() // its sessions end, and Postgres counts their commits
+		r.commits = float64(xactCommits(b, dsn)-commitsBefore) / float64(n)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	counted := 0
 	for _, t := range at {
 		if t.After(first) && !t.After(lastCreate) {
-			counted++
+			r.requests++
 		}
 	}
-	return float64(counted) / lastCreate.Sub(first).Seconds(), counted
+	r.achieved = float64(r.requests) / lastCreate.Sub(first).Seconds()
+	return r
+}
+
+// riverBaseline runs jobs trivial jobs on River alone at the engine's
+// settings (fleet.NewTrivialRiver), on a new database of the kind db, and
+// returns the jobs completed per second, from River's start to the last.
+func riverBaseline(b *testing.B, db string, jobs int) float64 {
+	dsn := filepath.Join(b.TempDir(), "river.db")
+	if db == "postgres" {
+		dsn = postgresDSN(b)
+	}
+	ctx := context.Background()
+	d, err := fleet.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	rc, err := fleet.NewTrivialRiver(d, benchConfig(1e6))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < jobs; start += 200 {
+		batch := make([]river.InsertManyParams, min(200, jobs-start))
+		for i := range batch {
+			batch[i] = river.InsertManyParams{Args: fleet.TrivialArgs{}}
+		}
+		tx, err := d.SQL().BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rc.InsertManyTx(ctx, tx, batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done, cancelSub := rc.Subscribe(river.EventKindJobCompleted)
+	defer cancelSub()
+	start := time.Now()
+	if err := rc.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = rc.Stop(ctx) }()
+	timeout := time.After(5 * time.Minute)
+	for got := 0; got < jobs; got++ {
+		select {
+		case <-done:
+		case <-timeout:
+			b.Fatalf("River completed %d of %d trivial jobs in 5 minutes", got, jobs)
+		}
+	}
+	return float64(jobs) / time.Since(start).Seconds()
+}
+
+// xactCommits returns the commits Postgres counted in dsn's database
+// (pg_stat_database), once every other session of it has ended and
+// reported them.
+func xactCommits(b *testing.B, dsn string) int64 {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	for {
+		var others int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&others); err != nil {
+			b.Fatal(err)
+		}
+		if others == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var commits int64
+	if _, err := db.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&commits); err != nil {
+		b.Fatal(err)
+	}
+	return commits
 }

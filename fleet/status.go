@@ -134,12 +134,20 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 // records reads every agent, opening their rows for their identity
 // numbers when withIdentity.
 func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
+	var out []Record
+	err := d.eachRecord(ctx, withIdentity, func(r Record) { out = append(out, r) })
+	return out, err
+}
+
+// eachRecord reads every agent in the order of their lines and gives each
+// to use, keeping none: what reads the whole run (Summarize) does not grow
+// with it.
+func (d *DB) eachRecord(ctx context.Context, withIdentity bool, use func(Record)) error {
 	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id, parked_from FROM fleet_agents ORDER BY line")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []Record
 	for rows.Next() {
 		var r Record
 		var key, row string
@@ -148,7 +156,7 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 		var erasedAt int64
 		var from string
 		if err := rows.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID, &from); err != nil {
-			return nil, err
+			return err
 		}
 		r.Erased = erasedAt != 0
 		if withIdentity {
@@ -175,9 +183,9 @@ func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
 			r.Rejection = r.RejectionCode.Message()
 			r.Fix = FixFor(r.State, r.RejectionCode)
 		}
-		out = append(out, r)
+		use(r)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // maskImagePaths returns text, a reason stored for an agent, with each path
@@ -256,13 +264,9 @@ type RejectionLine struct {
 
 // Summarize reads the run's Summary.
 func (d *DB) Summarize(ctx context.Context) (Summary, error) {
-	recs, err := d.records(ctx, false)
-	if err != nil {
-		return Summary{}, err
-	}
 	s := Summary{Counts: Counts{}, Rejections: []RejectionLine{}, Attention: []Record{}}
 	idx := map[[2]any]int{}
-	for _, r := range recs {
+	err := d.eachRecord(ctx, false, func(r Record) {
 		s.Counts[r.State]++
 		switch r.State {
 		case StateRejected, StateUploadFailed:
@@ -278,6 +282,9 @@ func (d *DB) Summarize(ctx context.Context) (Summary, error) {
 			r.IdentityNumber = "" // a summary is for printing; Records keeps it
 			s.Attention = append(s.Attention, r)
 		}
+	})
+	if err != nil {
+		return Summary{}, err
 	}
 	slices.SortFunc(s.Rejections, func(a, b RejectionLine) int { return int(a.Code) - int(b.Code) })
 	s.Total, s.Active = s.Counts.Total(), s.Counts.Active()

@@ -77,6 +77,9 @@ func (f *Fleet) onboard(ctx context.Context, a *agent) error {
 			}
 			return err
 		}
+		if finished(ctx) {
+			return nil // the step ended the job
+		}
 		next, err := f.load(ctx, f.db.sql, a.Key)
 		if err != nil || next.State == a.State {
 			return err

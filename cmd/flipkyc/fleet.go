@@ -554,7 +554,11 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		if rows, err = openFleetCSV(o); err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() {
+			if rows != nil {
+				rows.Close()
+			}
+		}()
 	}
 	if repair {
 		e.printBadRows(bad)
@@ -627,6 +631,10 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 			if err != nil {
 				return err
 			}
+			// The CSV is read: its reader and the digests it kept of every
+			// row are not held through the run.
+			rows.Close()
+			rows = nil
 			badRows = nBad
 			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
 				plural(total, "row", "rows"), added, total-nBad-added, nBad, showDSN(dsn))

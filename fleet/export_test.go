@@ -1,0 +1,27 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+)
+
+// TrivialArgs is the job of the River baseline: its work does nothing.
+type TrivialArgs struct{}
+
+// Kind names the baseline's job kind.
+func (TrivialArgs) Kind() string { return "bench_trivial" }
+
+// NewTrivialRiver returns a River client on d's driver with the engine's
+// settings for cfg (riverConfig: workers, fetch poll and cooldown), whose
+// one job kind, TrivialArgs, does nothing: the baseline the benchmarks
+// compare the fleet with.
+func NewTrivialRiver(d *DB, cfg Config) (*river.Client[*sql.Tx], error) {
+	cfg.setDefaults()
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[TrivialArgs]) error { return nil }))
+	return river.NewClient(d.driver, riverConfig(cfg, workers, slog.New(slog.NewTextHandler(io.Discard, nil))))
+}
