@@ -440,7 +440,8 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 				f.noteNow(ctx, a.Key, sent)
 				return gerr
 			}
-			return f.observe(ctx, a.AgentID.Int64, got, sent, request(opGetAgent, "", "status "+string(got.KYCStatus)))
+			f.noteNow(ctx, a.Key, sent)
+			return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", "status "+string(got.KYCStatus)))
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
 			f.noteNow(ctx, a.Key, sent)
 			return err
