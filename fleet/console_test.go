@@ -165,8 +165,8 @@ func TestReveal(t *testing.T) {
 			t.Fatalf("Reveal(3): %+v, %v; want line 3's row", row.Params, err)
 		}
 		_, tl := agentOf(t, h.f, 3)
-		if len(tl) != 1 || tl[0].Kind != fleet.EntryReveal || tl[0].Actor != "console 10.0.0.9 token#ab12" || tl[0].At.IsZero() {
-			t.Errorf("timeline after a reveal: %+v; want the reveal, who and when", tl)
+		if len(tl) != 2 || tl[0].Operation != "imported" || tl[1].Kind != fleet.EntryReveal || tl[1].Actor != "console 10.0.0.9 token#ab12" || tl[1].At.IsZero() {
+			t.Errorf("timeline after a reveal: %+v; want the import, then the reveal, who and when", tl)
 		}
 		if _, err := h.f.Reveal(ctx, 99); !errors.Is(err, fleet.ErrNoSuchAgent) {
 			t.Errorf("Reveal(99): %v; want ErrNoSuchAgent", err)

@@ -134,6 +134,7 @@ const (
 	opNotCreated     = "not_created"
 	opErase          = "erase"
 	opParked         = "parked"
+	opImported       = "imported"
 )
 
 // resultSending is the result of a request's intent, recorded before the

@@ -116,6 +116,9 @@ func TestJournalOfARun(t *testing.T) {
 				t.Errorf("timeline not oldest first at %d: %v after %v", i, tl[i].At, tl[i-1].At)
 			}
 		}
+		if len(tl) == 0 || tl[0].Kind != fleet.EntryState || tl[0].Operation != "imported" || tl[0].Actor != fleet.CommandActor {
+			t.Errorf("line 2's timeline does not start with its import by the command:\n%s", timelineText(tl))
+		}
 		for _, want := range []struct{ kind, op, result string }{
 			{fleet.EntryRequest, "create", "sending"},
 			{fleet.EntryRequest, "create", "created: agent "},
