@@ -106,8 +106,15 @@ func (f *Fleet) noteNow(ctx context.Context, key string, e Entry) {
 }
 
 // changeNoting runs a step's change of the agent key (Fleet.change) and,
-// when it changed the agent, records e, in one transaction.
+// when it changed the agent, records e, in one transaction: on Postgres
+// one statement (the UPDATE in a WITH clause, one round trip), on SQLite
+// a transaction of two.
 func (f *Fleet) changeNoting(ctx context.Context, key string, e Entry, query string, args ...any) (int64, error) {
+	if f.db.postgres {
+		cond, held := fence(ctx)
+		q := "WITH changed AS (" + query + cond + " RETURNING key) INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, ?, ?, ?, ?, ?, ? FROM changed"
+		return f.db.exec(ctx, f.db.sql, q, append(append(args, held...), f.nowMillis(), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)...)
+	}
 	var n int64
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
