@@ -529,3 +529,37 @@ func BenchmarkAgentsPage(b *testing.B) {
 		})
 	}
 }
+
+// Rekey renames the agents by the new key's hash in the journal too: each
+// agent keeps its timeline.
+func TestRekeyKeepsTimelines(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		ctx := context.Background()
+		h := newHarness(t, dsn)
+		importCSV(t, h.f, writeRun(t, dir, 2, nil))
+		if _, err := h.f.Reveal(fleet.WithActor(ctx, "auditor"), 3); err != nil {
+			t.Fatal(err)
+		}
+		_, before := agentOf(t, h.f, 3)
+		next, err := fleet.NewDataKey([]byte(strings.Repeat("k", fleet.DataKeySize)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.Rekey(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		f, err := fleet.New(fleet.Config{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after := agentOf(t, f, 3)
+		if len(before) != 2 || fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("timeline after Rekey:\n%s\nwant as before:\n%s", timelineText(after), timelineText(before))
+		}
+	})
+}
