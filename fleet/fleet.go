@@ -25,6 +25,13 @@
 // erase it, DB.Inventory says what is held, DB.Rekey moves a run to a new
 // key.
 //
+// Each agent has a timeline (Fleet.Agent): the journal of every request
+// sent for it with its Request-ID and result, every callback, every
+// correction and person's action with who did it (WithActor), written in
+// the transaction of the change it describes; it holds no personal value
+// and erasure keeps it. Fleet.Agents pages through the agents, Reveal
+// shows one's data and records who looked.
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet
