@@ -62,8 +62,10 @@ type Entry struct {
 	Operation string `json:"operation"`
 	// RequestID is the Request-ID sent, for requests.
 	RequestID string `json:"request_id,omitempty"`
-	// Result is what came of it: "sending", "201: agent 123",
-	// "outcome unknown: HTTP 504", "status APPROVED", …
+	// Result is what came of it: "sending" (the intent, recorded before
+	// the request), "created: agent 123, status BASIC_DATA", "outcome
+	// unknown: HTTP 504", "HTTP 422 VALIDATION_ERROR, code 1001 (name)",
+	// "status APPROVED", …
 	Result string `json:"result"`
 	// Actor is who acted, for repairs, actions and reveals.
 	Actor string `json:"actor,omitempty"`
