@@ -12,11 +12,15 @@ import (
 
 // TakeChanges looks at the rows of an onboarding CSV run again whose agent
 // the run has already (Import leaves those as they are). A row whose data
-// or image files differ from the agent's is taken as a correction, by the
-// rules of a repair row (Fleet.Repair), when the agent is parked at its
-// uploads for an image or for data (WayOutRepair): its changed data is
-// sent first (UpdateAgent), then the uploads not yet done, with the row's
-// files. Any other changed row is not used and comes back as a RowError
+// or image files differ from the agent's is taken as a correction when the
+// agent's way out is WayOutRepair: for an agent whose create Flip refused
+// for its data (no agent was created), the row becomes the agent's and
+// the agent is created again, under a new Request-ID, once its data
+// differs from the refused data and passes the SDK's validation; for an
+// agent parked at its uploads for an image or for data, by the rules of a
+// repair row (Fleet.Repair), its changed data is sent first (UpdateAgent),
+// then the uploads not yet done, with the row's files. Any other changed
+// row is not used and comes back as a RowError
 // saying "unchanged: in the run" and what takes the agent on instead; the
 // agent is left as it is, under way, final or parked. Rows equal to their
 // agent's, erased agents and rows the run does not have are passed over.
@@ -50,10 +54,23 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 			unchanged("send the correction its rejection calls for in a repair CSV (flipkyc repair --csv)")
 			continue
 		case a.State == StateAttention && wayOut(from, rid, a.AgentID.Int64, reason) != WayOutRepair:
-			unchanged("onboard takes changes only for an agent parked at its uploads (way out repair); see this agent's way out in flipkyc status")
+			unchanged("onboard takes changes only for an agent parked at its uploads or whose create was refused for its data (way out repair); see this agent's way out in flipkyc status")
 			continue
 		case a.State != StateAttention:
-			unchanged("the agent is under way or final; onboard corrects only an agent parked at its uploads (way out repair)")
+			unchanged("the agent is under way or final; onboard corrects only an agent parked at its uploads or whose create was refused for its data (way out repair)")
+			continue
+		case !a.AgentID.Valid:
+			// Flip refused the create for its data: the row, as it is
+			// now, is the agent's, and it is created again.
+			bad, err := f.recreateWith(ctx, r.Line, a, r)
+			if err != nil {
+				return taken, ignored, err
+			}
+			if bad.Rule != "" {
+				unchanged(bad.Field + ": " + bad.Rule)
+				continue
+			}
+			taken++
 			continue
 		}
 		rp, other := correctionOf(a.Row, r)

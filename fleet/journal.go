@@ -400,8 +400,9 @@ func (f *Fleet) Summary(ctx context.Context) (Summary, error) {
 func (f *Fleet) ResumeAgent(ctx context.Context, line int) error {
 	var key, state, from, rid, reason string
 	var id sql.NullInt64
-	err := f.db.queryRow(ctx, f.db.sql, "SELECT key, state, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line).
-		Scan(&key, &state, &from, &rid, &id, &reason)
+	var erasedAt int64
+	err := f.db.queryRow(ctx, f.db.sql, "SELECT key, state, parked_from, create_request_id, agent_id, attention, erased_at FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line).
+		Scan(&key, &state, &from, &rid, &id, &reason, &erasedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNoSuchAgent
@@ -409,13 +410,16 @@ func (f *Fleet) ResumeAgent(ctx context.Context, line int) error {
 		return err
 	case state != StateAttention:
 		return fmt.Errorf("%w: it is %s, not parked", ErrNotResumable, state)
+	case erasedAt != 0:
+		return fmt.Errorf("%w: its way out is %s (its personal data was erased)", ErrNotResumable, WayOutNewRun)
 	case from == "":
 		return fmt.Errorf("%w: it was parked by an earlier flipkyc, which did not record where", ErrNotResumable)
 	}
-	if way := wayOut(from, rid, id.Int64, reason); way != WayOutResume {
-		return fmt.Errorf("%w: its way out is %s", ErrNotResumable, way)
+	to, ok := resumesTo(from, rid, id.Int64, reason)
+	if !ok {
+		return fmt.Errorf("%w: its way out is %s", ErrNotResumable, wayOut(from, rid, id.Int64, reason))
 	}
-	resumed, err := f.resumeParked(ctx, key, from, id)
+	resumed, err := f.resumeParked(ctx, key, to, id)
 	if err == nil && !resumed {
 		err = fmt.Errorf("%w: it was taken on meanwhile", ErrNotResumable)
 	}

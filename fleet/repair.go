@@ -32,6 +32,12 @@ import (
 // records the correction, sealed, and takes the agent on from the upload
 // it was parked at: the corrected data is sent first (UpdateAgent), then
 // the uploads not yet done, with the new files.
+//
+// A Repair with Data for an agent whose create Flip refused for its data
+// (WayOutRepair, no agent id) corrects the agent's row and creates it
+// again, under a new Request-ID: Flip's refusal proves it created nothing.
+// A Repair for a rejected agent whose correction could not be read or was
+// refused (WayOutRepair) replaces that correction.
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
@@ -70,6 +76,21 @@ func (rp Repair) kind() (flipkyc.Fix, int) {
 	return kinds[0], len(kinds)
 }
 
+// answers checks that rp is one correction, the one the rejection of an
+// agent in state (rejected or upload_failed) with code calls for; it
+// returns the RowError saying why not, or the zero RowError.
+func (rp Repair) answers(state string, code int) RowError {
+	fix, n := rp.kind()
+	if n != 1 {
+		return RowError{rp.Line, "row", "give one correction per row: the one the rejection calls for"}
+	}
+	fixes := FixFor(state, flipkyc.RejectionCode(code))
+	if !slices.Contains(fixes, fix) {
+		return RowError{rp.Line, "row", fmt.Sprintf("rejection code %d calls for %v, not %s", code, fixes, fix)}
+	}
+	return RowError{}
+}
+
 func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	fail := func(field, rule string) (RowError, error) { return RowError{rp.Line, field, rule}, nil }
 	if f.db.key == nil {
@@ -95,19 +116,25 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	if rp.NotCreated != "" {
 		return f.recreate(ctx, rp, a)
 	}
-	if a.State == StateAttention && a.AgentID.Valid {
-		return f.continueUploads(ctx, rp, a)
+	if a.State == StateAttention {
+		var from string
+		if err := f.db.queryRow(ctx, f.db.sql, "SELECT parked_from FROM fleet_agents WHERE key = ?", a.Key).Scan(&from); err != nil {
+			return RowError{}, err
+		}
+		switch out := wayOut(from, a.CreateRequestID, a.AgentID.Int64, a.Attention); {
+		case !a.AgentID.Valid && out == WayOutRepair:
+			return f.createAgain(ctx, rp, a)
+		case from == StateRepairing && out == WayOutRepair:
+			return f.replaceCorrection(ctx, rp, a)
+		case a.AgentID.Valid:
+			return f.continueUploads(ctx, rp, a)
+		}
 	}
 	if a.State != StateRejected && a.State != StateUploadFailed {
 		return fail("identity_number", fmt.Sprintf("the agent is %s, not waiting for a correction", a.State))
 	}
-	fix, n := rp.kind()
-	if n != 1 {
-		return fail("row", "give one correction per row: the one the rejection calls for")
-	}
-	fixes := FixFor(a.State, flipkyc.RejectionCode(a.Code))
-	if !slices.Contains(fixes, fix) {
-		return fail("row", fmt.Sprintf("rejection code %d calls for %v, not %s", a.Code, fixes, fix))
+	if bad := rp.answers(a.State, a.Code); bad.Rule != "" {
+		return bad, nil
 	}
 	b, err := json.Marshal(rp)
 	if err != nil {
@@ -120,6 +147,7 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		if err != nil || n == 0 {
 			return err
 		}
+		fix, _ := rp.kind()
 		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued: " + string(fix), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
@@ -166,7 +194,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	rid := flipkyc.RequestID(a.StepRequestID)
 	var rp Repair
 	if err := json.Unmarshal([]byte(a.Repair), &rp); err != nil {
-		return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("stored correction unreadable: %v", err))
+		return f.park(ctx, a.Key, StateRepairing, reasonStoredCorrection+err.Error())
 	}
 	id := a.AgentID.Int64
 	open := func(path string) (*os.File, flipkyc.Image, error) {
@@ -190,7 +218,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		if img == nil {
 			file, opened, oerr := open(path)
 			if oerr != nil {
-				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the corrected image: %v", withoutPath(oerr)))
+				return f.park(ctx, a.Key, StateRepairing, reasonCorrectionUnreadable+withoutPath(oerr).Error())
 			}
 			defer file.Close()
 			img = &opened
@@ -203,7 +231,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		for _, d := range rp.Documents {
 			img, closer, oerr := documentImage(rp.Images, d)
 			if oerr != nil {
-				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", withoutPath(oerr)))
+				return f.park(ctx, a.Key, StateRepairing, reasonDocumentUnreadable+withoutPath(oerr).Error())
 			}
 			defer closer.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
@@ -219,7 +247,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			f.noteNow(ctx, a.Key, sent)
 			return err
 		case errors.As(err, &api), errors.As(err, &ve):
-			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("Flip refused the correction: %v", err), sent)
+			return f.park(ctx, a.Key, StateRepairing, reasonCorrectionRefused+err.Error(), sent)
 		}
 		f.noteNow(ctx, a.Key, sent)
 		return err
@@ -407,4 +435,140 @@ func resumeAt(s flipkyc.KYCStatus, key string) (string, river.JobArgs) {
 		return StateRejected, nil
 	}
 	return "", nil
+}
+
+// createAgain takes a repair row's corrected data for an agent whose create
+// Flip refused for its data (WayOutRepair, no agent id): see recreateWith.
+// The row gives data columns only: the agent's images are sent once it is
+// created (onboard's corrected row changes them; Fleet.TakeChanges).
+func (f *Fleet) createAgain(ctx context.Context, rp Repair, a *agent) (RowError, error) {
+	const dataOnly = "Flip refused the agent's create for its data: give the corrected data columns (its images are sent once it is created; to change them, correct its row in the onboarding CSV and onboard again)"
+	switch {
+	case rp.hasIdentityImage():
+		return RowError{rp.Line, "identity_image", dataOnly}, nil
+	case rp.hasSelfieImage():
+		return RowError{rp.Line, "selfie_image", dataOnly}, nil
+	case len(rp.Documents) > 0:
+		return RowError{rp.Line, "documents", dataOnly}, nil
+	case rp.Data == nil:
+		return RowError{rp.Line, "row", dataOnly}, nil
+	}
+	row := a.Row
+	row.Params = corrected(row.Params, *rp.Data)
+	return f.recreateWith(ctx, rp.Line, a, row)
+}
+
+// recreateWith records row, the corrected row of an agent whose create was
+// refused for its data (Flip's refusal, or the SDK's checks before sending:
+// no agent was created), and queues its create, which goes under a new
+// Request-ID, in one transaction. The corrected data must differ from the
+// refused data and pass the SDK's validation, and location ids it changes
+// must be in their parents' lists; otherwise a RowError on line says why,
+// and nothing changes.
+func (f *Fleet) recreateWith(ctx context.Context, line int, a *agent, row Row) (RowError, error) {
+	same, err := sameParams(a.Row.Params, row.Params)
+	if err != nil {
+		return RowError{}, err
+	}
+	if same {
+		return RowError{line, "row", "the data is as Flip refused it: correct the field the reason names (flipkyc status)"}, nil
+	}
+	if err := row.Params.Validate(); err != nil {
+		return fieldErrors(line, err)[0], nil
+	}
+	o, n := a.Row.Params, row.Params
+	if f.flip != nil && (o.CountryID != n.CountryID || o.ProvinceID != n.ProvinceID || o.CityID != n.CityID || o.DistrictID != n.DistrictID) {
+		check := row
+		check.Line, check.Places = line, PlaceNames{}
+		_, bad, err := f.Locations().Resolve(ctx, []Row{check})
+		if err != nil || len(bad) > 0 {
+			return firstOf(bad), err
+		}
+	}
+	row.Line = a.Row.Line
+	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	if err != nil {
+		return RowError{}, err
+	}
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		// attention = the reason read: the agent is parked as it was;
+		// erased_at = 0: an erasure since the agent was read wins.
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = '', attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND attention = ? AND erased_at = 0",
+			StateNew, sealed, fields, f.nowMillis(), a.Key, StateAttention, a.Attention)
+		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, RequestID: a.CreateRequestID,
+			Result: "corrected data for the refused create: the create goes again under a new Request-ID", Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
+		return f.insert(ctx, tx, createArgs{Key: a.Key})
+	})
+	return RowError{}, err
+}
+
+// sameParams reports whether two agents' data are the same.
+func sameParams(a, b flipkyc.AgentParams) (bool, error) {
+	x, err := json.Marshal(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := json.Marshal(b)
+	return string(x) == string(y), err
+}
+
+// firstOf is the first of errs, or the zero RowError.
+func firstOf(errs []RowError) RowError {
+	if len(errs) == 0 {
+		return RowError{}
+	}
+	return errs[0]
+}
+
+// replaceCorrection records a new correction for a rejected agent whose
+// correction could not be sent as it was (its image or document could not
+// be read, or Flip refused it: WayOutRepair), in place of that one. The
+// new one must be the one the rejection calls for. The agent goes back to
+// repairing under a new Request-ID, so its step reads the agent first: a
+// correction that took effect after all is not followed by another.
+// Callbacks stored while it was parked are applied.
+func (f *Fleet) replaceCorrection(ctx context.Context, rp Repair, a *agent) (RowError, error) {
+	rejected := StateRejected
+	if flipkyc.KYCStatus(a.KYCStatus) == flipkyc.StatusUploadIdentitySelfieFailed {
+		rejected = StateUploadFailed
+	}
+	if bad := rp.answers(rejected, a.Code); bad.Rule != "" {
+		return bad, nil
+	}
+	b, err := json.Marshal(rp)
+	if err != nil {
+		return RowError{}, err
+	}
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		// erased_at = 0: an erasure since the agent was read wins.
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
+			StateRepairing, f.db.key.seal(a.Key, b), newRequestID(), f.nowMillis(), a.Key, StateAttention, StateRepairing)
+		if err != nil || n == 0 {
+			return err
+		}
+		fix, _ := rp.kind()
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued in place of the correction that failed: " + string(fix), Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
+		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
+			return err
+		}
+		var state string
+		if err := f.db.queryRow(ctx, tx, "SELECT state FROM fleet_agents WHERE key = ?", a.Key).Scan(&state); err != nil {
+			return err
+		}
+		if state != StateRepairing {
+			// A stored callback decided the agent: the correction is
+			// not needed.
+			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE key = ?", a.Key)
+			return err
+		}
+		return f.insert(ctx, tx, repairArgs{Key: a.Key})
+	})
+	return RowError{}, err
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 
@@ -14,59 +15,141 @@ import (
 // Ways out of a parked agent (Record.WayOut).
 const (
 	// WayOutResume: fix what the reason names (an image file, Flip being
-	// down), then Resume (flipkyc resume, or onboard again) retries the
-	// step that parked the agent.
+	// down, the key Flip turned a create away for), then Resume (flipkyc
+	// resume, or onboard again) retries the step that parked the agent; a
+	// create Flip turned away is sent under a new Request-ID.
 	WayOutResume = "resume"
 	// WayOutAgentID: the agent's create may have reached Flip (outcome
 	// unknown) or Flip has it already (2002): it is never sent again; give
 	// the agent id Flip has in a repair (Repair.AgentID).
 	WayOutAgentID = "agent_id"
-	// WayOutRepair: an image of an agent Flip has created could not be
-	// read or was refused, or Flip refused its corrected data: sending
-	// the same again would fail again. A repair row with identity_image,
-	// selfie_image and/or corrected data (Fleet.Repair) takes the agent on
-	// from the upload it was parked at.
+	// WayOutRepair: sending the same again would fail again. Flip refused
+	// the agent's create for its data (a repair row with the corrected
+	// data, or onboard's corrected row, creates it again under a new
+	// Request-ID); an image of an agent Flip has created could not be read
+	// or was refused, or Flip refused its corrected data (a repair row
+	// with identity_image, selfie_image and/or corrected data takes the
+	// agent on from the upload it was parked at); or the correction of a
+	// rejected agent could not be read or was refused (a new repair row
+	// replaces it). See Fleet.Repair and Fleet.TakeChanges.
 	WayOutRepair = "repair"
+	// WayOutNewRun: the agent's personal data was erased (DB.Forget, or
+	// its retention period) while it was parked or under way: this run
+	// cannot take it on; onboard the agent again in a new run.
+	WayOutNewRun = "new_run"
 )
 
-// Reasons, in clear and without personal data, that park an agent created
-// at Flip whose upload cannot go on as it is: their way out is
-// WayOutRepair.
+// Reasons, in clear and without personal data, that park an agent whose
+// way out is not simply the step again. Each begins the reason the step
+// writes.
 const (
+	// After the create, at the uploads: WayOutRepair.
 	reasonUnreadableImage = "cannot read the "
 	reasonImageRefused    = "image refused: "
 	reasonUploadRefused   = "Flip refused the upload"
 	reasonDataRefused     = "Flip refused the corrected data: "
+	// At the uploads or at a correction: the correction a repair row (or
+	// onboard's changed row) recorded cannot be decoded: WayOutRepair,
+	// whose row replaces it.
+	reasonStoredCorrection = "stored correction unreadable: "
+	// A correction of a rejected agent: WayOutRepair.
+	reasonCorrectionUnreadable = "cannot read the corrected image: "
+	reasonDocumentUnreadable   = "cannot read a document: "
+	reasonCorrectionRefused    = "Flip refused the correction: "
+	// A create that made no agent. Refused for its data (by Flip, or by
+	// the SDK's checks before sending): WayOutRepair. Turned away for
+	// another cause (401, 403, 404, …): WayOutResume, as a new create.
+	reasonCreateRefused    = "Flip refused the create: "
+	reasonCreateBreaksRule = "the create breaks a rule of Flip's, checked before sending: "
+	reasonCreateTurnedAway = "Flip turned the create away, creating no agent: "
 )
+
+// createRefusal is the reason that parks an agent whose create Flip
+// answered with err, a refusal that is not a duplicate or a rate limit
+// (an *flipkyc.APIError), or that the SDK's checks refused before sending
+// (a *flipkyc.ValidationError), or a duplicate of the phone number alone
+// (phoneTaken): either way Flip created no agent. The error names the
+// field and rule, never the value.
+func createRefusal(err error) string {
+	const correct = "; Flip created no agent: correct the row, in a repair CSV (identity_number and the corrected data columns; flipkyc repair) " +
+		"or in the onboarding CSV (onboard again), and the agent is created again under a new Request-ID"
+	var ve *flipkyc.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return reasonCreateBreaksRule + err.Error() + correct
+	case errors.Is(err, flipkyc.ErrInvalidRequest), phoneTaken(err):
+		return reasonCreateRefused + err.Error() + correct
+	}
+	return reasonCreateTurnedAway + err.Error() + "; fix the cause (the secret key, the base URL), then flipkyc resume creates the agent under a new Request-ID"
+}
+
+// phoneTaken reports whether err, a duplicate (2002/4012) answered to a
+// create, names the phone number alone: another agent holds it, and Flip,
+// which found no agent with this identity number, created nothing (a
+// refusal of the data: createRefusal). A duplicate that names the identity
+// number, or no field, may be this agent, created before.
+func phoneTaken(err error) bool {
+	var api *flipkyc.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	phone := false
+	for _, d := range api.Errors {
+		switch {
+		// The SDK masks what reads as personal data in Flip's texts, the
+		// attribute's "number" among it: "phone_[masked]".
+		case strings.HasPrefix(d.Attribute, "phone"):
+			phone = true
+		case d.Code == 2002 || d.Code == 4012:
+			return false
+		}
+	}
+	return phone
+}
 
 // uploadStates are the states of an agent's uploads, after its create.
 var uploadStates = []string{StateCreated, StateUploadingIdentity, StateIdentityUploaded, StateUploadingSelfie}
 
 // wayOut is the way out of an agent parked in state from with the reason.
 func wayOut(from, createRequestID string, agentID int64, reason string) string {
+	if agentID == 0 {
+		switch {
+		case hasAnyPrefix(reason, reasonCreateRefused, reasonCreateBreaksRule):
+			return WayOutRepair
+		case strings.HasPrefix(reason, reasonCreateTurnedAway):
+			return WayOutResume
+		}
+	}
 	if from == StateCreating || (from == "" && agentID == 0 && createRequestID != "") {
 		return WayOutAgentID
 	}
-	if agentID != 0 && slices.Contains(uploadStates, from) {
-		for _, p := range []string{reasonUnreadableImage, reasonImageRefused, reasonUploadRefused, reasonDataRefused} {
-			if strings.HasPrefix(reason, p) {
-				return WayOutRepair
-			}
-		}
+	if agentID != 0 && slices.Contains(uploadStates, from) && hasAnyPrefix(reason, reasonUnreadableImage, reasonImageRefused, reasonUploadRefused, reasonDataRefused, reasonStoredCorrection) {
+		return WayOutRepair
+	}
+	if agentID != 0 && from == StateRepairing && hasAnyPrefix(reason, reasonCorrectionUnreadable, reasonDocumentUnreadable, reasonCorrectionRefused, reasonStoredCorrection) {
+		return WayOutRepair
 	}
 	return WayOutResume
 }
 
+// hasAnyPrefix reports whether s begins with one of prefixes.
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(s, p) })
+}
+
 // Resume puts back the parked agents whose way out is WayOutResume (a step
-// that failed for good, an image that could not be read or was refused,
-// a submission or correction Flip refused): each goes back to the state it
-// was parked in, the callbacks stored for it while it was parked are
-// applied in the order they came, and the job of its step is queued, all
-// in one transaction. It returns how many agents it put back. Agents
-// parked at their create, and agents whose image or corrected data was
-// refused or unreadable (WayOutRepair), are left to a repair row.
+// that failed for good, a submission Flip refused, a create Flip turned
+// away without creating the agent): each goes back to the state it was
+// parked in (a create turned away to new, to be sent under a new
+// Request-ID), the callbacks stored for it while it was parked are applied
+// in the order they came, and the job of its step is queued, all in one
+// transaction. It returns how many agents it put back. Agents parked at a
+// create that may have reached Flip (WayOutAgentID), and agents whose data,
+// image or correction was refused or unreadable (WayOutRepair), are left
+// to a repair row: the same would fail again.
 func (f *Fleet) Resume(ctx context.Context) (int, error) {
-	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE state = ?", StateAttention)
+	// An erased agent has no data to go on with (WayOutNewRun).
+	rows, err := f.db.query(ctx, f.db.sql, "SELECT key, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE state = ? AND erased_at = 0", StateAttention)
 	if err != nil {
 		return 0, err
 	}
@@ -82,7 +165,8 @@ func (f *Fleet) Resume(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		if p.from != "" && wayOut(p.from, rid, p.id.Int64, reason) == WayOutResume {
+		if to, ok := resumesTo(p.from, rid, p.id.Int64, reason); ok {
+			p.from = to
 			todo = append(todo, p)
 		}
 	}
@@ -101,6 +185,21 @@ func (f *Fleet) Resume(ctx context.Context) (int, error) {
 		}
 	}
 	return resumed, nil
+}
+
+// resumesTo is the state Resume puts back an agent parked from state from
+// (with its create's Request-ID, agent id and reason) in, and whether
+// Resume takes it (its way out is WayOutResume).
+func resumesTo(from, createRequestID string, agentID int64, reason string) (string, bool) {
+	if from == "" || wayOut(from, createRequestID, agentID, reason) != WayOutResume {
+		return "", false
+	}
+	if from == StateCreating {
+		// Flip turned the create away: it made no agent, and the create
+		// goes again, under a new Request-ID.
+		return StateNew, true
+	}
+	return from, true
 }
 
 // resumeParked puts back the agent key, parked from state from, in one

@@ -107,7 +107,7 @@ type Record struct {
 	// the retention period): IdentityNumber is empty.
 	Erased bool `json:"erased,omitempty"`
 	// WayOut is what takes a parked agent on: WayOutResume,
-	// WayOutAgentID or WayOutRepair.
+	// WayOutAgentID, WayOutRepair or WayOutNewRun.
 	WayOut string `json:"way_out,omitempty"`
 }
 
@@ -179,7 +179,10 @@ func (d *DB) scanRecord(s scanner, withIdentity bool) (Record, error) {
 		}
 	}
 	r.AgentID = id.Int64
-	if r.State == StateAttention {
+	switch {
+	case r.State == StateAttention && r.Erased:
+		r.WayOut = WayOutNewRun
+	case r.State == StateAttention:
 		r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID, r.Attention)
 	}
 	if r.State == StateRejected || r.State == StateUploadFailed {

@@ -116,14 +116,17 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 	}
 	if err != nil {
 		var api *flipkyc.APIError
+		var ve *flipkyc.ValidationError
 		sent := request(opCreate, rid, resultOf(err))
 		switch {
+		case errors.As(err, &ve): // refused before sending: the agent is new
+			return f.park(ctx, a.Key, StateNew, createRefusal(err), sent)
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err), sent)
-		case errors.Is(err, flipkyc.ErrDuplicate):
+		case errors.Is(err, flipkyc.ErrDuplicate) && !phoneTaken(err):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid), sent)
 		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("Flip refused the create: %v", err), sent)
+			return f.park(ctx, a.Key, StateCreating, createRefusal(err), sent) // Flip created no agent
 		}
 		// Flip did not act (nothing was sent, or a rate limit): the
 		// create may go again.
@@ -185,7 +188,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	var fix Repair
 	if a.Repair != "" {
 		if err := json.Unmarshal([]byte(a.Repair), &fix); err != nil {
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf("stored correction unreadable: %v", err))
+			return f.park(ctx, a.Key, a.State, reasonStoredCorrection+err.Error())
 		}
 		if fix.Data != nil {
 			if taken, err := f.updateData(ctx, a, fix); err != nil || !taken {
@@ -586,8 +589,8 @@ func (f *Fleet) advanceNoting(ctx context.Context, tx *sql.Tx, agentID int64, st
 			string(status), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
 		return false, err
 	}
-	// An agent that leaves its uploads keeps no correction made for them,
-	// nor one that leaves repairing (Flip has the correction).
+	// An agent that leaves its uploads, or its correction, keeps no
+	// correction made for them.
 	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, "+
 		"repair = CASE WHEN ? THEN '' ELSE repair END, updated_at = ? WHERE key = ? AND state = ?",
 		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state) || state == StateRepairing, f.nowMillis(), key, state)

@@ -73,7 +73,9 @@ A row whose agent the run has already is not imported again. If its data or
 image files changed and the agent is parked at its uploads (way out "repair"
 in 'flipkyc status'), the changes are taken as its correction, as a repair
 row's would be: changed data is sent first, then the uploads not yet done,
-with the row's files. Any other changed row is not used, and is reported as
+with the row's files. If Flip refused the agent's create for its data (way
+out "repair"), the changed row becomes the agent's, and it is created again
+under a new Request-ID. Any other changed row is not used, and is reported as
 "unchanged: in the run" with its state and what takes the agent on instead
 (a repair CSV for a rejected agent); its agent is left as it is.
 
@@ -139,6 +141,11 @@ identity_image and/or selfie_image (inside --images, checked as onboard
 checks them) and/or the data columns to correct: the corrected data is sent
 first (an update of the agent), then the uploads not yet done, with the new
 files; an upload Flip has is never sent again.
+For an agent whose create Flip refused for its data (way out "repair"; the
+reason names the field and rule), a row gives identity_number and the
+corrected data columns: Flip created nothing, and the agent is created
+again under a new Request-ID. For a rejected agent whose correction could
+not be read or was refused (way out "repair"), a new row replaces it.
 Then works the run, as onboard does, until those agents are decided again.
 --db defaults to the file beside the repair CSV; give the run's --db (a
 SQLite file that does not exist is an error, not a new run).`,
@@ -161,16 +168,18 @@ var resumeCommand = &command{
 	path:    "resume",
 	summary: "retry the steps of parked agents whose cause was fixed, then work the run",
 	help: `Puts back the agents of a run (--db) parked by a step that can be tried again:
-a step that failed for good (Flip down for a long time), a submission or
-correction Flip refused. Each goes
+a step that failed for good (Flip down for a long time), a submission Flip
+refused, a create Flip turned away (401, 403, 404), which is sent again
+under a new Request-ID. Each goes
 back to the state it was parked in; callbacks that came while it was parked
 are applied; then the run is worked, as onboard does, until every agent is
 final or parked. 'flipkyc status' shows each parked agent's way out. Agents
-parked at their create are not put back: give their agent id (or, once Flip
-confirmed it created nothing, not_created) in a repair CSV; nor are agents
-whose image or corrected data could not be read or was refused after their
-create: give the new file or data in a repair CSV. Running onboard again
-also resumes.`,
+parked at a create that may have reached Flip are not put back: give their
+agent id (or, once Flip confirmed it created nothing, not_created) in a
+repair CSV; nor are agents whose data, image or correction was refused or
+could not be read (a create refused for its data, an upload, a rejected
+agent's correction): give the new file or data in a repair CSV. Running
+onboard again also resumes.`,
 	examples: []string{
 		"flipkyc resume --db examples/fleet/agents.fleet.db",
 	},
@@ -191,7 +200,9 @@ var statusCommand = &command{
 	summary: "a run's agents per state, rejections with their fix, agents needing attention",
 	help: `Reads a run's database (--db, or the file beside --csv) and prints the number
 of agents in each state, the rejections by code with the fix each calls for,
-and the agents that need attention with why, by CSV line and agent id.
+and the agents that need attention with why, by CSV line and agent id, and
+each one's way out (WAY OUT: resume, repair, repair agent_id or new run),
+with what to do for each under the table.
 --export FILE writes one line per agent as CSV (line, identity number, agent
 id, state, KYC status, rejection code, fix, reason, create Request-ID),
 readable by its owner only. Identity numbers are masked (the column is then
@@ -606,7 +617,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 					return nil, err
 				}
 				// Rows of agents already in the run that changed: a
-				// correction for an agent parked at its uploads, otherwise
+				// correction for an agent parked with the way out repair, otherwise
 				// not used (said, but not a bad row).
 				t, unused, err := f.TakeChanges(e.ctx, batch)
 				taken += t
@@ -620,7 +631,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 			fmt.Fprintf(e.stderr, "flipkyc %s: %s: %d new, %d resumed, %d bad; state in %s\n", e.cmd.path,
 				plural(total, "row", "rows"), added, total-nBad-added, nBad, showDSN(dsn))
 			if taken > 0 {
-				fmt.Fprintf(e.stderr, "flipkyc %s: %s taken as corrections of agents parked at their uploads\n", e.cmd.path, plural(taken, "changed row", "changed rows"))
+				fmt.Fprintf(e.stderr, "flipkyc %s: %s taken as corrections of parked agents (way out repair)\n", e.cmd.path, plural(taken, "changed row", "changed rows"))
 			}
 		}
 		// Parked agents whose cause may be fixed go back to work.
@@ -858,6 +869,8 @@ func wayOutName(w string) string {
 		return "repair agent_id"
 	case fleet.WayOutRepair:
 		return "repair"
+	case fleet.WayOutNewRun:
+		return "new run"
 	}
 	return "-"
 }
@@ -872,6 +885,8 @@ func wayOutCommand(w, dsn string) string {
 		return "ask Flip, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and agent_id, or not_created)"
 	case fleet.WayOutRepair:
 		return "give a new image or corrected data, then run: flipkyc repair --db " + showDSN(dsn) + " --csv FILE (columns identity_number and identity_image, selfie_image and/or the data columns to correct)"
+	case fleet.WayOutNewRun:
+		return "the agent's personal data was erased from this run, which cannot take it on: onboard it again in a new run (flipkyc onboard --csv FILE --db NEW)"
 	}
 	return ""
 }
