@@ -38,6 +38,12 @@ import (
 // again, under a new Request-ID: Flip's refusal proves it created nothing.
 // A Repair for a rejected agent whose correction could not be read or was
 // refused (WayOutRepair) replaces that correction.
+//
+// A Repair may name its agent by AgentLine instead of IdentityNumber, and
+// give its photos and documents as bytes (IdentityImageData,
+// SelfieImageData, DocumentFile.Data), checked by Flip's image rules
+// before anything is stored. Each correction or action taken goes to the
+// agent's timeline with the actor of ctx (WithActor).
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
