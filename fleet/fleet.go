@@ -25,6 +25,13 @@
 // erase it, DB.Inventory says what is held, DB.Rekey moves a run to a new
 // key.
 //
+// Each agent has a timeline (Fleet.Agent): the journal of every request
+// sent for it with its Request-ID and result, every callback, every
+// correction and person's action with who did it (WithActor), written in
+// the transaction of the change it describes; it holds no personal value
+// and erasure keeps it. Fleet.Agents pages through the agents, Reveal
+// shows one's data and records who looked.
+//
 // The library package flipkyc does not import fleet: its dependencies
 // (River, SQLite, pgx) stay out of programs that use only the SDK.
 package fleet
@@ -392,6 +399,9 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := w.f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
+			return err
+		}
 		return w.f.finish(ctx, tx)
 	})
 }
@@ -456,12 +466,19 @@ func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error)
 }
 
 // park sets an agent aside with the reason a person must read, if it is
-// still in state from; it ends the step's job (finish).
-func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
+// still in state from, and records notes (the request that led to it) and
+// the parking in the journal; it ends the step's job (finish).
+func (f *Fleet) park(ctx context.Context, key, from, reason string, notes ...Entry) error {
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
 			reason, f.nowMillis(), key, from)
+		if err == nil {
+			err = f.noteAll(ctx, tx, key, notes) // the request's result, whoever moved the agent since
+		}
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
 			return err
 		}
 		return f.finish(ctx, tx)
@@ -578,6 +595,9 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 				}
 				if n == 1 {
 					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: key}})
+					if err := f.db.note(ctx, tx, key, now, Entry{Kind: EntryState, Operation: opImported, Result: fmt.Sprintf("line %d of the CSV: create queued", r.Line), Actor: actorOf(ctx)}); err != nil {
+						return err
+					}
 				}
 			}
 			if len(jobs) > 0 {

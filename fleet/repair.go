@@ -38,9 +38,19 @@ import (
 // again, under a new Request-ID: Flip's refusal proves it created nothing.
 // A Repair for a rejected agent whose correction could not be read or was
 // refused (WayOutRepair) replaces that correction.
+//
+// A Repair may name its agent by AgentLine instead of IdentityNumber, and
+// give its photos and documents as bytes (IdentityImageData,
+// SelfieImageData, DocumentFile.Data), checked by Flip's image rules
+// before anything is stored. Each correction or action taken goes to the
+// agent's timeline with the actor of ctx (WithActor).
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
+		if broken := checkRepair(rp); len(broken) > 0 {
+			bad = append(bad, broken...)
+			continue
+		}
 		rule, err := f.queueRepair(ctx, rp)
 		if err != nil {
 			return bad, err
@@ -57,10 +67,10 @@ func (rp Repair) kind() (flipkyc.Fix, int) {
 	if rp.Data != nil {
 		kinds = append(kinds, flipkyc.FixRepairData)
 	}
-	if rp.IdentityImage != "" {
+	if rp.hasIdentityImage() {
 		kinds = append(kinds, flipkyc.FixRepairIdentityImage)
 	}
-	if rp.SelfieImage != "" {
+	if rp.hasSelfieImage() {
 		kinds = append(kinds, flipkyc.FixRepairSelfie)
 	}
 	if len(rp.Documents) > 0 {
@@ -92,7 +102,11 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	if f.db.key == nil {
 		return RowError{}, ErrNoDataKey
 	}
-	a, err := f.load(ctx, f.db.sql, f.db.key.agentKey(rp.IdentityNumber))
+	key, unknown, err := f.repairKey(ctx, rp)
+	if err != nil || unknown.Rule != "" {
+		return unknown, err
+	}
+	a, err := f.load(ctx, f.db.sql, key)
 	if errors.Is(err, errNotFound) {
 		return fail("identity_number", "no agent of this run has it")
 	}
@@ -139,6 +153,10 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		if err != nil || n == 0 {
 			return err
 		}
+		fix, _ := rp.kind()
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued: " + string(fix), Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
 		return f.insert(ctx, tx, repairArgs{Key: a.Key})
 	})
 	return RowError{}, err
@@ -155,7 +173,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateRepairQueued:
 		rid := newRequestID()
-		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+		n, err := f.changeNoting(ctx, a.Key, request(repairOp(a.Repair), rid, resultSending), "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 			StateRepairing, rid, f.nowMillis(), a.Key, StateRepairQueued)
 		if err != nil || n == 0 {
 			return err
@@ -173,8 +191,9 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing); err != nil {
 				return err
 			}
-			return f.observe(ctx, a.AgentID.Int64, got)
+			return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", fmt.Sprintf("status %s: the correction took effect", got.KYCStatus)))
 		}
+		f.noteNow(ctx, a.Key, request(opGetAgent, "", fmt.Sprintf("status %s: the correction did not take effect; sent again under its Request-ID", got.KYCStatus)))
 	default:
 		return nil
 	}
@@ -189,28 +208,38 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		return file, flipkyc.Image{Name: filepath.Base(path), Content: file}, err
 	}
 	var err error
+	confirmed := false // the reply was lost and the SDK read the effect
 	switch fix, _ := rp.kind(); fix {
 	case flipkyc.FixRepairData:
-		_, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
+		var u *flipkyc.KYCUser
+		u, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
+		confirmed = err == nil && u != nil && u.ConfirmedByRead
 	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
+		selfie := fix == flipkyc.FixRepairSelfie
 		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
-		if fix == flipkyc.FixRepairSelfie {
+		if selfie {
 			path, send = rp.SelfieImage, f.flip.RepairSelfieWithIdentity
 		}
-		file, img, oerr := open(path)
-		if oerr != nil {
-			return f.park(ctx, a.Key, StateRepairing, reasonCorrectionUnreadable+withoutPath(oerr).Error())
+		img := rp.imageData(selfie)
+		if img == nil {
+			file, opened, oerr := open(path)
+			if oerr != nil {
+				return f.park(ctx, a.Key, StateRepairing, reasonCorrectionUnreadable+withoutPath(oerr).Error())
+			}
+			defer file.Close()
+			img = &opened
 		}
-		defer file.Close()
-		_, err = send(ctx, id, img, rid)
+		var res *flipkyc.UploadResult
+		res, err = send(ctx, id, *img, rid)
+		confirmed = err == nil && res != nil && res.ConfirmedByRead
 	case flipkyc.FixSupportingDocuments:
 		var docs []flipkyc.Document
 		for _, d := range rp.Documents {
-			file, img, oerr := open(d.Path)
+			img, closer, oerr := documentImage(rp.Images, d)
 			if oerr != nil {
 				return f.park(ctx, a.Key, StateRepairing, reasonDocumentUnreadable+withoutPath(oerr).Error())
 			}
-			defer file.Close()
+			defer closer.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
 		}
 		_, err = f.flip.UploadDocuments(ctx, id, docs, rid)
@@ -218,16 +247,19 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	if err != nil {
 		var api *flipkyc.APIError
 		var ve *flipkyc.ValidationError
+		sent := request(repairOp(a.Repair), a.StepRequestID, resultOf(err))
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
+			f.noteNow(ctx, a.Key, sent)
 			return err
 		case errors.As(err, &api), errors.As(err, &ve):
-			return f.park(ctx, a.Key, StateRepairing, reasonCorrectionRefused+err.Error())
+			return f.park(ctx, a.Key, StateRepairing, reasonCorrectionRefused+err.Error(), sent)
 		}
+		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
 	// Sent: the correction is no longer needed, and settle does not keep it.
-	return f.settle(ctx, a.Key, StateRepairing)
+	return f.settle(ctx, a.Key, StateRepairing, request(repairOp(a.Repair), a.StepRequestID, acceptedResult(confirmed)))
 }
 
 // continueUploads records a correction for an agent created at Flip and
@@ -247,9 +279,9 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 		return fail("identity_number", fmt.Sprintf("the agent is parked at %s, not at its uploads: see its way out in 'flipkyc status'", from))
 	case len(rp.Documents) > 0:
 		return fail("documents", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
-	case rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "":
+	case rp.Data == nil && !rp.hasIdentityImage() && !rp.hasSelfieImage():
 		return fail("row", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
-	case rp.IdentityImage != "" && (from == StateIdentityUploaded || from == StateUploadingSelfie):
+	case rp.hasIdentityImage() && (from == StateIdentityUploaded || from == StateUploadingSelfie):
 		return fail("identity_image", "Flip has the agent's identity image already: it is not sent again")
 	}
 	b, err := json.Marshal(rp)
@@ -281,6 +313,9 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
 			from, sealed, fields, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued for the uploads, from " + from + ": " + uploadCorrection(rp), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
@@ -338,8 +373,15 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, rejection_code = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL",
 			state, rp.AgentID, string(got.KYCStatus), int(got.RejectedReasonCode), f.nowMillis(), a.Key, StateAttention)
-		if err != nil || n == 0 || next == nil {
+		if err != nil || n == 0 {
 			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opAgentID, RequestID: a.CreateRequestID,
+			Result: fmt.Sprintf("agent %d checked with Flip (status %s): goes on from %s without a create", rp.AgentID, got.KYCStatus, state), Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
 		}
 		return f.insert(ctx, tx, next)
 	})
@@ -365,6 +407,10 @@ func (f *Fleet) recreate(ctx context.Context, rp Repair, a *agent) (RowError, er
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND create_request_id = ?",
 			StateNew, f.nowMillis(), a.Key, StateAttention, rp.NotCreated)
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opNotCreated, RequestID: rp.NotCreated,
+			Result: "Flip created no agent with this Request-ID: the create goes again under a new one", Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		return f.insert(ctx, tx, createArgs{Key: a.Key})
@@ -404,9 +450,9 @@ func resumeAt(s flipkyc.KYCStatus, key string) (string, river.JobArgs) {
 func (f *Fleet) createAgain(ctx context.Context, rp Repair, a *agent) (RowError, error) {
 	const dataOnly = "Flip refused the agent's create for its data: give the corrected data columns (its images are sent once it is created; to change them, correct its row in the onboarding CSV and onboard again)"
 	switch {
-	case rp.IdentityImage != "":
+	case rp.hasIdentityImage():
 		return RowError{rp.Line, "identity_image", dataOnly}, nil
-	case rp.SelfieImage != "":
+	case rp.hasSelfieImage():
 		return RowError{rp.Line, "selfie_image", dataOnly}, nil
 	case len(rp.Documents) > 0:
 		return RowError{rp.Line, "documents", dataOnly}, nil
@@ -458,6 +504,10 @@ func (f *Fleet) recreateWith(ctx context.Context, line int, a *agent, row Row) (
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, RequestID: a.CreateRequestID,
+			Result: "corrected data for the refused create: the create goes again under a new Request-ID", Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
 		return f.insert(ctx, tx, createArgs{Key: a.Key})
 	})
 	return RowError{}, err
@@ -505,6 +555,10 @@ func (f *Fleet) replaceCorrection(ctx context.Context, rp Repair, a *agent) (Row
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
 			StateRepairing, f.db.key.seal(a.Key, b), newRequestID(), f.nowMillis(), a.Key, StateAttention, StateRepairing)
 		if err != nil || n == 0 {
+			return err
+		}
+		fix, _ := rp.kind()
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued in place of the correction that failed: " + string(fix), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
