@@ -355,3 +355,45 @@ func TestConsolePhotoForParkedUploads(t *testing.T) {
 		}
 	})
 }
+
+// A correction that could not be read (its file vanished) parks the agent
+// with way out repair; the console's photo as bytes replaces it, and the
+// timeline shows both corrections, the parking and who replaced it.
+func TestConsoleReplacesFailedCorrection(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		h := newHarness(t, dsn)
+		importCSV(t, h.f, writeRun(t, dir, 1, map[int]int{0: 14}))
+		h.run(h.f)
+		copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp2.png"))
+		reps := readRepairs(t, "identity_number,identity_image\n3201000000009914,ktp2.png\n", dir)
+		if bad, err := h.f.Repair(context.Background(), reps); err != nil || len(bad) > 0 {
+			t.Fatalf("Repair: %v %v", err, bad)
+		}
+		must(t, os.Remove(filepath.Join(dir, "ktp2.png")))
+		if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+			t.Fatalf("ways out %v; want repair", outs)
+		}
+		ctx := fleet.WithActor(context.Background(), "console replace")
+		if bad, err := h.f.Repair(ctx, []fleet.Repair{{Line: 2, AgentLine: 2, IdentityImageData: pngBytes(t, 11)}}); err != nil || len(bad) > 0 {
+			t.Fatalf("Repair: %v %v", err, bad)
+		}
+		h.run(h.f)
+		rec, tl := agentOf(t, h.f, 2)
+		if rec.State != fleet.StateApproved {
+			t.Fatalf("line 2: %s (%s); want approved", rec.State, rec.Attention)
+		}
+		for _, want := range []struct{ kind, op, result, actor string }{
+			{fleet.EntryRepair, "correction", "queued: repair_identity_image", fleet.CommandActor},
+			{fleet.EntryState, "parked", "", ""},
+			{fleet.EntryRepair, "correction", "queued in place of the correction that failed", "console replace"},
+			{fleet.EntryRequest, "repair identity image", "accepted", ""},
+		} {
+			if e, ok := findEntry(tl, want.kind, want.op, want.result); !ok || e.Actor != want.actor {
+				t.Errorf("no %s %q %q by %q in:\n%s", want.kind, want.op, want.result, want.actor, timelineText(tl))
+			}
+		}
+		if n := len(h.fake.RequestsTo(flipkyctest.RouteRepairPhoto)); n != 1 {
+			t.Errorf("%d identity photo repairs sent; want 1", n)
+		}
+	})
+}
