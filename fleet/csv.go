@@ -230,11 +230,20 @@ type Repair struct {
 	Line int `json:"line"`
 	// IdentityNumber names the agent of the run to correct.
 	IdentityNumber string `json:"identity_number"`
+	// AgentLine, when not zero, names the agent to correct by its line in
+	// the run's onboarding CSV instead of IdentityNumber (the console).
+	AgentLine int `json:"agent_line,omitempty"`
 	// Data corrects name, identity number or phone (RepairData).
 	Data *flipkyc.RepairDataParams `json:"data,omitempty"`
 	// IdentityImage and SelfieImage are new photos (absolute paths).
 	IdentityImage string `json:"identity_image,omitempty"`
 	SelfieImage   string `json:"selfie_image,omitempty"`
+	// IdentityImageData and SelfieImageData are new photos given as bytes
+	// (a browser's upload) instead of files: checked with
+	// flipkyc.Image.Validate, kept sealed in the run with the correction
+	// until sent, then dropped.
+	IdentityImageData []byte `json:"identity_image_data,omitempty"`
+	SelfieImageData   []byte `json:"selfie_image_data,omitempty"`
 	// Images is the images directory (an absolute path) the photos and
 	// documents are read inside.
 	Images string `json:"images,omitempty"`
@@ -268,6 +277,9 @@ type DocumentFile struct {
 	Selfie bool `json:"selfie,omitempty"`
 	// Path is the file's absolute path.
 	Path string `json:"path"`
+	// Data is the document's image given as bytes instead of Path (a
+	// browser's upload): kept sealed in the run until sent, then dropped.
+	Data []byte `json:"data,omitempty"`
 }
 
 // ReadRepairCSV reads a repair CSV (see RepairColumns).

@@ -134,47 +134,60 @@ func (d *DB) Records(ctx context.Context) ([]Record, error) {
 // records reads every agent, opening their rows for their identity
 // numbers when withIdentity.
 func (d *DB) records(ctx context.Context, withIdentity bool) ([]Record, error) {
-	rows, err := d.sql.QueryContext(ctx, "SELECT line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id, parked_from FROM fleet_agents ORDER BY line")
+	rows, err := d.sql.QueryContext(ctx, "SELECT "+recordColumns+" FROM fleet_agents ORDER BY line")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
-		var r Record
-		var key, row string
-		var id sql.NullInt64
-		var code int
-		var erasedAt int64
-		var from string
-		if err := rows.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID, &from); err != nil {
+		r, err := d.scanRecord(rows, withIdentity)
+		if err != nil {
 			return nil, err
-		}
-		r.Erased = erasedAt != 0
-		if withIdentity {
-			// A row that cannot be read leaves the number out; its
-			// agent's step parks it saying so.
-			if opened, err := d.key.openRow(key, row, r.Line); err == nil {
-				r.IdentityNumber = opened.Params.IdentityNumber
-				if r.Attention != "" {
-					// A reason written by an earlier version may quote
-					// a photo's path, named after the agent.
-					r.Attention = maskImagePaths(r.Attention, &opened)
-				}
-			}
-		}
-		r.AgentID = id.Int64
-		if r.State == StateAttention {
-			r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID, r.Attention)
-		}
-		if r.State == StateRejected || r.State == StateUploadFailed {
-			r.RejectionCode = flipkyc.RejectionCode(code)
-			r.Rejection = r.RejectionCode.Message()
-			r.Fix = FixFor(r.State, r.RejectionCode)
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// recordColumns are the columns scanRecord reads.
+const recordColumns = "line, key, row, erased_at, agent_id, state, kyc_status, rejection_code, attention, create_request_id, parked_from"
+
+// scanRecord reads one agent's Record from recordColumns, opening its row
+// for its identity number when withIdentity.
+func (d *DB) scanRecord(s scanner, withIdentity bool) (Record, error) {
+	var r Record
+	var key, row string
+	var id sql.NullInt64
+	var code int
+	var erasedAt int64
+	var from string
+	if err := s.Scan(&r.Line, &key, &row, &erasedAt, &id, &r.State, &r.KYCStatus, &code, &r.Attention, &r.CreateRequestID, &from); err != nil {
+		return Record{}, err
+	}
+	r.Erased = erasedAt != 0
+	if withIdentity {
+		// A row that cannot be read leaves the number out; its
+		// agent's step parks it saying so.
+		if opened, err := d.key.openRow(key, row, r.Line); err == nil {
+			r.IdentityNumber = opened.Params.IdentityNumber
+			if r.Attention != "" {
+				// A reason written by an earlier version may quote
+				// a photo's path, named after the agent.
+				r.Attention = maskImagePaths(r.Attention, &opened)
+			}
+		}
+	}
+	r.AgentID = id.Int64
+	if r.State == StateAttention {
+		r.WayOut = wayOut(from, r.CreateRequestID, r.AgentID, r.Attention)
+	}
+	if r.State == StateRejected || r.State == StateUploadFailed {
+		r.RejectionCode = flipkyc.RejectionCode(code)
+		r.Rejection = r.RejectionCode.Message()
+		r.Fix = FixFor(r.State, r.RejectionCode)
+	}
+	return r, nil
 }
 
 // maskImagePaths returns text, a reason stored for an agent, with each path
@@ -235,6 +248,15 @@ type Summary struct {
 	// Attention is the agents parked for a person, without their identity
 	// numbers.
 	Attention []Record `json:"attention"`
+	// KYCStatuses is how many agents are in each KYC status at Flip, as
+	// last seen ("" for agents not created yet).
+	KYCStatuses Counts `json:"kyc_statuses"`
+	// FinishedLastMinute and FinishedLast10Minutes are how many agents
+	// reached a final state (approved, rejected, upload check failed,
+	// parked) in the last minute and the last 10 minutes, on the
+	// database's clock: the rate of a live run.
+	FinishedLastMinute    int `json:"finished_last_minute"`
+	FinishedLast10Minutes int `json:"finished_last_10_minutes"`
 }
 
 // RejectionLine counts the agents rejected with one code.

@@ -1,0 +1,242 @@
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flipkyc/flipkyc"
+)
+
+// The journal: what the run did and saw for each agent (fleet_journal),
+// written in the transaction of the state change it describes, so that a
+// person can quote the right Request-ID to Flip and prove afterwards what
+// was sent when. No entry holds a personal value: requests are named by
+// operation and Request-ID, results by HTTP status, Flip's codes and KYC
+// statuses, and reasons as status shows them. Erasure keeps the journal.
+
+type actorKey struct{}
+
+// CommandActor is the actor of what a Fleet does without WithActor.
+const CommandActor = "command"
+
+// WithActor returns a context naming who acts (e.g. "console 127.0.0.1
+// token#3f2a"); Fleet methods that change or reveal an agent record it in
+// the agent's timeline. Without it the actor is CommandActor.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// actorOf is the actor ctx names, CommandActor when none.
+func actorOf(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	return CommandActor
+}
+
+// Entry kinds (Entry.Kind).
+const (
+	EntryRequest  = "request"  // a request sent to Flip (create, uploads, submit, update, documents, a read that settled something)
+	EntryCallback = "callback" // a callback received (stored or applied)
+	EntryRepair   = "repair"   // a correction queued (repair CSV, onboard's changed row, console)
+	EntryAction   = "action"   // an operator action (resume, confirm not created, give agent id, erase)
+	EntryReveal   = "reveal"   // an operator revealed the agent's personal data
+	EntryState    = "state"    // the run moved the agent to a new state (parked with why, final, ...)
+)
+
+// Entry is one thing the run did or saw for one agent. No field ever holds
+// a personal value.
+type Entry struct {
+	// At is when the run recorded it, on the database's clock.
+	At time.Time `json:"at"`
+	// Kind is one of the Entry* constants.
+	Kind string `json:"kind"`
+	// Operation names what was done: "create", "upload identity image",
+	// "submit", "update agent", "get agent", "callback", "resume",
+	// "reveal", …
+	Operation string `json:"operation"`
+	// RequestID is the Request-ID sent, for requests.
+	RequestID string `json:"request_id,omitempty"`
+	// Result is what came of it: "sending", "201: agent 123",
+	// "outcome unknown: HTTP 504", "status APPROVED", …
+	Result string `json:"result"`
+	// Actor is who acted, for repairs, actions and reveals.
+	Actor string `json:"actor,omitempty"`
+}
+
+// ErrErased is returned by Reveal for an agent whose personal data was
+// erased.
+var ErrErased = errors.New("fleet: the agent's personal data was erased from this run")
+
+// ErrNotResumable is matched by ResumeAgent's error for an agent that is
+// not parked, or whose way out is not WayOutResume.
+var ErrNotResumable = errors.New("fleet: the agent cannot be resumed")
+
+// note records e for the agent key in tx (or outside a transaction, for
+// what changes no state). Its At is the fleet's clock.
+func (f *Fleet) note(ctx context.Context, q querier, key string, e Entry) error {
+	return f.db.note(ctx, q, key, f.nowMillis(), e)
+}
+
+// note records e for the agent key at the time at (Unix ms).
+func (d *DB) note(ctx context.Context, q querier, key string, at int64, e Entry) error {
+	_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		key, at, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+	return err
+}
+
+// AgentFilter selects the agents of one page of the list; zero fields
+// select all.
+type AgentFilter struct {
+	State     string                // a State* constant
+	KYCStatus string                // Flip's KYC status as last seen
+	Code      flipkyc.RejectionCode // rejection code
+	Line      int                   // the CSV line
+	AgentID   int64                 // Flip's agent id
+	Attention bool                  // only agents parked for a person
+	AfterLine int                   // keyset paging: lines after this one
+	Limit     int                   // DefaultPage when zero, at most MaxPage
+}
+
+// Page sizes of Agents.
+const (
+	DefaultPage = 50
+	MaxPage     = 500
+)
+
+// Agents returns one page of the run's agents in line order, and the
+// AfterLine of the next page (0 when this is the last). Identity numbers
+// are left out (Reveal shows them). Fast at 50,000 agents: keyset paging
+// on indexed columns, no OFFSET.
+func (f *Fleet) Agents(ctx context.Context, filter AgentFilter) (page []Record, next int, err error) {
+	limit := filter.Limit
+	if limit <= 0 {
+		limit = DefaultPage
+	}
+	limit = min(limit, MaxPage)
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if filter.Attention {
+		add("state = ?", StateAttention)
+	} else if filter.State != "" {
+		add("state = ?", filter.State)
+	}
+	if filter.KYCStatus != "" {
+		add("kyc_status = ?", filter.KYCStatus)
+	}
+	if filter.Code != 0 {
+		add("rejection_code = ?", int(filter.Code))
+	}
+	if filter.Line != 0 {
+		add("line = ?", filter.Line)
+	}
+	if filter.AgentID != 0 {
+		add("agent_id = ?", filter.AgentID)
+	}
+	add("line > ?", filter.AfterLine)
+	q := "SELECT " + recordColumns + " FROM fleet_agents WHERE " + strings.Join(where, " AND ") + " ORDER BY line LIMIT ?"
+	rows, err := f.db.query(ctx, f.db.sql, q, append(args, limit+1)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := f.db.scanRecord(rows, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		page = append(page, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(page) > limit {
+		page = page[:limit]
+		next = page[limit-1].Line
+	}
+	return page, next, nil
+}
+
+// Agent returns one agent (by CSV line), without its identity number, and
+// its timeline, oldest first. ErrNoSuchAgent if none.
+func (f *Fleet) Agent(ctx context.Context, line int) (Record, []Entry, error) {
+	r, err := f.db.scanRecord(f.db.queryRow(ctx, f.db.sql, "SELECT "+recordColumns+" FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line), false)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, nil, ErrNoSuchAgent
+	}
+	if err != nil {
+		return Record{}, nil, err
+	}
+	var key string
+	if err := f.db.queryRow(ctx, f.db.sql, "SELECT key FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line).Scan(&key); err != nil {
+		return Record{}, nil, err
+	}
+	timeline, err := f.db.timeline(ctx, key)
+	return r, timeline, err
+}
+
+// timeline reads the journal of the agent key, oldest first.
+func (d *DB) timeline(ctx context.Context, key string) ([]Entry, error) {
+	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY at, id", key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var at int64
+		if err := rows.Scan(&at, &e.Kind, &e.Operation, &e.RequestID, &e.Result, &e.Actor); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Reveal returns the agent's personal data (its CSV row as stored: the
+// images by path) and records who revealed it (the actor of ctx) in the
+// timeline, before anything is returned. ErrNoDataKey without the key;
+// an erased agent gives ErrErased, ErrNoSuchAgent none.
+func (f *Fleet) Reveal(ctx context.Context, line int) (Row, error) {
+	if f.db.key == nil {
+		return Row{}, ErrNoDataKey
+	}
+	a, err := f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, "SELECT "+agentColumns+" FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Row{}, ErrNoSuchAgent
+	case err != nil:
+		return Row{}, err
+	case a.Erased:
+		return Row{}, ErrErased
+	}
+	if err := f.note(ctx, f.db.sql, a.Key, Entry{Kind: EntryReveal, Operation: "reveal", Result: "personal data shown", Actor: actorOf(ctx)}); err != nil {
+		return Row{}, err
+	}
+	return a.Row, nil
+}
+
+// Summary returns the run's Summary: counts per state and KYC status,
+// rejections by code with the fix each calls for, agents needing
+// attention, and the run's recent rate.
+func (f *Fleet) Summary(ctx context.Context) (Summary, error) {
+	return f.db.Summarize(ctx)
+}
+
+// ResumeAgent takes one parked agent (by CSV line) on again, as Resume
+// does for all, and records it (with the actor of ctx) in its timeline.
+// An agent that is not parked, or whose way out is not WayOutResume,
+// gives an error matching ErrNotResumable that says its way out.
+func (f *Fleet) ResumeAgent(ctx context.Context, line int) error {
+	return fmt.Errorf("%w: not implemented yet", ErrNotResumable)
+}
