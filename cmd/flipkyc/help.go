@@ -36,6 +36,7 @@ var commands = []*command{
 	forgetCommand,
 	rekeyCommand,
 	resumeCommand,
+	consoleCommand,
 	versionCommand,
 }
 
