@@ -77,6 +77,7 @@ token.`,
 			rate:       fs.Float64("rate", fleet.DefaultRate, "most requests per second to Flip, in all (shared across machines on Postgres)"),
 			retain:     fs.String("retain", "30d", "erase an agent's personal data this long after it reached a final state (e.g. 30d, 72h; 0: at once)"),
 			staleAfter: fs.Duration("stale-after", 2*time.Minute, "read an agent from Flip when its callback is this late"),
+			recEach:    fs.Duration("reconcile-every", 15*time.Second, "how often to look for late callbacks"),
 			verbose:    fs.Bool("v", false, "log more: River's and the fleet's informational lines"),
 		}
 		return func(args []string) error {
@@ -93,7 +94,7 @@ type consoleOptions struct {
 	keyFile, listen, retain              *string
 	workers                              *int
 	rate                                 *float64
-	staleAfter                           *time.Duration
+	staleAfter, recEach                  *time.Duration
 	verbose                              *bool
 }
 
@@ -135,8 +136,8 @@ func (e *env) console(o consoleOptions) error {
 	if *o.db == "" {
 		return usagef("--db is required")
 	}
-	if *o.workers < 1 || *o.staleAfter <= 0 {
-		return usagef("--workers and --stale-after must be positive")
+	if *o.workers < 1 || *o.staleAfter <= 0 || *o.recEach <= 0 {
+		return usagef("--workers, --stale-after and --reconcile-every must be positive")
 	}
 	if r := *o.rate; math.IsNaN(r) || r < minRate || r > maxRate {
 		return usagef("--rate: want a number of requests per second from %g to %g", minRate, maxRate)
@@ -200,7 +201,7 @@ func (e *env) console(o consoleOptions) error {
 	agentsURL, kycURL := e.baseURLs()
 	cfg := fleet.Config{
 		Logger: logger, DB: d, SecretKey: secretKey, Rate: *o.rate, Workers: *o.workers,
-		StaleAfter: *o.staleAfter, Retain: retain,
+		StaleAfter: *o.staleAfter, ReconcileEvery: *o.recEach, Retain: retain,
 		ClientOptions: []flipkyc.Option{flipkyc.WithBaseURLs(agentsURL, kycURL), flipkyc.WithUserAgent("flipkyc-console")},
 	}
 	f, err := fleet.New(cfg)

@@ -167,7 +167,7 @@ func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := c.authenticate(r)
 		if !ok {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
