@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 
 	"github.com/flipkyc/flipkyc"
@@ -25,6 +26,9 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 		if err != nil || n == 0 {
 			return err // n == 0: a repeat of an event already stored
 		}
+		if err := f.noteCallback(ctx, tx, ev); err != nil {
+			return err
+		}
 		moved, err := f.advance(ctx, tx, ev.AgentID, ev.KYCStatus, ev.RejectedReasonCode)
 		if err != nil {
 			return err
@@ -44,6 +48,20 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 		_, err = f.db.exec(ctx, tx, "UPDATE fleet_events SET applied = 1 WHERE key = ?", ev.Key())
 		return err
 	})
+}
+
+// noteCallback records a callback in the journal of its agent (none when
+// the run does not have it): its status and code, and, for a parked agent,
+// that it is stored until the agent is resumed.
+func (f *Fleet) noteCallback(ctx context.Context, tx *sql.Tx, ev flipkyc.Event) error {
+	result := "status " + string(ev.KYCStatus)
+	if ev.RejectedReasonCode != 0 {
+		result += fmt.Sprintf(", rejection code %d", ev.RejectedReasonCode)
+	}
+	_, err := f.db.exec(ctx, tx, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) "+
+		"SELECT key, ?, ?, ?, '', CASE WHEN state = ? THEN ? ELSE ? END, '' FROM fleet_agents WHERE agent_id = ?",
+		f.nowMillis(), EntryCallback, opCallback, StateAttention, result+": stored while the agent is parked; applied when it is resumed", result, ev.AgentID)
+	return err
 }
 
 // CallbackHandler returns an http.Handler for Flip's KYC callbacks that

@@ -177,6 +177,14 @@ func (d *DB) erase(ctx context.Context, tx *sql.Tx, key, reason string) (Erasure
 		key, e.Line, id, e.State, names, reason, now); err != nil {
 		return e, err
 	}
+	// The journal stays: it holds no personal value.
+	actor := actorOf(ctx)
+	if reason == ReasonRetention {
+		actor = "retention period"
+	}
+	if err := d.note(ctx, tx, key, now, Entry{Kind: EntryAction, Operation: opErase, Result: fmt.Sprintf("personal data erased (%s), reason: %s", names, reason), Actor: actor}); err != nil {
+		return e, err
+	}
 	e.Fields, e.At = splitNonEmpty(names), time.UnixMilli(now)
 	return e, nil
 }

@@ -374,6 +374,9 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := w.f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
+			return err
+		}
 		return w.f.finish(ctx, tx)
 	})
 }
@@ -438,12 +441,19 @@ func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error)
 }
 
 // park sets an agent aside with the reason a person must read, if it is
-// still in state from; it ends the step's job (finish).
-func (f *Fleet) park(ctx context.Context, key, from, reason string) error {
+// still in state from, and records notes (the request that led to it) and
+// the parking in the journal; it ends the step's job (finish).
+func (f *Fleet) park(ctx context.Context, key, from, reason string, notes ...Entry) error {
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
 			reason, f.nowMillis(), key, from)
+		if err == nil {
+			err = f.noteAll(ctx, tx, key, notes) // the request's result, whoever moved the agent since
+		}
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
 			return err
 		}
 		return f.finish(ctx, tx)

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,6 +90,136 @@ func (d *DB) note(ctx context.Context, q querier, key string, at int64, e Entry)
 	return err
 }
 
+// noteByAgentID records e, in tx, for the run's agent with Flip's agent id;
+// nothing when the run has none.
+func (f *Fleet) noteByAgentID(ctx context.Context, tx *sql.Tx, agentID int64, e Entry) error {
+	_, err := f.db.exec(ctx, tx, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, ?, ?, ?, ?, ?, ? FROM fleet_agents WHERE agent_id = ?",
+		f.nowMillis(), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor, agentID)
+	return err
+}
+
+// noteNow records e for the agent key on its own, for what changes no
+// state (a request that failed and is tried again); a failure is logged,
+// and the step goes on.
+func (f *Fleet) noteNow(ctx context.Context, key string, e Entry) {
+	if err := f.note(context.WithoutCancel(ctx), f.db.sql, key, e); err != nil {
+		f.log.Warn("fleet: recording in the journal failed", "operation", e.Operation, "err", err)
+	}
+}
+
+// changeNoting runs a step's change of the agent key (Fleet.change) and,
+// when it changed the agent, records e, in one transaction.
+func (f *Fleet) changeNoting(ctx context.Context, key string, e Entry, query string, args ...any) (int64, error) {
+	var n int64
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if n, err = f.change(ctx, tx, query, args...); err != nil || n == 0 {
+			return err
+		}
+		return f.note(ctx, tx, key, e)
+	})
+	return n, err
+}
+
+// Operations of the journal's entries (Entry.Operation).
+const (
+	opCreate         = "create"
+	opUploadIdentity = "upload identity image"
+	opUploadSelfie   = "upload selfie"
+	opUpdateAgent    = "update agent"
+	opSubmit         = "submit"
+	opGetAgent       = "get agent"
+	opCallback       = "callback"
+	opCorrection     = "correction"
+	opResume         = "resume"
+	opAgentID        = "agent_id"
+	opNotCreated     = "not_created"
+	opErase          = "erase"
+	opParked         = "parked"
+)
+
+// resultSending is the result of a request's intent, recorded before the
+// request is sent; its outcome follows in another entry.
+const resultSending = "sending"
+
+// request is the journal entry of a request to Flip with its result.
+func request(op, rid, result string) Entry {
+	return Entry{Kind: EntryRequest, Operation: op, RequestID: rid, Result: result}
+}
+
+// uploadOp is the operation of an agent's upload.
+func uploadOp(selfie bool) string {
+	if selfie {
+		return opUploadSelfie
+	}
+	return opUploadIdentity
+}
+
+// repairOp is the operation that sends the correction rp (a Repair's JSON
+// as stored): "repair data", "repair identity image", "repair selfie" or
+// "upload documents".
+func repairOp(stored string) string {
+	var rp Repair
+	if json.Unmarshal([]byte(stored), &rp) != nil {
+		return "repair"
+	}
+	switch fix, _ := rp.kind(); fix {
+	case flipkyc.FixRepairData:
+		return "repair data"
+	case flipkyc.FixRepairIdentityImage:
+		return "repair identity image"
+	case flipkyc.FixRepairSelfie:
+		return "repair selfie"
+	case flipkyc.FixSupportingDocuments:
+		return "upload documents"
+	}
+	return "repair"
+}
+
+// resultOf describes a failed request for the journal from the error's
+// typed fields only (HTTP status, Flip's codes and the attributes they
+// name, the SDK's rules), never from text a reply carried: Flip's
+// messages may repeat a value sent.
+func resultOf(err error) string {
+	var unknown *flipkyc.OutcomeUnknownError
+	var api *flipkyc.APIError
+	var ve *flipkyc.ValidationError
+	var read *flipkyc.ImageReadError
+	switch {
+	case errors.As(err, &unknown):
+		if errors.As(err, &api) {
+			return fmt.Sprintf("outcome unknown: HTTP %d", api.StatusCode)
+		}
+		if unknown.Status != "" {
+			return fmt.Sprintf("outcome unknown: no reply; the agent is now %s", unknown.Status)
+		}
+		return "outcome unknown: no reply"
+	case errors.As(err, &api):
+		b := fmt.Sprintf("HTTP %d", api.StatusCode)
+		if api.Code != "" {
+			b += " " + api.Code
+		}
+		for _, d := range api.Errors {
+			b += fmt.Sprintf(", code %d", d.Code)
+			if d.Attribute != "" {
+				b += " (" + d.Attribute + ")"
+			}
+		}
+		return b
+	case errors.As(err, &ve):
+		rules := make([]string, len(ve.Fields))
+		for i, fe := range ve.Fields {
+			rules[i] = fe.String()
+		}
+		return "refused by the SDK's rules, not sent: " + strings.Join(rules, "; ")
+	case errors.As(err, &read):
+		return "not sent: the image could not be read"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "stopped before Flip answered: the step's time ran out or the process stopped"
+	}
+	return "failed before Flip answered"
+}
+
 // AgentFilter selects the agents of one page of the list; zero fields
 // select all.
 type AgentFilter struct {
@@ -113,6 +244,33 @@ const (
 // are left out (Reveal shows them). Fast at 50,000 agents: keyset paging
 // on indexed columns, no OFFSET.
 func (f *Fleet) Agents(ctx context.Context, filter AgentFilter) (page []Record, next int, err error) {
+	q, args, limit := agentsQuery(filter)
+	rows, err := f.db.query(ctx, f.db.sql, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := f.db.scanRecord(rows, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		page = append(page, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(page) > limit {
+		page = page[:limit]
+		next = page[limit-1].Line
+	}
+	return page, next, nil
+}
+
+// agentsQuery is the query of one page of Agents, its arguments and the
+// page's size: one row more than the page, which says whether another
+// follows.
+func agentsQuery(filter AgentFilter) (string, []any, int) {
 	limit := filter.Limit
 	if limit <= 0 {
 		limit = DefaultPage
@@ -143,26 +301,7 @@ func (f *Fleet) Agents(ctx context.Context, filter AgentFilter) (page []Record, 
 	}
 	add("line > ?", filter.AfterLine)
 	q := "SELECT " + recordColumns + " FROM fleet_agents WHERE " + strings.Join(where, " AND ") + " ORDER BY line LIMIT ?"
-	rows, err := f.db.query(ctx, f.db.sql, q, append(args, limit+1)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := f.db.scanRecord(rows, false)
-		if err != nil {
-			return nil, 0, err
-		}
-		page = append(page, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	if len(page) > limit {
-		page = page[:limit]
-		next = page[limit-1].Line
-	}
-	return page, next, nil
+	return q, append(args, limit+1), limit
 }
 
 // Agent returns one agent (by CSV line), without its identity number, and
@@ -238,5 +377,51 @@ func (f *Fleet) Summary(ctx context.Context) (Summary, error) {
 // An agent that is not parked, or whose way out is not WayOutResume,
 // gives an error matching ErrNotResumable that says its way out.
 func (f *Fleet) ResumeAgent(ctx context.Context, line int) error {
-	return fmt.Errorf("%w: not implemented yet", ErrNotResumable)
+	var key, state, from, rid, reason string
+	var id sql.NullInt64
+	err := f.db.queryRow(ctx, f.db.sql, "SELECT key, state, parked_from, create_request_id, agent_id, attention FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line).
+		Scan(&key, &state, &from, &rid, &id, &reason)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNoSuchAgent
+	case err != nil:
+		return err
+	case state != StateAttention:
+		return fmt.Errorf("%w: it is %s, not parked", ErrNotResumable, state)
+	case from == "":
+		return fmt.Errorf("%w: it was parked by an earlier flipkyc, which did not record where", ErrNotResumable)
+	}
+	if way := wayOut(from, rid, id.Int64, reason); way != WayOutResume {
+		return fmt.Errorf("%w: its way out is %s", ErrNotResumable, way)
+	}
+	resumed, err := f.resumeParked(ctx, key, from, id)
+	if err == nil && !resumed {
+		err = fmt.Errorf("%w: it was taken on meanwhile", ErrNotResumable)
+	}
+	return err
+}
+
+// noteAll records each of notes for the agent key in tx.
+func (f *Fleet) noteAll(ctx context.Context, tx *sql.Tx, key string, notes []Entry) error {
+	for _, e := range notes {
+		if err := f.note(ctx, tx, key, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finalEntry is the journal's entry of an agent reaching the final state
+// to with the KYC status (and rejection code) that moved it.
+func finalEntry(to string, status flipkyc.KYCStatus, code flipkyc.RejectionCode) Entry {
+	result := "status " + string(status)
+	if to == StateRejected && code != 0 {
+		result += fmt.Sprintf(", rejection code %d: %s", code, code.Message())
+	}
+	return Entry{Kind: EntryState, Operation: to, Result: result}
+}
+
+// parkedEntry is the journal's entry of an agent parked with the reason.
+func parkedEntry(reason string) Entry {
+	return Entry{Kind: EntryState, Operation: opParked, Result: reason}
 }

@@ -165,8 +165,8 @@ func TestMigrateV0(t *testing.T) {
 			}
 			h := newHarness(t, dsn)
 			var version int
-			if err := h.db.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version); err != nil || version != 1 {
-				t.Fatalf("schema version %d, %v; want 1", version, err)
+			if err := h.db.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version); err != nil || version != 2 {
+				t.Fatalf("schema version %d, %v; want 2", version, err)
 			}
 			recs := records(t, h.db)
 			wantStates := []string{fleet.StateApproved, fleet.StateRejected, fleet.StateApproved, fleet.StateRejected, fleet.StateNew, fleet.StateNew}

@@ -70,6 +70,9 @@ func (d *DB) Rekey(ctx context.Context, next *DataKey) error {
 			if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ? WHERE key = ?", key, row, repair, fields, a.key); err != nil {
 				return err
 			}
+			if _, err := d.exec(ctx, tx, "UPDATE fleet_journal SET agent_key = ? WHERE agent_key = ?", key, a.key); err != nil {
+				return err
+			}
 			renamed[a.key] = key
 		}
 		if err := d.rekeyJobs(ctx, tx, func(k string) string {

@@ -35,6 +35,10 @@ import (
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
 	for _, rp := range repairs {
+		if broken := checkRepair(rp); len(broken) > 0 {
+			bad = append(bad, broken...)
+			continue
+		}
 		rule, err := f.queueRepair(ctx, rp)
 		if err != nil {
 			return bad, err
@@ -51,10 +55,10 @@ func (rp Repair) kind() (flipkyc.Fix, int) {
 	if rp.Data != nil {
 		kinds = append(kinds, flipkyc.FixRepairData)
 	}
-	if rp.IdentityImage != "" {
+	if rp.hasIdentityImage() {
 		kinds = append(kinds, flipkyc.FixRepairIdentityImage)
 	}
-	if rp.SelfieImage != "" {
+	if rp.hasSelfieImage() {
 		kinds = append(kinds, flipkyc.FixRepairSelfie)
 	}
 	if len(rp.Documents) > 0 {
@@ -71,7 +75,11 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	if f.db.key == nil {
 		return RowError{}, ErrNoDataKey
 	}
-	a, err := f.load(ctx, f.db.sql, f.db.key.agentKey(rp.IdentityNumber))
+	key, unknown, err := f.repairKey(ctx, rp)
+	if err != nil || unknown.Rule != "" {
+		return unknown, err
+	}
+	a, err := f.load(ctx, f.db.sql, key)
 	if errors.Is(err, errNotFound) {
 		return fail("identity_number", "no agent of this run has it")
 	}
@@ -112,6 +120,9 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued: " + string(fix), Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
 		return f.insert(ctx, tx, repairArgs{Key: a.Key})
 	})
 	return RowError{}, err
@@ -128,7 +139,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateRepairQueued:
 		rid := newRequestID()
-		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+		n, err := f.changeNoting(ctx, a.Key, request(repairOp(a.Repair), rid, resultSending), "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 			StateRepairing, rid, f.nowMillis(), a.Key, StateRepairQueued)
 		if err != nil || n == 0 {
 			return err
@@ -146,8 +157,9 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing); err != nil {
 				return err
 			}
-			return f.observe(ctx, a.AgentID.Int64, got)
+			return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", fmt.Sprintf("status %s: the correction took effect", got.KYCStatus)))
 		}
+		f.noteNow(ctx, a.Key, request(opGetAgent, "", fmt.Sprintf("status %s: the correction did not take effect; sent again under its Request-ID", got.KYCStatus)))
 	default:
 		return nil
 	}
@@ -166,24 +178,29 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	case flipkyc.FixRepairData:
 		_, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
 	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
+		selfie := fix == flipkyc.FixRepairSelfie
 		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
-		if fix == flipkyc.FixRepairSelfie {
+		if selfie {
 			path, send = rp.SelfieImage, f.flip.RepairSelfieWithIdentity
 		}
-		file, img, oerr := open(path)
-		if oerr != nil {
-			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the corrected image: %v", withoutPath(oerr)))
+		img := rp.imageData(selfie)
+		if img == nil {
+			file, opened, oerr := open(path)
+			if oerr != nil {
+				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read the corrected image: %v", withoutPath(oerr)))
+			}
+			defer file.Close()
+			img = &opened
 		}
-		defer file.Close()
-		_, err = send(ctx, id, img, rid)
+		_, err = send(ctx, id, *img, rid)
 	case flipkyc.FixSupportingDocuments:
 		var docs []flipkyc.Document
 		for _, d := range rp.Documents {
-			file, img, oerr := open(d.Path)
+			img, closer, oerr := documentImage(rp.Images, d)
 			if oerr != nil {
 				return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("cannot read a document: %v", withoutPath(oerr)))
 			}
-			defer file.Close()
+			defer closer.Close()
 			docs = append(docs, flipkyc.Document{Type: d.Type, Selfie: d.Selfie, Image: img})
 		}
 		_, err = f.flip.UploadDocuments(ctx, id, docs, rid)
@@ -191,16 +208,19 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 	if err != nil {
 		var api *flipkyc.APIError
 		var ve *flipkyc.ValidationError
+		sent := request(repairOp(a.Repair), a.StepRequestID, resultOf(err))
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
+			f.noteNow(ctx, a.Key, sent)
 			return err
 		case errors.As(err, &api), errors.As(err, &ve):
-			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("Flip refused the correction: %v", err))
+			return f.park(ctx, a.Key, StateRepairing, fmt.Sprintf("Flip refused the correction: %v", err), sent)
 		}
+		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
 	// Sent: the correction is no longer needed, and settle does not keep it.
-	return f.settle(ctx, a.Key, StateRepairing)
+	return f.settle(ctx, a.Key, StateRepairing, request(repairOp(a.Repair), a.StepRequestID, "accepted: in review"))
 }
 
 // continueUploads records a correction for an agent created at Flip and
@@ -220,9 +240,9 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 		return fail("identity_number", fmt.Sprintf("the agent is parked at %s, not at its uploads: see its way out in 'flipkyc status'", from))
 	case len(rp.Documents) > 0:
 		return fail("documents", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
-	case rp.Data == nil && rp.IdentityImage == "" && rp.SelfieImage == "":
+	case rp.Data == nil && !rp.hasIdentityImage() && !rp.hasSelfieImage():
 		return fail("row", "the agent is parked at its uploads: give identity_image, selfie_image and/or corrected data")
-	case rp.IdentityImage != "" && (from == StateIdentityUploaded || from == StateUploadingSelfie):
+	case rp.hasIdentityImage() && (from == StateIdentityUploaded || from == StateUploadingSelfie):
 		return fail("identity_image", "Flip has the agent's identity image already: it is not sent again")
 	}
 	b, err := json.Marshal(rp)
@@ -254,6 +274,9 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
 			from, sealed, fields, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued for the uploads, from " + from + ": " + uploadCorrection(rp), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
@@ -311,8 +334,15 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, agent_id = ?, kyc_status = ?, rejection_code = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL",
 			state, rp.AgentID, string(got.KYCStatus), int(got.RejectedReasonCode), f.nowMillis(), a.Key, StateAttention)
-		if err != nil || n == 0 || next == nil {
+		if err != nil || n == 0 {
 			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opAgentID, RequestID: a.CreateRequestID,
+			Result: fmt.Sprintf("agent %d checked with Flip (status %s): goes on from %s without a create", rp.AgentID, got.KYCStatus, state), Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
 		}
 		return f.insert(ctx, tx, next)
 	})
@@ -338,6 +368,10 @@ func (f *Fleet) recreate(ctx context.Context, rp Repair, a *agent) (RowError, er
 		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND create_request_id = ?",
 			StateNew, f.nowMillis(), a.Key, StateAttention, rp.NotCreated)
 		if err != nil || n == 0 {
+			return err
+		}
+		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opNotCreated, RequestID: rp.NotCreated,
+			Result: "Flip created no agent with this Request-ID: the create goes again under a new one", Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		return f.insert(ctx, tx, createArgs{Key: a.Key})

@@ -92,32 +92,49 @@ func (f *Fleet) Resume(ctx context.Context) (int, error) {
 	}
 	resumed := 0
 	for _, p := range todo {
-		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-			n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ?",
-				p.from, f.nowMillis(), p.key, StateAttention)
-			if err != nil || n == 0 {
-				return err
-			}
-			resumed++
-			if p.id.Valid {
-				if err := f.applyStored(ctx, tx, p.id.Int64); err != nil {
-					return err
-				}
-			}
-			var state string
-			if err := f.db.queryRow(ctx, tx, "SELECT state FROM fleet_agents WHERE key = ?", p.key).Scan(&state); err != nil {
-				return err
-			}
-			if next := jobFor(state, p.key); next != nil {
-				return f.insert(ctx, tx, next)
-			}
-			return nil
-		})
+		ok, err := f.resumeParked(ctx, p.key, p.from, p.id)
 		if err != nil {
 			return resumed, err
 		}
+		if ok {
+			resumed++
+		}
 	}
 	return resumed, nil
+}
+
+// resumeParked puts back the agent key, parked from state from, in one
+// transaction: it goes back to that state, the callbacks stored while it
+// was parked are applied, the job of its step is queued, and the action
+// (with the actor of ctx) goes to its journal. It reports false when the
+// agent was no longer parked.
+func (f *Fleet) resumeParked(ctx context.Context, key, from string, id sql.NullInt64) (bool, error) {
+	resumed := false
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ?",
+			from, f.nowMillis(), key, StateAttention)
+		if err != nil || n == 0 {
+			return err
+		}
+		resumed = true
+		if err := f.note(ctx, tx, key, Entry{Kind: EntryAction, Operation: opResume, Result: "back to " + from, Actor: actorOf(ctx)}); err != nil {
+			return err
+		}
+		if id.Valid {
+			if err := f.applyStored(ctx, tx, id.Int64); err != nil {
+				return err
+			}
+		}
+		var state string
+		if err := f.db.queryRow(ctx, tx, "SELECT state FROM fleet_agents WHERE key = ?", key).Scan(&state); err != nil {
+			return err
+		}
+		if next := jobFor(state, key); next != nil {
+			return f.insert(ctx, tx, next)
+		}
+		return nil
+	})
+	return resumed && err == nil, err
 }
 
 // applyStored applies, in tx, the callbacks stored for an agent and not
@@ -145,7 +162,8 @@ func (f *Fleet) applyStored(ctx context.Context, tx *sql.Tx, agentID int64) erro
 		return err
 	}
 	for _, e := range events {
-		moved, err := f.advance(ctx, tx, agentID, flipkyc.KYCStatus(e.status), flipkyc.RejectionCode(e.code))
+		applied := Entry{Kind: EntryCallback, Operation: opCallback, Result: "stored while parked, applied now: status " + e.status}
+		moved, err := f.advanceNoting(ctx, tx, agentID, flipkyc.KYCStatus(e.status), flipkyc.RejectionCode(e.code), []Entry{applied})
 		if err != nil {
 			return err
 		}

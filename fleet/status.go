@@ -279,10 +279,11 @@ func (d *DB) Summarize(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Counts: Counts{}, Rejections: []RejectionLine{}, Attention: []Record{}}
+	s := Summary{Counts: Counts{}, KYCStatuses: Counts{}, Rejections: []RejectionLine{}, Attention: []Record{}}
 	idx := map[[2]any]int{}
 	for _, r := range recs {
 		s.Counts[r.State]++
+		s.KYCStatuses[r.KYCStatus]++
 		switch r.State {
 		case StateRejected, StateUploadFailed:
 			k := [2]any{r.State, r.RejectionCode}
@@ -300,5 +301,16 @@ func (d *DB) Summarize(ctx context.Context) (Summary, error) {
 	}
 	slices.SortFunc(s.Rejections, func(a, b RejectionLine) int { return int(a.Code) - int(b.Code) })
 	s.Total, s.Active = s.Counts.Total(), s.Counts.Active()
-	return s, nil
+	s.FinishedLastMinute, s.FinishedLast10Minutes, err = d.finishedRecently(ctx)
+	return s, err
+}
+
+// finishedRecently counts the agents that reached a final state in the
+// last minute and the last 10 minutes, by the database's clock, through
+// the index on (state, updated_at).
+func (d *DB) finishedRecently(ctx context.Context) (lastMinute, last10 int, err error) {
+	q := "SELECT COALESCE(SUM(CASE WHEN updated_at >= t - 60000 THEN 1 ELSE 0 END), 0), COUNT(*) FROM fleet_agents, (SELECT " + d.nowSQL() + " AS t) now " +
+		"WHERE state IN (?, ?, ?, ?) AND updated_at >= t - 600000"
+	err = d.queryRow(ctx, d.sql, q, StateApproved, StateRejected, StateUploadFailed, StateAttention).Scan(&lastMinute, &last10)
+	return lastMinute, last10, err
 }

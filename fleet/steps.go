@@ -103,7 +103,7 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 	// just before it is written. A process stopped before that leaves the
 	// agent new, and its create is sent later, not parked as unknown.
 	intent := func(ctx context.Context) error {
-		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND (state = ? OR (state = ? AND create_request_id = ?))",
+		n, err := f.changeNoting(ctx, a.Key, request(opCreate, rid, resultSending), "UPDATE fleet_agents SET state = ?, create_request_id = ?, updated_at = ? WHERE key = ? AND (state = ? OR (state = ? AND create_request_id = ?))",
 			StateCreating, rid, f.nowMillis(), a.Key, StateNew, StateCreating, rid)
 		if err == nil && n == 0 {
 			err = errMoved
@@ -116,17 +116,19 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 	}
 	if err != nil {
 		var api *flipkyc.APIError
+		sent := request(opCreate, rid, resultOf(err))
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err), sent)
 		case errors.Is(err, flipkyc.ErrDuplicate):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid), sent)
 		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("Flip refused the create: %v", err))
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("Flip refused the create: %v", err), sent)
 		}
 		// Flip did not act (nothing was sent, or a rate limit): the
 		// create may go again.
-		if _, uerr := f.change(context.WithoutCancel(ctx), f.db.sql, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
+		sent.Result += "; the create goes again later"
+		if _, uerr := f.changeNoting(context.WithoutCancel(ctx), a.Key, sent, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND create_request_id = ?",
 			StateNew, f.nowMillis(), a.Key, StateCreating, rid); uerr != nil {
 			return uerr
 		}
@@ -149,10 +151,16 @@ func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *fl
 	for attempt := 1; ; attempt++ {
 		// An agent erased meanwhile (forget) keeps its parking and reason:
 		// its id is recorded, but it has no data to go on with.
-		_, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET state = CASE WHEN erased_at <> 0 THEN state ELSE ? END, agent_id = ?, kyc_status = ?, "+
-			"attention = CASE WHEN erased_at <> 0 THEN attention ELSE '' END, parked_from = CASE WHEN erased_at <> 0 THEN parked_from ELSE '' END, updated_at = ? "+
-			"WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
-			StateCreated, got.ID, string(got.KYCStatus), f.nowMillis(), a.Key, StateCreating, StateAttention, rid)
+		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = CASE WHEN erased_at <> 0 THEN state ELSE ? END, agent_id = ?, kyc_status = ?, "+
+				"attention = CASE WHEN erased_at <> 0 THEN attention ELSE '' END, parked_from = CASE WHEN erased_at <> 0 THEN parked_from ELSE '' END, updated_at = ? "+
+				"WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
+				StateCreated, got.ID, string(got.KYCStatus), f.nowMillis(), a.Key, StateCreating, StateAttention, rid)
+			if err != nil {
+				return err
+			}
+			return f.note(ctx, tx, a.Key, request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus)))
+		})
 		if err == nil {
 			return
 		}
@@ -195,7 +203,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			sending = StateUploadingSelfie
 		}
 		rid := newRequestID()
-		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+		n, err := f.changeNoting(ctx, a.Key, request(uploadOp(selfie), rid, resultSending), "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 			sending, rid, f.nowMillis(), a.Key, a.State)
 		if err == nil && n == 0 {
 			err = errMoved
@@ -211,8 +219,9 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			return err
 		}
 		if uploadTookEffect(selfie, got.KYCStatus) {
-			return f.uploaded(ctx, a, selfie, got.KYCStatus)
+			return f.uploaded(ctx, a, selfie, got.KYCStatus, request(opGetAgent, "", fmt.Sprintf("status %s: the %s took effect", got.KYCStatus, uploadOp(selfie))))
 		}
+		f.noteNow(ctx, a.Key, request(opGetAgent, "", fmt.Sprintf("status %s: the %s did not take effect; sent again under its Request-ID", got.KYCStatus, uploadOp(selfie))))
 	default:
 		return nil
 	}
@@ -227,35 +236,45 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 			dir, path = fix.Images, fix.SelfieImage
 		}
 	}
-	file, err := openImage(dir, path)
-	if err != nil {
-		which := "identity"
-		if selfie {
-			which = "selfie"
+	// A photo given as bytes (Repair.IdentityImageData, SelfieImageData)
+	// is sent from the correction; a file is read inside its directory.
+	img := fix.imageData(selfie)
+	if img == nil {
+		file, err := openImage(dir, path)
+		if err != nil {
+			which := "identity"
+			if selfie {
+				which = "selfie"
+			}
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUnreadableImage+"%s image of line %d: %v", which, a.Line, withoutPath(err)))
 		}
-		return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUnreadableImage+"%s image of line %d: %v", which, a.Line, withoutPath(err)))
+		defer file.Close()
+		img = &flipkyc.Image{Name: filepath.Base(path), Content: file}
 	}
-	defer file.Close()
 	// A resend after a read showed no effect is the same logical call: it
 	// keeps the recorded Request-ID.
-	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, flipkyc.Image{Name: filepath.Base(path), Content: file}, flipkyc.RequestID(a.StepRequestID))
+	res, err := send(ctx, a.AgentID.Int64, a.Row.Params.IdentityType, *img, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var ve *flipkyc.ValidationError
+		sent := request(uploadOp(selfie), a.StepRequestID, resultOf(err))
 		switch {
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
+			f.noteNow(ctx, a.Key, sent)
 			return err // the retry reads the agent first
 		case errors.Is(err, flipkyc.ErrInvalidAgentStatus):
 			got, gerr := f.flip.GetAgent(ctx, a.AgentID.Int64)
 			if gerr != nil {
+				f.noteNow(ctx, a.Key, sent)
 				return gerr
 			}
 			if uploadTookEffect(selfie, got.KYCStatus) {
-				return f.uploaded(ctx, a, selfie, got.KYCStatus)
+				return f.uploaded(ctx, a, selfie, got.KYCStatus, sent, request(opGetAgent, "", fmt.Sprintf("status %s: the %s took effect", got.KYCStatus, uploadOp(selfie))))
 			}
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUploadRefused+" in status %s: %v", got.KYCStatus, err))
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonUploadRefused+" in status %s: %v", got.KYCStatus, err), sent)
 		case errors.As(err, &ve), errors.Is(err, flipkyc.ErrImageRejected), errors.Is(err, flipkyc.ErrUploadLimitReached):
-			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonImageRefused+"%v", err))
+			return f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonImageRefused+"%v", err), sent)
 		}
+		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
 	_ = res
@@ -263,7 +282,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 	if selfie {
 		status = flipkyc.StatusUploadIdentitySelfieProgress
 	}
-	return f.uploaded(ctx, a, selfie, status)
+	return f.uploaded(ctx, a, selfie, status, request(uploadOp(selfie), a.StepRequestID, "accepted: status "+string(status)))
 }
 
 // updateData sends the corrected data of a repair row for an agent parked
@@ -274,12 +293,15 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, error) {
 	row := a.Row
 	row.Params = corrected(row.Params, *fix.Data)
-	if _, err := f.flip.UpdateAgent(ctx, a.AgentID.Int64, row.Params); err != nil {
+	rid := newRequestID()
+	if _, err := f.flip.UpdateAgent(ctx, a.AgentID.Int64, row.Params, flipkyc.RequestID(rid)); err != nil {
 		var api *flipkyc.APIError
 		var ve *flipkyc.ValidationError
+		sent := request(opUpdateAgent, rid, resultOf(err))
 		if errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited) || errors.As(err, &ve) {
-			return false, f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonDataRefused+"%v", err))
+			return false, f.park(ctx, a.Key, a.State, fmt.Sprintf(reasonDataRefused+"%v", err), sent)
 		}
+		f.noteNow(ctx, a.Key, sent)
 		return false, err
 	}
 	fix.Data = nil
@@ -291,7 +313,7 @@ func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, err
 	if err != nil {
 		return false, err
 	}
-	n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET row = ?, personal_fields = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
+	n, err := f.changeNoting(ctx, a.Key, request(opUpdateAgent, rid, "accepted: the corrected data is the agent's"), "UPDATE fleet_agents SET row = ?, personal_fields = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
 		sealed, fields, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
 	if err == nil && n == 0 {
 		err = errMoved
@@ -346,18 +368,29 @@ func uploadTookEffect(selfie bool, s flipkyc.KYCStatus) bool {
 	return !slices.Contains(before, s)
 }
 
-// uploaded records an upload that took effect and queues what follows.
-func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flipkyc.KYCStatus) error {
+// uploaded records an upload that took effect, with the journal's notes
+// of how it was learnt, and queues what follows.
+func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flipkyc.KYCStatus, notes ...Entry) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !selfie {
-			_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, updated_at = ? WHERE key = ? AND state = ?",
-				StateIdentityUploaded, string(status), f.nowMillis(), a.Key, StateUploadingIdentity)
-			return err
+			// A photo given as bytes is not kept once Flip has it.
+			repair, err := f.withoutIdentityData(a)
+			if err != nil {
+				return err
+			}
+			if _, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateIdentityUploaded, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity); err != nil {
+				return err
+			}
+			return f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
 		}
 		// The uploads are done: a correction used for them is not kept.
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), f.nowMillis(), a.Key, StateUploadingSelfie)
+		if err == nil {
+			err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
+		}
 		if err != nil || n == 0 {
 			return err
 		}
@@ -378,7 +411,7 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	switch a.State {
 	case StateChecked:
 		rid := newRequestID()
-		n, err := f.change(ctx, f.db.sql, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+		n, err := f.changeNoting(ctx, a.Key, request(opSubmit, rid, resultSending), "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
 			StateSubmitting, rid, f.nowMillis(), a.Key, StateChecked)
 		if err != nil || n == 0 {
 			return err
@@ -390,40 +423,49 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 			return err
 		}
 		if !got.KYCStatus.CanSubmit() {
-			return f.observe(ctx, a.AgentID.Int64, got)
+			return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", fmt.Sprintf("status %s: the submission took effect", got.KYCStatus)))
 		}
+		f.noteNow(ctx, a.Key, request(opGetAgent, "", fmt.Sprintf("status %s: the submission did not take effect; sent again under its Request-ID", got.KYCStatus)))
 	default:
 		return nil
 	}
 	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var api *flipkyc.APIError
+		sent := request(opSubmit, a.StepRequestID, resultOf(err))
 		switch {
 		case errors.Is(err, flipkyc.ErrInvalidAgentStatus):
 			got, gerr := f.flip.GetAgent(ctx, a.AgentID.Int64)
 			if gerr != nil {
+				f.noteNow(ctx, a.Key, sent)
 				return gerr
 			}
-			return f.observe(ctx, a.AgentID.Int64, got)
+			return f.observe(ctx, a.AgentID.Int64, got, sent, request(opGetAgent, "", "status "+string(got.KYCStatus)))
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown), errors.Is(err, flipkyc.ErrRateLimited):
+			f.noteNow(ctx, a.Key, sent)
 			return err
 		case errors.As(err, &api):
-			return f.park(ctx, a.Key, StateSubmitting, fmt.Sprintf("Flip refused the submission: %v", err))
+			return f.park(ctx, a.Key, StateSubmitting, fmt.Sprintf("Flip refused the submission: %v", err), sent)
 		}
+		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
-	return f.settle(ctx, a.Key, StateSubmitting)
+	return f.settle(ctx, a.Key, StateSubmitting, request(opSubmit, a.StepRequestID, "accepted: in review"))
 }
 
-// settle records a submission or correction Flip accepted: the agent is
-// in review, and the step's job is done with it.
-func (f *Fleet) settle(ctx context.Context, key, from string) error {
+// settle records a submission or correction Flip accepted, with the
+// journal's notes of it: the agent is in review, and the step's job is
+// done with it.
+func (f *Fleet) settle(ctx context.Context, key, from string, notes ...Entry) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		// Under review, an agent has no correction left to send: a sent
 		// one is not kept.
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
+		if err == nil {
+			err = f.noteAll(ctx, tx, key, notes) // Flip took it, whoever moved the agent since
+		}
 		if err != nil || n == 0 {
 			return err
 		}
@@ -431,11 +473,12 @@ func (f *Fleet) settle(ctx context.Context, key, from string) error {
 	})
 }
 
-// observe applies a status read from Flip.
-func (f *Fleet) observe(ctx context.Context, agentID int64, got *flipkyc.Agent) error {
+// observe applies a status read from Flip; notes (how it was read) go to
+// the journal when the status moved the agent.
+func (f *Fleet) observe(ctx context.Context, agentID int64, got *flipkyc.Agent, notes ...Entry) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := f.advance(ctx, tx, agentID, got.KYCStatus, got.RejectedReasonCode); err != nil {
+		if _, err := f.advanceNoting(ctx, tx, agentID, got.KYCStatus, got.RejectedReasonCode, notes); err != nil {
 			return err
 		}
 		return f.finish(ctx, tx) // a read settles the step
@@ -451,7 +494,7 @@ func (f *Fleet) poll(ctx context.Context, a *agent) error {
 	if err != nil {
 		return err
 	}
-	return f.observe(ctx, a.AgentID.Int64, got)
+	return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", "status "+string(got.KYCStatus)))
 }
 
 // waiting are the states in which an agent waits for a callback.
@@ -483,6 +526,13 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 // reading it) in tx: it moves the agent on and queues the next step. It
 // reports whether the agent moved.
 func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status flipkyc.KYCStatus, code flipkyc.RejectionCode) (bool, error) {
+	return f.advanceNoting(ctx, tx, agentID, status, code, nil)
+}
+
+// advanceNoting is advance that, when the agent moves, records notes (how
+// the status was learnt) and, for a final state, the state in the
+// journal.
+func (f *Fleet) advanceNoting(ctx context.Context, tx *sql.Tx, agentID int64, status flipkyc.KYCStatus, code flipkyc.RejectionCode, notes []Entry) (bool, error) {
 	lock := ""
 	if f.db.postgres {
 		lock = " FOR UPDATE"
@@ -535,12 +585,21 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 			string(status), key, StateApproved, StateRejected, StateUploadFailed, StateAttention)
 		return false, err
 	}
-	// An agent that leaves its uploads keeps no correction made for them.
+	// An agent that leaves its uploads keeps no correction made for them,
+	// nor one that leaves repairing (Flip has the correction).
 	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, "+
 		"repair = CASE WHEN ? THEN '' ELSE repair END, updated_at = ? WHERE key = ? AND state = ?",
-		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state), f.nowMillis(), key, state)
+		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state) || state == StateRepairing, f.nowMillis(), key, state)
 	if err != nil || n == 0 {
 		return false, err
+	}
+	if err := f.noteAll(ctx, tx, key, notes); err != nil {
+		return false, err
+	}
+	if Final(to) {
+		if err := f.note(ctx, tx, key, finalEntry(to, status, code)); err != nil {
+			return false, err
+		}
 	}
 	if to == StateChecked {
 		return true, f.insert(ctx, tx, submitArgs{Key: key})
