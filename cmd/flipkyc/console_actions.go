@@ -152,7 +152,7 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, fleet.ErrErased):
 			pd.Error = "This agent's personal data was erased from the run: nothing to reveal."
-			c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil, nil)
+			c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil)
 		case errors.Is(err, fleet.ErrNoSuchAgent):
 			c.refuse(w, http.StatusNotFound, fmt.Sprintf("The run has no agent of line %d.", line))
 		case err != nil:
@@ -160,14 +160,14 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		default:
 			c.Logger.Info("console: revealed an agent's data", "line", line, "actor", cl.actor)
 			pd.Done = "Revealed: these values are shown once, on this page only, and the reveal is in the timeline."
-			c.showAgent(w, r, line, http.StatusOK, pd, nil, nil, revealedFields(row))
+			c.showAgent(w, r, line, http.StatusOK, pd, nil, revealedFields(row))
 		}
 		return
 	case "resume":
 		err := c.Fleet.ResumeAgent(ctx, line)
 		if errors.Is(err, fleet.ErrNotResumable) || errors.Is(err, fleet.ErrNoSuchAgent) {
 			pd.Error = "This agent cannot be resumed: " + maskText(strings.TrimPrefix(err.Error(), "fleet: "))
-			c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil, nil)
+			c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil)
 			return
 		}
 		if err != nil {
@@ -223,14 +223,9 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	values := map[string]string{}
-	if action == "data" {
-		for _, f := range dataFields {
-			values[f.Name] = form.values.Get(f.Name)
-		}
-	}
-	pd.Error = "Nothing was queued: see the field marked below."
-	c.showAgent(w, r, line, http.StatusUnprocessableEntity, pd, fieldErrors, values, nil)
+	// The values refused are not shown again: they may be personal data.
+	pd.Error = "Nothing was queued: see the field marked below, and give the form again."
+	c.showAgent(w, r, line, http.StatusUnprocessableEntity, pd, fieldErrors, nil)
 }
 
 // actionDone logs an action that took effect, wakes the worker and sends

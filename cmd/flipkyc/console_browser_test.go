@@ -191,6 +191,17 @@ func (b *browserRun) do(actions ...chromedp.Action[chromedp.Void]) {
 	require.NoError(b.t, chromedp.Do(ctx, actions...))
 }
 
+// submit runs browser actions that send a form (or follow a link), waits
+// for the page they load and returns its HTTP status.
+func (b *browserRun) submit(actions ...chromedp.Action[chromedp.Void]) int {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.browser, wait)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	require.NoError(b.t, err)
+	return int(resp.Status)
+}
+
 // get runs a browser action that returns a value, bounded by wait.
 func get[T any](b *browserRun, action chromedp.Action[T]) T {
 	b.t.Helper()
@@ -259,11 +270,12 @@ func (b *browserRun) waitForState(line int, want string) string {
 	}
 }
 
-// signIn signs the browser in with the token.
-func (b *browserRun) signIn(token string) {
+// signIn signs the browser in with the token and returns the status of
+// the page it lands on.
+func (b *browserRun) signIn(token string) int {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.console+"/login"), chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.Navigate(b.console+"/login"), chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), token))
+	return b.submit(chromedp.Click(chromedp.ID("sign-in")))
 }
 
 // The console in a browser, end to end on the sample run: sign-in refused
@@ -283,25 +295,26 @@ func TestConsoleBrowser(t *testing.T) {
 	b := newBrowserRun(t, extra, nil)
 
 	// Sign-in: every page leads to it; a wrong token is refused.
-	html := b.open("/")
+	b.open("/")
 	assert.Contains(t, b.location(), "/login")
 	b.screenshot("login")
-	b.signIn("not-the-console-token-at-all")
-	assert.Contains(t, b.html(false), "That is not the console&#39;s token.")
-	b.signIn(consoleTestToken)
+	assert.Equal(t, http.StatusUnauthorized, b.signIn("not-the-console-token-at-all"))
+	assert.Contains(t, b.html(false), "That is not the console's token.")
+	assert.Equal(t, http.StatusOK, b.signIn(consoleTestToken))
 	assert.Equal(t, b.console+"/", b.location())
 
 	// The overview: states, rejections with their fix.
-	html = b.open("/")
+	html := b.open("/")
 	assert.Regexp(t, `<a href="/agents\?state=rejected">rejected</a></td><td>3</td>`, html)
 	assert.Contains(t, html, "upload a new identity photo")
-	assert.Contains(t, html, "correct the agent&#39;s data")
+	assert.Contains(t, html, "correct the agent's data")
 	assert.Contains(t, html, "add supporting documents")
 	b.screenshot("overview")
 
 	// A filter: the rejected agents only.
 	b.open("/agents")
-	b.do(chromedp.SetValue(chromedp.CSS(`select[name="state"]`), "rejected"), chromedp.Click(chromedp.ID("filter")), chromedp.WaitReady(chromedp.ID("agents")))
+	b.do(chromedp.SetValue(chromedp.CSS(`select[name="state"]`), "rejected"))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("filter"))))
 	html = b.html(false)
 	assert.Contains(t, b.location(), "state=rejected")
 	lines := regexp.MustCompile(`<tr><td><a href="/agents/(\d+)">`).FindAllStringSubmatch(html, -1)
@@ -319,7 +332,7 @@ func TestConsoleBrowser(t *testing.T) {
 	b.screenshot("agent")
 
 	// Reveal: the values once, and the reveal in the timeline.
-	b.do(chromedp.Click(chromedp.ID("reveal")), chromedp.WaitVisible(chromedp.ID("revealed")))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("reveal"))))
 	html = b.html(true)
 	assert.Contains(t, html, "Rudi Hartono")
 	assert.Contains(t, html, "3201010101909910")
@@ -329,13 +342,14 @@ func TestConsoleBrowser(t *testing.T) {
 
 	// Corrected data: a rule broken is shown next to its field, nothing
 	// queued; then the corrected name is queued and Flip approves.
-	b.do(chromedp.SendKeys(chromedp.ID("f-birth_date"), "31-02-1990"), chromedp.Click(chromedp.ID("send-data")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.SendKeys(chromedp.ID("f-birth_date"), "31-02-1990"))
+	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-data"))))
 	b.html(false)
 	assert.NotEmpty(t, b.text("#error-birth_date"))
 	assert.Equal(t, "rejected", b.text("#state"))
 	b.screenshot("agent-refused")
-	b.do(chromedp.SetValue(chromedp.ID("f-birth_date"), ""), chromedp.SendKeys(chromedp.ID("f-name"), "Rudi Hartono Putra"),
-		chromedp.Click(chromedp.ID("send-data")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.SendKeys(chromedp.ID("f-name"), "Rudi Hartono Putra"))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-data"))))
 	assert.Contains(t, b.location(), "/agents/6?done=data")
 	b.waitForState(6, "approved")
 
@@ -344,19 +358,21 @@ func TestConsoleBrowser(t *testing.T) {
 	small := filepath.Join(t.TempDir(), "small.png")
 	writeSmallPNG(t, small)
 	b.open("/agents/5")
-	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{small}), chromedp.Click(chromedp.ID("send-identity-photo")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{small}))
+	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
 	assert.Contains(t, b.html(false), "256")
 	assert.Equal(t, "rejected", b.text("#state"))
 	newPhoto, err := filepath.Abs(filepath.Join(b.dir, "fleet", "images", "ktp-new.png"))
 	require.NoError(t, err)
-	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{newPhoto}), chromedp.Click(chromedp.ID("send-identity-photo")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{newPhoto}))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
 	assert.Contains(t, b.location(), "/agents/5?done=identity-photo")
 	b.waitForState(5, "approved")
 
 	// Supporting documents for the agent rejected with code 11.
 	b.open("/agents/8")
-	b.do(chromedp.SetValue(chromedp.ID("type-1"), "family_card"), chromedp.SetUploadFiles(chromedp.ID("document-1"), []string{newPhoto}),
-		chromedp.Click(chromedp.ID("send-documents")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.SetValue(chromedp.ID("type-1"), "family_card"), chromedp.SetUploadFiles(chromedp.ID("document-1"), []string{newPhoto}))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-documents"))))
 	assert.Contains(t, b.location(), "/agents/8?done=documents")
 	b.waitForState(8, "approved")
 	assert.NotEmpty(t, b.fake.RequestsTo(flipkyctest.RouteDocuments))
@@ -374,7 +390,8 @@ func TestConsoleBrowser(t *testing.T) {
 		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/agents/6/reveal"><input type="hidden" name="csrf" value="guess"><button id="go" type="submit">win a prize</button></form>`, b.console)
 	}))
 	defer evil.Close()
-	b.do(chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.ID("go")), chromedp.Click(chromedp.ID("go")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.do(chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.ID("go")))
+	assert.Equal(t, http.StatusForbidden, b.submit(chromedp.Click(chromedp.ID("go"))))
 	assert.Contains(t, b.html(false), "cross-site request forgery")
 	b.screenshot("csrf-refused")
 	html = b.open("/agents/6")
@@ -464,8 +481,9 @@ func TestConsoleRefusals(t *testing.T) {
 	// A signed-in browser's form without its form token is refused.
 	b.signIn(consoleTestToken)
 	b.open("/agents/6")
-	b.do(chromedp.SetAttributeValue(chromedp.CSS(`#reveal-form input[name="csrf"]`), "value", "stale"), chromedp.Click(chromedp.ID("reveal")), chromedp.WaitReady(chromedp.CSS("main")))
-	assert.Contains(t, b.html(false), "form&#39;s token is missing or stale")
+	b.do(chromedp.SetAttributeValue(chromedp.CSS(`#reveal-form input[name="csrf"]`), "value", "stale"))
+	assert.Equal(t, http.StatusForbidden, b.submit(chromedp.Click(chromedp.ID("reveal"))))
+	assert.Contains(t, b.html(false), "form's token is missing or stale")
 }
 
 // The console refuses to serve a non-loopback address without a token,

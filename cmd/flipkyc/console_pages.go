@@ -256,8 +256,6 @@ type agentPage struct {
 	Forms agentForms
 	// FieldErrors are the rules the last form broke, by field.
 	FieldErrors map[string]string
-	// Values are what the last refused data form held, to show again.
-	Values map[string]string
 	// Revealed is the agent's personal data, shown once after Reveal.
 	Revealed []revealedField
 	// DataFields are the fields of the data form; DocumentTypes and
@@ -329,7 +327,7 @@ func (c *consoleServer) agentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pd := pageData{Title: fmt.Sprintf("Agent of line %d", line), Done: doneMessages[r.URL.Query().Get("done")]}
-	c.showAgent(w, r, line, http.StatusOK, pd, nil, nil, nil)
+	c.showAgent(w, r, line, http.StatusOK, pd, nil, nil)
 }
 
 // lineOf reads the agent's line from the path.
@@ -342,9 +340,9 @@ func (c *consoleServer) lineOf(w http.ResponseWriter, r *http.Request) (int, boo
 	return line, true
 }
 
-// showAgent renders an agent's page, with the field errors and values of a
-// refused form or the revealed data of a Reveal.
-func (c *consoleServer) showAgent(w http.ResponseWriter, r *http.Request, line, status int, pd pageData, fieldErrors, values map[string]string, revealed []revealedField) {
+// showAgent renders an agent's page, with the field errors of a refused
+// form or the revealed data of a Reveal.
+func (c *consoleServer) showAgent(w http.ResponseWriter, r *http.Request, line, status int, pd pageData, fieldErrors map[string]string, revealed []revealedField) {
 	rec, entries, err := c.Fleet.Agent(r.Context(), line)
 	if errors.Is(err, fleet.ErrNoSuchAgent) {
 		c.refuse(w, http.StatusNotFound, fmt.Sprintf("The run has no agent of line %d.", line))
@@ -357,7 +355,7 @@ func (c *consoleServer) showAgent(w http.ResponseWriter, r *http.Request, line, 
 	p := agentPage{Line: rec.Line, AgentID: rec.AgentID, State: rec.State, KYCStatus: rec.KYCStatus,
 		Rejection: maskText(rec.Rejection, rec.IdentityNumber), Fix: rec.Fix, WayOut: rec.WayOut,
 		Why: maskText(rec.Attention, rec.IdentityNumber), CreateID: rec.CreateRequestID, Erased: rec.Erased,
-		Forms: formsFor(rec), FieldErrors: fieldErrors, Values: values, Revealed: revealed,
+		Forms: formsFor(rec), FieldErrors: fieldErrors, Revealed: revealed,
 		DataFields: dataFields, DocumentTypes: documentTypes(), DocumentSlots: []int{1, 2, 3}}
 	if rec.RejectionCode != 0 {
 		p.Code = rec.RejectionCode.String()
