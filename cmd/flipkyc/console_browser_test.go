@@ -503,3 +503,91 @@ func TestConsoleNeedsTokenOffLoopback(t *testing.T) {
 	r = cli(t, vars, "", "console", "--db", db, "--token", "x")
 	assert.Equal(t, exitUsage, r.code, "no --token flag")
 }
+
+// The actions of parked agents, in a browser, end to end: a create whose
+// outcome is unknown and that Flip never received is confirmed not created
+// (the create's Request-ID) and the agent is created again; one that Flip
+// did create is given its agent id and goes on without a create; a
+// submission Flip refused is resumed. Each is approved (or decided) in the
+// end, and each action is in the agent's timeline with who took it.
+func TestConsoleBrowserParked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and drives a browser")
+	}
+	b := newBrowserRun(t, nil, func(fake *flipkyctest.Server) {
+		fake.FailNext(flipkyctest.RouteCreateAgent, 1, http.StatusGatewayTimeout)             // never reached Flip
+		fake.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusGatewayTimeout) // created, answer lost
+		fake.FailNext(flipkyctest.RouteSubmit, 1, http.StatusUnprocessableEntity)              // a submission refused
+	})
+	require.Equal(t, http.StatusOK, b.signIn(consoleTestToken))
+	html := b.open("/agents?attention=1")
+	b.screenshot("attention")
+	parked := regexp.MustCompile(`<tr><td><a href="/agents/(\d+)">\d+</a></td><td>[^<]*</td><td>attention</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>`).FindAllStringSubmatch(html, -1)
+	require.Len(t, parked, 3, html)
+	identities := csvColumn(t, filepath.Join(b.dir, "fleet", "agents.csv"), "identity_number")
+	created := map[string]int64{}
+	for _, a := range b.fake.Agents() {
+		created[a.IdentityNumber] = a.ID
+	}
+	seen := map[string]bool{}
+	for _, p := range parked {
+		line, way := p[1], p[2]
+		n := 0
+		_, err := fmt.Sscan(line, &n)
+		require.NoError(t, err)
+		html := b.open("/agents/" + line)
+		switch id, ok := created[identities[n]]; {
+		case way == "resume":
+			seen["resume"] = true
+			b.screenshot("agent-resume")
+			assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("resume"))))
+			assert.Contains(t, b.location(), "done=resume")
+		case way == "repair agent_id" && ok:
+			seen["agent-id"] = true
+			b.do(chromedp.SendKeys(chromedp.ID("agent-id"), fmt.Sprint(id)))
+			assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-agent-id"))))
+			assert.Contains(t, b.location(), "done=agent-id")
+		case way == "repair agent_id":
+			seen["not-created"] = true
+			b.screenshot("agent-not-created")
+			rid := regexp.MustCompile(`Create's Request-ID</dt><dd><code>(bigflip-[0-9a-f-]{36})</code>`).FindStringSubmatch(html)
+			require.NotNil(t, rid, html)
+			b.do(chromedp.SendKeys(chromedp.ID("not-created"), rid[1]))
+			assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-not-created"))))
+			assert.Contains(t, b.location(), "done=not-created")
+		default:
+			t.Errorf("line %s: way out %q", line, way)
+		}
+	}
+	assert.Equal(t, map[string]bool{"resume": true, "agent-id": true, "not-created": true}, seen)
+	for _, p := range parked {
+		n := 0
+		_, _ = fmt.Sscan(p[1], &n)
+		want := "approved"
+		if strings.HasPrefix(identities[n][len(identities[n])-4:], "99") {
+			want = "rejected" // the sample's agents rejected by the fake's reviewer
+		}
+		html := b.waitForState(n, want)
+		assert.Regexp(t, `<td>(action|repair)</td><td>[^<]*</td><td>(<code>[^<]*</code>)?</td><td>[^<]*</td><td>console 127\.0\.0\.1 session#[0-9a-f]{4}</td>`, html)
+	}
+	assert.Len(t, b.fake.RequestsTo(flipkyctest.RouteCreateAgent), 6, "5 agents, and the one Flip never received created again; the one it did never again")
+}
+
+// csvColumn returns a CSV's column by line (the header is line 1).
+func csvColumn(t *testing.T, path, column string) map[int]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	out := map[int]string{}
+	for i, col := range recs[0] {
+		if col == column {
+			for j, rec := range recs[1:] {
+				out[j+2] = rec[i]
+			}
+		}
+	}
+	return out
+}
