@@ -515,7 +515,7 @@ func TestConsoleBrowserParked(t *testing.T) {
 		t.Skip("builds the command and drives a browser")
 	}
 	b := newBrowserRun(t, nil, func(fake *flipkyctest.Server) {
-		fake.FailNext(flipkyctest.RouteCreateAgent, 1, http.StatusGatewayTimeout)             // never reached Flip
+		fake.FailNext(flipkyctest.RouteCreateAgent, 1, http.StatusGatewayTimeout)              // never reached Flip
 		fake.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusGatewayTimeout) // created, answer lost
 		fake.FailNext(flipkyctest.RouteSubmit, 1, http.StatusUnprocessableEntity)              // a submission refused
 	})
