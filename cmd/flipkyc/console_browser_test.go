@@ -85,7 +85,7 @@ func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Serv
 	if before != nil {
 		before(fake)
 	}
-	b := &browserRun{t: t, bin: bin, dir: dir, fake: fake, stderr: &syncBuffer{}}
+	b := &browserRun{t: t, bin: bin, dir: dir, fake: fake}
 	b.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		flipkyc.EnvSecretKey + "=" + testKey, flipkyc.EnvAPIBaseURL + "=" + fake.AgentsURL, flipkyc.EnvKYCBaseURL + "=" + fake.KYCURL,
 		envCallbackToken + "=" + testToken, envConsoleToken + "=" + consoleTestToken}
@@ -106,39 +106,10 @@ func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Serv
 	b.checkNoPersonal("onboard's output", string(out))
 
 	db := filepath.Join(dir, "fleet", "agents.fleet.db")
-	cmd := exec.Command(bin, "console", "--db", db, "--addr", "127.0.0.1:0", "--listen", cbAddr,
-		"--rate", "1000", "--stale-after", "1s", "--reconcile-every", "500ms")
-	cmd.Env = b.env
-	cmd.Stdout = io.Discard
-	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		pw.Close()
+	t.Cleanup(func() { // after the console stopped
 		b.checkNoPersonal("the console's stderr", b.stderr.String())
-		assert.NotContains(t, b.stderr.String(), consoleTestToken, "the console's stderr")
 	})
-	serving := regexp.MustCompile(`serving .* at (http://127\.0\.0\.1:\d+)/`)
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			_, _ = b.stderr.Write([]byte(sc.Text() + "\n"))
-			if m := serving.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case b.console = <-found:
-	case <-time.After(wait):
-		t.Fatalf("the console did not start: %s", b.stderr.String())
-	}
+	b.console, b.stderr = startConsole(t, bin, b.env, "--db", db, "--listen", cbAddr, "--rate", "1000", "--stale-after", "1s", "--reconcile-every", "500ms")
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 1000))...)
@@ -150,6 +121,48 @@ func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Serv
 	require.NoError(t, chromedp.Do(browser, chromedp.Navigate("about:blank")))
 	b.browser = browser
 	return b
+}
+
+// startConsole starts the built binary's console on a free loopback port
+// with env and the arguments, and returns its base URL and its stderr; the
+// console is stopped (SIGTERM) when the test ends, and its stderr must not
+// hold the console token.
+func startConsole(t *testing.T, bin string, env []string, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"console", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = env
+	cmd.Stdout = io.Discard
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	require.NoError(t, cmd.Start())
+	stderr := &syncBuffer{}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		pw.Close()
+		assert.NotContains(t, stderr.String(), consoleTestToken, "the console's stderr")
+	})
+	serving := regexp.MustCompile(`serving .* at (http://127\.0\.0\.1:\d+)/`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			_, _ = stderr.Write([]byte(sc.Text() + "\n"))
+			if m := serving.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return u, stderr
+	case <-time.After(wait):
+		t.Fatalf("the console did not start: %s", stderr.String())
+		return "", nil
+	}
 }
 
 // csvPersonalValues returns the personal values of a run's CSV: names,

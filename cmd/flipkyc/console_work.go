@@ -11,11 +11,15 @@ import (
 )
 
 // consoleWorker works the run's jobs from the console, so that the
-// actions taken in it complete: whenever the run has agents under way (or
-// an action woke it), it runs a Fleet as onboard does. A SQLite run that
-// another process works is left to it (its lock refuses a second one):
-// the worker tries again every lockedRetry. A Postgres run is worked
-// alongside the other processes.
+// actions taken in it complete: when the console starts (to take on what a
+// stopped process left) and whenever an action queues a job, it runs a
+// Fleet as onboard does, until no agent is under way. A SQLite run that
+// another process works is left to it (its lock refuses a second one; that
+// process works the jobs the console queues too), and the worker tries
+// again every lockedRetry until it may. A Postgres run is worked alongside
+// the other processes. The worker never takes a run on by itself
+// otherwise, so that it does not hold a SQLite run's lock when an onboard
+// is started on it.
 type consoleWorker struct {
 	db       *fleet.DB
 	newFleet func() (*fleet.Fleet, error)
@@ -37,12 +41,9 @@ const (
 	workFailed                   // the last try failed (err says why)
 )
 
-// How often the worker looks again: for agents under way while idle, and
-// for the lock while another process holds it.
-const (
-	idleCheck   = 5 * time.Second
-	lockedRetry = 2 * time.Second
-)
+// lockedRetry is how often the worker tries again while another process
+// holds a SQLite run's lock.
+const lockedRetry = 2 * time.Second
 
 func newConsoleWorker(db *fleet.DB, newFleet func() (*fleet.Fleet, error), logger *slog.Logger) *consoleWorker {
 	return &consoleWorker{db: db, newFleet: newFleet, logger: logger, wakeCh: make(chan struct{}, 1)}
@@ -61,37 +62,26 @@ func (w *consoleWorker) wake() {
 const errRunLocked = "another process is working this SQLite run"
 
 func (w *consoleWorker) loop(ctx context.Context) {
-	woken := true // on start: take on what a stopped process left
 	for {
-		if woken || w.underWay(ctx) {
-			w.runOnce(ctx)
+		w.runOnce(ctx)
+		var retry <-chan time.Time
+		var t *time.Timer
+		if w.status().state == workLocked {
+			t = time.NewTimer(lockedRetry)
+			retry = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-w.wakeCh:
+		case <-retry:
+		}
+		if t != nil {
+			t.Stop()
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		wait := idleCheck
-		if w.status().state == workLocked {
-			wait = lockedRetry
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-w.wakeCh:
-			woken = true
-		case <-t.C:
-			woken = false
-		}
-		t.Stop()
 	}
-}
-
-// underWay reports whether the run has agents that are not final nor
-// parked.
-func (w *consoleWorker) underWay(ctx context.Context) bool {
-	c, err := w.db.Counts(ctx)
-	return err == nil && c.Active() > 0
 }
 
 // runOnce works the run until no agent is under way, or says why not.
@@ -131,26 +121,25 @@ func (w *consoleWorker) status() workStatus {
 }
 
 // Describe says in a sentence who works the run, naming the other
-// processes registered as working it (host, pid).
+// processes registered as working it (by the id each gave itself: host,
+// pid and a random suffix).
 func (w *consoleWorker) Describe(ctx context.Context) string {
 	s := w.status()
-	others, err := runProcesses(ctx, w.db)
+	procs, err := runProcesses(ctx, w.db)
 	if err != nil {
-		others = nil
+		procs = nil
 	}
-	switch s.state {
-	case workRunning:
-		if len(others) > 1 {
-			return "This console is working the run's jobs; processes working it: " + strings.Join(others, ", ") + "."
-		}
+	switch {
+	case s.state == workRunning && len(procs) > 1:
+		return "This console is working the run's jobs; processes working it: " + strings.Join(procs, ", ") + "."
+	case s.state == workRunning:
 		return "This console is working the run's jobs."
-	case workLocked:
-		if len(others) > 0 {
-			return "Another process works this run (" + strings.Join(others, ", ") + "): actions are queued and it completes them."
-		}
-		return "Another process works this run: actions are queued and it completes them."
-	case workFailed:
-		return "Working the run failed: " + maskText(s.err) + ". Actions are queued; the console tries again."
+	case len(procs) > 0:
+		return "Another process works this run (" + strings.Join(procs, ", ") + "): the jobs of actions taken here are worked by it."
+	case s.state == workLocked:
+		return "Another process works this run: the jobs of actions taken here are worked by it."
+	case s.state == workFailed:
+		return "Working the run failed: " + maskText(s.err) + ". Actions are queued; the console tries again with the next one."
 	}
 	return "Nothing is under way; the console works the run's jobs when an action queues one."
 }
