@@ -25,6 +25,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
@@ -67,6 +69,12 @@ type browserRun struct {
 // extra rows, with the fake's faults set by before, then serves the
 // console and opens a browser.
 func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Server)) *browserRun {
+	return newBrowserRunAt(t, "", extra, before)
+}
+
+// newBrowserRunAt is newBrowserRun with the run in the database dsn (a
+// Postgres URL; "" for the SQLite file beside the CSV).
+func newBrowserRunAt(t *testing.T, dsn string, extra [][]string, before func(*flipkyctest.Server)) *browserRun {
 	t.Helper()
 	chrome := chromiumPath(t)
 	bin := builtBinary(t)
@@ -97,7 +105,12 @@ func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Serv
 
 	ctx, cancel := context.WithTimeout(context.Background(), fleetWait)
 	defer cancel()
-	onboard := exec.CommandContext(ctx, bin, "onboard", "--csv", csvPath, "--listen", cbAddr, "--workers", "1", "--rate", "1000", "--stale-after", "1s", "--reconcile-every", "500ms")
+	db := filepath.Join(dir, "fleet", "agents.fleet.db")
+	if dsn != "" {
+		db = dsn
+		b.env = append(b.env, fleet.EnvDataKey+"=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") // a Postgres run's key is never beside it
+	}
+	onboard := exec.CommandContext(ctx, bin, "onboard", "--csv", csvPath, "--db", db, "--listen", cbAddr, "--workers", "1", "--rate", "1000", "--stale-after", "1s", "--reconcile-every", "500ms")
 	onboard.Env = b.env
 	out, err := onboard.CombinedOutput()
 	var ee *exec.ExitError
@@ -105,7 +118,6 @@ func newBrowserRun(t *testing.T, extra [][]string, before func(*flipkyctest.Serv
 	require.Equal(t, exitFailure, ee.ExitCode(), "%s", out)
 	b.checkNoPersonal("onboard's output", string(out))
 
-	db := filepath.Join(dir, "fleet", "agents.fleet.db")
 	t.Cleanup(func() { // after the console stopped
 		b.checkNoPersonal("the console's stderr", b.stderr.String())
 	})
@@ -353,36 +365,11 @@ func TestConsoleBrowser(t *testing.T) {
 	html = b.open("/agents/6")
 	assert.Regexp(t, `<td>reveal</td><td>reveal</td><td></td><td>[^<]*</td><td>console 127\.0\.0\.1 session#[0-9a-f]{4}</td>`, html)
 
-	// Corrected data: a rule broken is shown next to its field, nothing
-	// queued; then the corrected name is queued and Flip approves.
-	b.do(chromedp.SendKeys(chromedp.ID("f-birth_date"), "31-02-1990"))
-	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-data"))))
-	b.html(false)
-	assert.NotEmpty(t, b.text("#error-birth_date"))
-	assert.Equal(t, "rejected", b.text("#state"))
-	b.screenshot("agent-refused")
-	b.do(chromedp.SendKeys(chromedp.ID("f-name"), "Rudi Hartono Putra"))
-	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-data"))))
-	assert.Contains(t, b.location(), "/agents/6?done=data")
-	b.waitForState(6, "approved")
-
-	// A new identity photo: one too small is refused by the SDK's image
-	// rules before anything is queued; the new sample photo is taken.
-	small := filepath.Join(t.TempDir(), "small.png")
-	writeSmallPNG(t, small)
-	b.open("/agents/5")
-	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{small}))
-	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
-	assert.Contains(t, b.html(false), "256")
-	assert.Equal(t, "rejected", b.text("#state"))
-	newPhoto, err := filepath.Abs(filepath.Join(b.dir, "fleet", "images", "ktp-new.png"))
-	require.NoError(t, err)
-	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{newPhoto}))
-	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
-	assert.Contains(t, b.location(), "/agents/5?done=identity-photo")
-	b.waitForState(5, "approved")
+	b.fixSampleRejections()
 
 	// Supporting documents for the agent rejected with code 11.
+	newPhoto, err := filepath.Abs(filepath.Join(b.dir, "fleet", "images", "ktp-new.png"))
+	require.NoError(t, err)
 	b.open("/agents/8")
 	b.do(chromedp.SetValue(chromedp.ID("type-1"), "family_card"), chromedp.SetUploadFiles(chromedp.ID("document-1"), []string{newPhoto}))
 	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-documents"))))
@@ -409,6 +396,44 @@ func TestConsoleBrowser(t *testing.T) {
 	b.screenshot("csrf-refused")
 	html = b.open("/agents/6")
 	assert.Equal(t, 1, strings.Count(html, "<td>reveal</td><td>reveal</td>"), "the refused reveal is not recorded")
+}
+
+// fixSampleRejections fixes the two rejected agents of the sample from the
+// browser and waits until Flip approves them. Corrected data for line 6
+// (code 10): a rule broken is shown next to its field and nothing is
+// queued; then the corrected name is. A new identity photo for line 5 (code
+// 14): one too small is refused by the SDK's image rules before anything
+// is queued; then the sample's new photo is taken.
+func (b *browserRun) fixSampleRejections() {
+	t := b.t
+	t.Helper()
+	b.open("/agents/6")
+	b.do(chromedp.SendKeys(chromedp.ID("f-birth_date"), "31-02-1990"))
+	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-data"))))
+	b.html(false)
+	assert.NotEmpty(t, b.text("#error-birth_date"))
+	assert.Equal(t, "rejected", b.text("#state"))
+	b.screenshot("agent-refused")
+	b.do(chromedp.SendKeys(chromedp.ID("f-name"), "Rudi Hartono Putra"))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-data"))))
+	assert.Contains(t, b.location(), "/agents/6?done=data")
+	b.waitForState(6, "approved")
+
+	// A new identity photo: one too small is refused by the SDK's image
+	// rules before anything is queued; the new sample photo is taken.
+	small := filepath.Join(t.TempDir(), "small.png")
+	writeSmallPNG(t, small)
+	b.open("/agents/5")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{small}))
+	assert.Equal(t, http.StatusUnprocessableEntity, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
+	assert.Contains(t, b.html(false), "256")
+	assert.Equal(t, "rejected", b.text("#state"))
+	newPhoto, err := filepath.Abs(filepath.Join(b.dir, "fleet", "images", "ktp-new.png"))
+	require.NoError(t, err)
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{newPhoto}))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
+	assert.Contains(t, b.location(), "/agents/5?done=identity-photo")
+	b.waitForState(5, "approved")
 }
 
 // writeSmallPNG writes a PNG of 10x10 pixels: too small for Flip.
@@ -603,4 +628,20 @@ func csvColumn(t *testing.T, path, column string) map[int]string {
 		}
 	}
 	return out
+}
+
+// The console on a Postgres run: the overview, and both rejected sample
+// agents fixed from the browser and approved, the console working the run
+// alongside onboard's (finished) process as a second process would.
+func TestConsoleBrowserPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and drives a browser")
+	}
+	b := newBrowserRunAt(t, pgtest.Database(t, "console"), nil, nil)
+	require.Equal(t, http.StatusOK, b.signIn(consoleTestToken))
+	html := b.open("/")
+	assert.Regexp(t, `<a href="/agents\?state=rejected">rejected</a></td><td>2</td>`, html)
+	b.fixSampleRejections()
+	html = b.open("/")
+	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>5</td>`, html)
 }
