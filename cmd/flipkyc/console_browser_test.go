@@ -26,8 +26,8 @@ import (
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
-	"github.com/flipkyc/flipkyc/internal/pgtest"
 	"github.com/flipkyc/flipkyc/flipkyctest"
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
 // chromiumPath returns Debian's headless Chromium. Without it the browser
