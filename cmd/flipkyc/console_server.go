@@ -90,7 +90,14 @@ func newConsole(cfg consoleConfig) (*consoleServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /login", c.signInPage)
 	mux.HandleFunc("POST /login", c.signIn)
 	mux.HandleFunc("POST /logout", c.signedIn(c.signOut))

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -105,4 +108,54 @@ func TestConsoleLiveRun(t *testing.T) {
 	assert.NotContains(t, body, `http-equiv="refresh"`, "a run with nothing under way does not reload")
 	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>3</td>`, body)
 	assert.NotContains(t, stderr.String(), "warning")
+}
+
+// The console's handler, in-process: security headers on every answer,
+// static files without directory listings, the Host check of a loopback
+// console, and forms of a console without sign-in refused without their
+// form token.
+func TestConsoleHandler(t *testing.T) {
+	h := newBenchConsole(t, 3)
+	formToken := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(getPage(t, h, "/agents/2"))
+	require.NotNil(t, formToken)
+	cases := []struct {
+		name, method, host, path string
+		form                     url.Values
+		want                     int
+	}{
+		{"the overview", "GET", "127.0.0.1:8070", "/", nil, http.StatusOK},
+		{"localhost", "GET", "localhost:8070", "/agents", nil, http.StatusOK},
+		{"the style sheet", "GET", "127.0.0.1:8070", "/static/console.css", nil, http.StatusOK},
+		{"no directory listing", "GET", "127.0.0.1:8070", "/static/", nil, http.StatusNotFound},
+		{"another host name (DNS rebinding)", "GET", "evil.example:8070", "/", nil, http.StatusMisdirectedRequest},
+		{"another port", "GET", "127.0.0.1:9999", "/", nil, http.StatusMisdirectedRequest},
+		{"a form without its token", "POST", "127.0.0.1:8070", "/agents/2/reveal", url.Values{}, http.StatusForbidden},
+		{"a form with another token", "POST", "127.0.0.1:8070", "/agents/2/reveal", url.Values{"csrf": {strings.Repeat("0", 64)}}, http.StatusForbidden},
+		{"a form with its token", "POST", "127.0.0.1:8070", "/agents/2/resume", url.Values{"csrf": {formToken[1]}}, http.StatusConflict},
+		{"no such agent", "GET", "127.0.0.1:8070", "/agents/99", nil, http.StatusNotFound},
+		{"not a line", "GET", "127.0.0.1:8070", "/agents/x", nil, http.StatusNotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.form != nil {
+				body = strings.NewReader(c.form.Encode())
+			}
+			req := httptest.NewRequest(c.method, "http://"+c.host+c.path, body)
+			if c.form != nil {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, c.want, rec.Code, rec.Body.String())
+			hd := rec.Header()
+			assert.Equal(t, "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'", hd.Get("Content-Security-Policy"))
+			assert.Equal(t, "nosniff", hd.Get("X-Content-Type-Options"))
+			assert.Equal(t, "no-referrer", hd.Get("Referrer-Policy"))
+			assert.Equal(t, "DENY", hd.Get("X-Frame-Options"))
+			if !strings.HasPrefix(c.path, "/static/") {
+				assert.Equal(t, "no-store", hd.Get("Cache-Control"))
+			}
+		})
+	}
 }
