@@ -308,15 +308,20 @@ func (b *browserRun) signIn(token string) int {
 // an agent's timeline, a reveal recorded in it, a correction refused field
 // by field and then fixing both rejected sample agents (corrected data, a
 // new identity photo, refused first as too small) until Flip approves
-// them, supporting documents for an agent rejected with code 11, and a
-// form sent from another site refused. No page shows a personal value
+// them, supporting documents for an agent rejected with code 11 and a new
+// selfie for one rejected with code 23 (both approved), and a form sent
+// from another site refused. No page shows a personal value
 // unless revealed, nor does the console's stderr.
 func TestConsoleBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and drives a browser")
 	}
-	// Line 8: rejected with code 11, which calls for supporting documents.
-	extra := [][]string{{"Wulan Sari", "ktp", "3201010101909911", "05-05-1991", "Kota Depok", "female", "entrepreneur", "1", "12", "184", "1234", "Jalan Kenanga Raya 8", "081200000008", "", "images/ktp-1.png", "images/selfie-1.png"}}
+	// Line 8: rejected with code 11, which calls for supporting documents;
+	// line 9: with code 23, which calls for a new selfie.
+	extra := [][]string{
+		{"Wulan Sari", "ktp", "3201010101909911", "05-05-1991", "Kota Depok", "female", "entrepreneur", "1", "12", "184", "1234", "Jalan Kenanga Raya 8", "081200000008", "", "images/ktp-1.png", "images/selfie-1.png"},
+		{"Yusuf Pratama", "ktp", "3201010101909923", "17-08-1987", "Kota Bogor", "male", "entrepreneur", "1", "12", "184", "1234", "Jalan Melati Raya 9", "081200000009", "", "images/ktp-2.png", "images/selfie-2.png"},
+	}
 	b := newBrowserRun(t, extra, nil)
 
 	// Sign-in: every page leads to it; a wrong token is refused.
@@ -330,8 +335,9 @@ func TestConsoleBrowser(t *testing.T) {
 
 	// The overview: states, rejections with their fix.
 	html := b.open("/")
-	assert.Regexp(t, `<a href="/agents\?state=rejected">rejected</a></td><td>3</td>`, html)
+	assert.Regexp(t, `<a href="/agents\?state=rejected">rejected</a></td><td>4</td>`, html)
 	assert.Contains(t, html, "upload a new identity photo")
+	assert.Contains(t, html, "upload a new selfie")
 	assert.Contains(t, html, "correct the agent's data")
 	assert.Contains(t, html, "add supporting documents")
 	b.screenshot("overview")
@@ -347,7 +353,7 @@ func TestConsoleBrowser(t *testing.T) {
 	for _, m := range lines {
 		got = append(got, m[1])
 	}
-	assert.Equal(t, []string{"5", "6", "8"}, got)
+	assert.Equal(t, []string{"5", "6", "8", "9"}, got)
 	b.screenshot("agents")
 
 	// An agent's timeline: its requests with their Request-IDs.
@@ -377,9 +383,19 @@ func TestConsoleBrowser(t *testing.T) {
 	b.waitForState(8, "approved")
 	assert.NotEmpty(t, b.fake.RequestsTo(flipkyctest.RouteDocuments))
 
+	// A new selfie for the agent rejected with code 23.
+	newSelfie, err := filepath.Abs(filepath.Join(b.dir, "fleet", "images", "selfie-2.png"))
+	require.NoError(t, err)
+	b.open("/agents/9")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("selfie-photo"), []string{newSelfie}))
+	assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-selfie"))))
+	assert.Contains(t, b.location(), "/agents/9?done=selfie")
+	b.waitForState(9, "approved")
+	assert.NotEmpty(t, b.fake.RequestsTo(flipkyctest.RouteRepairSelfie))
+
 	// Every sample agent approved; the timeline shows who repaired.
 	html = b.open("/")
-	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>6</td>`, html)
+	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>7</td>`, html)
 	b.screenshot("overview-approved")
 	html = b.open("/agents/6")
 	assert.Regexp(t, `<td>repair</td>.*console 127\.0\.0\.1 session#[0-9a-f]{4}`, html)
