@@ -83,18 +83,16 @@ func (f *Fleet) note(ctx context.Context, q querier, key string, e Entry) error 
 	return f.db.note(ctx, q, key, f.nowMillis(), e)
 }
 
-// note records e for the agent key at the time at (Unix ms).
+// note records e for the agent key at the time at (Unix ms), or, when at
+// is 0, at the database's now.
 func (d *DB) note(ctx context.Context, q querier, key string, at int64, e Entry) error {
+	if at == 0 {
+		_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, "+d.nowSQL()+", ?, ?, ?, ?, ?)",
+			key, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+		return err
+	}
 	_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		key, at, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
-	return err
-}
-
-// noteByAgentID records e, in tx, for the run's agent with Flip's agent id;
-// nothing when the run has none.
-func (f *Fleet) noteByAgentID(ctx context.Context, tx *sql.Tx, agentID int64, e Entry) error {
-	_, err := f.db.exec(ctx, tx, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, ?, ?, ?, ?, ?, ? FROM fleet_agents WHERE agent_id = ?",
-		f.nowMillis(), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor, agentID)
 	return err
 }
 
@@ -141,6 +139,16 @@ const (
 // resultSending is the result of a request's intent, recorded before the
 // request is sent; its outcome follows in another entry.
 const resultSending = "sending"
+
+// acceptedResult is the result of a submission or correction Flip took:
+// by its reply, or, when the reply was lost, by the agent's status the
+// SDK read (confirmed).
+func acceptedResult(confirmed bool) string {
+	if confirmed {
+		return "accepted: the reply was lost, and reading the agent showed it took effect; in review"
+	}
+	return "accepted: in review"
+}
 
 // request is the journal entry of a request to Flip with its result.
 func request(op, rid, result string) Entry {
@@ -305,7 +313,7 @@ func agentsQuery(filter AgentFilter) (string, []any, int) {
 }
 
 // Agent returns one agent (by CSV line), without its identity number, and
-// its timeline, oldest first. ErrNoSuchAgent if none.
+// its timeline in the order recorded (oldest first). ErrNoSuchAgent if none.
 func (f *Fleet) Agent(ctx context.Context, line int) (Record, []Entry, error) {
 	r, err := f.db.scanRecord(f.db.queryRow(ctx, f.db.sql, "SELECT "+recordColumns+" FROM fleet_agents WHERE line = ? ORDER BY key LIMIT 1", line), false)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -324,7 +332,10 @@ func (f *Fleet) Agent(ctx context.Context, line int) (Record, []Entry, error) {
 
 // timeline reads the journal of the agent key, oldest first.
 func (d *DB) timeline(ctx context.Context, key string) ([]Entry, error) {
-	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY at, id", key)
+	// In the order recorded: each agent's entries are written one after
+	// another (its steps hold its lease), whatever the clocks of the
+	// processes that wrote them.
+	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY id", key)
 	if err != nil {
 		return nil, err
 	}

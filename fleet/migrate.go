@@ -222,7 +222,7 @@ func (d *DB) tablesV2() []string {
 		result TEXT NOT NULL DEFAULT '',
 		actor TEXT NOT NULL DEFAULT ''
 	)`,
-		`CREATE INDEX IF NOT EXISTS fleet_journal_agent ON fleet_journal (agent_key, at, id)`,
+		`CREATE INDEX IF NOT EXISTS fleet_journal_agent ON fleet_journal (agent_key, id)`,
 		`CREATE INDEX IF NOT EXISTS fleet_agents_line ON fleet_agents (line)`,
 		`CREATE INDEX IF NOT EXISTS fleet_agents_state_line ON fleet_agents (state, line)`,
 		`CREATE INDEX IF NOT EXISTS fleet_agents_kyc_status_line ON fleet_agents (kyc_status, line)`,

@@ -174,9 +174,12 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		return file, flipkyc.Image{Name: filepath.Base(path), Content: file}, err
 	}
 	var err error
+	confirmed := false // the reply was lost and the SDK read the effect
 	switch fix, _ := rp.kind(); fix {
 	case flipkyc.FixRepairData:
-		_, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
+		var u *flipkyc.KYCUser
+		u, err = f.flip.RepairData(ctx, id, *rp.Data, rid)
+		confirmed = err == nil && u != nil && u.ConfirmedByRead
 	case flipkyc.FixRepairIdentityImage, flipkyc.FixRepairSelfie:
 		selfie := fix == flipkyc.FixRepairSelfie
 		path, send := rp.IdentityImage, f.flip.RepairIdentityImage
@@ -192,7 +195,9 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 			defer file.Close()
 			img = &opened
 		}
-		_, err = send(ctx, id, *img, rid)
+		var res *flipkyc.UploadResult
+		res, err = send(ctx, id, *img, rid)
+		confirmed = err == nil && res != nil && res.ConfirmedByRead
 	case flipkyc.FixSupportingDocuments:
 		var docs []flipkyc.Document
 		for _, d := range rp.Documents {
@@ -220,7 +225,7 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		return err
 	}
 	// Sent: the correction is no longer needed, and settle does not keep it.
-	return f.settle(ctx, a.Key, StateRepairing, request(repairOp(a.Repair), a.StepRequestID, "accepted: in review"))
+	return f.settle(ctx, a.Key, StateRepairing, request(repairOp(a.Repair), a.StepRequestID, acceptedResult(confirmed)))
 }
 
 // continueUploads records a correction for an agent created at Flip and

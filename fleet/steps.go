@@ -429,7 +429,7 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 	default:
 		return nil
 	}
-	_, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64, flipkyc.RequestID(a.StepRequestID))
+	res, err := f.flip.SubmitKYC(ctx, a.AgentID.Int64, flipkyc.RequestID(a.StepRequestID))
 	if err != nil {
 		var api *flipkyc.APIError
 		sent := request(opSubmit, a.StepRequestID, resultOf(err))
@@ -450,7 +450,7 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
-	return f.settle(ctx, a.Key, StateSubmitting, request(opSubmit, a.StepRequestID, "accepted: in review"))
+	return f.settle(ctx, a.Key, StateSubmitting, request(opSubmit, a.StepRequestID, acceptedResult(res != nil && res.ConfirmedByRead)))
 }
 
 // settle records a submission or correction Flip accepted, with the
