@@ -205,7 +205,7 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(fieldErrors) == 0 && repair != nil {
-		repair.AgentLine = line
+		repair.AgentLine, repair.Line = line, line
 		refused, err := c.Fleet.Repair(ctx, []fleet.Repair{*repair})
 		if err != nil {
 			c.failed(w, r, "queueing the correction", err)
@@ -213,8 +213,11 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, re := range refused {
 			field := re.Field
-			if field == "identity_image" || field == "selfie_image" {
+			switch field {
+			case "identity_image", "selfie_image":
 				field = "photo"
+			case "documents":
+				field = "document_1"
 			}
 			fieldErrors[field] = strings.TrimSpace(fieldErrors[field] + " " + maskText(re.Rule))
 		}
@@ -223,8 +226,13 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// The values refused are not shown again: they may be personal data.
-	pd.Error = "Nothing was queued: see the field marked below, and give the form again."
+	// The values refused are not shown again: they may be personal data;
+	// the rules they break are, by field (a rule never repeats a value).
+	var broken []string
+	for _, field := range slices.Sorted(maps.Keys(fieldErrors)) {
+		broken = append(broken, field+": "+fieldErrors[field])
+	}
+	pd.Error = "Nothing was queued (" + strings.Join(broken, "; ") + "). Give the form again."
 	c.showAgent(w, r, line, http.StatusUnprocessableEntity, pd, fieldErrors, nil)
 }
 
