@@ -40,9 +40,11 @@ each is the same code path as the commands (repair, resume) and is recorded
 in the timeline with who did it. Pages work without JavaScript; a page of a
 live run refreshes itself.
 
-The console works the run's jobs itself, so that actions complete: a SQLite
-run when no other process (onboard, repair, resume) works it, a Postgres run
-always, alongside the others. It needs Flip's settings for that, as repair
+The console works the run's jobs itself, so that actions complete, when it
+starts and after each action until no agent is under way: a SQLite run when
+no other process (onboard, repair, resume) works it (that process works the
+console's jobs too; one started while the console works is refused), a
+Postgres run always, alongside the others. It needs Flip's settings for that, as repair
 does. --listen receives Flip's callbacks into the run, as onboard --listen.
 
 It listens on loopback by default. With ` + envConsoleToken + ` set (or

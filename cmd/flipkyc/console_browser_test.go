@@ -355,6 +355,16 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	assert.Equal(t, []string{"5", "6", "8", "9"}, got)
 	b.screenshot("agents")
+	// The other filters, by their links and query.
+	for query, want := range map[string][]string{
+		"kyc=REJECTED": {"5", "6", "8", "9"}, "code=14": {"5"}, "line=6": {"6"}, "agent=1001": {"2"}, "attention=1": nil,
+	} {
+		var lines []string
+		for _, m := range agentLinks.FindAllStringSubmatch(b.open("/agents?"+query), -1) {
+			lines = append(lines, m[1])
+		}
+		assert.Equal(t, want, lines, query)
+	}
 
 	// An agent's timeline: its requests with their Request-IDs.
 	html = b.open("/agents/6")
