@@ -2,7 +2,17 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
@@ -158,4 +169,77 @@ func TestConsoleHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Over TLS (--tls-cert, --tls-key) on a non-loopback address with a token,
+// the console answers only HTTPS, its sign-in cookie is Secure, HttpOnly
+// and SameSite=Strict, and its answers carry Strict-Transport-Security.
+func TestConsoleTLS(t *testing.T) {
+	_, vars := fakeEnv(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "run.db")
+	key, err := fleet.CreateKeyFile(db + ".key")
+	require.NoError(t, err)
+	d, err := fleet.Open(context.Background(), db, fleet.WithDataKey(key))
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	certFile, keyFile, pool := writeTestCert(t, dir)
+	vars[envConsoleToken] = consoleTestToken
+	addr := "0.0.0.0:" + freePort(t) // not loopback: needs the token
+	p := start(t, vars, "console", "--db", db, "--addr", addr, "--tls-cert", certFile, "--tls-key", keyFile)
+	var base string
+	deadline := time.Now().Add(wait)
+	for base == "" {
+		if m := regexp.MustCompile(`at (https://\S+)/ `).FindStringSubmatch(p.stderr.String()); m != nil {
+			base = m[1]
+		}
+		require.False(t, time.Now().After(deadline), "the console did not start: %s", p.stderr.String())
+		time.Sleep(20 * time.Millisecond) // the console starts in the background
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "https://"))
+	base = "https://127.0.0.1:" + port
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.PostForm(base+"/login", url.Values{"token": {consoleTestToken}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	cookies := resp.Cookies()
+	require.Len(t, cookies, 1)
+	assert.True(t, cookies[0].Secure)
+	assert.True(t, cookies[0].HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, cookies[0].SameSite)
+	assert.Equal(t, "max-age=31536000", resp.Header.Get("Strict-Transport-Security"))
+	plain, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err == nil {
+		plain.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, plain.StatusCode, "plain HTTP is not served")
+	}
+	assert.NotContains(t, p.stderr.String(), consoleTestToken)
+	assert.Contains(t, p.stderr.String(), "flipkyc console: serving "+db)
+}
+
+// writeTestCert writes a self-signed certificate for 127.0.0.1 and its key
+// in dir, and returns their paths and a pool that trusts it.
+func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "flipkyc console test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
