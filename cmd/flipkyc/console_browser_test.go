@@ -604,17 +604,17 @@ func TestConsoleBrowserParked(t *testing.T) {
 		require.NoError(t, err)
 		html := b.open("/agents/" + line)
 		switch id, ok := created[identities[n]]; {
-		case way == "resume":
+		case way == wayOutHelp(fleet.WayOutResume):
 			seen["resume"] = true
 			b.screenshot("agent-resume")
 			assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("resume"))))
 			assert.Contains(t, b.location(), "done=resume")
-		case way == "repair agent_id" && ok:
+		case way == wayOutHelp(fleet.WayOutAgentID) && ok:
 			seen["agent-id"] = true
 			b.do(chromedp.SendKeys(chromedp.ID("agent-id"), fmt.Sprint(id)))
 			assert.Equal(t, http.StatusOK, b.submit(chromedp.Click(chromedp.ID("send-agent-id"))))
 			assert.Contains(t, b.location(), "done=agent-id")
-		case way == "repair agent_id":
+		case way == wayOutHelp(fleet.WayOutAgentID):
 			seen["not-created"] = true
 			b.screenshot("agent-not-created")
 			rid := regexp.MustCompile(`Create's Request-ID</dt><dd><code>(bigflip-[0-9a-f-]{36})</code>`).FindStringSubmatch(html)

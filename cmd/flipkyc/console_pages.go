@@ -22,7 +22,7 @@ const liveRefresh = 5
 
 // consoleFuncs are the functions the console's templates call.
 var consoleFuncs = template.FuncMap{
-	"wayOut":  wayOutName,
+	"wayOut":  wayOutHelp,
 	"fixes":   fixNames,
 	"fixHelp": fixHelp,
 	"when": func(t time.Time) string {
@@ -38,6 +38,19 @@ var consoleFuncs = template.FuncMap{
 		return strconv.FormatInt(id, 10)
 	},
 	"has": func(fixes []flipkyc.Fix, f string) bool { return slices.Contains(fixes, flipkyc.Fix(f)) },
+}
+
+// wayOutHelp says what takes a parked agent on, in the console.
+func wayOutHelp(w string) string {
+	switch w {
+	case fleet.WayOutResume:
+		return "resume it, once what parked it is fixed"
+	case fleet.WayOutAgentID:
+		return "ask Flip, then give its agent id, or confirm it was not created"
+	case fleet.WayOutRepair:
+		return "give a new photo, selfie or corrected data"
+	}
+	return "-"
 }
 
 // fixHelp says what a fix means in the console.
