@@ -52,7 +52,8 @@ It listens on loopback by default. With ` + envConsoleToken + ` set (or
 session cookie (HttpOnly, SameSite=Strict, Secure over TLS), or a script sends
 "Authorization: Bearer TOKEN". A non-loopback --addr needs the token, and
 should be served over TLS (--tls-cert, --tls-key). Without a token, a
-loopback console takes requests from this machine only (any local user).
+loopback console serves the user who started it only: it looks up who owns
+each connection's other end (Linux) and refuses other local users' (403).
 Forms are protected against cross-site request forgery (Go's
 CrossOriginProtection and a token in each form).
 
@@ -157,6 +158,9 @@ func (e *env) console(o consoleOptions) error {
 	}
 	e.secrets.add(token)
 	loopback := isLoopbackAddr(*o.addr)
+	if token == "" && !canFindSocketOwner {
+		return usagef("set %s or give --token-file: on this system the console cannot tell which local user connects, so every request must sign in", envConsoleToken)
+	}
 	if !loopback && token == "" {
 		return usagef("--addr %s is not loopback: set %s or give --token-file, so that every request must sign in", *o.addr, envConsoleToken)
 	}
@@ -239,6 +243,7 @@ func (e *env) console(o consoleOptions) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       markPeer,
 	}
 	scheme := "http"
 	if tlsConfig != nil {
@@ -259,7 +264,7 @@ func (e *env) console(o consoleOptions) error {
 			served <- srv.Serve(l)
 		}
 	}()
-	signIn := "no sign-in: any local user of this machine can open it; set " + envConsoleToken + " to require one"
+	signIn := "no sign-in: served to this user only, other local users are refused; set " + envConsoleToken + " to let them sign in"
 	if token != "" {
 		signIn = "sign in with the token of " + envConsoleToken
 		if *o.tokenFile != "" {

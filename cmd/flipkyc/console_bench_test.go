@@ -47,7 +47,7 @@ func newBenchConsole(tb testing.TB, n int) http.Handler {
 	}
 	c, err := newConsole(consoleConfig{DB: d, Fleet: f, Loopback: true, Addr: "127.0.0.1:8070"})
 	require.NoError(tb, err)
-	return c
+	return asConsoleUser(c)
 }
 
 // getPage serves one GET of path and checks it answered 200.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -173,6 +174,10 @@ func callerOf(r *http.Request) caller {
 func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := c.authenticate(r)
+		if !ok && c.Token == "" {
+			c.refuse(w, http.StatusForbidden, "This console serves only the user who started it. Ask that user to start it with "+envConsoleToken+" set, and sign in with that token.")
+			return
+		}
 		if !ok {
 			if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -190,7 +195,11 @@ func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 func (c *consoleServer) authenticate(r *http.Request) (caller, bool) {
 	ip := remoteIP(r)
 	if c.Token == "" {
-		return caller{actor: "console " + ip, formToken: c.openFormToken}, true
+		// Served to the user who started it only (console_peer.go).
+		if !peerIsOwner(r.Context()) {
+			return caller{}, false
+		}
+		return caller{actor: "console " + ip + " uid " + strconv.Itoa(processUID()), formToken: c.openFormToken}, true
 	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, tok, _ := strings.Cut(auth, " ")
