@@ -36,6 +36,7 @@ var commands = []*command{
 	forgetCommand,
 	rekeyCommand,
 	resumeCommand,
+	consoleCommand,
 	versionCommand,
 }
 
@@ -144,7 +145,7 @@ Environment:
 // metavars names the values of flags in help, by flag name.
 var metavars = map[string]string{
 	"addr": "ADDR", "url": "URL", "callback-url": "URL", "forward-to": "URL", "token": "TOKEN", "callback-token": "TOKEN",
-	"token-file": "FILE", "callback-token-file": "FILE",
+	"token-file": "FILE", "callback-token-file": "FILE", "tls-cert": "FILE", "tls-key": "FILE",
 	"agent": "ID", "reason": "CODE", "reason-text": "TEXT", "from-json": "FILE", "doc": "TYPE=FILE", "selfie": "TYPE=FILE",
 	"type": "ktp|passport", "reviewer": "OUTCOME", "upload-check": "OUTCOME", "identity-type": "ktp|passport",
 	"gender": "male|female", "birth-date": "DD-MM-YYYY", "occupation": "OCCUPATION", "phone": "NUMBER", "email": "ADDRESS",

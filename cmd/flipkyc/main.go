@@ -3,8 +3,9 @@
 // callback sender (trigger), the API's look-ups and single steps against
 // Flip's sandbox, production, or any base URLs (agent, upload, documents,
 // submit, repair, locations, ping), and fleet runs that onboard every agent
-// of a CSV as durable jobs (onboard, status, repair, forget, rekey). README.md beside this
-// file walks through it, the dev loop included.
+// of a CSV as durable jobs (onboard, status, repair, forget, rekey), with
+// their back office in a browser (console). README.md beside this file walks
+// through it, the dev loop included.
 //
 //	go build -o bin/flipkyc ./cmd/flipkyc   # from a clone
 //	flipkyc help

@@ -136,3 +136,33 @@ func TestReadmeFleetExample(t *testing.T) {
 	assert.Regexp(t, `(?m)^approved +5$`, out)
 	assert.NotRegexp(t, `(?m)^rejected`, out[strings.LastIndex(out, "STATE"):])
 }
+
+// The README's console walk-through, run as written by bash on a copy of
+// examples/fleet, on free ports: onboard leaves two agents rejected, the
+// console takes their corrections (as the browser would send them) and
+// both are approved.
+func TestReadmeConsole(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash on this machine")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl on this machine")
+	}
+	script := shellBlock(t, "README.md", "## Console")
+	script = strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+freePort(t), "127.0.0.1:8090", "127.0.0.1:"+freePort(t),
+		"127.0.0.1:8070", "127.0.0.1:"+freePort(t)).Replace(script)
+	onboard := regexp.MustCompile(`(?m)^flipkyc onboard [^#\n]*`)
+	require.True(t, onboard.MatchString(script))
+	script = onboard.ReplaceAllString(script, "$0 || [ $$? -eq 1 ] ")
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples", "fleet"), os.DirFS("../../examples/fleet")))
+	out, err := runScript(t, bash, dir, script)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "flipkyc console: serving examples/fleet/agents.fleet.db at http://127.0.0.1:")
+	assert.Regexp(t, `(?m)^approved +5$`, out)
+	assert.NotContains(t, out, "Rudi Hartono", "the console's output holds no personal value")
+	st, err := os.Stat(filepath.Join(dir, "console.token"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}

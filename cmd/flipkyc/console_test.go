@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/flipkyctest"
+)
+
+// bearerGet fetches a console page with the token as a bearer header and
+// returns its status and HTML.
+func bearerGet(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+consoleTestToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// waitForPage fetches a console page until it holds want, and returns it.
+func waitForPage(t *testing.T, base, path, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(fleetWait)
+	for {
+		_, body := bearerGet(t, base, path)
+		if strings.Contains(body, want) {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never held %q: %s", path, want, body)
+		}
+		time.Sleep(100 * time.Millisecond) // between reads of a page that changes on its own
+	}
+}
+
+// While onboard works a SQLite run, the console started on it shows the
+// run live (the overview reloads itself) and names the process that works
+// it, without taking the run's lock from it; once onboard is done, the
+// console works the run itself.
+func TestConsoleLiveRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "fleet"), os.DirFS("../../examples/fleet")))
+	cbAddr := "127.0.0.1:" + freePort(t)
+	fake := flipkyctest.NewServer(t, flipkyctest.WithSecretKey(testKey), flipkyctest.WithCallbacks("http://"+cbAddr+"/", testToken),
+		flipkyctest.WithDecisionDelay(3*time.Second))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		flipkyc.EnvSecretKey + "=" + testKey, flipkyc.EnvAPIBaseURL + "=" + fake.AgentsURL, flipkyc.EnvKYCBaseURL + "=" + fake.KYCURL,
+		envCallbackToken + "=" + testToken, envConsoleToken + "=" + consoleTestToken}
+
+	onboard := exec.Command(bin, "onboard", "--csv", filepath.Join(dir, "fleet", "agents.csv"), "--listen", cbAddr)
+	onboard.Env = env
+	pr, err := onboard.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, onboard.Start())
+	onboardErr := &syncBuffer{}
+	working, scanned := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(scanned)
+		var once sync.Once
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			_, _ = onboardErr.Write([]byte(sc.Text() + "\n"))
+			if strings.HasPrefix(sc.Text(), "progress:") {
+				once.Do(func() { close(working) }) // onboard's Run holds the run's lock
+			}
+		}
+	}()
+	select {
+	case <-working:
+	case <-time.After(wait):
+		t.Fatal("onboard did not start working the run")
+	}
+
+	base, stderr := startConsole(t, bin, env, "--db", filepath.Join(dir, "fleet", "agents.fleet.db"))
+	body := waitForPage(t, base, "/", "Another process works this run (")
+	assert.Contains(t, body, `<meta http-equiv="refresh" content="5">`, "the overview of a live run reloads itself")
+	<-scanned // onboard's stderr is read to its end before Wait
+	var ee *exec.ExitError
+	require.ErrorAs(t, onboard.Wait(), &ee, "onboard ends with a bad row and two rejections")
+	assert.Equal(t, exitFailure, ee.ExitCode(), "onboard was not refused the run's lock: %s", onboardErr.String())
+	assert.NotContains(t, onboardErr.String(), "another process is working this SQLite run")
+
+	body = waitForPage(t, base, "/", "Nothing is under way")
+	assert.NotContains(t, body, `http-equiv="refresh"`, "a run with nothing under way does not reload")
+	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>3</td>`, body)
+	assert.NotContains(t, stderr.String(), "warning")
+}
+
+// The console's handler, in-process: security headers on every answer,
+// static files without directory listings, the Host check of a loopback
+// console, and forms of a console without sign-in refused without their
+// form token.
+func TestConsoleHandler(t *testing.T) {
+	h := newBenchConsole(t, 3)
+	formToken := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(getPage(t, h, "/agents/2"))
+	require.NotNil(t, formToken)
+	cases := []struct {
+		name, method, host, path string
+		form                     url.Values
+		want                     int
+	}{
+		{"the overview", "GET", "127.0.0.1:8070", "/", nil, http.StatusOK},
+		{"localhost", "GET", "localhost:8070", "/agents", nil, http.StatusOK},
+		{"the style sheet", "GET", "127.0.0.1:8070", "/static/console.css", nil, http.StatusOK},
+		{"no directory listing", "GET", "127.0.0.1:8070", "/static/", nil, http.StatusNotFound},
+		{"another host name (DNS rebinding)", "GET", "evil.example:8070", "/", nil, http.StatusMisdirectedRequest},
+		{"another port", "GET", "127.0.0.1:9999", "/", nil, http.StatusMisdirectedRequest},
+		{"a form without its token", "POST", "127.0.0.1:8070", "/agents/2/reveal", url.Values{}, http.StatusForbidden},
+		{"a form with another token", "POST", "127.0.0.1:8070", "/agents/2/reveal", url.Values{"csrf": {strings.Repeat("0", 64)}}, http.StatusForbidden},
+		{"a form with its token", "POST", "127.0.0.1:8070", "/agents/2/resume", url.Values{"csrf": {formToken[1]}}, http.StatusConflict},
+		{"no such agent", "GET", "127.0.0.1:8070", "/agents/99", nil, http.StatusNotFound},
+		{"not a line", "GET", "127.0.0.1:8070", "/agents/x", nil, http.StatusNotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.form != nil {
+				body = strings.NewReader(c.form.Encode())
+			}
+			req := httptest.NewRequest(c.method, "http://"+c.host+c.path, body)
+			if c.form != nil {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, c.want, rec.Code, rec.Body.String())
+			hd := rec.Header()
+			assert.Equal(t, "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'", hd.Get("Content-Security-Policy"))
+			assert.Equal(t, "nosniff", hd.Get("X-Content-Type-Options"))
+			assert.Equal(t, "no-referrer", hd.Get("Referrer-Policy"))
+			assert.Equal(t, "DENY", hd.Get("X-Frame-Options"))
+			if !strings.HasPrefix(c.path, "/static/") {
+				assert.Equal(t, "no-store", hd.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+// Over TLS (--tls-cert, --tls-key) on a non-loopback address with a token,
+// the console answers only HTTPS, its sign-in cookie is Secure, HttpOnly
+// and SameSite=Strict, and its answers carry Strict-Transport-Security.
+func TestConsoleTLS(t *testing.T) {
+	_, vars := fakeEnv(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "run.db")
+	key, err := fleet.CreateKeyFile(db + ".key")
+	require.NoError(t, err)
+	d, err := fleet.Open(context.Background(), db, fleet.WithDataKey(key))
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	certFile, keyFile, pool := writeTestCert(t, dir)
+	vars[envConsoleToken] = consoleTestToken
+	addr := "0.0.0.0:" + freePort(t) // not loopback: needs the token
+	p := start(t, vars, "console", "--db", db, "--addr", addr, "--tls-cert", certFile, "--tls-key", keyFile)
+	var base string
+	deadline := time.Now().Add(wait)
+	for base == "" {
+		if m := regexp.MustCompile(`at (https://\S+)/ `).FindStringSubmatch(p.stderr.String()); m != nil {
+			base = m[1]
+		}
+		require.False(t, time.Now().After(deadline), "the console did not start: %s", p.stderr.String())
+		time.Sleep(20 * time.Millisecond) // the console starts in the background
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "https://"))
+	base = "https://127.0.0.1:" + port
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.PostForm(base+"/login", url.Values{"token": {consoleTestToken}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	cookies := resp.Cookies()
+	require.Len(t, cookies, 1)
+	assert.True(t, cookies[0].Secure)
+	assert.True(t, cookies[0].HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, cookies[0].SameSite)
+	assert.Equal(t, "max-age=31536000", resp.Header.Get("Strict-Transport-Security"))
+	plain, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err == nil {
+		plain.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, plain.StatusCode, "plain HTTP is not served")
+	}
+	assert.NotContains(t, p.stderr.String(), consoleTestToken)
+	assert.Contains(t, p.stderr.String(), "flipkyc console: serving "+db)
+}
+
+// writeTestCert writes a self-signed certificate for 127.0.0.1 and its key
+// in dir, and returns their paths and a pool that trusts it.
+func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "flipkyc console test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
