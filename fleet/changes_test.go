@@ -33,6 +33,7 @@ func editLine(t *testing.T, path, name string, edit func(string) string) {
 // "unchanged: in the run" with what takes it on instead; an unchanged row
 // is passed over. Nothing is created twice, no upload repeated.
 func TestOnboardAgainTakesChanges(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()

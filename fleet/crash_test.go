@@ -121,16 +121,19 @@ func checkRun(t *testing.T, h *harness, rows int) {
 }
 
 func TestCrashResumeSQLite(t *testing.T) {
+	t.Parallel()
 	crashAndResume(t, filepath.Join(t.TempDir(), "run.db"), 120, 4)
 }
 
 func TestCrashResumePostgres(t *testing.T) {
+	t.Parallel()
 	crashAndResume(t, postgresDSN(t), 120, 3)
 }
 
 // Two processes share one Postgres run and finish one CSV; no agent is
 // handled twice.
 func TestTwoProcessesPostgres(t *testing.T) {
+	t.Parallel()
 	dsn := postgresDSN(t)
 	dir := t.TempDir()
 	csv := writeRun(t, dir, 150, nil)

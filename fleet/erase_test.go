@@ -33,6 +33,7 @@ func sealedRow(t *testing.T, db *fleet.DB, line int) string {
 // gone from the SQLite file and its WAL. An agent still being onboarded is
 // parked.
 func TestForget(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
@@ -127,6 +128,7 @@ func TestForget(t *testing.T) {
 // erased by the run itself (with the reason recorded); a fresh run with
 // the default period erases nothing.
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 3, nil))
@@ -165,6 +167,7 @@ func TestRetention(t *testing.T) {
 // agent. On Postgres the test holds the agent's row while Repair waits to
 // queue the correction, erases it meanwhile, and lets Repair go on.
 func TestRepairDuringErasureStoresNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))

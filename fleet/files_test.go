@@ -41,6 +41,7 @@ func dirModes(t *testing.T, dir string) map[string]os.FileMode {
 // owner's only under the usual umask, and the run's files are the
 // ones named by the path, whatever characters it holds.
 func TestRunFilesOwnerOnlyAndNamedByThePath(t *testing.T) {
+	t.Parallel()
 	withUmask(t, 0o022)
 	for _, name := range []string{"run.db", "run#1.fleet.db", "run?x=1.db", "100%25 of run.db", "a b#c?d%e.db"} {
 		t.Run(name, func(t *testing.T) {

@@ -38,6 +38,7 @@ func (*crashAfterWork) WorkEnd(_ context.Context, _ *rivertype.JobRow, err error
 // A step's last state change completes its job in the same transaction:
 // a crash after it cannot have the job run again.
 func TestStateChangeCompletesItsJob(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	key, err := NewDataKey(bytes.Repeat([]byte{7}, 32))
 	if err != nil {

@@ -160,6 +160,7 @@ func checkFake(t *testing.T, fake *flipkyctest.Server, recs []fleet.Record) {
 // for by the reconciler's reads, rejections show their fix, a re-run sends
 // nothing, and repairs resume the rejected agents.
 func TestOnboardEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
@@ -267,6 +268,7 @@ func TestBadRowsReportedOthersGoOn(t *testing.T) {
 }
 
 func TestCreateOutcomeUnknownIsParkedNotResent(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csv := writeRun(t, dir, 4, nil)
 	h := newHarness(t, filepath.Join(dir, "run.db"))
@@ -321,6 +323,7 @@ func (d *dyingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // with its intent recorded; the next run reads the agent first, finds the
 // repair took effect and does not send it again.
 func TestRepairInterruptedIsNotResent(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
@@ -376,6 +379,7 @@ func TestRepairInterruptedIsNotResent(t *testing.T) {
 // checked with Flip, then taken on from where Flip has it, without a
 // create and without repeating an upload Flip has.
 func TestParkedAtCreateResumedWithAgentID(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	csv := writeRun(t, dir, 3, nil)

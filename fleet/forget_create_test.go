@@ -13,6 +13,7 @@ import (
 // create comes back: its id is recorded, but it is not taken on to its
 // uploads, which would have no data.
 func TestForgottenDuringItsCreateStaysParked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	key, err := NewDataKey(bytes.Repeat([]byte{9}, 32))
 	if err != nil {

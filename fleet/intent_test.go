@@ -18,6 +18,7 @@ import (
 // agent in ten kills with a create recorded that Flip never received (the
 // issue's goal: at most 2 in 20 kills).
 func TestKilledWhileWaitingForTheRateLeavesNoUnsentCreate(t *testing.T) {
+	t.Parallel()
 	const kills = 10
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "run.db")

@@ -17,6 +17,7 @@ import (
 // SQLite does not open a WAL database through a second name to begin
 // with.)
 func TestSQLiteRunLockedByFileNotName(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"symlink", "other spelling"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

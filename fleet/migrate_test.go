@@ -136,6 +136,7 @@ func postgresV0(t *testing.T, dsn string) {
 // records are the same, the same CSV finds its agents again, and the run
 // goes on with the agents it had not started.
 func TestMigrateV0(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()

@@ -20,6 +20,7 @@ import (
 // CSV's not_created column, that Flip created nothing; the new create
 // goes with a new Request-ID, and the confirmation does not work twice.
 func TestParkedAtCreateCreatedAgainWhenConfirmedNotCreated(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()

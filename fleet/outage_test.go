@@ -13,6 +13,7 @@ import (
 // again, but each has at most one read (and one submission, one upload)
 // pending at a time, however long the outage: River's unique jobs.
 func TestOutageLeavesOnePendingJobPerAgentAndKind(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()

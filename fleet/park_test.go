@@ -16,6 +16,7 @@ import (
 // the reason at once, and the run ends: a stored row this version cannot
 // decode, a row whose data breaks the SDK's rules.
 func TestStepThatCannotRunParksAndTheRunEnds(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()

@@ -39,6 +39,7 @@ func checkNoRepeats(t *testing.T, fake *flipkyctest.Server) {
 // the other process and, woken, it sends and changes nothing for them.
 // Either way nothing is sent twice.
 func TestPausedProcessPostgres(t *testing.T) {
+	t.Parallel()
 	t.Run("shorter than job timeout", func(t *testing.T) {
 		pausedProcess(t, "20s", func(db *sql.DB, since time.Duration) bool { return since > 4*time.Second })
 	})
@@ -131,6 +132,7 @@ func waitCmd(cmd *exec.Cmd, limit time.Duration) error {
 // a process on time: no time the two compare is either's own, so neither
 // takes the other's steps, and nothing is sent twice.
 func TestClockSkewPostgres(t *testing.T) {
+	t.Parallel()
 	for _, skew := range []time.Duration{30 * time.Second, -30 * time.Second} {
 		t.Run(skew.String(), func(t *testing.T) {
 			dsn := postgresDSN(t)

@@ -73,6 +73,7 @@ func scanForPersonalData(t *testing.T, where string, data []byte, forms []string
 // correction appears anywhere in the database: every byte of the SQLite
 // file and its write-ahead log, or a pg_dump of the Postgres database.
 func TestNoPersonalDataAtRest(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
@@ -253,6 +254,7 @@ func TestKeyFile(t *testing.T) {
 // name the file: photo names and directories are often people's names,
 // and the reason is stored in clear and printed by status.
 func TestUnreadablePhotoReasonLeavesOutThePath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "Budi Santoso")
 	if err := os.Mkdir(dir, 0o700); err != nil {

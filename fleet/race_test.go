@@ -73,6 +73,7 @@ func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Serve
 // A job that finds the agent moved by another job stops: it sends nothing
 // and leaves the agent to the other job.
 func TestStepThatLostTheAgentStops(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f, fake, stale := newRaceRun(t, nil)
 	// Another job recorded its create intent after this one loaded the
@@ -95,6 +96,7 @@ func TestStepThatLostTheAgentStops(t *testing.T) {
 // A create that succeeds after another job parked the agent as an unknown
 // outcome still records the agent's id, and the agent goes on.
 func TestCreateThatSucceedsAfterBeingParkedKeepsTheID(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, func(f *Fleet) {
 		// The other job parks the agent while this create is under way.
@@ -158,6 +160,7 @@ func (l logWatch) WithGroup(string) slog.Handler      { return l }
 // fails, the write is tried again until it is made, and the agent goes on
 // as created, never parked.
 func TestCreatedAgentIDWriteRetried(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
 	watch := logWatch{msgs: make(chan string, 16)}
@@ -197,6 +200,7 @@ func TestCreatedAgentIDWriteRetried(t *testing.T) {
 // create is under way (another job found it in creating) is taken on by
 // that create when it succeeds, and Run waits for it to end.
 func TestRunEndsWithNoStepInFlight(t *testing.T) {
+	t.Parallel()
 	f, fake, a := newRaceRun(t, func(f *Fleet) {
 		if err := f.park(context.Background(), "3201000000770000", StateCreating, "create outcome unknown"); err != nil {
 			t.Error(err)

@@ -17,6 +17,7 @@ import (
 // records, the CSV finds its agents, and an agent imported before the
 // change and not yet worked goes on.
 func TestRekey(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
@@ -108,6 +109,7 @@ func TestRekey(t *testing.T) {
 // The inventory counts each kind of personal data held, says since when,
 // names the photo directories and the exports written, and shows no value.
 func TestInventory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 3, nil))
@@ -151,6 +153,7 @@ func TestInventory(t *testing.T) {
 // again (and then approved), the inventory counts no pending correction and
 // the run holds no copy of it.
 func TestSentCorrectionIsNotKept(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))

@@ -57,6 +57,7 @@ func readRepairs(t *testing.T, text, dir string) []fleet.Repair {
 // was parked at, to approved, with no create sent twice and no upload
 // repeated after it succeeded; corrected data goes first, by UpdateAgent.
 func TestParkedAtUploadsRepaired(t *testing.T) {
+	t.Parallel()
 	const agents = 2
 	cases := []struct {
 		name string
@@ -146,6 +147,7 @@ func TestParkedAtUploadsRepaired(t *testing.T) {
 // nothing, when it gives what the uploads cannot use: documents, or an
 // identity image Flip has already.
 func TestParkedAtUploadsRepairRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
@@ -173,6 +175,7 @@ func TestParkedAtUploadsRepairRefused(t *testing.T) {
 // "repair", and the next repair row takes it on to approved; the identity
 // image is sent once with effect.
 func TestParkedAtUploadsDataRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))

@@ -36,6 +36,7 @@ func resume(t *testing.T, h *harness, want int) {
 // submission Flip refused, whose decision came by callback while the agent
 // was parked: stored, and applied when the agent is resumed, with no read.
 func TestParkedAgentsResumed(t *testing.T) {
+	t.Parallel()
 	t.Run("image unreadable, put back", func(t *testing.T) {
 		// The way out of an image that could not be read is a repair row
 		// (TestParkedAtUploadsRepaired): Resume leaves the agent parked,

@@ -16,6 +16,7 @@ import (
 // applied is sent again with its Request-ID, one it applied is confirmed by
 // reading; every agent is approved after exactly one review.
 func TestLostSubmissionRepliesFinish(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		fault  func(*flipkyctest.Server)

@@ -37,6 +37,7 @@ func (l *lockedBuffer) String() string {
 // answered 200 and stored, never refused, and the run says so on its
 // logger by agent id, with nothing personal.
 func TestCallbackForAnAgentOfAnotherRunIsStoredAndReported(t *testing.T) {
+	t.Parallel()
 	db, err := fleet.Open(context.Background(), filepath.Join(t.TempDir(), "run.db"))
 	if err != nil {
 		t.Fatal(err)

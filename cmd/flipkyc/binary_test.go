@@ -61,6 +61,7 @@ func removeBuiltBinary() {
 // The built binary: main reads the process environment, exits with run's
 // status, and stops fake and listen cleanly on SIGINT and SIGTERM.
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}

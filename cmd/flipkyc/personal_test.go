@@ -20,6 +20,7 @@ import (
 // says where and what losing it means, and uses it again; a run opened
 // with another key is refused, and one without any key still reports.
 func TestFleetDataKeyFile(t *testing.T) {
+	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "500001"}, {suffix: "500002"}}
 	csvPath := writeFleetRun(t, agents)
@@ -63,6 +64,7 @@ func TestFleetDataKeyFile(t *testing.T) {
 // what the run holds and where without a value; rekey moves the run to a
 // new key file, after which the old one is refused.
 func TestFleetForgetInventoryRekey(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "600001"}, {suffix: "600002"}, {suffix: "600003"}}
 	csvPath := writeFleetRun(t, agents)
@@ -162,6 +164,7 @@ func TestFleetStatusConvertsOldRun(t *testing.T) {
 // before anything is written: onboard of a new run would otherwise write
 // the key where its database goes and then fail to open it.
 func TestFleetKeyFileIsNotTheRunsDatabase(t *testing.T) {
+	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "500011"}}
 	csvPath := writeFleetRun(t, agents)
@@ -184,6 +187,7 @@ func TestFleetKeyFileIsNotTheRunsDatabase(t *testing.T) {
 // A key file other users can read is used, with a warning saying so and
 // what to do; an owner-only one is used without a word.
 func TestFleetKeyFileReadableByOthersIsWarnedOf(t *testing.T) {
+	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "500021"}}
 	csvPath := writeFleetRun(t, agents)
@@ -208,6 +212,7 @@ func TestFleetKeyFileReadableByOthersIsWarnedOf(t *testing.T) {
 // state, kinds of data, why and when; no value), so a company can show
 // that an erasure it was asked for happened.
 func TestFleetStatusErasures(t *testing.T) {
+	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "600031"}, {suffix: "600032"}}
 	csvPath := writeFleetRun(t, agents)

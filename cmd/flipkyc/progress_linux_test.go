@@ -76,6 +76,7 @@ func screen(out string, cols int) (redrawRows map[int]bool, widest int) {
 // states it lists, and agents waiting for Flip's review are counted as
 // decisions, not in an ETA.
 func TestProgressOnA80ColumnTerminal(t *testing.T) {
+	t.Parallel()
 	master, slave := openPTY(t, 80, 24)
 	defer master.Close()
 	var agents []fleetAgent

@@ -116,6 +116,7 @@ func runScript(t *testing.T, bash, dir, script string) (string, error) {
 // examples/fleet: onboard exits 1 for its bad row and two rejections, the
 // repair approves both, and the run ends with every agent approved.
 func TestReadmeFleetExample(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash on this machine")

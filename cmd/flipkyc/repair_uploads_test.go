@@ -21,6 +21,7 @@ import (
 // it on from its selfie to approved: the name is sent by UpdateAgent, no
 // create is sent twice and no upload repeated after it succeeded.
 func TestFleetRepairParkedAtUploads(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "430001"}, {suffix: "430002"}}
 	csvPath := writeFleetRun(t, agents)
 	dir := filepath.Dir(csvPath)
@@ -88,6 +89,7 @@ func TestFleetRepairParkedAtUploads(t *testing.T) {
 // correction, and the agent goes on to approved; the changed row of an
 // approved agent is reported as unchanged and not used.
 func TestFleetOnboardAgainTakesChanges(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "440001", image: "kk.png"}, {suffix: "440002"}}
 	csvPath := writeFleetRun(t, agents)
 	dir := filepath.Dir(csvPath)

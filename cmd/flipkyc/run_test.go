@@ -14,6 +14,7 @@ import (
 // with -v River's and the fleet's other lines, none with personal data
 // (fleetCLI checks).
 func TestOnboardLogs(t *testing.T) {
+	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := sampleRun[:2]
 	csvPath := writeFleetRun(t, agents)
@@ -29,6 +30,7 @@ func TestOnboardLogs(t *testing.T) {
 // 'flipkyc resume --db' puts it back, and the run ends with every agent
 // final.
 func TestResumeCommand(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	agents := sampleRun[:2]
 	csvPath := writeFleetRun(t, agents)

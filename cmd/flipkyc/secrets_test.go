@@ -20,6 +20,7 @@ import (
 // key=value form, quoted or percent-encoded; the progress line names the
 // run without it.
 func TestDSNPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
 	const secret = "Pw-dsn-S3cret"
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "800001"}}
@@ -158,6 +159,7 @@ func TestMain(m *testing.M) {
 // query and sslpassword is worked, listened to and reported with the DSN
 // printed redacted, and the password nowhere.
 func TestDSNPasswordNeverPrintedPostgres(t *testing.T) {
+	t.Parallel()
 	const secret = "Pw-pg-S3cret"
 	base := pgtest.Database(t, "cmd")
 	u, err := url.Parse(base)

@@ -39,6 +39,7 @@ func (rc *reviewCounter) of(id string) int {
 // applied is sent again, one it applied is confirmed by reading; either way
 // exactly one review starts and the command exits 0.
 func TestSubmitAndRepairFinishAfterALostReply(t *testing.T) {
+	t.Parallel()
 	rc := &reviewCounter{reviews: map[int64]int{}}
 	srv, vars := fakeEnv(t, flipkyctest.WithReviewer(rc.review))
 	type result struct {
@@ -81,6 +82,7 @@ func TestSubmitAndRepairFinishAfterALostReply(t *testing.T) {
 // own program (or the onboarding example) can be tried against a lost
 // submission reply without writing a test.
 func TestFakeFailFlag(t *testing.T) {
+	t.Parallel()
 	p, s := startFake(t, nil, "--fail", "submit:503", "--decision-delay", "1ms")
 	defer p.stop(t)
 	vars := envOf(s)

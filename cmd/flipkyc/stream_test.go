@@ -17,6 +17,7 @@ import (
 // location look-ups; the rows before it were bad rows printed as they were
 // found, by line.
 func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
+	t.Parallel()
 	srv, vars := fakeEnv(t)
 	path := writeScaleCSV(t, 450)
 	data, err := os.ReadFile(path)
