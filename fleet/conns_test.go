@@ -12,6 +12,7 @@ import (
 // for being idle and opened again (each a new Postgres backend) when the
 // workers come back.
 func TestPostgresKeepsIdleConnections(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, pgtest.Database(t, "fleet"))
 	if err != nil {

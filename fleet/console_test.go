@@ -82,6 +82,7 @@ func TestMigrateV1(t *testing.T) {
 // an agent that is not parked, or whose way out is another, is refused
 // with ErrNotResumable and left as it is.
 func TestResumeAgent(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := fleet.WithActor(context.Background(), "console resume")
 		h := newHarness(t, dsn)
@@ -153,6 +154,7 @@ func TestResumeAgent(t *testing.T) {
 // timeline, the agent list and the log never hold its values. An erased
 // agent is ErrErased; a run opened without its data key reveals nothing.
 func TestReveal(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
@@ -274,6 +276,7 @@ func agentKind(i int) (string, string, int) {
 // Agents pages through the run in line order with each filter, every
 // agent once; a page's size is 50 by default and at most 500.
 func TestAgentsFilterAndPaging(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
@@ -396,6 +399,7 @@ func TestSummaryStatusesAndRate(t *testing.T) {
 // nothing: each action is in the timeline with its actor, and no create is
 // sent again without the confirmation.
 func TestJournalLostReplies(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := fleet.WithActor(context.Background(), "console")
 		h := newHarness(t, dsn)
@@ -533,6 +537,7 @@ func BenchmarkAgentsPage(b *testing.B) {
 // Rekey renames the agents by the new key's hash in the journal too: each
 // agent keeps its timeline.
 func TestRekeyKeepsTimelines(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)

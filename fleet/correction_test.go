@@ -19,6 +19,7 @@ import (
 // good file, is accepted, replaces the pending correction and takes the
 // agent to approved; the photo is sent once with effect.
 func TestCorrectionFailedRepairedAgain(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// spoil makes the first correction fail once it is queued.
@@ -102,6 +103,7 @@ func TestCorrectionFailedRepairedAgain(t *testing.T) {
 // way, shows the way out "new_run": Resume leaves it, and a repair row for
 // it is refused, since the run has no data to go on with.
 func TestErasedParkedAgentWayOut(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
@@ -139,6 +141,7 @@ func TestErasedParkedAgentWayOut(t *testing.T) {
 // Resume puts it back at that upload, which reads the agent first and
 // sends the image once with effect, to approved.
 func TestStepFailedForGoodResumed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
 	importCSV(t, h.f, writeRun(t, dir, 1, nil))

@@ -98,6 +98,7 @@ func journalText(t *testing.T, db *fleet.DB) string {
 // agent's personal data keeps its timeline (with the erasure in it), and
 // no personal value is anywhere in the journal.
 func TestJournalOfARun(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
@@ -223,6 +224,7 @@ func tinyPNG(t *testing.T) []byte {
 // dropped once sent; the timeline shows who queued each and the request
 // that sent it with the Request-ID Flip received.
 func TestConsoleRepairs(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		h := newHarness(t, dsn)
 		// Line 3: identity photo (14), line 4: selfie (23), line 5:
@@ -329,6 +331,7 @@ func mapValues[K comparable, V any](m map[K]V) []V {
 // the photo is sent from the sealed correction, and the correction is
 // dropped once the uploads are done.
 func TestConsolePhotoForParkedUploads(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		h := newHarness(t, dsn)
 		importCSV(t, h.f, writeRun(t, dir, 1, nil))
@@ -360,6 +363,7 @@ func TestConsolePhotoForParkedUploads(t *testing.T) {
 // with way out repair; the console's photo as bytes replaces it, and the
 // timeline shows both corrections, the parking and who replaced it.
 func TestConsoleReplacesFailedCorrection(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		h := newHarness(t, dsn)
 		importCSV(t, h.f, writeRun(t, dir, 1, map[int]int{0: 14}))

@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	"github.com/flipkyc/flipkyc/internal/pgtest"
+	"github.com/flipkyc/flipkyc/internal/testwait"
 )
 
 // A real Postgres for the tests: see internal/pgtest.
 
 func TestMain(m *testing.M) {
+	testwait.Parallel(4)
 	code := m.Run()
 	pgtest.Stop()
 	os.Exit(code)

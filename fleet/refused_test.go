@@ -73,6 +73,7 @@ func acceptedCreates(fake *flipkyctest.Server) map[string]int {
 // address creates the first agent again, and onboard's changed row the
 // second, each under a new Request-ID, once, to approved.
 func TestCreateRefusedCorrected(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
@@ -185,6 +186,7 @@ func TestCreateRefusedCorrected(t *testing.T) {
 // key, the address) created nothing either: the agent is parked with the
 // way out "resume", and Resume creates it again, under a new Request-ID.
 func TestCreateTurnedAwayResumed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarnessConfig(t, filepath.Join(dir, "run.db"), fleet.Config{Workers: 1})
 	importCSV(t, h.f, writeRun(t, dir, 2, nil))
@@ -219,6 +221,7 @@ func TestCreateTurnedAwayResumed(t *testing.T) {
 // way out "repair", without a create sent; the repair row's corrected data
 // creates it.
 func TestCreateBreakingRuleCorrected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
@@ -255,6 +258,7 @@ func TestCreateBreakingRuleCorrected(t *testing.T) {
 // agent is parked with the way out "repair", not "agent_id", and a repair
 // row with another phone number creates it, under a new Request-ID.
 func TestCreatePhoneTakenCorrected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))

@@ -313,6 +313,7 @@ func (b *browserRun) signIn(token string) int {
 // from another site refused. No page shows a personal value
 // unless revealed, nor does the console's stderr.
 func TestConsoleBrowser(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command and drives a browser")
 	}
@@ -475,6 +476,7 @@ func writeSmallPNG(t *testing.T, path string) {
 // forms without their form token or from another origin, over plain HTTP
 // (the browser test covers the pages).
 func TestConsoleRefusals(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -578,6 +580,7 @@ func TestConsoleNeedsTokenOffLoopback(t *testing.T) {
 // submission Flip refused is resumed. Each is approved (or decided) in the
 // end, and each action is in the agent's timeline with who took it.
 func TestConsoleBrowserParked(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command and drives a browser")
 	}
@@ -663,6 +666,7 @@ func csvColumn(t *testing.T, path, column string) map[int]string {
 // agents fixed from the browser and approved, the console working the run
 // alongside onboard's (finished) process as a second process would.
 func TestConsoleBrowserPostgres(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command and drives a browser")
 	}

@@ -75,6 +75,7 @@ func TestFindSocketOwner(t *testing.T) {
 // answers another local user 403, whatever the page: the real binary, on
 // loopback, and a client process running as nobody.
 func TestConsoleServesItsUserOnly(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}

@@ -69,6 +69,7 @@ func waitForPage(t *testing.T, base, path, want string) string {
 // it, without taking the run's lock from it; once onboard is done, the
 // console works the run itself.
 func TestConsoleLiveRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}

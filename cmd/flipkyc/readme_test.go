@@ -143,6 +143,7 @@ func TestReadmeFleetExample(t *testing.T) {
 // console takes their corrections (as the browser would send them) and
 // both are approved.
 func TestReadmeConsole(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash on this machine")

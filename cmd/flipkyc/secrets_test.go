@@ -13,6 +13,7 @@ import (
 	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/internal/pgtest"
 	"github.com/flipkyc/flipkyc/internal/redact"
+	"github.com/flipkyc/flipkyc/internal/testwait"
 )
 
 // A database password reaches no output, whatever form of DSN carries it:
@@ -148,6 +149,7 @@ func TestCallbackTokenSources(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	testwait.Parallel(4)
 	code := m.Run()
 	pgtest.Stop()
 	removeBuiltBinary()

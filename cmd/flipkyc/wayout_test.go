@@ -57,6 +57,7 @@ func binCLI(t *testing.T, vars map[string]string, agents []fleetAgent, args ...s
 // stderr by 'flipkyc resume' without -v, with no personal value, and no
 // informational line is.
 func TestRiverWarningsOnStderr(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -112,6 +113,7 @@ func refuseCreates(refused *atomic.Int64, addresses ...string) flipkyctest.Optio
 // repair CSV with the second's corrected address creates that one, each
 // once, to approved (the real binary).
 func TestFleetCreateRefusedCorrected(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -168,6 +170,7 @@ func TestFleetCreateRefusedCorrected(t *testing.T) {
 // status shows an agent erased while parked with the way out "new run",
 // and what to do; resume leaves it.
 func TestFleetStatusErasedWayOut(t *testing.T) {
+	t.Parallel()
 	agents := []fleetAgent{{suffix: "460001"}}
 	var refused atomic.Int64
 	_, vars := fakeEnv(t, refuseCreates(&refused, "Jalan Testdata Raya 460001"))
