@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
@@ -101,5 +102,46 @@ func TestCreatedIDRecordedAloneWhenTheNextIntentFails(t *testing.T) {
 	agents := fake.Agents()
 	if len(agents) != 1 || now.State != StateCreated || now.AgentID.Int64 != agents[0].ID || a.sendNow {
 		t.Errorf("agent %s with id %v (sendNow %v), want created with the fake's id, nothing to send yet", now.State, now.AgentID, a.sendNow)
+	}
+}
+
+// A step whose last write finds the agent moved on already (Flip's
+// callback came first: the upload check passed, or the decision) still
+// completes its job in that transaction: nothing is left to free or read
+// after it.
+func TestLastWriteCompletesTheJobWhenTheAgentMovedOn(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, now string
+		last            func(f *Fleet, ctx context.Context, a *agent) error
+	}{
+		{"selfie uploaded after the upload check's callback", StateUploadingSelfie, StateChecked, func(f *Fleet, ctx context.Context, a *agent) error {
+			return f.uploaded(ctx, a, true, flipkyc.StatusUploadIdentitySelfieProgress)
+		}},
+		{"submission settled after the decision", StateSubmitting, StateApproved, func(f *Fleet, ctx context.Context, a *agent) error {
+			return f.settle(ctx, a.Key, StateSubmitting)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _, a := newRaceRun(t, nil)
+			if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ?, agent_id = 7 WHERE key = ?", tc.now, a.Key); err != nil {
+				t.Fatal(err)
+			}
+			a.State = tc.from
+			completed := 0
+			ctx := context.WithValue(context.Background(), finishKey{}, &jobFinish{complete: func(context.Context, *sql.Tx) error {
+				completed++
+				return nil
+			}})
+			if err := tc.last(f, ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if completed != 1 || !finished(ctx) {
+				t.Errorf("job completed %d times (finished %v), want once, with the last write", completed, finished(ctx))
+			}
+			var state string
+			if err := f.db.sql.QueryRow("SELECT state FROM fleet_agents WHERE key = ?", a.Key).Scan(&state); err != nil || state != tc.now {
+				t.Errorf("state %q (%v), want %s untouched", state, err, tc.now)
+			}
+		})
 	}
 }

@@ -457,8 +457,14 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 		if err == nil {
 			err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			// Moved on already (the upload check's callback came first),
+			// parked, or handed to another job (whose completion then
+			// changes nothing): the uploads are done for this job.
+			return f.finish(ctx, tx)
 		}
 		// The upload check may already be known (read above, or the
 		// status passed in): apply it.
@@ -532,14 +538,16 @@ func (f *Fleet) settle(ctx context.Context, key, from string, notes ...Entry) er
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		// Under review, an agent has no correction left to send: a sent
 		// one is not kept.
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
+		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
 		if err == nil {
 			err = f.noteAll(ctx, tx, key, notes) // Flip took it, whoever moved the agent since
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
 		}
+		// Moved on already (Flip's decision came first), or handed to
+		// another job: the step is done all the same.
 		return f.finish(ctx, tx)
 	})
 }
