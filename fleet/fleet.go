@@ -426,6 +426,10 @@ type agent struct {
 	// Erased is an agent whose personal data was erased (Forget, or the
 	// retention period): Row and Repair are empty.
 	Erased bool
+	// sendNow: this job recorded the intent of the agent's next request
+	// (its state and StepRequestID) with the last result, so nothing was
+	// sent under it yet: the request goes without reading the agent first.
+	sendNow bool
 }
 
 const agentColumns = "key, line, row, state, agent_id, kyc_status, rejection_code, create_request_id, step_request_id, repair, attention, erased_at"

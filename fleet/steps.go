@@ -57,10 +57,12 @@ const notCreatedHint = "; if Flip confirms that it created no agent with this Re
 func newRequestID() string { return "bigflip-" + uuid.NewString() }
 
 // onboard takes an agent from its create through its two uploads in one
-// job. Each step records its intent and its result as before; the agent is
-// read again after each, so a job stopped anywhere resumes where the
-// agent's state says, and a step that left the state as it was ends the
-// job.
+// job. Each request's intent is recorded before it is sent, and its result
+// after; a step that records the next request's intent in the transaction
+// of its result (sendNow) goes straight on to send it, any other is
+// followed by reading the agent again, so a job stopped anywhere resumes
+// where the agent's state says, and a step that left the state as it was
+// ends the job.
 func (f *Fleet) onboard(ctx context.Context, a *agent) error {
 	for {
 		step := f.upload
@@ -79,6 +81,9 @@ func (f *Fleet) onboard(ctx context.Context, a *agent) error {
 		}
 		if finished(ctx) {
 			return nil // the step ended the job
+		}
+		if a.sendNow {
+			continue // the step recorded the next request's intent with its result: a is as stored
 		}
 		next, err := f.load(ctx, f.db.sql, a.Key)
 		if err != nil || next.State == a.State {
@@ -144,6 +149,14 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 	return nil
 }
 
+// goesOn reports whether the step running under ctx may record the next
+// request's intent with its result (sendNow): only a job's step sends the
+// next request itself, and only while its context lasts.
+func goesOn(ctx context.Context) bool {
+	_, inJob := ctx.Value(finishKey{}).(*jobFinish)
+	return inJob && ctx.Err() == nil
+}
+
 // recordCreated records the id Flip gave an agent's create. The agent is
 // in creating, or, if another job found it there while this create was
 // under way, parked as an unknown outcome: either way the create's own
@@ -152,12 +165,24 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 // the job's context, until it is made: only a process that stops loses the
 // id (the agent is then parked as an outcome unknown; the warnings name
 // the id).
+//
+// In a job, an agent with no correction to send first goes on to its
+// identity upload: its intent (state uploading_identity, a new
+// Request-ID) is recorded in the same transaction, fenced by the job's
+// lease, and a is left as stored with sendNow set. A process stopped after
+// it finds the agent uploading, which a read settles.
 func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *flipkyc.Agent) {
+	next := ""
+	if goesOn(ctx) && a.Repair == "" {
+		next = newRequestID()
+	}
 	ctx = context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
+		var sending int64
 		// An agent erased meanwhile (forget) keeps its parking and reason:
 		// its id is recorded, but it has no data to go on with.
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			sending = 0
 			_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = CASE WHEN erased_at <> 0 THEN state ELSE ? END, agent_id = ?, kyc_status = ?, "+
 				"attention = CASE WHEN erased_at <> 0 THEN attention ELSE '' END, parked_from = CASE WHEN erased_at <> 0 THEN parked_from ELSE '' END, updated_at = ? "+
 				"WHERE key = ? AND state IN (?, ?) AND create_request_id = ? AND agent_id IS NULL",
@@ -165,11 +190,24 @@ func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *fl
 			if err != nil {
 				return err
 			}
-			return f.note(ctx, tx, a.Key, request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus)))
+			if err := f.note(ctx, tx, a.Key, request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))); err != nil || next == "" {
+				return err
+			}
+			if sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateUploadingIdentity, next, f.nowMillis(), a.Key, StateCreated); err != nil || sending == 0 {
+				return err
+			}
+			return f.note(ctx, tx, a.Key, request(opUploadIdentity, next, resultSending))
 		})
 		if err == nil {
+			if sending == 1 {
+				a.State, a.AgentID, a.KYCStatus, a.StepRequestID, a.sendNow = StateUploadingIdentity, sql.NullInt64{Int64: got.ID, Valid: true}, string(got.KYCStatus), next, true
+			}
 			return
 		}
+		// The id is never held back by the next intent: it is tried
+		// again alone, and the upload records its own intent.
+		next = ""
 		f.log.Warn("fleet: recording a created agent's id failed; trying again", "line", a.Line, "agent_id", got.ID, "attempt", attempt, "err", err)
 		_ = backoff.Sleep(ctx, backoff.Exponential(100*time.Millisecond, 5*time.Second, attempt))
 	}
@@ -201,6 +239,8 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		}
 	}
 	var selfie bool
+	fresh := a.sendNow
+	a.sendNow = false
 	switch a.State {
 	case StateCreated, StateIdentityUploaded:
 		selfie = a.State == StateIdentityUploaded
@@ -220,6 +260,9 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 		a.State, a.StepRequestID = sending, rid
 	case StateUploadingIdentity, StateUploadingSelfie:
 		selfie = a.State == StateUploadingSelfie
+		if fresh {
+			break // its intent was recorded by this job with the last result: nothing was sent under it yet
+		}
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
 			return err
@@ -375,21 +418,38 @@ func uploadTookEffect(selfie bool, s flipkyc.KYCStatus) bool {
 }
 
 // uploaded records an upload that took effect, with the journal's notes
-// of how it was learnt, and queues what follows.
+// of how it was learnt, and queues what follows. In a job, the identity
+// upload's result goes with the selfie's intent (state uploading_selfie, a
+// new Request-ID), in the same statement, and a is left as stored with
+// sendNow set.
 func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flipkyc.KYCStatus, notes ...Entry) error {
+	next := ""
+	if !selfie && goesOn(ctx) {
+		next = newRequestID()
+	}
 	ctx = context.WithoutCancel(ctx)
-	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+	var sending int64
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if !selfie {
 			// A photo given as bytes is not kept once Flip has it.
 			repair, err := f.withoutIdentityData(a)
 			if err != nil {
 				return err
 			}
-			if _, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
-				StateIdentityUploaded, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity); err != nil {
+			if next == "" {
+				_, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+					StateIdentityUploaded, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
+			} else {
+				sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+					StateUploadingSelfie, next, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
+			}
+			if err == nil {
+				err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
+			}
+			if err != nil || sending == 0 {
 				return err
 			}
-			return f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
+			return f.note(ctx, tx, a.Key, request(opUploadSelfie, next, resultSending))
 		}
 		// The uploads are done: a correction used for them is not kept.
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
@@ -397,8 +457,14 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 		if err == nil {
 			err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			// Moved on already (the upload check's callback came first),
+			// parked, or handed to another job (whose completion then
+			// changes nothing): the uploads are done for this job.
+			return f.finish(ctx, tx)
 		}
 		// The upload check may already be known (read above, or the
 		// status passed in): apply it.
@@ -409,6 +475,10 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 		}
 		return f.finish(ctx, tx) // the agent's uploads are done: so is the job
 	})
+	if err == nil && sending == 1 {
+		a.State, a.KYCStatus, a.StepRequestID, a.sendNow = StateUploadingSelfie, string(status), next, true
+	}
+	return err
 }
 
 // submit hands the agent to Flip's review; a submission in doubt is
@@ -468,14 +538,16 @@ func (f *Fleet) settle(ctx context.Context, key, from string, notes ...Entry) er
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		// Under review, an agent has no correction left to send: a sent
 		// one is not kept.
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
+		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
 		if err == nil {
 			err = f.noteAll(ctx, tx, key, notes) // Flip took it, whoever moved the agent since
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
 		}
+		// Moved on already (Flip's decision came first), or handed to
+		// another job: the step is done all the same.
 		return f.finish(ctx, tx)
 	})
 }
