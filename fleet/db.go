@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type DB struct {
 	lock *os.File
 	// listen is the Postgres pool of River's LISTEN connection.
 	listen *pgxpool.Pool
+	// reading: opened ForReading, nothing of a run at schema version 1 or
+	// later is changed.
+	reading bool
 }
 
 // OpenOption configures Open.
@@ -52,6 +56,14 @@ type OpenOption func(*DB)
 // in Records, Forget by identity number). A run converted from an earlier
 // schema needs it to be opened at all.
 func WithDataKey(k *DataKey) OpenOption { return func(d *DB) { d.key = k } }
+
+// ForReading makes Open leave a run of an earlier schema version as it is,
+// for a command that only reads it (status): its tables are not upgraded,
+// River's are not migrated and no check value is stored; what only a
+// later version keeps (the journal) cannot be read from it. A run made before the schema
+// had a version, with personal data in clear, is still converted, which
+// needs the data key: leaving it in clear is the worse choice.
+func ForReading() OpenOption { return func(d *DB) { d.reading = true } }
 
 // IsPostgres reports whether dsn names a Postgres database rather than a
 // SQLite file: a postgres:// or postgresql:// URL, the scheme in any case.
@@ -123,6 +135,11 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		// same file; synchronous=NORMAL in WAL mode loses nothing when a
 		// process is killed (only on power loss may the last commits go).
 		q := url.Values{"_pragma": {"busy_timeout(20000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(on)"}}
+		if d.reading {
+			// A run's file keeps the journal mode it was made with (WAL
+			// is recorded in the file): setting it would be a write.
+			q["_pragma"] = slices.DeleteFunc(q["_pragma"], func(p string) bool { return p == "journal_mode(WAL)" })
+		}
 		// Erased personal data is overwritten in the file, not only freed.
 		q.Add("_pragma", "secure_delete(on)")
 		if d.notices, err = ownerOnly(dsn); err != nil {
@@ -290,6 +307,16 @@ func (d *DB) Close() error {
 func (d *DB) SQL() *sql.DB { return d.sql }
 
 func (d *DB) migrate(ctx context.Context) error {
+	if d.reading {
+		switch version, err := d.schemaVersion(ctx); {
+		case err != nil:
+			return err
+		case version > schemaVersion:
+			return fmt.Errorf("the run's schema is version %d, made by a newer flipkyc (this one knows up to %d)", version, schemaVersion)
+		case version >= 1:
+			return d.checkKey(ctx)
+		}
+	}
 	if d.postgres {
 		// Several machines may start at once: migrate one at a time.
 		conn, err := d.sql.Conn(ctx)

@@ -104,11 +104,17 @@ func (d *DB) checkKey(ctx context.Context) error {
 	if d.key == nil {
 		return nil
 	}
-	if _, err := d.sql.ExecContext(ctx, d.rebind("INSERT INTO fleet_meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING"), d.key.check); err != nil {
-		return err
+	if !d.reading {
+		if _, err := d.sql.ExecContext(ctx, d.rebind("INSERT INTO fleet_meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING"), d.key.check); err != nil {
+			return err
+		}
 	}
 	var check string
-	if err := d.sql.QueryRowContext(ctx, "SELECT value FROM fleet_meta WHERE name = 'key_check'").Scan(&check); err != nil {
+	err := d.sql.QueryRowContext(ctx, "SELECT value FROM fleet_meta WHERE name = 'key_check'").Scan(&check)
+	if errors.Is(err, sql.ErrNoRows) && d.reading {
+		return nil // a run that never stored one: nothing to check against
+	}
+	if err != nil {
 		return err
 	}
 	if !d.key.matches(check) {

@@ -272,7 +272,9 @@ when and where (database, photo directories, exports), without any value.
 			if *reveal {
 				use = keyRequired
 			}
-			d, err := e.openRun(dsn, *keyFile, use)
+			// A run of an earlier version is read as it is, not upgraded
+			// (but one with personal data in clear is converted).
+			d, err := e.openRun(dsn, *keyFile, use, fleet.ForReading())
 			if err != nil {
 				return err
 			}
@@ -424,13 +426,12 @@ func keyFileNotRunFile(keyFile, dsn string) error {
 
 // openRun opens a run's database with its data key (see dataKey), and
 // tells the user on stderr what Open had to change (a database other users
-// could read).
-func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
+// could read). opts are added to Open's.
+func (e *env) openRun(dsn, keyFile string, use keyUse, opts ...fleet.OpenOption) (*fleet.DB, error) {
 	key, created, err := e.dataKey(keyFile, dsn, use)
 	if err != nil {
 		return nil, err
 	}
-	var opts []fleet.OpenOption
 	if key != nil {
 		opts = append(opts, fleet.WithDataKey(key))
 	}
@@ -438,7 +439,7 @@ func (e *env) openRun(dsn, keyFile string, use keyUse) (*fleet.DB, error) {
 	if errors.Is(err, fleet.ErrConversionNeedsKey) && key == nil && use == keyOptional {
 		// A run of an earlier flipkyc is converted by whichever command
 		// opens it first, which needs a key.
-		return e.openRun(dsn, keyFile, keyCreate)
+		return e.openRun(dsn, keyFile, keyCreate, opts...)
 	}
 	if err != nil {
 		if created != "" {

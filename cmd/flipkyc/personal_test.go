@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -158,6 +159,57 @@ func TestFleetStatusConvertsOldRun(t *testing.T) {
 	converted, err := os.ReadFile(db)
 	require.NoError(t, err)
 	assert.NotContains(t, string(converted), "Agent Number", "the run was converted")
+}
+
+// status writes nothing to a run it reads: one of an earlier schema
+// version (1, before the journal) is read as it is, not upgraded, in either
+// journal mode, and leaves no file beside it; the next writing command
+// upgrades it.
+func TestFleetStatusLeavesRunAsItWas(t *testing.T) {
+	t.Parallel()
+	_, vars := fakeEnv(t)
+	orig, err := os.ReadFile("../../fleet/testdata/main-v1.fleet.db")
+	require.NoError(t, err)
+	for _, mode := range []string{"delete", "wal"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "old.fleet.db")
+			require.NoError(t, os.WriteFile(db, orig, 0o600))
+			// The fleet tests' data key, which sealed the run.
+			require.NoError(t, os.WriteFile(db+".key", []byte("dGVzdCBkYXRhIGtleSBvZiB0aGUgZmxlZXQgdGVzdHM=\n"), 0o600))
+			sqlDB, err := sql.Open("sqlite", db)
+			require.NoError(t, err)
+			_, err = sqlDB.Exec("PRAGMA journal_mode=" + mode)
+			require.NoError(t, err)
+			require.NoError(t, sqlDB.Close())
+			before, err := os.ReadFile(db)
+			require.NoError(t, err)
+			for _, args := range [][]string{nil, {"--inventory"}, {"--erasures"}, {"--json"}} {
+				r := fleetCLI(t, vars, nil, append([]string{"status", "--db", db}, args...)...)
+				require.Equal(t, exitOK, r.code, "%v: %s", args, r.stderr)
+				after, err := os.ReadFile(db)
+				require.NoError(t, err)
+				require.True(t, bytes.Equal(before, after), "status %v changed the run's file", args)
+				entries, err := os.ReadDir(dir)
+				require.NoError(t, err)
+				require.Len(t, entries, 2, "status %v left files beside the run and its key: %v", args, entries)
+			}
+			r := fleetCLI(t, vars, nil, "status", "--db", db)
+			assert.Contains(t, r.stdout, "approved  2\n")
+			assert.Contains(t, r.stdout, "rejected  2\n")
+			version := func() (v int) {
+				sqlDB, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+				require.NoError(t, err)
+				defer sqlDB.Close()
+				require.NoError(t, sqlDB.QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&v))
+				return v
+			}
+			assert.Equal(t, 1, version(), "status upgraded the run")
+			r = fleetCLI(t, vars, nil, "forget", "--line", "5", "--db", db)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Equal(t, 2, version(), "a writing command upgrades the run")
+		})
+	}
 }
 
 // --key-file naming the run's database or one of its files is refused
