@@ -275,14 +275,5 @@ func (e *env) console(o consoleOptions) error {
 	if !loopback && tlsConfig == nil {
 		e.warn("--addr is not loopback and the console is served without TLS: the token and agents' data cross the network in clear; give --tls-cert and --tls-key")
 	}
-	select {
-	case err := <-served:
-		return fmt.Errorf("serving: %v", err)
-	case <-e.ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	<-served
-	return nil
+	return e.serveUntilDone(srv, served)
 }

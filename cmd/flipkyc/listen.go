@@ -135,6 +135,13 @@ func (e *env) listen(addr, token string, fwd *url.URL, store *fleet.Fleet) error
 	p.header()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
+	return e.serveUntilDone(srv, served)
+}
+
+// serveUntilDone waits for the command to be stopped (Ctrl-C) and then
+// shuts srv down, giving answers under way 5 seconds; served is where srv's
+// Serve returns, an error before that.
+func (e *env) serveUntilDone(srv *http.Server, served <-chan error) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("serving: %v", err)
