@@ -490,6 +490,16 @@ func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// A panic in f rolls the transaction back before it goes on: on
+		// SQLite the open transaction holds the one connection, which
+		// the deferred calls above (a job's lease release) and River's
+		// recovery of the panic need.
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return err
