@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
@@ -143,5 +144,100 @@ func TestLastWriteCompletesTheJobWhenTheAgentMovedOn(t *testing.T) {
 				t.Errorf("state %q (%v), want %s untouched", state, err, tc.now)
 			}
 		})
+	}
+}
+
+// A submission's intent is recorded with the step's lease, in one
+// transaction: the step starts with the agent in submitting under a new
+// Request-ID, stored with its journal entry, and sends it without reading
+// the agent first.
+func TestSubmitIntentRecordedWithTheLease(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, nil)
+	// Created and both photos uploaded, as Flip has them; the upload
+	// check's callback (not delivered here) is what moves it to checked.
+	if err := f.onboard(inJob(ctx), a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateChecked, a.Key); err != nil {
+		t.Fatal(err)
+	}
+	var job int64
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := f.river.InsertTx(ctx, tx, submitArgs{Key: a.Key}, nil)
+		if err == nil {
+			job = res.Job.ID
+			_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	var stored, storedRID string
+	if err := f.db.sql.QueryRow("SELECT state, step_request_id FROM fleet_agents WHERE key = ?", a.Key).Scan(&stored, &storedRID); err != nil {
+		t.Fatal(err)
+	}
+	if atStart.State != StateSubmitting || !atStart.sendNow || stored != StateSubmitting || storedRID == "" || storedRID != atStart.StepRequestID {
+		t.Fatalf("at the step's start: agent %s %q sendNow %v, stored %s %q; want submitting under the stored Request-ID, sendNow", atStart.State, atStart.StepRequestID, atStart.sendNow, stored, storedRID)
+	}
+	readsBefore := len(fake.RequestsTo(flipkyctest.RouteGetAgent))
+	if err := f.submit(inJob(jobCtx), atStart); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.RequestsTo(flipkyctest.RouteGetAgent)) - readsBefore; n != 0 {
+		t.Errorf("%d reads of the agent by the submission, want none", n)
+	}
+	subs := fake.RequestsTo(flipkyctest.RouteSubmit)
+	if len(subs) != 1 || subs[0].Header.Get("Request-ID") != storedRID {
+		t.Fatalf("submissions %d, want 1 under Request-ID %s", len(subs), storedRID)
+	}
+	timeline, err := f.db.timeline(ctx, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var intents int
+	for _, e := range timeline {
+		if e.Operation == opSubmit && e.Result == resultSending && e.RequestID == storedRID {
+			intents++
+		}
+	}
+	if intents != 1 {
+		t.Errorf("%d journal entries of the submission's intent, want 1: %+v", intents, timeline)
+	}
+}
+
+// A step that panics inside a transaction leaves the database usable: the
+// transaction is rolled back as the panic goes on, so that on SQLite the
+// deferred lease release and River's recovery of the panic get the one
+// connection instead of waiting for it for ever.
+func TestPanicInTransactionRollsItBack(t *testing.T) {
+	f, _, a := newRaceRun(t, nil)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not go on")
+			}
+		}()
+		_ = f.db.inTx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := tx.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateAttention, a.Key); err != nil {
+				t.Error(err)
+			}
+			panic("a bug in a step")
+		})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var state string
+	if err := f.db.sql.QueryRowContext(ctx, "SELECT state FROM fleet_agents WHERE key = ?", a.Key).Scan(&state); err != nil {
+		t.Fatalf("the database after the panic: %v", err)
+	}
+	if state == StateAttention {
+		t.Errorf("the panicking transaction's change was kept")
 	}
 }

@@ -169,7 +169,7 @@ func New(cfg Config) (*Fleet, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard})
 	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.onboard})
-	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit})
+	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit, intent: &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit}})
 	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
 	river.AddWorker(workers, &worker[pollArgs]{f: f, step: f.poll})
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reconcileArgs]) error {
@@ -339,6 +339,9 @@ type worker[T keyed] struct {
 	river.WorkerDefaults[T]
 	f    *Fleet
 	step func(ctx context.Context, a *agent) error
+	// intent, if not nil, is the step's first request's intent, recorded
+	// with its lease.
+	intent *leaseIntent
 }
 
 // Work runs the step for the agent the job names. A step that cannot run
@@ -347,7 +350,7 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
-	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key)
+	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key, w.intent)
 	switch {
 	case errors.Is(err, errNotFound):
 		return nil

@@ -211,7 +211,11 @@ var (
 // measures it from attempted_at, and the agent as the same statement read
 // it. A lease taken on an agent whose stored row cannot be opened returns
 // ctx (cancel not nil), no agent and the error.
-func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string) (context.Context, context.CancelFunc, *agent, error) {
+//
+// With an intent (leaseIntent), an agent found in its state from is moved
+// to its state to under a new Request-ID, with the journal's entry, in the
+// lease's own transaction; the agent returned has sendNow set.
+func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string, intent *leaseIntent) (context.Context, context.CancelFunc, *agent, error) {
 	free := `(lease_job IS NULL OR (lease_job = ? AND lease_attempt = ?) OR NOT EXISTS (SELECT 1 FROM river_job h WHERE h.id = fleet_agents.lease_job AND h.attempt = fleet_agents.lease_attempt AND h.state = 'running'))`
 	mine := `EXISTS (SELECT 1 FROM river_job j WHERE j.id = ? AND j.attempt = ? AND j.state = 'running'`
 	left := f.cfg.JobTimeout.Milliseconds()
@@ -220,15 +224,53 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string)
 		mine += ` AND j.attempted_at > now() - ? * interval '1 millisecond'`
 		inTime = []any{left}
 	}
+	set, setArgs, rid, at := "", []any(nil), "", f.nowMillis()
+	if intent != nil {
+		rid = newRequestID()
+		set = ", state = CASE WHEN state = ? THEN ? ELSE state END, step_request_id = CASE WHEN state = ? THEN ? ELSE step_request_id END, updated_at = CASE WHEN state = ? THEN ? ELSE updated_at END"
+		setArgs = []any{intent.from, intent.to, intent.from, rid, intent.from, at}
+	}
+	sending := request(intent.operation(), rid, resultSending)
+	const journal = "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) "
 	var a *agent
 	var err error
-	if f.db.postgres {
-		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`)
-			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?), `+agentColumns,
-			job, attempt, key, job, attempt, job, attempt, left, left, job), &left})
-	} else {
+	switch {
+	case f.db.postgres:
+		q := `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?` + set + ` WHERE key = ? AND ` + free + ` AND ` + mine + `)
+			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?) AS left_ms, ` + agentColumns
+		args := append(append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt, left), left, job)
+		if intent != nil {
+			q = "WITH acquired AS (" + q + "), noted AS (" + journal + "SELECT key, ?, ?, ?, ?, ?, ? FROM acquired WHERE step_request_id = ?) SELECT left_ms, " + agentColumns + " FROM acquired"
+			args = append(args, at, sending.Kind, sending.Operation, sending.RequestID, sending.Result, sending.Actor, rid)
+		}
+		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, q, args...), &left})
+	case intent != nil:
+		// SQLite: the lease, the intent and its entry in one transaction.
+		var tx *sql.Tx
+		if tx, err = f.db.sql.BeginTx(ctx, nil); err != nil {
+			return nil, nil, nil, err
+		}
+		a, err = f.db.scanAgent(f.db.queryRow(ctx, tx, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?`+set+` WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
+			append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt)...))
+		var nerr error
+		moved := a != nil && a.StepRequestID == rid
+		if a == nil && (errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)) {
+			// Taken, but the row cannot be opened: was the intent recorded?
+			nerr = f.db.queryRow(ctx, tx, "SELECT step_request_id = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved)
+		}
+		if moved && nerr == nil {
+			nerr = f.db.note(ctx, tx, key, at, sending)
+		}
+		if cerr := tx.Commit(); nerr != nil || cerr != nil {
+			_ = tx.Rollback()
+			return nil, nil, nil, errors.Join(nerr, cerr)
+		}
+	default:
 		a, err = f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
 			job, attempt, key, job, attempt, job, attempt))
+	}
+	if a != nil && intent != nil && a.StepRequestID == rid && a.State == intent.to {
+		a.sendNow = true
 	}
 	taken := err == nil || errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)
 	if !taken && !errors.Is(err, sql.ErrNoRows) {
@@ -252,6 +294,21 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string)
 	}
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, leaseKey{}, lease{job, attempt}), time.Duration(left)*time.Millisecond)
 	return ctx, cancel, a, err
+}
+
+// leaseIntent is the intent of a step's first request, recorded with the
+// step's lease (acquire) when the agent is in state from: the agent moves
+// to state to under a new Request-ID, and the journal records operation's
+// intent. A process stopped after it leaves the agent in state to, which a
+// read settles.
+type leaseIntent struct{ from, to, op string }
+
+// operation is the journal's operation of the intent; "" for none.
+func (i *leaseIntent) operation() string {
+	if i == nil {
+		return ""
+	}
+	return i.op
 }
 
 // withFirst scans a row's first column into first and the others into

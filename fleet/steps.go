@@ -494,6 +494,10 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 		}
 		a.StepRequestID = rid
 	case StateSubmitting:
+		if a.sendNow {
+			a.sendNow = false
+			break // its intent was recorded with the step's lease: nothing was sent under it yet
+		}
 		got, err := f.flip.GetAgent(ctx, a.AgentID.Int64)
 		if err != nil {
 			return err
