@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,6 +178,10 @@ type agentLine struct {
 	Why       string
 }
 
+// kycStatusShape matches a KYC status as Flip names them: letters, digits
+// and underscores.
+var kycStatusShape = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
 // parseAgentFilter reads the list's filter from the query; problems name
 // the parameters that could not be read.
 func parseAgentFilter(q url.Values) (fleet.AgentFilter, agentFilterForm, []string) {
@@ -186,6 +191,13 @@ func parseAgentFilter(q url.Values) (fleet.AgentFilter, agentFilterForm, []strin
 	if f.State != "" && !slices.Contains(fleet.States, f.State) {
 		problems = append(problems, "state: not one of the run's states")
 		f.State = ""
+	}
+	if f.KYCStatus != "" && !kycStatusShape.MatchString(f.KYCStatus) {
+		// Any status Flip may send has this shape, one the SDK does not
+		// know yet included; other text (invalid UTF-8, NUL) is refused
+		// here, not by Postgres.
+		problems = append(problems, "kyc: want a KYC status, such as APPROVED or REJECTED")
+		f.KYCStatus = ""
 	}
 	number := func(name, v string, bits int) int64 {
 		if v == "" {

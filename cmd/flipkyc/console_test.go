@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"html"
 	"io"
 	"math/big"
 	"net"
@@ -31,6 +32,7 @@ import (
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
 	"github.com/flipkyc/flipkyc/flipkyctest"
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
 // bearerGet fetches a console page with the token as a bearer header and
@@ -243,4 +245,58 @@ func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x5
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// The agent list answers odd filter and paging values with 400 and the
+// parameter's rule, or a page, never a 500: on SQLite and on Postgres,
+// whose text parameters must be UTF-8 without NUL.
+func TestConsoleOddQueries(t *testing.T) {
+	runs := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "run.db") },
+		"postgres": func(t *testing.T) string { return pgtest.Database(t, "console_queries") },
+	}
+	cases := []struct {
+		query   string
+		want    int
+		problem string
+	}{
+		{"", http.StatusOK, ""},
+		{"after=-1", http.StatusBadRequest, "after: want a whole number"},
+		{"after=99999999999999999999", http.StatusBadRequest, "after: want a whole number"},
+		{"after=2147483647", http.StatusOK, ""},
+		{"line=x", http.StatusBadRequest, "line: want a whole number"},
+		{"code=-3", http.StatusBadRequest, "code: want a whole number"},
+		{"agent=9223372036854775807", http.StatusOK, ""},
+		{"state=bogus", http.StatusBadRequest, "state: not one of the run's states"},
+		{"kyc=APPROVED", http.StatusOK, ""},
+		{"kyc=SOME_NEW_STATUS", http.StatusOK, ""},
+		{"kyc=%ff", http.StatusBadRequest, "kyc: want a KYC status"},
+		{"kyc=a%00b", http.StatusBadRequest, "kyc: want a KYC status"},
+		{"kyc=x%c3%28", http.StatusBadRequest, "kyc: want a KYC status"},
+		{"kyc=%3Cb%3E", http.StatusBadRequest, "kyc: want a KYC status"},
+	}
+	for name, dsn := range runs {
+		t.Run(name, func(t *testing.T) {
+			h := asConsoleUser(newRunConsole(t, dsn(t), 3, ""))
+			for _, c := range cases {
+				req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8070/agents?"+c.query, nil)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				page := html.UnescapeString(rec.Body.String())
+				assert.Equal(t, c.want, rec.Code, "%s: %s", c.query, pageAlerts(page))
+				if c.problem != "" {
+					assert.Contains(t, pageAlerts(page), c.problem, c.query)
+				}
+			}
+		})
+	}
+}
+
+// pageAlerts returns the errors a console page shows, one a line.
+func pageAlerts(page string) string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<p class="error"[^>]*>([^<]*)</p>`).FindAllStringSubmatch(page, -1) {
+		out = append(out, m[1])
+	}
+	return strings.Join(out, "\n")
 }
