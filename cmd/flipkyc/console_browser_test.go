@@ -518,7 +518,7 @@ func TestConsoleRefusals(t *testing.T) {
 		{"a form from another origin", "POST", "/agents/6/resume", consoleTestToken, url.Values{}, map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"another Host (DNS rebinding)", "GET", "/", consoleTestToken, nil, map[string]string{"Host": "evil.example"}, http.StatusMisdirectedRequest},
 		{"an unknown action", "POST", "/agents/6/delete", consoleTestToken, url.Values{}, nil, http.StatusNotFound},
-		{"a correction the agent does not wait for (approved)", "POST", "/agents/2/data", consoleTestToken, url.Values{"name": {"Budi Santoso Baru"}}, nil, http.StatusUnprocessableEntity},
+		{"a correction the agent does not wait for (approved)", "POST", "/agents/2/data", consoleTestToken, url.Values{"name": {"Budi Santoso Baru"}}, nil, http.StatusConflict},
 		{"a correction the SDK refuses", "POST", "/agents/6/data", consoleTestToken, url.Values{"phone_number": {"12"}}, nil, http.StatusUnprocessableEntity},
 		{"a reveal of no agent", "POST", "/agents/99/reveal", consoleTestToken, url.Values{}, nil, http.StatusNotFound},
 	}

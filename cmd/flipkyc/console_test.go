@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,8 +12,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"html"
+	"image"
+	"image/png"
 	"io"
 	"math/big"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -299,4 +303,95 @@ func pageAlerts(page string) string {
 		out = append(out, m[1])
 	}
 	return strings.Join(out, "\n")
+}
+
+// consoleFormToken returns the form token of a console without sign-in.
+func consoleFormToken(t *testing.T, h http.Handler) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(getPage(t, h, "/agents/2"))
+	require.NotNil(t, m)
+	return m[1]
+}
+
+// multipartForm returns a multipart form of the fields and files (by
+// field name), and its content type.
+func multipartForm(t *testing.T, fields map[string]string, files map[string][]byte) (*bytes.Buffer, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	for k, v := range files {
+		w, err := mw.CreateFormFile(k, k+".png")
+		require.NoError(t, err)
+		_, err = w.Write(v)
+		require.NoError(t, err)
+	}
+	require.NoError(t, mw.Close())
+	return &b, mw.FormDataContentType()
+}
+
+// An action the agent's state does not call for, or a form too large or
+// not an image, is refused with a clear reason, and nothing is queued:
+// the agent's timeline holds no repair.
+func TestConsoleActionRefusals(t *testing.T) {
+	h := newBenchConsole(t, 3) // agents imported, state new
+	csrf := consoleFormToken(t, h)
+	var png bytes.Buffer
+	require.NoError(t, pngEncode(&png, 300))
+	cases := []struct {
+		name, action string
+		fields       map[string]string
+		files        map[string][]byte
+		want         int
+		says         string
+		never        string
+	}{
+		{"a correction for an agent not waiting for one", "data", map[string]string{"name": "Abcdef Ghijk"}, nil,
+			http.StatusConflict, "Nothing was queued: the agent is new, not waiting for a correction.", "identity_number"},
+		{"a photo for an agent not waiting for one", "identity-photo", nil, map[string][]byte{"photo": png.Bytes()},
+			http.StatusConflict, "Nothing was queued: the agent is new, not waiting for a correction.", "identity_number"},
+		{"a resume of an agent not parked", "resume", nil, nil,
+			http.StatusConflict, "This agent cannot be resumed: it is new, not parked", "cannot be resumed: the agent cannot be resumed"},
+		{"a photo over 2 MB", "identity-photo", nil, map[string][]byte{"photo": bytes.Repeat([]byte{1}, flipkyc.MaxImageBytes+1)},
+			http.StatusUnprocessableEntity, "photo: must be under 2 MB", ""},
+		{"a form larger than the console takes", "documents", nil, map[string][]byte{
+			"document_1": bytes.Repeat([]byte{1}, 3<<20), "document_2": bytes.Repeat([]byte{1}, 3<<20), "document_3": bytes.Repeat([]byte{1}, 3<<20)},
+			http.StatusRequestEntityTooLarge, "The form is too large: the console takes photos and documents under 2 MB each", ""},
+		{"not an image", "identity-photo", nil, map[string][]byte{"photo": []byte("hello, not an image")},
+			http.StatusUnprocessableEntity, "photo: must be a PNG or JPEG image", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fields := map[string]string{"csrf": csrf}
+			for k, v := range c.fields {
+				fields[k] = v
+			}
+			body, contentType := multipartForm(t, fields, c.files)
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/agents/2/"+c.action, body)
+			req.Header.Set("Content-Type", contentType)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			page := pageAlerts(html.UnescapeString(rec.Body.String()))
+			assert.Equal(t, c.want, rec.Code, page)
+			assert.Contains(t, page, c.says)
+			if c.never != "" {
+				assert.NotContains(t, page, c.never)
+			}
+			assert.NotContains(t, getPage(t, h, "/agents/2"), `class="kind-repair"`, "nothing is queued")
+		})
+	}
+	// A form of fields only, too large.
+	form := url.Values{"csrf": {csrf}, "name": {strings.Repeat("x", maxFormBytes)}}
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/agents/2/data", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code, pageAlerts(rec.Body.String()))
+}
+
+// pngEncode writes a blank PNG of side×side pixels.
+func pngEncode(w io.Writer, side int) error {
+	return png.Encode(w, image.NewRGBA(image.Rect(0, 0, side, side)))
 }
