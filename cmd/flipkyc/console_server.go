@@ -52,9 +52,10 @@ type consoleServer struct {
 	// openFormToken is the form token of a console without sign-in.
 	openFormToken string
 	hosts         map[string]bool
-	// failedSignIn serializes failed sign-ins, each followed by a pause,
-	// so that the token cannot be guessed quickly.
-	failedSignIn sync.Mutex
+	// guesses serializes failed sign-ins, each followed by pause (a
+	// sleep of signInPause), so that the token cannot be guessed quickly.
+	guesses sync.Mutex
+	pause   func()
 }
 
 // sessionCookie names the console's session cookie.
@@ -75,7 +76,7 @@ func newConsole(cfg consoleConfig) (*consoleServer, error) {
 		return nil, err
 	}
 	c := &consoleServer{consoleConfig: cfg, pages: pages, openFormToken: randomHex(32),
-		sessions: sessionStore{byID: map[string]*session{}}}
+		sessions: sessionStore{byID: map[string]*session{}}, pause: func() { time.Sleep(signInPause) }}
 	if cfg.Loopback {
 		_, port, _ := net.SplitHostPort(cfg.Addr)
 		c.hosts = map[string]bool{}
@@ -179,9 +180,13 @@ func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !ok {
-			if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
-				return
+			if r.Header.Get("Authorization") == "" {
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/login", http.StatusSeeOther)
+					return
+				}
+			} else {
+				c.failedSignIn(r) // a guess of the token, as by the form
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="flipkyc console"`)
 			c.refuse(w, http.StatusUnauthorized, "Sign in first.")
@@ -306,10 +311,7 @@ func (c *consoleServer) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil || !c.tokenMatches(r.PostForm.Get("token")) {
-		c.failedSignIn.Lock()
-		time.Sleep(signInPause)
-		c.failedSignIn.Unlock()
-		c.Logger.Warn("console: sign-in refused", "from", remoteIP(r))
+		c.failedSignIn(r)
 		c.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Error: "That is not the console's token."})
 		return
 	}
@@ -318,6 +320,16 @@ func (c *consoleServer) signIn(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	c.Logger.Info("console: signed in", "from", remoteIP(r), "session", fingerprint(id))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// failedSignIn logs a refused token, by the sign-in form or an
+// Authorization header, and pauses: failed sign-ins are taken one at a
+// time, so that the token cannot be guessed quickly either way.
+func (c *consoleServer) failedSignIn(r *http.Request) {
+	c.Logger.Warn("console: sign-in refused", "from", remoteIP(r))
+	c.guesses.Lock()
+	defer c.guesses.Unlock()
+	c.pause()
 }
 
 func (c *consoleServer) signOut(w http.ResponseWriter, r *http.Request) {

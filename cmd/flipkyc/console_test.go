@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,4 +395,32 @@ func TestConsoleActionRefusals(t *testing.T) {
 // pngEncode writes a blank PNG of side×side pixels.
 func pngEncode(w io.Writer, side int) error {
 	return png.Encode(w, image.NewRGBA(image.Rect(0, 0, side, side)))
+}
+
+// A wrong token sent as a bearer header is slowed down as a failed sign-in
+// of the form is, so that the header is no faster way to guess the token;
+// the right token is not slowed.
+func TestConsoleBearerGuessesSlowed(t *testing.T) {
+	c := newRunConsole(t, filepath.Join(t.TempDir(), "run.db"), 1, consoleTestToken)
+	var paused atomic.Int32
+	c.pause = func() { paused.Add(1) }
+	get := func(auth string) int {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8070/", nil)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusOK, get("Bearer "+consoleTestToken))
+	assert.Equal(t, int32(0), paused.Load())
+	assert.Equal(t, http.StatusUnauthorized, get("Bearer console-token-guess-0000"))
+	assert.Equal(t, int32(1), paused.Load(), "a wrong bearer token is slowed down")
+	assert.Equal(t, http.StatusUnauthorized, get("Basic "+consoleTestToken))
+	assert.Equal(t, int32(2), paused.Load(), "any Authorization header but the token is")
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/login", strings.NewReader("token=console-token-guess-0001"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Equal(t, int32(3), paused.Load(), "a wrong token in the sign-in form is")
 }
