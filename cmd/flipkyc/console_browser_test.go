@@ -678,3 +678,24 @@ func TestConsoleBrowserPostgres(t *testing.T) {
 	html = b.open("/")
 	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>5</td>`, html)
 }
+
+// A photo larger than the console takes, sent from the browser, is
+// answered with the console's page saying the limits (413), not a broken
+// connection, and nothing is queued.
+func TestConsoleBrowserOversizedUpload(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the command and drives a browser")
+	}
+	b := newBrowserRun(t, nil, nil)
+	require.Equal(t, http.StatusOK, b.signIn(consoleTestToken))
+	huge := filepath.Join(t.TempDir(), "huge.png")
+	require.NoError(t, os.WriteFile(huge, make([]byte, maxUploadBytes+1<<20), 0o600))
+	b.open("/agents/5")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{huge}))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
+	assert.Contains(t, b.html(false), "The form is too large")
+	html := b.open("/agents/5")
+	assert.Equal(t, "rejected", b.text("#state"))
+	assert.NotContains(t, html, `class="kind-repair"`, "nothing is queued")
+}
