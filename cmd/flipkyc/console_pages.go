@@ -21,6 +21,10 @@ import (
 // seconds.
 const liveRefresh = 5
 
+// overviewAttention is how many agents needing attention the overview
+// lists; the agent list (attention=1) has them all.
+const overviewAttention = 20
+
 // consoleFuncs are the functions the console's templates call.
 var consoleFuncs = template.FuncMap{
 	"wayOut":  wayOutHelp,
@@ -87,7 +91,10 @@ type overviewPage struct {
 	LastMinute, Last10Minutes    int
 	States, Statuses             []countLine
 	Rejections                   []fleet.RejectionLine
-	Attention                    []attentionLine
+	// Attention is the first overviewAttention agents needing attention;
+	// MoreAttention counts the others.
+	Attention     []attentionLine
+	MoreAttention int
 }
 
 // attentionLine is an agent that needs a person.
@@ -130,7 +137,11 @@ func (c *consoleServer) overview(w http.ResponseWriter, r *http.Request) {
 	for i := range p.Rejections {
 		p.Rejections[i].Message = maskText(p.Rejections[i].Message)
 	}
-	for _, a := range s.Attention {
+	for i, a := range s.Attention {
+		if i == overviewAttention {
+			p.MoreAttention = len(s.Attention) - i
+			break
+		}
 		p.Attention = append(p.Attention, attentionLine{Line: a.Line, AgentID: a.AgentID, WayOut: a.WayOut, Why: maskText(a.Attention, a.IdentityNumber)})
 	}
 	c.render(w, r, http.StatusOK, "overview", pageData{Title: "Overview", Refresh: c.refreshFor(s), Work: c.describeWork(r), Page: p})

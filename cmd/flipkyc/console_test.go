@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"html"
 	"image"
 	"image/png"
@@ -423,4 +424,18 @@ func TestConsoleBearerGuessesSlowed(t *testing.T) {
 	c.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
 	assert.Equal(t, int32(3), paused.Load(), "a wrong token in the sign-in form is")
+}
+
+// The overview of a run with many agents parked lists the first of them
+// only, with a link to the list of all, so that it stays small and quick
+// to reload while the run is live (at 50,000 parked agents it was 7 MB).
+func TestConsoleOverviewAttentionBounded(t *testing.T) {
+	c := newRunConsole(t, filepath.Join(t.TempDir(), "run.db"), overviewAttention+30, "")
+	_, err := c.DB.SQL().Exec("UPDATE fleet_agents SET state = 'attention', attention = 'create refused: the test parked it', parked_from = 'new'")
+	require.NoError(t, err)
+	page := getPage(t, asConsoleUser(c), "/")
+	table := regexp.MustCompile(`(?s)<table id="attention">.*?</table>`).FindString(page)
+	assert.Equal(t, overviewAttention, strings.Count(table, "<tr><td>"), "the overview lists the first parked agents only")
+	assert.True(t, strings.Contains(page, fmt.Sprintf(`%d need attention`, overviewAttention+30)), "the count is of all")
+	assert.True(t, strings.Contains(page, `<a href="/agents?attention=1" id="more-attention">30 more in the agent list</a>`), "a link to the others")
 }
