@@ -221,9 +221,10 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, re := range refused {
 			field := re.Field
-			if field == "identity_number" {
-				// The repair CSV's key column: in the console, the agent
-				// itself, whose state (or erasure) refuses the action.
+			if field == "identity_number" || field == "row" {
+				// The repair CSV's key column, or its whole row: in the
+				// console, the agent itself, whose state, rejection or
+				// erasure refuses the action.
 				pd.Error = "Nothing was queued: " + maskText(re.Rule) + "."
 				c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil)
 				return

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -338,31 +339,38 @@ func multipartForm(t *testing.T, fields map[string]string, files map[string][]by
 // not an image, is refused with a clear reason, and nothing is queued:
 // the agent's timeline holds no repair.
 func TestConsoleActionRefusals(t *testing.T) {
-	h := newBenchConsole(t, 3) // agents imported, state new
+	c := newRunConsole(t, filepath.Join(t.TempDir(), "run.db"), 3, "") // agents imported, state new
+	// Line 3: rejected with code 10, which calls for corrected data.
+	_, err := c.DB.SQL().Exec("UPDATE fleet_agents SET state = 'rejected', kyc_status = 'REJECTED', rejection_code = 10, agent_id = 1003 WHERE line = 3")
+	require.NoError(t, err)
+	h := asConsoleUser(c)
 	csrf := consoleFormToken(t, h)
 	var png bytes.Buffer
 	require.NoError(t, pngEncode(&png, 300))
 	cases := []struct {
 		name, action string
+		line         int // 2 unless given
 		fields       map[string]string
 		files        map[string][]byte
 		want         int
 		says         string
 		never        string
 	}{
-		{"a correction for an agent not waiting for one", "data", map[string]string{"name": "Abcdef Ghijk"}, nil,
+		{"a correction for an agent not waiting for one", "data", 0, map[string]string{"name": "Abcdef Ghijk"}, nil,
 			http.StatusConflict, "Nothing was queued: the agent is new, not waiting for a correction.", "identity_number"},
-		{"a photo for an agent not waiting for one", "identity-photo", nil, map[string][]byte{"photo": png.Bytes()},
+		{"a photo for an agent not waiting for one", "identity-photo", 0, nil, map[string][]byte{"photo": png.Bytes()},
 			http.StatusConflict, "Nothing was queued: the agent is new, not waiting for a correction.", "identity_number"},
-		{"a resume of an agent not parked", "resume", nil, nil,
+		{"a resume of an agent not parked", "resume", 0, nil, nil,
 			http.StatusConflict, "This agent cannot be resumed: it is new, not parked", "cannot be resumed: the agent cannot be resumed"},
-		{"a photo over 2 MB", "identity-photo", nil, map[string][]byte{"photo": bytes.Repeat([]byte{1}, flipkyc.MaxImageBytes+1)},
+		{"a photo over 2 MB", "identity-photo", 0, nil, map[string][]byte{"photo": bytes.Repeat([]byte{1}, flipkyc.MaxImageBytes+1)},
 			http.StatusUnprocessableEntity, "photo: must be under 2 MB", ""},
-		{"a form larger than the console takes", "documents", nil, map[string][]byte{
+		{"a form larger than the console takes", "documents", 0, nil, map[string][]byte{
 			"document_1": bytes.Repeat([]byte{1}, 3<<20), "document_2": bytes.Repeat([]byte{1}, 3<<20), "document_3": bytes.Repeat([]byte{1}, 3<<20)},
 			http.StatusRequestEntityTooLarge, "The form is too large: the console takes photos and documents under 2 MB each", ""},
-		{"not an image", "identity-photo", nil, map[string][]byte{"photo": []byte("hello, not an image")},
+		{"not an image", "identity-photo", 0, nil, map[string][]byte{"photo": []byte("hello, not an image")},
 			http.StatusUnprocessableEntity, "photo: must be a PNG or JPEG image", ""},
+		{"a photo for an agent whose rejection calls for corrected data", "identity-photo", 3, nil, map[string][]byte{"photo": png.Bytes()},
+			http.StatusConflict, "Nothing was queued: rejection code 10 calls for [repair_data], not repair_identity_image.", "row:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -371,7 +379,8 @@ func TestConsoleActionRefusals(t *testing.T) {
 				fields[k] = v
 			}
 			body, contentType := multipartForm(t, fields, c.files)
-			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/agents/2/"+c.action, body)
+			line := cmp.Or(c.line, 2)
+			req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:8070/agents/%d/%s", line, c.action), body)
 			req.Header.Set("Content-Type", contentType)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -381,7 +390,7 @@ func TestConsoleActionRefusals(t *testing.T) {
 			if c.never != "" {
 				assert.NotContains(t, page, c.never)
 			}
-			assert.NotContains(t, getPage(t, h, "/agents/2"), `class="kind-repair"`, "nothing is queued")
+			assert.NotContains(t, getPage(t, h, fmt.Sprintf("/agents/%d", line)), `class="kind-repair"`, "nothing is queued")
 		})
 	}
 	// A form of fields only, too large.
