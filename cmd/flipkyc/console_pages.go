@@ -406,6 +406,10 @@ func (c *consoleServer) showAgent(w http.ResponseWriter, r *http.Request, line, 
 	if revealed != nil || len(fieldErrors) > 0 {
 		pd.Refresh = 0 // the values are shown once, and a form is being filled
 	}
+	// A reload shows the agent's page as it is now: not the answer to a
+	// form (which the browser would ask for with GET), nor again the
+	// message of the action taken.
+	pd.RefreshURL = fmt.Sprintf("/agents/%d", line)
 	pd.Work = c.describeWork(r)
 	pd.Page = p
 	c.render(w, r, status, "agent", pd)

@@ -380,8 +380,10 @@ type pageData struct {
 	// form.
 	FormToken string
 	SignedIn  bool
-	// Refresh reloads the page every so many seconds (a live run).
-	Refresh int
+	// Refresh reloads the page every so many seconds (a live run), at
+	// RefreshURL when given, else the page's own URL.
+	Refresh    int
+	RefreshURL string
 	// Work says who works the run's jobs.
 	Work string
 	// Done and Error are the outcome of the last action.

@@ -448,3 +448,27 @@ func TestConsoleOverviewAttentionBounded(t *testing.T) {
 	assert.True(t, strings.Contains(page, fmt.Sprintf(`%d need attention`, overviewAttention+30)), "the count is of all")
 	assert.True(t, strings.Contains(page, `<a href="/agents?attention=1" id="more-attention">30 more in the agent list</a>`), "a link to the others")
 }
+
+// An agent's page that reloads itself (the agent is under way) reloads
+// the agent's page itself: not the answer to a form, which a reload would
+// ask for with GET (405), nor the message of the action just taken, which
+// would stay on the page after the agent moved on.
+func TestConsoleReloadsTheAgentPage(t *testing.T) {
+	h := newBenchConsole(t, 3) // agents imported, state new: under way
+	reload := regexp.MustCompile(`<meta http-equiv="refresh" content="([^"]*)">`)
+	page := getPage(t, h, "/agents/2?done=resume")
+	require.Contains(t, page, doneMessages["resume"])
+	m := reload.FindStringSubmatch(page)
+	require.NotNil(t, m, "the page of an agent under way reloads itself")
+	assert.Equal(t, "5; url=/agents/2", m[1])
+
+	form := url.Values{"csrf": {consoleFormToken(t, h)}}
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/agents/2/resume", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusConflict, rec.Code)
+	m = reload.FindStringSubmatch(rec.Body.String())
+	require.NotNil(t, m)
+	assert.Equal(t, "5; url=/agents/2", m[1], "the answer to a form reloads the agent's page")
+}
