@@ -95,6 +95,9 @@ type overviewPage struct {
 	// MoreAttention counts the others.
 	Attention     []attentionLine
 	MoreAttention int
+	// Rejected counts the agents of Rejections, each waiting for what its
+	// rejection calls for.
+	Rejected int
 }
 
 // attentionLine is an agent that needs a person.
@@ -135,6 +138,7 @@ func (c *consoleServer) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(p.Statuses, func(a, b countLine) int { return cmp.Compare(a.Name, b.Name) })
 	for i := range p.Rejections {
+		p.Rejected += p.Rejections[i].Agents
 		p.Rejections[i].Message = maskText(p.Rejections[i].Message)
 	}
 	for i, a := range s.Attention {

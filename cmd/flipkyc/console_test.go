@@ -472,3 +472,15 @@ func TestConsoleReloadsTheAgentPage(t *testing.T) {
 	require.NotNil(t, m)
 	assert.Equal(t, "5; url=/agents/2", m[1], "the answer to a form reloads the agent's page")
 }
+
+// The overview of a run whose agents are rejected, none parked, does not
+// say that no agent needs attention: it points to the rejections, each of
+// which waits for a person's correction.
+func TestConsoleOverviewRejectedNeedAPerson(t *testing.T) {
+	c := newRunConsole(t, filepath.Join(t.TempDir(), "run.db"), 3, "")
+	_, err := c.DB.SQL().Exec("UPDATE fleet_agents SET state = 'rejected', kyc_status = 'REJECTED', rejection_code = 10, agent_id = 1000 + line WHERE line > 2")
+	require.NoError(t, err)
+	page := html.UnescapeString(getPage(t, asConsoleUser(c), "/"))
+	assert.False(t, strings.Contains(page, "No agent needs attention."), "the overview says no agent needs attention")
+	assert.True(t, strings.Contains(page, "No agent is parked; the 2 rejected agents above wait for what their rejection calls for."), "the overview points to the rejections")
+}
