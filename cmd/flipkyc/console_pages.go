@@ -372,12 +372,13 @@ func (c *consoleServer) agentPage(w http.ResponseWriter, r *http.Request) {
 
 // lineOf reads the agent's line from the path.
 func (c *consoleServer) lineOf(w http.ResponseWriter, r *http.Request) (int, bool) {
-	line, err := strconv.Atoi(r.PathValue("line"))
+	// 32 bits, as a run keeps lines (Postgres: integer).
+	line, err := strconv.ParseInt(r.PathValue("line"), 10, 32)
 	if err != nil || line < 1 {
 		c.refuse(w, http.StatusNotFound, "No such agent: an agent is named by its line in the CSV, a whole number from 2.")
 		return 0, false
 	}
-	return line, true
+	return int(line), true
 }
 
 // showAgent renders an agent's page, with the field errors of a refused

@@ -255,8 +255,9 @@ func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x5
 }
 
 // The agent list answers odd filter and paging values with 400 and the
-// parameter's rule, or a page, never a 500: on SQLite and on Postgres,
-// whose text parameters must be UTF-8 without NUL.
+// parameter's rule, or a page, and an agent's page and actions by a line
+// out of range 404, never a 500: on SQLite and on Postgres, whose text
+// parameters must be UTF-8 without NUL and whose lines are 32-bit.
 func TestConsoleOddQueries(t *testing.T) {
 	runs := map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "run.db") },
@@ -293,6 +294,23 @@ func TestConsoleOddQueries(t *testing.T) {
 				assert.Equal(t, c.want, rec.Code, "%s: %s", c.query, pageAlerts(page))
 				if c.problem != "" {
 					assert.Contains(t, pageAlerts(page), c.problem, c.query)
+				}
+			}
+			// An agent's page, and its actions, by a line no CSV has
+			// (Postgres keeps lines in 32 bits).
+			csrf := consoleFormToken(t, h)
+			for _, line := range []string{"2147483648", "9223372036854775807", "99999999999999999999", "-2", "0"} {
+				req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8070/agents/"+line, nil)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				assert.Equal(t, http.StatusNotFound, rec.Code, "%s: %s", line, pageAlerts(rec.Body.String()))
+				for _, action := range []string{"reveal", "resume", "data"} {
+					form := url.Values{"csrf": {csrf}, "name": {"Abcdef Ghijk"}}
+					req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8070/agents/"+line+"/"+action, strings.NewReader(form.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					assert.Equal(t, http.StatusNotFound, rec.Code, "%s %s: %s", line, action, pageAlerts(rec.Body.String()))
 				}
 			}
 		})
