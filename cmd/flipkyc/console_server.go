@@ -180,13 +180,11 @@ func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !ok {
-			if r.Header.Get("Authorization") == "" {
-				if r.Method == http.MethodGet {
-					http.Redirect(w, r, "/login", http.StatusSeeOther)
-					return
-				}
-			} else {
+			if _, isBearer := bearerToken(r); isBearer {
 				c.failedSignIn(r) // a guess of the token, as by the form
+			} else if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="flipkyc console"`)
 			c.refuse(w, http.StatusUnauthorized, "Sign in first.")
@@ -206,13 +204,14 @@ func (c *consoleServer) authenticate(r *http.Request) (caller, bool) {
 		}
 		return caller{actor: "console " + ip + " uid " + strconv.Itoa(processUID()), formToken: c.openFormToken}, true
 	}
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, tok, _ := strings.Cut(auth, " ")
-		if strings.EqualFold(scheme, "Bearer") && c.tokenMatches(strings.TrimSpace(tok)) {
+	if tok, isBearer := bearerToken(r); isBearer {
+		if c.tokenMatches(tok) {
 			return caller{actor: "console " + ip + " bearer#" + fingerprint(c.Token), bearer: true}, true
 		}
 		return caller{}, false
 	}
+	// Another Authorization scheme (Basic, from a proxy that signs its
+	// users in) is not the console's: its session cookie is.
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return caller{}, false
@@ -222,6 +221,16 @@ func (c *consoleServer) authenticate(r *http.Request) (caller, bool) {
 		return caller{}, false
 	}
 	return caller{actor: "console " + ip + " session#" + fingerprint(ck.Value), formToken: s.formToken, session: ck.Value}, true
+}
+
+// bearerToken returns the token of r's "Authorization: Bearer" header, and
+// whether it has one.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // tokenMatches compares tok with the console's token in constant time.
