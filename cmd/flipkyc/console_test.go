@@ -531,3 +531,23 @@ func TestConsoleOverviewRejectedNeedAPerson(t *testing.T) {
 	assert.False(t, strings.Contains(page, "No agent needs attention."), "the overview says no agent needs attention")
 	assert.True(t, strings.Contains(page, "No agent is parked; the 2 rejected agents above wait for what their rejection calls for."), "the overview points to the rejections")
 }
+
+// A --token-file other users can read is warned about, as a data key file
+// is (the token signs anyone in), without the token; an owner-only one is
+// not.
+func TestConsoleTokenFileReadableByOthers(t *testing.T) {
+	_, vars := fakeEnv(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "run.db")
+	require.NoError(t, os.WriteFile(db, nil, 0o600))
+	for _, mode := range []os.FileMode{0o644, 0o600} {
+		file := filepath.Join(dir, fmt.Sprintf("token-%o", mode))
+		require.NoError(t, os.WriteFile(file, []byte(consoleTestToken+"\n"), 0o600))
+		require.NoError(t, os.Chmod(file, mode))
+		r := cli(t, vars, "", "console", "--db", db, "--token-file", file)
+		assert.NotEqual(t, 0, r.code, "no run there")
+		assert.NotContains(t, r.stderr, consoleTestToken)
+		warned := strings.Contains(r.stderr, "warning: the console's --token-file "+file+" can be read by other users (-rw-r--r--): make it readable by its owner only (chmod 600)")
+		assert.Equal(t, mode == 0o644, warned, "%o: %s", mode, r.stderr)
+	}
+}
