@@ -114,6 +114,9 @@ func (e *env) consoleToken(file string) (string, error) {
 		if token = strings.TrimSpace(first); token == "" {
 			return "", inputErrorf("--token-file: the file holds no token on its first line")
 		}
+		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+			e.warn("the console's --token-file %s can be read by other users (%v): make it readable by its owner only (chmod 600)", file, st.Mode().Perm())
+		}
 	}
 	if token != "" && len(token) < minConsoleTokenLen {
 		return "", inputErrorf("the console token must be at least %d characters (random, e.g. openssl rand -base64 24)", minConsoleTokenLen)

@@ -23,9 +23,12 @@ import (
 // documents (each image under Flip's 2 MB, documentSlots of them at most).
 const (
 	maxFormBytes   = 64 << 10
-	maxImageBytes  = 2 << 20
+	maxImageBytes  = flipkyc.MaxImageBytes
 	maxUploadBytes = (documentSlots+1)*maxImageBytes + maxFormBytes
 )
+
+// formTooLarge is what the console answers a form over its limits.
+const formTooLarge = "The form is too large: the console takes photos and documents under 2 MB each, at most 3 at once, and fields of at most 64 KB. Nothing was queued."
 
 // doneMessages are what an agent's page says after an action (the done
 // parameter of the redirect): fixed texts, never the form's values.
@@ -135,8 +138,12 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
 	cl := callerOf(r)
 	form, err := readForm(w, r)
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		c.refuse(w, http.StatusRequestEntityTooLarge, formTooLarge)
+		return
+	}
 	if err != nil {
-		c.refuse(w, http.StatusBadRequest, "The form could not be read (too large, or malformed).")
+		c.refuse(w, http.StatusBadRequest, "The form could not be read: it is not a form a browser sends.")
 		return
 	}
 	if !c.formTokenOK(w, cl, form.values.Get("csrf")) {
@@ -166,7 +173,8 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 	case "resume":
 		err := c.Fleet.ResumeAgent(ctx, line)
 		if errors.Is(err, fleet.ErrNotResumable) || errors.Is(err, fleet.ErrNoSuchAgent) {
-			pd.Error = "This agent cannot be resumed: " + maskText(strings.TrimPrefix(err.Error(), "fleet: "))
+			why := strings.TrimPrefix(strings.TrimPrefix(err.Error(), fleet.ErrNotResumable.Error()+": "), "fleet: ")
+			pd.Error = "This agent cannot be resumed: " + maskText(why)
 			c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil)
 			return
 		}
@@ -213,6 +221,14 @@ func (c *consoleServer) agentAction(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, re := range refused {
 			field := re.Field
+			if field == "identity_number" || field == "row" {
+				// The repair CSV's key column, or its whole row: in the
+				// console, the agent itself, whose state, rejection or
+				// erasure refuses the action.
+				pd.Error = "Nothing was queued: " + maskText(re.Rule) + "."
+				c.showAgent(w, r, line, http.StatusConflict, pd, nil, nil)
+				return
+			}
 			switch field {
 			case "identity_image", "selfie_image":
 				field = "photo"

@@ -25,12 +25,20 @@ const benchAgents = 50_000
 // a SQLite run of n imported agents, on lines 2 to n+1.
 func newBenchConsole(tb testing.TB, n int) http.Handler {
 	tb.Helper()
+	return asConsoleUser(newRunConsole(tb, filepath.Join(tb.TempDir(), "run.db"), n, ""))
+}
+
+// newRunConsole returns the console (no worker) on a run of n imported
+// agents, on lines 2 to n+1, in the database dsn, signing in with token
+// ("" for none).
+func newRunConsole(tb testing.TB, dsn string, n int, token string) *consoleServer {
+	tb.Helper()
 	ctx := context.Background()
 	raw := make([]byte, fleet.DataKeySize)
 	_, _ = rand.Read(raw)
 	key, err := fleet.NewDataKey(raw)
 	require.NoError(tb, err)
-	d, err := fleet.Open(ctx, filepath.Join(tb.TempDir(), "run.db"), fleet.WithDataKey(key))
+	d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(key))
 	require.NoError(tb, err)
 	tb.Cleanup(func() { d.Close() })
 	f, err := fleet.New(fleet.Config{DB: d})
@@ -45,9 +53,9 @@ func newBenchConsole(tb testing.TB, n int) http.Handler {
 			rows = rows[:0]
 		}
 	}
-	c, err := newConsole(consoleConfig{DB: d, Fleet: f, Loopback: true, Addr: "127.0.0.1:8070"})
+	c, err := newConsole(consoleConfig{DB: d, Fleet: f, Token: token, Loopback: true, Addr: "127.0.0.1:8070"})
 	require.NoError(tb, err)
-	return asConsoleUser(c)
+	return c
 }
 
 // getPage serves one GET of path and checks it answered 200.

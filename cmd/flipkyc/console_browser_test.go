@@ -518,7 +518,7 @@ func TestConsoleRefusals(t *testing.T) {
 		{"a form from another origin", "POST", "/agents/6/resume", consoleTestToken, url.Values{}, map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"another Host (DNS rebinding)", "GET", "/", consoleTestToken, nil, map[string]string{"Host": "evil.example"}, http.StatusMisdirectedRequest},
 		{"an unknown action", "POST", "/agents/6/delete", consoleTestToken, url.Values{}, nil, http.StatusNotFound},
-		{"a correction the agent does not wait for (approved)", "POST", "/agents/2/data", consoleTestToken, url.Values{"name": {"Budi Santoso Baru"}}, nil, http.StatusUnprocessableEntity},
+		{"a correction the agent does not wait for (approved)", "POST", "/agents/2/data", consoleTestToken, url.Values{"name": {"Budi Santoso Baru"}}, nil, http.StatusConflict},
 		{"a correction the SDK refuses", "POST", "/agents/6/data", consoleTestToken, url.Values{"phone_number": {"12"}}, nil, http.StatusUnprocessableEntity},
 		{"a reveal of no agent", "POST", "/agents/99/reveal", consoleTestToken, url.Values{}, nil, http.StatusNotFound},
 	}
@@ -677,4 +677,25 @@ func TestConsoleBrowserPostgres(t *testing.T) {
 	b.fixSampleRejections()
 	html = b.open("/")
 	assert.Regexp(t, `<a href="/agents\?state=approved">approved</a></td><td>5</td>`, html)
+}
+
+// A photo larger than the console takes, sent from the browser, is
+// answered with the console's page saying the limits (413), not a broken
+// connection, and nothing is queued.
+func TestConsoleBrowserOversizedUpload(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the command and drives a browser")
+	}
+	b := newBrowserRun(t, nil, nil)
+	require.Equal(t, http.StatusOK, b.signIn(consoleTestToken))
+	huge := filepath.Join(t.TempDir(), "huge.png")
+	require.NoError(t, os.WriteFile(huge, make([]byte, maxUploadBytes+1<<20), 0o600))
+	b.open("/agents/5")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("identity-photo"), []string{huge}))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, b.submit(chromedp.Click(chromedp.ID("send-identity-photo"))))
+	assert.Contains(t, b.html(false), "The form is too large")
+	html := b.open("/agents/5")
+	assert.Equal(t, "rejected", b.text("#state"))
+	assert.NotContains(t, html, `class="kind-repair"`, "nothing is queued")
 }

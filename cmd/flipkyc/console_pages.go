@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,10 @@ import (
 // liveRefresh is how often a page of a live run reloads itself, in
 // seconds.
 const liveRefresh = 5
+
+// overviewAttention is how many agents needing attention the overview
+// lists; the agent list (attention=1) has them all.
+const overviewAttention = 20
 
 // consoleFuncs are the functions the console's templates call.
 var consoleFuncs = template.FuncMap{
@@ -86,7 +91,13 @@ type overviewPage struct {
 	LastMinute, Last10Minutes    int
 	States, Statuses             []countLine
 	Rejections                   []fleet.RejectionLine
-	Attention                    []attentionLine
+	// Attention is the first overviewAttention agents needing attention;
+	// MoreAttention counts the others.
+	Attention     []attentionLine
+	MoreAttention int
+	// Rejected counts the agents of Rejections, each waiting for what its
+	// rejection calls for.
+	Rejected int
 }
 
 // attentionLine is an agent that needs a person.
@@ -127,9 +138,14 @@ func (c *consoleServer) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(p.Statuses, func(a, b countLine) int { return cmp.Compare(a.Name, b.Name) })
 	for i := range p.Rejections {
+		p.Rejected += p.Rejections[i].Agents
 		p.Rejections[i].Message = maskText(p.Rejections[i].Message)
 	}
-	for _, a := range s.Attention {
+	for i, a := range s.Attention {
+		if i == overviewAttention {
+			p.MoreAttention = len(s.Attention) - i
+			break
+		}
 		p.Attention = append(p.Attention, attentionLine{Line: a.Line, AgentID: a.AgentID, WayOut: a.WayOut, Why: maskText(a.Attention, a.IdentityNumber)})
 	}
 	c.render(w, r, http.StatusOK, "overview", pageData{Title: "Overview", Refresh: c.refreshFor(s), Work: c.describeWork(r), Page: p})
@@ -177,6 +193,10 @@ type agentLine struct {
 	Why       string
 }
 
+// kycStatusShape matches a KYC status as Flip names them: letters, digits
+// and underscores.
+var kycStatusShape = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
 // parseAgentFilter reads the list's filter from the query; problems name
 // the parameters that could not be read.
 func parseAgentFilter(q url.Values) (fleet.AgentFilter, agentFilterForm, []string) {
@@ -186,6 +206,13 @@ func parseAgentFilter(q url.Values) (fleet.AgentFilter, agentFilterForm, []strin
 	if f.State != "" && !slices.Contains(fleet.States, f.State) {
 		problems = append(problems, "state: not one of the run's states")
 		f.State = ""
+	}
+	if f.KYCStatus != "" && !kycStatusShape.MatchString(f.KYCStatus) {
+		// Any status Flip may send has this shape, one the SDK does not
+		// know yet included; other text (invalid UTF-8, NUL) is refused
+		// here, not by Postgres.
+		problems = append(problems, "kyc: want a KYC status, such as APPROVED or REJECTED")
+		f.KYCStatus = ""
 	}
 	number := func(name, v string, bits int) int64 {
 		if v == "" {
@@ -345,12 +372,13 @@ func (c *consoleServer) agentPage(w http.ResponseWriter, r *http.Request) {
 
 // lineOf reads the agent's line from the path.
 func (c *consoleServer) lineOf(w http.ResponseWriter, r *http.Request) (int, bool) {
-	line, err := strconv.Atoi(r.PathValue("line"))
+	// 32 bits, as a run keeps lines (Postgres: integer).
+	line, err := strconv.ParseInt(r.PathValue("line"), 10, 32)
 	if err != nil || line < 1 {
 		c.refuse(w, http.StatusNotFound, "No such agent: an agent is named by its line in the CSV, a whole number from 2.")
 		return 0, false
 	}
-	return line, true
+	return int(line), true
 }
 
 // showAgent renders an agent's page, with the field errors of a refused
@@ -383,6 +411,10 @@ func (c *consoleServer) showAgent(w http.ResponseWriter, r *http.Request, line, 
 	if revealed != nil || len(fieldErrors) > 0 {
 		pd.Refresh = 0 // the values are shown once, and a form is being filled
 	}
+	// A reload shows the agent's page as it is now: not the answer to a
+	// form (which the browser would ask for with GET), nor again the
+	// message of the action taken.
+	pd.RefreshURL = fmt.Sprintf("/agents/%d", line)
 	pd.Work = c.describeWork(r)
 	pd.Page = p
 	c.render(w, r, status, "agent", pd)

@@ -52,9 +52,10 @@ type consoleServer struct {
 	// openFormToken is the form token of a console without sign-in.
 	openFormToken string
 	hosts         map[string]bool
-	// failedSignIn serializes failed sign-ins, each followed by a pause,
-	// so that the token cannot be guessed quickly.
-	failedSignIn sync.Mutex
+	// guesses serializes failed sign-ins, each followed by pause (a
+	// sleep of signInPause), so that the token cannot be guessed quickly.
+	guesses sync.Mutex
+	pause   func()
 }
 
 // sessionCookie names the console's session cookie.
@@ -75,7 +76,7 @@ func newConsole(cfg consoleConfig) (*consoleServer, error) {
 		return nil, err
 	}
 	c := &consoleServer{consoleConfig: cfg, pages: pages, openFormToken: randomHex(32),
-		sessions: sessionStore{byID: map[string]*session{}}}
+		sessions: sessionStore{byID: map[string]*session{}}, pause: func() { time.Sleep(signInPause) }}
 	if cfg.Loopback {
 		_, port, _ := net.SplitHostPort(cfg.Addr)
 		c.hosts = map[string]bool{}
@@ -179,7 +180,9 @@ func (c *consoleServer) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !ok {
-			if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
+			if _, isBearer := bearerToken(r); isBearer {
+				c.failedSignIn(r) // a guess of the token, as by the form
+			} else if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
@@ -201,13 +204,14 @@ func (c *consoleServer) authenticate(r *http.Request) (caller, bool) {
 		}
 		return caller{actor: "console " + ip + " uid " + strconv.Itoa(processUID()), formToken: c.openFormToken}, true
 	}
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, tok, _ := strings.Cut(auth, " ")
-		if strings.EqualFold(scheme, "Bearer") && c.tokenMatches(strings.TrimSpace(tok)) {
+	if tok, isBearer := bearerToken(r); isBearer {
+		if c.tokenMatches(tok) {
 			return caller{actor: "console " + ip + " bearer#" + fingerprint(c.Token), bearer: true}, true
 		}
 		return caller{}, false
 	}
+	// Another Authorization scheme (Basic, from a proxy that signs its
+	// users in) is not the console's: its session cookie is.
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return caller{}, false
@@ -217,6 +221,16 @@ func (c *consoleServer) authenticate(r *http.Request) (caller, bool) {
 		return caller{}, false
 	}
 	return caller{actor: "console " + ip + " session#" + fingerprint(ck.Value), formToken: s.formToken, session: ck.Value}, true
+}
+
+// bearerToken returns the token of r's "Authorization: Bearer" header, and
+// whether it has one.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // tokenMatches compares tok with the console's token in constant time.
@@ -306,10 +320,7 @@ func (c *consoleServer) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil || !c.tokenMatches(r.PostForm.Get("token")) {
-		c.failedSignIn.Lock()
-		time.Sleep(signInPause)
-		c.failedSignIn.Unlock()
-		c.Logger.Warn("console: sign-in refused", "from", remoteIP(r))
+		c.failedSignIn(r)
 		c.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Error: "That is not the console's token."})
 		return
 	}
@@ -318,6 +329,16 @@ func (c *consoleServer) signIn(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	c.Logger.Info("console: signed in", "from", remoteIP(r), "session", fingerprint(id))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// failedSignIn logs a refused token, by the sign-in form or an
+// Authorization header, and pauses: failed sign-ins are taken one at a
+// time, so that the token cannot be guessed quickly either way.
+func (c *consoleServer) failedSignIn(r *http.Request) {
+	c.Logger.Warn("console: sign-in refused", "from", remoteIP(r))
+	c.guesses.Lock()
+	defer c.guesses.Unlock()
+	c.pause()
 }
 
 func (c *consoleServer) signOut(w http.ResponseWriter, r *http.Request) {
@@ -368,8 +389,10 @@ type pageData struct {
 	// form.
 	FormToken string
 	SignedIn  bool
-	// Refresh reloads the page every so many seconds (a live run).
-	Refresh int
+	// Refresh reloads the page every so many seconds (a live run), at
+	// RefreshURL when given, else the page's own URL.
+	Refresh    int
+	RefreshURL string
 	// Work says who works the run's jobs.
 	Work string
 	// Done and Error are the outcome of the last action.

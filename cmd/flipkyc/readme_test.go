@@ -157,14 +157,24 @@ func TestReadmeConsole(t *testing.T) {
 	onboard := regexp.MustCompile(`(?m)^flipkyc onboard [^#\n]*`)
 	require.True(t, onboard.MatchString(script))
 	script = onboard.ReplaceAllString(script, "$0 || [ $$? -eq 1 ] ")
+	// Every curl's arguments, as another local user sees them in the
+	// process list.
+	script = `curl() { printf '%s\n' "$*" >> curl.args; command curl "$@"; }` + "\n" + script
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples", "fleet"), os.DirFS("../../examples/fleet")))
 	out, err := runScript(t, bash, dir, script)
 	require.NoError(t, err, out)
+	token, err := os.ReadFile(filepath.Join(dir, "console.token"))
+	require.NoError(t, err)
+	args, err := os.ReadFile(filepath.Join(dir, "curl.args"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(args), strings.TrimSpace(string(token)), "the console token is in a curl's arguments, which every local user can read")
 	assert.Contains(t, out, "flipkyc console: serving examples/fleet/agents.fleet.db at http://127.0.0.1:")
 	assert.Regexp(t, `(?m)^approved +5$`, out)
 	assert.NotContains(t, out, "Rudi Hartono", "the console's output holds no personal value")
-	st, err := os.Stat(filepath.Join(dir, "console.token"))
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	for _, name := range []string{"console.token", "console.auth"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), name)
+	}
 }
