@@ -10,8 +10,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
@@ -106,16 +104,9 @@ type consoleOptions struct {
 func (e *env) consoleToken(file string) (string, error) {
 	token := e.getenv(envConsoleToken)
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return "", inputErrorf("--token-file: cannot read the file: %v", withoutPath(err))
-		}
-		first, _, _ := strings.Cut(string(data), "\n")
-		if token = strings.TrimSpace(first); token == "" {
-			return "", inputErrorf("--token-file: the file holds no token on its first line")
-		}
-		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
-			e.warn("the console's --token-file %s can be read by other users (%v): make it readable by its owner only (chmod 600)", file, st.Mode().Perm())
+		var err error
+		if token, err = e.readTokenFile("token-file", file, "the console's"); err != nil {
+			return "", err
 		}
 	}
 	if token != "" && len(token) < minConsoleTokenLen {

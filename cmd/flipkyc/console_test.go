@@ -532,22 +532,34 @@ func TestConsoleOverviewRejectedNeedAPerson(t *testing.T) {
 	assert.True(t, strings.Contains(page, "No agent is parked; the 2 rejected agents above wait for what their rejection calls for."), "the overview points to the rejections")
 }
 
-// A --token-file other users can read is warned about, as a data key file
-// is (the token signs anyone in), without the token; an owner-only one is
-// not.
-func TestConsoleTokenFileReadableByOthers(t *testing.T) {
+// A token file other users can read (the console's, the callback
+// token's) is warned about, as a data key file is; an owner-only one is
+// used without a word, and the token is never printed.
+func TestTokenFileReadableByOthers(t *testing.T) {
 	_, vars := fakeEnv(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "run.db")
 	require.NoError(t, os.WriteFile(db, nil, 0o600))
-	for _, mode := range []os.FileMode{0o644, 0o600} {
-		file := filepath.Join(dir, fmt.Sprintf("token-%o", mode))
-		require.NoError(t, os.WriteFile(file, []byte(consoleTestToken+"\n"), 0o600))
-		require.NoError(t, os.Chmod(file, mode))
-		r := cli(t, vars, "", "console", "--db", db, "--token-file", file)
-		assert.NotEqual(t, 0, r.code, "no run there")
-		assert.NotContains(t, r.stderr, consoleTestToken)
-		warned := strings.Contains(r.stderr, "warning: the console's --token-file "+file+" can be read by other users (-rw-r--r--): make it readable by its owner only (chmod 600)")
-		assert.Equal(t, mode == 0o644, warned, "%o: %s", mode, r.stderr)
+	rec := newReceiver(t)
+	for _, tc := range []struct {
+		name, token, warning string
+		args                 func(file string) []string
+	}{
+		{"console", consoleTestToken, "warning: the console's --token-file %s can be read by other users (-rw-r--r--): make it readable by its owner only (chmod 600)",
+			func(file string) []string { return []string{"console", "--db", db, "--token-file", file} }},
+		{"trigger", testToken, "warning: the callback token's --token-file %s can be read by other users (-rw-r--r--): make it readable by its owner only (chmod 600)",
+			func(file string) []string {
+				return []string{"trigger", "APPROVED", "--agent", "7", "--url", rec.URL, "--token-file", file}
+			}},
+	} {
+		for _, mode := range []os.FileMode{0o644, 0o600} {
+			file := filepath.Join(dir, fmt.Sprintf("%s-token-%o", tc.name, mode))
+			require.NoError(t, os.WriteFile(file, []byte(tc.token+"\n"), 0o600))
+			require.NoError(t, os.Chmod(file, mode))
+			r := cli(t, vars, "", tc.args(file)...)
+			assert.NotContains(t, r.stderr+r.stdout, tc.token, tc.name)
+			warned := strings.Contains(r.stderr, fmt.Sprintf(tc.warning, file))
+			assert.Equal(t, mode == 0o644, warned, "%s %o: %s", tc.name, mode, r.stderr)
+		}
 	}
 }

@@ -243,18 +243,32 @@ func (e *env) callbackToken(src tokenSource) (token string, found bool, err erro
 		token = *src.flag
 		e.warn("--%s is visible to every local user in the process list; use %s or --%s-file", src.flagName, envCallbackToken, src.flagName)
 	case *src.file != "":
-		data, err := os.ReadFile(*src.file)
-		if err != nil {
-			return "", false, inputErrorf("--%s-file: cannot read the file: %v", src.flagName, withoutPath(err))
-		}
-		first, _, _ := strings.Cut(string(data), "\n")
-		if token = strings.TrimSpace(first); token == "" {
-			return "", false, inputErrorf("--%s-file: the file holds no token on its first line", src.flagName)
+		if token, err = e.readTokenFile(src.flagName+"-file", *src.file, "the callback token's"); err != nil {
+			return "", false, err
 		}
 	default:
 		token = e.getenv(envCallbackToken)
 	}
 	return token, token != "", nil
+}
+
+// readTokenFile reads a token from the first line of the file given to
+// --flagName, and warns when users other than its owner can read the file;
+// whose says whose token it is in the warning.
+func (e *env) readTokenFile(flagName, path, whose string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", inputErrorf("--%s: cannot read the file: %v", flagName, withoutPath(err))
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	token := strings.TrimSpace(first)
+	if token == "" {
+		return "", inputErrorf("--%s: the file holds no token on its first line", flagName)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		e.warn("%s --%s %s can be read by other users (%v): make it readable by its owner only (chmod 600)", whose, flagName, path, st.Mode().Perm())
+	}
+	return token, nil
 }
 
 // requireToken returns the callback token of listen and trigger, which need
