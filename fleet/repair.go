@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 
 	"github.com/riverqueue/river"
@@ -187,8 +188,16 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		if !got.KYCStatus.CanUploadDocuments() {
 			// PENDING, SUSPICIOUS, NEED_TO_CHECK or HELP: in review;
 			// APPROVED: approved (advance). The correction took effect
-			// and is not kept.
-			if _, err := f.db.exec(ctx, f.db.sql, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing); err != nil {
+			// and is not kept; corrected data becomes the row's.
+			var rp Repair
+			_ = json.Unmarshal([]byte(a.Repair), &rp) // unreadable: nothing to carry over
+			if err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+				if err := f.keepCorrectedData(ctx, tx, a, rp); err != nil {
+					return err
+				}
+				_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing)
+				return err
+			}); err != nil {
 				return err
 			}
 			return f.observe(ctx, a.AgentID.Int64, got, request(opGetAgent, "", fmt.Sprintf("status %s: the correction took effect", got.KYCStatus)))
@@ -258,8 +267,47 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 		f.noteNow(ctx, a.Key, sent)
 		return err
 	}
-	// Sent: the correction is no longer needed, and settle does not keep it.
-	return f.settle(ctx, a.Key, StateRepairing, request(repairOp(a.Repair), a.StepRequestID, acceptedResult(confirmed)))
+	// Sent: the correction is no longer needed, and settle does not keep
+	// it; corrected data becomes the row's.
+	keep := func(tx *sql.Tx) error { return f.keepCorrectedData(ctx, tx, a, rp) }
+	return f.settleWith(ctx, a.Key, StateRepairing, keep, request(repairOp(a.Repair), a.StepRequestID, acceptedResult(confirmed)))
+}
+
+// keepCorrectedData writes the data of a correction Flip took (the fields
+// rp.Data gives) into the agent's sealed row in tx, so that what the run
+// holds of the agent (Reveal, exports) is what Flip holds, and nothing of
+// the correction is kept beside it. An agent erased meanwhile keeps no
+// row. The agent keeps its key, the keyed hash of the identity number it
+// was imported with: a corrected identity number is the row's, but the
+// run still finds the agent by the old one.
+func (f *Fleet) keepCorrectedData(ctx context.Context, tx *sql.Tx, a *agent, rp Repair) error {
+	if rp.Data == nil || a.Erased || f.db.key == nil {
+		return nil
+	}
+	row := a.Row
+	applyCorrection(&row.Params, *rp.Data)
+	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	if err != nil {
+		return err
+	}
+	_, err = f.change(ctx, tx, "UPDATE fleet_agents SET row = ?, personal_fields = ? WHERE key = ? AND erased_at = 0", sealed, fields, a.Key)
+	return err
+}
+
+// applyCorrection sets each field of p that d gives (is not zero in d) to
+// d's value: a correction sends only the fields it gives, and the
+// parameters of a correction are a subset of an agent's, by name.
+func applyCorrection(p *flipkyc.AgentParams, d flipkyc.RepairDataParams) {
+	to, from := reflect.ValueOf(p).Elem(), reflect.ValueOf(d)
+	for i := range from.NumField() {
+		v := from.Field(i)
+		if v.IsZero() {
+			continue
+		}
+		if field := to.FieldByName(from.Type().Field(i).Name); field.IsValid() && field.Type() == v.Type() {
+			field.Set(v)
+		}
+	}
 }
 
 // continueUploads records a correction for an agent created at Flip and

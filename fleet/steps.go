@@ -538,8 +538,19 @@ func (f *Fleet) submit(ctx context.Context, a *agent) error {
 // journal's notes of it: the agent is in review, and the step's job is
 // done with it.
 func (f *Fleet) settle(ctx context.Context, key, from string, notes ...Entry) error {
+	return f.settleWith(ctx, key, from, nil, notes...)
+}
+
+// settleWith is settle that also runs also, when not nil, in its
+// transaction.
+func (f *Fleet) settleWith(ctx context.Context, key, from string, also func(tx *sql.Tx) error, notes ...Entry) error {
 	ctx = context.WithoutCancel(ctx)
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
 		// Under review, an agent has no correction left to send: a sent
 		// one is not kept.
 		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
