@@ -10,6 +10,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
@@ -265,9 +267,24 @@ func (e *env) console(o consoleOptions) error {
 			signIn = "sign in with the token of --token-file"
 		}
 	}
-	fmt.Fprintf(e.stderr, "flipkyc console: serving %s at %s://%s/ (%s); Ctrl-C stops\n", showDSN(dsn), scheme, l.Addr(), signIn)
+	fmt.Fprintf(e.stderr, "flipkyc console: serving %s at %s (%s); Ctrl-C stops\n", showDSN(dsn), consoleURL(scheme, l.Addr()), signIn)
 	if !loopback && tlsConfig == nil {
 		e.warn("--addr is not loopback and the console is served without TLS: the token and agents' data cross the network in clear; give --tls-cert and --tls-key")
 	}
 	return e.serveUntilDone(srv, served)
+}
+
+// consoleURL is the console's address as a person opens it: for a
+// listener on every address of the machine (0.0.0.0, ::), which a browser
+// cannot open, the machine's name with the port.
+func consoleURL(scheme string, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("%s://%s/", scheme, addr)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "THIS-MACHINE"
+	}
+	return fmt.Sprintf("%s://%s/ (every address of this machine)", scheme, net.JoinHostPort(host, strconv.Itoa(tcp.Port)))
 }

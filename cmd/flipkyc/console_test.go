@@ -563,3 +563,22 @@ func TestTokenFileReadableByOthers(t *testing.T) {
 		}
 	}
 }
+
+// The start line gives an address a browser can open: a loopback or given
+// address as it is, and for every address of the machine (0.0.0.0, ::)
+// the machine's name, not "[::]".
+func TestConsoleURL(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8070}, "http://127.0.0.1:8070/"},
+		{&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 443}, "http://192.0.2.7:443/"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8070}, "http://" + net.JoinHostPort(host, "8070") + "/ (every address of this machine)"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8071}, "http://" + net.JoinHostPort(host, "8071") + "/ (every address of this machine)"},
+	} {
+		assert.Equal(t, tc.want, consoleURL("http", tc.addr), tc.addr.String())
+	}
+}
