@@ -97,3 +97,36 @@ func TestStaleRepairLeavesTheCorrection(t *testing.T) {
 		t.Errorf("the agent's row after the correction took effect has not the corrected name")
 	}
 }
+
+// Corrected data sent for an agent parked at its uploads (UpdateAgent)
+// carries every field the correction gives, as a correction sent after a
+// rejection does (applyCorrection): the data Flip gets and the row the run
+// keeps are the corrected ones.
+func TestUpdateDataCarriesEveryField(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, nil)
+	if err := f.create(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	now, err := f.load(ctx, f.db.sql, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const residence = "Jalan Baru Nomor 5"
+	fix := Repair{Line: 2, Data: &flipkyc.RepairDataParams{UseIdentityAddress: flipkyc.Ptr(false), ResidenceAddress: residence,
+		ResidenceCountryID: 1, ResidenceProvinceID: 12, ResidenceCityID: 184, ResidenceDistrictID: 1234}}
+	if taken, err := f.updateData(ctx, now, fix); err != nil || !taken {
+		t.Fatalf("updateData: %v, %v", taken, err)
+	}
+	got, _ := fake.Agent(now.AgentID.Int64)
+	if got.ResidenceAddress != residence {
+		t.Errorf("Flip has the residence address as created, not the corrected one")
+	}
+	stored, err := f.load(ctx, f.db.sql, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := stored.Row.Params; p.ResidenceAddress != residence || p.ResidenceDistrictID != 1234 || p.UseIdentityAddress == nil || *p.UseIdentityAddress {
+		t.Errorf("the stored row keeps the residence as imported, not the corrected one")
+	}
+}

@@ -510,7 +510,7 @@ func (f *Fleet) createAgain(ctx context.Context, rp Repair, a *agent) (RowError,
 		return RowError{rp.Line, "row", dataOnly}, nil
 	}
 	row := a.Row
-	row.Params = corrected(row.Params, *rp.Data)
+	applyCorrection(&row.Params, *rp.Data)
 	return f.recreateWith(ctx, rp.Line, a, row)
 }
 
