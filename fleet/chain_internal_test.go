@@ -241,3 +241,48 @@ func TestPanicInTransactionRollsItBack(t *testing.T) {
 		t.Errorf("the panicking transaction's change was kept")
 	}
 }
+
+// A submission's intent whose journal entry cannot be written is not
+// recorded either: the lease, the intent and its entry commit together or
+// not at all, and the agent is left checked, as it was.
+func TestSubmitIntentNotRecordedWithoutItsEntry(t *testing.T) {
+	ctx := context.Background()
+	f, _, a := newRaceRun(t, nil)
+	if err := f.onboard(inJob(ctx), a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateChecked, a.Key); err != nil {
+		t.Fatal(err)
+	}
+	var job int64
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := f.river.InsertTx(ctx, tx, submitArgs{Key: a.Key}, nil)
+		if err == nil {
+			job = res.Job.ID
+			_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec(`CREATE TRIGGER refuse_journal BEFORE INSERT ON fleet_journal
+		BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`); err != nil {
+		t.Fatal(err)
+	}
+	_, cancel, _, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit})
+	if cancel != nil {
+		cancel()
+	}
+	if err == nil {
+		t.Fatal("acquire with the journal refusing its entry: no error")
+	}
+	var state string
+	var leaseJob sql.NullInt64
+	if err := f.db.sql.QueryRow("SELECT state, lease_job FROM fleet_agents WHERE key = ?", a.Key).Scan(&state, &leaseJob); err != nil {
+		t.Fatal(err)
+	}
+	if state != StateChecked || leaseJob.Valid {
+		t.Errorf("after the failed acquire: state %s, lease %v; want checked and no lease (the intent recorded without its journal entry)", state, leaseJob)
+	}
+}

@@ -53,7 +53,12 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 			if err := d.convertV0(ctx, tx); err != nil {
 				return err
 			}
-			return d.convertV1(ctx, tx)
+			if err := d.convertV1(ctx, tx); err != nil {
+				return err
+			}
+			// The rows are now sealed with this key: the run records
+			// it with them, also when opened ForReading.
+			return d.storeKeyCheck(ctx, tx)
 		}); err == nil {
 			d.scrub(ctx)
 		}
@@ -98,14 +103,15 @@ func (d *DB) setVersion(ctx context.Context, tx *sql.Tx, v int) error {
 	return err
 }
 
-// checkKey stores the data key's check value in a run that has none, and
-// refuses a key whose check value is not the run's.
+// checkKey stores the data key's check value in a run that has none
+// (unless opened ForReading), and refuses a key whose check value is not
+// the run's.
 func (d *DB) checkKey(ctx context.Context) error {
 	if d.key == nil {
 		return nil
 	}
 	if !d.reading {
-		if _, err := d.sql.ExecContext(ctx, d.rebind("INSERT INTO fleet_meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING"), d.key.check); err != nil {
+		if err := d.storeKeyCheck(ctx, d.sql); err != nil {
 			return err
 		}
 	}
@@ -121,6 +127,12 @@ func (d *DB) checkKey(ctx context.Context) error {
 		return ErrWrongDataKey
 	}
 	return nil
+}
+
+// storeKeyCheck stores the data key's check value in a run that has none.
+func (d *DB) storeKeyCheck(ctx context.Context, q querier) error {
+	_, err := d.exec(ctx, q, "INSERT INTO fleet_meta (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO NOTHING", d.key.check)
+	return err
 }
 
 // convertV0 converts a run of schema version 0 in tx: each agent is named

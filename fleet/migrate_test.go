@@ -263,3 +263,39 @@ func TestMigrateV0FailureChangesNothing(t *testing.T) {
 	}
 	d.Close()
 }
+
+// A run of schema version 0 that a reading command (ForReading) converts
+// keeps the data key it was converted with, as any conversion does: a
+// command that opens it next with another key is refused, and does not
+// make its own key the run's while the rows are sealed with the first.
+func TestMigrateV0ForReadingKeepsItsKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "run.db")
+	b, err := os.ReadFile("testdata/main-v0.fleet.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dsn, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]*fleet.DataKey, 2)
+	for i := range keys {
+		raw := make([]byte, fleet.DataKeySize)
+		raw[0] = byte(i + 1)
+		if keys[i], err = fleet.NewDataKey(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(keys[0]), fleet.ForReading())
+	if err != nil {
+		t.Fatalf("converting for reading: %v", err)
+	}
+	d.Close()
+	if d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(keys[1])); !errors.Is(err, fleet.ErrWrongDataKey) {
+		if d != nil {
+			d.Close()
+		}
+		t.Fatalf("opened with another key than the conversion's: %v; want ErrWrongDataKey", err)
+	}
+}

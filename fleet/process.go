@@ -261,9 +261,13 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		if moved && nerr == nil {
 			nerr = f.db.note(ctx, tx, key, at, sending)
 		}
-		if cerr := tx.Commit(); nerr != nil || cerr != nil {
+		if nerr != nil {
+			// The intent goes with its entry or not at all.
 			_ = tx.Rollback()
-			return nil, nil, nil, errors.Join(nerr, cerr)
+			return nil, nil, nil, nerr
+		}
+		if cerr := tx.Commit(); cerr != nil {
+			return nil, nil, nil, cerr
 		}
 	default:
 		a, err = f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,

@@ -195,7 +195,9 @@ func (f *Fleet) repair(ctx context.Context, a *agent) error {
 				if err := f.keepCorrectedData(ctx, tx, a, rp); err != nil {
 					return err
 				}
-				_, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing)
+				// Fenced: a worker whose lease was handed over leaves the
+				// correction to the job that holds the agent now.
+				_, err := f.change(ctx, tx, "UPDATE fleet_agents SET repair = '' WHERE key = ? AND state = ?", a.Key, StateRepairing)
 				return err
 			}); err != nil {
 				return err
@@ -508,7 +510,7 @@ func (f *Fleet) createAgain(ctx context.Context, rp Repair, a *agent) (RowError,
 		return RowError{rp.Line, "row", dataOnly}, nil
 	}
 	row := a.Row
-	row.Params = corrected(row.Params, *rp.Data)
+	applyCorrection(&row.Params, *rp.Data)
 	return f.recreateWith(ctx, rp.Line, a, row)
 }
 

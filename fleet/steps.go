@@ -341,7 +341,7 @@ func (f *Fleet) upload(ctx context.Context, a *agent) error {
 // agent again, and it reports false: the uploads wait for a new repair.
 func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, error) {
 	row := a.Row
-	row.Params = corrected(row.Params, *fix.Data)
+	applyCorrection(&row.Params, *fix.Data)
 	rid := newRequestID()
 	if _, err := f.flip.UpdateAgent(ctx, a.AgentID.Int64, row.Params, flipkyc.RequestID(rid)); err != nil {
 		var api *flipkyc.APIError
@@ -372,41 +372,6 @@ func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, err
 	}
 	a.Row, a.Repair = row, string(b)
 	return true, nil
-}
-
-// corrected is p with the fields d gives replaced.
-func corrected(p flipkyc.AgentParams, d flipkyc.RepairDataParams) flipkyc.AgentParams {
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	setID := func(dst *int64, v int64) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	set(&p.Name, d.Name)
-	set(&p.BirthPlace, d.BirthPlace)
-	set(&p.Address, d.Address)
-	set(&p.PhoneNumber, d.PhoneNumber)
-	if d.IdentityType != "" {
-		p.IdentityType = d.IdentityType
-	}
-	if !d.BirthDate.IsZero() {
-		p.BirthDate = d.BirthDate
-	}
-	if d.Gender != "" {
-		p.Gender = d.Gender
-	}
-	if d.Occupation != "" {
-		p.Occupation = d.Occupation
-	}
-	setID(&p.CountryID, d.CountryID)
-	setID(&p.ProvinceID, d.ProvinceID)
-	setID(&p.CityID, d.CityID)
-	setID(&p.DistrictID, d.DistrictID)
-	return p
 }
 
 func uploadTookEffect(selfie bool, s flipkyc.KYCStatus) bool {
