@@ -154,26 +154,7 @@ func TestLastWriteCompletesTheJobWhenTheAgentMovedOn(t *testing.T) {
 func TestSubmitIntentRecordedWithTheLease(t *testing.T) {
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
-	// Created and both photos uploaded, as Flip has them; the upload
-	// check's callback (not delivered here) is what moves it to checked.
-	if err := f.onboard(inJob(ctx), a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateChecked, a.Key); err != nil {
-		t.Fatal(err)
-	}
-	var job int64
-	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := f.river.InsertTx(ctx, tx, submitArgs{Key: a.Key}, nil)
-		if err == nil {
-			job = res.Job.ID
-			_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	job := checkedWithRunningSubmit(t, f, a)
 	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit})
 	if err != nil {
 		t.Fatal(err)
@@ -248,24 +229,7 @@ func TestPanicInTransactionRollsItBack(t *testing.T) {
 func TestSubmitIntentNotRecordedWithoutItsEntry(t *testing.T) {
 	ctx := context.Background()
 	f, _, a := newRaceRun(t, nil)
-	if err := f.onboard(inJob(ctx), a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateChecked, a.Key); err != nil {
-		t.Fatal(err)
-	}
-	var job int64
-	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := f.river.InsertTx(ctx, tx, submitArgs{Key: a.Key}, nil)
-		if err == nil {
-			job = res.Job.ID
-			_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	job := checkedWithRunningSubmit(t, f, a)
 	if _, err := f.db.sql.Exec(`CREATE TRIGGER refuse_journal BEFORE INSERT ON fleet_journal
 		BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`); err != nil {
 		t.Fatal(err)
@@ -285,4 +249,32 @@ func TestSubmitIntentNotRecordedWithoutItsEntry(t *testing.T) {
 	if state != StateChecked || leaseJob.Valid {
 		t.Errorf("after the failed acquire: state %s, lease %v; want checked and no lease (the intent recorded without its journal entry)", state, leaseJob)
 	}
+}
+
+// checkedWithRunningSubmit takes a through its create and both uploads,
+// as Flip has them, and leaves it checked (the upload check's callback,
+// not delivered here, is what moves it there) with its submit job running
+// its first attempt; it returns the job's id.
+func checkedWithRunningSubmit(t *testing.T, f *Fleet, a *agent) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.onboard(inJob(ctx), a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE fleet_agents SET state = ? WHERE key = ?", StateChecked, a.Key); err != nil {
+		t.Fatal(err)
+	}
+	var job int64
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := f.river.InsertTx(ctx, tx, submitArgs{Key: a.Key}, nil)
+		if err == nil {
+			job = res.Job.ID
+			_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return job
 }

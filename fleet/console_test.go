@@ -37,13 +37,7 @@ func TestMigrateV1(t *testing.T) {
 				}
 				d.Close()
 			} else {
-				b, err := os.ReadFile("testdata/main-v1.fleet.db")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(dsn, b, 0o600); err != nil {
-					t.Fatal(err)
-				}
+				copyFixture(t, "main-v1.fleet.db", dsn)
 			}
 			h := newHarness(t, dsn)
 			var version, journal int

@@ -18,6 +18,19 @@ import (
 // FLIPKYC_DATA_KEY).
 const testDataKeyText = "dGVzdCBkYXRhIGtleSBvZiB0aGUgZmxlZXQgdGVzdHM="
 
+// copyFixture copies the run testdata/name (see testdata/README.md) to
+// path, owner-only, for a test to open and change.
+func copyFixture(t testing.TB, name, path string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func testDataKey(t testing.TB) *fleet.DataKey {
 	t.Helper()
 	k, err := fleet.ParseDataKey(testDataKeyText)

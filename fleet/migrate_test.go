@@ -146,13 +146,7 @@ func TestMigrateV0(t *testing.T) {
 				dsn = postgresDSN(t)
 				postgresV0(t, dsn)
 			} else {
-				b, err := os.ReadFile("testdata/main-v0.fleet.db")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(dsn, b, 0o600); err != nil {
-					t.Fatal(err)
-				}
+				copyFixture(t, "main-v0.fleet.db", dsn)
 			}
 			// The same agents as the fixture's CSV (writeRun makes the
 			// same values).
@@ -225,13 +219,7 @@ func TestMigrateV0(t *testing.T) {
 func TestMigrateV0FailureChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "run.db")
-	b, err := os.ReadFile("testdata/main-v0.fleet.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dsn, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyFixture(t, "main-v0.fleet.db", dsn)
 	raw, err := sql.Open("sqlite", "file:"+dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -272,17 +260,12 @@ func TestMigrateV0ForReadingKeepsItsKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "run.db")
-	b, err := os.ReadFile("testdata/main-v0.fleet.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dsn, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyFixture(t, "main-v0.fleet.db", dsn)
 	keys := make([]*fleet.DataKey, 2)
 	for i := range keys {
 		raw := make([]byte, fleet.DataKeySize)
 		raw[0] = byte(i + 1)
+		var err error
 		if keys[i], err = fleet.NewDataKey(raw); err != nil {
 			t.Fatal(err)
 		}

@@ -225,12 +225,13 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		inTime = []any{left}
 	}
 	set, setArgs, rid, at := "", []any(nil), "", f.nowMillis()
+	var sending Entry // the intent's journal entry
 	if intent != nil {
 		rid = newRequestID()
 		set = ", state = CASE WHEN state = ? THEN ? ELSE state END, step_request_id = CASE WHEN state = ? THEN ? ELSE step_request_id END, updated_at = CASE WHEN state = ? THEN ? ELSE updated_at END"
 		setArgs = []any{intent.from, intent.to, intent.from, rid, intent.from, at}
+		sending = request(intent.op, rid, resultSending)
 	}
-	sending := request(intent.operation(), rid, resultSending)
 	const journal = "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) "
 	var a *agent
 	var err error
@@ -245,29 +246,24 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		}
 		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, q, args...), &left})
 	case intent != nil:
-		// SQLite: the lease, the intent and its entry in one transaction.
-		var tx *sql.Tx
-		if tx, err = f.db.sql.BeginTx(ctx, nil); err != nil {
-			return nil, nil, nil, err
-		}
-		a, err = f.db.scanAgent(f.db.queryRow(ctx, tx, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?`+set+` WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
-			append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt)...))
-		var nerr error
-		moved := a != nil && a.StepRequestID == rid
-		if a == nil && (errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)) {
-			// Taken, but the row cannot be opened: was the intent recorded?
-			nerr = f.db.queryRow(ctx, tx, "SELECT step_request_id = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved)
-		}
-		if moved && nerr == nil {
-			nerr = f.db.note(ctx, tx, key, at, sending)
-		}
-		if nerr != nil {
-			// The intent goes with its entry or not at all.
-			_ = tx.Rollback()
-			return nil, nil, nil, nerr
-		}
-		if cerr := tx.Commit(); cerr != nil {
-			return nil, nil, nil, cerr
+		// SQLite: the lease, the intent and its entry in one transaction;
+		// the intent goes with its entry or not at all.
+		if terr := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			a, err = f.db.scanAgent(f.db.queryRow(ctx, tx, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?`+set+` WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
+				append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt)...))
+			moved := a != nil && a.StepRequestID == rid
+			if a == nil && (errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)) {
+				// Taken, but the row cannot be opened: was the intent recorded?
+				if err := f.db.queryRow(ctx, tx, "SELECT step_request_id = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved); err != nil {
+					return err
+				}
+			}
+			if !moved {
+				return nil
+			}
+			return f.db.note(ctx, tx, key, at, sending)
+		}); terr != nil {
+			return nil, nil, nil, terr
 		}
 	default:
 		a, err = f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
@@ -302,18 +298,10 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 
 // leaseIntent is the intent of a step's first request, recorded with the
 // step's lease (acquire) when the agent is in state from: the agent moves
-// to state to under a new Request-ID, and the journal records operation's
+// to state to under a new Request-ID, and the journal records op's
 // intent. A process stopped after it leaves the agent in state to, which a
 // read settles.
 type leaseIntent struct{ from, to, op string }
-
-// operation is the journal's operation of the intent; "" for none.
-func (i *leaseIntent) operation() string {
-	if i == nil {
-		return ""
-	}
-	return i.op
-}
 
 // withFirst scans a row's first column into first and the others into
 // the destinations it is given.
