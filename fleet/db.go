@@ -312,7 +312,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		case err != nil:
 			return err
 		case version > schemaVersion:
-			return fmt.Errorf("the run's schema is version %d, made by a newer flipkyc (this one knows up to %d)", version, schemaVersion)
+			return newerSchema(version)
 		case version >= 1:
 			return d.checkKey(ctx)
 		}

@@ -35,7 +35,7 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 	}
 	switch {
 	case version > schemaVersion:
-		return fmt.Errorf("the run's schema is version %d, made by a newer flipkyc (this one knows up to %d)", version, schemaVersion)
+		return newerSchema(version)
 	case version < 0:
 		err = d.inTx(ctx, func(tx *sql.Tx) error {
 			for _, stmt := range append(append(append([]string{}, schema...), tablesV1...), d.tablesV2()...) {
@@ -69,6 +69,12 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 		return err
 	}
 	return d.checkKey(ctx)
+}
+
+// newerSchema is the error for a run whose schema is version, newer than
+// this code knows.
+func newerSchema(version int) error {
+	return fmt.Errorf("the run's schema is version %d, made by a newer flipkyc (this one knows up to %d)", version, schemaVersion)
 }
 
 // schemaVersion is the version of the run's fleet tables: -1 when there
