@@ -199,7 +199,10 @@ func TestRepairDuringErasureStoresNothing(t *testing.T) {
 		done <- result{bad, err}
 	}()
 	// Wait until Repair's update waits for the row this test holds.
-	for {
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		if time.Now().After(deadline) {
+			t.Fatal("Repair's update did not wait for the held row in 2 minutes")
+		}
 		var waiting int
 		if err := db.QueryRow("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE fleet_agents SET state%'").Scan(&waiting); err != nil {
 			t.Fatal(err)

@@ -351,7 +351,13 @@ func TestRepairInterruptedIsNotResent(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- h.newFleet(fleet.Config{Transport: dt}).Run(ctx, nil) }()
-			<-dt.died
+			select {
+			case <-dt.died:
+			case err := <-done:
+				t.Fatalf("Run returned %v before the repair was sent", err)
+			case <-time.After(2 * time.Minute):
+				t.Fatal("no repair sent in 2 minutes")
+			}
 			cancel()
 			<-done
 			recs := records(t, h.db)

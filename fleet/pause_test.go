@@ -3,7 +3,9 @@ package fleet_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -85,7 +87,11 @@ func pausedProcess(t *testing.T, jobTimeout string, resume func(db *sql.DB, sinc
 	// The other process works while the first one's heartbeat is far past
 	// --orphan-after.
 	pausedAt := time.Now()
-	waitFor(t, func() bool { return resume(h.db.SQL(), time.Since(pausedAt)) })
+	for deadline := pausedAt.Add(2 * time.Minute); !resume(h.db.SQL(), time.Since(pausedAt)); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("paused for 2 minutes, and the condition to wake the process never held\n%s", postgresActivity(h.db.SQL()))
+		}
+	}
 	if err := paused.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +101,7 @@ func pausedProcess(t *testing.T, jobTimeout string, resume func(db *sql.DB, sinc
 	}{{paused, pausedOut}, {other, otherOut}} {
 		// Exit status 1: agents parked (a create handed back is an
 		// outcome unknown).
-		if err := waitCmd(p.cmd, 3*time.Minute); err != nil && p.cmd.ProcessState.ExitCode() != 1 {
+		if err := waitCmd(p.cmd, 2*time.Minute); err != nil && p.cmd.ProcessState.ExitCode() != 1 {
 			t.Fatalf("onboard: %v\n%s", err, p.out())
 		}
 	}
@@ -112,19 +118,6 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 2 minutes")
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitCmd waits for cmd, killing it after limit.
-func waitCmd(cmd *exec.Cmd, limit time.Duration) error {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		return <-done
 	}
 }
 
@@ -159,4 +152,37 @@ func TestClockSkewPostgres(t *testing.T) {
 			checkNoRepeats(t, h.fake)
 		})
 	}
+}
+
+// postgresActivity describes a Postgres run for a failed test: its
+// processes, its running jobs and the database's sessions with what each
+// waits for.
+func postgresActivity(db *sql.DB) string {
+	var b strings.Builder
+	for _, q := range []string{
+		"SELECT id, heartbeat_at, job_timeout_ms FROM fleet_processes",
+		"SELECT id, kind, attempt, attempted_by, attempted_at, now() FROM river_job WHERE state = 'running'",
+		"SELECT state, COUNT(*) FROM river_job GROUP BY state",
+		"SELECT state, COUNT(*) FROM fleet_agents GROUP BY state",
+		"SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 160) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+	} {
+		fmt.Fprintf(&b, "%s:\n", q)
+		rows, err := db.Query(q)
+		if err != nil {
+			fmt.Fprintf(&b, "  %v\n", err)
+			continue
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			_ = rows.Scan(ptrs...)
+			fmt.Fprintf(&b, "  %v\n", vals)
+		}
+		rows.Close()
+	}
+	return b.String()
 }
