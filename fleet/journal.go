@@ -342,10 +342,11 @@ func (f *Fleet) Agent(ctx context.Context, line int) (Record, []Entry, error) {
 
 // timeline reads the journal of the agent key, oldest first.
 func (d *DB) timeline(ctx context.Context, key string) ([]Entry, error) {
-	// In the order recorded: each agent's entries are written one after
-	// another (its steps hold its lease), whatever the clocks of the
-	// processes that wrote them.
-	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY id", key)
+	// By the time each entry was stamped, on the database's clock (every
+	// process's stamps are measured against it), and in the order recorded
+	// within a millisecond: a callback recorded while a step waited to
+	// write its result, stamped before, comes after that result.
+	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY at, id", key)
 	if err != nil {
 		return nil, err
 	}
