@@ -96,6 +96,13 @@ func (f *Fleet) heartbeat(ctx context.Context) error {
 	}
 	orphan := f.cfg.OrphanAfter.Milliseconds()
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+		// A process paused inside a transaction holds its rows' locks
+		// until it runs again: the hand-back skips the rows it holds and,
+		// should it meet another lock, gives up until the next beat
+		// rather than stop this process's heartbeat behind it.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '2s'"); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT j.id, j.kind, j.args FROM river_job j JOIN fleet_processes p ON p.id = j.attempted_by[array_length(j.attempted_by, 1)]
 			WHERE j.state = 'running' AND p.heartbeat_at < `+f.db.nowSQL()+` - $1
 			AND j.attempted_at < now() - (p.job_timeout_ms + $1) * interval '1 millisecond'
@@ -126,7 +133,10 @@ func (f *Fleet) heartbeat(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, "UPDATE river_job SET state = 'cancelled', finalized_at = now() WHERE id = ANY($1)", ids); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE fleet_agents SET lease_job = NULL, lease_attempt = NULL WHERE lease_job = ANY($1)", ids); err != nil {
+			// A lease whose job is not running holds nothing (acquire):
+			// clearing it is for the reader, and a row a paused process
+			// holds keeps it.
+			if _, err := tx.ExecContext(ctx, "UPDATE fleet_agents SET lease_job = NULL, lease_attempt = NULL WHERE key IN (SELECT key FROM fleet_agents WHERE lease_job = ANY($1) FOR UPDATE SKIP LOCKED)", ids); err != nil {
 				return err
 			}
 			if len(jobs) > 0 {
@@ -137,8 +147,9 @@ func (f *Fleet) heartbeat(ctx context.Context) error {
 			f.log.Warn("fleet: handed back the steps of a process that stopped beating", "steps", len(ids))
 		}
 		// A process is forgotten once none of its steps is running.
-		_, err = tx.ExecContext(ctx, `DELETE FROM fleet_processes p WHERE heartbeat_at < `+f.db.nowSQL()+` - $1
-			AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.state = 'running' AND j.attempted_by[array_length(j.attempted_by, 1)] = p.id)`, orphan)
+		_, err = tx.ExecContext(ctx, `DELETE FROM fleet_processes WHERE id IN (SELECT id FROM fleet_processes p WHERE heartbeat_at < `+f.db.nowSQL()+` - $1
+			AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.state = 'running' AND j.attempted_by[array_length(j.attempted_by, 1)] = p.id)
+			FOR UPDATE SKIP LOCKED)`, orphan)
 		return err
 	})
 }
