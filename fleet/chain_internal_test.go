@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,4 +278,96 @@ func checkedWithRunningSubmit(t *testing.T, f *Fleet, a *agent) int64 {
 		t.Fatal(err)
 	}
 	return job
+}
+
+// A create job takes its request's slot of the rate limit first, then its
+// lease with the create's intent in one transaction (the agent creating
+// under a new Request-ID, with the journal's entry), and sends the create
+// under that Request-ID without recording the intent again.
+func TestCreateIntentRecordedWithTheLease(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, nil)
+	var job int64
+	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job); err != nil {
+		t.Fatal(err)
+	}
+	jobCtx, cancel, atStart, err := f.acquire(withSlotTaken(ctx), job, 1, a.Key, &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	var stored, storedRID string
+	if err := f.db.sql.QueryRow("SELECT state, create_request_id FROM fleet_agents WHERE key = ?", a.Key).Scan(&stored, &storedRID); err != nil {
+		t.Fatal(err)
+	}
+	if atStart.State != StateCreating || !atStart.sendNow || stored != StateCreating || storedRID == "" || storedRID != atStart.CreateRequestID {
+		t.Fatalf("at the step's start: agent %s %q sendNow %v, stored %s %q; want creating under the stored Request-ID, sendNow", atStart.State, atStart.CreateRequestID, atStart.sendNow, stored, storedRID)
+	}
+	if err := f.create(inJob(jobCtx), atStart); err != nil {
+		t.Fatal(err)
+	}
+	creates := fake.RequestsTo(flipkyctest.RouteCreateAgent)
+	if len(creates) != 1 || creates[0].Header.Get("Request-ID") != storedRID {
+		t.Fatalf("creates %d, want 1 under Request-ID %s", len(creates), storedRID)
+	}
+	now, err := f.load(ctx, f.db.sql, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !now.AgentID.Valid || now.CreateRequestID != storedRID {
+		t.Errorf("after the create: agent id %v, Request-ID %q; want the id recorded under %s", now.AgentID, now.CreateRequestID, storedRID)
+	}
+	timeline, err := f.db.timeline(ctx, a.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var intents int
+	for _, e := range timeline {
+		if e.Operation == opCreate && e.Result == resultSending {
+			intents++
+			if e.RequestID != storedRID {
+				t.Errorf("create's intent under %s, want %s", e.RequestID, storedRID)
+			}
+		}
+	}
+	if intents != 1 {
+		t.Errorf("%d journal entries of the create's intent, want 1: %+v", intents, timeline)
+	}
+}
+
+// A create the SDK refuses before sending, after its intent was recorded
+// with the lease, parks the agent with the way out repair, as a refusal:
+// Flip created no agent, so it is not an outcome unknown.
+func TestCreateIntentRefusedBeforeSending(t *testing.T) {
+	ctx := context.Background()
+	f, fake, a := newRaceRun(t, nil)
+	var job int64
+	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job); err != nil {
+		t.Fatal(err)
+	}
+	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	atStart.Row.Params.PhoneNumber = "12" // breaks the SDK's rule for phone numbers
+	if err := f.create(inJob(jobCtx), atStart); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.RequestsTo(flipkyctest.RouteCreateAgent)); n != 0 {
+		t.Fatalf("%d creates sent, want none", n)
+	}
+	recs, err := f.db.Records(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := recs[0]; r.State != StateAttention || r.WayOut != WayOutRepair || !strings.HasPrefix(r.Attention, reasonCreateBreaksRule) {
+		t.Errorf("after the refusal: %s, way out %q, reason %q; want parked with way out repair", r.State, r.WayOut, r.Attention)
+	}
 }

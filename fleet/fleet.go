@@ -118,7 +118,10 @@ type Fleet struct {
 	db    *DB
 	flip  *flipkyc.Client
 	river *river.Client[*sql.Tx]
-	log   *slog.Logger
+	// lim spaces the requests to Flip (Config.Rate); nil without a
+	// SecretKey.
+	lim limiter
+	log *slog.Logger
 	// unlock releases the lock on the SQLite run's file.
 	unlock func()
 	// offset is the database's clock minus this process's, in ms (now).
@@ -158,6 +161,7 @@ func New(cfg Config) (*Fleet, error) {
 		if cfg.DB.postgres {
 			lim = newDBLimiter(cfg.DB, cfg.Rate)
 		}
+		f.lim = lim
 		hc := &http.Client{Transport: &limitedTransport{base: base, lim: lim}}
 		opts := append(append([]flipkyc.Option{}, cfg.ClientOptions...), flipkyc.WithHTTPClient(hc))
 		c, err := flipkyc.New(cfg.SecretKey, opts...)
@@ -167,7 +171,8 @@ func New(cfg Config) (*Fleet, error) {
 		f.flip = c
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard})
+	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard, slotFirst: true,
+		intent: &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"}})
 	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.onboard})
 	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit, intent: &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit}})
 	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
@@ -342,6 +347,10 @@ type worker[T keyed] struct {
 	// intent, if not nil, is the step's first request's intent, recorded
 	// with its lease.
 	intent *leaseIntent
+	// slotFirst: the job's first request takes its slot of the rate limit
+	// before the lease (and its intent) is taken, so that the intent is
+	// recorded once the request may go, just before it is sent.
+	slotFirst bool
 }
 
 // Work runs the step for the agent the job names. A step that cannot run
@@ -350,6 +359,12 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
+	if w.slotFirst && w.f.lim != nil {
+		if err := w.f.lim.wait(ctx); err != nil {
+			return err
+		}
+		ctx = withSlotTaken(ctx)
+	}
 	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key, w.intent)
 	switch {
 	case errors.Is(err, errNotFound):

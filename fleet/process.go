@@ -239,7 +239,8 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 	var sending Entry // the intent's journal entry
 	if intent != nil {
 		rid = newRequestID()
-		set = ", state = CASE WHEN state = ? THEN ? ELSE state END, step_request_id = CASE WHEN state = ? THEN ? ELSE step_request_id END, updated_at = CASE WHEN state = ? THEN ? ELSE updated_at END"
+		col := intent.requestColumn()
+		set = ", state = CASE WHEN state = ? THEN ? ELSE state END, " + col + " = CASE WHEN state = ? THEN ? ELSE " + col + " END, updated_at = CASE WHEN state = ? THEN ? ELSE updated_at END"
 		setArgs = []any{intent.from, intent.to, intent.from, rid, intent.from, at}
 		sending = request(intent.op, rid, resultSending)
 	}
@@ -252,7 +253,7 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?) AS left_ms, ` + agentColumns
 		args := append(append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt, left), left, job)
 		if intent != nil {
-			q = "WITH acquired AS (" + q + "), noted AS (" + journal + "SELECT key, ?, ?, ?, ?, ?, ? FROM acquired WHERE step_request_id = ?) SELECT left_ms, " + agentColumns + " FROM acquired"
+			q = "WITH acquired AS (" + q + "), noted AS (" + journal + "SELECT key, ?, ?, ?, ?, ?, ? FROM acquired WHERE " + intent.requestColumn() + " = ?) SELECT left_ms, " + agentColumns + " FROM acquired"
 			args = append(args, at, sending.Kind, sending.Operation, sending.RequestID, sending.Result, sending.Actor, rid)
 		}
 		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, q, args...), &left})
@@ -262,10 +263,10 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		if terr := f.db.inTx(ctx, func(tx *sql.Tx) error {
 			a, err = f.db.scanAgent(f.db.queryRow(ctx, tx, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?`+set+` WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
 				append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt)...))
-			moved := a != nil && a.StepRequestID == rid
+			moved := a != nil && intent.requestID(a) == rid
 			if a == nil && (errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)) {
 				// Taken, but the row cannot be opened: was the intent recorded?
-				if err := f.db.queryRow(ctx, tx, "SELECT step_request_id = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved); err != nil {
+				if err := f.db.queryRow(ctx, tx, "SELECT "+intent.requestColumn()+" = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved); err != nil {
 					return err
 				}
 			}
@@ -280,7 +281,7 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		a, err = f.db.scanAgent(f.db.queryRow(ctx, f.db.sql, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ? WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
 			job, attempt, key, job, attempt, job, attempt))
 	}
-	if a != nil && intent != nil && a.StepRequestID == rid && a.State == intent.to {
+	if a != nil && intent != nil && intent.requestID(a) == rid && a.State == intent.to {
 		a.sendNow = true
 	}
 	taken := err == nil || errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)
@@ -311,8 +312,29 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 // step's lease (acquire) when the agent is in state from: the agent moves
 // to state to under a new Request-ID, and the journal records op's
 // intent. A process stopped after it leaves the agent in state to, which a
-// read settles.
-type leaseIntent struct{ from, to, op string }
+// read settles (a create's, parked as an outcome unknown, a person).
+type leaseIntent struct {
+	from, to, op string
+	// column holds the Request-ID: step_request_id unless set (a create's
+	// is create_request_id).
+	column string
+}
+
+// requestColumn is the column that holds the intent's Request-ID.
+func (i *leaseIntent) requestColumn() string {
+	if i.column == "" {
+		return "step_request_id"
+	}
+	return i.column
+}
+
+// requestID is a's Request-ID in the intent's column.
+func (i *leaseIntent) requestID(a *agent) string {
+	if i.column == "create_request_id" {
+		return a.CreateRequestID
+	}
+	return a.StepRequestID
+}
 
 // withFirst scans a row's first column into first and the others into
 // the destinations it is given.

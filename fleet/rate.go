@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flipkyc/flipkyc"
@@ -24,7 +25,9 @@ type limitedTransport struct {
 }
 
 func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := t.lim.wait(r.Context()); err != nil {
+	if taken, ok := r.Context().Value(slotTakenKey{}).(*atomic.Bool); ok && taken.CompareAndSwap(true, false) {
+		// The job took this request's slot before its lease (slotFirst).
+	} else if err := t.lim.wait(r.Context()); err != nil {
 		// Nothing was sent: the SDK may try a state change again rather
 		// than park it as an outcome unknown.
 		return nil, fmt.Errorf("fleet: waiting for the rate limit: %w: %w", err, flipkyc.ErrNotSent)
@@ -35,6 +38,18 @@ func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.base.RoundTrip(r)
+}
+
+// slotTakenKey carries, in a job's context, whether a slot the job took
+// before its lease is still unused: the job's first request uses it,
+// every later one (retries included) waits for its own.
+type slotTakenKey struct{}
+
+// withSlotTaken returns ctx carrying a slot taken for its first request.
+func withSlotTaken(ctx context.Context) context.Context {
+	taken := new(atomic.Bool)
+	taken.Store(true)
+	return context.WithValue(ctx, slotTakenKey{}, taken)
 }
 
 // beforeSendKey carries, in a request's context, a function the transport
@@ -83,7 +98,7 @@ type dbLimiter struct {
 }
 
 // blockSpan is about how much of the rate a Postgres process takes at once.
-const blockSpan = 20 * time.Millisecond
+const blockSpan = 100 * time.Millisecond
 
 func newDBLimiter(db *DB, rate float64) *dbLimiter {
 	interval := time.Duration(float64(time.Second) / rate)

@@ -56,6 +56,32 @@ func TestLimitedTransportSaysNothingWasSent(t *testing.T) {
 	}
 }
 
+// A job that took its first request's slot before its lease (slotFirst)
+// sends that request without waiting again; its next request, a retry
+// included, waits for a slot of its own.
+func TestLimitedTransportUsesTheSlotTakenOnce(t *testing.T) {
+	l := newLocalLimiter(0.001) // one request every 1000 s
+	sent := 0
+	tr := &limitedTransport{lim: l, base: roundTrip(func(*http.Request) (*http.Response, error) {
+		sent++
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
+	})}
+	if err := l.wait(context.Background()); err != nil { // the slot the job took
+		t.Fatal(err)
+	}
+	ctx := withSlotTaken(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1/agents", nil)
+	if _, err := tr.RoundTrip(req); err != nil || sent != 1 {
+		t.Fatalf("first request: %v, sent %d; want sent at once on the slot taken", err, sent)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	req, _ = http.NewRequestWithContext(short, http.MethodPost, "http://127.0.0.1/agents", nil)
+	if _, err := tr.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) || sent != 1 {
+		t.Fatalf("second request: %v, sent %d; want it to wait for a slot of its own", err, sent)
+	}
+}
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -71,9 +97,9 @@ func TestDBLimiterTakesSlotsInBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	l := newDBLimiter(db, 100) // 10 ms apart: blocks of 2
+	l := newDBLimiter(db, 20) // 50 ms apart: blocks of 2
 	if l.block != 2 {
-		t.Fatalf("block of %d slots at 100/s, want 2", l.block)
+		t.Fatalf("block of %d slots at 20/s, want 2", l.block)
 	}
 	if err := l.wait(ctx); err != nil {
 		t.Fatal(err)

@@ -93,11 +93,18 @@ func (f *Fleet) onboard(ctx context.Context, a *agent) error {
 	}
 }
 
-// create registers the agent with Flip, at most once.
+// create registers the agent with Flip, at most once. In a create job,
+// the intent (state creating under a new Request-ID) was recorded with
+// the job's lease, once the request had its slot (sendNow); elsewhere it
+// is recorded by the rate-limited transport, just before the request is
+// written.
 func (f *Fleet) create(ctx context.Context, a *agent) error {
-	switch a.State {
-	case StateNew:
-	case StateCreating:
+	switch {
+	case a.State == StateNew:
+	case a.State == StateCreating && a.sendNow:
+		a.sendNow = false
+		return f.sendCreate(ctx, a, a.CreateRequestID, nil)
+	case a.State == StateCreating:
 		// The intent was recorded but no result: this process, or an
 		// earlier one, stopped after it may have sent the create.
 		return f.park(ctx, a.Key, StateCreating, fmt.Sprintf(
@@ -118,7 +125,18 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		}
 		return err
 	}
-	got, err := f.flip.CreateAgent(context.WithValue(ctx, beforeSendKey{}, intent), a.Row.Params, flipkyc.RequestID(rid))
+	return f.sendCreate(ctx, a, rid, intent)
+}
+
+// sendCreate sends a's create under rid and records its outcome. intent,
+// if not nil, records the create's intent once the request has its slot
+// (beforeSendKey); nil, the intent is recorded already (a in creating).
+func (f *Fleet) sendCreate(ctx context.Context, a *agent, rid string, intent func(context.Context) error) error {
+	sendCtx := ctx
+	if intent != nil {
+		sendCtx = context.WithValue(ctx, beforeSendKey{}, intent)
+	}
+	got, err := f.flip.CreateAgent(sendCtx, a.Row.Params, flipkyc.RequestID(rid))
 	if errors.Is(err, errMoved) {
 		return errMoved
 	}
@@ -127,8 +145,14 @@ func (f *Fleet) create(ctx context.Context, a *agent) error {
 		var ve *flipkyc.ValidationError
 		sent := request(opCreate, rid, resultOf(err))
 		switch {
-		case errors.As(err, &ve): // refused before sending: the agent is new
-			return f.park(ctx, a.Key, StateNew, createRefusal(err), sent)
+		case errors.As(err, &ve):
+			// Refused before sending: Flip created no agent, whether the
+			// intent was recorded (parked from creating) or not (new).
+			from := StateNew
+			if intent == nil {
+				from = StateCreating
+			}
+			return f.park(ctx, a.Key, from, createRefusal(err), sent)
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err), sent)
 		case errors.Is(err, flipkyc.ErrDuplicate) && !phoneTaken(err):
