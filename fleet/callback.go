@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -18,14 +19,7 @@ import (
 // authentic) and reported on Config.Logger, by its agent id only.
 func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
-	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		// The raw callback carries the agent's name and is not needed
-		// after it was applied: only its hash is kept.
-		n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_events (key, agent_id, kyc_status, rejection_code, raw_sha256, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), rawHash(ev.Raw), f.nowMillis())
-		if err != nil || n == 0 {
-			return err // n == 0: a repeat of an event already stored
-		}
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := f.noteCallback(ctx, tx, ev); err != nil {
 			return err
 		}
@@ -33,22 +27,44 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 		if err != nil {
 			return err
 		}
-		if !moved {
-			var n int
-			if err := f.db.queryRow(ctx, tx, "SELECT COUNT(*) FROM fleet_agents WHERE agent_id = ?", ev.AgentID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				// Another run's agent, or one whose create's reply is not
-				// recorded yet: kept, not applied, and said loudly.
-				f.log.Warn("fleet: callback for an agent this run does not have: stored, not applied; if it is another run's, that run misses it until it reads the agent from Flip (give each run its own callback receiver: onboard --listen)", "agent_id", ev.AgentID)
-			}
+		// The event is stored last, with whether it was applied, in the
+		// same transaction: a repeat of an event already stored (its key)
+		// undoes what it did above. The raw callback carries the agent's
+		// name and is not needed after it was applied: only its hash is
+		// kept.
+		applied := 0
+		if moved {
+			applied = 1
+		}
+		n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_events (key, agent_id, kyc_status, rejection_code, raw_sha256, received_at, applied) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+			ev.Key(), ev.AgentID, string(ev.KYCStatus), int(ev.RejectedReasonCode), rawHash(ev.Raw), f.nowMillis(), applied)
+		switch {
+		case err != nil:
+			return err
+		case n == 0:
+			return errRepeatedEvent
+		case moved:
 			return nil
 		}
-		_, err = f.db.exec(ctx, tx, "UPDATE fleet_events SET applied = 1 WHERE key = ?", ev.Key())
-		return err
+		var agents int
+		if err := f.db.queryRow(ctx, tx, "SELECT COUNT(*) FROM fleet_agents WHERE agent_id = ?", ev.AgentID).Scan(&agents); err != nil {
+			return err
+		}
+		if agents == 0 {
+			// Another run's agent, or one whose create's reply is not
+			// recorded yet: kept, not applied, and said loudly.
+			f.log.Warn("fleet: callback for an agent this run does not have: stored, not applied; if it is another run's, that run misses it until it reads the agent from Flip (give each run its own callback receiver: onboard --listen)", "agent_id", ev.AgentID)
+		}
+		return nil
 	})
+	if errors.Is(err, errRepeatedEvent) {
+		return nil // stored before: changes nothing
+	}
+	return err
 }
+
+// errRepeatedEvent rolls back the handling of an event stored before.
+var errRepeatedEvent = errors.New("fleet: event stored before")
 
 // noteCallback records a callback in the journal of its agent (none when
 // the run does not have it): its status and code, and, for a parked agent,
