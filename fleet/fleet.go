@@ -360,10 +360,19 @@ type worker[T keyed] struct {
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
 	if w.slotFirst && w.f.lim != nil {
-		if err := w.f.lim.wait(ctx); err != nil {
-			return err
+		switch err := w.f.lim.wait(ctx); {
+		case err == nil:
+			ctx = withSlotTaken(ctx)
+		case ctx.Err() != nil:
+			// The job was stopped while it waited, having done nothing:
+			// later, without spending an attempt.
+			return river.JobSnooze(time.Second)
+		default:
+			// The step goes on without a slot: its first request waits for
+			// one in the transport, and fails unsent as any step's would
+			// (the last attempt parks the agent).
+			w.f.log.Warn("fleet: waiting for the rate limit", "kind", j.Kind, "err", err)
 		}
-		ctx = withSlotTaken(ctx)
 	}
 	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key, w.intent)
 	switch {

@@ -264,6 +264,9 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 			a, err = f.db.scanAgent(f.db.queryRow(ctx, tx, `UPDATE fleet_agents SET lease_job = ?, lease_attempt = ?`+set+` WHERE key = ? AND `+free+` AND `+mine+`) RETURNING `+agentColumns,
 				append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt)...))
 			moved := a != nil && intent.requestID(a) == rid
+			if a == nil && !errors.Is(err, errUnreadableRow) && !errors.Is(err, ErrNoDataKey) && !errors.Is(err, sql.ErrNoRows) {
+				return err // the statement failed: nothing is recorded
+			}
 			if a == nil && (errors.Is(err, errUnreadableRow) || errors.Is(err, ErrNoDataKey)) {
 				// Taken, but the row cannot be opened: was the intent recorded?
 				if err := f.db.queryRow(ctx, tx, "SELECT "+intent.requestColumn()+" = ? FROM fleet_agents WHERE key = ?", rid, key).Scan(&moved); err != nil {
@@ -301,11 +304,40 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 		}
 		return nil, nil, nil, errLate
 	}
+	switch {
+	case intent == nil:
+	case left <= 0:
+		// Nothing is sent under an intent the attempt cannot act on.
+		f.withdrawIntent(ctx, key, rid, intent, "the job's attempt ran out of time before it")
+	case a == nil:
+		// Nor under one recorded for a row that cannot be opened.
+		f.withdrawIntent(ctx, key, rid, intent, "the stored row cannot be opened")
+	}
 	if left <= 0 {
 		return nil, nil, nil, errLate
 	}
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, leaseKey{}, lease{job, attempt}), time.Duration(left)*time.Millisecond)
 	return ctx, cancel, a, err
+}
+
+// withdrawIntent puts the agent key back in the state it was in before
+// acquire recorded intent under rid, with why nothing was sent under it in
+// the journal, if it is still there: a step that cannot act sends nothing,
+// and leaves no request in doubt (a create's would park as an outcome
+// unknown). A failure is logged: the intent stays, which is safe.
+func (f *Fleet) withdrawIntent(ctx context.Context, key, rid string, intent *leaseIntent, why string) {
+	ctx = context.WithoutCancel(ctx)
+	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND "+intent.requestColumn()+" = ?",
+			intent.from, f.nowMillis(), key, intent.to, rid)
+		if err != nil || n == 0 {
+			return err
+		}
+		return f.db.note(ctx, tx, key, f.nowMillis(), request(intent.op, rid, "not sent: "+why))
+	})
+	if err != nil {
+		f.log.Warn("fleet: withdrawing a request's intent", "operation", intent.op, "err", err)
+	}
 }
 
 // leaseIntent is the intent of a step's first request, recorded with the

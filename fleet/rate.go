@@ -26,7 +26,11 @@ type limitedTransport struct {
 
 func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if taken, ok := r.Context().Value(slotTakenKey{}).(*atomic.Bool); ok && taken.CompareAndSwap(true, false) {
-		// The job took this request's slot before its lease (slotFirst).
+		// The job took this request's slot before its lease (slotFirst);
+		// a job stopped since sends nothing, and says so.
+		if err := r.Context().Err(); err != nil {
+			return nil, fmt.Errorf("fleet: the job ended before its request was sent: %w: %w", err, flipkyc.ErrNotSent)
+		}
 	} else if err := t.lim.wait(r.Context()); err != nil {
 		// Nothing was sent: the SDK may try a state change again rather
 		// than park it as an outcome unknown.
