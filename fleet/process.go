@@ -344,7 +344,8 @@ func (f *Fleet) withdrawIntent(ctx context.Context, key, rid string, intent *lea
 // step's lease (acquire) when the agent is in state from: the agent moves
 // to state to under a new Request-ID, and the journal records op's
 // intent. A process stopped after it leaves the agent in state to, which a
-// read settles (a create's, parked as an outcome unknown, a person).
+// read settles; a create cannot be read back, so its agent is parked as an
+// outcome unknown, for a person to settle.
 type leaseIntent struct {
 	from, to, op string
 	// column holds the Request-ID: step_request_id unless set (a create's

@@ -21,12 +21,18 @@ import (
 // runs inside the fake just before it handles a create.
 func newRaceRun(t *testing.T, before func(f *Fleet)) (*Fleet, *flipkyctest.Server, *agent) {
 	t.Helper()
+	return newRaceRunAt(t, filepath.Join(t.TempDir(), "run.db"), before)
+}
+
+// newRaceRunAt is newRaceRun on the database dsn.
+func newRaceRunAt(t *testing.T, dsn string, before func(f *Fleet)) (*Fleet, *flipkyctest.Server, *agent) {
+	t.Helper()
 	ctx := context.Background()
 	key, err := NewDataKey(make([]byte, DataKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "run.db"), WithDataKey(key))
+	db, err := Open(ctx, dsn, WithDataKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}
