@@ -75,8 +75,8 @@ func (f *Fleet) noteCallback(ctx context.Context, tx *sql.Tx, ev flipkyc.Event) 
 		result += fmt.Sprintf(", rejection code %d", ev.RejectedReasonCode)
 	}
 	_, err := f.db.exec(ctx, tx, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) "+
-		"SELECT key, ?, ?, ?, '', CASE WHEN state = ? THEN ? ELSE ? END, '' FROM fleet_agents WHERE agent_id = ?",
-		f.nowMillis(), EntryCallback, opCallback, StateAttention, result+": stored while the agent is parked; applied when it is resumed", result, ev.AgentID)
+		"SELECT key, "+f.db.nowSQL()+", ?, ?, '', CASE WHEN state = ? THEN ? ELSE ? END, '' FROM fleet_agents WHERE agent_id = ?",
+		EntryCallback, opCallback, StateAttention, result+": stored while the agent is parked; applied when it is resumed", result, ev.AgentID)
 	return err
 }
 

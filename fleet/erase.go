@@ -182,7 +182,7 @@ func (d *DB) erase(ctx context.Context, tx *sql.Tx, key, reason string) (Erasure
 	if reason == ReasonRetention {
 		actor = "retention period"
 	}
-	if err := d.note(ctx, tx, key, 0, Entry{Kind: EntryAction, Operation: opErase, Result: fmt.Sprintf("personal data erased (%s), reason: %s", names, reason), Actor: actor}); err != nil {
+	if err := d.note(ctx, tx, key, Entry{Kind: EntryAction, Operation: opErase, Result: fmt.Sprintf("personal data erased (%s), reason: %s", names, reason), Actor: actor}); err != nil {
 		return e, err
 	}
 	e.Fields, e.At = splitNonEmpty(names), time.UnixMilli(now)

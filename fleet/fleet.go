@@ -626,7 +626,7 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 				}
 				if n == 1 {
 					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: key}})
-					if err := f.db.note(ctx, tx, key, now, Entry{Kind: EntryState, Operation: opImported, Result: fmt.Sprintf("line %d of the CSV: create queued", r.Line), Actor: actorOf(ctx)}); err != nil {
+					if err := f.db.note(ctx, tx, key, Entry{Kind: EntryState, Operation: opImported, Result: fmt.Sprintf("line %d of the CSV: create queued", r.Line), Actor: actorOf(ctx)}); err != nil {
 						return err
 					}
 				}

@@ -80,21 +80,17 @@ var ErrErased = errors.New("fleet: the agent's personal data was erased from thi
 var ErrNotResumable = errors.New("fleet: the agent cannot be resumed")
 
 // note records e for the agent key in tx (or outside a transaction, for
-// what changes no state). Its At is the fleet's clock.
+// what changes no state), stamped by the database (DB.note).
 func (f *Fleet) note(ctx context.Context, q querier, key string, e Entry) error {
-	return f.db.note(ctx, q, key, f.nowMillis(), e)
+	return f.db.note(ctx, q, key, e)
 }
 
-// note records e for the agent key at the time at (Unix ms), or, when at
-// is 0, at the database's now.
-func (d *DB) note(ctx context.Context, q querier, key string, at int64, e Entry) error {
-	if at == 0 {
-		_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, "+d.nowSQL()+", ?, ?, ?, ?, ?)",
-			key, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
-		return err
-	}
-	_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		key, at, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+// note records e for the agent key, stamped with the database's clock as
+// it is written: an agent's entries, written one after another, are
+// stamped in the order they are recorded, whichever process wrote them.
+func (d *DB) note(ctx context.Context, q querier, key string, e Entry) error {
+	_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, "+d.nowSQL()+", ?, ?, ?, ?, ?)",
+		key, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
 	return err
 }
 
@@ -114,8 +110,8 @@ func (f *Fleet) noteNow(ctx context.Context, key string, e Entry) {
 func (f *Fleet) changeNoting(ctx context.Context, key string, e Entry, query string, args ...any) (int64, error) {
 	if f.db.postgres {
 		cond, held := fence(ctx)
-		q := "WITH changed AS (" + query + cond + " RETURNING key) INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, ?, ?, ?, ?, ?, ? FROM changed"
-		return f.db.exec(ctx, f.db.sql, q, append(append(args, held...), f.nowMillis(), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)...)
+		q := "WITH changed AS (" + query + cond + " RETURNING key) INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, " + f.db.nowSQL() + ", ?, ?, ?, ?, ? FROM changed"
+		return f.db.exec(ctx, f.db.sql, q, append(append(args, held...), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)...)
 	}
 	var n int64
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
@@ -342,11 +338,9 @@ func (f *Fleet) Agent(ctx context.Context, line int) (Record, []Entry, error) {
 
 // timeline reads the journal of the agent key, oldest first.
 func (d *DB) timeline(ctx context.Context, key string) ([]Entry, error) {
-	// By the time each entry was stamped, on the database's clock (every
-	// process's stamps are measured against it), and in the order recorded
-	// within a millisecond: a callback recorded while a step waited to
-	// write its result, stamped before, comes after that result.
-	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY at, id", key)
+	// In the order recorded, which is the order of the stamps too: each
+	// entry is stamped by the database's clock as it is written (DB.note).
+	rows, err := d.query(ctx, d.sql, "SELECT at, kind, operation, request_id, result, actor FROM fleet_journal WHERE agent_key = ? ORDER BY id", key)
 	if err != nil {
 		return nil, err
 	}

@@ -253,8 +253,8 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 			RETURNING (SELECT ?::bigint - (extract(epoch from now() - j.attempted_at) * 1000)::bigint FROM river_job j WHERE j.id = ?) AS left_ms, ` + agentColumns
 		args := append(append(append([]any{job, attempt}, setArgs...), key, job, attempt, job, attempt, left), left, job)
 		if intent != nil {
-			q = "WITH acquired AS (" + q + "), noted AS (" + journal + "SELECT key, ?, ?, ?, ?, ?, ? FROM acquired WHERE " + intent.requestColumn() + " = ?) SELECT left_ms, " + agentColumns + " FROM acquired"
-			args = append(args, at, sending.Kind, sending.Operation, sending.RequestID, sending.Result, sending.Actor, rid)
+			q = "WITH acquired AS (" + q + "), noted AS (" + journal + "SELECT key, " + f.db.nowSQL() + ", ?, ?, ?, ?, ? FROM acquired WHERE " + intent.requestColumn() + " = ?) SELECT left_ms, " + agentColumns + " FROM acquired"
+			args = append(args, sending.Kind, sending.Operation, sending.RequestID, sending.Result, sending.Actor, rid)
 		}
 		a, err = f.db.scanAgent(withFirst{f.db.queryRow(ctx, f.db.sql, q, args...), &left})
 	case intent != nil:
@@ -276,7 +276,7 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 			if !moved {
 				return nil
 			}
-			return f.db.note(ctx, tx, key, at, sending)
+			return f.db.note(ctx, tx, key, sending)
 		}); terr != nil {
 			return nil, nil, nil, terr
 		}
@@ -333,7 +333,7 @@ func (f *Fleet) withdrawIntent(ctx context.Context, key, rid string, intent *lea
 		if err != nil || n == 0 {
 			return err
 		}
-		return f.db.note(ctx, tx, key, f.nowMillis(), request(intent.op, rid, "not sent: "+why))
+		return f.db.note(ctx, tx, key, request(intent.op, rid, "not sent: "+why))
 	})
 	if err != nil {
 		f.log.Warn("fleet: withdrawing a request's intent", "operation", intent.op, "err", err)
