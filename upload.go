@@ -465,12 +465,23 @@ func (b *pumpBody) run() {
 	stop := context.AfterFunc(b.ctx, func() { b.pw.CloseWithError(b.ctx.Err()) })
 	go func() {
 		defer close(b.done)
-		_, err := io.Copy(b.pw, b.src)
+		buf := pumpBuffers.Get().(*[]byte)
+		_, err := io.CopyBuffer(b.pw, readerOnly{b.src}, *buf)
+		pumpBuffers.Put(buf)
 		stop()
 		b.pw.CloseWithError(err) // nil: the transport reads io.EOF
 		b.cancel()
 	}()
 }
+
+// pumpBuffers holds the pumps' copy buffers: an upload reuses one instead
+// of allocating its own (io.Copy, or the body's own WriteTo, would make a
+// 32 KiB buffer per attempt).
+var pumpBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// readerOnly hides its Reader's WriteTo, so that io.CopyBuffer copies
+// through the buffer it is given.
+type readerOnly struct{ io.Reader }
 
 // abort makes the transport's reads of the body fail with err, and stops the
 // pump; it does not wait for the pump to return. The idle watch calls it: the
