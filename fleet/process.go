@@ -33,13 +33,21 @@ import (
 //     its job is running in that attempt within its JobTimeout and no other
 //     running job holds the agent; every state change the step makes
 //     checks, in the same statement, that it still holds the lease. A late
-//     worker whose step was handed back changes nothing: its next intent
-//     write fails, so it sends nothing more either.
+//     worker whose step was handed back changes nothing once the new job
+//     holds the agent (or the hand-back cleared the lease): its next intent
+//     write fails, so it sends nothing more either. Before that, its
+//     context has ended (above): the writes it can still make are the
+//     facts of what it sent or did not send (a create's agent id, a
+//     request's return to its state before, when nothing was sent), made
+//     detached from that context on purpose.
 //   - A handed-back job is finished (cancelled) and a new job with the same
 //     arguments is queued in the same transaction, and its agent's lease is
-//     cleared: a late worker's completion of its old job changes nothing,
-//     where setting the old row back to available would let the late
-//     worker complete the new attempt's job.
+//     cleared, unless a paused process holds the agent's row inside a
+//     transaction (the hand-back skips such rows rather than wait for a
+//     process that may never run again; a lease whose job is not running
+//     holds nothing): a late worker's completion of its old job changes
+//     nothing, where setting the old row back to available would let the
+//     late worker complete the new attempt's job.
 //
 // The hand-back changes river_job itself, because River v0.51 has no
 // supported way to do it sooner than its rescuer (RescueStuckJobsAfter,
