@@ -156,7 +156,7 @@ func TestSubmitIntentRecordedWithTheLease(t *testing.T) {
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
 	job := checkedWithRunningSubmit(t, f, a)
-	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit})
+	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, submitIntent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestSubmitIntentNotRecordedWithoutItsEntry(t *testing.T) {
 		BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`); err != nil {
 		t.Fatal(err)
 	}
-	_, cancel, _, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit})
+	_, cancel, _, err := f.acquire(ctx, job, 1, a.Key, submitIntent)
 	if cancel != nil {
 		cancel()
 	}
@@ -280,21 +280,16 @@ func checkedWithRunningSubmit(t *testing.T, f *Fleet, a *agent) int64 {
 	return job
 }
 
-// A create job takes its request's slot of the rate limit first, then its
-// lease with the create's intent in one transaction (the agent creating
-// under a new Request-ID, with the journal's entry), and sends the create
-// under that Request-ID without recording the intent again.
+// A create job's lease, taken once its request has its slot of the rate
+// limit (withSlotTaken), records the create's intent in one transaction
+// (the agent creating under a new Request-ID, with the journal's entry),
+// and the create goes under that Request-ID without recording the intent
+// again.
 func TestCreateIntentRecordedWithTheLease(t *testing.T) {
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
-	var job int64
-	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&job); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job); err != nil {
-		t.Fatal(err)
-	}
-	jobCtx, cancel, atStart, err := f.acquire(withSlotTaken(ctx), job, 1, a.Key, &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"})
+	job := runningCreateJob(t, f)
+	jobCtx, cancel, atStart, err := f.acquire(withSlotTaken(ctx), job, 1, a.Key, createIntent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,14 +339,8 @@ func TestCreateIntentRecordedWithTheLease(t *testing.T) {
 func TestCreateIntentRefusedBeforeSending(t *testing.T) {
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
-	var job int64
-	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&job); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job); err != nil {
-		t.Fatal(err)
-	}
-	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"})
+	job := runningCreateJob(t, f)
+	jobCtx, cancel, atStart, err := f.acquire(ctx, job, 1, a.Key, createIntent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,4 +359,18 @@ func TestCreateIntentRefusedBeforeSending(t *testing.T) {
 	if r := recs[0]; r.State != StateAttention || r.WayOut != WayOutRepair || !strings.HasPrefix(r.Attention, reasonCreateBreaksRule) {
 		t.Errorf("after the refusal: %s, way out %q, reason %q; want parked with way out repair", r.State, r.WayOut, r.Attention)
 	}
+}
+
+// runningCreateJob marks the run's create job running its first attempt
+// and returns the job's id.
+func runningCreateJob(t *testing.T, f *Fleet) int64 {
+	t.Helper()
+	var job int64
+	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", job); err != nil {
+		t.Fatal(err)
+	}
+	return job
 }

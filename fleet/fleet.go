@@ -171,10 +171,9 @@ func New(cfg Config) (*Fleet, error) {
 		f.flip = c
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard, slotFirst: true,
-		intent: &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"}})
+	river.AddWorker(workers, &worker[createArgs]{f: f, step: f.onboard, slotFirst: true, intent: createIntent})
 	river.AddWorker(workers, &worker[uploadArgs]{f: f, step: f.onboard})
-	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit, intent: &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit}})
+	river.AddWorker(workers, &worker[submitArgs]{f: f, step: f.submit, intent: submitIntent})
 	river.AddWorker(workers, &worker[repairArgs]{f: f, step: f.repair})
 	river.AddWorker(workers, &worker[pollArgs]{f: f, step: f.poll})
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reconcileArgs]) error {

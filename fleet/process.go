@@ -361,6 +361,13 @@ type leaseIntent struct {
 	column string
 }
 
+// The intents recorded with a step's lease: a create job's and a submit
+// job's first request.
+var (
+	createIntent = &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"}
+	submitIntent = &leaseIntent{from: StateChecked, to: StateSubmitting, op: opSubmit}
+)
+
 // requestColumn is the column that holds the intent's Request-ID.
 func (i *leaseIntent) requestColumn() string {
 	if i.column == "" {

@@ -6,25 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
-
-// runningCreateJob marks the run's create job running, attempt 1, and
-// returns it as its worker receives it.
-func runningCreateJob(t *testing.T, f *Fleet, key string) *river.Job[createArgs] {
-	t.Helper()
-	var id int64
-	if err := f.db.sql.QueryRow("SELECT id FROM river_job WHERE kind = ?", createArgs{}.Kind()).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.sql.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", id); err != nil {
-		t.Fatal(err)
-	}
-	return &river.Job[createArgs]{JobRow: &rivertype.JobRow{ID: id, Attempt: 1, MaxAttempts: maxAttempts, Kind: createArgs{}.Kind(), State: rivertype.JobStateRunning}, Args: createArgs{Key: key}}
-}
 
 // A create job whose context ends after its lease recorded the create's
 // intent, before the request is written, sends nothing: the agent goes
@@ -33,8 +16,8 @@ func runningCreateJob(t *testing.T, f *Fleet, key string) *river.Job[createArgs]
 func TestCreateCancelledAfterItsIntentGoesBackToNew(t *testing.T) {
 	ctx := context.Background()
 	f, fake, a := newRaceRun(t, nil)
-	j := runningCreateJob(t, f, a.Key)
-	jobCtx, cancel, atStart, err := f.acquire(withSlotTaken(ctx), j.ID, 1, a.Key, &leaseIntent{from: StateNew, to: StateCreating, op: opCreate, column: "create_request_id"})
+	job := runningCreateJob(t, f)
+	jobCtx, cancel, atStart, err := f.acquire(withSlotTaken(ctx), job, 1, a.Key, createIntent)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,11 +181,7 @@ func startConsole(t *testing.T, bin string, env []string, args ...string) (strin
 // identity numbers, birth dates, addresses, phone numbers and e-mails.
 func csvPersonalValues(t *testing.T, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	recs := readCSVFile(t, path)
 	var out []string
 	for _, rec := range recs[1:] {
 		for i, col := range recs[0] {
@@ -646,11 +642,7 @@ func TestConsoleBrowserParked(t *testing.T) {
 // csvColumn returns a CSV's column by line (the header is line 1).
 func csvColumn(t *testing.T, path, column string) map[int]string {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	recs := readCSVFile(t, path)
 	out := map[int]string{}
 	for i, col := range recs[0] {
 		if col == column {

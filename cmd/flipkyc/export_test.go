@@ -93,7 +93,7 @@ func TestExportRefusesWhatIsNotItsFile(t *testing.T) {
 	for _, target := range []string{out, outLink, filepath.Join(dir, "new.csv")} {
 		r := fleetCLI(t, vars, agents, "status", "--db", db, "--export", target, "--reveal")
 		require.Equal(t, exitOK, r.code, "--export %s: %s", target, r.stderr)
-		recs := readExport(t, target)
+		recs := readCSVFile(t, target)
 		require.Len(t, recs, 2)
 		assert.Equal(t, agents[0].identity(), recs[1][1])
 	}
@@ -143,7 +143,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 		execDB(t, db, "UPDATE fleet_agents SET state = 'attention', kyc_status = "+quote(tc.status)+", attention = "+quote(tc.reason))
 		out := filepath.Join(t.TempDir(), "export.csv")
 		require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", out, "--reveal").code)
-		recs := readExport(t, out)
+		recs := readCSVFile(t, out)
 		require.Len(t, recs, 2)
 		row := recs[1]
 		assert.Equal(t, "2", row[0], "numbers as they are")

@@ -159,8 +159,8 @@ func fakeByIdentity(t *testing.T, srv *flipkyctest.Server) map[string]fakeAgent 
 	return out
 }
 
-// readExport reads a status --export file.
-func readExport(t *testing.T, path string) [][]string {
+// readCSVFile reads a whole CSV file: a run's CSV, a status --export file.
+func readCSVFile(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
@@ -288,7 +288,7 @@ check 15  1       supporting_documents   The Identity card uploaded is not (KTP/
 	st, err := os.Stat(export)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "personal data: the owner's only")
-	recs := readExport(t, export)
+	recs := readCSVFile(t, export)
 	require.Len(t, recs, 7, "%q", recs)
 	assert.Equal(t, []string{"line", "identity_number", "agent_id", "state", "kyc_status", "rejection_code", "fix", "reason", "create_request_id"}, recs[0])
 	type row struct{ line, suffix, state, kyc, code, fix, reason string }
@@ -313,7 +313,7 @@ check 15  1       supporting_documents   The Identity card uploaded is not (KTP/
 	masked := filepath.Join(t.TempDir(), "masked.csv")
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", masked)
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	recs = readExport(t, masked)
+	recs = readCSVFile(t, masked)
 	require.Len(t, recs, 7, "%q", recs)
 	assert.Equal(t, "identity_number_masked", recs[0][1])
 	for _, got := range recs[1:] {
@@ -632,7 +632,7 @@ func TestFleetRepairParkedAtCreate(t *testing.T) {
 	assert.Equal(t, fleet.Counts{"approved": 1, "attention": 2}, statusCounts(t, vars, agents, db))
 	export := filepath.Join(t.TempDir(), "export.csv")
 	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
-	recs := readExport(t, export)
+	recs := readCSVFile(t, export)
 	require.Len(t, recs, 4)
 	lost := recs[1][8]
 	require.Equal(t, "attention", recs[1][3])
@@ -727,7 +727,7 @@ func TestFleetStaleCallbackKeepsStatus(t *testing.T) {
 
 	export := filepath.Join(t.TempDir(), "export.csv")
 	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export).code)
-	recs := readExport(t, export)
+	recs := readCSVFile(t, export)
 	require.Len(t, recs, 2)
 	assert.Equal(t, []string{"approved", "APPROVED"}, recs[1][3:5], "state and KYC status")
 }
@@ -771,7 +771,7 @@ func TestFleetStoredReasonMasked(t *testing.T) {
 
 	export := filepath.Join(t.TempDir(), "export.csv")
 	require.Equal(t, exitOK, fleetCLI(t, vars, agents, "status", "--db", db, "--export", export, "--reveal").code)
-	recs := readExport(t, export)
+	recs := readCSVFile(t, export)
 	require.Len(t, recs, 2)
 	assert.Equal(t, identity, recs[1][1], "the export names the agent: the user asked for it")
 	assert.NotContains(t, recs[1][7], identity, "the reason is masked like everywhere else")

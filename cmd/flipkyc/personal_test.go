@@ -114,7 +114,7 @@ func TestFleetForgetInventoryRekey(t *testing.T) {
 	revealed := filepath.Join(t.TempDir(), "revealed.csv")
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed, "--reveal")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	recs := readExport(t, revealed)
+	recs := readCSVFile(t, revealed)
 	require.Len(t, recs, 4)
 	assert.Equal(t, []string{"[erased]", "[erased]", agents[2].identity()}, []string{recs[1][1], recs[2][1], recs[3][1]})
 
@@ -128,7 +128,7 @@ func TestFleetForgetInventoryRekey(t *testing.T) {
 	assert.Contains(t, r.stderr, "not this run's")
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--export", revealed+"2", "--reveal", "--key-file", newKey)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Equal(t, agents[2].identity(), readExport(t, revealed+"2")[3][1])
+	assert.Equal(t, agents[2].identity(), readCSVFile(t, revealed+"2")[3][1])
 }
 
 func TestParseRetain(t *testing.T) {
