@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -39,11 +40,11 @@ func newProcessHarness(t testing.TB, dsn string, cfg fleet.Config) *processHarne
 	}
 	t.Cleanup(func() { db.Close() })
 	h.db = db
-	handler := make(chan http.Handler, 1)
+	// The fake sends callbacks only for agents the fleet created, so the
+	// handler is set before the first one comes.
+	var handler atomic.Pointer[http.Handler]
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := <-handler
-		handler <- hd
-		hd.ServeHTTP(w, r)
+		(*handler.Load()).ServeHTTP(w, r)
 	}))
 	t.Cleanup(recv.Close)
 
@@ -81,7 +82,7 @@ func newProcessHarness(t testing.TB, dsn string, cfg fleet.Config) *processHarne
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler <- hd
+	handler.Store(&hd)
 	return h
 }
 
