@@ -20,6 +20,10 @@ import (
 func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+		// The first statement writes: on SQLite it takes the write lock,
+		// waiting (busy_timeout) for another process's, where a read
+		// first would fail at its first write (SQLITE_BUSY) once another
+		// process wrote meanwhile, and Flip does not send a callback twice.
 		if err := f.noteCallback(ctx, tx, ev); err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,8 +31,12 @@ import (
 type DB struct {
 	sql      *sql.DB
 	postgres bool
-	driver   riverdriver.Driver[*sql.Tx]
-	dsn      string
+	// rebound maps a query to its Postgres form (rebind), for at most
+	// rebindCacheSize queries (reboundCount).
+	rebound      sync.Map
+	reboundCount atomic.Int64
+	driver       riverdriver.Driver[*sql.Tx]
+	dsn          string
 	// notices are what Open changed that the user should know (Notices).
 	notices []string
 	// Statements are prepared once per connection: on SQLite by the
@@ -440,23 +446,39 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// rebind turns the ? placeholders into Postgres's $n.
+// rebind turns the ? placeholders into Postgres's $n. The fleet's
+// queries are a fixed set, each run many times: the first rebindCacheSize
+// rebound are kept (DB.rebound), so a query is rewritten once, not at
+// every statement.
 func (d *DB) rebind(q string) string {
 	if !d.postgres {
 		return q
 	}
-	var b strings.Builder
+	if r, ok := d.rebound.Load(q); ok {
+		return r.(string)
+	}
+	b := make([]byte, 0, len(q)+16)
 	n := 0
-	for _, r := range q {
-		if r == '?' {
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
 			n++
-			b.WriteString("$" + strconv.Itoa(n))
+			b = strconv.AppendInt(append(b, '$'), int64(n), 10)
 			continue
 		}
-		b.WriteRune(r)
+		b = append(b, q[i])
 	}
-	return b.String()
+	r := string(b)
+	if d.reboundCount.Load() < rebindCacheSize {
+		if _, loaded := d.rebound.LoadOrStore(q, r); !loaded {
+			d.reboundCount.Add(1)
+		}
+	}
+	return r
 }
+
+// rebindCacheSize bounds DB.rebound: queries built with a varying number
+// of placeholders (a console filter's) could otherwise fill it.
+const rebindCacheSize = 1024
 
 func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
 	res, err := q.ExecContext(ctx, d.rebind(query), args...)

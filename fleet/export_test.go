@@ -25,3 +25,14 @@ func NewTrivialRiver(d *DB, cfg Config) (*river.Client[*sql.Tx], error) {
 	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[TrivialArgs]) error { return nil }))
 	return river.NewClient(d.driver, riverConfig(cfg, workers, slog.New(slog.NewTextHandler(io.Discard, nil))))
 }
+
+// NoteForTest records entries for the agent key as a step does (DB.note:
+// one statement, in their order).
+func NoteForTest(ctx context.Context, d *DB, key string, entries ...Entry) error {
+	return d.note(ctx, d.sql, key, entries...)
+}
+
+// TimelineForTest reads the journal of the agent key (DB.timeline).
+func TimelineForTest(ctx context.Context, d *DB, key string) ([]Entry, error) {
+	return d.timeline(ctx, key)
+}

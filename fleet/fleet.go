@@ -502,13 +502,13 @@ func (f *Fleet) park(ctx context.Context, key, from, reason string, notes ...Ent
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
 			reason, f.nowMillis(), key, from)
-		if err == nil {
-			err = f.noteAll(ctx, tx, key, notes) // the request's result, whoever moved the agent since
-		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
 		}
-		if err := f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
+		if n == 0 {
+			return f.note(ctx, tx, key, notes...) // the request's result, whoever moved the agent since
+		}
+		if err := f.note(ctx, tx, key, append(notes[:len(notes):len(notes)], parkedEntry(reason))...); err != nil {
 			return err
 		}
 		return f.finish(ctx, tx)

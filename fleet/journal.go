@@ -79,18 +79,31 @@ var ErrErased = errors.New("fleet: the agent's personal data was erased from thi
 // not parked, or whose way out is not WayOutResume.
 var ErrNotResumable = errors.New("fleet: the agent cannot be resumed")
 
-// note records e for the agent key in tx (or outside a transaction, for
-// what changes no state), stamped by the database (DB.note).
-func (f *Fleet) note(ctx context.Context, q querier, key string, e Entry) error {
-	return f.db.note(ctx, q, key, e)
+// note records entries for the agent key in tx (or outside a transaction,
+// for what changes no state), stamped by the database (DB.note).
+func (f *Fleet) note(ctx context.Context, q querier, key string, entries ...Entry) error {
+	return f.db.note(ctx, q, key, entries...)
 }
 
-// note records e for the agent key, stamped with the database's clock as
-// it is written: an agent's entries, written one after another, are
-// stamped in the order they are recorded, whichever process wrote them.
-func (d *DB) note(ctx context.Context, q querier, key string, e Entry) error {
-	_, err := d.exec(ctx, q, "INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES (?, "+d.nowSQL()+", ?, ?, ?, ?, ?)",
-		key, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+// note records entries for the agent key, in their order, stamped with
+// the database's clock as they are written, in one statement: an agent's
+// entries, written one after another, are stamped in the order they are
+// recorded, whichever process wrote them. No entries writes nothing.
+func (d *DB) note(ctx context.Context, q querier, key string, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) VALUES ")
+	args := make([]any, 0, 6*len(entries))
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, " + d.nowSQL() + ", ?, ?, ?, ?, ?)")
+		args = append(args, key, e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+	}
+	_, err := d.exec(ctx, q, b.String(), args...)
 	return err
 }
 
@@ -419,16 +432,6 @@ func (f *Fleet) ResumeAgent(ctx context.Context, line int) error {
 		err = fmt.Errorf("%w: it was taken on meanwhile", ErrNotResumable)
 	}
 	return err
-}
-
-// noteAll records each of notes for the agent key in tx.
-func (f *Fleet) noteAll(ctx context.Context, tx *sql.Tx, key string, notes []Entry) error {
-	for _, e := range notes {
-		if err := f.note(ctx, tx, key, e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // finalEntry is the journal's entry of an agent reaching the final state

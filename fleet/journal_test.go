@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
@@ -398,6 +399,57 @@ func TestConsoleReplacesFailedCorrection(t *testing.T) {
 		}
 		if n := len(h.fake.RequestsTo(flipkyctest.RouteRepairPhoto)); n != 1 {
 			t.Errorf("%d identity photo repairs sent; want 1", n)
+		}
+	})
+}
+
+// Entries recorded together (a request's result with the next request's
+// intent) are written in one statement and read back in the order given,
+// each stamped, none before the one before it; no entries write nothing.
+func TestEntriesRecordedTogether(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		ctx := context.Background()
+		d, err := fleet.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := fleet.NoteForTest(ctx, d, "agent-a"); err != nil {
+			t.Fatal(err)
+		}
+		want := []fleet.Entry{
+			{Kind: fleet.EntryRequest, Operation: "create", RequestID: "r1", Result: "created: agent 7, status UPLOAD_IDENTITY_SELFIE_PROGRESS"},
+			{Kind: fleet.EntryRequest, Operation: "upload identity image", RequestID: "r2", Result: "sending"},
+			{Kind: fleet.EntryCallback, Operation: "callback", Result: "status PENDING", Actor: "someone"},
+		}
+		if err := fleet.NoteForTest(ctx, d, "agent-a", want[:1]...); err != nil {
+			t.Fatal(err)
+		}
+		if err := fleet.NoteForTest(ctx, d, "agent-b", want[2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := fleet.NoteForTest(ctx, d, "agent-a", want[1:]...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := fleet.TimelineForTest(ctx, d, "agent-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("timeline has %d entries, want %d:\n%s", len(got), len(want), timelineText(got))
+		}
+		for i, e := range got {
+			if e.At.IsZero() || (i > 0 && e.At.Before(got[i-1].At)) {
+				t.Errorf("entry %d stamped %v after %v", i, e.At, got[max(i-1, 0)].At)
+			}
+			e.At = time.Time{}
+			if e != want[i] {
+				t.Errorf("entry %d = %+v, want %+v", i, e, want[i])
+			}
+		}
+		if other, err := fleet.TimelineForTest(ctx, d, "agent-b"); err != nil || len(other) != 1 {
+			t.Errorf("agent-b's timeline = %v, %v; want its one entry", other, err)
 		}
 	})
 }

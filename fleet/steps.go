@@ -214,14 +214,17 @@ func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *fl
 			if err != nil {
 				return err
 			}
-			if err := f.note(ctx, tx, a.Key, request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))); err != nil || next == "" {
-				return err
+			entries := []Entry{request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))}
+			if next != "" {
+				if sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+					StateUploadingIdentity, next, f.nowMillis(), a.Key, StateCreated); err != nil {
+					return err
+				}
+				if sending == 1 {
+					entries = append(entries, request(opUploadIdentity, next, resultSending))
+				}
 			}
-			if sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-				StateUploadingIdentity, next, f.nowMillis(), a.Key, StateCreated); err != nil || sending == 0 {
-				return err
-			}
-			return f.note(ctx, tx, a.Key, request(opUploadIdentity, next, resultSending))
+			return f.note(ctx, tx, a.Key, entries...)
 		})
 		if err == nil {
 			if sending == 1 {
@@ -432,19 +435,20 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 				sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
 					StateUploadingSelfie, next, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
 			}
-			if err == nil {
-				err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
-			}
-			if err != nil || sending == 0 {
+			if err != nil {
 				return err
 			}
-			return f.note(ctx, tx, a.Key, request(opUploadSelfie, next, resultSending))
+			entries := notes // Flip has the upload, whoever moved the agent since
+			if sending == 1 {
+				entries = append(notes[:len(notes):len(notes)], request(opUploadSelfie, next, resultSending))
+			}
+			return f.note(ctx, tx, a.Key, entries...)
 		}
 		// The uploads are done: a correction used for them is not kept.
 		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), f.nowMillis(), a.Key, StateUploadingSelfie)
 		if err == nil {
-			err = f.noteAll(ctx, tx, a.Key, notes) // Flip has the upload, whoever moved the agent since
+			err = f.note(ctx, tx, a.Key, notes...) // Flip has the upload, whoever moved the agent since
 		}
 		if err != nil {
 			return err
@@ -545,7 +549,7 @@ func (f *Fleet) settleWith(ctx context.Context, key, from string, also func(tx *
 		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
 		if err == nil {
-			err = f.noteAll(ctx, tx, key, notes) // Flip took it, whoever moved the agent since
+			err = f.note(ctx, tx, key, notes...) // Flip took it, whoever moved the agent since
 		}
 		if err != nil {
 			return err
@@ -614,7 +618,7 @@ func (f *Fleet) advance(ctx context.Context, tx *sql.Tx, agentID int64, status f
 
 // advanceNoting is advance that, when the agent moves, records notes (how
 // the status was learnt) and, for a final state, the state in the
-// journal.
+// journal, in one statement.
 func (f *Fleet) advanceNoting(ctx context.Context, tx *sql.Tx, agentID int64, status flipkyc.KYCStatus, code flipkyc.RejectionCode, notes []Entry) (bool, error) {
 	lock := ""
 	if f.db.postgres {
@@ -676,13 +680,12 @@ func (f *Fleet) advanceNoting(ctx context.Context, tx *sql.Tx, agentID int64, st
 	if err != nil || n == 0 {
 		return false, err
 	}
-	if err := f.noteAll(ctx, tx, key, notes); err != nil {
-		return false, err
-	}
+	entries := notes
 	if Final(to) {
-		if err := f.note(ctx, tx, key, finalEntry(to, status, code)); err != nil {
-			return false, err
-		}
+		entries = append(notes[:len(notes):len(notes)], finalEntry(to, status, code))
+	}
+	if err := f.note(ctx, tx, key, entries...); err != nil {
+		return false, err
 	}
 	if to == StateChecked {
 		return true, f.insert(ctx, tx, submitArgs{Key: key})
