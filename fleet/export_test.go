@@ -36,3 +36,14 @@ func NoteForTest(ctx context.Context, d *DB, key string, entries ...Entry) error
 func TimelineForTest(ctx context.Context, d *DB, key string) ([]Entry, error) {
 	return d.timeline(ctx, key)
 }
+
+// ChangeNotingForTest runs a change of the agent key outside a step and
+// records always, and ifChanged when it changed the agent
+// (Fleet.changeNotingIn, in a transaction).
+func ChangeNotingForTest(ctx context.Context, f *Fleet, key string, always, ifChanged []Entry, query string, args ...any) (n int64, err error) {
+	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err = f.changeNotingIn(ctx, tx, key, always, ifChanged, query, args...)
+		return err
+	})
+	return n, err
+}

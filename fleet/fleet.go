@@ -500,15 +500,12 @@ func (f *Fleet) load(ctx context.Context, q querier, key string) (*agent, error)
 // the parking in the journal; it ends the step's job (finish).
 func (f *Fleet) park(ctx context.Context, key, from, reason string, notes ...Entry) error {
 	return f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
+		// The notes (the request's result) are recorded whoever moved the
+		// agent since.
+		n, err := f.changeNotingIn(ctx, tx, key, notes, []Entry{parkedEntry(reason)},
+			"UPDATE fleet_agents SET state = 'attention', attention = ?, parked_from = state, updated_at = ? WHERE key = ? AND state = ?",
 			reason, f.nowMillis(), key, from)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return f.note(ctx, tx, key, notes...) // the request's result, whoever moved the agent since
-		}
-		if err := f.note(ctx, tx, key, append(notes[:len(notes):len(notes)], parkedEntry(reason))...); err != nil {
+		if err != nil || n == 0 {
 			return err
 		}
 		return f.finish(ctx, tx)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,18 +123,56 @@ func (f *Fleet) noteNow(ctx context.Context, key string, e Entry) {
 // a transaction of two.
 func (f *Fleet) changeNoting(ctx context.Context, key string, e Entry, query string, args ...any) (int64, error) {
 	if f.db.postgres {
-		cond, held := fence(ctx)
-		q := "WITH changed AS (" + query + cond + " RETURNING key) INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT key, " + f.db.nowSQL() + ", ?, ?, ?, ?, ? FROM changed"
-		return f.db.exec(ctx, f.db.sql, q, append(append(args, held...), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)...)
+		return f.changeNotingIn(ctx, f.db.sql, key, nil, []Entry{e}, query, args...)
 	}
 	var n int64
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if n, err = f.change(ctx, tx, query, args...); err != nil || n == 0 {
-			return err
-		}
-		return f.note(ctx, tx, key, e)
+		n, err = f.changeNotingIn(ctx, tx, key, nil, []Entry{e}, query, args...)
+		return err
 	})
+	return n, err
+}
+
+// changeNotingIn runs a step's change of the agent key (Fleet.change) in
+// q and records in the journal, in their order, always whatever the change
+// did and then, when it changed the agent, ifChanged; it returns the rows
+// changed. On Postgres it is one statement (the UPDATE and the INSERT in
+// WITH clauses, one round trip); on SQLite, two.
+func (f *Fleet) changeNotingIn(ctx context.Context, q querier, key string, always, ifChanged []Entry, query string, args ...any) (int64, error) {
+	if !f.db.postgres {
+		n, err := f.change(ctx, q, query, args...)
+		if err != nil {
+			return 0, err
+		}
+		entries := always
+		if n > 0 {
+			entries = append(always[:len(always):len(always)], ifChanged...)
+		}
+		return n, f.note(ctx, q, key, entries...)
+	}
+	cond, held := fence(ctx)
+	if len(always)+len(ifChanged) == 0 {
+		return f.db.exec(ctx, q, query+cond, append(args, held...)...)
+	}
+	// Data-modifying WITH clauses run once and to the end whatever the
+	// main query reads; the entries' order is their insertion's.
+	var b strings.Builder
+	b.WriteString("WITH changed AS (" + query + cond + " RETURNING 1), noted AS (" +
+		"INSERT INTO fleet_journal (agent_key, at, kind, operation, request_id, result, actor) SELECT ?, " + f.db.nowSQL() +
+		", v.kind, v.operation, v.request_id, v.result, v.actor FROM (VALUES ")
+	all := append(append(append([]any{}, args...), held...), key)
+	for i, e := range append(always[:len(always):len(always)], ifChanged...) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strconv.Itoa(i) + ", ?::boolean, ?, ?, ?, ?, ?)")
+		all = append(all, i >= len(always), e.Kind, e.Operation, e.RequestID, e.Result, e.Actor)
+	}
+	b.WriteString(") AS v (ord, if_changed, kind, operation, request_id, result, actor) " +
+		"WHERE NOT v.if_changed OR EXISTS (SELECT 1 FROM changed) ORDER BY v.ord) SELECT COUNT(*) FROM changed")
+	var n int64
+	err := f.db.queryRow(ctx, q, b.String(), all...).Scan(&n)
 	return n, err
 }
 

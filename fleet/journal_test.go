@@ -453,3 +453,58 @@ func TestEntriesRecordedTogether(t *testing.T) {
 		}
 	})
 }
+
+// A change recorded with its entries (one statement on Postgres) writes
+// the entries given always whatever it changed, and the others only when
+// it changed the agent, in their order, and says how many rows it changed.
+func TestChangeRecordedWithItsEntries(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		ctx := context.Background()
+		h := newHarness(t, dsn)
+		if _, err := h.f.Import(ctx, readRows(t, writeRun(t, dir, 1, nil))); err != nil {
+			t.Fatal(err)
+		}
+		var key string
+		if err := h.db.SQL().QueryRowContext(ctx, "SELECT key FROM fleet_agents").Scan(&key); err != nil {
+			t.Fatal(err)
+		}
+		result := func(r string) fleet.Entry { return fleet.Entry{Kind: fleet.EntryRequest, Operation: "test", Result: r} }
+		for _, c := range []struct {
+			state     string // the change's condition
+			always    []fleet.Entry
+			ifChanged []fleet.Entry
+			changed   int64
+			want      []string // the results recorded
+		}{
+			{state: "nope", always: []fleet.Entry{result("a1"), result("a2")}, ifChanged: []fleet.Entry{result("c1")}, want: []string{"a1", "a2"}},
+			{state: fleet.StateNew, always: []fleet.Entry{result("a3")}, ifChanged: []fleet.Entry{result("c2"), result("c3")}, changed: 1, want: []string{"a3", "c2", "c3"}},
+			{state: fleet.StateNew, ifChanged: []fleet.Entry{result("c4")}, changed: 1, want: []string{"c4"}},
+			{state: "nope", ifChanged: []fleet.Entry{result("c5")}},
+			{state: fleet.StateNew, changed: 1},
+		} {
+			before, err := fleet.TimelineForTest(ctx, h.db, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := fleet.ChangeNotingForTest(ctx, h.f, key, c.always, c.ifChanged, "UPDATE fleet_agents SET polled_at = polled_at + 1 WHERE key = ? AND state = ?", key, c.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := fleet.TimelineForTest(ctx, h.db, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range after[len(before):] {
+				if e.At.IsZero() || e.Operation != "test" {
+					t.Errorf("entry %+v: want a stamped test entry", e)
+				}
+				got = append(got, e.Result)
+			}
+			if n != c.changed || !slices.Equal(got, c.want) {
+				t.Errorf("state %q: changed %d, recorded %q; want %d, %q", c.state, n, got, c.changed, c.want)
+			}
+		}
+	})
+}

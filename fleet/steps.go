@@ -214,17 +214,14 @@ func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *fl
 			if err != nil {
 				return err
 			}
-			entries := []Entry{request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))}
-			if next != "" {
-				if sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
-					StateUploadingIdentity, next, f.nowMillis(), a.Key, StateCreated); err != nil {
-					return err
-				}
-				if sending == 1 {
-					entries = append(entries, request(opUploadIdentity, next, resultSending))
-				}
+			created := request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))
+			if next == "" {
+				return f.note(ctx, tx, a.Key, created)
 			}
-			return f.note(ctx, tx, a.Key, entries...)
+			sending, err = f.changeNotingIn(ctx, tx, a.Key, []Entry{created}, []Entry{request(opUploadIdentity, next, resultSending)},
+				"UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateUploadingIdentity, next, f.nowMillis(), a.Key, StateCreated)
+			return err
 		})
 		if err == nil {
 			if sending == 1 {
@@ -428,28 +425,23 @@ func (f *Fleet) uploaded(ctx context.Context, a *agent, selfie bool, status flip
 			if err != nil {
 				return err
 			}
+			// The notes are recorded whoever moved the agent since: Flip
+			// has the upload.
 			if next == "" {
-				_, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+				_, err = f.changeNotingIn(ctx, tx, a.Key, notes, nil,
+					"UPDATE fleet_agents SET state = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
 					StateIdentityUploaded, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
-			} else {
-				sending, err = f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, step_request_id = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
-					StateUploadingSelfie, next, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
-			}
-			if err != nil {
 				return err
 			}
-			entries := notes // Flip has the upload, whoever moved the agent since
-			if sending == 1 {
-				entries = append(notes[:len(notes):len(notes)], request(opUploadSelfie, next, resultSending))
-			}
-			return f.note(ctx, tx, a.Key, entries...)
+			sending, err = f.changeNotingIn(ctx, tx, a.Key, notes, []Entry{request(opUploadSelfie, next, resultSending)},
+				"UPDATE fleet_agents SET state = ?, step_request_id = ?, identity_uploaded = 1, kyc_status = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ?",
+				StateUploadingSelfie, next, string(status), repair, f.nowMillis(), a.Key, StateUploadingIdentity)
+			return err
 		}
 		// The uploads are done: a correction used for them is not kept.
-		n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
+		n, err := f.changeNotingIn(ctx, tx, a.Key, notes, nil, // Flip has the upload, whoever moved the agent since
+			"UPDATE fleet_agents SET state = ?, selfie_uploaded = 1, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateAwaitingCheck, string(flipkyc.StatusUploadIdentitySelfieProgress), f.nowMillis(), a.Key, StateUploadingSelfie)
-		if err == nil {
-			err = f.note(ctx, tx, a.Key, notes...) // Flip has the upload, whoever moved the agent since
-		}
 		if err != nil {
 			return err
 		}
@@ -546,11 +538,9 @@ func (f *Fleet) settleWith(ctx context.Context, key, from string, also func(tx *
 		}
 		// Under review, an agent has no correction left to send: a sent
 		// one is not kept.
-		_, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
+		_, err := f.changeNotingIn(ctx, tx, key, notes, nil, // Flip took it, whoever moved the agent since
+			"UPDATE fleet_agents SET state = ?, kyc_status = ?, repair = '', updated_at = ? WHERE key = ? AND state = ?",
 			StateInReview, string(flipkyc.StatusPending), f.nowMillis(), key, from)
-		if err == nil {
-			err = f.note(ctx, tx, key, notes...) // Flip took it, whoever moved the agent since
-		}
 		if err != nil {
 			return err
 		}
@@ -674,17 +664,15 @@ func (f *Fleet) advanceNoting(ctx context.Context, tx *sql.Tx, agentID int64, st
 	}
 	// An agent that leaves its uploads, or its correction, keeps no
 	// correction made for them.
-	n, err := f.change(ctx, tx, "UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, "+
-		"repair = CASE WHEN ? THEN '' ELSE repair END, updated_at = ? WHERE key = ? AND state = ?",
-		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state) || state == StateRepairing, f.nowMillis(), key, state)
-	if err != nil || n == 0 {
-		return false, err
-	}
 	entries := notes
 	if Final(to) {
 		entries = append(notes[:len(notes):len(notes)], finalEntry(to, status, code))
 	}
-	if err := f.note(ctx, tx, key, entries...); err != nil {
+	n, err := f.changeNotingIn(ctx, tx, key, nil, entries,
+		"UPDATE fleet_agents SET state = ?, kyc_status = ?, rejection_code = ?, selfie_uploaded = CASE WHEN ? THEN 1 ELSE selfie_uploaded END, "+
+			"repair = CASE WHEN ? THEN '' ELSE repair END, updated_at = ? WHERE key = ? AND state = ?",
+		to, string(status), int(code), state == StateUploadingSelfie, slices.Contains(uploadStates, state) || state == StateRepairing, f.nowMillis(), key, state)
+	if err != nil || n == 0 {
 		return false, err
 	}
 	if to == StateChecked {
