@@ -31,8 +31,9 @@ import (
 type DB struct {
 	sql      *sql.DB
 	postgres bool
-	// rebound maps a query to its Postgres form (rebind), for at most
-	// rebindCacheSize queries (reboundCount).
+	// rebound maps a query to its Postgres form (rebind), for about
+	// rebindCacheSize queries (reboundCount; goroutines storing at the
+	// bound at once may each add one).
 	rebound      sync.Map
 	reboundCount atomic.Int64
 	driver       riverdriver.Driver[*sql.Tx]
@@ -447,9 +448,9 @@ type querier interface {
 }
 
 // rebind turns the ? placeholders into Postgres's $n. The fleet's
-// queries are a fixed set, each run many times: the first rebindCacheSize
-// rebound are kept (DB.rebound), so a query is rewritten once, not at
-// every statement.
+// queries are a fixed set, each run many times: about the first
+// rebindCacheSize rebound are kept (DB.rebound), so a query is rewritten
+// once, not at every statement.
 func (d *DB) rebind(q string) string {
 	if !d.postgres {
 		return q
@@ -477,7 +478,7 @@ func (d *DB) rebind(q string) string {
 }
 
 // rebindCacheSize bounds DB.rebound: queries built with a varying number
-// of placeholders (a console filter's) could otherwise fill it.
+// of placeholders (a console filter's) could otherwise grow it.
 const rebindCacheSize = 1024
 
 func (d *DB) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {

@@ -37,10 +37,13 @@ func TimelineForTest(ctx context.Context, d *DB, key string) ([]Entry, error) {
 	return d.timeline(ctx, key)
 }
 
-// ChangeNotingForTest runs a change of the agent key outside a step and
-// records always, and ifChanged when it changed the agent
-// (Fleet.changeNotingIn, in a transaction).
-func ChangeNotingForTest(ctx context.Context, f *Fleet, key string, always, ifChanged []Entry, query string, args ...any) (n int64, err error) {
+// ChangeNotingForTest runs a change of the agent key, fenced by the lease
+// of job's attempt (none when job is 0), and records always, and ifChanged
+// when it changed the agent (Fleet.changeNotingIn, in a transaction).
+func ChangeNotingForTest(ctx context.Context, f *Fleet, job int64, attempt int, key string, always, ifChanged []Entry, query string, args ...any) (n int64, err error) {
+	if job != 0 {
+		ctx = context.WithValue(ctx, leaseKey{}, lease{job, attempt})
+	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err = f.changeNotingIn(ctx, tx, key, always, ifChanged, query, args...)
 		return err

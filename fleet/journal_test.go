@@ -469,9 +469,16 @@ func TestChangeRecordedWithItsEntries(t *testing.T) {
 		if err := h.db.SQL().QueryRowContext(ctx, "SELECT key FROM fleet_agents").Scan(&key); err != nil {
 			t.Fatal(err)
 		}
+		// The agent is held by job 7's first attempt: a step's change is
+		// fenced by its lease.
+		if _, err := h.db.SQL().ExecContext(ctx, "UPDATE fleet_agents SET lease_job = 7, lease_attempt = 1"); err != nil {
+			t.Fatal(err)
+		}
 		result := func(r string) fleet.Entry { return fleet.Entry{Kind: fleet.EntryRequest, Operation: "test", Result: r} }
 		for _, c := range []struct {
 			state     string // the change's condition
+			job       int64  // the lease the change is made under (0: none)
+			attempt   int
 			always    []fleet.Entry
 			ifChanged []fleet.Entry
 			changed   int64
@@ -482,12 +489,15 @@ func TestChangeRecordedWithItsEntries(t *testing.T) {
 			{state: fleet.StateNew, ifChanged: []fleet.Entry{result("c4")}, changed: 1, want: []string{"c4"}},
 			{state: "nope", ifChanged: []fleet.Entry{result("c5")}},
 			{state: fleet.StateNew, changed: 1},
+			{state: fleet.StateNew, job: 7, attempt: 1, always: []fleet.Entry{result("a4")}, ifChanged: []fleet.Entry{result("c6")}, changed: 1, want: []string{"a4", "c6"}},
+			{state: fleet.StateNew, job: 7, attempt: 2, always: []fleet.Entry{result("a5")}, ifChanged: []fleet.Entry{result("c7")}, want: []string{"a5"}},
+			{state: fleet.StateNew, job: 8, attempt: 1, ifChanged: []fleet.Entry{result("c8")}},
 		} {
 			before, err := fleet.TimelineForTest(ctx, h.db, key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := fleet.ChangeNotingForTest(ctx, h.f, key, c.always, c.ifChanged, "UPDATE fleet_agents SET polled_at = polled_at + 1 WHERE key = ? AND state = ?", key, c.state)
+			n, err := fleet.ChangeNotingForTest(ctx, h.f, c.job, c.attempt, key, c.always, c.ifChanged, "UPDATE fleet_agents SET polled_at = polled_at + 1 WHERE key = ? AND state = ?", key, c.state)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -503,7 +513,7 @@ func TestChangeRecordedWithItsEntries(t *testing.T) {
 				got = append(got, e.Result)
 			}
 			if n != c.changed || !slices.Equal(got, c.want) {
-				t.Errorf("state %q: changed %d, recorded %q; want %d, %q", c.state, n, got, c.changed, c.want)
+				t.Errorf("state %q, lease %d/%d: changed %d, recorded %q; want %d, %q", c.state, c.job, c.attempt, n, got, c.changed, c.want)
 			}
 		}
 	})
