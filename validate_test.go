@@ -225,7 +225,7 @@ func TestImageRules(t *testing.T) {
 		{"png 255 high", Image{"a.png", bytes.NewReader(pngImage(t, 300, 255))}, "256 to 4096 pixels"},
 		{"png 4097 wide", Image{"a.png", bytes.NewReader(pngImage(t, 4097, 300))}, "256 to 4096 pixels"},
 		{"exactly the limit", Image{"a.jpg", bytes.NewReader(exact)}, ""},
-		{"one byte over", Image{"a.jpg", bytes.NewReader(big)}, "under 2 MB"},
+		{"one byte over", Image{"a.jpg", bytes.NewReader(big)}, "must be under 2 MB (2,000,000 bytes at most), is 2,000,001 bytes"},
 		{"gif", Image{"a.gif", strings.NewReader("GIF89a\x01\x00\x01\x00")}, "PNG or JPEG"},
 		{"text named .jpg", Image{"a.jpg", strings.NewReader("hello, this is not an image")}, "PNG or JPEG"},
 		{"empty", Image{"a.jpg", bytes.NewReader(nil)}, "empty"},
