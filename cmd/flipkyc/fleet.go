@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -684,16 +685,59 @@ func (e *env) printOutcome(s fleet.Summary, dsn string) {
 	}
 }
 
-// turnWriter lets one goroutine write at a time.
+// turnWriter lets one goroutine write at a time. On a terminal, a line
+// written while the progress row is drawn (drawRow) takes the row's place,
+// and the row is drawn again below it.
 type turnWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+	// row is the progress row drawn on the last line ("" when none);
+	// cleared says it was cleared for a line not yet ended.
+	row     string
+	cleared bool
 }
 
 func (t *turnWriter) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.w.Write(p)
+	if t.row == "" {
+		return t.w.Write(p)
+	}
+	if !t.cleared {
+		if _, err := io.WriteString(t.w, "\r\x1b[K"); err != nil {
+			return 0, err
+		}
+		t.cleared = true
+	}
+	n, err := t.w.Write(p)
+	if err == nil && bytes.HasSuffix(p, []byte("\n")) {
+		t.cleared = false
+		_, err = io.WriteString(t.w, t.row)
+	}
+	return n, err
+}
+
+// drawRow draws row in place of the progress row drawn before.
+func (t *turnWriter) drawRow(row string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cleared {
+		// A line is under way: the row is drawn once it ends.
+		t.row = row
+		return
+	}
+	_, _ = io.WriteString(t.w, "\r\x1b[K"+row)
+	t.row = row
+}
+
+// endRow leaves the progress row drawn last on its own line.
+func (t *turnWriter) endRow() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.row != "" && !t.cleared {
+		_, _ = io.WriteString(t.w, "\n")
+	}
+	t.row, t.cleared = "", false
 }
 
 // readFleetCSV opens --csv and reads it with read, in the images

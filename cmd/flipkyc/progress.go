@@ -82,7 +82,10 @@ func (p *progress) summary(c fleet.Counts, rateUnit string) string {
 	case work > 0:
 		parts = append(parts, "ETA -")
 	}
-	if waiting > 0 {
+	switch {
+	case waiting == 1:
+		parts = append(parts, "waiting for 1 decision")
+	case waiting > 1:
 		parts = append(parts, fmt.Sprintf("waiting for %d decisions", waiting))
 	}
 	var states []string
@@ -115,14 +118,24 @@ func (p *progress) update(c fleet.Counts) {
 		}
 		line = "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", cut(line, cols))
+	if t, ok := p.w.(*turnWriter); ok {
+		// The log lines written meanwhile take turns with the row.
+		t.drawRow(cut(line, cols))
+	} else {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", cut(line, cols))
+	}
 	p.drawn = true
 }
 
 func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
+	if !p.drawn {
+		return
 	}
+	if t, ok := p.w.(*turnWriter); ok {
+		t.endRow()
+		return
+	}
+	fmt.Fprintln(p.w)
 }
 
 // cut returns s cut to at most n characters, with "…" as the last when cut.

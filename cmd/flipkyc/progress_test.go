@@ -89,3 +89,73 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// screenLines plays what a terminal shows for out, as its lines: \r goes
+// to the line's start, ESC [K clears to its end, \n starts the next line.
+func screenLines(out string) []string {
+	lines := []string{""}
+	col := 0
+	for len(out) > 0 {
+		switch {
+		case strings.HasPrefix(out, "\x1b[K"):
+			last := []rune(lines[len(lines)-1])
+			lines[len(lines)-1] = string(last[:min(col, len(last))])
+			out = out[3:]
+			continue
+		case out[0] == '\r':
+			col = 0
+		case out[0] == '\n':
+			lines = append(lines, "")
+			col = 0
+		default:
+			r, size := utf8.DecodeRuneInString(out)
+			last := []rune(lines[len(lines)-1])
+			if col < len(last) {
+				last[col] = r
+			} else {
+				last = append(last, r)
+			}
+			lines[len(lines)-1] = string(last)
+			col++
+			out = out[size:]
+			continue
+		}
+		out = out[1:]
+	}
+	return lines
+}
+
+// A log line written while the progress row is drawn (River's or the
+// fleet's warnings take turns with it) takes the row's place on a line of
+// its own, and the row is drawn again below it; a line written in pieces
+// is not cut by a redraw.
+func TestLogLinesTakeTurnsWithTheProgressRow(t *testing.T) {
+	var out bytes.Buffer
+	w := &turnWriter{w: &out}
+	p, _ := testProgress(&out, 80)
+	p.w = w
+	p.update(fleet.Counts{fleet.StateNew: 2})
+	_, _ = w.Write([]byte("time=… level=WARN msg=\"first warning\"\n"))
+	p.update(fleet.Counts{fleet.StateInReview: 2})
+	_, _ = w.Write([]byte("level=WARN msg=\"second"))
+	p.update(fleet.Counts{fleet.StateApproved: 1, fleet.StateInReview: 1})
+	_, _ = w.Write([]byte(" warning, in two writes\"\n"))
+	p.update(fleet.Counts{fleet.StateApproved: 2})
+	p.done()
+	got := screenLines(out.String())
+	if len(got) != 4 || got[3] != "" {
+		t.Fatalf("screen:\n%s\nwant the two warnings, the last row and an empty line", strings.Join(got, "\n"))
+	}
+	assert.Equal(t, `time=… level=WARN msg="first warning"`, got[0])
+	assert.Equal(t, `level=WARN msg="second warning, in two writes"`, got[1])
+	assert.Contains(t, got[2], "2/2 final")
+	assert.NotContains(t, got[2], "WARN")
+}
+
+// One agent waiting is "1 decision".
+func TestProgressOneDecision(t *testing.T) {
+	var out bytes.Buffer
+	p, _ := testProgress(&out, 0)
+	p.update(fleet.Counts{fleet.StateInReview: 1, fleet.StateApproved: 1})
+	assert.Contains(t, out.String(), "waiting for 1 decision |")
+}
