@@ -137,6 +137,9 @@ type CSVReader struct {
 	seenID    map[uint64]int32 // digest -> line
 	seenPhone map[uint64]int32
 	rows      int
+	// badPlaces are the rows of the last Next that broke a rule but whose
+	// locations can still be checked (BadRowPlaces).
+	badPlaces []Row
 }
 
 // NewCSVReader reads the CSV's header line, in which every required column
@@ -162,11 +165,13 @@ func (c *CSVReader) Rows() int { return c.rows }
 
 // Next reads up to n more rows and returns the good ones in order and one
 // RowError per rule each bad one breaks; io.EOF when no row is left. A
-// line the CSV reader cannot parse is an error (naming the line), and so
-// is a failed read.
+// line the CSV reader cannot parse is an error (naming the line and
+// column), and so is a failed read: the rows read before it in the batch
+// are returned with it.
 func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 	var rows []Row
 	var bad []RowError
+	c.badPlaces = c.badPlaces[:0]
 	for read := 0; read < n; read++ {
 		rec, err := c.recs.next()
 		if errors.Is(err, io.EOF) {
@@ -176,18 +181,30 @@ func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return rows, bad, err
 		}
 		c.rows++
 		row, errs := c.row(rec)
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
+			if !slices.ContainsFunc(errs, func(e RowError) bool { return slices.Contains(locationColumns, e.Field) }) {
+				c.badPlaces = append(c.badPlaces, row)
+			}
 			continue
 		}
 		rows = append(rows, row)
 	}
 	return rows, bad, nil
 }
+
+// BadRowPlaces returns the rows of the last Next that broke a rule in
+// columns other than their locations', so that their locations can be
+// checked too (Locations.Resolve) and a row's every problem found at once.
+func (c *CSVReader) BadRowPlaces() []Row { return c.badPlaces }
+
+// locationColumns are the columns that give a row's locations, by id or
+// by name.
+var locationColumns = append(append([]string{}, locationIDColumns...), "country", "province", "city", "district")
 
 // row reads one record.
 func (c *CSVReader) row(rec record) (Row, []RowError) {
@@ -205,7 +222,7 @@ func (c *CSVReader) row(rec record) (Row, []RowError) {
 		}
 		*f.dst = path
 	}
-	id, phone := c.digest(p.IdentityNumber), c.digest(p.PhoneNumber)
+	id, phone := c.digest(p.IdentityNumber), c.digest(phoneAsFlipStores(p.PhoneNumber))
 	if first, ok := c.seenID[id]; ok && p.IdentityNumber != "" {
 		errs = append(errs, RowError{rec.line, "identity_number", fmt.Sprintf("the same as line %d's: one agent per identity number", first)})
 	}
@@ -217,6 +234,15 @@ func (c *CSVReader) row(rec record) (Row, []RowError) {
 		c.seenPhone[phone] = int32(rec.line)
 	}
 	return row, errs
+}
+
+// phoneAsFlipStores is a phone number as Flip registers it: a local 0…
+// number as +62…, so that 08… and +628… are found to be the same number.
+func phoneAsFlipStores(n string) string {
+	if rest, ok := strings.CutPrefix(n, "0"); ok {
+		return "+62" + rest
+	}
+	return n
 }
 
 // digest is a 64-bit keyed hash of v: two values with the same digest
@@ -451,7 +477,7 @@ func (rr *recordReader) next() (record, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return record{}, fmt.Errorf("CSV line %d: %v", pe.Line, pe.Err)
+				return record{}, fmt.Errorf("CSV line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 			}
 			return record{}, err
 		}

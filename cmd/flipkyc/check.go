@@ -74,18 +74,22 @@ const rowBatch = 200
 // streamRows reads the CSV a batch at a time, resolves the batch's
 // locations with l and gives its good rows to use, which may refuse more
 // of them; the bad rows are printed by line, field and rule as they are
-// found. It returns how many rows the CSV has and how many are bad.
+// found, their locations checked too (every problem of a row at once).
+// It returns how many rows the CSV has and how many are bad. A line that
+// cannot be parsed as CSV ends the reading with an input error, after the
+// rows before it were used and printed as the batches before them.
 // onboard and onboard --check read the CSV the same way.
 func (e *env) streamRows(c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) ([]fleet.RowError, error)) (rows, bad int, err error) {
 	for {
-		good, refused, err := c.Next(rowBatch)
-		if errors.Is(err, io.EOF) {
+		good, refused, readErr := c.Next(rowBatch)
+		if errors.Is(readErr, io.EOF) {
 			return c.Rows(), bad, nil
 		}
-		if err != nil {
-			return 0, 0, inputErrorf("%s: %v", c.name, err)
-		}
 		good, unresolved, err := l.Resolve(e.ctx, good)
+		if err != nil {
+			return 0, 0, err
+		}
+		_, badPlaces, err := l.Resolve(e.ctx, c.BadRowPlaces())
 		if err != nil {
 			return 0, 0, err
 		}
@@ -93,9 +97,12 @@ func (e *env) streamRows(c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) 
 		if err != nil {
 			return 0, 0, err
 		}
-		refused = sortedByLine(append(append(refused, unresolved...), more...))
+		refused = sortedByLine(append(append(append(refused, badPlaces...), unresolved...), more...))
 		e.printBadRows(refused)
 		bad += countLines(refused)
+		if readErr != nil {
+			return 0, 0, inputErrorf("%s: %v", c.name, readErr)
+		}
 	}
 }
 

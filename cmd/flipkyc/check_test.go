@@ -188,10 +188,11 @@ func TestOnboardCheck(t *testing.T) {
 	agents := []placedAgent{
 		{fleetAgent: fleetAgent{suffix: "730001"}, loc: named},
 		{fleetAgent: fleetAgent{suffix: "730002"}, loc: named},
-		{fleetAgent: fleetAgent{suffix: "730001"}, loc: named, phone: "730009"},                                                                     // line 4: identity of line 2
-		{fleetAgent: fleetAgent{suffix: "730004"}, loc: named, phone: "730002"},                                                                     // line 5: phone of line 3
-		{fleetAgent: fleetAgent{suffix: "730005"}, loc: map[string]string{"province": "Jawa Timur", "city": "Kota Depok", "district": "Sukmajaya"}}, // line 6: no such province
-		{fleetAgent: fleetAgent{suffix: "730006", image: "broken.png"}, loc: named},                                                                 // line 7: not an image
+		{fleetAgent: fleetAgent{suffix: "730001"}, loc: named, phone: "730009"},                                                                                          // line 4: identity of line 2
+		{fleetAgent: fleetAgent{suffix: "730004"}, loc: named, phone: "730002"},                                                                                          // line 5: phone of line 3
+		{fleetAgent: fleetAgent{suffix: "730005"}, loc: map[string]string{"province": "Jawa Timur", "city": "Kota Depok", "district": "Sukmajaya"}},                      // line 6: no such province
+		{fleetAgent: fleetAgent{suffix: "730006", image: "broken.png"}, loc: named},                                                                                      // line 7: not an image
+		{fleetAgent: fleetAgent{suffix: "730008", image: "broken.png"}, loc: map[string]string{"province": "Jawa Timur", "city": "Kota Depok", "district": "Sukmajaya"}}, // line 8: both
 	}
 	csvPath := writePlacedRun(t, agents)
 	db := defaultDB(csvPath)
@@ -203,7 +204,10 @@ func TestOnboardCheck(t *testing.T) {
 		"line 5: phone_number: the same as line 3's: Flip registers a phone number once\n",
 		`line 6: province: no province of country 1 of that name; closest in Flip's list: "Jawa Barat" (12), "Aceh" (1), "DKI Jakarta" (6)` + "\n",
 		"line 7: identity_image: Flip's image rules: must be a PNG or JPEG image\n",
-		"flipkyc onboard --check: 6 rows: 2 good, 4 bad; no run at " + db + " (none created): not checked against a run; nothing sent to Flip but location look-ups\n",
+		// A row's every problem at once: its locations are checked too.
+		"line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n",
+		`line 8: province: no province of country 1 of that name; closest in Flip's list: "Jawa Barat" (12), "Aceh" (1), "DKI Jakarta" (6)` + "\n",
+		"flipkyc onboard --check: 7 rows: 2 good, 5 bad; no run at " + db + " (none created): not checked against a run; nothing sent to Flip but location look-ups\n",
 	} {
 		assert.Contains(t, r.stderr, want)
 	}
@@ -245,4 +249,19 @@ func TestOnboardCheck(t *testing.T) {
 	}
 	assert.Len(t, srv.Requests(), sent)
 	assert.NoFileExists(t, defaultDB(clean))
+
+	// A line that cannot be parsed as CSV: the problems of the rows before
+	// it are printed, then the line and column that stop the reading.
+	broken := writePlacedRun(t, agents[:5])
+	f, err := os.OpenFile(broken, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("Agent \"quoted\" badly,ktp\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", broken)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "line 4: identity_number: the same as line 2's: one agent per identity number\n")
+	assert.Contains(t, r.stderr, "line 5: phone_number: the same as line 3's: Flip registers a phone number once\n")
+	assert.Contains(t, r.stderr, "CSV line 7, column 7: bare \" in non-quoted-field")
+	assert.NoFileExists(t, defaultDB(broken))
 }

@@ -14,8 +14,8 @@ import (
 // onboard reads the CSV a batch of 200 rows at a time and sends nothing
 // until it has read all of it: a line it cannot parse after the first
 // batches is an input error naming the line, and Flip was sent nothing but
-// location look-ups; the rows before it were bad rows printed as they were
-// found, by line.
+// location look-ups; the rows before it were stored, or were bad rows
+// printed as they were found, by line.
 func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeEnv(t)
@@ -30,7 +30,7 @@ func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
 	r := cli(t, vars, "", "onboard", "--csv", path)
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "line 301: birth_date: want DD-MM-YYYY or YYYY-MM-DD")
-	assert.Contains(t, r.stderr, "CSV line 452")
+	assert.Contains(t, r.stderr, "CSV line 452, column 7:")
 	assert.NotContains(t, r.stderr, " new, ", "no counts line: the import did not finish")
 	for _, req := range srv.Requests() {
 		switch req.Route {
@@ -40,14 +40,19 @@ func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
 		}
 	}
 
-	// The first two batches (lines 2-401) were stored before the error:
-	// the run has them, and the fixed CSV resumes them.
-	fixed := strings.Join(lines[:len(lines)-1], "")
+	// The rows before the broken line (lines 2-451, the last batch's
+	// too) were stored before the error: the run has them, and the CSV
+	// with more rows resumes them.
+	more := writeScaleCSV(t, 460)
+	moreData, err := os.ReadFile(more)
+	require.NoError(t, err)
+	moreLines := strings.SplitAfter(string(moreData), "\n")
+	fixed := strings.Join(lines[:len(lines)-1], "") + strings.Join(moreLines[451:], "")
 	require.NoError(t, os.WriteFile(path, []byte(fixed), 0o600))
 	r = cli(t, vars, "", "onboard", "--check", "--csv", path)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "450 rows: 50 good, 400 bad", r.stderr)
+	assert.Contains(t, r.stderr, "460 rows: 10 good, 450 bad", r.stderr)
 	assert.Contains(t, r.stderr, "line 301: birth_date:")
-	assert.Contains(t, r.stderr, "line 401: identity_number: already in the run, from line 401 of its CSV")
-	assert.NotContains(t, r.stderr, "line 402: ")
+	assert.Contains(t, r.stderr, "line 451: identity_number: already in the run, from line 451 of its CSV")
+	assert.NotContains(t, r.stderr, "line 452: ")
 }
