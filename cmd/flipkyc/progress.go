@@ -116,7 +116,12 @@ func (p *progress) update(c fleet.Counts) {
 		if total > 0 {
 			filled = bar * final / total
 		}
-		line = "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
+		// The bar gives way to the counts: it is left out when the line
+		// fits the terminal without it but not with it.
+		withBar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
+		if n := utf8.RuneCountInString(line); n+bar+3 <= cols || n > cols {
+			line = withBar
+		}
 	}
 	if t, ok := p.w.(*turnWriter); ok {
 		// The log lines written meanwhile take turns with the row.

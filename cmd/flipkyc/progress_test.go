@@ -64,7 +64,8 @@ func TestProgressETAIgnoresDecisions(t *testing.T) {
 }
 
 // On a terminal every redraw fits the width, one column kept free, so it
-// never wraps; a narrow terminal drops the bar, then cuts the line.
+// never wraps; a narrow terminal drops the bar, then cuts the line; the bar
+// gives way to the counts when they fit without it.
 func TestProgressFitsTheTerminal(t *testing.T) {
 	counts := fleet.Counts{"new": 1000, "creating": 10, "created": 10, "uploading_identity": 5, "identity_uploaded": 3,
 		"uploading_selfie": 2, "awaiting_check": 40, "checked": 4, "submitting": 2, "in_review": 300, "approved": 9000,
@@ -87,6 +88,18 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		if width == 40 {
 			assert.True(t, strings.HasPrefix(redraws[0], "9015/10391 final, 0.0/s, ETA -, waitin…"), "%q", redraws[0])
 		}
+	}
+	for _, c := range []struct {
+		width int
+		want  string
+	}{
+		{80, "5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+		{120, "[##############......] 5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+	} {
+		var out bytes.Buffer
+		p, _ := testProgress(&out, c.width)
+		p.update(fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5})
+		assert.Equal(t, "\r\x1b[K"+c.want, out.String(), "width %d", c.width)
 	}
 }
 
