@@ -165,8 +165,8 @@ func (c *CSVReader) Rows() int { return c.rows }
 
 // Next reads up to n more rows and returns the good ones in order and one
 // RowError per rule each bad one breaks; io.EOF when no row is left. A
-// line the CSV reader cannot parse is an error (naming the line and
-// column), and so is a failed read: the rows read before it in the batch
+// line the CSV reader cannot parse is an error (naming the line and the
+// byte in it), and so is a failed read: the rows read before it in the batch
 // are returned with it.
 func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 	var rows []Row
@@ -477,7 +477,7 @@ func (rr *recordReader) next() (record, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return record{}, fmt.Errorf("CSV line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+				return record{}, fmt.Errorf("CSV line %d at byte %d: %v", pe.Line, pe.Column, pe.Err)
 			}
 			return record{}, err
 		}

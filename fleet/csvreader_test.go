@@ -75,7 +75,7 @@ func TestCSVReaderReadsInBatches(t *testing.T) {
 }
 
 // A line the CSV reader cannot parse stops the reading, naming the line
-// and column; the batches before it were read, and the rows before it in
+// and the byte in it; the batches before it were read, and the rows before it in
 // its batch are returned with the error.
 func TestCSVReaderParseError(t *testing.T) {
 	dir := t.TempDir()
@@ -92,8 +92,8 @@ func TestCSVReaderParseError(t *testing.T) {
 		t.Fatalf("first batch: %d rows, %v", len(rows), err)
 	}
 	rows, _, err := c.Next(2)
-	if err == nil || !strings.Contains(err.Error(), "CSV line 5, column 7:") {
-		t.Errorf("got %v, want an error naming CSV line 5, column 7", err)
+	if err == nil || !strings.Contains(err.Error(), "CSV line 5 at byte 7:") {
+		t.Errorf("got %v, want an error naming CSV line 5 at byte 7", err)
 	}
 	if len(rows) != 1 || rows[0].Line != 4 {
 		t.Errorf("with the error: %d rows; want line 4's", len(rows))

@@ -251,7 +251,7 @@ func TestOnboardCheck(t *testing.T) {
 	assert.NoFileExists(t, defaultDB(clean))
 
 	// A line that cannot be parsed as CSV: the problems of the rows before
-	// it are printed, then the line and column that stop the reading.
+	// it are printed, then the line (and the byte in it) that stops the reading.
 	broken := writePlacedRun(t, agents[:5])
 	f, err := os.OpenFile(broken, os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
@@ -262,6 +262,6 @@ func TestOnboardCheck(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "line 4: identity_number: the same as line 2's: one agent per identity number\n")
 	assert.Contains(t, r.stderr, "line 5: phone_number: the same as line 3's: Flip registers a phone number once\n")
-	assert.Contains(t, r.stderr, "CSV line 7, column 7: bare \" in non-quoted-field")
+	assert.Contains(t, r.stderr, "CSV line 7 at byte 7: bare \" in non-quoted-field")
 	assert.NoFileExists(t, defaultDB(broken))
 }

@@ -30,7 +30,7 @@ func TestOnboardStreamsCSVAndSendsNothingOnAParseError(t *testing.T) {
 	r := cli(t, vars, "", "onboard", "--csv", path)
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "line 301: birth_date: want DD-MM-YYYY or YYYY-MM-DD")
-	assert.Contains(t, r.stderr, "CSV line 452, column 7:")
+	assert.Contains(t, r.stderr, "CSV line 452 at byte 7:")
 	assert.NotContains(t, r.stderr, " new, ", "no counts line: the import did not finish")
 	for _, req := range srv.Requests() {
 		switch req.Route {
