@@ -56,11 +56,30 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
+// phases group the states for a terminal too narrow for the count of each
+// (summary's grouped): the run's steps by name, the final states as they
+// are.
+var phases = []struct {
+	name   string
+	states []string
+}{
+	{"creating", []string{fleet.StateNew, fleet.StateCreating, fleet.StateCreated}},
+	{"uploading", []string{fleet.StateUploadingIdentity, fleet.StateIdentityUploaded, fleet.StateUploadingSelfie}},
+	{"checking", []string{fleet.StateAwaitingCheck, fleet.StateChecked}},
+	{"in review", []string{fleet.StateSubmitting, fleet.StateInReview}},
+	{"repairing", []string{fleet.StateRepairQueued, fleet.StateRepairing}},
+	{fleet.StateApproved, []string{fleet.StateApproved}},
+	{fleet.StateRejected, []string{fleet.StateRejected}},
+	{fleet.StateUploadFailed, []string{fleet.StateUploadFailed}},
+	{fleet.StateAttention, []string{fleet.StateAttention}},
+}
+
 // summary is the progress line without the bar: agents final, the rate at
 // which agents leave the run's own work (for a decision or for good), the
 // time that work still needs, and the agents waiting for Flip's decisions,
-// whose wait is Flip's and is not guessed; then the count of each state.
-func (p *progress) summary(c fleet.Counts, rateUnit string) string {
+// whose wait is Flip's and is not guessed; then the count of each state,
+// or of each phase (phases) when grouped.
+func (p *progress) summary(c fleet.Counts, rateUnit string, grouped bool) string {
 	total, active := c.Total(), c.Active()
 	waiting := 0
 	for _, s := range waitingStates {
@@ -90,8 +109,17 @@ func (p *progress) summary(c fleet.Counts, rateUnit string) string {
 	}
 	var states []string
 	for _, s := range fleet.States {
-		if n := c[s]; n > 0 {
+		if n := c[s]; n > 0 && !grouped {
 			states = append(states, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	for _, ph := range phases {
+		n := 0
+		for _, s := range ph.states {
+			n += c[s]
+		}
+		if n > 0 && grouped {
+			states = append(states, fmt.Sprintf("%s %d", ph.name, n))
 		}
 	}
 	return strings.Join(parts, ", ") + " | " + strings.Join(states, ", ")
@@ -99,7 +127,7 @@ func (p *progress) summary(c fleet.Counts, rateUnit string) string {
 
 func (p *progress) update(c fleet.Counts) {
 	if !p.tty {
-		line := p.summary(c, " agents/s")
+		line := p.summary(c, " agents/s", false)
 		if now := p.now(); now.Sub(p.last) >= 5*time.Second || c.Active() == 0 {
 			p.last = now
 			fmt.Fprintf(p.w, "progress: %s\n", line)
@@ -108,8 +136,12 @@ func (p *progress) update(c fleet.Counts) {
 	}
 	// A line as wide as the terminal would wrap (or leave the cursor past
 	// the last column): one column is kept free.
-	line := p.summary(c, "/s")
 	cols := p.width() - 1
+	line := p.summary(c, "/s", false)
+	if utf8.RuneCountInString(line) > cols {
+		// Too narrow for the count of each state: the count of each phase.
+		line = p.summary(c, "/s", true)
+	}
 	if bar := 20; cols >= 3*bar {
 		total, final := c.Total(), c.Total()-c.Active()
 		filled := 0

@@ -65,7 +65,8 @@ func TestProgressETAIgnoresDecisions(t *testing.T) {
 
 // On a terminal every redraw fits the width, one column kept free, so it
 // never wraps; a narrow terminal drops the bar, then cuts the line; the bar
-// gives way to the counts when they fit without it.
+// gives way to the counts when they fit without it, and the count of each
+// state to the count of each phase when only that fits.
 func TestProgressFitsTheTerminal(t *testing.T) {
 	counts := fleet.Counts{"new": 1000, "creating": 10, "created": 10, "uploading_identity": 5, "identity_uploaded": 3,
 		"uploading_selfie": 2, "awaiting_check": 40, "checked": 4, "submitting": 2, "in_review": 300, "approved": 9000,
@@ -89,16 +90,21 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 			assert.True(t, strings.HasPrefix(redraws[0], "9015/10391 final, 0.0/s, ETA -, waitin…"), "%q", redraws[0])
 		}
 	}
+	late := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
+	early := fleet.Counts{fleet.StateUploadingIdentity: 4, fleet.StateUploadingSelfie: 2, fleet.StateAwaitingCheck: 1}
 	for _, c := range []struct {
-		width int
-		want  string
+		width  int
+		counts fleet.Counts
+		want   string
 	}{
-		{80, "5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
-		{120, "[##############......] 5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+		{80, late, "5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+		{120, late, "[##############......] 5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+		{80, early, "0/7 final, 0.0/s, ETA -, waiting for 1 decision | uploading 6, checking 1"},
+		{140, early, "[....................] 0/7 final, 0.0/s, ETA -, waiting for 1 decision | uploading_identity 4, uploading_selfie 2, awaiting_check 1"},
 	} {
 		var out bytes.Buffer
 		p, _ := testProgress(&out, c.width)
-		p.update(fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5})
+		p.update(c.counts)
 		assert.Equal(t, "\r\x1b[K"+c.want, out.String(), "width %d", c.width)
 	}
 }
