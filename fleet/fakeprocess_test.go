@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -32,14 +31,7 @@ type processHarness struct {
 // with t (or at stopFake, which returns its CPU time).
 func newProcessHarness(t testing.TB, dsn string, cfg fleet.Config) *processHarness {
 	t.Helper()
-	ctx := context.Background()
-	h := &processHarness{}
-	db, err := fleet.Open(ctx, dsn, fleet.WithDataKey(testDataKey(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h.db = db
+	h := &processHarness{db: openTestRun(t, dsn)}
 	// The fake sends callbacks only for agents the fleet created, so the
 	// handler is set before the first one comes.
 	var handler atomic.Pointer[http.Handler]
@@ -72,7 +64,7 @@ func newProcessHarness(t testing.TB, dsn string, cfg fleet.Config) *processHarne
 		t.Fatalf("the fake's start line: %v", err)
 	}
 
-	cfg.DB = db
+	cfg.DB = h.db
 	cfg.SecretKey = start.SecretKey
 	cfg.ClientOptions = append([]flipkyc.Option{flipkyc.WithBaseURLs(start.AgentsURL, start.KYCURL)}, cfg.ClientOptions...)
 	if h.f, err = fleet.New(cfg); err != nil {

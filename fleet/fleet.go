@@ -425,7 +425,7 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 		if err != nil || n == 0 {
 			return err
 		}
-		if err := w.f.note(ctx, tx, key, parkedEntry(reason)); err != nil {
+		if err := w.f.db.note(ctx, tx, key, parkedEntry(reason)); err != nil {
 			return err
 		}
 		return w.f.finish(ctx, tx)

@@ -36,14 +36,7 @@ func newHarness(t testing.TB, dsn string, opts ...flipkyctest.Option) *harness {
 
 func newHarnessConfig(t testing.TB, dsn string, cfg fleet.Config, opts ...flipkyctest.Option) *harness {
 	t.Helper()
-	ctx := context.Background()
-	h := &harness{t: t}
-	db, err := fleet.Open(ctx, dsn, fleet.WithDataKey(testDataKey(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h.db = db
+	h := &harness{t: t, db: openTestRun(t, dsn)}
 	var handler atomic.Pointer[http.Handler]
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c := h.hold.Load(); c != nil {

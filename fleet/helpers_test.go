@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -38,6 +39,18 @@ func testDataKey(t testing.TB) *fleet.DataKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// openTestRun opens the run at dsn with the test's data key; it is closed
+// when t ends.
+func openTestRun(t testing.TB, dsn string) *fleet.DB {
+	t.Helper()
+	db, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // writeRun writes n agents as an onboarding CSV with its two images in

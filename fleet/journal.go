@@ -80,12 +80,6 @@ var ErrErased = errors.New("fleet: the agent's personal data was erased from thi
 // not parked, or whose way out is not WayOutResume.
 var ErrNotResumable = errors.New("fleet: the agent cannot be resumed")
 
-// note records entries for the agent key in tx (or outside a transaction,
-// for what changes no state), stamped by the database (DB.note).
-func (f *Fleet) note(ctx context.Context, q querier, key string, entries ...Entry) error {
-	return f.db.note(ctx, q, key, entries...)
-}
-
 // note records entries for the agent key, in their order, stamped with
 // the database's clock as they are written, in one statement: an agent's
 // entries, written one after another, are stamped in the order they are
@@ -112,7 +106,7 @@ func (d *DB) note(ctx context.Context, q querier, key string, entries ...Entry) 
 // state (a request that failed and is tried again); a failure is logged,
 // and the step goes on.
 func (f *Fleet) noteNow(ctx context.Context, key string, e Entry) {
-	if err := f.note(context.WithoutCancel(ctx), f.db.sql, key, e); err != nil {
+	if err := f.db.note(context.WithoutCancel(ctx), f.db.sql, key, e); err != nil {
 		f.log.Warn("fleet: recording in the journal failed", "operation", e.Operation, "err", err)
 	}
 }
@@ -149,7 +143,7 @@ func (f *Fleet) changeNotingIn(ctx context.Context, q querier, key string, alway
 		if n > 0 {
 			entries = append(always[:len(always):len(always)], ifChanged...)
 		}
-		return n, f.note(ctx, q, key, entries...)
+		return n, f.db.note(ctx, q, key, entries...)
 	}
 	cond, held := fence(ctx)
 	if len(always)+len(ifChanged) == 0 {
@@ -427,7 +421,7 @@ func (f *Fleet) Reveal(ctx context.Context, line int) (Row, error) {
 	case a.Erased:
 		return Row{}, ErrErased
 	}
-	if err := f.note(ctx, f.db.sql, a.Key, Entry{Kind: EntryReveal, Operation: "reveal", Result: "personal data shown", Actor: actorOf(ctx)}); err != nil {
+	if err := f.db.note(ctx, f.db.sql, a.Key, Entry{Kind: EntryReveal, Operation: "reveal", Result: "personal data shown", Actor: actorOf(ctx)}); err != nil {
 		return Row{}, err
 	}
 	return a.Row, nil

@@ -334,15 +334,10 @@ func (f *Fleet) acquire(ctx context.Context, job int64, attempt int, key string,
 // and leaves no request in doubt (a create's would park as an outcome
 // unknown). A failure is logged: the intent stays, which is safe.
 func (f *Fleet) withdrawIntent(ctx context.Context, key, rid string, intent *leaseIntent, why string) {
-	ctx = context.WithoutCancel(ctx)
-	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND "+intent.requestColumn()+" = ?",
-			intent.from, f.nowMillis(), key, intent.to, rid)
-		if err != nil || n == 0 {
-			return err
-		}
-		return f.db.note(ctx, tx, key, request(intent.op, rid, "not sent: "+why))
-	})
+	// ctx carries no lease yet: the change is not fenced.
+	_, err := f.changeNoting(context.WithoutCancel(ctx), key, request(intent.op, rid, "not sent: "+why),
+		"UPDATE fleet_agents SET state = ?, updated_at = ? WHERE key = ? AND state = ? AND "+intent.requestColumn()+" = ?",
+		intent.from, f.nowMillis(), key, intent.to, rid)
 	if err != nil {
 		f.log.Warn("fleet: withdrawing a request's intent", "operation", intent.op, "err", err)
 	}

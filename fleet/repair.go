@@ -155,7 +155,7 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 			return err
 		}
 		fix, _ := rp.kind()
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued: " + string(fix), Actor: actorOf(ctx)}); err != nil {
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued: " + string(fix), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		return f.insert(ctx, tx, repairArgs{Key: a.Key})
@@ -365,7 +365,7 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 		if err != nil || n == 0 {
 			return err
 		}
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued for the uploads, from " + from + ": " + uploadCorrection(rp), Actor: actorOf(ctx)}); err != nil {
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued for the uploads, from " + from + ": " + uploadCorrection(rp), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {
@@ -426,7 +426,7 @@ func (f *Fleet) resolve(ctx context.Context, rp Repair, a *agent) (RowError, err
 		if err != nil || n == 0 {
 			return err
 		}
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opAgentID, RequestID: a.CreateRequestID,
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opAgentID, RequestID: a.CreateRequestID,
 			Result: fmt.Sprintf("agent %d checked with Flip (status %s): goes on from %s without a create", rp.AgentID, got.KYCStatus, state), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func (f *Fleet) recreate(ctx context.Context, rp Repair, a *agent) (RowError, er
 		if err != nil || n == 0 {
 			return err
 		}
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opNotCreated, RequestID: rp.NotCreated,
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryAction, Operation: opNotCreated, RequestID: rp.NotCreated,
 			Result: "Flip created no agent with this Request-ID: the create goes again under a new one", Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
@@ -554,7 +554,7 @@ func (f *Fleet) recreateWith(ctx context.Context, line int, a *agent, row Row) (
 		if err != nil || n == 0 {
 			return err
 		}
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, RequestID: a.CreateRequestID,
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, RequestID: a.CreateRequestID,
 			Result: "corrected data for the refused create: the create goes again under a new Request-ID", Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
@@ -608,7 +608,7 @@ func (f *Fleet) replaceCorrection(ctx context.Context, rp Repair, a *agent) (Row
 			return err
 		}
 		fix, _ := rp.kind()
-		if err := f.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued in place of the correction that failed: " + string(fix), Actor: actorOf(ctx)}); err != nil {
+		if err := f.db.note(ctx, tx, a.Key, Entry{Kind: EntryRepair, Operation: opCorrection, Result: "queued in place of the correction that failed: " + string(fix), Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if err := f.applyStored(ctx, tx, a.AgentID.Int64); err != nil {

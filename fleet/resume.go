@@ -216,7 +216,7 @@ func (f *Fleet) resumeParked(ctx context.Context, key, from string, id sql.NullI
 			return err
 		}
 		resumed = true
-		if err := f.note(ctx, tx, key, Entry{Kind: EntryAction, Operation: opResume, Result: "back to " + from, Actor: actorOf(ctx)}); err != nil {
+		if err := f.db.note(ctx, tx, key, Entry{Kind: EntryAction, Operation: opResume, Result: "back to " + from, Actor: actorOf(ctx)}); err != nil {
 			return err
 		}
 		if id.Valid {

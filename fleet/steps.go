@@ -216,7 +216,7 @@ func (f *Fleet) recordCreated(ctx context.Context, a *agent, rid string, got *fl
 			}
 			created := request(opCreate, rid, fmt.Sprintf("created: agent %d, status %s", got.ID, got.KYCStatus))
 			if next == "" {
-				return f.note(ctx, tx, a.Key, created)
+				return f.db.note(ctx, tx, a.Key, created)
 			}
 			sending, err = f.changeNotingIn(ctx, tx, a.Key, []Entry{created}, []Entry{request(opUploadIdentity, next, resultSending)},
 				"UPDATE fleet_agents SET state = ?, step_request_id = ?, updated_at = ? WHERE key = ? AND state = ?",

@@ -101,25 +101,25 @@ func (p *progress) summary(c fleet.Counts, rateUnit string, grouped bool) string
 	case work > 0:
 		parts = append(parts, "ETA -")
 	}
-	switch {
-	case waiting == 1:
-		parts = append(parts, "waiting for 1 decision")
-	case waiting > 1:
-		parts = append(parts, fmt.Sprintf("waiting for %d decisions", waiting))
+	if waiting > 0 {
+		parts = append(parts, "waiting for "+plural(waiting, "decision", "decisions"))
 	}
 	var states []string
-	for _, s := range fleet.States {
-		if n := c[s]; n > 0 && !grouped {
-			states = append(states, fmt.Sprintf("%s %d", s, n))
+	if grouped {
+		for _, ph := range phases {
+			n := 0
+			for _, s := range ph.states {
+				n += c[s]
+			}
+			if n > 0 {
+				states = append(states, fmt.Sprintf("%s %d", ph.name, n))
+			}
 		}
-	}
-	for _, ph := range phases {
-		n := 0
-		for _, s := range ph.states {
-			n += c[s]
-		}
-		if n > 0 && grouped {
-			states = append(states, fmt.Sprintf("%s %d", ph.name, n))
+	} else {
+		for _, s := range fleet.States {
+			if n := c[s]; n > 0 {
+				states = append(states, fmt.Sprintf("%s %d", s, n))
+			}
 		}
 	}
 	return strings.Join(parts, ", ") + " | " + strings.Join(states, ", ")
