@@ -420,6 +420,7 @@ func ExampleClient_ListCities() {
 	// Output:
 	// 184 Kota Depok
 	// 185 Kota Bandung
+	// 186 Kabupaten Bandung
 }
 
 func ExampleClient_ListDistricts() {

@@ -524,9 +524,14 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 			for _, fe := range fieldErrors(line, err) {
 				// A location to be resolved has no id yet: Locations.Resolve
 				// checks it against Flip's lists.
-				if i := slices.Index(locationIDColumns, fe.Field); i < 0 || !toResolve(i, v) {
-					errs = append(errs, fe)
+				i := slices.Index(locationIDColumns, fe.Field)
+				if i >= 0 && toResolve(i, v) {
+					continue
 				}
+				if i >= 0 {
+					fe = missingPlace(fe, i, v)
+				}
+				errs = append(errs, fe)
 			}
 		}
 	}
@@ -542,6 +547,21 @@ var locationIDColumns = []string{"country_id", "province_id", "city_id", "distri
 // which is Indonesia by default.
 func toResolve(i int, v map[string]string) bool {
 	return v[locationIDColumns[i]] == "" && (i == 0 || v[LocationNameColumns[i]] != "")
+}
+
+// missingPlace is fe, the error of a row that gives no location at level
+// i, in the columns the CSV has: a CSV that names places is told the name
+// column, one with both columns is told either will do.
+func missingPlace(fe RowError, i int, v map[string]string) RowError {
+	_, named := v[LocationNameColumns[i]]
+	_, byID := v[locationIDColumns[i]]
+	switch {
+	case named && byID:
+		fe.Rule = fmt.Sprintf("%s: give %s or %s", fe.Rule, locationIDColumns[i], LocationNameColumns[i])
+	case named:
+		fe.Field = LocationNameColumns[i]
+	}
+	return fe
 }
 
 // checkPlaceColumns refuses a location given both by id and by name.

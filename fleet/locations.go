@@ -138,7 +138,7 @@ func (l *Locations) resolve(ctx context.Context, r *Row) (*RowError, error) {
 			}
 			return &RowError{r.Line, field, rule}, nil
 		default:
-			return &RowError{r.Line, locationIDColumns[level], "required: give " + locationIDColumns[level] + " or " + LocationNameColumns[level]}, nil
+			return &RowError{r.Line, locationIDColumns[level], "is required: give " + locationIDColumns[level] + " or " + LocationNameColumns[level]}, nil
 		}
 		parent = *ids[level]
 	}

@@ -95,3 +95,31 @@ func TestLocationColumnsRead(t *testing.T) {
 	require.Len(t, rowErrs, 1)
 	assert.Equal(t, "line 2: province: give province_id or province, not both", rowErrs[0].Error())
 }
+
+// A row that gives no province is told so in the columns its CSV has:
+// the name column when the CSV names places, either column when it has
+// both, the id column when it has only ids.
+func TestMissingLocationInTheCSVsColumns(t *testing.T) {
+	for _, tc := range []struct {
+		columns, values, want string
+	}{
+		{"province,city,district", ",Kota Depok,Sukmajaya", "line 2: province: is required"},
+		{"province_id,province,city,district", ",,Kota Depok,Sukmajaya", "line 2: province_id: is required: give province_id or province"},
+		{"province_id,city_id,district_id", ",184,1234", "line 2: province_id: is required"},
+		{"province_id,city,district_id", "12,,1234", "line 2: city: is required"},
+	} {
+		t.Run(tc.columns, func(t *testing.T) {
+			csv := "name,identity_type,identity_number,birth_date,birth_place,gender,occupation," + tc.columns + ",address,phone_number,identity_image,selfie_image\n" +
+				"Agent Number,ktp,3201000000010000,31-10-1990,Kota Depok,male,entrepreneur," + tc.values + ",Jalan Margonda Raya 1,081200000001,ktp.png,selfie.png\n"
+			dir := t.TempDir()
+			writeRun(t, dir, 1, nil) // the images
+			_, rowErrs, err := fleet.ReadCSV(strings.NewReader(csv), dir)
+			require.NoError(t, err)
+			var got []string
+			for _, e := range rowErrs {
+				got = append(got, e.Error())
+			}
+			assert.Equal(t, []string{tc.want}, got)
+		})
+	}
+}

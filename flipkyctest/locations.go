@@ -13,19 +13,22 @@ type place struct {
 
 // A small, realistic data set: ids follow Flip's documented examples
 // (Indonesia 1; Aceh 1 / Kabupaten Simeulue 1 / Teupah Selatan 1; Jawa Barat
-// 12 / Kota Depok 184 / Sukmajaya 1234).
+// 12 / Kota Depok 184 / Sukmajaya 1234). Jawa Barat has both Kota Bandung
+// and Kabupaten Bandung, as Flip's lists do, so that "Bandung" alone fits
+// two places.
 var (
 	countries = []place{{1, 0, "Indonesia"}}
 	provinces = []place{{1, 1, "Aceh"}, {6, 1, "DKI Jakarta"}, {12, 1, "Jawa Barat"}}
 	cities    = []place{
 		{1, 1, "Kabupaten Simeulue"}, {2, 1, "Kota Banda Aceh"},
 		{150, 6, "Kota Jakarta Selatan"}, {151, 6, "Kota Jakarta Pusat"},
-		{184, 12, "Kota Depok"}, {185, 12, "Kota Bandung"},
+		{184, 12, "Kota Depok"}, {185, 12, "Kota Bandung"}, {186, 12, "Kabupaten Bandung"},
 	}
 	districts = []place{
 		{1, 1, "Teupah Selatan"}, {2, 1, "Simeulue Timur"}, {20, 2, "Baiturrahman"},
 		{1500, 150, "Kebayoran Baru"}, {1501, 150, "Tebet"}, {1510, 151, "Menteng"},
 		{1234, 184, "Sukmajaya"}, {1235, 184, "Beji"}, {1250, 185, "Coblong"},
+		{1270, 186, "Cileunyi"},
 	}
 )
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,7 +106,7 @@ func TestOnboardLocationNames(t *testing.T) {
 	r := fleetCLI(t, vars, fleetAgents(agents), args...)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	bad := []string{
-		`line 5: city: no city of province 12 of that name; closest in Flip's list: "Kota Depok" (184), "Kota Bandung" (185)` + "\n",
+		`line 5: city: no city of province 12 of that name; closest in Flip's list: "Kota Depok" (184), "Kabupaten Bandung" (186), "Kota Bandung" (185)` + "\n",
 		`line 6: district: no district of city 184 of that name; closest in Flip's list: "Beji" (1235), "Sukmajaya" (1234)` + "\n",
 		`line 8: city_id: not the id of one of Flip's cities of province 12 (see 'flipkyc locations cities')` + "\n",
 		"line 9: province: give province_id or province, not both\n",
@@ -146,23 +145,14 @@ func TestOnboardLocationNames(t *testing.T) {
 }
 
 // A name that fits several of Flip's places ("Bandung": Kota Bandung and
-// Kabupaten Bandung) is a bad row naming them, and nothing is created.
+// Kabupaten Bandung) is a bad row naming them; the full name is not.
+// --check creates nothing; onboard creates the good row only.
 func TestOnboardAmbiguousLocation(t *testing.T) {
 	t.Parallel()
-	// Flip's West Java has both; the fake's data set has only the city.
-	twoBandungs := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/cities") && r.URL.Query().Get("province_id") == "12" {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"cities":[{"id":184,"name":"Kota Depok"},{"id":185,"name":"Kota Bandung"},{"id":186,"name":"Kabupaten Bandung"}]}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	srv, vars := fakeEnv(t, flipkyctest.WithMiddleware(twoBandungs))
+	srv, vars := fakeEnv(t) // the fake's Jawa Barat has both, as Flip's does
 	agents := []placedAgent{
 		{fleetAgent: fleetAgent{suffix: "720001"}, loc: map[string]string{"province": "Jawa Barat", "city": "Bandung", "district": "Coblong"}},
+		{fleetAgent: fleetAgent{suffix: "720002"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kab. Bandung", "district": "Cileunyi"}},
 	}
 	csvPath := writePlacedRun(t, agents)
 	for _, check := range []bool{true, false} {
@@ -173,9 +163,16 @@ func TestOnboardAmbiguousLocation(t *testing.T) {
 		r := fleetCLI(t, vars, fleetAgents(agents), args...)
 		assert.Equal(t, exitFailure, r.code, r.stderr)
 		assert.Contains(t, r.stderr, `line 2: city: matches 2 of Flip's cities of province 12: "Kota Bandung" (185), "Kabupaten Bandung" (186); give the full name, or city_id`+"\n", "--check %v", check)
+		assert.NotContains(t, r.stderr, "line 3", "--check %v", check)
+		if check {
+			assert.Empty(t, srv.Agents(), "--check creates nothing")
+			onlyLookUps(t, srv)
+		}
 	}
-	assert.Empty(t, srv.Agents(), "nothing created")
-	onlyLookUps(t, srv)
+	got := srv.Agents()
+	require.Len(t, got, 1)
+	assert.Equal(t, agents[1].identity(), got[0].IdentityNumber)
+	assert.Equal(t, []int64{186, 1270}, []int64{got[0].CityID, got[0].DistrictID})
 }
 
 // onboard --check: every problem of the CSV by line, field and rule,
