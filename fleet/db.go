@@ -53,6 +53,8 @@ type DB struct {
 	// reading: opened ForReading, nothing of a run at schema version 1 or
 	// later is changed.
 	reading bool
+	// group shares SQLite transactions between steps (inTx).
+	group commitGroup
 }
 
 // OpenOption configures Open.
@@ -153,6 +155,15 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 		}
 		// Erased personal data is overwritten in the file, not only freed.
 		q.Add("_pragma", "secure_delete(on)")
+		if !d.reading {
+			// A transaction takes the write lock as it begins (BEGIN
+			// IMMEDIATE), waiting (busy_timeout) for another process's:
+			// one that read first and wrote later would fail at its write
+			// (SQLITE_BUSY, which no wait cures) once another process had
+			// written meanwhile. A shared transaction (commitGroup) has
+			// members that write only after others read.
+			q.Set("_txlock", "immediate")
+		}
 		if d.notices, err = ownerOnly(dsn); err != nil {
 			return nil, err
 		}
@@ -511,17 +522,20 @@ func (d *DB) nowSQL() string {
 	return "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
 }
 
-// inTx runs f in a transaction and commits it.
+// inTx runs f in a transaction and commits it: on SQLite in a savepoint of
+// a transaction it may share with other steps (commitGroup), committed
+// before inTx returns.
 func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	if !d.postgres {
+		return d.group.run(ctx, d.sql, f)
+	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		// A panic in f rolls the transaction back before it goes on: on
-		// SQLite the open transaction holds the one connection, which
-		// the deferred calls above (a job's lease release) and River's
-		// recovery of the panic need.
+		// A panic in f rolls the transaction back before it goes on,
+		// and its connection goes back to the pool.
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
 			panic(p)

@@ -52,6 +52,12 @@ type sqliteConn interface {
 type cachingConn struct {
 	conn  driver.Conn
 	stmts map[string]*cachedStmt
+	// inTx: a transaction is open. Its statements run to their end
+	// whatever their context: SQLite answers a write interrupted (by
+	// a context done) by rolling back the whole transaction, and a
+	// shared one (commitGroup) holds other steps' work. database/sql
+	// refuses a statement whose context is done before it starts.
+	inTx bool
 }
 
 type cachedStmt struct {
@@ -93,6 +99,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if err != nil {
 		return nil, err
 	}
+	if c.inTx {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if cs := c.stmt(ctx, s, query); cs != nil {
 		return cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
 	}
@@ -103,6 +112,9 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	s, err := c.sqlite()
 	if err != nil {
 		return nil, err
+	}
+	if c.inTx {
+		ctx = context.WithoutCancel(ctx)
 	}
 	cs := c.stmt(ctx, s, query)
 	if cs == nil {
@@ -146,7 +158,28 @@ func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 	if err != nil {
 		return nil, err
 	}
-	return s.BeginTx(ctx, opts)
+	tx, err := s.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.inTx = true
+	return &cachingTx{Tx: tx, c: c}, nil
+}
+
+// cachingTx is a transaction of a cachingConn, which it tells when it ends.
+type cachingTx struct {
+	driver.Tx
+	c *cachingConn
+}
+
+func (t *cachingTx) Commit() error {
+	t.c.inTx = false
+	return t.Tx.Commit()
+}
+
+func (t *cachingTx) Rollback() error {
+	t.c.inTx = false
+	return t.Tx.Rollback()
 }
 
 func (c *cachingConn) Ping(ctx context.Context) error {
