@@ -505,7 +505,7 @@ func ExampleAgentParams_Validate() {
 	p := newAgentParams("3276010101900001", "8123456789") // no leading 0
 	p.BirthDate = flipkyc.NewDate(1990, 2, 30)
 	fmt.Println(p.Validate())
-	// Output: flipkyc: AgentParams: invalid input: birth_date: must be a real calendar day; phone_number: must start with 0 or +
+	// Output: flipkyc: AgentParams: invalid input: birth_date: must be a real calendar day; phone_number: must start with 0 or + (a country code follows +, as in +62…)
 }
 
 func ExampleAgentParams_Format() {

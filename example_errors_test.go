@@ -374,7 +374,7 @@ func ExampleValidationError() {
 	// address: must be 10 to 300 characters, is 5
 	// gender: is required
 	// occupation: is required
-	// phone_number: must start with 0 or +
+	// phone_number: must start with 0 or + (a country code follows +, as in +62…)
 }
 
 func ExampleValidationError_Error() {

@@ -108,7 +108,7 @@ func (v *fieldErrors) phone(field, s string, required bool) {
 			v.add(field, fmt.Sprintf("starting with + must be 10 to 26 characters, is %d", n))
 		}
 	default:
-		v.add(field, "must start with 0 or +")
+		v.add(field, "must start with 0 or + (a country code follows +, as in +62…)")
 	}
 }
 
@@ -127,7 +127,7 @@ func (v *fieldErrors) email(field, s string) {
 		valid = valid && l != "" && strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
 	}
 	if !valid {
-		v.add(field, "must be an email address like name@example.com")
+		v.add(field, "must be an email address: a name, then @, then a domain with a dot")
 	}
 }
 

@@ -165,9 +165,9 @@ func (c *CSVReader) Rows() int { return c.rows }
 
 // Next reads up to n more rows and returns the good ones in order and one
 // RowError per rule each bad one breaks; io.EOF when no row is left. A
-// line the CSV reader cannot parse is an error (naming the line and the
-// byte in it), and so is a failed read: the rows read before it in the batch
-// are returned with it.
+// line the CSV reader cannot parse is a bad row (field "row", naming the
+// byte in it). A failed read is an error: the rows read before it in the
+// batch are returned with it.
 func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 	var rows []Row
 	var bad []RowError
@@ -179,6 +179,12 @@ func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 				return nil, nil, io.EOF
 			}
 			break
+		}
+		var le *lineError
+		if errors.As(err, &le) {
+			c.rows++
+			bad = append(bad, le.rowError())
+			continue
 		}
 		if err != nil {
 			return rows, bad, err
@@ -208,6 +214,9 @@ var locationColumns = append(append([]string{}, locationIDColumns...), "country"
 
 // row reads one record.
 func (c *CSVReader) row(rec record) (Row, []RowError) {
+	if e, ok := c.recs.fieldCount(rec); !ok {
+		return Row{Line: rec.line}, []RowError{e}
+	}
 	vals := rec.values(c.recs.header)
 	p, errs := parseParams(rec.line, vals, false)
 	row := Row{Line: rec.line, Params: p, Images: c.images.path,
@@ -229,16 +238,27 @@ func (c *CSVReader) row(rec record) (Row, []RowError) {
 	if first, ok := c.seenPhone[phone]; ok && p.PhoneNumber != "" {
 		errs = append(errs, RowError{rec.line, "phone_number", fmt.Sprintf("the same as line %d's: Flip registers a phone number once", first)})
 	}
-	if len(errs) == 0 {
+	// A bad row's numbers count too: a later row with one of them is the
+	// same agent or phone, whichever row gets corrected.
+	if _, ok := c.seenID[id]; !ok && p.IdentityNumber != "" {
 		c.seenID[id] = int32(rec.line)
+	}
+	if _, ok := c.seenPhone[phone]; !ok && p.PhoneNumber != "" {
 		c.seenPhone[phone] = int32(rec.line)
 	}
 	return row, errs
 }
 
 // phoneAsFlipStores is a phone number as Flip registers it: a local 0…
-// number as +62…, so that 08… and +628… are found to be the same number.
+// number as +62…, so that 08… and +628… are found to be the same number,
+// and without the spaces, dashes, dots and brackets people write in it.
 func phoneAsFlipStores(n string) string {
+	n = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -.()", r) {
+			return -1
+		}
+		return r
+	}, n)
 	if rest, ok := strings.CutPrefix(n, "0"); ok {
 		return "+62" + rest
 	}
@@ -446,6 +466,7 @@ func readRecords(r io.Reader, required []string) ([]record, map[string]int, erro
 type recordReader struct {
 	cr     *csv.Reader
 	header map[string]int // column name -> index
+	width  int            // the fields of a row: up to the header's last named column
 }
 
 // newRecordReader reads the header line, which must name the required
@@ -459,34 +480,78 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 		return nil, fmt.Errorf("reading the CSV header: %w", err)
 	}
 	header := map[string]int{}
+	width := 0
 	for i, h := range head {
-		header[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		header[name] = i
+		if name != "" {
+			width = i + 1
+		}
 	}
 	for _, c := range required {
 		if _, ok := header[c]; !ok {
 			return nil, fmt.Errorf("the CSV has no %q column (columns: %s)", c, strings.Join(Columns, ", "))
 		}
 	}
-	return &recordReader{cr: cr, header: header}, nil
+	return &recordReader{cr: cr, header: header, width: width}, nil
 }
 
-// next returns the next record that is not a blank line, or io.EOF.
+// next returns the next record that is not blank (an empty line, or only
+// separators and spaces, as spreadsheets write an empty row), or io.EOF. A
+// line the CSV reader cannot parse is a *lineError; the reading can go on
+// after it.
 func (rr *recordReader) next() (record, error) {
 	for {
 		fields, err := rr.cr.Read()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return record{}, fmt.Errorf("CSV line %d at byte %d: %v", pe.Line, pe.Column, pe.Err)
+				return record{}, &lineError{pe}
 			}
 			return record{}, err
 		}
 		line, _ := rr.cr.FieldPos(0)
-		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+		if !slices.ContainsFunc(fields, func(f string) bool { return strings.TrimSpace(f) != "" }) {
 			continue
 		}
 		return record{line: line, fields: fields}, nil
 	}
+}
+
+// lineError is a CSV line that cannot be parsed.
+type lineError struct{ pe *csv.ParseError }
+
+func (e *lineError) Error() string {
+	return fmt.Sprintf("CSV line %d at byte %d: %v", e.pe.Line, e.pe.Column, e.pe.Err)
+}
+
+// rowError is the line's RowError: on the line its record starts on, where
+// the parse failed, and why.
+func (e *lineError) rowError() RowError {
+	at := fmt.Sprintf("byte %d", e.pe.Column)
+	if e.pe.Line != e.pe.StartLine {
+		at = fmt.Sprintf("line %d, byte %d", e.pe.Line, e.pe.Column)
+	}
+	rule := fmt.Sprintf("cannot be read as CSV (%s): %v", at, e.pe.Err)
+	if errors.Is(e.pe.Err, csv.ErrQuote) {
+		rule += "; a quoted field left open takes the lines after it as its value"
+	}
+	return RowError{e.pe.StartLine, "row", rule}
+}
+
+// fieldCount checks that rec has a field for each named column of the
+// header (spare empty fields at its end, as spreadsheets write, are fine),
+// and returns the RowError of one that does not.
+func (rr *recordReader) fieldCount(rec record) (RowError, bool) {
+	want := rr.width
+	fields := rec.fields
+	for len(fields) > want && strings.TrimSpace(fields[len(fields)-1]) == "" {
+		fields = fields[:len(fields)-1]
+	}
+	if len(fields) == want {
+		return RowError{}, true
+	}
+	return RowError{rec.line, "row", fmt.Sprintf("has %d fields, the header %d: a separator too many or too few?", len(fields), want)}, false
 }
 
 // parseParams reads the data columns; repair reads only those present.
@@ -518,10 +583,15 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 	}
 	if !partial {
 		errs = append(errs, checkPlaceColumns(line, v)...)
-	}
-	if !partial && len(errs) == 0 {
+		reported := make(map[string]bool, len(errs))
+		for _, e := range errs {
+			reported[e.Field] = true
+		}
 		if err := p.Validate(); err != nil {
 			for _, fe := range fieldErrors(line, err) {
+				if reported[fe.Field] {
+					continue // its value could not be read: said above
+				}
 				// A location to be resolved has no id yet: Locations.Resolve
 				// checks it against Flip's lists.
 				i := slices.Index(locationIDColumns, fe.Field)

@@ -33,7 +33,7 @@ func TestCSVReaderReadsInBatches(t *testing.T) {
 		row(3, nik(0), phone(3), "31-10-1990") + // line 6: line 2's identity number
 		row(4, nik(4), phone(2), "31-10-1990") + // line 7: line 4's phone
 		row(5, nik(5), phone(5), "31-10-1990") + // line 8
-		row(6, nik(1), phone(1), "31-10-1990") + // line 9: line 3's numbers, but line 3 was bad
+		row(6, nik(1), phone(1), "31-10-1990") + // line 9: line 3's numbers: the same agent, though line 3 was bad
 		row(7, nik(7), "+62"+strings.TrimPrefix(phone(5), "0"), "31-10-1990") // line 10: line 8's phone as Flip stores it
 	c, err := fleet.NewCSVReader(strings.NewReader(csv), filepath.Dir(path))
 	if err != nil {
@@ -50,7 +50,11 @@ func TestCSVReaderReadsInBatches(t *testing.T) {
 			"line 6: identity_number: the same as line 2's: one agent per identity number",
 			"line 7: phone_number: the same as line 4's: Flip registers a phone number once",
 		}, 6},
-		{[]int{9}, []string{"line 10: phone_number: the same as line 8's: Flip registers a phone number once"}, 8},
+		{nil, []string{
+			"line 9: identity_number: the same as line 3's: one agent per identity number",
+			"line 9: phone_number: the same as line 3's: Flip registers a phone number once",
+			"line 10: phone_number: the same as line 8's: Flip registers a phone number once",
+		}, 8},
 	}
 	for i, w := range want {
 		rows, bad, err := c.Next(3)
@@ -74,29 +78,56 @@ func TestCSVReaderReadsInBatches(t *testing.T) {
 	}
 }
 
-// A line the CSV reader cannot parse stops the reading, naming the line
-// and the byte in it; the batches before it were read, and the rows before it in
-// its batch are returned with the error.
+// A line the CSV reader cannot parse is a bad row, named by the line its
+// record starts on and where the parse failed, and the reading goes on
+// after it; a quoted field left open takes the rest of the file.
 func TestCSVReaderParseError(t *testing.T) {
 	dir := t.TempDir()
-	path := writeRun(t, dir, 3, nil)
+	path := writeRun(t, dir, 3, nil) // lines 2 to 4
 	head, err := os.ReadFile(path)
 	must(t, err)
-	data := string(head) + "Agent \"quoted\" badly,ktp\n"
-	c, err := fleet.NewCSVReader(strings.NewReader(data), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if rows, _, err := c.Next(2); err != nil || len(rows) != 2 {
-		t.Fatalf("first batch: %d rows, %v", len(rows), err)
-	}
-	rows, _, err := c.Next(2)
-	if err == nil || !strings.Contains(err.Error(), "CSV line 5 at byte 7:") {
-		t.Errorf("got %v, want an error naming CSV line 5 at byte 7", err)
-	}
-	if len(rows) != 1 || rows[0].Line != 4 {
-		t.Errorf("with the error: %d rows; want line 4's", len(rows))
+	lines := strings.SplitAfter(string(head), "\n")
+	good := lines[1]
+	for _, tc := range []struct {
+		name, bad string
+		want      []string
+		after     int // the good rows read after the bad line
+	}{
+		{"bare quote", "Agent \"quoted\" badly,ktp\n",
+			[]string{"line 5: row: cannot be read as CSV (byte 7): bare \" in non-quoted-field"}, 1},
+		{"quote left open", "\"Agent quoted,ktp\n",
+			[]string{"line 5: row: cannot be read as CSV (line 6, byte " /* the rest */}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			after := strings.Replace(strings.Replace(good, "3201", "3209", 1), ",08", ",09", 1) // another agent
+			data := string(head) + tc.bad + after
+			c, err := fleet.NewCSVReader(strings.NewReader(data), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var rows []fleet.Row
+			var bad []string
+			for {
+				r, b, err := c.Next(2)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows = append(rows, r...)
+				for _, e := range b {
+					bad = append(bad, e.Error())
+				}
+			}
+			if len(rows) != 3+tc.after {
+				t.Errorf("%d good rows, want %d", len(rows), 3+tc.after)
+			}
+			if len(bad) != 1 || !strings.HasPrefix(bad[0], tc.want[0]) {
+				t.Errorf("bad rows %q, want one starting %q", bad, tc.want[0])
+			}
+		})
 	}
 }
 
@@ -133,5 +164,60 @@ func TestCSVReaderBadRowPlaces(t *testing.T) {
 	}
 	if _, _, err := c.Next(10); !errors.Is(err, io.EOF) || len(c.BadRowPlaces()) != 0 {
 		t.Errorf("after the end: %v, %d bad rows to locate; want io.EOF and none", err, len(c.BadRowPlaces()))
+	}
+}
+
+// A row's every problem is reported at once (a date that cannot be read
+// does not hide the phone and e-mail after it); a row of empty fields (a
+// spreadsheet's empty row) is skipped like a blank line; a row with more
+// or fewer fields than the header is one problem, not one per column;
+// phone numbers written with spaces, dashes or brackets are compared as
+// Flip registers them.
+func TestCSVReaderRowProblems(t *testing.T) {
+	dir := t.TempDir()
+	path := writeRun(t, dir, 0, nil) // the images
+	head := "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,country_id,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n"
+	row := func(nik, date, phone, email string) string {
+		return fmt.Sprintf("Agent Number,ktp,%s,%s,Kota Depok,male,entrepreneur,1,12,184,1234,Jalan Margonda Raya 1,%s,%s,ktp.png,selfie.png\n", nik, date, phone, email)
+	}
+	for _, tc := range []struct {
+		name, rows string
+		good       []int
+		bad        []string
+	}{
+		{"every problem of a row", row("3201000000010000", "1-1-90", "628123456789", "not-an-email"), nil, []string{
+			"line 2: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day",
+			"line 2: phone_number: must start with 0 or + (a country code follows +, as in +62…)",
+			"line 2: email: must be an email address: a name, then @, then a domain with a dot",
+		}},
+		{"empty row", ",,,,,,,,,,,,,,,\n" + row("3201000000010000", "31-10-1990", "081200000001", ""), []int{3}, nil},
+		{"spare empty fields", strings.TrimSuffix(row("3201000000010000", "31-10-1990", "081200000001", ""), "\n") + ",,\n", []int{2}, nil},
+		{"fields missing", "Agent Number,ktp,3201000000010000\n", nil, []string{
+			"line 2: row: has 3 fields, the header 16: a separator too many or too few?",
+		}},
+		{"a field too many", strings.TrimSuffix(row("3201000000010000", "31-10-1990", "081200000001", ""), "\n") + ",extra\n", nil, []string{
+			"line 2: row: has 17 fields, the header 16: a separator too many or too few?",
+		}},
+		{"phone written with separators", row("3201000000010000", "31-10-1990", "0812-0000-0001", "") + row("3201000000020000", "31-10-1990", "+62 812 0000 0001", ""), []int{2}, []string{
+			"line 3: phone_number: the same as line 2's: Flip registers a phone number once",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, bad, err := fleet.ReadCSV(strings.NewReader(head+tc.rows), filepath.Dir(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []int
+			for _, r := range rows {
+				lines = append(lines, r.Line)
+			}
+			var got []string
+			for _, b := range bad {
+				got = append(got, b.Error())
+			}
+			if fmt.Sprint(lines) != fmt.Sprint(tc.good) || strings.Join(got, "\n") != strings.Join(tc.bad, "\n") {
+				t.Errorf("good lines %v, bad %q; want %v, %q", lines, got, tc.good, tc.bad)
+			}
+		})
 	}
 }

@@ -50,17 +50,28 @@ func (e *env) check(o fleetOptions) error {
 		defer d.Close()
 	}
 	against := fmt.Sprintf("no run at %s (none created): not checked against a run", showDSN(dsn))
-	inRun := func([]fleet.Row) ([]fleet.RowError, error) { return nil, nil }
+	// Rows whose agents the run has are not problems: onboard resumes
+	// those agents. They are listed, as notes.
+	inRun := func([]fleet.Row) (refused, noted []fleet.RowError, err error) { return nil, nil, nil }
 	if d != nil {
-		inRun = func(batch []fleet.Row) ([]fleet.RowError, error) { return d.InRun(e.ctx, batch) }
+		inRun = func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
+			noted, err = d.InRun(e.ctx, batch)
+			return nil, noted, err
+		}
 		against = "checked against the run in " + showDSN(dsn)
 	}
-	total, nBad, err := e.streamRows(rows, fleet.NewLocations(d, client), inRun)
+	// The findings are the check's output: on stdout.
+	total, nBad, nInRun, err := e.streamRows(e.stdout, rows, fleet.NewLocations(d, client), inRun)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "flipkyc onboard --check: %s: %d good, %d bad; %s; nothing sent to Flip but location look-ups\n",
-		plural(total, "row", "rows"), total-nBad, nBad, against)
+	if e.json {
+		writeJSON(e.stdout, map[string]any{"rows": total, "new": total - nBad - nInRun, "in_run": nInRun, "bad": nBad,
+			"checked_against_run": d != nil})
+	} else {
+		fmt.Fprintf(e.stdout, "flipkyc onboard --check: %s: %d new, %d in the run (onboard resumes them), %d bad; %s; nothing sent to Flip but location look-ups\n",
+			plural(total, "row", "rows"), total-nBad-nInRun, nInRun, nBad, against)
+	}
 	if nBad > 0 {
 		return silentFailure{}
 	}
@@ -73,36 +84,37 @@ const rowBatch = 200
 
 // streamRows reads the CSV a batch at a time, resolves the batch's
 // locations with l and gives its good rows to use, which may refuse more
-// of them; the bad rows are printed by line, field and rule as they are
-// found, their locations checked too (every problem of a row at once).
-// It returns how many rows the CSV has and how many are bad. A line that
-// cannot be parsed as CSV ends the reading with an input error, after the
-// rows before it were used and printed as the batches before them.
-// onboard and onboard --check read the CSV the same way.
-func (e *env) streamRows(c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) ([]fleet.RowError, error)) (rows, bad int, err error) {
+// of them or note them; the bad rows are printed on w by line, field and
+// rule as they are found, their locations checked too (every problem of a
+// row at once), with the rows noted in line order. It returns how many
+// rows the CSV has, how many are bad and how many were noted (and not
+// bad). A line that cannot be parsed as CSV is a bad row. onboard and
+// onboard --check read the CSV the same way.
+func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) (refused, noted []fleet.RowError, err error)) (rows, bad, noted int, err error) {
 	for {
 		good, refused, readErr := c.Next(rowBatch)
 		if errors.Is(readErr, io.EOF) {
-			return c.Rows(), bad, nil
+			return c.Rows(), bad, noted, nil
+		}
+		if readErr != nil {
+			return 0, 0, 0, inputErrorf("%s: %v", c.name, readErr)
 		}
 		good, unresolved, err := l.Resolve(e.ctx, good)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		_, badPlaces, err := l.Resolve(e.ctx, c.BadRowPlaces())
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
-		more, err := use(good)
+		more, notes, err := use(good)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		refused = sortedByLine(append(append(append(refused, badPlaces...), unresolved...), more...))
-		e.printBadRows(refused)
+		e.printRows(w, refused, sortedByLine(notes))
 		bad += countLines(refused)
-		if readErr != nil {
-			return 0, 0, inputErrorf("%s: %v", c.name, readErr)
-		}
+		noted += countLines(notes)
 	}
 }
 

@@ -162,8 +162,12 @@ func TestOnboardAmbiguousLocation(t *testing.T) {
 		}
 		r := fleetCLI(t, vars, fleetAgents(agents), args...)
 		assert.Equal(t, exitFailure, r.code, r.stderr)
-		assert.Contains(t, r.stderr, `line 2: city: matches 2 of Flip's cities of province 12: "Kota Bandung" (185), "Kabupaten Bandung" (186); give the full name, or city_id`+"\n", "--check %v", check)
-		assert.NotContains(t, r.stderr, "line 3", "--check %v", check)
+		out := r.stderr // onboard's bad rows; --check's findings are its output
+		if check {
+			out = r.stdout
+		}
+		assert.Contains(t, out, `line 2: city: matches 2 of Flip's cities of province 12: "Kota Bandung" (185), "Kabupaten Bandung" (186); give the full name, or city_id`+"\n", "--check %v", check)
+		assert.NotContains(t, out, "line 3", "--check %v", check)
 		if check {
 			assert.Empty(t, srv.Agents(), "--check creates nothing")
 			onlyLookUps(t, srv)
@@ -175,9 +179,10 @@ func TestOnboardAmbiguousLocation(t *testing.T) {
 	assert.Equal(t, []int64{186, 1270}, []int64{got[0].CityID, got[0].DistrictID})
 }
 
-// onboard --check: every problem of the CSV by line, field and rule,
-// duplicates within it and against the run, nothing sent but location
-// look-ups, and no run created where there was none.
+// onboard --check: every problem of the CSV by line, field and rule, on
+// stdout, duplicates within it, the rows the run has already noted (not
+// problems), nothing sent but location look-ups, and no run created where
+// there was none.
 func TestOnboardCheck(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeEnv(t)
@@ -195,7 +200,7 @@ func TestOnboardCheck(t *testing.T) {
 	db := defaultDB(csvPath)
 	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Empty(t, r.stdout)
+	assert.Empty(t, r.stderr)
 	for _, want := range []string{
 		"line 4: identity_number: the same as line 2's: one agent per identity number\n",
 		"line 5: phone_number: the same as line 3's: Flip registers a phone number once\n",
@@ -204,9 +209,9 @@ func TestOnboardCheck(t *testing.T) {
 		// A row's every problem at once: its locations are checked too.
 		"line 8: identity_image: Flip's image rules: must be a PNG or JPEG image\n",
 		`line 8: province: no province of country 1 of that name; closest in Flip's list: "Jawa Barat" (12), "Aceh" (1), "DKI Jakarta" (6)` + "\n",
-		"flipkyc onboard --check: 7 rows: 2 good, 5 bad; no run at " + db + " (none created): not checked against a run; nothing sent to Flip but location look-ups\n",
+		"flipkyc onboard --check: 7 rows: 2 new, 0 in the run (onboard resumes them), 5 bad; no run at " + db + " (none created): not checked against a run; nothing sent to Flip but location look-ups\n",
 	} {
-		assert.Contains(t, r.stderr, want)
+		assert.Contains(t, r.stdout, want)
 	}
 	assert.NoFileExists(t, db, "no run created")
 	assert.Empty(t, srv.Agents())
@@ -216,22 +221,28 @@ func TestOnboardCheck(t *testing.T) {
 	clean := writePlacedRun(t, agents[:2])
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean)
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "flipkyc onboard --check: 2 rows: 2 good, 0 bad; no run at "+defaultDB(clean)+" (none created)")
+	assert.Contains(t, r.stdout, "flipkyc onboard --check: 2 rows: 2 new, 0 in the run (onboard resumes them), 0 bad; no run at "+defaultDB(clean)+" (none created)")
 	assert.NoFileExists(t, defaultDB(clean))
 	onlyLookUps(t, srv)
 
 	// Against a run: onboard the first agent, then check a CSV of both in
-	// that run; the agent the run has is reported, nothing more is sent.
+	// that run; the agent the run has is noted, not a problem (onboard
+	// resumes it), and nothing more is sent.
 	first := writePlacedRun(t, agents[:1])
 	runDB := defaultDB(first)
 	r = fleetCLI(t, vars, fleetAgents(agents), append([]string{"onboard", "--csv", first}, fast...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	sent := len(srv.Requests())
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean, "--db", runDB)
-	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)\n")
-	assert.NotContains(t, r.stderr, "line 3:")
-	assert.Contains(t, r.stderr, "flipkyc onboard --check: 2 rows: 1 good, 1 bad; checked against the run in "+runDB)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)\n")
+	assert.NotContains(t, r.stdout, "line 3:")
+	assert.Contains(t, r.stdout, "flipkyc onboard --check: 2 rows: 1 new, 1 in the run (onboard resumes them), 0 bad; checked against the run in "+runDB)
+	// With --json: one object per row, then the counts.
+	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--json", "--csv", clean, "--db", runDB)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, `{"field":"identity_number","line":2,"note":"already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)"}`+"\n"+
+		`{"bad":0,"checked_against_run":true,"in_run":1,"new":1,"rows":2}`+"\n", r.stdout)
 	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")
 	assert.Len(t, srv.Agents(), 1)
 
@@ -247,18 +258,40 @@ func TestOnboardCheck(t *testing.T) {
 	assert.Len(t, srv.Requests(), sent)
 	assert.NoFileExists(t, defaultDB(clean))
 
-	// A line that cannot be parsed as CSV: the problems of the rows before
-	// it are printed, then the line (and the byte in it) that stops the reading.
+	// A line that cannot be parsed as CSV is a bad row (and the byte in
+	// it), and the rows after it are checked too.
 	broken := writePlacedRun(t, agents[:5])
-	f, err := os.OpenFile(broken, os.O_APPEND|os.O_WRONLY, 0)
+	data, err := os.ReadFile(broken)
 	require.NoError(t, err)
-	_, err = f.WriteString("Agent \"quoted\" badly,ktp\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	lines := strings.SplitAfter(string(data), "\n")
+	data = []byte(strings.Join(lines[:6], "") + "Agent \"quoted\" badly,ktp\n" + lines[2]) // line 8 repeats line 2
+	require.NoError(t, os.WriteFile(broken, data, 0o600))
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", broken)
-	assert.Equal(t, exitUsage, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "line 4: identity_number: the same as line 2's: one agent per identity number\n")
-	assert.Contains(t, r.stderr, "line 5: phone_number: the same as line 3's: Flip registers a phone number once\n")
-	assert.Contains(t, r.stderr, "CSV line 7 at byte 7: bare \" in non-quoted-field")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "line 4: identity_number: the same as line 2's: one agent per identity number\n")
+	assert.Contains(t, r.stdout, "line 5: phone_number: the same as line 3's: Flip registers a phone number once\n")
+	assert.Contains(t, r.stdout, "line 7: row: cannot be read as CSV (byte 7): bare \" in non-quoted-field\n")
+	assert.Contains(t, r.stdout, "line 8: identity_number: the same as line 3's: one agent per identity number\n")
+	assert.Contains(t, r.stdout, "flipkyc onboard --check: 7 rows: 2 new, 0 in the run (onboard resumes them), 5 bad;")
 	assert.NoFileExists(t, defaultDB(broken))
+}
+
+// --check prints a row's every problem at once, each rule as it is: the
+// e-mail rule is not masked as if it held an address.
+func TestCheckPrintsEveryProblemOfARow(t *testing.T) {
+	t.Parallel()
+	_, vars := fakeEnv(t)
+	a := fleetAgent{suffix: "740001"}
+	path := writeFleetRun(t, nil)
+	data := "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n" +
+		fleetName(a.suffix) + ",ktp," + a.identity() + ",1-1-90,Kota Testdata,female,private_employee,12,184,1234,Jalan Testdata Raya 1,62" + testPhone[1:] + "740001,not-an-email,ktp.png,selfie.png\n"
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+	r := fleetCLI(t, vars, []fleetAgent{a}, "onboard", "--check", "--csv", path)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	lines := strings.SplitAfter(r.stdout, "\n")
+	require.Len(t, lines, 5, r.stdout) // three problems, the counts, ""
+	assert.Equal(t, "line 2: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n"+
+		"line 2: phone_number: must start with 0 or + (a country code follows +, as in +62…)\n"+
+		"line 2: email: must be an email address: a name, then @, then a domain with a dot\n", strings.Join(lines[:3], ""))
+	assert.True(t, strings.HasPrefix(lines[3], "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad;"), lines[3])
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -60,12 +61,14 @@ approved, rejected, failed its upload check or needs attention.
 ` + fleetColumnsHelp + `
 
 Bad rows are reported with line, field and rule, and the others go on.
---check only checks the CSV: every row, image and location, and the rows
-whose identity number the run (--db, or the file beside the CSV) already
-has, which onboard would resume rather than create; it prints each problem
-the same way and exits 1 when there is one, 0 when the CSV is clean. It
-sends Flip nothing but location look-ups, and does not create a run that
-does not exist (it then says it checked against none).
+--check only checks the CSV: every row, image and location. It prints
+each problem the same way, on stdout (with --json, one object per problem
+and a last one with the counts), and notes the rows whose identity number
+the run (--db, or the file beside the CSV) already has, which onboard
+resumes rather than creates: they are not problems. It exits 1 when there
+is a problem, 0 when the CSV is clean. It sends Flip nothing but location
+look-ups, and does not create a run that does not exist (it then says it
+checked against none).
 
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
@@ -616,19 +619,18 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 	} else {
 		if mode == modeOnboard {
 			added, taken := 0, 0
-			total, nBad, err := e.streamRows(rows, f.Locations(), func(batch []fleet.Row) ([]fleet.RowError, error) {
+			total, nBad, _, err := e.streamRows(e.stderr, rows, f.Locations(), func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
 				n, err := f.Import(e.ctx, batch)
 				added += n
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				// Rows of agents already in the run that changed: a
 				// correction for an agent parked with the way out repair, otherwise
 				// not used (said, but not a bad row).
 				t, unused, err := f.TakeChanges(e.ctx, batch)
 				taken += t
-				e.printBadRows(unused)
-				return nil, err
+				return nil, unused, err
 			})
 			if err != nil {
 				return err
@@ -844,14 +846,37 @@ func countLines(bad []fleet.RowError) int {
 
 // printBadRows prints the rows refused, by line, field and rule; a rule may
 // quote a file name from the CSV, so it is masked as stored reasons are.
-func (e *env) printBadRows(bad []fleet.RowError) {
+func (e *env) printBadRows(bad []fleet.RowError) { e.printRows(e.stderr, bad, nil) }
+
+// printedRow is a row printRows prints: refused, or only noted.
+type printedRow struct {
+	fleet.RowError
+	note bool
+}
+
+// printRows prints on w the rows refused and the rows noted (not refused:
+// "note" instead of "rule" in JSON), in line order, by line, field and
+// rule; a rule may quote a path or a reply, and is masked.
+func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
+	rows := make([]printedRow, 0, len(bad)+len(noted))
 	for _, b := range bad {
-		b.Rule = maskText(b.Rule)
+		rows = append(rows, printedRow{b, false})
+	}
+	for _, n := range noted {
+		rows = append(rows, printedRow{n, true})
+	}
+	slices.SortStableFunc(rows, func(a, b printedRow) int { return cmp.Compare(a.Line, b.Line) })
+	for _, r := range rows {
+		text := maskText(r.Rule)
 		if e.json {
-			writeJSON(e.stderr, map[string]any{"line": b.Line, "field": b.Field, "rule": b.Rule})
+			kind := "rule"
+			if r.note {
+				kind = "note"
+			}
+			writeJSON(w, map[string]any{"line": r.Line, "field": r.Field, kind: text})
 			continue
 		}
-		fmt.Fprintf(e.stderr, "line %d: %s: %s\n", b.Line, b.Field, printable(b.Rule))
+		fmt.Fprintf(w, "line %d: %s: %s\n", r.Line, r.Field, printable(text))
 	}
 }
 

@@ -74,10 +74,10 @@ func TestOnboardCheckMemoryFlat(t *testing.T) {
 		csv := writeScaleCSV(t, n)
 		c := exec.Command(bin, "onboard", "--check", "--csv", csv)
 		c.Env = childEnv(t, vars)
-		var stderr bytes.Buffer
-		c.Stderr = &stderr
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
 		require.NoError(t, c.Run(), stderr.String())
-		require.Contains(t, stderr.String(), fmt.Sprintf("%d rows: %d good, 0 bad", n, n))
+		require.Contains(t, stdout.String(), fmt.Sprintf("%d rows: %d new, 0 in the run (onboard resumes them), 0 bad", n, n))
 		rss[n] = peakRSS(t, c)
 		t.Logf("onboard --check, %d rows: peak RSS %.1f MB", n, float64(rss[n])/1e6)
 	}
