@@ -16,6 +16,11 @@ import (
 // waitingStates are where an agent waits for Flip's decision (an upload
 // check or a review), not for the run: they count neither toward the ETA
 // nor against the rate.
+
+// rateWindow is how far back the rate (and so the ETA) looks: the run's
+// pace now, not its average since it started.
+const rateWindow = time.Minute
+
 var waitingStates = []string{fleet.StateAwaitingCheck, fleet.StateInReview}
 
 // progress shows a run's progress: on a terminal one line redrawn in
@@ -27,13 +32,25 @@ type progress struct {
 	width func() int       // the terminal's columns, read at every redraw (it may be resized)
 	now   func() time.Time // the clock, a test's own in tests
 	start time.Time
-	first int // agents past the run's own work at the first update
+	// past is how many agents were past the run's own work when, over the
+	// last rateWindow (the oldest first).
+	past  []pastAt
 	last  time.Time
 	drawn bool
+	// barCols is the width at which the bar last gave way to the counts:
+	// it stays away at that width, so that it does not come and go as the
+	// counts' length changes.
+	barCols int
+}
+
+// pastAt is how many agents were past the run's own work at a time.
+type pastAt struct {
+	at time.Time
+	n  int
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, now: time.Now, first: -1, width: func() int { return 80 }}
+	p := &progress{w: w, now: time.Now, width: func() int { return 80 }}
 	// The command's own output goes through its secret scrubber, and
 	// takes turns with the fleet's log lines.
 	under := w
@@ -74,6 +91,25 @@ var phases = []struct {
 	{fleet.StateAttention, []string{fleet.StateAttention}},
 }
 
+// rate is how many agents per second left the run's own work (for a
+// decision or for good) over the last rateWindow (from the last update
+// before it), now that past have.
+func (p *progress) rate(past int) float64 {
+	now := p.now()
+	if len(p.past) == 0 {
+		p.past = append(p.past, pastAt{p.start, past})
+	}
+	p.past = append(p.past, pastAt{now, past})
+	for len(p.past) > 2 && now.Sub(p.past[1].at) >= rateWindow {
+		p.past = p.past[1:]
+	}
+	oldest := p.past[0]
+	if elapsed := now.Sub(oldest.at).Seconds(); elapsed > 0 {
+		return max(0, float64(past-oldest.n)/elapsed)
+	}
+	return 0
+}
+
 // summary is the progress line without the bar: agents final, the rate at
 // which agents leave the run's own work (for a decision or for good), the
 // time that work still needs, and the agents waiting for Flip's decisions,
@@ -86,18 +122,13 @@ func (p *progress) summary(c fleet.Counts, rateUnit string, grouped bool) string
 		waiting += c[s]
 	}
 	work := active - waiting // agents the run itself is still working on
-	past := total - work
-	if p.first < 0 {
-		p.first = past
-	}
-	rate := 0.0
-	if elapsed := p.now().Sub(p.start).Seconds(); elapsed > 0 {
-		rate = max(0, float64(past-p.first)/elapsed)
-	}
+	rate := p.rate(total - work)
 	parts := []string{fmt.Sprintf("%d/%d final", total-active, total), fmt.Sprintf("%.1f%s", rate, rateUnit)}
-	switch {
+	switch eta := time.Duration(float64(work) / rate * float64(time.Second)); {
+	case work > 0 && rate > 0 && eta < time.Second:
+		parts = append(parts, "ETA <1s")
 	case work > 0 && rate > 0:
-		parts = append(parts, "ETA "+time.Duration(float64(work)/rate*float64(time.Second)).Round(time.Second).String())
+		parts = append(parts, "ETA "+eta.Round(time.Second).String())
 	case work > 0:
 		parts = append(parts, "ETA -")
 	}
@@ -135,24 +166,23 @@ func (p *progress) update(c fleet.Counts) {
 		return
 	}
 	// A line as wide as the terminal would wrap (or leave the cursor past
-	// the last column): one column is kept free.
+	// the last column): one column is kept free. The counts are of each
+	// phase (the states grouped): a terminal's line is short, and the
+	// names stay the same from one redraw to the next.
 	cols := p.width() - 1
-	line := p.summary(c, "/s", false)
-	if utf8.RuneCountInString(line) > cols {
-		// Too narrow for the count of each state: the count of each phase.
-		line = p.summary(c, "/s", true)
-	}
-	if bar := 20; cols >= 3*bar {
-		total, final := c.Total(), c.Total()-c.Active()
-		filled := 0
-		if total > 0 {
-			filled = bar * final / total
-		}
-		// The bar gives way to the counts: it is left out when the line
-		// fits the terminal without it but not with it.
-		withBar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
-		if n := utf8.RuneCountInString(line); n+bar+3 <= cols || n > cols {
-			line = withBar
+	line := p.summary(c, "/s", true)
+	// The bar gives way to the counts: it is drawn only when the whole
+	// line fits with it, and once it gave way it stays away at that width.
+	if bar := 20; p.barCols != cols {
+		if utf8.RuneCountInString(line)+bar+3 <= cols {
+			total, final := c.Total(), c.Total()-c.Active()
+			filled := 0
+			if total > 0 {
+				filled = bar * final / total
+			}
+			line = "[" + strings.Repeat("#", filled) + strings.Repeat(".", bar-filled) + "] " + line
+		} else {
+			p.barCols = cols
 		}
 	}
 	if t, ok := p.w.(*turnWriter); ok {

@@ -47,12 +47,12 @@ func TestProgressETAIgnoresDecisions(t *testing.T) {
 		counts fleet.Counts
 		want   string
 	}{
-		{fleet.Counts{"new": 10}, "0/10 final, 0.0/s, ETA - | new 10"},
-		{fleet.Counts{"new": 6, "in_review": 4}, "0/10 final, 4.0/s, ETA 2s, waiting for 4 decisions | new 6, in_review 4"},
-		{fleet.Counts{"new": 2, "in_review": 8}, "0/10 final, 4.0/s, ETA 1s, waiting for 8 decisions | new 2, in_review 8"},
+		{fleet.Counts{"new": 10}, "0/10 final, 0.0/s, ETA - | creating 10"},
+		{fleet.Counts{"new": 6, "in_review": 4}, "0/10 final, 4.0/s, ETA 2s, waiting for 4 decisions | creating 6, in review 4"},
+		{fleet.Counts{"new": 2, "in_review": 8}, "0/10 final, 4.0/s, ETA <1s, waiting for 8 decisions | creating 2, in review 8"},
 		// Ten seconds of waiting: no ETA to climb, only the decisions.
-		{fleet.Counts{"in_review": 10}, "0/10 final, 1.0/s, waiting for 10 decisions | in_review 10"},
-		{fleet.Counts{"in_review": 2, "approved": 8}, "8/10 final, 0.9/s, waiting for 2 decisions | in_review 2, approved 8"},
+		{fleet.Counts{"in_review": 10}, "0/10 final, 1.0/s, waiting for 10 decisions | in review 10"},
+		{fleet.Counts{"in_review": 2, "approved": 8}, "8/10 final, 0.9/s, waiting for 2 decisions | in review 2, approved 8"},
 	}
 	for i, st := range steps {
 		*now = p.start.Add([]time.Duration{0, time.Second, 2 * time.Second, 10 * time.Second, 11 * time.Second}[i])
@@ -64,13 +64,14 @@ func TestProgressETAIgnoresDecisions(t *testing.T) {
 }
 
 // On a terminal every redraw fits the width, one column kept free, so it
-// never wraps; a narrow terminal drops the bar, then cuts the line; the bar
-// gives way to the counts when they fit without it, and the count of each
-// state to the count of each phase when only that fits.
+// never wraps, and gives the count of each phase (names that stay the
+// same from one redraw to the next); the bar is drawn only when the whole
+// line fits with it, else the line is cut at its end.
 func TestProgressFitsTheTerminal(t *testing.T) {
 	counts := fleet.Counts{"new": 1000, "creating": 10, "created": 10, "uploading_identity": 5, "identity_uploaded": 3,
 		"uploading_selfie": 2, "awaiting_check": 40, "checked": 4, "submitting": 2, "in_review": 300, "approved": 9000,
 		"rejected": 12, "attention": 3}
+	const line = "9015/10391 final, 0.0/s, ETA -, waiting for 340 decisions | creating 1020, uploading 10, checking 44, in review 302, approved 9000, rejected 12, attention 3"
 	for _, width := range []int{200, 80, 40, 10, 1} {
 		var out bytes.Buffer
 		p, _ := testProgress(&out, width)
@@ -83,11 +84,11 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 			assert.LessOrEqual(t, utf8.RuneCountInString(r), max(width-1, 0), "width %d: %q", width, r)
 			assert.NotContains(t, r, "\n")
 		}
-		if width >= 80 {
-			assert.True(t, strings.HasPrefix(redraws[0], "[#################...] 9015/10391 final"), "%q", redraws[0])
-		}
-		if width == 40 {
-			assert.True(t, strings.HasPrefix(redraws[0], "9015/10391 final, 0.0/s, ETA -, waitin…"), "%q", redraws[0])
+		switch width {
+		case 200:
+			assert.Equal(t, "[#################...] "+line, redraws[0])
+		case 80, 40:
+			assert.Equal(t, cut(line, width-1), redraws[0])
 		}
 	}
 	late := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
@@ -97,16 +98,56 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		counts fleet.Counts
 		want   string
 	}{
-		{80, late, "5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
-		{120, late, "[##############......] 5/7 final, 0.0/s, waiting for 2 decisions | in_review 2, approved 5"},
+		{80, late, "5/7 final, 0.0/s, waiting for 2 decisions | in review 2, approved 5"},
+		{120, late, "[##############......] 5/7 final, 0.0/s, waiting for 2 decisions | in review 2, approved 5"},
 		{80, early, "0/7 final, 0.0/s, ETA -, waiting for 1 decision | uploading 6, checking 1"},
-		{140, early, "[....................] 0/7 final, 0.0/s, ETA -, waiting for 1 decision | uploading_identity 4, uploading_selfie 2, awaiting_check 1"},
+		{140, early, "[....................] 0/7 final, 0.0/s, ETA -, waiting for 1 decision | uploading 6, checking 1"},
 	} {
 		var out bytes.Buffer
 		p, _ := testProgress(&out, c.width)
 		p.update(c.counts)
 		assert.Equal(t, "\r\x1b[K"+c.want, out.String(), "width %d", c.width)
 	}
+}
+
+// Once the bar gave way to a longer line it stays away at that width,
+// whatever the next lines' length, and comes back when the terminal is
+// resized.
+func TestProgressBarDoesNotComeAndGo(t *testing.T) {
+	var out bytes.Buffer
+	p, _ := testProgress(&out, 100)
+	width := 100
+	p.width = func() int { return width }
+	short := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
+	long := fleet.Counts{fleet.StateNew: 1, fleet.StateUploadingSelfie: 1, fleet.StateAwaitingCheck: 1, fleet.StateInReview: 2,
+		fleet.StateApproved: 5, fleet.StateRejected: 1, fleet.StateAttention: 1}
+	var bars []bool
+	for _, c := range []fleet.Counts{short, long, short} {
+		out.Reset()
+		p.update(c)
+		bars = append(bars, strings.HasPrefix(out.String(), "\r\x1b[K["))
+	}
+	width = 200
+	out.Reset()
+	p.update(short)
+	bars = append(bars, strings.HasPrefix(out.String(), "\r\x1b[K["))
+	assert.Equal(t, []bool{true, false, false, true}, bars)
+}
+
+// The rate, and so the ETA, is the run's pace over the last minute, not
+// its average since it started.
+func TestProgressRateOverTheLastMinute(t *testing.T) {
+	var out bytes.Buffer
+	p, now := testProgress(&out, 0)
+	p.update(fleet.Counts{"new": 1000})
+	for i := 1; i <= 5; i++ { // 100 agents a minute for 5 minutes
+		*now = p.start.Add(time.Duration(i) * time.Minute)
+		p.update(fleet.Counts{"new": 1000 - 100*i, "approved": 100 * i})
+	}
+	*now = now.Add(30 * time.Second) // then 300 in 30 s
+	out.Reset()
+	p.update(fleet.Counts{"new": 200, "approved": 800})
+	assert.Equal(t, "progress: 800/1000 final, 4.4 agents/s, ETA 45s | new 200, approved 800\n", out.String())
 }
 
 // screenLines plays what a terminal shows for out, as its lines: \r goes
