@@ -16,12 +16,11 @@ import (
 // waitingStates are where an agent waits for Flip's decision (an upload
 // check or a review), not for the run: they count neither toward the ETA
 // nor against the rate.
+var waitingStates = []string{fleet.StateAwaitingCheck, fleet.StateInReview}
 
 // rateWindow is how far back the rate (and so the ETA) looks: the run's
 // pace now, not its average since it started.
 const rateWindow = time.Minute
-
-var waitingStates = []string{fleet.StateAwaitingCheck, fleet.StateInReview}
 
 // progress shows a run's progress: on a terminal one line redrawn in
 // place, cut to the terminal's width so that a redraw never wraps; a plain
