@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -132,6 +133,7 @@ const csvBatch = 200
 // that repeat an earlier one.
 type CSVReader struct {
 	recs      *recordReader
+	header    []RowError // the header's notes (HeaderNotes)
 	images    *imagesDir
 	seed      maphash.Seed
 	seenID    map[uint64]int32 // digest -> line
@@ -143,18 +145,62 @@ type CSVReader struct {
 }
 
 // NewCSVReader reads the CSV's header line, in which every required column
-// must be named, and opens the images directory.
+// must be named (each location by id or by name), and opens the images
+// directory.
 func NewCSVReader(r io.Reader, imagesDir string) (*CSVReader, error) {
-	recs, err := newRecordReader(r, []string{"name", "identity_type", "identity_number", "identity_image", "selfie_image"})
+	recs, err := newRecordReader(r, []string{"name", "identity_type", "identity_number", "birth_date", "birth_place",
+		"gender", "occupation", "address", "phone_number", "identity_image", "selfie_image"})
 	if err != nil {
 		return nil, err
+	}
+	var missing []string
+	for i, name := range LocationNameColumns[1:] {
+		id := locationIDColumns[i+1]
+		if _, ok := recs.header[id]; !ok {
+			if _, ok := recs.header[name]; !ok {
+				missing = append(missing, id+" or "+name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s (columns: %s, or the locations by name: %s)", lacks(missing),
+			strings.Join(Columns, ", "), strings.Join(LocationNameColumns, ", "))
 	}
 	images, err := openImages(imagesDir)
 	if err != nil {
 		return nil, err
 	}
-	return &CSVReader{recs: recs, images: images, seed: maphash.MakeSeed(),
+	return &CSVReader{recs: recs, header: unknownColumns(recs.header), images: images, seed: maphash.MakeSeed(),
 		seenID: map[uint64]int32{}, seenPhone: map[uint64]int32{}}, nil
+}
+
+// HeaderNotes returns a note (line 1) for each column of the header that
+// onboard does not read, and ignores: with the column it is likely a
+// misspelling of.
+func (c *CSVReader) HeaderNotes() []RowError { return c.header }
+
+// unknownColumns is HeaderNotes of header, in the header's order.
+func unknownColumns(header map[string]int) []RowError {
+	known := append(slices.Clone(Columns), LocationNameColumns...)
+	var notes []RowError
+	for name := range header {
+		if name == "" || slices.Contains(known, name) {
+			continue
+		}
+		rule := "not a column onboard reads: ignored"
+		best, dist := "", 3 // a misspelling: at most 2 letters off
+		for _, k := range known {
+			if d := editDistance(name, k); d < dist {
+				best, dist = k, d
+			}
+		}
+		if best != "" {
+			rule += fmt.Sprintf("; is it %s misspelt?", best)
+		}
+		notes = append(notes, RowError{1, name, rule})
+	}
+	slices.SortFunc(notes, func(a, b RowError) int { return cmp.Compare(header[a.Field], header[b.Field]) })
+	return notes
 }
 
 // Close closes the images directory.
@@ -476,8 +522,14 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	head, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("the CSV is empty: its first line must name its columns")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	if len(head) == 1 && strings.ContainsAny(head[0], ";\t") {
+		return nil, errors.New("the header is one column with ';' or tabs in it: the CSV's fields must be separated by commas (a spreadsheet's \"CSV (comma delimited)\")")
 	}
 	header := map[string]int{}
 	width := 0
@@ -488,12 +540,24 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 			width = i + 1
 		}
 	}
+	var missing []string
 	for _, c := range required {
 		if _, ok := header[c]; !ok {
-			return nil, fmt.Errorf("the CSV has no %q column (columns: %s)", c, strings.Join(Columns, ", "))
+			missing = append(missing, c)
 		}
 	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s (columns: %s)", lacks(missing), strings.Join(Columns, ", "))
+	}
 	return &recordReader{cr: cr, header: header, width: width}, nil
+}
+
+// lacks says which columns the CSV lacks.
+func lacks(missing []string) string {
+	if len(missing) == 1 {
+		return fmt.Sprintf("the CSV has no %s column", missing[0])
+	}
+	return "the CSV has none of the columns " + strings.Join(missing, ", ")
 }
 
 // next returns the next record that is not blank (an empty line, or only

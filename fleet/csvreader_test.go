@@ -221,3 +221,47 @@ func TestCSVReaderRowProblems(t *testing.T) {
 		})
 	}
 }
+
+// The header: an empty file, a CSV separated by semicolons and missing
+// columns (all of them named at once, a location by id or by name) are
+// errors; a column onboard does not read is a note, naming the column it
+// likely misspells.
+func TestCSVHeader(t *testing.T) {
+	dir := t.TempDir()
+	writeRun(t, dir, 0, nil) // the images
+	const full = "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,province,city_id,district,address,phone_number,identity_image,selfie_image"
+	for _, tc := range []struct {
+		name, header, err string
+		notes             []string
+	}{
+		{"empty", "", "the CSV is empty: its first line must name its columns", nil},
+		{"semicolons", strings.ReplaceAll(full, ",", ";"), "the header is one column with ';' or tabs in it: the CSV's fields must be separated by commas", nil},
+		{"missing columns", strings.NewReplacer("birth_date,", "", "phone_number,", "").Replace(full), "the CSV has none of the columns birth_date, phone_number", nil},
+		{"a location neither by id nor by name", strings.Replace(full, "province,", "", 1), "the CSV has no province_id or province column", nil},
+		{"columns it does not read", full + ",emial,notes", "", []string{
+			"line 1: emial: not a column onboard reads: ignored; is it email misspelt?",
+			"line 1: notes: not a column onboard reads: ignored",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := fleet.NewCSVReader(strings.NewReader(tc.header), dir)
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+					t.Fatalf("got %v, want an error starting %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var got []string
+			for _, n := range c.HeaderNotes() {
+				got = append(got, n.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.notes, "\n") {
+				t.Errorf("notes %q, want %q", got, tc.notes)
+			}
+		})
+	}
+}

@@ -86,11 +86,13 @@ const rowBatch = 200
 // locations with l and gives its good rows to use, which may refuse more
 // of them or note them; the bad rows are printed on w by line, field and
 // rule as they are found, their locations checked too (every problem of a
-// row at once), with the rows noted in line order. It returns how many
+// row at once), with the rows noted in line order, after the header's
+// notes (the columns it does not read). It returns how many
 // rows the CSV has, how many are bad and how many were noted (and not
 // bad). A line that cannot be parsed as CSV is a bad row. onboard and
 // onboard --check read the CSV the same way.
 func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) (refused, noted []fleet.RowError, err error)) (rows, bad, noted int, err error) {
+	e.printRows(w, nil, c.HeaderNotes()) // columns it does not read
 	for {
 		good, refused, readErr := c.Next(rowBatch)
 		if errors.Is(readErr, io.EOF) {

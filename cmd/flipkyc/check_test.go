@@ -276,22 +276,24 @@ func TestOnboardCheck(t *testing.T) {
 	assert.NoFileExists(t, defaultDB(broken))
 }
 
-// --check prints a row's every problem at once, each rule as it is: the
-// e-mail rule is not masked as if it held an address.
+// --check prints a row's every problem at once, each rule as it is (the
+// e-mail rule is not masked as if it held an address), after a note of
+// the header's columns it does not read.
 func TestCheckPrintsEveryProblemOfARow(t *testing.T) {
 	t.Parallel()
 	_, vars := fakeEnv(t)
 	a := fleetAgent{suffix: "740001"}
 	path := writeFleetRun(t, nil)
-	data := "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image\n" +
-		fleetName(a.suffix) + ",ktp," + a.identity() + ",1-1-90,Kota Testdata,female,private_employee,12,184,1234,Jalan Testdata Raya 1,62" + testPhone[1:] + "740001,not-an-email,ktp.png,selfie.png\n"
+	data := "name,identity_type,identity_number,birth_date,birth_place,gender,occupation,province_id,city_id,district_id,address,phone_number,email,identity_image,selfie_image,remark\n" +
+		fleetName(a.suffix) + ",ktp," + a.identity() + ",1-1-90,Kota Testdata,female,private_employee,12,184,1234,Jalan Testdata Raya 1,62" + testPhone[1:] + "740001,not-an-email,ktp.png,selfie.png,call first\n"
 	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
 	r := fleetCLI(t, vars, []fleetAgent{a}, "onboard", "--check", "--csv", path)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	lines := strings.SplitAfter(r.stdout, "\n")
-	require.Len(t, lines, 5, r.stdout) // three problems, the counts, ""
-	assert.Equal(t, "line 2: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n"+
+	require.Len(t, lines, 6, r.stdout) // the note, three problems, the counts, ""
+	assert.Equal(t, "line 1: remark: not a column onboard reads: ignored\n"+
+		"line 2: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n"+
 		"line 2: phone_number: must start with 0 or + (a country code follows +, as in +62…)\n"+
-		"line 2: email: must be an email address: a name, then @, then a domain with a dot\n", strings.Join(lines[:3], ""))
-	assert.True(t, strings.HasPrefix(lines[3], "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad;"), lines[3])
+		"line 2: email: must be an email address: a name, then @, then a domain with a dot\n", strings.Join(lines[:4], ""))
+	assert.True(t, strings.HasPrefix(lines[4], "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad;"), lines[3])
 }

@@ -692,7 +692,7 @@ func TestFleetUsageErrors(t *testing.T) {
 		{"onboard with no workers", vars, []string{"onboard", "--csv", csvPath, "--workers", "0"}, "must be positive"},
 		{"onboard with no rate", vars, []string{"onboard", "--csv", csvPath, "--rate", "0"}, "--rate: want"},
 		{"onboard without the key", noKey, []string{"onboard", "--csv", csvPath}, flipkyc.EnvSecretKey},
-		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has no "identity_number" column`},
+		{"onboard of a CSV without a column", vars, []string{"onboard", "--csv", noColumn}, `the CSV has none of the columns identity_number, birth_date`},
 		{"repair of no run", vars, []string{"repair", "--csv", repairCSV}, "no run at " + defaultDB(repairCSV)},
 		{"repair of a run never started", vars, []string{"repair", "--csv", repairCSV, "--db", missing}, "no run at " + missing},
 	} {
