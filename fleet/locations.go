@@ -206,22 +206,30 @@ func listed(list []flipkyc.Location) string {
 func nameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
 
 // abbreviations are the short forms of administrative prefixes an
-// identity card may use, in nameKey's form, with the full word.
-var abbreviations = [][2]string{{"kab. ", "kabupaten "}, {"kab ", "kabupaten "}, {"kec. ", "kecamatan "}, {"kec ", "kecamatan "}, {"prov. ", "provinsi "}}
+// identity card may use, in nameKey's form, with the full word: with a
+// dot, with a dot and no space, and without the dot.
+var abbreviations = [][2]string{
+	{"kota adm. ", "kota administrasi "}, {"kota adm.", "kota administrasi "}, {"kota adm ", "kota administrasi "},
+	{"kab. ", "kabupaten "}, {"kab.", "kabupaten "}, {"kab ", "kabupaten "},
+	{"kec. ", "kecamatan "}, {"kec.", "kecamatan "}, {"kec ", "kecamatan "},
+	{"prov. ", "provinsi "}, {"prov.", "provinsi "}, {"prov ", "provinsi "},
+}
 
 // adminPrefixes are the words an identity card or a list may put before a
 // place's name, in nameKey's form with abbreviations written out.
 var adminPrefixes = []string{"provinsi ", "kota administrasi ", "kota ", "kabupaten ", "kecamatan "}
 
-// fullKey is nameKey of name with an abbreviated prefix written out.
+// fullKey is nameKey of name with an abbreviated prefix written out and
+// without dots ("D.K.I. Jakarta" is "dki jakarta").
 func fullKey(name string) string {
 	key := nameKey(name)
 	for _, a := range abbreviations {
-		if rest, ok := strings.CutPrefix(key, a[0]); ok && rest != "" {
-			return a[1] + rest
+		if rest, ok := strings.CutPrefix(key, a[0]); ok && strings.TrimSpace(rest) != "" {
+			key = a[1] + rest
+			break
 		}
 	}
-	return key
+	return nameKey(strings.ReplaceAll(key, ".", ""))
 }
 
 // withoutPrefix is key (a fullKey) without its administrative prefix.

@@ -21,6 +21,8 @@ func TestMatchLocationName(t *testing.T) {
 		{"  KOTA   depok ", 184, nil, false},
 		{"Depok", 184, nil, false},                      // without the prefix, one place
 		{"KAB. BANDUNG", 186, nil, false},               // the card's abbreviation
+		{"Kab.Bandung", 186, nil, false},                // without the space
+		{"kab bandung", 186, nil, false},                // without the dot
 		{"Kabupaten Bandung", 186, nil, false},          // whole, though "Bandung" alone is two places
 		{"Bandung", 0, []int64{185, 186}, true},         // Kota and Kabupaten
 		{"Kota Depk", 0, []int64{184, 188, 187}, false}, // closest by edit distance, then by name
@@ -34,6 +36,24 @@ func TestMatchLocationName(t *testing.T) {
 		assert.Equal(t, tc.id, id, "%q", tc.name)
 		assert.Equal(t, tc.candidates, ids, "%q", tc.name)
 		assert.Equal(t, tc.ambiguous, ambiguous, "%q", tc.name)
+	}
+	provinces := []flipkyc.Location{{ID: 6, Name: "DKI Jakarta"}, {ID: 12, Name: "Jawa Barat"}}
+	jakarta := []flipkyc.Location{{ID: 150, Name: "Kota Administrasi Jakarta Selatan"}, {ID: 151, Name: "Kota Administrasi Jakarta Pusat"}}
+	for _, tc := range []struct {
+		list []flipkyc.Location
+		name string
+		id   int64
+	}{
+		{provinces, "D.K.I. Jakarta", 6},
+		{provinces, "Prov Jawa Barat", 12},
+		{provinces, "Prov. Jawa Barat", 12},
+		{provinces, "Provinsi DKI Jakarta", 6},
+		{jakarta, "Kota Adm. Jakarta Selatan", 150},
+		{jakarta, "KOTA ADM JAKARTA PUSAT", 151},
+		{jakarta, "Jakarta Selatan", 150},
+	} {
+		id, _, _ := match(tc.list, tc.name)
+		assert.Equal(t, tc.id, id, "%q", tc.name)
 	}
 	_, none, _ := match(nil, "Depok")
 	assert.Empty(t, none)

@@ -192,12 +192,25 @@ func cleanFlagError(err error) string {
 	return flagValue.ReplaceAllString(err.Error(), "invalid ${1}value for ")
 }
 
+// interrupted says that the command was stopped (Ctrl-C, SIGTERM), and
+// for one that works on a run, how it goes on.
+func (e *env) interrupted() string {
+	switch e.cmd.path {
+	case "onboard", "repair", "resume":
+		return "interrupted: run the same command again to resume the run; nothing that took effect is sent again"
+	}
+	return "interrupted"
+}
+
 // fail prints err as one line on stderr (JSON with --json) and returns the
 // exit status for it.
 func (e *env) fail(err error) int {
 	code := exitFailure
 	if errors.As(err, new(silentFailure)) {
 		return code // the command printed why
+	}
+	if errors.Is(err, context.Canceled) && e.ctx.Err() != nil {
+		err = errors.New(e.interrupted())
 	}
 	var ue *usageError
 	var ve *flipkyc.ValidationError

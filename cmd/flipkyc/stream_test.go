@@ -22,7 +22,8 @@ import (
 // until it has read all of it. The CSV comes through a named pipe, written
 // in two parts: while the second is held back, the run has the rows of the
 // first and Flip has been sent nothing else. A line that cannot be parsed
-// is a bad row; the rows after it are read.
+// is a bad row; the rows after it are read. Interrupted, onboard says how
+// to resume.
 func TestOnboardStreamsCSVAndSendsNothingBeforeItIsRead(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeEnv(t)
@@ -90,8 +91,9 @@ func TestOnboardStreamsCSVAndSendsNothingBeforeItIsRead(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	cancel() // the run is under way: what is tested here is done
-	<-done
+	cancel() // the run is under way: what is tested here is done; as Ctrl-C would
+	assert.Equal(t, exitFailure, <-done)
+	assert.True(t, strings.HasSuffix(stderr.String(), "flipkyc onboard: interrupted: run the same command again to resume the run; nothing that took effect is sent again\n"), stderr.String())
 	checkNoLeak(t, args, stdout.String(), stderr.String())
 	assert.Contains(t, stderr.String(), "line 301: birth_date: want DD-MM-YYYY or YYYY-MM-DD")
 	assert.Contains(t, stderr.String(), "line 452: row: cannot be read as CSV (byte 7): bare \" in non-quoted-field\n")
