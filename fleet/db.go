@@ -582,16 +582,24 @@ func (d *DB) InRun(ctx context.Context, rows []Row) ([]RowError, error) {
 	return bad, nil
 }
 
-// RunExists reports whether dsn holds a run: a SQLite file that exists, or
-// a Postgres database with the fleet's tables. It creates and changes
-// nothing.
+// RunExists reports whether dsn holds a run: a SQLite file with the
+// fleet's tables, or a Postgres database with them. A SQLite file that
+// exists and holds no run (an empty file, another program's database, not
+// a database at all) is ErrNotARun. It creates and changes nothing.
 func RunExists(ctx context.Context, dsn string) (bool, error) {
 	if !IsPostgres(dsn) {
 		_, err := os.Stat(dsn)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
-		return err == nil, err
+		if err != nil {
+			return false, err
+		}
+		d, err := OpenRun(ctx, dsn)
+		if err != nil {
+			return false, err
+		}
+		return true, d.Close()
 	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {

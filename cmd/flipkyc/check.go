@@ -39,6 +39,9 @@ func (e *env) check(o fleetOptions) error {
 	}
 	defer rows.Close()
 	exists, err := fleet.RunExists(e.ctx, dsn)
+	if errors.Is(err, fleet.ErrNotARun) {
+		return inputErrorf("%s is not a run's database: give a run's --db, or none to check against no run", showDSN(dsn))
+	}
 	if err != nil {
 		return fmt.Errorf("cannot tell whether %s holds a run: %v", showDSN(dsn), withoutPath(err))
 	}

@@ -246,7 +246,16 @@ func TestOnboardCheck(t *testing.T) {
 	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")
 	assert.Len(t, srv.Agents(), 1)
 
-	// Usage errors: exit 2, nothing sent, no run.
+	// Usage errors: exit 2, nothing sent, no run; a file that is not a
+	// run is left as it is.
+	notARun := filepath.Join(filepath.Dir(clean), "notes.txt")
+	require.NoError(t, os.WriteFile(notARun, []byte("not a run"), 0o600))
+	r = fleetCLI(t, vars, nil, "onboard", "--check", "--csv", clean, "--db", notARun)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "notes.txt is not a run's database: give a run's --db, or none to check against no run")
+	got, err := os.ReadFile(notARun)
+	require.NoError(t, err)
+	assert.Equal(t, "not a run", string(got))
 	for _, args := range [][]string{
 		{"onboard", "--check"},
 		{"onboard", "--check", "--csv", clean, "--listen", "127.0.0.1:0"},

@@ -211,7 +211,11 @@ func (e *env) console(o consoleOptions) error {
 		return err
 	}
 	if *o.listen != "" {
-		stop, err := e.receiveCallbacks(f, *o.listen, cbToken, logger)
+		l, err := listenCallbacks(*o.listen)
+		if err != nil {
+			return err
+		}
+		stop, err := e.receiveCallbacks(f, l, cbToken, logger)
 		if err != nil {
 			return err
 		}

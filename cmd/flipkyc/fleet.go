@@ -521,11 +521,16 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		return err
 	}
 	var token string
+	var callbacks net.Listener
 	if *o.listen != "" {
 		if token = e.getenv(envCallbackToken); token == "" {
 			return usagef("--listen: set %s to the token Flip's callbacks carry", envCallbackToken)
 		}
 		e.secrets.add(token)
+		if callbacks, err = listenCallbacks(*o.listen); err != nil {
+			return err
+		}
+		defer callbacks.Close() // served (and closed) once the run is open
 	}
 	dsn := *o.db
 	if dsn == "" {
@@ -601,7 +606,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		return err
 	}
 	if *o.listen != "" {
-		stop, err := e.receiveCallbacks(f, *o.listen, token, cfg.Logger)
+		stop, err := e.receiveCallbacks(f, callbacks, token, cfg.Logger)
 		if err != nil {
 			return err
 		}
@@ -797,16 +802,23 @@ func (c *fleetCSV) Close() error {
 	return errors.Join(c.CSVReader.Close(), c.file.Close())
 }
 
-// receiveCallbacks serves Flip's callbacks on addr into the run, as
-// 'listen --db' does, until stop is called.
-func (e *env) receiveCallbacks(f *fleet.Fleet, addr, token string, logger *slog.Logger) (stop func(), err error) {
+// listenCallbacks takes the address (host:port) Flip's callbacks are to
+// reach, before anything else is done: a port in use stops the command
+// before it creates a run.
+func listenCallbacks(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: cannot listen: %v", err)
+	}
+	return l, nil
+}
+
+// receiveCallbacks serves Flip's callbacks on l (listenCallbacks) into the
+// run, as 'listen --db' does, until stop is called.
+func (e *env) receiveCallbacks(f *fleet.Fleet, l net.Listener, token string, logger *slog.Logger) (stop func(), err error) {
 	h, err := f.CallbackHandler(token, flipkyc.WithCallbackLogger(logger))
 	if err != nil {
 		return nil, err
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot listen: %v", err)
 	}
 	srv := callbackServer(h, logger)
 	served := make(chan struct{})

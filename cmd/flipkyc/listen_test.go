@@ -164,6 +164,23 @@ func TestListenAddressInUse(t *testing.T) {
 	assert.Contains(t, r.stderr, "cannot listen")
 }
 
+// onboard --listen on a port in use stops before it creates a run: no
+// database, no data key file.
+func TestOnboardListenAddressInUse(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	_, vars := fakeEnv(t)
+	vars[envCallbackToken] = testToken
+	csvPath := writeFleetRun(t, []fleetAgent{{suffix: "750001"}})
+	r := fleetCLI(t, vars, nil, "onboard", "--csv", csvPath, "--listen", l.Addr().String())
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "flipkyc onboard: --listen: cannot listen:")
+	assert.NoFileExists(t, defaultDB(csvPath))
+	assert.NoFileExists(t, defaultDB(csvPath)+".key")
+}
+
 // postRawCallback posts data (the callback's JSON) with the token, as Flip
 // does, and returns the HTTP status.
 func postRawCallback(t *testing.T, url, data, token string) int {
