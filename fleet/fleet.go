@@ -81,7 +81,9 @@ type Config struct {
 	// StaleAfter is how long an agent waits for a callback before the
 	// reconciler reads it from Flip (2 minutes by default);
 	// ReconcileEvery how often the reconciler looks (15 s by default) and
-	// ReconcileBatch how many agents it reads at most each time (50).
+	// ReconcileBatch how many agents it reads at most each time (by
+	// default half the requests Rate allows over ReconcileEvery, from 50
+	// to 5,000: callbacks lost in bulk are read at the pace of the rate).
 	StaleAfter     time.Duration
 	ReconcileEvery time.Duration
 	ReconcileBatch int
@@ -208,7 +210,7 @@ func (cfg *Config) setDefaults() {
 	setDefault(&cfg.Workers, 10)
 	setDefault(&cfg.StaleAfter, 2*time.Minute)
 	setDefault(&cfg.ReconcileEvery, 15*time.Second)
-	setDefault(&cfg.ReconcileBatch, 50)
+	setDefault(&cfg.ReconcileBatch, int(min(5000, max(50, cfg.Rate*cfg.ReconcileEvery.Seconds()/2))))
 	setDefault(&cfg.PollInterval, 100*time.Millisecond)
 	setDefault(&cfg.JobTimeout, 2*time.Minute)
 	setDefault(&cfg.OrphanAfter, 15*time.Second)
