@@ -63,10 +63,15 @@ func (e *env) check(o fleetOptions) error {
 		}
 		against = "checked against the run in " + showDSN(dsn)
 	}
-	// The findings are the check's output: on stdout.
-	total, nBad, nInRun, err := e.streamRows(e.stdout, rows, fleet.NewLocations(d, client), inRun)
+	// The findings are the check's output: on stdout. A look-up that
+	// fails does not hide the problems found without Flip.
+	var lookUpErr error
+	total, nBad, nInRun, err := e.streamRows(e.stdout, rows, fleet.NewLocations(d, client), inRun, &lookUpErr)
 	if err != nil {
 		return err
+	}
+	if lookUpErr != nil {
+		against += "; locations NOT checked: Flip's lists could not be read"
 	}
 	if e.json {
 		writeJSON(e.stdout, map[string]any{"rows": total, "new": total - nBad - nInRun, "in_run": nInRun, "bad": nBad,
@@ -75,7 +80,10 @@ func (e *env) check(o fleetOptions) error {
 		fmt.Fprintf(e.stdout, "flipkyc onboard --check: %s: %d new, %d in the run (onboard resumes them), %d bad; %s; nothing sent to Flip but location look-ups\n",
 			plural(total, "row", "rows"), total-nBad-nInRun, nInRun, nBad, against)
 	}
-	if nBad > 0 {
+	switch {
+	case lookUpErr != nil:
+		return fmt.Errorf("the check is incomplete: looking up Flip's lists failed, so no location was checked: %w", lookUpErr)
+	case nBad > 0:
 		return silentFailure{}
 	}
 	return nil
@@ -93,8 +101,10 @@ const rowBatch = 200
 // notes (the columns it does not read). It returns how many
 // rows the CSV has, how many are bad and how many were noted (and not
 // bad). A line that cannot be parsed as CSV is a bad row. onboard and
-// onboard --check read the CSV the same way.
-func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) (refused, noted []fleet.RowError, err error)) (rows, bad, noted int, err error) {
+// onboard --check read the CSV the same way. With lookUpErr, a failed
+// look-up of Flip's lists is kept there and the reading goes on without
+// checking locations (--check); without it, it is the error.
+func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) (refused, noted []fleet.RowError, err error), lookUpErr *error) (rows, bad, noted int, err error) {
 	e.printRows(w, nil, c.HeaderNotes()) // columns it does not read
 	for {
 		good, refused, readErr := c.Next(rowBatch)
@@ -104,13 +114,19 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 		if readErr != nil {
 			return 0, 0, 0, inputErrorf("%s: %v", c.name, readErr)
 		}
-		good, unresolved, err := l.Resolve(e.ctx, good)
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		_, badPlaces, err := l.Resolve(e.ctx, c.BadRowPlaces())
-		if err != nil {
-			return 0, 0, 0, err
+		var unresolved, badPlaces []fleet.RowError
+		if lookUpErr == nil || *lookUpErr == nil {
+			resolved, notFound, err := l.Resolve(e.ctx, good)
+			if err == nil {
+				good, unresolved = resolved, notFound
+				_, badPlaces, err = l.Resolve(e.ctx, c.BadRowPlaces())
+			}
+			if err != nil {
+				if lookUpErr == nil || e.ctx.Err() != nil {
+					return 0, 0, 0, err
+				}
+				*lookUpErr, badPlaces = err, nil
+			}
 		}
 		more, notes, err := use(good)
 		if err != nil {

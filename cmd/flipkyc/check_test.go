@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -305,4 +306,28 @@ func TestCheckPrintsEveryProblemOfARow(t *testing.T) {
 		"line 2: phone_number: must start with 0 or + (a country code follows +, as in +62…)\n"+
 		"line 2: email: must be an email address: a name, then @, then a domain with a dot\n", strings.Join(lines[:4], ""))
 	assert.True(t, strings.HasPrefix(lines[4], "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad;"), lines[3])
+}
+
+// --check when Flip's lists cannot be read: the problems found without
+// Flip are printed all the same, the counts say the locations were not
+// checked, and the command fails (exit 1) saying the check is incomplete.
+func TestCheckWithoutFlip(t *testing.T) {
+	t.Parallel()
+	_, vars := fakeEnv(t, flipkyctest.WithMiddleware(func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"message":"unavailable"}`, http.StatusServiceUnavailable)
+		})
+	}))
+	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "760001"}, loc: named},
+		{fleetAgent: fleetAgent{suffix: "760001"}, loc: named, phone: "760009"}, // line 3: identity of line 2
+	}
+	csvPath := writePlacedRun(t, agents)
+	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
+	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT checked: Flip's lists could not be read;")
+	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: looking up Flip's lists failed, so no location was checked: looking up Flip's countries:")
+	assert.NoFileExists(t, defaultDB(csvPath))
 }

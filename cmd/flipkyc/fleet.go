@@ -68,7 +68,9 @@ the run (--db, or the file beside the CSV) already has, which onboard
 resumes rather than creates: they are not problems. It exits 1 when there
 is a problem, 0 when the CSV is clean. It sends Flip nothing but location
 look-ups, and does not create a run that does not exist (it then says it
-checked against none).
+checked against none). When Flip's lists cannot be read, the other
+problems are printed all the same, and it fails saying the locations
+were not checked.
 
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
@@ -636,7 +638,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 				t, unused, err := f.TakeChanges(e.ctx, batch)
 				taken += t
 				return nil, unused, err
-			})
+			}, nil)
 			if err != nil {
 				return err
 			}
