@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -286,5 +287,48 @@ func TestBrokenGroupFailsEveryMember(t *testing.T) {
 	}
 	if got := stored(t, d); !slices.Equal(got, []int{3}) {
 		t.Errorf("stored %v, want [3]", got)
+	}
+}
+
+// A shared transaction takes the write lock as it begins (BEGIN
+// IMMEDIATE): another process's write waits for its commit. Begun
+// deferred, a member writing after a read would fail (SQLITE_BUSY, which
+// no wait cures) once the other process had written.
+func TestSharedTransactionHoldsTheWriteLock(t *testing.T) {
+	d := groupTestDB(t)
+	uri, err := sqliteURI(d.dsn, url.Values{"_pragma": {"busy_timeout(20000)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", uri) // as another process would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	wrote := make(chan error, 1)
+	err = d.inTx(context.Background(), func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRow("SELECT COUNT(*) FROM t").Scan(&n); err != nil {
+			return err
+		}
+		go func() {
+			_, err := other.Exec("INSERT INTO t (n) VALUES (100)")
+			wrote <- err
+		}()
+		select {
+		case err := <-wrote:
+			return fmt.Errorf("another process wrote (%v) while the transaction was open", err)
+		case <-time.After(time.Second): // it waits for the lock
+		}
+		return insert(tx, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("the other process's write, once the transaction committed: %v", err)
+	}
+	if got := stored(t, d); !slices.Equal(got, []int{1, 100}) {
+		t.Errorf("stored %v, want [1 100]", got)
 	}
 }

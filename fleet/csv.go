@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/flipkyc/flipkyc"
 )
@@ -148,39 +149,34 @@ type CSVReader struct {
 // must be named (each location by id or by name), and opens the images
 // directory.
 func NewCSVReader(r io.Reader, imagesDir string) (*CSVReader, error) {
-	recs, err := newRecordReader(r, []string{"name", "identity_type", "identity_number", "birth_date", "birth_place",
-		"gender", "occupation", "address", "phone_number", "identity_image", "selfie_image"})
+	recs, err := newRecordReader(r, requiredColumns)
 	if err != nil {
 		return nil, err
-	}
-	var missing []string
-	for i, name := range LocationNameColumns[1:] {
-		id := locationIDColumns[i+1]
-		if _, ok := recs.header[id]; !ok {
-			if _, ok := recs.header[name]; !ok {
-				missing = append(missing, id+" or "+name)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s (columns: %s, or the locations by name: %s)", lacks(missing),
-			strings.Join(Columns, ", "), strings.Join(LocationNameColumns, ", "))
 	}
 	images, err := openImages(imagesDir)
 	if err != nil {
 		return nil, err
 	}
-	return &CSVReader{recs: recs, header: unknownColumns(recs.header), images: images, seed: maphash.MakeSeed(),
+	return &CSVReader{recs: recs, header: unknownColumns(recs.header, recs.headerLine), images: images, seed: maphash.MakeSeed(),
 		seenID: map[uint64]int32{}, seenPhone: map[uint64]int32{}}, nil
 }
 
-// HeaderNotes returns a note (line 1) for each column of the header that
+// requiredColumns are the columns an onboarding CSV must have; "a or b":
+// one of the two (a location by id or by name).
+var requiredColumns = []string{"name", "identity_type", "identity_number", "birth_date", "birth_place",
+	"gender", "occupation", "province_id or province", "city_id or city", "district_id or district",
+	"address", "phone_number", "identity_image", "selfie_image"}
+
+// optionalColumns are the columns a row may leave out at its end.
+var optionalColumns = []string{"email", "country_id", "country"}
+
+// HeaderNotes returns a note (on the header's line) for each column of the header that
 // onboard does not read, and ignores: with the column it is likely a
 // misspelling of.
 func (c *CSVReader) HeaderNotes() []RowError { return c.header }
 
-// unknownColumns is HeaderNotes of header, in the header's order.
-func unknownColumns(header map[string]int) []RowError {
+// unknownColumns is HeaderNotes of header, on line, in the header's order.
+func unknownColumns(header map[string]int, line int) []RowError {
 	known := append(slices.Clone(Columns), LocationNameColumns...)
 	var notes []RowError
 	for name := range header {
@@ -197,7 +193,7 @@ func unknownColumns(header map[string]int) []RowError {
 		if best != "" {
 			rule += fmt.Sprintf("; is it %s misspelt?", best)
 		}
-		notes = append(notes, RowError{1, name, rule})
+		notes = append(notes, RowError{line, printableName(name), rule})
 	}
 	slices.SortFunc(notes, func(a, b RowError) int { return cmp.Compare(header[a.Field], header[b.Field]) })
 	return notes
@@ -239,7 +235,9 @@ func (c *CSVReader) Next(n int) ([]Row, []RowError, error) {
 		row, errs := c.row(rec)
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
-			if !slices.ContainsFunc(errs, func(e RowError) bool { return slices.Contains(locationColumns, e.Field) }) {
+			// Not a row whose fields could not be told apart, nor one
+			// whose location columns are bad.
+			if !slices.ContainsFunc(errs, func(e RowError) bool { return e.Field == "row" || slices.Contains(locationColumns, e.Field) }) {
 				c.badPlaces = append(c.badPlaces, row)
 			}
 			continue
@@ -510,9 +508,11 @@ func readRecords(r io.Reader, required []string) ([]record, map[string]int, erro
 
 // recordReader reads a CSV's records one at a time.
 type recordReader struct {
-	cr     *csv.Reader
-	header map[string]int // column name -> index
-	width  int            // the fields of a row: up to the header's last named column
+	cr         *csv.Reader
+	header     map[string]int // column name -> index
+	names      []string       // column index -> name
+	width      int            // the fields of a row: up to the header's last named column
+	headerLine int
 }
 
 // newRecordReader reads the header line, which must name the required
@@ -531,25 +531,51 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 	if len(head) == 1 && strings.ContainsAny(head[0], ";\t") {
 		return nil, errors.New("the header is one column with ';' or tabs in it: the CSV's fields must be separated by commas (a spreadsheet's \"CSV (comma delimited)\")")
 	}
+	headerLine, _ := cr.FieldPos(0)
 	header := map[string]int{}
+	names := make([]string, len(head))
 	width := 0
 	for i, h := range head {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		header[name] = i
+		if _, twice := header[name]; twice && name != "" {
+			return nil, fmt.Errorf("the header names the column %s twice: which one holds the values?", printableName(name))
+		}
+		header[name], names[i] = i, name
 		if name != "" {
 			width = i + 1
 		}
 	}
 	var missing []string
 	for _, c := range required {
-		if _, ok := header[c]; !ok {
+		found := false
+		for _, alt := range strings.Split(c, " or ") {
+			_, ok := header[alt]
+			found = found || ok
+		}
+		if !found {
 			missing = append(missing, c)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s (columns: %s)", lacks(missing), strings.Join(Columns, ", "))
+		return nil, fmt.Errorf("%s (columns: %s, each location by id or by name: %s)", lacks(missing),
+			strings.Join(Columns, ", "), strings.Join(LocationNameColumns, ", "))
 	}
-	return &recordReader{cr: cr, header: header, width: width}, nil
+	return &recordReader{cr: cr, header: header, names: names, width: width, headerLine: headerLine}, nil
+}
+
+// printableName is a column's name as printed: control characters
+// replaced, at most 40 characters.
+func printableName(name string) string {
+	r := []rune(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, name))
+	if len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return string(r)
 }
 
 // lacks says which columns the CSV lacks.
@@ -569,6 +595,11 @@ func (rr *recordReader) next() (record, error) {
 		fields, err := rr.cr.Read()
 		if err != nil {
 			var pe *csv.ParseError
+			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) && pe.Line != pe.StartLine {
+				// A quoted field left open took the lines after it: they
+				// were not read, and are not to be taken as none.
+				return record{}, fmt.Errorf("CSV line %d: a quoted field opened there is still open at line %d: the lines after it were read as its value", pe.StartLine, pe.Line)
+			}
 			if errors.As(err, &pe) {
 				return record{}, &lineError{pe}
 			}
@@ -596,11 +627,7 @@ func (e *lineError) rowError() RowError {
 	if e.pe.Line != e.pe.StartLine {
 		at = fmt.Sprintf("line %d, byte %d", e.pe.Line, e.pe.Column)
 	}
-	rule := fmt.Sprintf("cannot be read as CSV (%s): %v", at, e.pe.Err)
-	if errors.Is(e.pe.Err, csv.ErrQuote) {
-		rule += "; a quoted field left open takes the lines after it as its value"
-	}
-	return RowError{e.pe.StartLine, "row", rule}
+	return RowError{e.pe.StartLine, "row", fmt.Sprintf("cannot be read as CSV (%s): %v", at, e.pe.Err)}
 }
 
 // fieldCount checks that rec has a field for each named column of the
@@ -613,6 +640,12 @@ func (rr *recordReader) fieldCount(rec record) (RowError, bool) {
 		fields = fields[:len(fields)-1]
 	}
 	if len(fields) == want {
+		return RowError{}, true
+	}
+	// A row may leave out optional columns at its end (an e-mail).
+	if len(fields) < want && !slices.ContainsFunc(rr.names[len(fields):want], func(name string) bool {
+		return name != "" && !slices.Contains(optionalColumns, name) && slices.Contains(append(slices.Clone(Columns), LocationNameColumns...), name)
+	}) {
 		return RowError{}, true
 	}
 	return RowError{rec.line, "row", fmt.Sprintf("has %d fields, the header %d: a separator too many or too few?", len(fields), want)}, false

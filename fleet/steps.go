@@ -577,26 +577,38 @@ func (f *Fleet) poll(ctx context.Context, a *agent) error {
 // waiting are the states in which an agent waits for a callback.
 var waiting = []string{StateAwaitingCheck, StateInReview}
 
+// reconcileChunk is how many late agents one transaction of reconcile
+// queues: a transaction holds the database's write lock (SQLite's, for
+// every process), which others' steps and callbacks wait for.
+const reconcileChunk = 200
+
 // reconcile queues a read of the agents whose callback is late, at most
-// ReconcileBatch each time.
+// ReconcileBatch each time, reconcileChunk at a time.
 func (f *Fleet) reconcile(ctx context.Context) error {
 	cutoff := f.nowMillis() - f.cfg.StaleAfter.Milliseconds()
-	return f.db.inTx(ctx, func(tx *sql.Tx) error {
+	for left := f.cfg.ReconcileBatch; left > 0; {
 		var keys []string
-		if err := collect(ctx, tx, f.db.rebind("SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?"),
-			collectString(&keys), waiting[0], waiting[1], cutoff, cutoff, f.cfg.ReconcileBatch); err != nil {
+		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+			if err := collect(ctx, tx, f.db.rebind("SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?"),
+				collectString(&keys), waiting[0], waiting[1], cutoff, cutoff, min(left, reconcileChunk)); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET polled_at = ? WHERE key = ?", f.nowMillis(), k); err != nil {
+					return err
+				}
+				if err := f.insert(ctx, tx, pollArgs{Key: k}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || len(keys) < min(left, reconcileChunk) {
 			return err
 		}
-		for _, k := range keys {
-			if _, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET polled_at = ? WHERE key = ?", f.nowMillis(), k); err != nil {
-				return err
-			}
-			if err := f.insert(ctx, tx, pollArgs{Key: k}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		left -= len(keys)
+	}
+	return nil
 }
 
 // advance applies a KYC status seen for an agent (by callback or by

@@ -16,6 +16,7 @@ import (
 // problem is printed by line, field and rule; exit 1 when there is one. A
 // run that does not exist is not created.
 func (e *env) check(o fleetOptions) error {
+	e.checking = true
 	if *o.csv == "" {
 		return usagef("--csv is required")
 	}
@@ -71,18 +72,18 @@ func (e *env) check(o fleetOptions) error {
 		return err
 	}
 	if lookUpErr != nil {
-		against += "; locations NOT checked: Flip's lists could not be read"
+		against += "; locations NOT all checked: a look-up failed"
 	}
 	if e.json {
 		writeJSON(e.stdout, map[string]any{"rows": total, "new": total - nBad - nInRun, "in_run": nInRun, "bad": nBad,
-			"checked_against_run": d != nil})
+			"checked_against_run": d != nil, "locations_checked": lookUpErr == nil})
 	} else {
 		fmt.Fprintf(e.stdout, "flipkyc onboard --check: %s: %d new, %d in the run (onboard resumes them), %d bad; %s; nothing sent to Flip but location look-ups\n",
 			plural(total, "row", "rows"), total-nBad-nInRun, nInRun, nBad, against)
 	}
 	switch {
 	case lookUpErr != nil:
-		return fmt.Errorf("the check is incomplete: looking up Flip's lists failed, so no location was checked: %w", lookUpErr)
+		return fmt.Errorf("the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: %w", lookUpErr)
 	case nBad > 0:
 		return silentFailure{}
 	}

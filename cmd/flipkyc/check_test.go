@@ -243,7 +243,7 @@ func TestOnboardCheck(t *testing.T) {
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--json", "--csv", clean, "--db", runDB)
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, `{"field":"identity_number","line":2,"note":"already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)"}`+"\n"+
-		`{"bad":0,"checked_against_run":true,"in_run":1,"new":1,"rows":2}`+"\n", r.stdout)
+		`{"bad":0,"checked_against_run":true,"in_run":1,"locations_checked":true,"new":1,"rows":2}`+"\n", r.stdout)
 	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")
 	assert.Len(t, srv.Agents(), 1)
 
@@ -327,7 +327,26 @@ func TestCheckWithoutFlip(t *testing.T) {
 	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
-	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT checked: Flip's lists could not be read;")
-	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: looking up Flip's lists failed, so no location was checked: looking up Flip's countries:")
+	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT all checked: a look-up failed;")
+	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: looking up Flip's countries:")
 	assert.NoFileExists(t, defaultDB(csvPath))
+}
+
+// A row whose fields cannot be told apart (too few for the header) is one
+// problem: its locations are not looked up, nor reported missing.
+func TestCheckShortRowIsOneProblem(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeEnv(t)
+	a := placedAgent{fleetAgent: fleetAgent{suffix: "770001"}, loc: map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}}
+	path := writePlacedRun(t, []placedAgent{a})
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	header := strings.SplitAfter(string(data), "\n")[0]
+	require.NoError(t, os.WriteFile(path, []byte(header+fleetName(a.suffix)+",ktp,"+a.identity()+"\n"), 0o600))
+	r := fleetCLI(t, vars, fleetAgents([]placedAgent{a}), "onboard", "--check", "--csv", path)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	lines := strings.SplitAfter(r.stdout, "\n")
+	require.Len(t, lines, 3, r.stdout)
+	assert.Equal(t, "line 2: row: has 3 fields, the header 18: a separator too many or too few?\n", lines[0])
+	assert.Empty(t, srv.Requests(), "no look-up for a row that could not be read")
 }

@@ -890,7 +890,7 @@ func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
 			writeJSON(w, map[string]any{"line": r.Line, "field": r.Field, kind: text})
 			continue
 		}
-		fmt.Fprintf(w, "line %d: %s: %s\n", r.Line, r.Field, printable(text))
+		fmt.Fprintf(w, "line %d: %s: %s\n", r.Line, printable(r.Field), printable(text))
 	}
 }
 

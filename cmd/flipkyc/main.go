@@ -54,6 +54,8 @@ const envCallbackToken = "FLIP_CALLBACK_TOKEN"
 
 // env is what one invocation runs with.
 type env struct {
+	// checking: onboard --check, which has no run to resume.
+	checking       bool
 	ctx            context.Context
 	getenv         func(string) string
 	stdin          io.Reader
@@ -195,8 +197,10 @@ func cleanFlagError(err error) string {
 // interrupted says that the command was stopped (Ctrl-C, SIGTERM), and
 // for one that works on a run, how it goes on.
 func (e *env) interrupted() string {
-	switch e.cmd.path {
-	case "onboard", "repair", "resume":
+	switch {
+	case e.checking:
+		return "interrupted: the check did not finish"
+	case e.cmd.path == "onboard", e.cmd.path == "repair", e.cmd.path == "resume":
 		return "interrupted: run the same command again to resume the run; nothing that took effect is sent again"
 	}
 	return "interrupted"

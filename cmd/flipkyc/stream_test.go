@@ -50,7 +50,7 @@ func TestOnboardStreamsCSVAndSendsNothingBeforeItIsRead(t *testing.T) {
 	// The first two batches (lines 2 to 401) are stored while the rest is
 	// still to come.
 	stored := func() int {
-		db, err := fleet.Open(ctx, defaultDB(pipe), fleet.ForReading())
+		db, err := fleet.OpenRun(ctx, defaultDB(pipe))
 		if err != nil {
 			return 0
 		}
