@@ -19,6 +19,7 @@ import (
 // authentic) and reported on Config.Logger, by its agent id only.
 func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 	ctx = context.WithoutCancel(ctx) // a stored event is not rolled back because the sender left
+	unknown := false                 // the run has no agent of the event's id
 	err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 		// The first statement writes: on SQLite it takes the write lock,
 		// waiting (busy_timeout) for another process's, where a read
@@ -54,15 +55,16 @@ func (f *Fleet) HandleEvent(ctx context.Context, ev flipkyc.Event) error {
 		if err := f.db.queryRow(ctx, tx, "SELECT COUNT(*) FROM fleet_agents WHERE agent_id = ?", ev.AgentID).Scan(&agents); err != nil {
 			return err
 		}
-		if agents == 0 {
-			// Another run's agent, or one whose create's reply is not
-			// recorded yet: kept, not applied, and said loudly.
-			f.log.Warn("fleet: callback for an agent this run does not have: stored, not applied; if it is another run's, that run misses it until it reads the agent from Flip (give each run its own callback receiver: onboard --listen)", "agent_id", ev.AgentID)
-		}
+		unknown = agents == 0
 		return nil
 	})
 	if errors.Is(err, errRepeatedEvent) {
 		return nil // stored before: changes nothing
+	}
+	if err == nil && unknown {
+		// Another run's agent, or one whose create's reply is not
+		// recorded yet: kept (committed), not applied, and said loudly.
+		f.log.Warn("fleet: callback for an agent this run does not have: stored, not applied; if it is another run's, that run misses it until it reads the agent from Flip (give each run its own callback receiver: onboard --listen)", "agent_id", ev.AgentID)
 	}
 	return err
 }

@@ -202,47 +202,67 @@ func TestCancelledStepLeavesItsGroupCommitted(t *testing.T) {
 	}
 }
 
-// A write whose context ends while it runs is not interrupted: SQLite
-// would roll back the whole transaction, with the work of the steps that
-// share it, which had returned from their turn already.
+// A write whose context ends while it runs is not interrupted, run as it
+// is or from a prepared statement: SQLite would roll back the whole
+// transaction, with the work of the steps that share it, which had
+// returned from their turn already.
 func TestWriteRunsToItsEndInASharedTransaction(t *testing.T) {
-	d := groupTestDB(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var wg sync.WaitGroup
-	var first, slow error
-	started := make(chan struct{})
-	wg.Go(func() {
-		first = d.inTx(context.Background(), func(tx *sql.Tx) error {
-			close(started)
-			untilWaiting(t, &d.group, 1)
-			return insert(tx, -1)
+	const slowInsert = `INSERT INTO t (n) WITH RECURSIVE c(x) AS
+		(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT x FROM c`
+	for _, prepared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prepared %v", prepared), func(t *testing.T) {
+			d := groupTestDB(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var wg sync.WaitGroup
+			var first, slow error
+			started := make(chan struct{})
+			wg.Go(func() {
+				first = d.inTx(context.Background(), func(tx *sql.Tx) error {
+					close(started)
+					untilWaiting(t, &d.group, 1)
+					return insert(tx, -1)
+				})
+			})
+			<-started
+			wg.Go(func() {
+				slow = d.inTx(ctx, func(tx *sql.Tx) error {
+					run := func() error {
+						_, err := tx.ExecContext(ctx, slowInsert)
+						return err
+					}
+					if prepared {
+						st, err := tx.PrepareContext(ctx, slowInsert)
+						if err != nil {
+							return err
+						}
+						defer st.Close()
+						run = func() error {
+							_, err := st.ExecContext(ctx)
+							return err
+						}
+					}
+					stop := time.AfterFunc(5*time.Millisecond, cancel)
+					defer stop.Stop()
+					return run()
+				})
+			})
+			wg.Wait()
+			if first != nil {
+				t.Errorf("the first step returned %v, want its commit", first)
+			}
+			t.Logf("the slow step returned %v", slow)
+			var n, lowest int
+			if err := d.sql.QueryRow("SELECT COUNT(*), COALESCE(MIN(n), 0) FROM t").Scan(&n, &lowest); err != nil {
+				t.Fatal(err)
+			}
+			if lowest != -1 {
+				t.Errorf("the first step's row is gone (%d rows, lowest %d)", n, lowest)
+			}
+			if slow == nil && n != 50001 {
+				t.Errorf("%d rows, want the slow step's 50,000 and the first step's", n)
+			}
 		})
-	})
-	<-started
-	wg.Go(func() {
-		slow = d.inTx(ctx, func(tx *sql.Tx) error {
-			stop := time.AfterFunc(5*time.Millisecond, cancel)
-			defer stop.Stop()
-			_, err := tx.ExecContext(ctx, `INSERT INTO t (n) WITH RECURSIVE c(x) AS
-				(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT x FROM c`)
-			return err
-		})
-	})
-	wg.Wait()
-	if first != nil {
-		t.Errorf("the first step returned %v, want its commit", first)
-	}
-	t.Logf("the slow step returned %v", slow)
-	var n, lowest int
-	if err := d.sql.QueryRow("SELECT COUNT(*), COALESCE(MIN(n), 0) FROM t").Scan(&n, &lowest); err != nil {
-		t.Fatal(err)
-	}
-	if lowest != -1 {
-		t.Errorf("the first step's row is gone (%d rows, lowest %d)", n, lowest)
-	}
-	if slow == nil && n != 50001 {
-		t.Errorf("%d rows, want the slow step's 50,000 and the first step's", n)
 	}
 }
 

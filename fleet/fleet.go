@@ -608,8 +608,9 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 	added := 0
 	for start := 0; start < len(rows); start += 200 {
 		batch := rows[start:min(start+200, len(rows))]
+		var jobs []river.InsertManyParams
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-			var jobs []river.InsertManyParams
+			jobs = jobs[:0]
 			now := f.nowMillis()
 			for _, r := range batch {
 				key := f.db.key.agentKey(r.Params.IdentityNumber)
@@ -634,12 +635,12 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 					return err
 				}
 			}
-			added += len(jobs)
 			return nil
 		})
 		if err != nil {
 			return added, err
 		}
+		added += len(jobs) // committed
 	}
 	return added, nil
 }

@@ -146,7 +146,32 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 	if err != nil {
 		return nil, err
 	}
-	return s.PrepareContext(ctx, query)
+	st, err := s.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &preparedStmt{Stmt: st, c: c}, nil
+}
+
+// preparedStmt is a statement prepared on a cachingConn: run inside a
+// transaction, it runs to its end whatever its context (cachingConn.inTx).
+type preparedStmt struct {
+	driver.Stmt
+	c *cachingConn
+}
+
+func (p *preparedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if p.c.inTx {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return p.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (p *preparedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if p.c.inTx {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return p.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (c *cachingConn) Begin() (driver.Tx, error) {
