@@ -10,10 +10,10 @@ import (
 
 // A SQLite run writes through one connection, and each commit writes every
 // page its transaction changed to the write-ahead log: the agent's row,
-// the journal's last page, River's job and their indexes, about 11 pages,
-// most of them the same pages as the commit before. commitGroup lets the
-// steps that wait for the connection at the same time share one
-// transaction and one commit.
+// the journal's last page, River's job and their indexes, about 11 pages.
+// commitGroup lets the steps that wait for the connection at the same time
+// share one transaction and one commit, which writes a page they share
+// once.
 
 // maxGroupMembers bounds the steps of one commit group, so that River's
 // own statements, which wait for the connection outside it, are not held

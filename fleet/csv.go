@@ -167,6 +167,10 @@ var requiredColumns = []string{"name", "identity_type", "identity_number", "birt
 	"gender", "occupation", "province_id or province", "city_id or city", "district_id or district",
 	"address", "phone_number", "identity_image", "selfie_image"}
 
+// knownColumns are the columns onboard reads: Columns and the locations by
+// name.
+var knownColumns = append(slices.Clone(Columns), LocationNameColumns...)
+
 // optionalColumns are the columns a row may leave out at its end.
 var optionalColumns = []string{"email", "country_id", "country"}
 
@@ -177,15 +181,14 @@ func (c *CSVReader) HeaderNotes() []RowError { return c.header }
 
 // unknownColumns is HeaderNotes of header, on line, in the header's order.
 func unknownColumns(header map[string]int, line int) []RowError {
-	known := append(slices.Clone(Columns), LocationNameColumns...)
 	var notes []RowError
 	for name := range header {
-		if name == "" || slices.Contains(known, name) {
+		if name == "" || slices.Contains(knownColumns, name) {
 			continue
 		}
 		rule := "not a column onboard reads: ignored"
 		best, dist := "", 3 // a misspelling: at most 2 letters off
-		for _, k := range known {
+		for _, k := range knownColumns {
 			if d := editDistance(name, k); d < dist {
 				best, dist = k, d
 			}
@@ -644,7 +647,7 @@ func (rr *recordReader) fieldCount(rec record) (RowError, bool) {
 	}
 	// A row may leave out optional columns at its end (an e-mail).
 	if len(fields) < want && !slices.ContainsFunc(rr.names[len(fields):want], func(name string) bool {
-		return name != "" && !slices.Contains(optionalColumns, name) && slices.Contains(append(slices.Clone(Columns), LocationNameColumns...), name)
+		return slices.Contains(knownColumns, name) && !slices.Contains(optionalColumns, name)
 	}) {
 		return RowError{}, true
 	}

@@ -587,10 +587,11 @@ const reconcileChunk = 200
 func (f *Fleet) reconcile(ctx context.Context) error {
 	cutoff := f.nowMillis() - f.cfg.StaleAfter.Milliseconds()
 	for left := f.cfg.ReconcileBatch; left > 0; {
+		n := min(left, reconcileChunk)
 		var keys []string
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 			if err := collect(ctx, tx, f.db.rebind("SELECT key FROM fleet_agents WHERE state IN (?, ?) AND updated_at < ? AND polled_at < ? ORDER BY updated_at LIMIT ?"),
-				collectString(&keys), waiting[0], waiting[1], cutoff, cutoff, min(left, reconcileChunk)); err != nil {
+				collectString(&keys), waiting[0], waiting[1], cutoff, cutoff, n); err != nil {
 				return err
 			}
 			for _, k := range keys {
@@ -603,7 +604,7 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 			}
 			return nil
 		})
-		if err != nil || len(keys) < min(left, reconcileChunk) {
+		if err != nil || len(keys) < n {
 			return err
 		}
 		left -= len(keys)

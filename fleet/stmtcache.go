@@ -99,9 +99,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if err != nil {
 		return nil, err
 	}
-	if c.inTx {
-		ctx = context.WithoutCancel(ctx)
-	}
+	ctx = c.stmtContext(ctx)
 	if cs := c.stmt(ctx, s, query); cs != nil {
 		return cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
 	}
@@ -113,9 +111,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if err != nil {
 		return nil, err
 	}
-	if c.inTx {
-		ctx = context.WithoutCancel(ctx)
-	}
+	ctx = c.stmtContext(ctx)
 	cs := c.stmt(ctx, s, query)
 	if cs == nil {
 		return s.QueryContext(ctx, query, args)
@@ -126,6 +122,15 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	}
 	cs.busy = true
 	return &cachedRows{Rows: rows, cs: cs}, nil
+}
+
+// stmtContext is the context a statement runs with: ctx, without its
+// cancellation inside a transaction (inTx).
+func (c *cachingConn) stmtContext(ctx context.Context) context.Context {
+	if c.inTx {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // cachedRows frees its statement for the next query when closed.
@@ -161,16 +166,12 @@ type preparedStmt struct {
 }
 
 func (p *preparedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if p.c.inTx {
-		ctx = context.WithoutCancel(ctx)
-	}
+	ctx = p.c.stmtContext(ctx)
 	return p.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (p *preparedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if p.c.inTx {
-		ctx = context.WithoutCancel(ctx)
-	}
+	ctx = p.c.stmtContext(ctx)
 	return p.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 

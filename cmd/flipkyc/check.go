@@ -1,11 +1,9 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/flipkyc/flipkyc/fleet"
 )
@@ -133,15 +131,9 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		refused = sortedByLine(append(append(append(refused, badPlaces...), unresolved...), more...))
-		e.printRows(w, refused, sortedByLine(notes))
+		refused = append(append(append(refused, badPlaces...), unresolved...), more...)
+		e.printRows(w, refused, notes) // in line order
 		bad += countLines(refused)
 		noted += countLines(notes)
 	}
-}
-
-// sortedByLine sorts bad rows by line, keeping each line's in order.
-func sortedByLine(bad []fleet.RowError) []fleet.RowError {
-	slices.SortStableFunc(bad, func(a, b fleet.RowError) int { return cmp.Compare(a.Line, b.Line) })
-	return bad
 }
