@@ -99,7 +99,9 @@ const rowBatch = 200
 // row at once), with the rows noted in line order, after the header's
 // notes (the columns it does not read). It returns how many
 // rows the CSV has, how many are bad and how many were noted (and not
-// bad). A line that cannot be parsed as CSV is a bad row. onboard and
+// bad). A line that cannot be parsed as CSV is a bad row; a read that
+// fails (a quoted field left open to the end) ends the reading with an
+// input error, after the rows before it were used and printed. onboard and
 // onboard --check read the CSV the same way. With lookUpErr, a failed
 // look-up of Flip's lists is kept there and the reading goes on without
 // checking locations (--check); without it, it is the error.
@@ -109,9 +111,6 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 		good, refused, readErr := c.Next(rowBatch)
 		if errors.Is(readErr, io.EOF) {
 			return c.Rows(), bad, noted, nil
-		}
-		if readErr != nil {
-			return 0, 0, 0, inputErrorf("%s: %v", c.name, readErr)
 		}
 		var unresolved, badPlaces []fleet.RowError
 		if lookUpErr == nil || *lookUpErr == nil {
@@ -135,5 +134,9 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 		e.printRows(w, refused, notes) // in line order
 		bad += countLines(refused)
 		noted += countLines(notes)
+		if readErr != nil {
+			// The rows read before it were used and printed.
+			return 0, 0, 0, inputErrorf("%s: %v", c.name, readErr)
+		}
 	}
 }

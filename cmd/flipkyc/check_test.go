@@ -350,3 +350,26 @@ func TestCheckShortRowIsOneProblem(t *testing.T) {
 	assert.Equal(t, "line 2: row: has 3 fields, the header 18: a separator too many or too few?\n", lines[0])
 	assert.Empty(t, srv.Requests(), "no look-up for a row that could not be read")
 }
+
+// A quoted field left open to the end of the file stops the check with an
+// input error naming its line, after the problems of the rows before it in
+// its batch were printed.
+func TestCheckStopsAtAnOpenQuote(t *testing.T) {
+	t.Parallel()
+	_, vars := fakeEnv(t)
+	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "780001"}, loc: named},
+		{fleetAgent: fleetAgent{suffix: "780001"}, loc: named, phone: "780009"}, // line 3: identity of line 2
+	}
+	path := writePlacedRun(t, agents)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("\"Agent left open,ktp\nmore,lines\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", path)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Equal(t, "line 3: identity_number: the same as line 2's: one agent per identity number\n", r.stdout)
+	assert.Contains(t, r.stderr, "CSV line 4: a quoted field opened there is still open at line 5")
+}
