@@ -45,6 +45,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -612,8 +614,24 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
 			jobs = jobs[:0]
 			now := f.nowMillis()
-			for _, r := range batch {
-				key := f.db.key.agentKey(r.Params.IdentityNumber)
+			keys := make([]any, len(batch))
+			for i, r := range batch {
+				keys[i] = f.db.key.agentKey(r.Params.IdentityNumber)
+			}
+			// The agents the run has already are left out before the
+			// INSERT: a plain read does not wait for a row another
+			// process holds (a paused one, in its transaction), where
+			// the INSERT's conflict check would.
+			var present []string
+			if err := collect(ctx, tx, f.db.rebind("SELECT key FROM fleet_agents WHERE key IN (?"+strings.Repeat(", ?", len(keys)-1)+")"),
+				collectString(&present), keys...); err != nil {
+				return err
+			}
+			for i, r := range batch {
+				key := keys[i].(string)
+				if slices.Contains(present, key) {
+					continue
+				}
 				row, fields, err := f.db.key.sealRow(key, r)
 				if err != nil {
 					return err
