@@ -32,7 +32,7 @@ func BenchmarkOnboard(b *testing.B) {
 					var before runtime.MemStats
 					runtime.ReadMemStats(&before)
 					start := time.Now()
-					if _, err := h.f.Import(context.Background(), rows); err != nil {
+					if _, _, err := h.f.Import(context.Background(), rows); err != nil {
 						b.Fatal(err)
 					}
 					if err := h.f.Run(context.Background(), nil); err != nil {

@@ -59,7 +59,7 @@ func TestOnboardAgainTakesChanges(t *testing.T) {
 			editLine(t, csv, "Agent Number 1", func(l string) string { return strings.Replace(l, "Agent Number 1,", "Agent Renamed,", 1) })
 			editLine(t, csv, "Agent Number 2", func(l string) string { return strings.Replace(l, "Raya 2,", "Raya 22,", 1) })
 			rows := readRows(t, csv)
-			if n, err := h.f.Import(ctx, rows); err != nil || n != 0 {
+			if n, _, err := h.f.Import(ctx, rows); err != nil || n != 0 {
 				t.Fatalf("Import = %d, %v; want 0 new", n, err)
 			}
 			taken, ignored, err := h.f.TakeChanges(ctx, rows)

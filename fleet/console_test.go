@@ -14,10 +14,11 @@ import (
 )
 
 // A run made by main before the journal (schema version 1) is converted
-// to version 2 the first time it is opened: the journal and the agent
-// list's indexes are added, its agents are as they were, and what is done
-// from then on goes to their timelines. On Postgres, a version-1 run is
-// made from a new one by taking version 2's additions away.
+// to version 3 the first time it is opened: the journal and the agent
+// list's indexes are added (version 2), then the phone numbers' keys
+// (version 3); its agents are as they were, and what is done from then on
+// goes to their timelines. On Postgres, a version-1 run is made from a new
+// one by taking the later versions' additions away.
 func TestMigrateV1(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
@@ -29,7 +30,7 @@ func TestMigrateV1(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, q := range []string{"DROP TABLE fleet_journal", "DROP INDEX fleet_agents_line", "DROP INDEX fleet_agents_state_line",
+				for _, q := range []string{"DROP INDEX fleet_agents_phone_key", "ALTER TABLE fleet_agents DROP COLUMN phone_key", "DROP TABLE fleet_journal", "DROP INDEX fleet_agents_line", "DROP INDEX fleet_agents_state_line",
 					"DROP INDEX fleet_agents_kyc_status_line", "DROP INDEX fleet_agents_code_line", "UPDATE fleet_schema SET version = 1"} {
 					if _, err := d.SQL().Exec(q); err != nil {
 						t.Fatal(err)
@@ -43,8 +44,8 @@ func TestMigrateV1(t *testing.T) {
 			var version, journal int
 			must(t, h.db.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version))
 			must(t, h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_journal").Scan(&journal))
-			if version != 2 || journal != 0 {
-				t.Fatalf("schema version %d with %d journal entries; want 2, an empty journal", version, journal)
+			if version != 3 || journal != 0 {
+				t.Fatalf("schema version %d with %d journal entries; want 3, an empty journal", version, journal)
 			}
 			if db == "postgres" {
 				return // no agents: the tables and the version are what matter
@@ -153,7 +154,7 @@ func TestReveal(t *testing.T) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
 		rows := readRows(t, writeRun(t, dir, 2, nil))
-		if _, err := h.f.Import(ctx, rows); err != nil {
+		if _, _, err := h.f.Import(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
 		row, err := h.f.Reveal(fleet.WithActor(ctx, "console 10.0.0.9 token#ab12"), 3)
@@ -398,7 +399,7 @@ func TestJournalLostReplies(t *testing.T) {
 		ctx := fleet.WithActor(context.Background(), "console")
 		h := newHarness(t, dsn)
 		rows := readRows(t, writeRun(t, dir, 3, map[int]int{0: 14}))
-		if _, err := h.f.Import(ctx, rows[:1]); err != nil {
+		if _, _, err := h.f.Import(ctx, rows[:1]); err != nil {
 			t.Fatal(err)
 		}
 		h.run(h.f) // line 2 rejected
@@ -406,7 +407,7 @@ func TestJournalLostReplies(t *testing.T) {
 		// created (a 504 before Flip looked).
 		h.fake.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, 504)
 		h.fake.FailNext(flipkyctest.RouteCreateAgent, 1, 504)
-		if _, err := h.f.Import(ctx, rows[1:]); err != nil {
+		if _, _, err := h.f.Import(ctx, rows[1:]); err != nil {
 			t.Fatal(err)
 		}
 		h.run(h.f)

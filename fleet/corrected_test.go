@@ -19,7 +19,7 @@ func TestCorrectedDataBecomesTheRows(t *testing.T) {
 		ctx := context.Background()
 		rows := readRows(t, writeRun(t, dir, 3, map[int]int{1: 10}))
 		h := newHarness(t, dsn)
-		if n, err := h.f.Import(ctx, rows); err != nil || n != len(rows) {
+		if n, _, err := h.f.Import(ctx, rows); err != nil || n != len(rows) {
 			t.Fatalf("Import: %d, %v", n, err)
 		}
 		h.run(h.f)
@@ -47,6 +47,16 @@ func TestCorrectedDataBecomesTheRows(t *testing.T) {
 		}
 		if line, found, err := h.db.HasIdentity(ctx, rows[1].Params.IdentityNumber); err != nil || !found || line != rows[1].Line {
 			t.Errorf("HasIdentity(the imported number) = %d, %v, %v; want line %d", line, found, err, rows[1].Line)
+		}
+		// The corrected phone number is the agent's: a new agent cannot
+		// have it, and may have the one it replaced.
+		fresh := rows[0]
+		fresh.Line, fresh.Params.IdentityNumber = 9, "3201999999990000"
+		for phone, want := range map[string]int{fixedPhone: 1, rows[1].Params.PhoneNumber: 0} {
+			fresh.Params.PhoneNumber = phone
+			if refused, _, err := h.db.InRun(ctx, []fleet.Row{fresh}); err != nil || len(refused) != want {
+				t.Errorf("InRun of a new agent with the phone number %s: %v %v; want %d refused", phone, refused, err, want)
+			}
 		}
 		var repair string
 		if err := h.db.SQL().QueryRow("SELECT repair FROM fleet_agents WHERE line = 2").Scan(&repair); err != nil || repair != "" {

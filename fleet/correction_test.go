@@ -108,7 +108,7 @@ func TestErasedParkedAgentWayOut(t *testing.T) {
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
 	rows := readRows(t, writeRun(t, dir, 2, nil))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	// Line 3 is erased before its create; line 2's identity image

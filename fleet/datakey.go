@@ -154,6 +154,21 @@ func (k *DataKey) agentKey(identityNumber string) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
+// phoneKey is the run's keyed hash of a phone number as Flip registers it
+// (phoneAsFlipStores), so that a new agent's number can be found among
+// the run's agents (Import, InRun) without keeping it in clear: the first
+// 128 bits of its HMAC-SHA256 under the run's hash key, apart from the
+// identity numbers' (agentKey) by a prefix; "" for no number.
+func (k *DataKey) phoneKey(phone string) string {
+	if phone == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, k.hashKey)
+	m.Write([]byte("phone_number\x00"))
+	m.Write([]byte(phoneAsFlipStores(phone)))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
 // sealPrefix marks a value sealed with the data key (version 1).
 const sealPrefix = "v1."
 

@@ -69,12 +69,12 @@ func BenchmarkAgentCrypto(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			key := k.agentKey(rows[0].Params.IdentityNumber)
-			sealed, _, err := k.sealRow(key, rows[0])
+			sealed, err := k.sealRow(key, rows[0])
 			if err != nil {
 				b.Fatal(err)
 			}
 			for range 6 {
-				if _, err := k.openRow(key, sealed, 2); err != nil {
+				if _, err := k.openRow(key, sealed.row, 2); err != nil {
 					b.Fatal(err)
 				}
 			}

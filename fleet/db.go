@@ -565,21 +565,37 @@ func (d *DB) HasIdentity(ctx context.Context, number string) (line int, found bo
 	return line, err == nil, err
 }
 
-// InRun returns a RowError for each row whose identity number the run
-// already has (HasIdentity): onboard would resume that agent and not use
-// the row.
-func (d *DB) InRun(ctx context.Context, rows []Row) ([]RowError, error) {
-	var bad []RowError
+// InRun checks rows against the run, as Import would. A row whose identity
+// number the run already has (HasIdentity) is noted: onboard would resume
+// that agent and not use the row. A row of a new agent whose phone number
+// an agent of the run has is refused: Import would not take it, as Flip
+// registers a phone number once.
+func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, err error) {
+	var fresh []Row
 	for _, r := range rows {
 		line, found, err := d.HasIdentity(ctx, r.Params.IdentityNumber)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if found {
-			bad = append(bad, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)", line)})
+		if !found {
+			fresh = append(fresh, r)
+			continue
+		}
+		noted = append(noted, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)", line)})
+	}
+	if len(fresh) == 0 {
+		return nil, noted, nil
+	}
+	taken, err := d.phonesTaken(ctx, d.sql, fresh)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, line := range taken {
+		if line != 0 {
+			refused = append(refused, phoneTakenError(fresh[i], line))
 		}
 	}
-	return bad, nil
+	return refused, noted, nil
 }
 
 // RunExists reports whether dsn holds a run: a SQLite file with the

@@ -169,7 +169,7 @@ func (d *DB) erase(ctx context.Context, tx *sql.Tx, key, reason string) (Erasure
 		state = StateAttention
 		attention = fmt.Sprintf("personal data erased while the agent was %s: the run does not go on with it", e.State)
 	}
-	if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET row = '', repair = '', personal_fields = 0, erased_at = ?, state = ?, attention = CASE WHEN ? = '' THEN attention ELSE ? END WHERE key = ?",
+	if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET row = '', repair = '', personal_fields = 0, phone_key = '', erased_at = ?, state = ?, attention = CASE WHEN ? = '' THEN attention ELSE ? END WHERE key = ?",
 		now, state, attention, attention, key); err != nil {
 		return e, err
 	}

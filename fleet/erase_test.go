@@ -44,7 +44,7 @@ func TestForget(t *testing.T) {
 			}
 			rows := readRows(t, writeRun(t, dir, 4, map[int]int{1: 10}))
 			h := newHarness(t, dsn)
-			if _, err := h.f.Import(ctx, rows[:3]); err != nil {
+			if _, _, err := h.f.Import(ctx, rows[:3]); err != nil {
 				t.Fatal(err)
 			}
 			h.run(h.f)
@@ -105,7 +105,7 @@ func TestForget(t *testing.T) {
 
 			// An agent not yet final is parked when forgotten, and the
 			// run ends without sending anything for it.
-			if _, err := h.f.Import(ctx, rows[3:]); err != nil {
+			if _, _, err := h.f.Import(ctx, rows[3:]); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := h.db.Forget(ctx, fleet.Forget{Line: 5}); err != nil {
@@ -133,7 +133,7 @@ func TestRetention(t *testing.T) {
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 3, nil))
 	h := newHarness(t, filepath.Join(dir, "run.db"))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.f)
@@ -157,7 +157,7 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	// The same CSV still finds its agents: nothing created again.
-	if n, err := h.f.Import(ctx, rows); err != nil || n != 0 {
+	if n, _, err := h.f.Import(ctx, rows); err != nil || n != 0 {
 		t.Errorf("re-Import after retention: %d new, %v", n, err)
 	}
 }
@@ -172,7 +172,7 @@ func TestRepairDuringErasureStoresNothing(t *testing.T) {
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))
 	h := newHarness(t, postgresDSN(t))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.f)

@@ -76,7 +76,7 @@ func TestStateChangeCompletesItsJob(t *testing.T) {
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("ReadCSV: %v %v", bad, err)
 	}
-	if _, err := f.Import(ctx, rows); err != nil {
+	if _, _, err := f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -599,25 +599,28 @@ func (f *Fleet) insert(ctx context.Context, tx *sql.Tx, args river.JobArgs) erro
 
 // Import adds the rows that the run does not have yet, each with its
 // create job in the same transaction, and returns how many were new. Rows
-// already in the run (a resumed run) are left as they are.
+// already in the run (a resumed run) are left as they are. A new row whose
+// phone number an agent of the run, or an earlier row, has is not added
+// and is returned as refused: Flip registers a phone number once in a
+// company, and would refuse its create.
 //
 // Each agent is named by the keyed hash of its identity number, and its
 // row is sealed with the run's data key (Open's WithDataKey).
-func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
+func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []RowError, err error) {
 	if f.db.key == nil {
-		return 0, ErrNoDataKey
+		return 0, nil, ErrNoDataKey
 	}
-	added := 0
 	for start := 0; start < len(rows); start += 200 {
 		batch := rows[start:min(start+200, len(rows))]
+		keys := make([]any, len(batch))
+		for i, r := range batch {
+			keys[i] = f.db.key.agentKey(r.Params.IdentityNumber)
+		}
 		var jobs []river.InsertManyParams
+		var batchRefused []RowError
 		err := f.db.inTx(ctx, func(tx *sql.Tx) error {
-			jobs = jobs[:0]
+			jobs, batchRefused = jobs[:0], batchRefused[:0]
 			now := f.nowMillis()
-			keys := make([]any, len(batch))
-			for i, r := range batch {
-				keys[i] = f.db.key.agentKey(r.Params.IdentityNumber)
-			}
 			// The agents the run has already are left out before the
 			// INSERT: a plain read does not wait for a row another
 			// process holds (a paused one, in its transaction), where
@@ -627,21 +630,41 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 				collectString(&present), keys...); err != nil {
 				return err
 			}
+			var fresh []Row
+			var freshKeys []string
 			for i, r := range batch {
-				key := keys[i].(string)
-				if slices.Contains(present, key) {
-					continue
+				if key := keys[i].(string); !slices.Contains(present, key) {
+					fresh, freshKeys = append(fresh, r), append(freshKeys, key)
 				}
-				row, fields, err := f.db.key.sealRow(key, r)
+			}
+			taken, err := f.db.phonesTaken(ctx, tx, fresh)
+			if err != nil {
+				return err
+			}
+			earlier := map[string]int{} // phone key -> line, in this batch
+			for i, r := range fresh {
+				key := freshKeys[i]
+				s, err := f.db.key.sealRow(key, r)
 				if err != nil {
 					return err
 				}
-				n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_agents (key, line, row, personal_fields, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?) ON CONFLICT (key) DO NOTHING",
-					key, r.Line, row, fields, now, now)
+				if taken[i] != 0 {
+					batchRefused = append(batchRefused, phoneTakenError(r, taken[i]))
+					continue
+				}
+				if first, ok := earlier[s.phoneKey]; ok {
+					batchRefused = append(batchRefused, RowError{r.Line, "phone_number", fmt.Sprintf("the same as line %d's: Flip registers a phone number once", first)})
+					continue
+				}
+				n, err := f.db.exec(ctx, tx, "INSERT INTO fleet_agents (key, line, row, personal_fields, phone_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'new', ?, ?) ON CONFLICT (key) DO NOTHING",
+					key, r.Line, s.row, s.fields, s.phoneKey, now, now)
 				if err != nil {
 					return err
 				}
 				if n == 1 {
+					if s.phoneKey != "" {
+						earlier[s.phoneKey] = r.Line
+					}
 					jobs = append(jobs, river.InsertManyParams{Args: createArgs{Key: key}})
 					if err := f.db.note(ctx, tx, key, Entry{Kind: EntryState, Operation: opImported, Result: fmt.Sprintf("line %d of the CSV: create queued", r.Line), Actor: actorOf(ctx)}); err != nil {
 						return err
@@ -656,11 +679,12 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return added, err
+			return added, refused, err
 		}
 		added += len(jobs) // committed
+		refused = append(refused, batchRefused...)
 	}
-	return added, nil
+	return added, refused, nil
 }
 
 // eraseExpired erases the personal data whose retention period ended.

@@ -108,7 +108,7 @@ func readRows(t testing.TB, path string) []fleet.Row {
 func importCSV(t *testing.T, f *fleet.Fleet, path string) int {
 	t.Helper()
 	rows := readRows(t, path)
-	n, err := f.Import(context.Background(), rows)
+	n, _, err := f.Import(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestParkedAtCreateResumedWithAgentID(t *testing.T) {
 	// Line 2's create takes effect and its reply is lost (one worker:
 	// creates go in line order).
 	h.fake.FailNextAfterApplying(flipkyctest.RouteCreateAgent, 1, http.StatusBadGateway)
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.f)

@@ -30,7 +30,7 @@ func TestForgottenDuringItsCreateStaysParked(t *testing.T) {
 	}
 	rows := []Row{{Line: 2, Params: flipkyc.AgentParams{Name: "Agent Number 1", IdentityType: flipkyc.IdentityKTP,
 		IdentityNumber: "3201000000770001", PhoneNumber: "080000007701"}}}
-	if _, err := f.Import(ctx, rows); err != nil {
+	if _, _, err := f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	agentKey := key.agentKey(rows[0].Params.IdentityNumber)

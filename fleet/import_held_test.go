@@ -34,7 +34,7 @@ func TestImportDoesNotWaitForAHeldAgent(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n, err := h.f.Import(ctx, readRows(t, path))
+	n, _, err := h.f.Import(ctx, readRows(t, path))
 	if err != nil || n != 0 {
 		t.Fatalf("import again with line 3 held: %d added, %v; want none added, no error", n, err)
 	}

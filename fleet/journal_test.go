@@ -104,7 +104,7 @@ func TestJournalOfARun(t *testing.T) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
 		rows := readRows(t, writeRun(t, dir, 3, map[int]int{1: 14}))
-		if _, err := h.f.Import(ctx, rows); err != nil {
+		if _, _, err := h.f.Import(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
 		h.run(h.f)
@@ -462,7 +462,7 @@ func TestChangeRecordedWithItsEntries(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dsn, dir string) {
 		ctx := context.Background()
 		h := newHarness(t, dsn)
-		if _, err := h.f.Import(ctx, readRows(t, writeRun(t, dir, 1, nil))); err != nil {
+		if _, _, err := h.f.Import(ctx, readRows(t, writeRun(t, dir, 1, nil))); err != nil {
 			t.Fatal(err)
 		}
 		var key string

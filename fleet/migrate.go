@@ -14,8 +14,9 @@ import (
 // writes, recorded in fleet_schema. Version 0 is the schema before it had
 // a version: identity numbers as agent keys and in job arguments, rows
 // and callbacks in clear. Version 2 added the journal (fleet_journal) and
-// the indexes of the agent list (Fleet.Agents).
-const schemaVersion = 2
+// the indexes of the agent list (Fleet.Agents); version 3 the keyed hash
+// of each agent's phone number (fleet_agents.phone_key).
+const schemaVersion = 3
 
 // ErrConversionNeedsKey is returned by Open for a run made before the
 // schema had a version (personal data in clear) when no data key was
@@ -38,7 +39,7 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 		return newerSchema(version)
 	case version < 0:
 		err = d.inTx(ctx, func(tx *sql.Tx) error {
-			for _, stmt := range append(append(append([]string{}, schema...), tablesV1...), d.tablesV2()...) {
+			for _, stmt := range append(append(append(append([]string{}, schema...), tablesV1...), d.tablesV2()...), tablesV3...) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w (in %.60s)", err, stmt)
 				}
@@ -56,6 +57,9 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 			if err := d.convertV1(ctx, tx); err != nil {
 				return err
 			}
+			if err := d.convertV2(ctx, tx); err != nil {
+				return err
+			}
 			// The rows are now sealed with this key: the run records
 			// it with them, also when opened ForReading.
 			return d.storeKeyCheck(ctx, tx)
@@ -63,12 +67,25 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 			d.scrub(ctx)
 		}
 	case version == 1:
-		err = d.inTx(ctx, func(tx *sql.Tx) error { return d.convertV1(ctx, tx) })
+		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.convertV1(ctx, tx); err != nil {
+				return err
+			}
+			return d.convertV2(ctx, tx)
+		})
+	case version == 2:
+		err = d.inTx(ctx, func(tx *sql.Tx) error { return d.convertV2(ctx, tx) })
 	}
 	if err != nil {
 		return err
 	}
-	return d.checkKey(ctx)
+	if err := d.checkKey(ctx); err != nil {
+		return err
+	}
+	if d.key == nil || d.reading {
+		return nil // the phone numbers' keys wait for a process that may store them
+	}
+	return d.fillPhoneKeys(ctx)
 }
 
 // newerSchema is the error for a run whose schema is version, newer than
@@ -189,7 +206,9 @@ func (d *DB) convertV0(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("the stored row of line %d: %w", a.line, err)
 		}
 		key := d.key.agentKey(a.key)
-		row, fields, err := d.key.sealRow(key, r)
+		// The phone numbers' keys are stored once version 3 has their
+		// column (fillPhoneKeys).
+		s, err := d.key.sealRow(key, r)
 		if err != nil {
 			return err
 		}
@@ -197,7 +216,7 @@ func (d *DB) convertV0(ctx context.Context, tx *sql.Tx) error {
 		if a.repair != "" {
 			repair = d.key.seal(key, []byte(a.repair))
 		}
-		if err := exec("UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ? WHERE key = ?", key, row, repair, fields, a.key); err != nil {
+		if err := exec("UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ? WHERE key = ?", key, s.row, repair, s.fields, a.key); err != nil {
 			return err
 		}
 	}
@@ -265,6 +284,25 @@ func (d *DB) convertV1(ctx context.Context, tx *sql.Tx) error {
 	return d.setVersion(ctx, tx, 2)
 }
 
+// tablesV3 are the column and index added by schema version 3: the keyed
+// hash of each agent's phone number (DataKey.phoneKey; "" once erased, or
+// until a process with the data key stores it: fillPhoneKeys).
+var tablesV3 = []string{
+	`ALTER TABLE fleet_agents ADD COLUMN phone_key TEXT NOT NULL DEFAULT ''`,
+	`CREATE INDEX IF NOT EXISTS fleet_agents_phone_key ON fleet_agents (phone_key)`,
+}
+
+// convertV2 converts a run of schema version 2 to version 3 in tx. The
+// keys of its agents' phone numbers are stored after (fillPhoneKeys).
+func (d *DB) convertV2(ctx context.Context, tx *sql.Tx) error {
+	for _, stmt := range tablesV3 {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w (in %.60s)", err, stmt)
+		}
+	}
+	return d.setVersion(ctx, tx, 3)
+}
+
 // rawHash is what a run keeps of a callback's raw data: the SHA-256 of its
 // fields without their free text (agent_name, rejected_reason). A hash
 // over the name would confirm a guessed one: the other fields are stored
@@ -329,10 +367,10 @@ func (d *DB) rekeyJobs(ctx context.Context, tx *sql.Tx, rename func(string) stri
 // scanner is *sql.Rows.
 type scanner interface{ Scan(...any) error }
 
-// collect runs a query in tx and calls each for every row, reading them
+// collect runs a query on q and calls each for every row, reading them
 // all before the caller writes.
-func collect(ctx context.Context, tx *sql.Tx, query string, each func(scanner) error, args ...any) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func collect(ctx context.Context, q querier, query string, each func(scanner) error, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

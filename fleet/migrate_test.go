@@ -160,8 +160,12 @@ func TestMigrateV0(t *testing.T) {
 			}
 			h := newHarness(t, dsn)
 			var version int
-			if err := h.db.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version); err != nil || version != 2 {
-				t.Fatalf("schema version %d, %v; want 2", version, err)
+			if err := h.db.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version); err != nil || version != 3 {
+				t.Fatalf("schema version %d, %v; want 3", version, err)
+			}
+			var withPhoneKey int
+			if err := h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE phone_key <> ''").Scan(&withPhoneKey); err != nil || withPhoneKey != 6 {
+				t.Errorf("%d agents with their phone number's key, %v; want all 6", withPhoneKey, err)
 			}
 			recs := records(t, h.db)
 			wantStates := []string{fleet.StateApproved, fleet.StateRejected, fleet.StateApproved, fleet.StateRejected, fleet.StateNew, fleet.StateNew}
@@ -189,7 +193,7 @@ func TestMigrateV0(t *testing.T) {
 			}
 
 			// The same CSV finds every agent: nothing new.
-			if n, err := h.f.Import(ctx, rows); err != nil || n != 0 {
+			if n, _, err := h.f.Import(ctx, rows); err != nil || n != 0 {
 				t.Fatalf("re-Import after the conversion: %d new, %v; want 0", n, err)
 			}
 			// The fake is new: it gets the fixture's agent ids first, so

@@ -32,7 +32,7 @@ func TestParkedAtCreateCreatedAgainWhenConfirmedNotCreated(t *testing.T) {
 			csv := writeRun(t, dir, 2, nil)
 			rows := readRows(t, csv)
 			h := newHarness(t, dsn)
-			if _, err := h.f.Import(ctx, rows); err != nil {
+			if _, _, err := h.f.Import(ctx, rows); err != nil {
 				t.Fatal(err)
 			}
 			// The process recorded line 2's intent and was killed before

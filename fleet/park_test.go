@@ -30,7 +30,7 @@ func TestStepThatCannotRunParksAndTheRunEnds(t *testing.T) {
 			// Line 3's data breaks the SDK's rules (stored sealed, as
 			// any row); line 2's stored row is not one this version reads.
 			rows[1].Params = flipkyc.AgentParams{IdentityNumber: rows[1].Params.IdentityNumber}
-			if _, err := h.f.Import(context.Background(), rows); err != nil {
+			if _, _, err := h.f.Import(context.Background(), rows); err != nil {
 				t.Fatal(err)
 			}
 			q := "UPDATE fleet_agents SET row = ? WHERE line = 2"

@@ -59,13 +59,22 @@ func fieldNames(bits int) string {
 	return strings.Join(names, ",")
 }
 
-// sealRow returns the row sealed for the agent key, and the kinds it holds.
-func (k *DataKey) sealRow(agentKey string, r Row) (string, int, error) {
+// sealedRow is a row as fleet_agents stores it: the columns row,
+// personal_fields and phone_key.
+type sealedRow struct {
+	row      string // the row sealed for its agent
+	fields   int    // the kinds of personal data it holds (personalFields)
+	phoneKey string // its phone number's keyed hash (DataKey.phoneKey)
+}
+
+// sealRow returns the row sealed for the agent key, the kinds it holds and
+// its phone number's keyed hash.
+func (k *DataKey) sealRow(agentKey string, r Row) (sealedRow, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return "", 0, err
+		return sealedRow{}, err
 	}
-	return k.seal(agentKey, b), personalFields(r), nil
+	return sealedRow{k.seal(agentKey, b), personalFields(r), k.phoneKey(r.Params.PhoneNumber)}, nil
 }
 
 // openRow reads a row sealed by sealRow; "" (erased) is the zero Row.

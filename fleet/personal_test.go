@@ -87,12 +87,12 @@ func TestNoPersonalDataAtRest(t *testing.T) {
 				rows[i].Params.Email = fmt.Sprintf("agent.number%d@example.com", i)
 			}
 			h := newHarness(t, dsn)
-			if n, err := h.f.Import(ctx, rows); err != nil || n != len(rows) {
+			if n, _, err := h.f.Import(ctx, rows); err != nil || n != len(rows) {
 				t.Fatalf("Import: %d, %v", n, err)
 			}
 			h.run(h.f)
 			// Duplicates are found through the keyed hash: nothing new.
-			if n, err := h.f.Import(ctx, rows); err != nil || n != 0 {
+			if n, _, err := h.f.Import(ctx, rows); err != nil || n != 0 {
 				t.Fatalf("re-Import: %d new, %v; want 0", n, err)
 			}
 			fixed := "Agent Corrected Fourth"
@@ -174,7 +174,7 @@ func TestWrongDataKeyIsRefused(t *testing.T) {
 	dsn := filepath.Join(dir, "run.db")
 	h := newHarness(t, dsn)
 	rows := readRows(t, writeRun(t, dir, 2, nil))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	h.db.Close()
@@ -208,7 +208,7 @@ func TestWrongDataKeyIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Import(ctx, rows); !errors.Is(err, fleet.ErrNoDataKey) {
+	if _, _, err := f.Import(ctx, rows); !errors.Is(err, fleet.ErrNoDataKey) {
 		t.Errorf("Import without a key: %v, want ErrNoDataKey", err)
 	}
 }
@@ -262,7 +262,7 @@ func TestUnreadablePhotoReasonLeavesOutThePath(t *testing.T) {
 	}
 	rows := readRows(t, writeRun(t, dir, 1, nil))
 	h := newHarness(t, filepath.Join(t.TempDir(), "run.db"))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "ktp.png")); err != nil {

@@ -66,7 +66,7 @@ func newRaceRunAt(t *testing.T, dsn string, before func(f *Fleet)) (*Fleet, *fli
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("ReadCSV: %v %v", bad, err)
 	}
-	if _, err := f.Import(ctx, rows); err != nil {
+	if _, _, err := f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	a, err := f.load(ctx, db.sql, key.agentKey(rows[0].Params.IdentityNumber))

@@ -123,7 +123,7 @@ func limitedRun(b *testing.B, db string, rate float64, n int) runFigures {
 	cfg.ClientOptions = []flipkyc.Option{flipkyc.WithAttemptHook(hook)}
 	h := newProcessHarness(b, dsn, cfg)
 	ctx := context.Background()
-	if _, err := h.f.Import(ctx, readRows(b, csv)); err != nil {
+	if _, _, err := h.f.Import(ctx, readRows(b, csv)); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -30,7 +30,7 @@ func TestRecordsMaskTheAgentsImagePathsInReasons(t *testing.T) {
 	}
 	h := newHarness(t, filepath.Join(dir, "run.db"))
 	rows := readRows(t, csv)
-	if _, err := h.f.Import(context.Background(), rows); err != nil {
+	if _, _, err := h.f.Import(context.Background(), rows); err != nil {
 		t.Fatal(err)
 	}
 	const remedy = "; give the agent id in a repair CSV's agent_id column"

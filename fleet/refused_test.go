@@ -227,7 +227,7 @@ func TestCreateBreakingRuleCorrected(t *testing.T) {
 	h := newHarness(t, filepath.Join(dir, "run.db"))
 	rows := readRows(t, writeRun(t, dir, 1, nil))
 	rows[0].Params.Address = "Jl 1" // under 10 characters
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {

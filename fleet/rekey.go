@@ -55,7 +55,7 @@ func (d *DB) Rekey(ctx context.Context, next *DataKey) error {
 				return err
 			}
 			key := next.agentKey(r.Params.IdentityNumber)
-			row, fields, err := next.sealRow(key, r)
+			s, err := next.sealRow(key, r)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ func (d *DB) Rekey(ctx context.Context, next *DataKey) error {
 				}
 				repair = next.seal(key, plain)
 			}
-			if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ? WHERE key = ?", key, row, repair, fields, a.key); err != nil {
+			if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET key = ?, row = ?, repair = ?, personal_fields = ?, phone_key = ? WHERE key = ?", key, s.row, repair, s.fields, s.phoneKey, a.key); err != nil {
 				return err
 			}
 			if _, err := d.exec(ctx, tx, "UPDATE fleet_journal SET agent_key = ? WHERE agent_key = ?", key, a.key); err != nil {

@@ -28,14 +28,14 @@ func TestRekey(t *testing.T) {
 			}
 			rows := readRows(t, writeRun(t, dir, 4, map[int]int{1: 10}))
 			h := newHarness(t, dsn)
-			if _, err := h.f.Import(ctx, rows[:3]); err != nil {
+			if _, _, err := h.f.Import(ctx, rows[:3]); err != nil {
 				t.Fatal(err)
 			}
 			h.run(h.f)
 			if _, err := h.db.Forget(ctx, fleet.Forget{Line: 2}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := h.f.Import(ctx, rows[3:]); err != nil { // its create job waits
+			if _, _, err := h.f.Import(ctx, rows[3:]); err != nil { // its create job waits
 				t.Fatal(err)
 			}
 			before := records(t, h.db)
@@ -54,6 +54,12 @@ func TestRekey(t *testing.T) {
 			}
 			if err := h.db.Rekey(ctx, next); err != nil {
 				t.Fatal(err)
+			}
+			// The phone numbers' keys are the new key's too.
+			fresh := rows[1]
+			fresh.Line, fresh.Params.IdentityNumber = 9, "3201999999990000"
+			if refused, _, err := h.db.InRun(ctx, []fleet.Row{fresh}); err != nil || len(refused) != 1 || refused[0].Field != "phone_number" {
+				t.Errorf("InRun after Rekey of a new agent with line 3's phone number: %v %v; want it refused", refused, err)
 			}
 			h.db.Close()
 			if d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(testDataKey(t))); !errors.Is(err, fleet.ErrWrongDataKey) {
@@ -89,7 +95,7 @@ func TestRekey(t *testing.T) {
 				t.Errorf("%d agents renamed, want 3 (all but the erased one)", renamed)
 			}
 			h.f = h.newFleet(fleet.Config{})
-			if n, err := h.f.Import(ctx, rows); err != nil || n != 1 { // line 2 was erased, under the old key's name
+			if n, _, err := h.f.Import(ctx, rows); err != nil || n != 1 { // line 2 was erased, under the old key's name
 				t.Errorf("re-Import after Rekey: %d new, %v; want only the erased agent's row", n, err)
 			}
 			h.run(h.f)
@@ -115,7 +121,7 @@ func TestInventory(t *testing.T) {
 	rows := readRows(t, writeRun(t, dir, 3, nil))
 	rows[0].Params.Email = "agent.zero@example.com"
 	h := newHarness(t, filepath.Join(dir, "run.db"))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.db.Forget(ctx, fleet.Forget{Line: 4}); err != nil {
@@ -158,7 +164,7 @@ func TestSentCorrectionIsNotKept(t *testing.T) {
 	dir := t.TempDir()
 	rows := readRows(t, writeRun(t, dir, 2, map[int]int{1: 10}))
 	h := newHarness(t, filepath.Join(dir, "run.db"))
-	if _, err := h.f.Import(ctx, rows); err != nil {
+	if _, _, err := h.f.Import(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.f)

@@ -288,11 +288,11 @@ func (f *Fleet) keepCorrectedData(ctx context.Context, tx *sql.Tx, a *agent, rp 
 	}
 	row := a.Row
 	applyCorrection(&row.Params, *rp.Data)
-	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	s, err := f.db.key.sealRow(a.Key, row)
 	if err != nil {
 		return err
 	}
-	_, err = f.change(ctx, tx, "UPDATE fleet_agents SET row = ?, personal_fields = ? WHERE key = ? AND erased_at = 0", sealed, fields, a.Key)
+	_, err = f.change(ctx, tx, "UPDATE fleet_agents SET row = ?, personal_fields = ?, phone_key = ? WHERE key = ? AND erased_at = 0", s.row, s.fields, s.phoneKey, a.Key)
 	return err
 }
 
@@ -350,7 +350,7 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 			row.SelfieImage = rp.SelfieImage
 		}
 	}
-	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	s, err := f.db.key.sealRow(a.Key, row)
 	if err != nil {
 		return RowError{}, err
 	}
@@ -360,8 +360,8 @@ func (f *Fleet) continueUploads(ctx context.Context, rp Repair, a *agent) (RowEr
 			rid = newRequestID()
 		}
 		// erased_at = 0: an erasure since the agent was read wins.
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
-			from, sealed, fields, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, phone_key = ?, repair = ?, step_request_id = ?, attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND parked_from = ? AND erased_at = 0",
+			from, s.row, s.fields, s.phoneKey, f.db.key.seal(a.Key, b), rid, f.nowMillis(), a.Key, StateAttention, from)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -542,15 +542,15 @@ func (f *Fleet) recreateWith(ctx context.Context, line int, a *agent, row Row) (
 		}
 	}
 	row.Line = a.Row.Line
-	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	s, err := f.db.key.sealRow(a.Key, row)
 	if err != nil {
 		return RowError{}, err
 	}
 	err = f.db.inTx(ctx, func(tx *sql.Tx) error {
 		// attention = the reason read: the agent is parked as it was;
 		// erased_at = 0: an erasure since the agent was read wins.
-		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, repair = '', attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND attention = ? AND erased_at = 0",
-			StateNew, sealed, fields, f.nowMillis(), a.Key, StateAttention, a.Attention)
+		n, err := f.db.exec(ctx, tx, "UPDATE fleet_agents SET state = ?, row = ?, personal_fields = ?, phone_key = ?, repair = '', attention = '', parked_from = '', updated_at = ? WHERE key = ? AND state = ? AND agent_id IS NULL AND attention = ? AND erased_at = 0",
+			StateNew, s.row, s.fields, s.phoneKey, f.nowMillis(), a.Key, StateAttention, a.Attention)
 		if err != nil || n == 0 {
 			return err
 		}

@@ -78,8 +78,15 @@ func TestRowsAndRepairsPrintMasked(t *testing.T) {
 		}
 		if _, ok := tc.value.(slog.LogValuer); ok {
 			var logs bytes.Buffer
-			slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "v", tc.value)
-			slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "v", tc.value)
+			// Without the time, whose digits may hold "1988".
+			noTime := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey && len(groups) == 0 {
+					return slog.Attr{}
+				}
+				return a
+			}}
+			slog.New(slog.NewJSONHandler(&logs, noTime)).Info("x", "v", tc.value)
+			slog.New(slog.NewTextHandler(&logs, noTime)).Info("x", "v", tc.value)
 			printed = append(printed, logs.String())
 		}
 		for _, p := range printed {

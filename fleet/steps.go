@@ -382,12 +382,12 @@ func (f *Fleet) updateData(ctx context.Context, a *agent, fix Repair) (bool, err
 	if err != nil {
 		return false, err
 	}
-	sealed, fields, err := f.db.key.sealRow(a.Key, row)
+	s, err := f.db.key.sealRow(a.Key, row)
 	if err != nil {
 		return false, err
 	}
-	n, err := f.changeNoting(ctx, a.Key, request(opUpdateAgent, rid, "accepted: the corrected data is the agent's"), "UPDATE fleet_agents SET row = ?, personal_fields = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
-		sealed, fields, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
+	n, err := f.changeNoting(ctx, a.Key, request(opUpdateAgent, rid, "accepted: the corrected data is the agent's"), "UPDATE fleet_agents SET row = ?, personal_fields = ?, phone_key = ?, repair = ?, updated_at = ? WHERE key = ? AND state = ? AND erased_at = 0",
+		s.row, s.fields, s.phoneKey, f.db.key.seal(a.Key, b), f.nowMillis(), a.Key, a.State)
 	if err == nil && n == 0 {
 		err = errMoved
 	}

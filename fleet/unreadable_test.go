@@ -20,7 +20,7 @@ func TestUnreadableRowLeavesNoCreateInDoubt(t *testing.T) {
 	dsn := filepath.Join(dir, "run.db")
 	csv := writeRun(t, dir, 1, nil)
 	h := newHarness(t, dsn)
-	if _, err := h.f.Import(context.Background(), readRows(t, csv)); err != nil {
+	if _, _, err := h.f.Import(context.Background(), readRows(t, csv)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.db.SQL().Exec("UPDATE fleet_agents SET row = ? WHERE line = 2", `{"line": "two", "params": 5}`); err != nil {

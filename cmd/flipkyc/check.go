@@ -53,12 +53,12 @@ func (e *env) check(o fleetOptions) error {
 	}
 	against := fmt.Sprintf("no run at %s (none created): not checked against a run", showDSN(dsn))
 	// Rows whose agents the run has are not problems: onboard resumes
-	// those agents. They are listed, as notes.
+	// those agents. They are listed, as notes. A new agent's phone number
+	// that an agent of the run has is a problem.
 	inRun := func([]fleet.Row) (refused, noted []fleet.RowError, err error) { return nil, nil, nil }
 	if d != nil {
 		inRun = func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
-			noted, err = d.InRun(e.ctx, batch)
-			return nil, noted, err
+			return d.InRun(e.ctx, batch)
 		}
 		against = "checked against the run in " + showDSN(dsn)
 	}

@@ -247,6 +247,21 @@ func TestOnboardCheck(t *testing.T) {
 	assert.Len(t, srv.Requests(), sent, "the lists came from the run; nothing sent")
 	assert.Len(t, srv.Agents(), 1)
 
+	// A new agent with the phone number of the run's agent is a problem
+	// (Flip would refuse its create), in --check as in onboard, which
+	// sends nothing for it.
+	taken := writePlacedRun(t, []placedAgent{{fleetAgent: fleetAgent{suffix: "730007"}, loc: named, phone: "730001"}})
+	const takenRule = "line 2: phone_number: the same as the agent's of line 2 of the run, who has another identity number: Flip registers a phone number once\n"
+	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", taken, "--db", runDB)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stdout, takenRule)
+	assert.Contains(t, r.stdout, "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad; checked against the run in "+runDB)
+	r = fleetCLI(t, vars, fleetAgents(agents), append([]string{"onboard", "--csv", taken, "--db", runDB}, fast...)...)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, takenRule)
+	assert.Contains(t, r.stderr, "1 row: 0 new, 0 resumed, 1 bad")
+	assert.Len(t, srv.Agents(), 1, "no create sent for the row")
+
 	// Usage errors: exit 2, nothing sent, no run; a file that is not a
 	// run is left as it is.
 	notARun := filepath.Join(filepath.Dir(clean), "notes.txt")

@@ -48,7 +48,7 @@ func newRunConsole(tb testing.TB, dsn string, n int, token string) *consoleServe
 		rows = append(rows, fleet.Row{Line: i + 2, Params: flipkyc.AgentParams{Name: fleetName(fmt.Sprint(i)), IdentityType: flipkyc.IdentityKTP,
 			IdentityNumber: fmt.Sprintf("%s%06d", testIdentity, i), PhoneNumber: fmt.Sprintf("%s%06d", testPhone, i)}})
 		if len(rows) == cap(rows) || i == n-1 {
-			_, err := f.Import(ctx, rows)
+			_, _, err := f.Import(ctx, rows)
 			require.NoError(tb, err)
 			rows = rows[:0]
 		}

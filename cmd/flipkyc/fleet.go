@@ -32,7 +32,8 @@ const fleetColumnsHelp = `The CSV has a header line naming its columns, in any o
   email (optional), identity_image and selfie_image (PNG or JPEG files in
   --images, by default the CSV's directory, named relative to it). The
   identity number is the row's key: one agent per number; a number or a
-  phone number given twice makes the later row bad.
+  phone number given twice makes the later row bad, and so does a new
+  agent's phone number that an agent of the run already has.
 
 Locations may be given by name instead of id, in the columns province,
 city, district (and country), as written on the identity card ("Jawa
@@ -98,7 +99,8 @@ key, which is never stored in --db: --key-file, else FLIPKYC_DATA_KEY (32
 bytes in base64), else a key file beside a SQLite run (the database's name
 with .key), created owner-only on first use. Losing the key loses the run's
 personal data. Agents are named in the database by a keyed hash of their
-identity number. An agent's personal data is erased --retain after it
+identity number, and their phone numbers are kept as one too (to find a
+number the run has). An agent's personal data is erased --retain after it
 reached a final state (see 'flipkyc forget' to erase it sooner).
 
 Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
@@ -627,7 +629,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		if mode == modeOnboard {
 			added, taken := 0, 0
 			total, nBad, _, err := e.streamRows(e.stderr, rows, f.Locations(), func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
-				n, err := f.Import(e.ctx, batch)
+				n, refused, err := f.Import(e.ctx, batch)
 				added += n
 				if err != nil {
 					return nil, nil, err
@@ -637,7 +639,7 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 				// not used (said, but not a bad row).
 				t, unused, err := f.TakeChanges(e.ctx, batch)
 				taken += t
-				return nil, unused, err
+				return refused, unused, err
 			}, nil)
 			if err != nil {
 				return err

@@ -207,7 +207,7 @@ func TestFleetStatusLeavesRunAsItWas(t *testing.T) {
 			assert.Equal(t, 1, version(), "status upgraded the run")
 			r = fleetCLI(t, vars, nil, "forget", "--line", "5", "--db", db)
 			require.Equal(t, exitOK, r.code, r.stderr)
-			assert.Equal(t, 2, version(), "a writing command upgrades the run")
+			assert.Equal(t, 3, version(), "a writing command upgrades the run")
 		})
 	}
 }

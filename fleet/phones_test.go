@@ -1,0 +1,159 @@
+package fleet_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/flipkyc/flipkyc/fleet"
+)
+
+// A new agent whose phone number an agent of the run has, written as Flip
+// stores it or not, is refused by Import and by InRun before anything is
+// sent; so is a second new row with one number. An agent already in the
+// run keeps its own number. The numbers are read from the run's sealed
+// rows by another process too; an erased agent's row has none.
+func TestImportRefusesAPhoneTheRunHas(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		ctx := context.Background()
+		rows := readRows(t, writeRun(t, dir, 3, nil)) // lines 2 to 4; phones 080000000000…
+		h := newHarness(t, dsn)
+		if n, refused, err := h.f.Import(ctx, rows[:2]); err != nil || n != 2 || len(refused) > 0 {
+			t.Fatalf("Import: %d %v %v", n, refused, err)
+		}
+		if _, err := h.db.Forget(ctx, fleet.Forget{Line: rows[1].Line}); err != nil {
+			t.Fatal(err)
+		}
+		newRow := func(line int, phone string) fleet.Row {
+			r := rows[2]
+			r.Line, r.Params.IdentityNumber, r.Params.PhoneNumber = line, fmt.Sprintf("32019999%04d0000", line), phone
+			return r
+		}
+		local := rows[0].Params.PhoneNumber // 0800…
+		batch := []fleet.Row{
+			rows[0], // the run's agent, its own number
+			newRow(10, "+62 "+local[1:4]+"-"+local[4:]), // line 2's number, as Flip stores it
+			newRow(11, rows[1].Params.PhoneNumber),      // the erased agent's
+			newRow(12, "081200001111"),
+			newRow(13, "0812-0000-1111"), // line 12's
+		}
+		want := []string{
+			"line 10: phone_number: the same as the agent's of line 2 of the run, who has another identity number: Flip registers a phone number once",
+			"line 13: phone_number: the same as line 12's: Flip registers a phone number once",
+		}
+		for _, fresh := range []bool{false, true} {
+			db := h.db
+			if fresh { // another process: the numbers come from the sealed rows
+				db = openTestRun(t, dsn)
+			}
+			refused, noted, err := db.InRun(ctx, batch[:4])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rowErrors(refused); got != want[0] {
+				t.Errorf("InRun (another process %v) refused:\n%s\nwant\n%s", fresh, got, want[0])
+			}
+			if len(noted) != 1 || noted[0].Line != rows[0].Line {
+				t.Errorf("InRun noted %v, want line %d (in the run)", noted, rows[0].Line)
+			}
+		}
+		f := h.newFleet(fleet.Config{})
+		n, refused, err := f.Import(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowErrors(refused); n != 2 || got != strings.Join(want, "\n") {
+			t.Errorf("Import: %d added, refused:\n%s\nwant 2 (lines 11 and 12), refused:\n%s", n, got, strings.Join(want, "\n"))
+		}
+		// What was imported counts for the next rows.
+		if _, refused, err := f.Import(ctx, []fleet.Row{newRow(14, "+6281200001111")}); err != nil || len(refused) != 1 || !strings.Contains(refused[0].Rule, "line 12 of the run") {
+			t.Errorf("Import of line 12's number again: %v %v", refused, err)
+		}
+		var lines []int
+		if err := collectInts(h.db, "SELECT line FROM fleet_agents ORDER BY line", &lines); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(lines) != "[2 3 11 12]" {
+			t.Errorf("the run's agents are of lines %v, want [2 3 11 12]", lines)
+		}
+	})
+}
+
+// rowErrors is errs one per line, as the command prints them.
+func rowErrors(errs []fleet.RowError) string {
+	var lines []string
+	for _, e := range errs {
+		lines = append(lines, fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Rule))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// collectInts reads a query's one integer column.
+func collectInts(db *fleet.DB, query string, into *[]int) error {
+	rows, err := db.SQL().Query(query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		*into = append(*into, v)
+	}
+	return rows.Err()
+}
+
+// A run of schema version 2 (before the phone numbers' keys) is converted
+// to version 3 by the first process that opens it, with the data key or
+// not; its agents' phone numbers are found once a process with the key
+// has opened it, and a new agent with one of them is refused. A run of
+// version 2 is made from a new one by taking version 3's column away.
+func TestMigrateV2PhoneKeys(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn, dir string) {
+		ctx := context.Background()
+		rows := readRows(t, writeRun(t, dir, 3, nil))
+		h := newHarness(t, dsn)
+		if n, _, err := h.f.Import(ctx, rows[:2]); err != nil || n != 2 {
+			t.Fatalf("Import: %d %v", n, err)
+		}
+		for _, q := range []string{"DROP INDEX fleet_agents_phone_key", "ALTER TABLE fleet_agents DROP COLUMN phone_key", "UPDATE fleet_schema SET version = 2"} {
+			if _, err := h.db.SQL().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.db.Close()
+		count := func(d *fleet.DB) (version, keys int) {
+			t.Helper()
+			if err := d.SQL().QueryRow("SELECT MAX(version) FROM fleet_schema").Scan(&version); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE phone_key <> ''").Scan(&keys); err != nil {
+				t.Fatal(err)
+			}
+			return version, keys
+		}
+		// A process without the key (listen) converts it; the keys wait.
+		d, err := fleet.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, keys := count(d); v != 3 || keys != 0 {
+			t.Errorf("opened without the key: version %d, %d phone keys; want 3, none", v, keys)
+		}
+		d.Close()
+		d = openTestRun(t, dsn)
+		if v, keys := count(d); v != 3 || keys != 2 {
+			t.Errorf("opened with the key: version %d, %d phone keys; want 3, 2", v, keys)
+		}
+		fresh := rows[2]
+		fresh.Params.PhoneNumber = rows[1].Params.PhoneNumber
+		if refused, _, err := d.InRun(ctx, []fleet.Row{fresh}); err != nil || rowErrors(refused) != "line 4: phone_number: the same as the agent's of line 3 of the run, who has another identity number: Flip registers a phone number once" {
+			t.Errorf("InRun of a new agent with line 3's phone number: %v %v", refused, err)
+		}
+	})
+}
