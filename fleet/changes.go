@@ -49,6 +49,14 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 		if err := f.db.queryRow(ctx, f.db.sql, "SELECT parked_from, attention, create_request_id FROM fleet_agents WHERE key = ?", a.Key).Scan(&from, &reason, &rid); err != nil {
 			return taken, ignored, err
 		}
+		// A changed phone number another agent of the run has would be
+		// refused by Flip.
+		var phoneTaken RowError
+		if r.Params.PhoneNumber != a.Row.Params.PhoneNumber {
+			if phoneTaken, err = f.db.phoneOfAnother(ctx, r.Line, a.Key, r.Params.PhoneNumber); err != nil {
+				return taken, ignored, err
+			}
+		}
 		switch {
 		case a.State == StateRejected || a.State == StateUploadFailed:
 			unchanged("send the correction its rejection calls for in a repair CSV (flipkyc repair --csv)")
@@ -58,6 +66,9 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 			continue
 		case a.State != StateAttention:
 			unchanged("the agent is under way or final; onboard corrects only an agent parked at its uploads or whose create was refused for its data (way out repair)")
+			continue
+		case phoneTaken.Rule != "":
+			unchanged(phoneTaken.Field + ": " + phoneTaken.Rule)
 			continue
 		case !a.AgentID.Valid:
 			// Flip refused the create for its data: the row, as it is

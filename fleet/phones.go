@@ -85,3 +85,19 @@ func (d *DB) fillPhoneKeys(ctx context.Context) error {
 		return nil
 	})
 }
+
+// phoneOfAnother returns the RowError, on line, of a phone number that an
+// agent of the run other than agentKey's has: a correction to it would be
+// refused by Flip. It is the zero RowError for a number no other agent
+// has, or none.
+func (d *DB) phoneOfAnother(ctx context.Context, line int, agentKey, phone string) (RowError, error) {
+	pk := d.key.phoneKey(phone)
+	if pk == "" {
+		return RowError{}, nil
+	}
+	var other sql.NullInt64
+	if err := d.queryRow(ctx, d.sql, "SELECT MIN(line) FROM fleet_agents WHERE phone_key = ? AND key <> ?", pk, agentKey).Scan(&other); err != nil || !other.Valid {
+		return RowError{}, err
+	}
+	return RowError{line, "phone_number", fmt.Sprintf("the agent's of line %d of the run has it: Flip registers a phone number once", other.Int64)}, nil
+}

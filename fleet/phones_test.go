@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -156,4 +157,51 @@ func TestMigrateV2PhoneKeys(t *testing.T) {
 			t.Errorf("InRun of a new agent with line 3's phone number: %v %v", refused, err)
 		}
 	})
+}
+
+// A correction to a phone number another agent of the run has is refused
+// before anything is sent, from a repair CSV and from a changed row of the
+// onboarding CSV; the agent's own number, or a new one, is taken.
+func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	rows := readRows(t, writeRun(t, dir, 2, nil))
+	// Another agent, outside the run, holds line 2's phone number: its
+	// create is refused, and it is parked for a repair.
+	cl, err := h.fake.NewClient()
+	must(t, err)
+	other := rows[0].Params
+	other.IdentityNumber = "3201999999990000"
+	if _, err := cl.CreateAgent(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, h.f, filepath.Join(dir, "agents.csv"))
+	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+		t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
+	}
+	nik, line3Phone := rows[0].Params.IdentityNumber, rows[1].Params.PhoneNumber
+	sent := len(h.fake.Requests())
+	const want = "phone_number: the agent's of line 3 of the run has it: Flip registers a phone number once"
+	bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,phone_number\n"+nik+",+62"+line3Phone[1:]+"\n", dir))
+	if err != nil || rowErrors(bad) != "line 2: "+want {
+		t.Errorf("Repair to line 3's phone number: %v %v; want %q", bad, err, "line 2: "+want)
+	}
+	changed := rows[0]
+	changed.Params.PhoneNumber = line3Phone
+	n, ignored, err := h.f.TakeChanges(ctx, []fleet.Row{changed})
+	if err != nil || n != 0 || len(ignored) != 1 || !strings.Contains(ignored[0].Rule, want) {
+		t.Errorf("TakeChanges of a row with line 3's phone number: %d taken, %v, %v; want it left, saying %q", n, ignored, err, want)
+	}
+	if got := len(h.fake.Requests()); got != sent {
+		t.Errorf("%d requests sent for the refused corrections", got-sent)
+	}
+	if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,phone_number\n"+nik+",081234567890\n", dir)); err != nil || len(bad) > 0 {
+		t.Fatalf("Repair to a new number: %v %v", err, bad)
+	}
+	h.run(h.f)
+	if r := records(t, h.db)[0]; r.State != fleet.StateApproved {
+		t.Fatalf("agent %s (%s), want approved", r.State, r.Attention)
+	}
 }

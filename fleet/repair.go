@@ -117,6 +117,16 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	if a.Erased {
 		return fail("identity_number", "the agent's personal data was erased from this run (flipkyc forget, or its retention period ended): the run cannot repair it; onboard the agent again in a new run")
 	}
+	if rp.Data != nil {
+		if taken, err := f.db.phoneOfAnother(ctx, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {
+			return taken, err
+		}
+	}
+	if rp.Data != nil {
+		if taken, err := f.db.phoneOfAnother(ctx, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {
+			return taken, err
+		}
+	}
 	if rp.AgentID != 0 {
 		return f.resolve(ctx, rp, a)
 	}
