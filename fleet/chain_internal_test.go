@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -373,4 +375,65 @@ func runningCreateJob(t *testing.T, f *Fleet) int64 {
 		t.Fatal(err)
 	}
 	return job
+}
+
+// A step that finds its agent held by another running job takes the lease
+// as soon as the holder ends, after short waits (heldWaits), instead of
+// being snoozed for a second; a holder that stays, or a step whose context
+// ends, leaves it held (the job is then snoozed) after the waits it made.
+func TestStepWaitsBrieflyForAHolderEnding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		endsAt  int // the wait after which the holder ends; 0: never
+		cancels bool
+		waits   []time.Duration
+		err     error
+	}{
+		{"holder ends during the second wait", 2, false, heldWaits[:2], nil},
+		{"holder stays", 0, false, heldWaits, errHeld},
+		{"context ends", 0, true, heldWaits[:1], errHeld},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f, _, a := newRaceRun(t, nil)
+			job := checkedWithRunningSubmit(t, f, a)
+			var holder int64
+			err := f.db.inTx(ctx, func(tx *sql.Tx) error {
+				res, err := f.river.InsertTx(ctx, tx, createArgs{Key: a.Key}, nil)
+				if err == nil {
+					holder = res.Job.ID
+					_, err = tx.Exec("UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?", holder)
+				}
+				if err == nil {
+					_, err = tx.Exec("UPDATE fleet_agents SET lease_job = ?, lease_attempt = 1 WHERE key = ?", holder, a.Key)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var waits []time.Duration
+			f.waitHeld = func(ctx context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				if tc.cancels {
+					return context.Canceled
+				}
+				if len(waits) == tc.endsAt {
+					_, err := f.db.sql.Exec("UPDATE river_job SET state = 'completed', finalized_at = datetime('now') WHERE id = ?", holder)
+					return err
+				}
+				return nil
+			}
+			_, cancel, got, err := f.acquireWaiting(ctx, job, 1, a.Key, submitIntent)
+			if cancel != nil {
+				defer cancel()
+			}
+			if !errors.Is(err, tc.err) || !slices.Equal(waits, tc.waits) {
+				t.Fatalf("acquireWaiting: %v after waits %v; want %v after %v", err, waits, tc.err, tc.waits)
+			}
+			if tc.err == nil && (got == nil || got.State != StateSubmitting) {
+				t.Errorf("the step's agent %+v; want it taken, submitting", got)
+			}
+		})
+	}
 }

@@ -130,6 +130,9 @@ type Fleet struct {
 	unlock func()
 	// offset is the database's clock minus this process's, in ms (now).
 	offset atomic.Int64
+	// waitHeld waits between the tries of acquireWaiting: sleep, or a
+	// test's.
+	waitHeld func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a Fleet that works the run's jobs (Run) and accepts rows
@@ -153,7 +156,7 @@ func New(cfg Config) (*Fleet, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	f := &Fleet{cfg: cfg, db: cfg.DB, log: log}
+	f := &Fleet{cfg: cfg, db: cfg.DB, log: log, waitHeld: sleep}
 	if cfg.SecretKey != "" {
 		base := cfg.Transport
 		if base == nil {
@@ -377,7 +380,7 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 			w.f.log.Warn("fleet: waiting for the rate limit", "kind", j.Kind, "err", err)
 		}
 	}
-	ctx, cancel, a, err := w.f.acquire(ctx, j.ID, j.Attempt, key, w.intent)
+	ctx, cancel, a, err := w.f.acquireWaiting(ctx, j.ID, j.Attempt, key, w.intent)
 	switch {
 	case errors.Is(err, errNotFound):
 		return nil

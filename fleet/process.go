@@ -225,6 +225,39 @@ var (
 	errLate = errors.New("fleet: the job's attempt is over")
 )
 
+// heldWaits are the waits of a step that finds its agent held by another
+// running job, before it takes the lease again; then it is snoozed. The
+// holder is most often ending: a callback moved the agent on and queued
+// this step while the holder's last transaction waited for its commit
+// (Flip sends the upload check's callback as it answers the upload). A
+// snooze would hold the step back a second for a few milliseconds' wait.
+var heldWaits = []time.Duration{2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond}
+
+// acquireWaiting is acquire, taken again after each of heldWaits while
+// another running job holds the agent (errHeld) and ctx lasts.
+func (f *Fleet) acquireWaiting(ctx context.Context, job int64, attempt int, key string, intent *leaseIntent) (context.Context, context.CancelFunc, *agent, error) {
+	lctx, cancel, a, err := f.acquire(ctx, job, attempt, key, intent)
+	for _, d := range heldWaits {
+		if !errors.Is(err, errHeld) || f.waitHeld(ctx, d) != nil {
+			break
+		}
+		lctx, cancel, a, err = f.acquire(ctx, job, attempt, key, intent)
+	}
+	return lctx, cancel, a, err
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // acquire takes the agent's lease for the job's attempt and returns ctx
 // carrying it, bounded by the attempt's JobTimeout as the database
 // measures it from attempted_at, and the agent as the same statement read
