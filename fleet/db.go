@@ -567,21 +567,40 @@ func (d *DB) HasIdentity(ctx context.Context, number string) (line int, found bo
 
 // InRun checks rows against the run, as Import would. A row whose identity
 // number the run already has (HasIdentity) is noted: onboard would resume
-// that agent and not use the row. A row of a new agent whose phone number
-// an agent of the run has is refused: Import would not take it, as Flip
-// registers a phone number once.
+// that agent and not use the row; so is its phone number when it changed
+// to one another agent of the run has (onboard would not take the row as
+// a correction). A row of a new agent whose phone number an agent of the
+// run has is refused: Import would not take it, as Flip registers a phone
+// number once.
 func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, err error) {
+	if d.key == nil {
+		return nil, nil, ErrNoDataKey
+	}
 	var fresh []Row
 	for _, r := range rows {
-		line, found, err := d.HasIdentity(ctx, r.Params.IdentityNumber)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !found {
+		key := d.key.agentKey(r.Params.IdentityNumber)
+		var line int
+		var phoneKey string
+		err := d.queryRow(ctx, d.sql, "SELECT line, phone_key FROM fleet_agents WHERE key = ?", key).Scan(&line, &phoneKey)
+		if errors.Is(err, sql.ErrNoRows) {
 			fresh = append(fresh, r)
 			continue
 		}
+		if err != nil {
+			return nil, nil, err
+		}
 		noted = append(noted, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)", line)})
+		if phoneKey == "" || d.key.phoneKey(r.Params.PhoneNumber) == phoneKey {
+			continue // erased, or its own
+		}
+		taken, err := d.phoneOfAnother(ctx, r.Line, key, r.Params.PhoneNumber)
+		if err != nil {
+			return nil, nil, err
+		}
+		if taken.Rule != "" {
+			taken.Rule = "changed, but " + taken.Rule + ": onboard does not take it as a correction"
+			noted = append(noted, taken)
+		}
 	}
 	if len(fresh) == 0 {
 		return nil, noted, nil
@@ -590,9 +609,9 @@ func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, 
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, line := range taken {
-		if line != 0 {
-			refused = append(refused, phoneTakenError(fresh[i], line))
+	for i, h := range taken {
+		if h.line != 0 {
+			refused = append(refused, RowError{fresh[i].Line, "phone_number", h.rule()})
 		}
 	}
 	return refused, noted, nil

@@ -651,8 +651,8 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []Ro
 				if err != nil {
 					return err
 				}
-				if taken[i] != 0 {
-					batchRefused = append(batchRefused, phoneTakenError(r, taken[i]))
+				if taken[i].line != 0 {
+					batchRefused = append(batchRefused, RowError{r.Line, "phone_number", taken[i].rule()})
 					continue
 				}
 				if first, ok := earlier[s.phoneKey]; ok {

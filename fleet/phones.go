@@ -3,17 +3,48 @@ package fleet
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
 
-// phonesTaken returns, for each row, the CSV line of the agent of the run
-// that has its phone number (0 for none), read on q: Flip registers a
-// number once in a company, and would refuse a new agent's create with
-// it (2002). The run finds them by their keyed hash (phone_key), as it
-// finds agents by their identity number's. The rows must be of agents the
-// run does not have.
-func (d *DB) phonesTaken(ctx context.Context, q querier, rows []Row) ([]int, error) {
+// Flip registers a phone number once in a company: it refuses a create,
+// or a correction, with a number another agent has (2002). The run keeps
+// a keyed hash of each agent's number (fleet_agents.phone_key,
+// DataKey.phoneKey), as it keeps its identity number's, so that a new
+// agent, or a correction, with a number of the run is refused before it
+// is sent. An erased agent's hash is erased with its row: its number is
+// no longer found, though Flip still has it.
+
+// phoneHolder is the agent of the run that has a phone number: its line in
+// the CSV it came from and Flip's id of it (0 until it is created). Line
+// 0 is no agent.
+type phoneHolder struct {
+	line    int
+	agentID int64
+	// queued: the number is that of a correction queued for the agent,
+	// not yet sent.
+	queued bool
+}
+
+// rule is the RowError's rule of a number the holder has.
+func (h phoneHolder) rule() string {
+	who := fmt.Sprintf("line %d", h.line)
+	if h.agentID != 0 {
+		who += fmt.Sprintf(", Flip's agent %d", h.agentID)
+	}
+	has := "another agent of the run has it"
+	if h.queued {
+		has = "a correction queued for another agent of the run has it"
+	}
+	return fmt.Sprintf("%s (%s): Flip registers a phone number once", has, who)
+}
+
+// phonesTaken returns, for each row, the agent of the run that has its
+// phone number (the zero phoneHolder for none), read on q. The rows must
+// be of agents the run does not have.
+func (d *DB) phonesTaken(ctx context.Context, q querier, rows []Row) ([]phoneHolder, error) {
 	if d.key == nil {
 		return nil, ErrNoDataKey
 	}
@@ -24,66 +55,29 @@ func (d *DB) phonesTaken(ctx context.Context, q querier, rows []Row) ([]int, err
 			args = append(args, keys[i])
 		}
 	}
-	lines := map[string]int{}
+	holders := map[string]phoneHolder{}
 	for start := 0; start < len(args); start += 200 {
 		chunk := args[start:min(start+200, len(args))]
-		err := collect(ctx, q, d.rebind("SELECT phone_key, MIN(line) FROM fleet_agents WHERE phone_key IN (?"+strings.Repeat(", ?", len(chunk)-1)+") GROUP BY phone_key"), func(s scanner) error {
+		err := collect(ctx, q, d.rebind("SELECT phone_key, line, agent_id FROM fleet_agents WHERE phone_key IN (?"+strings.Repeat(", ?", len(chunk)-1)+") ORDER BY line"), func(s scanner) error {
 			var key string
-			var line int
-			err := s.Scan(&key, &line)
-			lines[key] = line
+			var h phoneHolder
+			var id sql.NullInt64
+			err := s.Scan(&key, &h.line, &id)
+			h.agentID = id.Int64
+			if _, ok := holders[key]; !ok {
+				holders[key] = h
+			}
 			return err
 		}, chunk...)
 		if err != nil {
 			return nil, err
 		}
 	}
-	taken := make([]int, len(rows))
+	taken := make([]phoneHolder, len(rows))
 	for i, k := range keys {
-		taken[i] = lines[k]
+		taken[i] = holders[k]
 	}
 	return taken, nil
-}
-
-// phoneTakenError is the RowError of a row whose phone number the agent of
-// the run's line has.
-func phoneTakenError(row Row, line int) RowError {
-	return RowError{row.Line, "phone_number", fmt.Sprintf("the same as the agent's of line %d of the run, who has another identity number: Flip registers a phone number once", line)}
-}
-
-// fillPhoneKeys stores the keyed hash of each agent's phone number that
-// the run does not have yet: those of a run made before schema version 3,
-// and of a run converted by a process without the data key. A row this
-// key cannot open is left as it is.
-func (d *DB) fillPhoneKeys(ctx context.Context) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		type stored struct {
-			key, row string
-			line     int
-		}
-		var agents []stored
-		// Erased agents have no row, and so no number.
-		if err := collect(ctx, tx, "SELECT key, row, line FROM fleet_agents WHERE phone_key = '' AND row <> ''", func(s scanner) error {
-			var a stored
-			err := s.Scan(&a.key, &a.row, &a.line)
-			agents = append(agents, a)
-			return err
-		}); err != nil {
-			return err
-		}
-		for _, a := range agents {
-			r, err := d.key.openRow(a.key, a.row, a.line)
-			if err != nil {
-				continue // unreadable: the step that reads it parks the agent
-			}
-			if pk := d.key.phoneKey(r.Params.PhoneNumber); pk != "" {
-				if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET phone_key = ? WHERE key = ?", pk, a.key); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
 }
 
 // phoneOfAnother returns the RowError, on line, of a phone number that an
@@ -95,9 +89,113 @@ func (d *DB) phoneOfAnother(ctx context.Context, line int, agentKey, phone strin
 	if pk == "" {
 		return RowError{}, nil
 	}
-	var other sql.NullInt64
-	if err := d.queryRow(ctx, d.sql, "SELECT MIN(line) FROM fleet_agents WHERE phone_key = ? AND key <> ?", pk, agentKey).Scan(&other); err != nil || !other.Valid {
+	var h phoneHolder
+	var id sql.NullInt64
+	err := d.queryRow(ctx, d.sql, "SELECT line, agent_id FROM fleet_agents WHERE phone_key = ? AND key <> ? ORDER BY line LIMIT 1", pk, agentKey).Scan(&h.line, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RowError{}, nil
+	}
+	if err != nil {
 		return RowError{}, err
 	}
-	return RowError{line, "phone_number", fmt.Sprintf("the agent's of line %d of the run has it: Flip registers a phone number once", other.Int64)}, nil
+	h.agentID = id.Int64
+	return RowError{line, "phone_number", h.rule()}, nil
+}
+
+// queuedPhone is the phone number of a correction queued for an agent.
+type queuedPhone struct {
+	agentKey string
+	holder   phoneHolder
+}
+
+// queuedPhones returns the phone numbers of the corrections the run has
+// queued and not yet sent (each agent's repair), by their keyed hash.
+func (d *DB) queuedPhones(ctx context.Context) (map[string]queuedPhone, error) {
+	type stored struct {
+		key, repair string
+		line        int
+		agentID     sql.NullInt64
+	}
+	var queued []stored
+	rows, err := d.query(ctx, d.sql, "SELECT key, repair, line, agent_id FROM fleet_agents WHERE repair <> '' AND erased_at = 0")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var s stored
+		if err := rows.Scan(&s.key, &s.repair, &s.line, &s.agentID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		queued = append(queued, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	phones := map[string]queuedPhone{}
+	for _, s := range queued {
+		b, err := d.key.open(s.key, s.repair)
+		var rp Repair
+		if err != nil || json.Unmarshal(b, &rp) != nil || rp.Data == nil {
+			continue // none, or unreadable: the step that sends it parks the agent
+		}
+		if pk := d.key.phoneKey(rp.Data.PhoneNumber); pk != "" {
+			phones[pk] = queuedPhone{s.key, phoneHolder{line: s.line, agentID: s.agentID.Int64, queued: true}}
+		}
+	}
+	return phones, nil
+}
+
+// fillPhoneKeys stores the keyed hash of each agent's phone number that
+// the run does not have yet: those of a run made before schema version 3,
+// and of a run converted by a process without the data key. It reads and
+// writes 500 agents a transaction, and takes no write lock when there are
+// none. A row this key cannot open is left as it is.
+func (d *DB) fillPhoneKeys(ctx context.Context) error {
+	const missing = "phone_key = '' AND row <> ''" // erased agents have no row, and so no number
+	var one int
+	err := d.queryRow(ctx, d.sql, "SELECT 1 FROM fleet_agents WHERE "+missing+" LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	after := "" // keys ordered: a row left as it is is not read again
+	for {
+		n := 0
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			type stored struct {
+				key, row string
+				line     int
+			}
+			var agents []stored
+			if err := collect(ctx, tx, d.rebind("SELECT key, row, line FROM fleet_agents WHERE "+missing+" AND key > ? ORDER BY key LIMIT 500"), func(s scanner) error {
+				var a stored
+				err := s.Scan(&a.key, &a.row, &a.line)
+				agents = append(agents, a)
+				return err
+			}, after); err != nil {
+				return err
+			}
+			n = len(agents)
+			for _, a := range agents {
+				after = a.key
+				r, err := d.key.openRow(a.key, a.row, a.line)
+				if err != nil {
+					continue // unreadable: the step that reads it parks the agent
+				}
+				if pk := d.key.phoneKey(r.Params.PhoneNumber); pk != "" {
+					if _, err := d.exec(ctx, tx, "UPDATE fleet_agents SET phone_key = ? WHERE key = ?", pk, a.key); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil || n < 500 {
+			return err
+		}
+	}
 }

@@ -41,7 +41,7 @@ func TestImportRefusesAPhoneTheRunHas(t *testing.T) {
 			newRow(13, "0812-0000-1111"), // line 12's
 		}
 		want := []string{
-			"line 10: phone_number: the same as the agent's of line 2 of the run, who has another identity number: Flip registers a phone number once",
+			"line 10: phone_number: another agent of the run has it (line 2): Flip registers a phone number once",
 			"line 13: phone_number: the same as line 12's: Flip registers a phone number once",
 		}
 		for _, fresh := range []bool{false, true} {
@@ -69,7 +69,7 @@ func TestImportRefusesAPhoneTheRunHas(t *testing.T) {
 			t.Errorf("Import: %d added, refused:\n%s\nwant 2 (lines 11 and 12), refused:\n%s", n, got, strings.Join(want, "\n"))
 		}
 		// What was imported counts for the next rows.
-		if _, refused, err := f.Import(ctx, []fleet.Row{newRow(14, "+6281200001111")}); err != nil || len(refused) != 1 || !strings.Contains(refused[0].Rule, "line 12 of the run") {
+		if _, refused, err := f.Import(ctx, []fleet.Row{newRow(14, "+6281200001111")}); err != nil || len(refused) != 1 || !strings.Contains(refused[0].Rule, "(line 12)") {
 			t.Errorf("Import of line 12's number again: %v %v", refused, err)
 		}
 		var lines []int
@@ -153,7 +153,7 @@ func TestMigrateV2PhoneKeys(t *testing.T) {
 		}
 		fresh := rows[2]
 		fresh.Params.PhoneNumber = rows[1].Params.PhoneNumber
-		if refused, _, err := d.InRun(ctx, []fleet.Row{fresh}); err != nil || rowErrors(refused) != "line 4: phone_number: the same as the agent's of line 3 of the run, who has another identity number: Flip registers a phone number once" {
+		if refused, _, err := d.InRun(ctx, []fleet.Row{fresh}); err != nil || rowErrors(refused) != "line 4: phone_number: another agent of the run has it (line 3): Flip registers a phone number once" {
 			t.Errorf("InRun of a new agent with line 3's phone number: %v %v", refused, err)
 		}
 	})
@@ -183,7 +183,8 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	}
 	nik, line3Phone := rows[0].Params.IdentityNumber, rows[1].Params.PhoneNumber
 	sent := len(h.fake.Requests())
-	const want = "phone_number: the agent's of line 3 of the run has it: Flip registers a phone number once"
+	line3 := records(t, h.db)[1]
+	want := fmt.Sprintf("phone_number: another agent of the run has it (line 3, Flip's agent %d): Flip registers a phone number once", line3.AgentID)
 	bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,phone_number\n"+nik+",+62"+line3Phone[1:]+"\n", dir))
 	if err != nil || rowErrors(bad) != "line 2: "+want {
 		t.Errorf("Repair to line 3's phone number: %v %v; want %q", bad, err, "line 2: "+want)
@@ -194,6 +195,10 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	if err != nil || n != 0 || len(ignored) != 1 || !strings.Contains(ignored[0].Rule, want) {
 		t.Errorf("TakeChanges of a row with line 3's phone number: %d taken, %v, %v; want it left, saying %q", n, ignored, err, want)
 	}
+	// --check notes it as onboard does.
+	if refused, noted, err := h.db.InRun(ctx, []fleet.Row{changed}); err != nil || len(refused) > 0 || len(noted) != 2 || noted[1].Rule != "changed, but "+want[len("phone_number: "):]+": onboard does not take it as a correction" {
+		t.Errorf("InRun of the changed row: refused %v, noted %v, %v; want the row in the run and its phone number noted: %q", refused, noted, err, want)
+	}
 	if got := len(h.fake.Requests()); got != sent {
 		t.Errorf("%d requests sent for the refused corrections", got-sent)
 	}
@@ -203,5 +208,53 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	h.run(h.f)
 	if r := records(t, h.db)[0]; r.State != fleet.StateApproved {
 		t.Fatalf("agent %s (%s), want approved", r.State, r.Attention)
+	}
+}
+
+// Two corrections to one phone number are not both queued: the second
+// names the agent whose correction has it, in the same repair CSV or a
+// later one while that correction waits to be sent, and then the agent
+// that has it.
+func TestRepairsToOnePhone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newHarness(t, filepath.Join(dir, "run.db"))
+	rows := readRows(t, writeRun(t, dir, 3, map[int]int{0: 10, 1: 10, 2: 10}))
+	importCSV(t, h.f, filepath.Join(dir, "agents.csv"))
+	h.run(h.f)
+	recs := records(t, h.db)
+	for _, r := range recs {
+		if r.State != fleet.StateRejected {
+			t.Fatalf("agent of line %d %s, want rejected", r.Line, r.State)
+		}
+	}
+	const phone = "081277770000"
+	repair := func(rows ...fleet.Row) string {
+		t.Helper()
+		csv := "identity_number,phone_number\n"
+		for _, r := range rows {
+			csv += r.Params.IdentityNumber + "," + phone + "\n"
+		}
+		bad, err := h.f.Repair(ctx, readRepairs(t, csv, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rowErrors(bad)
+	}
+	queued := fmt.Sprintf("phone_number: a correction queued for another agent of the run has it (line 2, Flip's agent %d): Flip registers a phone number once", recs[0].AgentID)
+	if got := repair(rows[0], rows[1]); got != "line 3: "+queued {
+		t.Errorf("one repair CSV giving two agents one number: %q, want the second refused: %q", got, "line 3: "+queued)
+	}
+	if got := repair(rows[2]); got != "line 2: "+queued {
+		t.Errorf("a later repair CSV giving a third agent the number: %q, want %q", got, "line 2: "+queued)
+	}
+	h.run(h.newFleet(fleet.Config{}))
+	has := fmt.Sprintf("phone_number: another agent of the run has it (line 2, Flip's agent %d): Flip registers a phone number once", recs[0].AgentID)
+	if got := repair(rows[2]); got != "line 2: "+has {
+		t.Errorf("once the correction was sent: %q, want %q", got, "line 2: "+has)
+	}
+	if c, _ := h.db.Counts(ctx); c[fleet.StateApproved] != 1 || c[fleet.StateRejected] != 2 {
+		t.Errorf("counts %v, want the corrected agent approved and the other two rejected", c)
 	}
 }

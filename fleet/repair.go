@@ -47,10 +47,32 @@ import (
 // agent's timeline with the actor of ctx (WithActor).
 func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error) {
 	var bad []RowError
+	// The phone numbers of the corrections queued and not yet sent, this
+	// call's included: read when a row first corrects a number.
+	var queued map[string]queuedPhone
 	for _, rp := range repairs {
 		if broken := checkRepair(rp); len(broken) > 0 {
 			bad = append(bad, broken...)
 			continue
+		}
+		phoneKey, key := "", ""
+		if rp.Data != nil && f.db.key != nil {
+			phoneKey = f.db.key.phoneKey(rp.Data.PhoneNumber)
+		}
+		if phoneKey != "" {
+			var err error
+			if queued == nil {
+				if queued, err = f.db.queuedPhones(ctx); err != nil {
+					return bad, err
+				}
+			}
+			if key, _, err = f.repairKey(ctx, rp); err != nil {
+				return bad, err
+			}
+			if q, ok := queued[phoneKey]; ok && key != "" && q.agentKey != key {
+				bad = append(bad, RowError{rp.Line, "phone_number", q.holder.rule()})
+				continue
+			}
 		}
 		rule, err := f.queueRepair(ctx, rp)
 		if err != nil {
@@ -58,6 +80,16 @@ func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error
 		}
 		if rule.Rule != "" {
 			bad = append(bad, rule)
+			continue
+		}
+		if phoneKey != "" {
+			h := phoneHolder{queued: true}
+			var id sql.NullInt64
+			if err := f.db.queryRow(ctx, f.db.sql, "SELECT line, agent_id FROM fleet_agents WHERE key = ?", key).Scan(&h.line, &id); err != nil {
+				return bad, err
+			}
+			h.agentID = id.Int64
+			queued[phoneKey] = queuedPhone{key, h}
 		}
 	}
 	return bad, nil
@@ -116,11 +148,6 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 	}
 	if a.Erased {
 		return fail("identity_number", "the agent's personal data was erased from this run (flipkyc forget, or its retention period ended): the run cannot repair it; onboard the agent again in a new run")
-	}
-	if rp.Data != nil {
-		if taken, err := f.db.phoneOfAnother(ctx, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {
-			return taken, err
-		}
 	}
 	if rp.Data != nil {
 		if taken, err := f.db.phoneOfAnother(ctx, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -251,7 +252,7 @@ func TestOnboardCheck(t *testing.T) {
 	// (Flip would refuse its create), in --check as in onboard, which
 	// sends nothing for it.
 	taken := writePlacedRun(t, []placedAgent{{fleetAgent: fleetAgent{suffix: "730007"}, loc: named, phone: "730001"}})
-	const takenRule = "line 2: phone_number: the same as the agent's of line 2 of the run, who has another identity number: Flip registers a phone number once\n"
+	takenRule := fmt.Sprintf("line 2: phone_number: another agent of the run has it (line 2, Flip's agent %d): Flip registers a phone number once\n", srv.Agents()[0].ID)
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", taken, "--db", runDB)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	assert.Contains(t, r.stdout, takenRule)

@@ -33,7 +33,10 @@ const fleetColumnsHelp = `The CSV has a header line naming its columns, in any o
   --images, by default the CSV's directory, named relative to it). The
   identity number is the row's key: one agent per number; a number or a
   phone number given twice makes the later row bad, and so does a new
-  agent's phone number that an agent of the run already has.
+  agent's phone number that an agent of the run already has (Flip
+  registers a number once). An agent whose personal data was erased
+  (forget, --retain) has no number in the run any more, though Flip still
+  has it registered: a create with it is refused by Flip (2002).
 
 Locations may be given by name instead of id, in the columns province,
 city, district (and country), as written on the identity card ("Jawa
@@ -69,7 +72,8 @@ the run (--db, or the file beside the CSV) already has, which onboard
 resumes rather than creates: they are not problems. It exits 1 when there
 is a problem, 0 when the CSV is clean. It sends Flip nothing but location
 look-ups, and does not create a run that does not exist (it then says it
-checked against none). When Flip's lists cannot be read, the other
+checked against none); a run made by an earlier flipkyc is upgraded, as
+onboard would. When Flip's lists cannot be read, the other
 problems are printed all the same, and it fails saying the locations
 were not checked.
 

@@ -44,7 +44,9 @@ line, agent id, state, what kinds of data, why and when, and no value. What
 stays is what the run needs afterwards: the agent's line, state, KYC status,
 rejection code, Request-IDs and times; status and exports go on showing it.
 An agent still being onboarded is parked: the run cannot go on without its
-data. Flip keeps its own copy: ask Flip to erase that.
+data. Flip keeps its own copy: ask Flip to erase that. The agent's phone
+number, which Flip keeps registered, is then no longer found by the run's
+checks: a new agent with it is refused by Flip (2002) instead.
 
 Name the agents by --line (the onboarding CSV's line), --agent-id (Flip's
 id), or by identity number with --identity-numbers FILE, one number a line,
