@@ -31,6 +31,7 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 	}
 	taken := 0
 	var ignored []RowError
+	var queued queuedPhones // read when a row first changes a phone number
 	for _, r := range rows {
 		a, err := f.load(ctx, f.db.sql, f.db.key.agentKey(r.Params.IdentityNumber))
 		if errors.Is(err, errNotFound) {
@@ -49,12 +50,20 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 		if err := f.db.queryRow(ctx, f.db.sql, "SELECT parked_from, attention, create_request_id FROM fleet_agents WHERE key = ?", a.Key).Scan(&from, &reason, &rid); err != nil {
 			return taken, ignored, err
 		}
-		// A changed phone number another agent of the run has would be
-		// refused by Flip.
+		// A changed phone number another agent of the run, or a
+		// correction queued for one, has would be refused by Flip.
 		var phoneTaken RowError
 		if r.Params.PhoneNumber != a.Row.Params.PhoneNumber {
 			if phoneTaken, err = f.db.phoneOfAnother(ctx, r.Line, a.Key, r.Params.PhoneNumber); err != nil {
 				return taken, ignored, err
+			}
+			if queued == nil {
+				if queued, err = f.db.queuedPhones(ctx); err != nil {
+					return taken, ignored, err
+				}
+			}
+			if h := queued.other(f.db.key.phoneKey(r.Params.PhoneNumber), a.Key); phoneTaken.Rule == "" && h.line != 0 {
+				phoneTaken = RowError{r.Line, "phone_number", h.rule()}
 			}
 		}
 		switch {
@@ -82,6 +91,9 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 				continue
 			}
 			taken++
+			if err := f.requeueIfRead(ctx, queued, a.Key); err != nil {
+				return taken, ignored, err
+			}
 			continue
 		}
 		rp, other := correctionOf(a.Row, r)
@@ -105,8 +117,20 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 			continue
 		}
 		taken++
+		if err := f.requeueIfRead(ctx, queued, a.Key); err != nil {
+			return taken, ignored, err
+		}
 	}
 	return taken, ignored, nil
+}
+
+// requeueIfRead brings the queued corrections' numbers up to date for the
+// agent of key, when they were read.
+func (f *Fleet) requeueIfRead(ctx context.Context, queued queuedPhones, key string) error {
+	if queued == nil {
+		return nil
+	}
+	return f.db.requeue(ctx, queued, key)
 }
 
 // sameRow reports whether a CSV row holds the stored row's data and image

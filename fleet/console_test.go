@@ -50,6 +50,12 @@ func TestMigrateV1(t *testing.T) {
 			if db == "postgres" {
 				return // no agents: the tables and the version are what matter
 			}
+			var withPhoneKey, holding int
+			must(t, h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE phone_key <> ''").Scan(&withPhoneKey))
+			must(t, h.db.SQL().QueryRow("SELECT COUNT(*) FROM fleet_agents WHERE row <> ''").Scan(&holding))
+			if withPhoneKey != holding || holding == 0 {
+				t.Errorf("%d of the %d agents holding their data have their phone number's key", withPhoneKey, holding)
+			}
 			page, next, err := h.f.Agents(ctx, fleet.AgentFilter{})
 			if err != nil || next != 0 || len(page) != 4 {
 				t.Fatalf("Agents: %d agents, next %d, %v; want the fixture's 4", len(page), next, err)

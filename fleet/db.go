@@ -567,21 +567,30 @@ func (d *DB) HasIdentity(ctx context.Context, number string) (line int, found bo
 
 // InRun checks rows against the run, as Import would. A row whose identity
 // number the run already has (HasIdentity) is noted: onboard would resume
-// that agent and not use the row; so is its phone number when it changed
-// to one another agent of the run has (onboard would not take the row as
-// a correction). A row of a new agent whose phone number an agent of the
-// run has is refused: Import would not take it, as Flip registers a phone
-// number once.
+// that agent and not use the row; so is its phone number when the agent
+// is parked with the way out repair (onboard would take the changed row
+// as its correction) and the number changed to one another agent of the
+// run has, or a correction queued for another agent (TakeChanges would
+// not take it). A row of a new agent whose phone number an agent of the
+// run, or a queued correction, has is refused: Import would not take it,
+// as Flip registers a phone number once.
 func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, err error) {
 	if d.key == nil {
 		return nil, nil, ErrNoDataKey
+	}
+	// The numbers of corrections queued for agents count as theirs.
+	queued, err := d.queuedPhones(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	var fresh []Row
 	for _, r := range rows {
 		key := d.key.agentKey(r.Params.IdentityNumber)
 		var line int
-		var phoneKey string
-		err := d.queryRow(ctx, d.sql, "SELECT line, phone_key FROM fleet_agents WHERE key = ?", key).Scan(&line, &phoneKey)
+		var phoneKey, state, from, reason, rid string
+		var agentID sql.NullInt64
+		err := d.queryRow(ctx, d.sql, "SELECT line, phone_key, state, parked_from, attention, create_request_id, agent_id FROM fleet_agents WHERE key = ?", key).
+			Scan(&line, &phoneKey, &state, &from, &reason, &rid, &agentID)
 		if errors.Is(err, sql.ErrNoRows) {
 			fresh = append(fresh, r)
 			continue
@@ -590,12 +599,19 @@ func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, 
 			return nil, nil, err
 		}
 		noted = append(noted, RowError{r.Line, "identity_number", fmt.Sprintf("already in the run, from line %d of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)", line)})
-		if phoneKey == "" || d.key.phoneKey(r.Params.PhoneNumber) == phoneKey {
-			continue // erased, or its own
+		// A changed row is taken as a correction only for an agent parked
+		// with the way out repair (TakeChanges), and not with a number
+		// another agent has.
+		pk := d.key.phoneKey(r.Params.PhoneNumber)
+		if phoneKey == "" || pk == phoneKey || state != StateAttention || wayOut(from, rid, agentID.Int64, reason) != WayOutRepair {
+			continue
 		}
 		taken, err := d.phoneOfAnother(ctx, r.Line, key, r.Params.PhoneNumber)
 		if err != nil {
 			return nil, nil, err
+		}
+		if h := queued.other(pk, key); taken.Rule == "" && h.line != 0 {
+			taken = RowError{r.Line, "phone_number", h.rule()}
 		}
 		if taken.Rule != "" {
 			taken.Rule = "changed, but " + taken.Rule + ": onboard does not take it as a correction"
@@ -610,6 +626,9 @@ func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, 
 		return nil, nil, err
 	}
 	for i, h := range taken {
+		if h.line == 0 {
+			h = queued.other(d.key.phoneKey(fresh[i].Params.PhoneNumber), "")
+		}
 		if h.line != 0 {
 			refused = append(refused, RowError{fresh[i].Line, "phone_number", h.rule()})
 		}

@@ -613,6 +613,11 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []Ro
 	if f.db.key == nil {
 		return 0, nil, ErrNoDataKey
 	}
+	// The numbers of corrections queued for agents count as theirs.
+	queued, err := f.db.queuedPhones(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
 	for start := 0; start < len(rows); start += 200 {
 		batch := rows[start:min(start+200, len(rows))]
 		keys := make([]any, len(batch))
@@ -650,6 +655,9 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []Ro
 				s, err := f.db.key.sealRow(key, r)
 				if err != nil {
 					return err
+				}
+				if taken[i].line == 0 {
+					taken[i] = queued.other(s.phoneKey, key)
 				}
 				if taken[i].line != 0 {
 					batchRefused = append(batchRefused, RowError{r.Line, "phone_number", taken[i].rule()})

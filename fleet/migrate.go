@@ -39,6 +39,9 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 		return newerSchema(version)
 	case version < 0:
 		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.versionStill(ctx, tx, version); err != nil {
+				return err
+			}
 			for _, stmt := range append(append(append(append([]string{}, schema...), tablesV1...), d.tablesV2()...), tablesV3...) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w (in %.60s)", err, stmt)
@@ -51,6 +54,9 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 			return ErrConversionNeedsKey
 		}
 		if err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.versionStill(ctx, tx, version); err != nil {
+				return err
+			}
 			if err := d.convertV0(ctx, tx); err != nil {
 				return err
 			}
@@ -68,13 +74,27 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 		}
 	case version == 1:
 		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.versionStill(ctx, tx, version); err != nil {
+				return err
+			}
 			if err := d.convertV1(ctx, tx); err != nil {
 				return err
 			}
 			return d.convertV2(ctx, tx)
 		})
 	case version == 2:
-		err = d.inTx(ctx, func(tx *sql.Tx) error { return d.convertV2(ctx, tx) })
+		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.versionStill(ctx, tx, version); err != nil {
+				return err
+			}
+			return d.convertV2(ctx, tx)
+		})
+	}
+	if errors.Is(err, errVersionMoved) {
+		// Another process converted the run between the read and the
+		// transaction (on SQLite; on Postgres an advisory lock keeps
+		// them apart): start again from its version.
+		return d.migrateFleet(ctx)
 	}
 	if err != nil {
 		return err
@@ -88,6 +108,20 @@ func (d *DB) migrateFleet(ctx context.Context) error {
 	return d.fillPhoneKeys(ctx)
 }
 
+// errVersionMoved: the run's schema version is no longer the one read
+// before the conversion's transaction.
+var errVersionMoved = errors.New("fleet: the run's schema version changed meanwhile")
+
+// versionStill returns errVersionMoved unless the run's schema version,
+// read in tx, is still version.
+func (d *DB) versionStill(ctx context.Context, tx *sql.Tx, version int) error {
+	now, err := d.schemaVersionIn(ctx, tx)
+	if err == nil && now != version {
+		err = errVersionMoved
+	}
+	return err
+}
+
 // newerSchema is the error for a run whose schema is version, newer than
 // this code knows.
 func newerSchema(version int) error {
@@ -97,27 +131,32 @@ func newerSchema(version int) error {
 // schemaVersion is the version of the run's fleet tables: -1 when there
 // are none yet, 0 for the schema without a version.
 func (d *DB) schemaVersion(ctx context.Context) (int, error) {
-	if ok, err := d.tableExists(ctx, "fleet_schema"); err != nil || ok {
+	return d.schemaVersionIn(ctx, d.sql)
+}
+
+// schemaVersionIn is schemaVersion read on q.
+func (d *DB) schemaVersionIn(ctx context.Context, q querier) (int, error) {
+	if ok, err := d.tableExists(ctx, q, "fleet_schema"); err != nil || ok {
 		var v int
 		if err == nil {
-			err = d.sql.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM fleet_schema").Scan(&v)
+			err = q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM fleet_schema").Scan(&v)
 		}
 		return v, err
 	}
-	ok, err := d.tableExists(ctx, "fleet_agents")
+	ok, err := d.tableExists(ctx, q, "fleet_agents")
 	if err != nil || !ok {
 		return -1, err
 	}
 	return 0, nil
 }
 
-func (d *DB) tableExists(ctx context.Context, name string) (bool, error) {
-	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+func (d *DB) tableExists(ctx context.Context, q querier, name string) (bool, error) {
+	query := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
 	if d.postgres {
-		q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+		query = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
 	}
 	var n int
-	err := d.sql.QueryRowContext(ctx, d.rebind(q), name).Scan(&n)
+	err := q.QueryRowContext(ctx, d.rebind(query), name).Scan(&n)
 	return n > 0, err
 }
 
@@ -284,12 +323,14 @@ func (d *DB) convertV1(ctx context.Context, tx *sql.Tx) error {
 	return d.setVersion(ctx, tx, 2)
 }
 
-// tablesV3 are the column and index added by schema version 3: the keyed
-// hash of each agent's phone number (DataKey.phoneKey; "" once erased, or
-// until a process with the data key stores it: fillPhoneKeys).
+// tablesV3 are the column and indexes added by schema version 3: the
+// keyed hash of each agent's phone number (DataKey.phoneKey; "" once
+// erased, or until a process with the data key stores it: fillPhoneKeys),
+// and the agents with a correction stored (queuedPhones).
 var tablesV3 = []string{
 	`ALTER TABLE fleet_agents ADD COLUMN phone_key TEXT NOT NULL DEFAULT ''`,
 	`CREATE INDEX IF NOT EXISTS fleet_agents_phone_key ON fleet_agents (phone_key)`,
+	`CREATE INDEX IF NOT EXISTS fleet_agents_repair ON fleet_agents (key) WHERE repair <> ''`,
 }
 
 // convertV2 converts a run of schema version 2 to version 3 in tx. The

@@ -108,32 +108,71 @@ type queuedPhone struct {
 	holder   phoneHolder
 }
 
-// queuedPhones returns the phone numbers of the corrections the run has
-// queued and not yet sent (each agent's repair), by their keyed hash.
-func (d *DB) queuedPhones(ctx context.Context) (map[string]queuedPhone, error) {
+// queuedPhones are the phone numbers of the corrections the run has queued
+// and not yet sent, by their keyed hash: read once per call of Import,
+// InRun, TakeChanges or Repair (queuedPhones), and kept up to date by
+// Repair as it queues more.
+type queuedPhones map[string]queuedPhone
+
+// other returns the agent, other than agentKey's, a correction queued for
+// which has the number of phoneKey; the zero phoneHolder for none.
+func (q queuedPhones) other(phoneKey, agentKey string) phoneHolder {
+	if p, ok := q[phoneKey]; ok && phoneKey != "" && p.agentKey != agentKey {
+		return p.holder
+	}
+	return phoneHolder{}
+}
+
+// queuedPhones reads the phone numbers of the corrections the run has
+// queued and not yet sent: each agent's repair, while the agent is not in
+// a final state (a correction Flip refused parks its agent, and goes
+// nowhere).
+func (d *DB) queuedPhones(ctx context.Context) (queuedPhones, error) {
+	phones := queuedPhones{}
+	return phones, d.readQueued(ctx, phones, "")
+}
+
+// requeue brings q up to date for the agent of agentKey, whose correction
+// was just queued, replaced or dropped.
+func (d *DB) requeue(ctx context.Context, q queuedPhones, agentKey string) error {
+	for pk, p := range q {
+		if p.agentKey == agentKey {
+			delete(q, pk)
+		}
+	}
+	return d.readQueued(ctx, q, agentKey)
+}
+
+// readQueued adds to phones the numbers of the corrections queued and not
+// yet sent, for the agent of agentKey or, when it is "", for every agent.
+func (d *DB) readQueued(ctx context.Context, phones queuedPhones, agentKey string) error {
 	type stored struct {
 		key, repair string
 		line        int
 		agentID     sql.NullInt64
 	}
 	var queued []stored
-	rows, err := d.query(ctx, d.sql, "SELECT key, repair, line, agent_id FROM fleet_agents WHERE repair <> '' AND erased_at = 0")
+	query, args := "SELECT key, repair, line, agent_id FROM fleet_agents WHERE repair <> '' AND erased_at = 0 AND state NOT IN (?, ?, ?, ?)",
+		[]any{StateApproved, StateRejected, StateUploadFailed, StateAttention}
+	if agentKey != "" {
+		query, args = query+" AND key = ?", append(args, agentKey)
+	}
+	rows, err := d.query(ctx, d.sql, query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var s stored
 		if err := rows.Scan(&s.key, &s.repair, &s.line, &s.agentID); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		queued = append(queued, s)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	phones := map[string]queuedPhone{}
 	for _, s := range queued {
 		b, err := d.key.open(s.key, s.repair)
 		var rp Repair
@@ -144,7 +183,7 @@ func (d *DB) queuedPhones(ctx context.Context) (map[string]queuedPhone, error) {
 			phones[pk] = queuedPhone{s.key, phoneHolder{line: s.line, agentID: s.agentID.Int64, queued: true}}
 		}
 	}
-	return phones, nil
+	return nil
 }
 
 // fillPhoneKeys stores the keyed hash of each agent's phone number that

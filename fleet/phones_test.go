@@ -159,15 +159,17 @@ func TestMigrateV2PhoneKeys(t *testing.T) {
 	})
 }
 
-// A correction to a phone number another agent of the run has is refused
-// before anything is sent, from a repair CSV and from a changed row of the
-// onboarding CSV; the agent's own number, or a new one, is taken.
+// A correction to a phone number another agent of the run has, or a
+// correction queued for another agent, is refused before anything is
+// sent, from a repair CSV and from a changed row of the onboarding CSV,
+// and --check (InRun) notes it; a new agent with a queued correction's
+// number is refused too. The agent's own number, or a new one, is taken.
 func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
-	rows := readRows(t, writeRun(t, dir, 2, nil))
+	rows := readRows(t, writeRun(t, dir, 3, map[int]int{2: 10})) // line 4 rejected: its data
 	// Another agent, outside the run, holds line 2's phone number: its
 	// create is refused, and it is parked for a repair.
 	cl, err := h.fake.NewClient()
@@ -199,6 +201,32 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	if refused, noted, err := h.db.InRun(ctx, []fleet.Row{changed}); err != nil || len(refused) > 0 || len(noted) != 2 || noted[1].Rule != "changed, but "+want[len("phone_number: "):]+": onboard does not take it as a correction" {
 		t.Errorf("InRun of the changed row: refused %v, noted %v, %v; want the row in the run and its phone number noted: %q", refused, noted, err, want)
 	}
+	// A correction queued for line 4, not yet sent, holds its number.
+	const queuedPhone = "081255550000"
+	if bad, err := h.f.Repair(ctx, readRepairs(t, "identity_number,phone_number\n"+rows[2].Params.IdentityNumber+","+queuedPhone+"\n", dir)); err != nil || len(bad) > 0 {
+		t.Fatalf("Repair of line 4: %v %v", err, bad)
+	}
+	line4 := records(t, h.db)[2]
+	queued := fmt.Sprintf("a correction queued for another agent of the run has it (line 4, Flip's agent %d): Flip registers a phone number once", line4.AgentID)
+	changed.Params.PhoneNumber = queuedPhone
+	if n, ignored, err := h.f.TakeChanges(ctx, []fleet.Row{changed}); err != nil || n != 0 || len(ignored) != 1 || !strings.Contains(ignored[0].Rule, queued) {
+		t.Errorf("TakeChanges of a row with line 4's queued number: %d taken, %v, %v; want it left, saying %q", n, ignored, err, queued)
+	}
+	if _, noted, err := h.db.InRun(ctx, []fleet.Row{changed}); err != nil || len(noted) != 2 || !strings.Contains(noted[1].Rule, queued) {
+		t.Errorf("InRun of the row with line 4's queued number: noted %v, %v; want it noted: %q", noted, err, queued)
+	}
+	fresh := rows[1]
+	fresh.Line, fresh.Params.IdentityNumber, fresh.Params.PhoneNumber = 9, "3201999999980000", queuedPhone
+	if n, refused, err := h.f.Import(ctx, []fleet.Row{fresh}); err != nil || n != 0 || rowErrors(refused) != "line 9: phone_number: "+queued {
+		t.Errorf("Import of a new agent with line 4's queued number: %d added, %v, %v; want it refused: %q", n, refused, err, queued)
+	}
+	// The agent of line 3 is not parked: onboard would not take its
+	// changed row, and --check notes no number for it.
+	moved := rows[1]
+	moved.Params.PhoneNumber = queuedPhone
+	if _, noted, err := h.db.InRun(ctx, []fleet.Row{moved}); err != nil || len(noted) != 1 {
+		t.Errorf("InRun of line 3's changed row: noted %v, %v; want only that the run has it", noted, err)
+	}
 	if got := len(h.fake.Requests()); got != sent {
 		t.Errorf("%d requests sent for the refused corrections", got-sent)
 	}
@@ -206,8 +234,8 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 		t.Fatalf("Repair to a new number: %v %v", err, bad)
 	}
 	h.run(h.f)
-	if r := records(t, h.db)[0]; r.State != fleet.StateApproved {
-		t.Fatalf("agent %s (%s), want approved", r.State, r.Attention)
+	if c, _ := h.db.Counts(ctx); c[fleet.StateApproved] != 3 {
+		t.Fatalf("counts %v, want all 3 approved once corrected", c)
 	}
 }
 
@@ -256,5 +284,41 @@ func TestRepairsToOnePhone(t *testing.T) {
 	}
 	if c, _ := h.db.Counts(ctx); c[fleet.StateApproved] != 1 || c[fleet.StateRejected] != 2 {
 		t.Errorf("counts %v, want the corrected agent approved and the other two rejected", c)
+	}
+}
+
+// Two processes opening a SQLite run of schema version 2 at once both
+// open it: the second finds it converted in its transaction and starts
+// again from there. (Two processes creating a new run at once can still
+// collide in River's own migration.)
+func TestOpenOlderRunAtOnce(t *testing.T) {
+	t.Parallel()
+	for round := range 5 {
+		{
+			dir := t.TempDir()
+			dsn := filepath.Join(dir, "run.db")
+			d := openTestRun(t, dsn)
+			for _, q := range []string{"DROP INDEX fleet_agents_repair", "DROP INDEX fleet_agents_phone_key", "ALTER TABLE fleet_agents DROP COLUMN phone_key", "UPDATE fleet_schema SET version = 2"} {
+				if _, err := d.SQL().Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d.Close()
+			errs := make(chan error, 2)
+			for range 2 {
+				go func() {
+					d, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
+					if err == nil {
+						err = d.Close()
+					}
+					errs <- err
+				}()
+			}
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Errorf("round %d: %v", round, err)
+				}
+			}
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error
 	var bad []RowError
 	// The phone numbers of the corrections queued and not yet sent, this
 	// call's included: read when a row first corrects a number.
-	var queued map[string]queuedPhone
+	var queued queuedPhones
 	for _, rp := range repairs {
 		if broken := checkRepair(rp); len(broken) > 0 {
 			bad = append(bad, broken...)
@@ -69,8 +69,8 @@ func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error
 			if key, _, err = f.repairKey(ctx, rp); err != nil {
 				return bad, err
 			}
-			if q, ok := queued[phoneKey]; ok && key != "" && q.agentKey != key {
-				bad = append(bad, RowError{rp.Line, "phone_number", q.holder.rule()})
+			if h := queued.other(phoneKey, key); key != "" && h.line != 0 {
+				bad = append(bad, RowError{rp.Line, "phone_number", h.rule()})
 				continue
 			}
 		}
@@ -82,14 +82,18 @@ func (f *Fleet) Repair(ctx context.Context, repairs []Repair) ([]RowError, error
 			bad = append(bad, rule)
 			continue
 		}
-		if phoneKey != "" {
-			h := phoneHolder{queued: true}
-			var id sql.NullInt64
-			if err := f.db.queryRow(ctx, f.db.sql, "SELECT line, agent_id FROM fleet_agents WHERE key = ?", key).Scan(&h.line, &id); err != nil {
+		if queued != nil {
+			// The agent's correction as now queued, which may replace
+			// one with another number (a re-create stores the number
+			// as the agent's instead).
+			if key == "" {
+				if key, _, err = f.repairKey(ctx, rp); err != nil {
+					return bad, err
+				}
+			}
+			if err := f.db.requeue(ctx, queued, key); err != nil {
 				return bad, err
 			}
-			h.agentID = id.Int64
-			queued[phoneKey] = queuedPhone{key, h}
 		}
 	}
 	return bad, nil
