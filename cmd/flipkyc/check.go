@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/flipkyc/flipkyc/fleet"
 )
@@ -55,10 +57,14 @@ func (e *env) check(o fleetOptions) error {
 	// Rows whose agents the run has are not problems: onboard resumes
 	// those agents. They are listed, as notes. A new agent's phone number
 	// that an agent of the run has is a problem.
-	inRun := func([]fleet.Row) (refused, noted []fleet.RowError, err error) { return nil, nil, nil }
+	inRun := func(_, _ []fleet.Row) (refused, noted []fleet.RowError, err error) { return nil, nil, nil }
 	if d != nil {
-		inRun = func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
-			return d.InRun(e.ctx, batch)
+		inRun = func(good, bad []fleet.Row) (refused, noted []fleet.RowError, err error) {
+			if refused, noted, err = d.InRun(e.ctx, good); err != nil {
+				return nil, nil, err
+			}
+			more, err := phonesOfTheRun(e.ctx, d, bad)
+			return append(refused, more...), noted, err
 		}
 		against = "checked against the run in " + showDSN(dsn)
 	}
@@ -92,6 +98,14 @@ func (e *env) check(o fleetOptions) error {
 // and store or check at a time: what they hold does not grow with the CSV.
 const rowBatch = 200
 
+// phonesOfTheRun returns the problems of bad rows (bad for another reason)
+// whose phone numbers the run has: all of a row's problems are printed at
+// once.
+func phonesOfTheRun(ctx context.Context, d *fleet.DB, bad []fleet.Row) ([]fleet.RowError, error) {
+	refused, _, err := d.InRun(ctx, bad)
+	return slices.DeleteFunc(refused, func(e fleet.RowError) bool { return e.Field != "phone_number" }), err
+}
+
 // streamRows reads the CSV a batch at a time, resolves the batch's
 // locations with l and gives its good rows to use, which may refuse more
 // of them or note them; the bad rows are printed on w by line, field and
@@ -105,7 +119,7 @@ const rowBatch = 200
 // onboard --check read the CSV the same way. With lookUpErr, a failed
 // look-up of Flip's lists is kept there and the reading goes on without
 // checking locations (--check); without it, it is the error.
-func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func([]fleet.Row) (refused, noted []fleet.RowError, err error), lookUpErr *error) (rows, bad, noted int, err error) {
+func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(good, bad []fleet.Row) (refused, noted []fleet.RowError, err error), lookUpErr *error) (rows, bad, noted int, err error) {
 	e.printRows(w, nil, c.HeaderNotes()) // columns it does not read
 	for {
 		good, refused, readErr := c.Next(rowBatch)
@@ -113,9 +127,18 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 			return c.Rows(), bad, noted, nil
 		}
 		var unresolved, badPlaces []fleet.RowError
+		// The bad rows, whose other problems (with the run) are looked for
+		// too: those bad for other columns than their locations', and
+		// those whose locations cannot be resolved.
+		badRows := slices.Clone(c.BadRowPlaces())
 		if lookUpErr == nil || *lookUpErr == nil {
 			resolved, notFound, err := l.Resolve(e.ctx, good)
 			if err == nil {
+				for _, r := range good {
+					if !slices.ContainsFunc(resolved, func(g fleet.Row) bool { return g.Line == r.Line }) {
+						badRows = append(badRows, r)
+					}
+				}
 				good, unresolved = resolved, notFound
 				_, badPlaces, err = l.Resolve(e.ctx, c.BadRowPlaces())
 			}
@@ -126,7 +149,7 @@ func (e *env) streamRows(w io.Writer, c *fleetCSV, l *fleet.Locations, use func(
 				*lookUpErr, badPlaces = err, nil
 			}
 		}
-		more, notes, err := use(good)
+		more, notes, err := use(good, badRows)
 		if err != nil {
 			return 0, 0, 0, err
 		}

@@ -250,18 +250,23 @@ func TestOnboardCheck(t *testing.T) {
 
 	// A new agent with the phone number of the run's agent is a problem
 	// (Flip would refuse its create), in --check as in onboard, which
-	// sends nothing for it.
-	taken := writePlacedRun(t, []placedAgent{{fleetAgent: fleetAgent{suffix: "730007"}, loc: named, phone: "730001"}})
-	takenRule := fmt.Sprintf("line 2: phone_number: another agent of the run has it (line 2, Flip's agent %d): Flip registers a phone number once\n", srv.Agents()[0].ID)
+	// sends nothing for it; so it is for a row bad for another reason
+	// (every problem of a row is printed).
+	taken := writePlacedRun(t, []placedAgent{{fleetAgent: fleetAgent{suffix: "730007"}, loc: named, phone: "730001"},
+		{fleetAgent: fleetAgent{suffix: "730008", image: "broken.png"}, loc: named, phone: "730001"}})
+	takenRule := fmt.Sprintf("phone_number: another agent of the run has it (line 2, Flip's agent %d): Flip registers a phone number once\n", srv.Agents()[0].ID)
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", taken, "--db", runDB)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stdout, takenRule)
-	assert.Contains(t, r.stdout, "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad; checked against the run in "+runDB)
+	assert.Contains(t, r.stdout, "line 2: "+takenRule)
+	assert.Contains(t, r.stdout, "line 3: identity_image: ")
+	assert.Contains(t, r.stdout, "line 3: "+takenRule)
+	assert.Contains(t, r.stdout, "flipkyc onboard --check: 2 rows: 0 new, 0 in the run (onboard resumes them), 2 bad; checked against the run in "+runDB)
 	r = fleetCLI(t, vars, fleetAgents(agents), append([]string{"onboard", "--csv", taken, "--db", runDB}, fast...)...)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stderr, takenRule)
-	assert.Contains(t, r.stderr, "1 row: 0 new, 0 resumed, 1 bad")
-	assert.Len(t, srv.Agents(), 1, "no create sent for the row")
+	assert.Contains(t, r.stderr, "line 2: "+takenRule)
+	assert.Contains(t, r.stderr, "line 3: "+takenRule)
+	assert.Contains(t, r.stderr, "2 rows: 0 new, 0 resumed, 2 bad")
+	assert.Len(t, srv.Agents(), 1, "no create sent for the rows")
 
 	// Usage errors: exit 2, nothing sent, no run; a file that is not a
 	// run is left as it is.

@@ -632,12 +632,17 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 	} else {
 		if mode == modeOnboard {
 			added, taken := 0, 0
-			total, nBad, _, err := e.streamRows(e.stderr, rows, f.Locations(), func(batch []fleet.Row) (refused, noted []fleet.RowError, err error) {
+			total, nBad, _, err := e.streamRows(e.stderr, rows, f.Locations(), func(batch, bad []fleet.Row) (refused, noted []fleet.RowError, err error) {
 				n, refused, err := f.Import(e.ctx, batch)
 				added += n
 				if err != nil {
 					return nil, nil, err
 				}
+				more, err := phonesOfTheRun(e.ctx, d, bad)
+				if err != nil {
+					return nil, nil, err
+				}
+				refused = append(refused, more...)
 				// Rows of agents already in the run that changed: a
 				// correction for an agent parked with the way out repair, otherwise
 				// not used (said, but not a bad row).
