@@ -56,6 +56,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/flipkyc/flipkyc"
+	"github.com/flipkyc/flipkyc/internal/backoff"
 )
 
 // DefaultRate is the default limit on requests per second to Flip, shared
@@ -130,8 +131,8 @@ type Fleet struct {
 	unlock func()
 	// offset is the database's clock minus this process's, in ms (now).
 	offset atomic.Int64
-	// waitHeld waits between the tries of acquireWaiting: sleep, or a
-	// test's.
+	// waitHeld waits between the tries of acquireWaiting: backoff.Sleep,
+	// or a test's.
 	waitHeld func(ctx context.Context, d time.Duration) error
 }
 
@@ -156,7 +157,7 @@ func New(cfg Config) (*Fleet, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	f := &Fleet{cfg: cfg, db: cfg.DB, log: log, waitHeld: sleep}
+	f := &Fleet{cfg: cfg, db: cfg.DB, log: log, waitHeld: backoff.Sleep}
 	if cfg.SecretKey != "" {
 		base := cfg.Transport
 		if base == nil {

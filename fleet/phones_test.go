@@ -172,17 +172,7 @@ func TestCorrectionToAPhoneOfTheRun(t *testing.T) {
 	rows := readRows(t, writeRun(t, dir, 3, map[int]int{2: 10})) // line 4 rejected: its data
 	// Another agent, outside the run, holds line 2's phone number: its
 	// create is refused, and it is parked for a repair.
-	cl, err := h.fake.NewClient()
-	must(t, err)
-	other := rows[0].Params
-	other.IdentityNumber = "3201999999990000"
-	if _, err := cl.CreateAgent(ctx, other); err != nil {
-		t.Fatal(err)
-	}
-	importCSV(t, h.f, filepath.Join(dir, "agents.csv"))
-	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
-		t.Fatalf("parked with ways out %v, want %s", outs, fleet.WayOutRepair)
-	}
+	onboardWithPhoneTaken(t, h, rows[0], filepath.Join(dir, "agents.csv"))
 	nik, line3Phone := rows[0].Params.IdentityNumber, rows[1].Params.PhoneNumber
 	sent := len(h.fake.Requests())
 	line3 := records(t, h.db)[1]

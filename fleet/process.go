@@ -246,18 +246,6 @@ func (f *Fleet) acquireWaiting(ctx context.Context, job int64, attempt int, key 
 	return lctx, cancel, a, err
 }
 
-// sleep waits d, or until ctx ends (its error).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // acquire takes the agent's lease for the job's attempt and returns ctx
 // carrying it, bounded by the attempt's JobTimeout as the database
 // measures it from attempted_at, and the agent as the same statement read

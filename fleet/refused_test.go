@@ -253,6 +253,24 @@ func TestCreateBreakingRuleCorrected(t *testing.T) {
 	}
 }
 
+// onboardWithPhoneTaken creates on the fake, outside the run, an agent
+// with row's phone number, then onboards the CSV: row's create is refused
+// for its phone number (2002), and its agent parked for a repair.
+func onboardWithPhoneTaken(t *testing.T, h *harness, row fleet.Row, csv string) {
+	t.Helper()
+	cl, err := h.fake.NewClient()
+	must(t, err)
+	other := row.Params
+	other.IdentityNumber = "3201999999990000"
+	if _, err := cl.CreateAgent(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, h.f, csv)
+	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
+		t.Fatalf("parked with ways out %v, want %s: %s", outs, fleet.WayOutRepair, records(t, h.db)[0].Attention)
+	}
+}
+
 // A create answered 2002 on the phone number alone (another agent holds
 // it; Flip found none with this identity number) created nothing: the
 // agent is parked with the way out "repair", not "agent_id", and a repair
@@ -263,18 +281,7 @@ func TestCreatePhoneTakenCorrected(t *testing.T) {
 	dir := t.TempDir()
 	h := newHarness(t, filepath.Join(dir, "run.db"))
 	rows := readRows(t, writeRun(t, dir, 1, nil))
-	// Another agent, outside the run, holds line 2's phone number.
-	cl, err := h.fake.NewClient()
-	must(t, err)
-	other := rows[0].Params
-	other.IdentityNumber = "3201999999990000"
-	if _, err := cl.CreateAgent(ctx, other); err != nil {
-		t.Fatal(err)
-	}
-	importCSV(t, h.f, filepath.Join(dir, "agents.csv"))
-	if outs := parkedWayOuts(t, h); len(outs) != 1 || outs[0] != fleet.WayOutRepair {
-		t.Fatalf("parked with ways out %v, want %s: %s", outs, fleet.WayOutRepair, records(t, h.db)[0].Attention)
-	}
+	onboardWithPhoneTaken(t, h, rows[0], filepath.Join(dir, "agents.csv"))
 	if r := records(t, h.db)[0]; !strings.HasPrefix(r.Attention, "Flip refused the create: ") || !strings.Contains(r.Attention, "phone_") || !strings.Contains(r.Attention, "2002") {
 		t.Fatalf("reason %q, want the create refused for the phone number", r.Attention)
 	}
