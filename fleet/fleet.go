@@ -604,9 +604,9 @@ func (f *Fleet) insert(ctx context.Context, tx *sql.Tx, args river.JobArgs) erro
 // Import adds the rows that the run does not have yet, each with its
 // create job in the same transaction, and returns how many were new. Rows
 // already in the run (a resumed run) are left as they are. A new row whose
-// phone number an agent of the run, or an earlier row, has is not added
-// and is returned as refused: Flip registers a phone number once in a
-// company, and would refuse its create.
+// phone number an agent of the run, a correction queued for one, or an
+// earlier row has is not added and is returned as refused: Flip registers
+// a phone number once in a company, and would refuse its create.
 //
 // Each agent is named by the keyed hash of its identity number, and its
 // row is sealed with the run's data key (Open's WithDataKey).
