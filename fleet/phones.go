@@ -9,8 +9,10 @@ import (
 	"strings"
 )
 
-// Flip registers a phone number once in a company: it refuses a create,
-// or a correction, with a number another agent has (2002). The run keeps
+// Flip registers a phone number once in a company: it refuses a create
+// with a number another agent has (2002), and a correction to one breaks
+// the same rule (whether Flip's repair checks it is not documented). The
+// run keeps
 // a keyed hash of each agent's number (fleet_agents.phone_key,
 // DataKey.phoneKey), as it keeps its identity number's, so that a new
 // agent, or a correction, with a number of the run is refused before it
