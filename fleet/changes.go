@@ -54,16 +54,13 @@ func (f *Fleet) TakeChanges(ctx context.Context, rows []Row) (int, []RowError, e
 		// correction queued for one, has would be refused by Flip.
 		var phoneTaken RowError
 		if r.Params.PhoneNumber != a.Row.Params.PhoneNumber {
-			if phoneTaken, err = f.db.phoneOfAnother(ctx, r.Line, a.Key, r.Params.PhoneNumber); err != nil {
-				return taken, ignored, err
-			}
 			if queued == nil {
 				if queued, err = f.db.queuedPhones(ctx); err != nil {
 					return taken, ignored, err
 				}
 			}
-			if h := queued.other(f.db.key.phoneKey(r.Params.PhoneNumber), a.Key); phoneTaken.Rule == "" && h.line != 0 {
-				phoneTaken = RowError{r.Line, "phone_number", h.rule()}
+			if phoneTaken, err = f.db.phoneOfAnother(ctx, queued, r.Line, a.Key, r.Params.PhoneNumber); err != nil {
+				return taken, ignored, err
 			}
 		}
 		switch {

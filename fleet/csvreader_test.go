@@ -61,15 +61,8 @@ func TestCSVReaderReadsInBatches(t *testing.T) {
 		if err != nil {
 			t.Fatalf("batch %d: %v", i, err)
 		}
-		var lines []int
-		for _, r := range rows {
-			lines = append(lines, r.Line)
-		}
-		var got []string
-		for _, b := range bad {
-			got = append(got, b.Error())
-		}
-		if fmt.Sprint(lines) != fmt.Sprint(w.lines) || strings.Join(got, "\n") != strings.Join(w.bad, "\n") || c.Rows() != w.read {
+		lines, got := lineNumbers(rows), rowErrors(bad)
+		if fmt.Sprint(lines) != fmt.Sprint(w.lines) || got != strings.Join(w.bad, "\n") || c.Rows() != w.read {
 			t.Errorf("batch %d: good lines %v, bad %q, %d rows read; want %v, %q, %d", i, lines, got, c.Rows(), w.lines, w.bad, w.read)
 		}
 	}
@@ -214,15 +207,8 @@ func TestCSVReaderRowProblems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var lines []int
-			for _, r := range rows {
-				lines = append(lines, r.Line)
-			}
-			var got []string
-			for _, b := range bad {
-				got = append(got, b.Error())
-			}
-			if fmt.Sprint(lines) != fmt.Sprint(tc.good) || strings.Join(got, "\n") != strings.Join(tc.bad, "\n") {
+			lines, got := lineNumbers(rows), rowErrors(bad)
+			if fmt.Sprint(lines) != fmt.Sprint(tc.good) || got != strings.Join(tc.bad, "\n") {
 				t.Errorf("good lines %v, bad %q; want %v, %q", lines, got, tc.good, tc.bad)
 			}
 		})
@@ -288,11 +274,8 @@ func TestCSVRowLeavesOutOptionalColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, b := range bad {
-		got = append(got, b.Error())
-	}
-	if len(rows) != 1 || rows[0].Line != 2 || strings.Join(got, "\n") != "line 3: row: has 13 fields, the header 15: a separator too many or too few?" {
+	got := rowErrors(bad)
+	if len(rows) != 1 || rows[0].Line != 2 || got != "line 3: row: has 13 fields, the header 15: a separator too many or too few?" {
 		t.Errorf("%d good rows, bad %q; want line 2 good (its e-mail left out) and line 3 bad (its phone left out)", len(rows), got)
 	}
 }

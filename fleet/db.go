@@ -606,12 +606,9 @@ func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, 
 		if phoneKey == "" || pk == phoneKey || state != StateAttention || wayOut(from, rid, agentID.Int64, reason) != WayOutRepair {
 			continue
 		}
-		taken, err := d.phoneOfAnother(ctx, r.Line, key, r.Params.PhoneNumber)
+		taken, err := d.phoneOfAnother(ctx, queued, r.Line, key, r.Params.PhoneNumber)
 		if err != nil {
 			return nil, nil, err
-		}
-		if h := queued.other(pk, key); taken.Rule == "" && h.line != 0 {
-			taken = RowError{r.Line, "phone_number", h.rule()}
 		}
 		if taken.Rule != "" {
 			taken.Rule = "changed, but " + taken.Rule + ": onboard does not take it as a correction"
@@ -621,14 +618,11 @@ func (d *DB) InRun(ctx context.Context, rows []Row) (refused, noted []RowError, 
 	if len(fresh) == 0 {
 		return nil, noted, nil
 	}
-	taken, err := d.phonesTaken(ctx, d.sql, fresh)
+	taken, err := d.phonesTaken(ctx, d.sql, queued, fresh)
 	if err != nil {
 		return nil, nil, err
 	}
 	for i, h := range taken {
-		if h.line == 0 {
-			h = queued.other(d.key.phoneKey(fresh[i].Params.PhoneNumber), "")
-		}
 		if h.line != 0 {
 			refused = append(refused, RowError{fresh[i].Line, "phone_number", h.rule()})
 		}

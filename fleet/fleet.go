@@ -646,7 +646,7 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []Ro
 					fresh, freshKeys = append(fresh, r), append(freshKeys, key)
 				}
 			}
-			taken, err := f.db.phonesTaken(ctx, tx, fresh)
+			taken, err := f.db.phonesTaken(ctx, tx, queued, fresh)
 			if err != nil {
 				return err
 			}
@@ -656,9 +656,6 @@ func (f *Fleet) Import(ctx context.Context, rows []Row) (added int, refused []Ro
 				s, err := f.db.key.sealRow(key, r)
 				if err != nil {
 					return err
-				}
-				if taken[i].line == 0 {
-					taken[i] = queued.other(s.phoneKey, key)
 				}
 				if taken[i].line != 0 {
 					batchRefused = append(batchRefused, RowError{r.Line, "phone_number", taken[i].rule()})

@@ -87,3 +87,21 @@ func writeRun(t testing.TB, dir string, n int, reject map[int]int) string {
 	}
 	return path
 }
+
+// rowErrors is errs one per line, as the command prints them.
+func rowErrors(errs []fleet.RowError) string {
+	var lines []string
+	for _, e := range errs {
+		lines = append(lines, e.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lineNumbers is the CSV line of each of rows.
+func lineNumbers(rows []fleet.Row) []int {
+	var lines []int
+	for _, r := range rows {
+		lines = append(lines, r.Line)
+	}
+	return lines
+}

@@ -44,9 +44,10 @@ func (h phoneHolder) rule() string {
 }
 
 // phonesTaken returns, for each row, the agent of the run that has its
-// phone number (the zero phoneHolder for none), read on q. The rows must
+// phone number, read on q, or for which a correction with it is queued
+// (queued, which may be nil); the zero phoneHolder for none. The rows must
 // be of agents the run does not have.
-func (d *DB) phonesTaken(ctx context.Context, q querier, rows []Row) ([]phoneHolder, error) {
+func (d *DB) phonesTaken(ctx context.Context, q querier, queued queuedPhones, rows []Row) ([]phoneHolder, error) {
 	if d.key == nil {
 		return nil, ErrNoDataKey
 	}
@@ -77,16 +78,18 @@ func (d *DB) phonesTaken(ctx context.Context, q querier, rows []Row) ([]phoneHol
 	}
 	taken := make([]phoneHolder, len(rows))
 	for i, k := range keys {
-		taken[i] = holders[k]
+		if taken[i] = holders[k]; taken[i].line == 0 {
+			taken[i] = queued.other(k, "")
+		}
 	}
 	return taken, nil
 }
 
 // phoneOfAnother returns the RowError, on line, of a phone number that an
-// agent of the run other than agentKey's has: a correction to it would be
-// refused by Flip. It is the zero RowError for a number no other agent
-// has, or none.
-func (d *DB) phoneOfAnother(ctx context.Context, line int, agentKey, phone string) (RowError, error) {
+// agent of the run other than agentKey's has, or a correction queued for
+// one (queued, which may be nil): a correction to it would be refused by
+// Flip. It is the zero RowError for a number no other agent has, or none.
+func (d *DB) phoneOfAnother(ctx context.Context, queued queuedPhones, line int, agentKey, phone string) (RowError, error) {
 	pk := d.key.phoneKey(phone)
 	if pk == "" {
 		return RowError{}, nil
@@ -94,13 +97,17 @@ func (d *DB) phoneOfAnother(ctx context.Context, line int, agentKey, phone strin
 	var h phoneHolder
 	var id sql.NullInt64
 	err := d.queryRow(ctx, d.sql, "SELECT line, agent_id FROM fleet_agents WHERE phone_key = ? AND key <> ? ORDER BY line LIMIT 1", pk, agentKey).Scan(&h.line, &id)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		h = queued.other(pk, agentKey)
+	case err != nil:
+		return RowError{}, err
+	default:
+		h.agentID = id.Int64
+	}
+	if h.line == 0 {
 		return RowError{}, nil
 	}
-	if err != nil {
-		return RowError{}, err
-	}
-	h.agentID = id.Int64
 	return RowError{line, "phone_number", h.rule()}, nil
 }
 

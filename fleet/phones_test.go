@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,39 +74,14 @@ func TestImportRefusesAPhoneTheRunHas(t *testing.T) {
 			t.Errorf("Import of line 12's number again: %v %v", refused, err)
 		}
 		var lines []int
-		if err := collectInts(h.db, "SELECT line FROM fleet_agents ORDER BY line", &lines); err != nil {
-			t.Fatal(err)
+		for _, r := range records(t, h.db) {
+			lines = append(lines, r.Line)
 		}
+		slices.Sort(lines)
 		if fmt.Sprint(lines) != "[2 3 11 12]" {
 			t.Errorf("the run's agents are of lines %v, want [2 3 11 12]", lines)
 		}
 	})
-}
-
-// rowErrors is errs one per line, as the command prints them.
-func rowErrors(errs []fleet.RowError) string {
-	var lines []string
-	for _, e := range errs {
-		lines = append(lines, fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Rule))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// collectInts reads a query's one integer column.
-func collectInts(db *fleet.DB, query string, into *[]int) error {
-	rows, err := db.SQL().Query(query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return err
-		}
-		*into = append(*into, v)
-	}
-	return rows.Err()
 }
 
 // A run of schema version 2 (before the phone numbers' keys) is converted

@@ -154,7 +154,8 @@ func (f *Fleet) queueRepair(ctx context.Context, rp Repair) (RowError, error) {
 		return fail("identity_number", "the agent's personal data was erased from this run (flipkyc forget, or its retention period ended): the run cannot repair it; onboard the agent again in a new run")
 	}
 	if rp.Data != nil {
-		if taken, err := f.db.phoneOfAnother(ctx, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {
+		// (Repair checks the queued corrections' numbers.)
+		if taken, err := f.db.phoneOfAnother(ctx, nil, rp.Line, a.Key, rp.Data.PhoneNumber); err != nil || taken.Rule != "" {
 			return taken, err
 		}
 	}
