@@ -13,6 +13,7 @@ import (
 
 	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/fleet"
+	"github.com/flipkyc/flipkyc/internal/pgtest"
 )
 
 // benchConfig is the command's settings (10 workers, 100 ms poll) at rate.
@@ -42,7 +43,12 @@ func benchConfig(rate float64) fleet.Config {
 // --listen'; goal at most 2 ms), the fake's process's own beside it
 // ("fake-cpu-ms/agent"), and on Postgres the database's commits per agent over the
 // whole run, migration and import included ("commits/agent", from
-// pg_stat_database).
+// pg_stat_database). On a Postgres the tests started themselves
+// (internal/pgtest), the unlimited runs also report the server's own CPU
+// time: per agent over the fleet's run, migration and import included
+// ("pg-cpu-ms/agent"), and per job over River alone's
+// ("river-pg-cpu-ms/job"), for the server shares the 2 cores with the
+// fleet and the fake.
 //
 //	go test -run '^$' -bench LimitedByFlip -benchtime 1x ./fleet
 func BenchmarkLimitedByFlip(b *testing.B) {
@@ -61,9 +67,13 @@ func BenchmarkLimitedByFlip(b *testing.B) {
 		b.Run(db+"/unlimited", func(b *testing.B) {
 			for range b.N {
 				const n = 1000
-				base := riverBaseline(b, db, 2*n)
+				base, baseServerCPU := riverBaseline(b, db, 2*n)
 				r := limitedRun(b, db, 1e6, n)
 				b.ReportMetric(base, "river-jobs/s")
+				if baseServerCPU > 0 && r.serverCPUPerAgent > 0 {
+					b.ReportMetric(float64(r.serverCPUPerAgent.Microseconds())/1000, "pg-cpu-ms/agent")
+					b.ReportMetric(float64(baseServerCPU.Microseconds())/1000/float64(2*n), "river-pg-cpu-ms/job")
+				}
 				b.ReportMetric(r.jobsPerSecond, "jobs/s")
 				b.ReportMetric(r.jobsPerSecond/base, "of-river")
 				b.ReportMetric(float64(n)/r.elapsed.Seconds(), "agents/s")
@@ -82,6 +92,9 @@ type runFigures struct {
 	cpuPerAgent     time.Duration // this process's CPU time during Run (the fleet's: onboarding and callbacks), per agent
 	fakeCPUPerAgent time.Duration // the fake's process's CPU time, its start and the import included, per agent
 	commits         float64       // Postgres: commits per agent over the whole run; 0 on SQLite
+	// serverCPUPerAgent is the Postgres server's CPU time per agent over
+	// the whole run (pgtest.ServerCPU); 0 on SQLite or another server.
+	serverCPUPerAgent time.Duration
 }
 
 // report reports the figures every run has.
@@ -99,9 +112,11 @@ func limitedRun(b *testing.B, db string, rate float64, n int) runFigures {
 	dir := b.TempDir()
 	dsn := filepath.Join(dir, "run.db")
 	var commitsBefore int64
+	var serverBefore time.Duration
 	if db == "postgres" {
 		dsn = postgresDSN(b)
 		commitsBefore = xactCommits(b, dsn)
+		serverBefore, _ = pgtest.ServerCPU()
 	}
 	csv := writeRun(b, dir, n, nil)
 	var mu sync.Mutex
@@ -156,6 +171,11 @@ func limitedRun(b *testing.B, db string, rate float64, n int) runFigures {
 	if db == "postgres" {
 		h.db.Close() // its sessions end, and Postgres counts their commits
 		r.commits = float64(xactCommits(b, dsn)-commitsBefore) / float64(n)
+		// The sessions have ended (xactCommits waited for them), and the
+		// server has counted their CPU time.
+		if after, ok := pgtest.ServerCPU(); ok {
+			r.serverCPUPerAgent = (after - serverBefore) / time.Duration(n)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -170,18 +190,27 @@ func limitedRun(b *testing.B, db string, rate float64, n int) runFigures {
 
 // riverBaseline runs jobs trivial jobs on River alone at the engine's
 // settings (fleet.NewTrivialRiver), on a new database of the kind db, and
-// returns the jobs completed per second, from River's start to the last.
-func riverBaseline(b *testing.B, db string, jobs int) float64 {
+// returns the jobs completed per second, from River's start to the last,
+// and on Postgres the server's CPU time over the whole (pgtest.ServerCPU;
+// 0 when not known).
+func riverBaseline(b *testing.B, db string, jobs int) (perSecond float64, serverCPU time.Duration) {
 	dsn := filepath.Join(b.TempDir(), "river.db")
+	var serverBefore time.Duration
 	if db == "postgres" {
 		dsn = postgresDSN(b)
+		serverBefore, _ = pgtest.ServerCPU()
 	}
 	ctx := context.Background()
 	d, err := fleet.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer d.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			d.Close()
+		}
+	}()
 	rc, err := fleet.NewTrivialRiver(d, benchConfig(1e6))
 	if err != nil {
 		b.Fatal(err)
@@ -208,16 +237,28 @@ func riverBaseline(b *testing.B, db string, jobs int) float64 {
 	if err := rc.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = rc.Stop(ctx) }()
 	timeout := time.After(5 * time.Minute)
 	for got := 0; got < jobs; got++ {
 		select {
 		case <-done:
 		case <-timeout:
+			_ = rc.Stop(ctx)
 			b.Fatalf("River completed %d of %d trivial jobs in 5 minutes", got, jobs)
 		}
 	}
-	return float64(jobs) / time.Since(start).Seconds()
+	perSecond = float64(jobs) / time.Since(start).Seconds()
+	if err := rc.Stop(ctx); err != nil {
+		b.Fatal(err)
+	}
+	closed = true
+	d.Close()
+	if db == "postgres" {
+		xactCommits(b, dsn) // waits for the sessions to end
+		if after, ok := pgtest.ServerCPU(); ok {
+			serverCPU = after - serverBefore
+		}
+	}
+	return perSecond, serverCPU
 }
 
 // xactCommits returns the commits Postgres counted in dsn's database

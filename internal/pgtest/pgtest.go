@@ -15,9 +15,11 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
@@ -27,6 +29,7 @@ var pg struct {
 	url  string // server URL without a database
 	err  error
 	stop func()
+	data string // the data directory of the server started here; "" for FLEET_TEST_POSTGRES's
 	n    atomic.Int64
 }
 
@@ -104,9 +107,81 @@ func startPostgres() (string, error) {
 	if out, err := as(filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("pg_ctl start: %v: %s", err, out)
 	}
+	pg.data = data
 	pg.stop = func() {
 		_ = as(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop").Run()
 		os.RemoveAll(dir)
 	}
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d", port), nil
+}
+
+// ServerCPU returns the CPU time the server Database started has used so
+// far: its postmaster's, that of the sessions and workers that ended (the
+// postmaster's children's, counted once it reaps them) and that of those
+// still running. ok is false for a server this package did not start
+// (FLEET_TEST_POSTGRES) or without Linux's /proc.
+func ServerCPU() (cpu time.Duration, ok bool) {
+	if pg.data == "" {
+		return 0, false
+	}
+	pidFile, err := os.ReadFile(filepath.Join(pg.data, "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	postmaster, _, _ := strings.Cut(string(pidFile), "\n")
+	fields, ok := procStat(postmaster)
+	if !ok {
+		return 0, false
+	}
+	ticks := fields.utime + fields.stime + fields.cutime + fields.cstime
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range entries {
+		if f, ok := procStat(e.Name()); ok && f.ppid == postmaster {
+			ticks += f.utime + f.stime
+		}
+	}
+	// /proc counts in USER_HZ, 100 a second on Linux.
+	return time.Duration(ticks) * (time.Second / 100), true
+}
+
+// procFields are the fields of /proc/<pid>/stat that ServerCPU reads.
+type procFields struct {
+	ppid                         string
+	utime, stime, cutime, cstime int64
+}
+
+// procStat reads /proc/<pid>/stat; ok is false when pid is not a process's.
+func procStat(pid string) (procFields, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return procFields{}, false
+	}
+	return parseStat(string(b))
+}
+
+// parseStat reads the fields of a /proc/<pid>/stat line; ok is false when
+// it is not one.
+func parseStat(s string) (procFields, bool) {
+	// The command's name, in brackets, may hold spaces: the fields are
+	// counted from after it (the state is field 3, the parent's id 4, the
+	// times 14 to 17).
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procFields{}, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 15 {
+		return procFields{}, false
+	}
+	var t [4]int64
+	for j := range t {
+		var err error
+		if t[j], err = strconv.ParseInt(f[11+j], 10, 64); err != nil {
+			return procFields{}, false
+		}
+	}
+	return procFields{ppid: f[1], utime: t[0], stime: t[1], cutime: t[2], cstime: t[3]}, true
 }
