@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -112,17 +113,54 @@ func ReadKeyFile(path string) (*DataKey, error) {
 }
 
 // CreateKeyFile writes a new random data key to path, readable by its
-// owner only, and returns it. It never writes over an existing file.
+// owner only, and returns it. It never writes over an existing file: the
+// key is written whole to a new file beside path, which is then linked
+// there, so that a process reading path never finds half a key.
 func CreateKeyFile(path string) (*DataKey, error) {
 	raw := make([]byte, DataKeySize)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
+	text := base64.StdEncoding.EncodeToString(raw) + "\n"
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("creating the data key file: %w", &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist})
+	}
+	file, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // owner-only
+	if err != nil {
+		return nil, fmt.Errorf("creating the data key file: %w", err)
+	}
+	defer os.Remove(file.Name())
+	_, err = file.WriteString(text)
+	if err == nil {
+		err = file.Sync()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("writing the data key file: %w", err)
+	}
+	if err := os.Link(file.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("creating the data key file: %w", err)
+		}
+		// A file system without hard links: the file is created in place.
+		return createKeyFileInPlace(path, text, raw)
+	}
+	return NewDataKey(raw)
+}
+
+// createKeyFileInPlace writes text, the key raw in base64, to a new file
+// at path, for CreateKeyFile where a file cannot be linked.
+func createKeyFileInPlace(path, text string, raw []byte) (*DataKey, error) {
 	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating the data key file: %w", err)
 	}
-	_, err = file.WriteString(base64.StdEncoding.EncodeToString(raw) + "\n")
+	_, err = file.WriteString(text)
+	if err == nil {
+		err = file.Sync()
+	}
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}
@@ -134,11 +172,16 @@ func CreateKeyFile(path string) (*DataKey, error) {
 }
 
 // OpenOrCreateKeyFile reads the key file at path, or creates it when it
-// does not exist; created reports which.
+// does not exist; created reports which. Of processes creating it at
+// once, one creates it and the others read the key it wrote.
 func OpenOrCreateKeyFile(path string) (k *DataKey, created bool, err error) {
 	k, err = ReadKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		k, err = CreateKeyFile(path)
+		if errors.Is(err, fs.ErrExist) {
+			k, err = ReadKeyFile(path)
+			return k, false, err
+		}
 		return k, err == nil, err
 	}
 	return k, false, err

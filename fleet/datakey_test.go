@@ -3,6 +3,9 @@ package fleet
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -80,4 +83,51 @@ func BenchmarkAgentCrypto(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Processes started at once on a new run each open or create its key file:
+// one creates it, the others read that key, and nothing else is left in
+// the directory.
+func TestOpenOrCreateKeyFileAtOnce(t *testing.T) {
+	for round := range 10 {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "run.db.key")
+		type result struct {
+			k       *DataKey
+			created bool
+			err     error
+		}
+		results := make(chan result, 4)
+		for range cap(results) {
+			go func() {
+				k, created, err := OpenOrCreateKeyFile(path)
+				results <- result{k, created, err}
+			}()
+		}
+		var checks []string
+		created := 0
+		for range cap(results) {
+			r := <-results
+			if r.err != nil {
+				t.Fatalf("round %d: %v", round, r.err)
+			}
+			if r.created {
+				created++
+			}
+			checks = append(checks, r.k.check)
+		}
+		if created != 1 || len(slices.Compact(slices.Sorted(slices.Values(checks)))) != 1 {
+			t.Fatalf("round %d: %d created; key checks %q: want one created and one key", round, created, checks)
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Name() != "run.db.key" {
+			t.Fatalf("round %d: the directory holds %v; want the key file alone", round, entries)
+		}
+		if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("round %d: key file %v, %v; want mode 0600", round, info.Mode(), err)
+		}
+	}
 }

@@ -350,6 +350,15 @@ func (d *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727113)") //nolint:errcheck
+	} else {
+		// So may several processes on one SQLite file: River's migration
+		// checks for its tables and then creates them, outside any
+		// transaction.
+		unlock, err := migrationTurn(ctx, d.dsn)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	m, err := rivermigrate.New(d.driver, nil)
 	if err != nil {

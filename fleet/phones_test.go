@@ -257,6 +257,31 @@ func TestRepairsToOnePhone(t *testing.T) {
 // open it: the second finds it converted in its transaction and starts
 // again from there. (Two processes creating a new run at once can still
 // collide in River's own migration.)
+// TestOpenNewRunAtOnce opens a brand-new SQLite run from two handles at
+// once (two processes starting on one CSV): River's migration and the
+// fleet's take turns, and both open it.
+func TestOpenNewRunAtOnce(t *testing.T) {
+	t.Parallel()
+	for round := range 8 {
+		dsn := filepath.Join(t.TempDir(), "run.db")
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				d, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
+				if err == nil {
+					err = d.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+	}
+}
+
 func TestOpenOlderRunAtOnce(t *testing.T) {
 	t.Parallel()
 	for round := range 5 {
