@@ -366,7 +366,8 @@ const (
 
 // dataKey finds the run's data key: the --key-file, else FLIPKYC_DATA_KEY,
 // else (SQLite) the key file beside the database. created names a key file
-// it created, to remove if the run turns out to have another key.
+// it created, to remove if the run turns out to have another key, or to
+// tell of (tellKeyCreated) once the run took it.
 func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, created string, err error) {
 	byDefault := keyFile == ""
 	if byDefault {
@@ -407,9 +408,14 @@ func (e *env) dataKey(keyFile, dsn string, use keyUse) (key *fleet.DataKey, crea
 	}
 	if made {
 		created = keyFile
-		fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", keyFile)
 	}
 	return k, created, nil
+}
+
+// tellKeyCreated says on stderr that the data key file at path was created
+// and what it is for, once the run it was made for opened (or took it).
+func (e *env) tellKeyCreated(path string) {
+	fmt.Fprintf(e.stderr, "flipkyc: created the data key file %s (owner-only): it encrypts this run's personal data; keep it apart from copies of the database, and do not lose it: without it the run's personal data cannot be read\n", path)
 }
 
 // warnKeyFileMode warns on stderr when the key file can be read by users
@@ -461,6 +467,9 @@ func (e *env) openRun(dsn, keyFile string, use keyUse, opts ...fleet.OpenOption)
 			return nil, inputErrorf("%v", err)
 		}
 		return nil, err
+	}
+	if created != "" {
+		e.tellKeyCreated(created)
 	}
 	for _, n := range d.Notices() {
 		fmt.Fprintf(e.stderr, "flipkyc %s: %s\n", e.cmd.path, n)

@@ -231,6 +231,9 @@ copies. No process may work the run meanwhile.`,
 				}
 				return err
 			}
+			if created != "" {
+				e.tellKeyCreated(created)
+			}
 			fmt.Fprintf(e.stderr, "flipkyc rekey: the run's personal data is now encrypted with the key in %s: give --key-file %s from now on, and destroy the old key\n", *newKeyFile, *newKeyFile)
 			return nil
 		}

@@ -293,3 +293,24 @@ func TestFleetStatusErasures(t *testing.T) {
 	r = fleetCLI(t, vars, agents, "status", "--db", db, "--erasures", "--inventory")
 	assert.Equal(t, exitUsage, r.code)
 }
+
+// A key made for a run that then does not open (--db names a file that is
+// not a SQLite database) is removed, and the command does not say it
+// created one.
+func TestFleetKeyNotToldForARunThatDidNotOpen(t *testing.T) {
+	t.Parallel()
+	_, vars := fakeEnv(t)
+	agents := []fleetAgent{{suffix: "500021"}}
+	csvPath := writeFleetRun(t, agents)
+	before, err := os.ReadFile(csvPath)
+	require.NoError(t, err)
+	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--db", csvPath}, fast...)...)
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "is not a SQLite database")
+	assert.NotContains(t, r.stderr, "created the data key file")
+	_, err = os.Stat(csvPath + ".key")
+	assert.ErrorIs(t, err, os.ErrNotExist, "the key made for it is removed")
+	after, err := os.ReadFile(csvPath)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the CSV is untouched")
+}
