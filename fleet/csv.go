@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/flipkyc/flipkyc"
 )
@@ -157,7 +155,7 @@ func NewCSVReader(r io.Reader, imagesDir string) (*CSVReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CSVReader{recs: recs, header: unknownColumns(recs.header, recs.headerLine), images: images, seed: maphash.MakeSeed(),
+	return &CSVReader{recs: recs, header: unknownColumns(recs.names, recs.headerLine), images: images, seed: maphash.MakeSeed(),
 		seenID: map[uint64]int32{}, seenPhone: map[uint64]int32{}}, nil
 }
 
@@ -175,14 +173,15 @@ var knownColumns = append(slices.Clone(Columns), LocationNameColumns...)
 var optionalColumns = []string{"email", "country_id", "country"}
 
 // HeaderNotes returns a note (on the header's line) for each column of the header that
-// onboard does not read, and ignores: with the column it is likely a
-// misspelling of.
+// onboard does not read, and ignores: by its position ("column 16"), for
+// its heading is not printed (a row joined to the header line would put an
+// agent's data there), with the column it is likely a misspelling of.
 func (c *CSVReader) HeaderNotes() []RowError { return c.header }
 
-// unknownColumns is HeaderNotes of header, on line, in the header's order.
-func unknownColumns(header map[string]int, line int) []RowError {
+// unknownColumns is HeaderNotes of the header's names (by column), on line.
+func unknownColumns(names []string, line int) []RowError {
 	var notes []RowError
-	for name := range header {
+	for i, name := range names {
 		if name == "" || slices.Contains(knownColumns, name) {
 			continue
 		}
@@ -196,9 +195,8 @@ func unknownColumns(header map[string]int, line int) []RowError {
 		if best != "" {
 			rule += fmt.Sprintf("; is it %s misspelt?", best)
 		}
-		notes = append(notes, RowError{line, printableName(name), rule})
+		notes = append(notes, RowError{line, fmt.Sprintf("column %d", i+1), rule})
 	}
-	slices.SortFunc(notes, func(a, b RowError) int { return cmp.Compare(header[a.Field], header[b.Field]) })
 	return notes
 }
 
@@ -540,10 +538,18 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 	width := 0
 	for i, h := range head {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if _, twice := header[name]; twice && name != "" {
-			return nil, fmt.Errorf("the header names the column %s twice: which one holds the values?", printableName(name))
+		if looksLikeValue(name) {
+			// Not printed: it may be an agent's data.
+			return nil, fmt.Errorf("line %d, column %d: the header holds a value (a long number, a date or an e-mail address), not a column name: is the header line missing, or a row joined to it?", headerLine, i+1)
 		}
-		header[name], names[i] = i, name
+		_, twice := header[name]
+		if twice && slices.Contains(knownColumns, name) {
+			return nil, fmt.Errorf("the header names the column %s twice: which one holds the values?", name)
+		}
+		names[i] = name
+		if !twice {
+			header[name] = i
+		}
 		if name != "" {
 			width = i + 1
 		}
@@ -566,20 +572,21 @@ func newRecordReader(r io.Reader, required []string) (*recordReader, error) {
 	return &recordReader{cr: cr, header: header, names: names, width: width, headerLine: headerLine}, nil
 }
 
-// printableName is a column's name as printed: control characters
-// replaced, at most 40 characters.
-func printableName(name string) string {
-	r := []rune(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
+// looksLikeValue reports whether a heading holds what a row's field does
+// and no column's name does: 6 digits or more (an identity or phone
+// number, however spaced), a date (DD-MM-YYYY or YYYY-MM-DD, with -, / or
+// .) or an e-mail address.
+func looksLikeValue(heading string) bool {
+	digits := 0
+	for _, r := range heading {
+		if '0' <= r && r <= '9' {
+			digits++
 		}
-		return r
-	}, name))
-	if len(r) > 40 {
-		return string(r[:39]) + "…"
 	}
-	return string(r)
+	return digits >= 6 || strings.Contains(heading, "@") || dateInHeading.MatchString(heading)
 }
+
+var dateInHeading = regexp.MustCompile(`[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}`)
 
 // lacks says which columns the CSV lacks.
 func lacks(missing []string) string {

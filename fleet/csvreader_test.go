@@ -234,17 +234,38 @@ func TestCSVHeader(t *testing.T) {
 		{"a column twice", full + ",phone_number", "the header names the column phone_number twice", nil},
 		{"a location neither by id nor by name", strings.Replace(full, "province,", "", 1), "the CSV has no province_id or province column", nil},
 		{"columns it does not read", full + ",emial,notes", "", []string{
-			"line 1: emial: not a column onboard reads: ignored; is it email misspelt?",
-			"line 1: notes: not a column onboard reads: ignored",
+			"line 1: column 15: not a column onboard reads: ignored; is it email misspelt?",
+			"line 1: column 16: not a column onboard reads: ignored",
 		}},
-		{"the header after blank lines", "\n\n" + full + ",notes", "", []string{"line 3: notes: not a column onboard reads: ignored"}},
-		{"a control character in a name", full + ",\"x\x1b[2J\ny\"", "", []string{"line 1: x?[2j?y: not a column onboard reads: ignored"}},
+		{"the header after blank lines", "\n\n" + full + ",notes", "", []string{"line 3: column 15: not a column onboard reads: ignored"}},
+		{"a control character in a name", full + ",\"x\x1b[2J\ny\"", "", []string{"line 1: column 15: not a column onboard reads: ignored"}},
+		{"a heading it does not read twice", full + ",notes,Notes", "", []string{
+			"line 1: column 15: not a column onboard reads: ignored",
+			"line 1: column 16: not a column onboard reads: ignored",
+		}},
+		// A row joined to the header line, or no header line: the values
+		// are never printed.
+		{"an identity number in the header", full + ",Siti Rahayu,3201010101900002", "line 1, column 16: the header holds a value (a long number, a date or an e-mail address), not a column name: is the header line missing, or a row joined to it?", nil},
+		{"a phone number in the header", full + ",Jalan Pajajaran 22,+62 812 0000 0002", "line 1, column 16: the header holds a value", nil},
+		{"a birth date in the header", full + ",02-03-1988", "line 1, column 15: the header holds a value", nil},
+		{"a date the other way round", full + ",1988/3/2", "line 1, column 15: the header holds a value", nil},
+		{"an e-mail address in the header", full + ",siti@example.com", "line 1, column 15: the header holds a value", nil},
+		{"no header line", "Siti Rahayu,ktp,3201010101900002,02-03-1988,Kota Depok,female,x,Jawa Barat,Kota Depok,Beji,Jalan Pajajaran 22,081200000002,ktp.png,selfie.png,Kota Depok", "line 1, column 3: the header holds a value", nil},
+		{"a name given twice, not a column", "Kota Depok,Kota Depok," + full, "", []string{
+			"line 1: column 1: not a column onboard reads: ignored",
+			"line 1: column 2: not a column onboard reads: ignored",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := fleet.NewCSVReader(strings.NewReader(tc.header), dir)
 			if tc.err != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
 					t.Fatalf("got %v, want an error starting %q", err, tc.err)
+				}
+				for _, data := range []string{"siti", "3201", "0002", "1988", "pajajaran", "example", "depok"} {
+					if strings.Contains(strings.ToLower(err.Error()), data) {
+						t.Errorf("the error %q quotes the header's data %q", err, data)
+					}
 				}
 				return
 			}

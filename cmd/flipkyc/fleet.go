@@ -67,9 +67,12 @@ approved, rejected, failed its upload check or needs attention.
 Bad rows are reported with line, field and rule, and the others go on.
 --check only checks the CSV: every row, image and location. It prints
 each problem the same way, on stdout (with --json, one object per problem
-and a last one with the counts), and notes the rows whose identity number
-the run (--db, or the file beside the CSV) already has, which onboard
-resumes rather than creates: they are not problems. It exits 1 when there
+and a last one with the counts), and notes ("note:" before the text) the
+rows whose identity number the run (--db, or the file beside the CSV)
+already has, which onboard resumes rather than creates, and the columns it
+does not read, by position: they are not problems. A header that holds a
+value (a long number, a date, an e-mail address: a row joined to it, or
+no header line) is refused without printing it. It exits 1 when there
 is a problem, 0 when the CSV is clean. It sends Flip nothing but location
 look-ups, and does not create a run that does not exist (it then says it
 checked against none); a run made by an earlier flipkyc is upgraded, as
@@ -889,8 +892,9 @@ type printedRow struct {
 }
 
 // printRows prints on w the rows refused and the rows noted (not refused:
-// "note" instead of "rule" in JSON), in line order, by line, field and
-// rule; a rule may quote a path or a reply, and is masked.
+// "note" instead of "rule" in JSON, "note: " before the text otherwise),
+// in line order, by line, field and rule; a rule may quote a path or a
+// reply, and is masked.
 func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
 	rows := make([]printedRow, 0, len(bad)+len(noted))
 	for _, b := range bad {
@@ -909,6 +913,9 @@ func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
 			}
 			writeJSON(w, map[string]any{"line": r.Line, "field": r.Field, kind: text})
 			continue
+		}
+		if r.note {
+			text = "note: " + text
 		}
 		fmt.Fprintf(w, "line %d: %s: %s\n", r.Line, printable(r.Field), printable(text))
 	}
