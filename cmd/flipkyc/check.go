@@ -23,10 +23,9 @@ func (e *env) check(o fleetOptions) error {
 	if *o.listen != "" {
 		return usagef("--check sends nothing and receives nothing: --listen is for onboard")
 	}
-	client, err := e.client()
-	if err != nil {
-		return err
-	}
+	// Without Flip's key (or with one the SDK refuses) no list can be
+	// read: the problems found without Flip are printed all the same.
+	client, noClient := e.client()
 	dsn := *o.db
 	if dsn == "" {
 		dsn = defaultDB(*o.csv)
@@ -70,12 +69,15 @@ func (e *env) check(o fleetOptions) error {
 	}
 	// The findings are the check's output: on stdout. A look-up that
 	// fails does not hide the problems found without Flip.
-	var lookUpErr error
+	lookUpErr := noClient
 	total, nBad, nInRun, err := e.streamRows(e.stdout, rows, fleet.NewLocations(d, client), inRun, &lookUpErr)
 	if err != nil {
 		return err
 	}
-	if lookUpErr != nil {
+	switch {
+	case noClient != nil:
+		against += "; locations NOT checked: Flip's lists cannot be read"
+	case lookUpErr != nil:
 		against += "; locations NOT all checked: a look-up failed"
 	}
 	if e.json {
@@ -86,6 +88,8 @@ func (e *env) check(o fleetOptions) error {
 			plural(total, "row", "rows"), total-nBad-nInRun, nInRun, nBad, against)
 	}
 	switch {
+	case noClient != nil:
+		return fmt.Errorf("the check is incomplete: no location was checked, for Flip's lists cannot be read: %w", noClient)
 	case lookUpErr != nil:
 		return fmt.Errorf("the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: %w", lookUpErr)
 	case nBad > 0:

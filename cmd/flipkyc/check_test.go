@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flipkyc/flipkyc"
 	"github.com/flipkyc/flipkyc/flipkyctest"
 )
 
@@ -350,6 +352,29 @@ func TestCheckWithoutFlip(t *testing.T) {
 	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
 	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT all checked: a look-up failed;")
 	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: looking up Flip's countries:")
+	assert.NoFileExists(t, defaultDB(csvPath))
+}
+
+// --check without Flip's secret key: no list can be read, and the
+// problems found without Flip are printed all the same before it fails
+// saying no location was checked.
+func TestCheckWithoutFlipsKey(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeEnv(t)
+	noKey := maps.Clone(vars)
+	delete(noKey, flipkyc.EnvSecretKey)
+	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
+	agents := []placedAgent{
+		{fleetAgent: fleetAgent{suffix: "760101"}, loc: named},
+		{fleetAgent: fleetAgent{suffix: "760101"}, loc: named, phone: "760109"}, // line 3: identity of line 2
+	}
+	csvPath := writePlacedRun(t, agents)
+	r := fleetCLI(t, noKey, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
+	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT checked: Flip's lists cannot be read;")
+	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: no location was checked, for Flip's lists cannot be read: FLIP_SECRET_KEY is not set")
+	assert.Empty(t, srv.Requests(), "nothing sent without a key")
 	assert.NoFileExists(t, defaultDB(csvPath))
 }
 

@@ -76,9 +76,9 @@ no header line) is refused without printing it. It exits 1 when there
 is a problem, 0 when the CSV is clean. It sends Flip nothing but location
 look-ups, and does not create a run that does not exist (it then says it
 checked against none); a run made by an earlier flipkyc is upgraded, as
-onboard would. When Flip's lists cannot be read, the other
-problems are printed all the same, and it fails saying the locations
-were not checked.
+onboard would. When Flip's lists cannot be read (no FLIP_SECRET_KEY, a
+refused key, Flip out of reach), the other problems are printed all the
+same, and it fails saying the locations were not checked.
 
 Running the same command again resumes the run: nothing that took effect is
 sent again. A create whose outcome is unknown (or a 2002 duplicate) is never
