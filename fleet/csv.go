@@ -681,6 +681,11 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 		CountryID: id("country_id"), ProvinceID: id("province_id"), CityID: id("city_id"), DistrictID: id("district_id"),
 		Address: v["address"], PhoneNumber: v["phone_number"], Email: v["email"],
 	}
+	for _, col := range []string{"identity_number", "phone_number"} {
+		if scientificNotation.MatchString(v[col]) {
+			errs = append(errs, RowError{line, col, "written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again"})
+		}
+	}
 	if s := v["birth_date"]; s != "" {
 		d, err := flipkyc.ParseDate(s)
 		if err != nil {
@@ -714,6 +719,10 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 	}
 	return p, errs
 }
+
+// scientificNotation is a number as a spreadsheet shows a long one, such
+// as an identity number: 3.20101E+15.
+var scientificNotation = regexp.MustCompile(`^[0-9]+([.,][0-9]+)?[eE][+-]?[0-9]+$`)
 
 // locationIDColumns are the id columns of LocationNameColumns, level by
 // level.

@@ -198,6 +198,10 @@ func TestCSVReaderRowProblems(t *testing.T) {
 		{"a field too many", strings.TrimSuffix(row("3201000000010000", "31-10-1990", "081200000001", ""), "\n") + ",extra\n", nil, []string{
 			"line 2: row: has 17 fields, the header 16: a separator too many or too few?",
 		}},
+		{"numbers a spreadsheet wrote in scientific notation", row("3.20101E+15", "31-10-1990", "6.28123E+11", ""), nil, []string{
+			"line 2: identity_number: written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again",
+			"line 2: phone_number: written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again",
+		}},
 		{"phone written with separators", row("3201000000010000", "31-10-1990", "0812-0000-0001", "") + row("3201000000020000", "31-10-1990", "+62 812 0000 0001", ""), []int{2}, []string{
 			"line 3: phone_number: the same as line 2's: Flip registers a phone number once",
 		}},
