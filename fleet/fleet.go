@@ -126,7 +126,9 @@ type Fleet struct {
 	// lim spaces the requests to Flip (Config.Rate); nil without a
 	// SecretKey.
 	lim limiter
-	log *slog.Logger
+	// stopping ends the limiter's waits in jobs when Run stops.
+	stopping runStopping
+	log      *slog.Logger
 	// unlock releases the lock on the SQLite run's file.
 	unlock func()
 	// offset is the database's clock minus this process's, in ms (now).
@@ -169,8 +171,8 @@ func New(cfg Config) (*Fleet, error) {
 		if cfg.DB.postgres {
 			lim = newDBLimiter(cfg.DB, cfg.Rate)
 		}
-		f.lim = lim
-		hc := &http.Client{Transport: &limitedTransport{base: base, lim: lim}}
+		f.lim = stoppableLimiter{lim: lim, stopping: &f.stopping}
+		hc := &http.Client{Transport: &limitedTransport{base: base, lim: f.lim}}
 		opts := append(append([]flipkyc.Option{}, cfg.ClientOptions...), flipkyc.WithHTTPClient(hc))
 		c, err := flipkyc.New(cfg.SecretKey, opts...)
 		if err != nil {
@@ -366,6 +368,11 @@ type worker[T keyed] struct {
 // left without a state and the run ends.
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	key := j.Args.key()
+	// A job waiting for its turn at the rate limit when the run stops
+	// ends here (stoppableLimiter), having sent nothing more.
+	ctx, cancelJob := context.WithCancelCause(ctx)
+	defer cancelJob(nil)
+	ctx = context.WithValue(ctx, jobCancelKey{}, cancelJob)
 	if w.slotFirst && w.f.lim != nil {
 		switch err := w.f.lim.wait(ctx); {
 		case err == nil:
@@ -408,6 +415,11 @@ func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
 	}
 	if err == nil || errors.Is(err, errMoved) {
 		return nil
+	}
+	if errors.Is(context.Cause(ctx), errStopping) {
+		// The run stopped while the step waited to send: the next run
+		// goes on from what is recorded, without spending an attempt.
+		return river.JobSnooze(time.Second)
 	}
 	reason := fmt.Sprintf("%s cannot run: %v", j.Kind, err)
 	if !permanent(err) {
@@ -722,6 +734,8 @@ func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
 	if err := f.eraseExpired(ctx); err != nil {
 		return err
 	}
+	stopping := f.stopping.begin()
+	defer stopping()
 	if err := f.river.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
@@ -763,6 +777,7 @@ func (f *Fleet) Run(ctx context.Context, progress func(Counts)) error {
 		}
 		select {
 		case <-ctx.Done():
+			stopping() // the steps waiting for their turn at the rate limit give up
 			stop()
 			return ctx.Err()
 		case <-tick.C:

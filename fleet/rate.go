@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -15,6 +16,70 @@ import (
 // limiter spaces requests to Flip.
 type limiter interface {
 	wait(ctx context.Context) error
+}
+
+// errStopping ends a job's wait for its turn at the rate limit when the
+// run stops: the job sends nothing more and is handed back for the next
+// run, without spending an attempt.
+var errStopping = errors.New("fleet: the run is stopping: the request goes in the next run")
+
+// runStopping tells a Run's steps that it stops.
+type runStopping struct {
+	mu  sync.Mutex
+	ctx context.Context // ended when the Run stops; nil outside Run
+}
+
+// begin returns the function that says the Run stops.
+func (s *runStopping) begin() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	return cancel
+}
+
+// current returns the context that ends when the Run stops, nil outside
+// Run.
+func (s *runStopping) current() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
+}
+
+// jobCancelKey carries, in a job's context, the function that ends the
+// job's context with a cause.
+type jobCancelKey struct{}
+
+// stoppableLimiter is a limiter whose waits in a job end when the run
+// stops. River's stop lets running jobs finish, and a job's slot at a low
+// rate may be seconds away, its next ones more: a job waiting for its turn
+// has nothing in flight, so its context is ended (errStopping) and it
+// sends nothing more; a request already sent is answered and recorded.
+type stoppableLimiter struct {
+	lim      limiter
+	stopping *runStopping
+}
+
+func (l stoppableLimiter) wait(ctx context.Context) error {
+	cancelJob, inJob := ctx.Value(jobCancelKey{}).(context.CancelCauseFunc)
+	stopping := l.stopping.current()
+	if !inJob || stopping == nil {
+		return l.lim.wait(ctx)
+	}
+	if stopping.Err() != nil {
+		cancelJob(errStopping)
+		return errStopping
+	}
+	wctx, cancelWait := context.WithCancel(ctx)
+	defer cancelWait()
+	unwatch := context.AfterFunc(stopping, cancelWait)
+	err := l.lim.wait(wctx)
+	unwatch()
+	if err != nil && ctx.Err() == nil && stopping.Err() != nil {
+		cancelJob(errStopping)
+		return errStopping
+	}
+	return err
 }
 
 // limitedTransport waits for the limiter before every request, retries
