@@ -21,21 +21,26 @@ const DefaultCountry = "Indonesia"
 // (ListCountries, ListProvinces, ListCities, ListDistricts). Each list is
 // asked of Flip once per parent and kept in the run's database
 // (fleet_locations), so a resumed run, or one of many rows, asks again for
-// nothing it has.
+// nothing it has; a row that misses in a list (a name that fits no place,
+// an id not in it) makes it ask Flip for that list again, once per list
+// and Locations, so that a place Flip added since is found.
 type Locations struct {
 	db   *DB // nil: the lists are kept in memory only
 	flip *flipkyc.Client
 	mu   sync.Mutex
 	// lists are those read so far, by level and parent id.
-	lists map[listKey][]flipkyc.Location
-	// matched are the names matched so far, so that many rows of one
-	// place are matched once.
-	matched map[matchKey]matchResult
+	lists map[listKey]*placeList
 }
 
-type matchKey struct {
-	listKey
-	name string
+// placeList is one of Flip's lists as a Locations read it.
+type placeList struct {
+	places []flipkyc.Location
+	// refreshed is set once the list was asked of Flip again after a
+	// miss: it is not asked again.
+	refreshed bool
+	// matched are the names matched so far, so that many rows of one
+	// place are matched once.
+	matched map[string]matchResult
 }
 
 type matchResult struct {
@@ -53,7 +58,7 @@ type listKey struct {
 // keeps them in db; with a nil db (a check without a run) it keeps them in
 // memory only.
 func NewLocations(db *DB, flip *flipkyc.Client) *Locations {
-	return &Locations{db: db, flip: flip, lists: map[listKey][]flipkyc.Location{}, matched: map[matchKey]matchResult{}}
+	return &Locations{db: db, flip: flip, lists: map[listKey]*placeList{}}
 }
 
 // Locations returns the run's resolver of location names, which asks Flip
@@ -71,11 +76,14 @@ var levelNames = [][2]string{{"country", "countries"}, {"province", "provinces"}
 // district of the city. Names are matched case- and space-insensitively,
 // with "Kab." and "Kec." read as "Kabupaten" and "Kecamatan", and also
 // without an administrative prefix ("Provinsi", "Kota", "Kabupaten",
-// "Kecamatan") when no name matches whole. A name that
-// matches no place, or several, or an id not in its parent's list, makes
-// the row bad, with the closest names Flip lists (at most 3). The good
-// rows are returned in order. The error is a look-up that failed: no row
-// was judged by it.
+// "Kecamatan") when no name matches whole; but a name that says "Kota"
+// never matches a "Kabupaten" of Flip's, nor the reverse: they are
+// different places. A name that matches no place, or several, or an id
+// not in its parent's list, makes the row bad, with the closest names Flip
+// lists (at most 3); before a miss (no place, or an id not in the list)
+// makes a row bad, the list is asked of Flip again, once per list. The
+// good rows are returned in order. The error is a look-up that failed: no
+// row was judged by it.
 func (l *Locations) Resolve(ctx context.Context, rows []Row) ([]Row, []RowError, error) {
 	good := rows[:0:0]
 	var bad []RowError
@@ -103,60 +111,81 @@ func (l *Locations) resolve(ctx context.Context, r *Row) (*RowError, error) {
 	}
 	var parent int64
 	for level := range ids {
-		list, err := l.list(ctx, level, parent)
-		if err != nil {
-			return nil, err
-		}
 		within := ""
 		if level > 0 {
 			within = fmt.Sprintf(" of %s %d", levelNames[level-1][0], parent)
 		}
-		switch id := *ids[level]; {
-		case id != 0:
-			if !slices.ContainsFunc(list, func(loc flipkyc.Location) bool { return loc.ID == id }) {
-				return &RowError{r.Line, locationIDColumns[level], fmt.Sprintf("not the id of one of Flip's %s%s (see 'flipkyc locations %s')",
-					levelNames[level][1], within, levelNames[level][1])}, nil
-			}
-		case names[level] != "":
-			found, candidates, ambiguous := l.match(level, parent, list, names[level])
-			if found != 0 {
-				*ids[level] = found
-				break
-			}
+		if *ids[level] == 0 && names[level] == "" {
+			return &RowError{r.Line, locationIDColumns[level], "is required: give " + locationIDColumns[level] + " or " + LocationNameColumns[level]}, nil
+		}
+		found, err := l.place(ctx, listKey{level, parent}, *ids[level], names[level])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case found.id != 0:
+			*ids[level] = found.id
+		case *ids[level] != 0:
+			return &RowError{r.Line, locationIDColumns[level], fmt.Sprintf("not the id of one of Flip's %s%s (see 'flipkyc locations %s')",
+				levelNames[level][1], within, levelNames[level][1])}, nil
+		default:
 			field := LocationNameColumns[level]
 			if level == 0 && r.Places.Country == "" {
 				field = "country_id"
 			}
 			var rule string
 			switch {
-			case ambiguous:
-				rule = fmt.Sprintf("matches %d of Flip's %s%s: %s; give the full name, or %s", len(candidates), levelNames[level][1], within, listed(candidates), locationIDColumns[level])
-			case len(candidates) == 0:
+			case found.ambiguous:
+				rule = fmt.Sprintf("matches %d of Flip's %s%s: %s; give the full name, or %s", len(found.candidates), levelNames[level][1], within, listed(found.candidates), locationIDColumns[level])
+			case len(found.candidates) == 0:
 				rule = fmt.Sprintf("Flip lists no %s%s", levelNames[level][1], within)
 			default:
-				rule = fmt.Sprintf("no %s%s of that name; closest in Flip's list: %s", levelNames[level][0], within, listed(candidates))
+				rule = fmt.Sprintf("no %s%s of that name; closest in Flip's list: %s%s", levelNames[level][0], within, listed(found.candidates), kindHint(names[level], found.candidates[0]))
 			}
 			return &RowError{r.Line, field, rule}, nil
-		default:
-			return &RowError{r.Line, locationIDColumns[level], "is required: give " + locationIDColumns[level] + " or " + LocationNameColumns[level]}, nil
 		}
 		parent = *ids[level]
 	}
 	return nil, nil
 }
 
-// match is match, remembered for the name within the list of level and
-// parent.
-func (l *Locations) match(level int, parent int64, list []flipkyc.Location, name string) (int64, []flipkyc.Location, bool) {
-	k := matchKey{listKey{level, parent}, name}
+// place finds the place that id (when not 0) or name gives in the list
+// key names: in the list as read, and, if it is not there, in the list as
+// Flip gives it now, when it was not asked again already. An ambiguous
+// name is no miss: Flip adding a place would not make it one place.
+func (l *Locations) place(ctx context.Context, key listKey, id int64, name string) (matchResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r, ok := l.matched[k]
-	if !ok {
-		r.id, r.candidates, r.ambiguous = match(list, name)
-		l.matched[k] = r
+	list, err := l.list(ctx, key)
+	if err != nil {
+		return matchResult{}, err
 	}
-	return r.id, r.candidates, r.ambiguous
+	found := list.find(id, name)
+	if found.id != 0 || found.ambiguous || list.refreshed {
+		return found, nil
+	}
+	if list, err = l.fetch(ctx, key); err != nil {
+		return matchResult{}, err
+	}
+	list.refreshed = true
+	return list.find(id, name), nil
+}
+
+// find is the place of id in the list (none when it is not there) or,
+// for a zero id, match of name, remembered.
+func (pl *placeList) find(id int64, name string) matchResult {
+	if id != 0 {
+		if slices.ContainsFunc(pl.places, func(loc flipkyc.Location) bool { return loc.ID == id }) {
+			return matchResult{id: id}
+		}
+		return matchResult{}
+	}
+	r, ok := pl.matched[name]
+	if !ok {
+		r.id, r.candidates, r.ambiguous = match(pl.places, name)
+		pl.matched[name] = r
+	}
+	return r
 }
 
 // match finds name in list and returns its id; when there is not one
@@ -164,9 +193,13 @@ func (l *Locations) match(level int, parent int64, list []flipkyc.Location, name
 // closest names (at most 3, by edit distance).
 func match(list []flipkyc.Location, name string) (id int64, candidates []flipkyc.Location, ambiguous bool) {
 	key := fullKey(name)
+	kind, bare := splitPrefix(key)
 	for _, same := range []func(flipkyc.Location) bool{
 		func(loc flipkyc.Location) bool { return fullKey(loc.Name) == key },
-		func(loc flipkyc.Location) bool { return withoutPrefix(fullKey(loc.Name)) == withoutPrefix(key) },
+		func(loc flipkyc.Location) bool {
+			locKind, locBare := splitPrefix(fullKey(loc.Name))
+			return locBare == bare && (kind == "" || locKind == "" || kind == locKind)
+		},
 	} {
 		var found []flipkyc.Location
 		for _, loc := range list {
@@ -184,12 +217,24 @@ func match(list []flipkyc.Location, name string) (id int64, candidates []flipkyc
 	closest := slices.Clone(list)
 	dist := make(map[int64]int, len(list))
 	for _, loc := range list {
-		dist[loc.ID] = editDistance(withoutPrefix(key), withoutPrefix(fullKey(loc.Name)))
+		_, locBare := splitPrefix(fullKey(loc.Name))
+		dist[loc.ID] = editDistance(bare, locBare)
 	}
 	slices.SortStableFunc(closest, func(a, b flipkyc.Location) int {
 		return cmp.Or(cmp.Compare(dist[a.ID], dist[b.ID]), strings.Compare(a.Name, b.Name))
 	})
 	return 0, closest[:min(3, len(closest))], false
+}
+
+// kindHint says, when name and the closest place differ only in their
+// kind (a kota, a kabupaten), that they are different places; else "".
+func kindHint(name string, closest flipkyc.Location) string {
+	kind, bare := splitPrefix(fullKey(name))
+	locKind, locBare := splitPrefix(fullKey(closest.Name))
+	if kind == "" || locKind == "" || kind == locKind || bare != locBare {
+		return ""
+	}
+	return fmt.Sprintf(" (a %s is not a %s: write the prefix Flip's name has, or none)", kind, locKind)
 }
 
 // listed names places with their ids: "Kota Depok" (184), ….
@@ -206,18 +251,24 @@ func listed(list []flipkyc.Location) string {
 func nameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
 
 // abbreviations are the short forms of administrative prefixes an
-// identity card may use, in nameKey's form, with the full word: with a
+// identity card may use, in nameKey's form, with the full words: with a
 // dot, with a dot and no space, and without the dot.
 var abbreviations = [][2]string{
 	{"kota adm. ", "kota administrasi "}, {"kota adm.", "kota administrasi "}, {"kota adm ", "kota administrasi "},
+	{"kab. adm. ", "kabupaten administrasi "}, {"kab. adm.", "kabupaten administrasi "}, {"kab adm ", "kabupaten administrasi "},
 	{"kab. ", "kabupaten "}, {"kab.", "kabupaten "}, {"kab ", "kabupaten "},
 	{"kec. ", "kecamatan "}, {"kec.", "kecamatan "}, {"kec ", "kecamatan "},
 	{"prov. ", "provinsi "}, {"prov.", "provinsi "}, {"prov ", "provinsi "},
 }
 
 // adminPrefixes are the words an identity card or a list may put before a
-// place's name, in nameKey's form with abbreviations written out.
-var adminPrefixes = []string{"provinsi ", "kota administrasi ", "kota ", "kabupaten ", "kecamatan "}
+// place's name, in nameKey's form with abbreviations written out, with the
+// kind of place they say when a place of another kind may have the same
+// name (Kota Bandung and Kabupaten Bandung), else "".
+var adminPrefixes = []struct{ prefix, kind string }{
+	{"provinsi ", ""}, {"kota administrasi ", "kota"}, {"kota ", "kota"},
+	{"kabupaten administrasi ", "kabupaten"}, {"kabupaten ", "kabupaten"}, {"kecamatan ", ""},
+}
 
 // fullKey is nameKey of name with an abbreviated prefix written out and
 // without dots ("D.K.I. Jakarta" is "dki jakarta").
@@ -232,14 +283,16 @@ func fullKey(name string) string {
 	return nameKey(strings.ReplaceAll(key, ".", ""))
 }
 
-// withoutPrefix is key (a fullKey) without its administrative prefix.
-func withoutPrefix(key string) string {
+// splitPrefix returns the kind of place key's administrative prefix says
+// ("kota", "kabupaten", or "" for none) and key (a fullKey) without that
+// prefix.
+func splitPrefix(key string) (kind, rest string) {
 	for _, p := range adminPrefixes {
-		if rest, ok := strings.CutPrefix(key, p); ok && rest != "" {
-			return rest
+		if rest, ok := strings.CutPrefix(key, p.prefix); ok && rest != "" {
+			return p.kind, rest
 		}
 	}
-	return key
+	return "", key
 }
 
 // editDistance is the Levenshtein distance between a and b, in runes.
@@ -264,50 +317,56 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// list returns Flip's list of the places of level within parent: from
-// memory, from the run's cache, or from Flip, which it then caches.
-func (l *Locations) list(ctx context.Context, level int, parent int64) ([]flipkyc.Location, error) {
-	k := listKey{level, parent}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if list, ok := l.lists[k]; ok {
+// list returns Flip's list of the places of key's level within its
+// parent: from memory, from the run's cache, or from Flip (fetch). l.mu is
+// held.
+func (l *Locations) list(ctx context.Context, key listKey) (*placeList, error) {
+	if list, ok := l.lists[key]; ok {
 		return list, nil
 	}
-	kind := levelNames[level][0]
 	if l.db != nil {
-		list, ok, err := l.db.cachedLocations(ctx, kind, parent)
+		places, ok, err := l.db.cachedLocations(ctx, levelNames[key.level][0], key.parent)
 		if err != nil {
-			return nil, fmt.Errorf("reading the run's %s: %w", levelNames[level][1], err)
+			return nil, fmt.Errorf("reading the run's %s: %w", levelNames[key.level][1], err)
 		}
 		if ok {
-			l.lists[k] = list
+			list := &placeList{places: places, matched: map[string]matchResult{}}
+			l.lists[key] = list
 			return list, nil
 		}
 	}
+	return l.fetch(ctx, key)
+}
+
+// fetch asks Flip for the list of key's level within its parent, keeps it
+// in the run in place of the one there, and in memory in place of the one
+// read. l.mu is held.
+func (l *Locations) fetch(ctx context.Context, key listKey) (*placeList, error) {
 	if l.flip == nil {
 		return nil, errors.New("fleet: resolving locations needs Flip's secret key")
 	}
-	var list []flipkyc.Location
+	var places []flipkyc.Location
 	var err error
-	switch level {
+	switch key.level {
 	case 0:
-		list, err = l.flip.ListCountries(ctx)
+		places, err = l.flip.ListCountries(ctx)
 	case 1:
-		list, err = l.flip.ListProvinces(ctx, parent)
+		places, err = l.flip.ListProvinces(ctx, key.parent)
 	case 2:
-		list, err = l.flip.ListCities(ctx, parent)
+		places, err = l.flip.ListCities(ctx, key.parent)
 	default:
-		list, err = l.flip.ListDistricts(ctx, parent)
+		places, err = l.flip.ListDistricts(ctx, key.parent)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("looking up Flip's %s: %w", levelNames[level][1], err)
+		return nil, fmt.Errorf("looking up Flip's %s: %w", levelNames[key.level][1], err)
 	}
 	if l.db != nil {
-		if err := l.db.cacheLocations(ctx, kind, parent, list); err != nil {
-			return nil, fmt.Errorf("keeping Flip's %s in the run: %w", levelNames[level][1], err)
+		if err := l.db.cacheLocations(ctx, levelNames[key.level][0], key.parent, places); err != nil {
+			return nil, fmt.Errorf("keeping Flip's %s in the run: %w", levelNames[key.level][1], err)
 		}
 	}
-	l.lists[k] = list
+	list := &placeList{places: places, matched: map[string]matchResult{}}
+	l.lists[key] = list
 	return list, nil
 }
 
@@ -338,18 +397,21 @@ func (d *DB) cachedLocations(ctx context.Context, kind string, parent int64) ([]
 	return list, true, rows.Err()
 }
 
-// cacheLocations keeps Flip's list of kind within parent in the run, with
-// a mark that the whole list is there (an empty list too). A process that
-// kept it meanwhile wins.
+// cacheLocations keeps Flip's list of kind within parent in the run, in
+// place of the one kept there, with a mark that the whole list is there
+// (an empty list too) and when it was asked.
 func (d *DB) cacheLocations(ctx context.Context, kind string, parent int64, list []flipkyc.Location) error {
 	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := d.exec(ctx, tx, "DELETE FROM fleet_locations WHERE kind = ? AND parent_id = ?", kind, parent); err != nil {
+			return err
+		}
 		for _, loc := range list {
-			if _, err := d.exec(ctx, tx, "INSERT INTO fleet_locations (kind, parent_id, id, name) VALUES (?, ?, ?, ?) ON CONFLICT (kind, parent_id, id) DO NOTHING",
+			if _, err := d.exec(ctx, tx, "INSERT INTO fleet_locations (kind, parent_id, id, name) VALUES (?, ?, ?, ?) ON CONFLICT (kind, parent_id, id) DO UPDATE SET name = excluded.name",
 				kind, parent, loc.ID, loc.Name); err != nil {
 				return err
 			}
 		}
-		_, err := d.exec(ctx, tx, "INSERT INTO fleet_location_lists (kind, parent_id, fetched_at) VALUES (?, ?, ?) ON CONFLICT (kind, parent_id) DO NOTHING",
+		_, err := d.exec(ctx, tx, "INSERT INTO fleet_location_lists (kind, parent_id, fetched_at) VALUES (?, ?, ?) ON CONFLICT (kind, parent_id) DO UPDATE SET fetched_at = excluded.fetched_at",
 			kind, parent, nowMillis())
 		return err
 	})

@@ -55,6 +55,51 @@ func TestMatchLocationName(t *testing.T) {
 		id, _, _ := match(tc.list, tc.name)
 		assert.Equal(t, tc.id, id, "%q", tc.name)
 	}
+	// A Kota and a Kabupaten of one name are different places: a name
+	// whose prefix says the one never matches the other, whether or not
+	// Flip's list has the other of that name too; its closest names are
+	// the place of the other kind first. Flip's lists may also write names
+	// without a prefix (the docs' "Depok"): any prefix then fits.
+	aceh := []flipkyc.Location{{ID: 1, Name: "Kabupaten Simeulue"}, {ID: 2, Name: "Kota Banda Aceh"}}
+	bare := []flipkyc.Location{{ID: 184, Name: "Depok"}, {ID: 190, Name: "Bekasi"}, {ID: 191, Name: "Kabupaten Bekasi"}}
+	jakarta = append(jakarta, flipkyc.Location{ID: 101, Name: "Kabupaten Administrasi Kepulauan Seribu"})
+	for _, tc := range []struct {
+		list       []flipkyc.Location
+		name       string
+		id         int64
+		candidates []int64
+	}{
+		{aceh, "Kota Simeulue", 0, []int64{1, 2}},
+		{aceh, "Kabupaten Banda Aceh", 0, []int64{2, 1}},
+		{aceh, "Kab. Banda Aceh", 0, []int64{2, 1}},
+		{aceh, "KAB BANDA ACEH", 0, []int64{2, 1}},
+		{aceh, "Kota Adm. Simeulue", 0, []int64{1, 2}},
+		{aceh, "Kabupaten Simeulue", 1, nil},
+		{aceh, "Kab. Simeulue", 1, nil},
+		{aceh, "Simeulue", 1, nil},
+		{aceh, "Kota Banda Aceh", 2, nil},
+		{aceh, "banda  aceh", 2, nil},
+		{cities, "Kota Bogor", 187, nil},
+		{cities, "Kab. Bogor", 188, nil},
+		{cities, "Kabupaten Depok", 0, []int64{184, 188, 187}},
+		{bare, "Kota Depok", 184, nil},
+		{bare, "Kab. Depok", 184, nil}, // Flip's name says no kind
+		{bare, "Kota Bekasi", 190, nil},
+		{bare, "Kabupaten Bekasi", 191, nil},
+		{jakarta, "Kab. Adm. Kepulauan Seribu", 101, nil},
+		{jakarta, "Kepulauan Seribu", 101, nil},
+		{jakarta, "Kota Kepulauan Seribu", 0, []int64{101, 150, 151}},
+		{jakarta, "Kabupaten Jakarta Selatan", 0, []int64{150, 151, 101}},
+	} {
+		id, candidates, ambiguous := match(tc.list, tc.name)
+		var ids []int64
+		for _, c := range candidates {
+			ids = append(ids, c.ID)
+		}
+		assert.Equal(t, tc.id, id, "%q", tc.name)
+		assert.Equal(t, tc.candidates, ids, "%q", tc.name)
+		assert.False(t, ambiguous, "%q", tc.name)
+	}
 	_, none, _ := match(nil, "Depok")
 	assert.Empty(t, none)
 }

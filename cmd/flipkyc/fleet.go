@@ -42,10 +42,14 @@ Locations may be given by name instead of id, in the columns province,
 city, district (and country), as written on the identity card ("Jawa
 Barat", "Kota Depok", "Sukmajaya"; "Provinsi", "Kab." and "Kecamatan" may
 be written or left out; case and spacing do not matter), one or the other
-for each. Names are looked up in Flip's lists, once per parent, and kept in
-the run; every id, given or looked up, must be in its parent's list. A
-name that fits no place, or several, makes the row bad, with the closest
-names Flip lists.
+for each. A Kota and a Kabupaten of one name are different places: "Kota
+Bandung" never fits Kabupaten Bandung; "Bandung" alone fits either when
+only one is listed. Names are looked up in Flip's lists, once per parent,
+and kept in the run; every id, given or looked up, must be in its parent's
+list. A name that fits no place, or an id not in the list, makes the list
+be asked of Flip again (once per list), in case Flip added the place; then
+such a name, or one that fits several places, makes the row bad, with the
+closest names Flip lists.
 
 Images are read only inside --images: an absolute path, a '..' that leaves
 it, or a symbolic link that points out of it makes the row bad, as does a
