@@ -24,13 +24,15 @@ const (
 // to its end marker, streaming, and returns the rule its structure breaks,
 // or "" when it is whole. A PNG's chunks are walked to IEND and each
 // chunk's CRC is checked; a JPEG's segments and scans are walked to its
-// end-of-image marker. Pixels are not decoded, nothing past the end marker
-// is read, and at most one buffer of the image is held. A failed Read is
-// returned as the error.
+// end-of-image marker. Pixels are not decoded, what follows the end marker
+// is not checked, and one buffer of the image (32 KiB) is held at a time. A
+// failed Read is returned as the error.
 func imageStructure(contentType string, r io.Reader) (string, error) {
-	// A source not in memory is read 4 KiB at a time (ctxReader's buffer),
-	// so a larger buffer would only be allocated and not filled.
-	br := bufio.NewReaderSize(r, 4<<10)
+	// A source not in memory is read through ctxReader, a goroutine per
+	// Read of up to 32 KiB (its buffer): a buffer as large as that keeps
+	// both the goroutines and the read calls of a 2 MB image few (about
+	// 60), and is all of the image held at once.
+	br := bufio.NewReaderSize(r, 32<<10)
 	if contentType == "image/png" {
 		return pngStructure(br)
 	}

@@ -190,7 +190,9 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	if !p.inMemory {
 		stall := startIdleWatch(ctx, idle)
 		defer stall.stop()
-		buf := make([]byte, 4<<10)
+		// 32 KiB a Read: the structure walk reads a whole image through
+		// it, a goroutine and a read call per Read.
+		buf := make([]byte, 32<<10)
 		watch = func(r io.Reader) io.Reader {
 			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
 		}
