@@ -190,9 +190,13 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	if !p.inMemory {
 		stall := startIdleWatch(ctx, idle)
 		defer stall.stop()
-		// 32 KiB a Read: the structure walk reads a whole image through
-		// it, a goroutine and a read call per Read.
-		buf := make([]byte, 32<<10)
+		// A goroutine and a read call per Read: 32 KiB a Read when the
+		// structure walk will read the whole image through it, 4 KiB for a
+		// header alone.
+		buf := make([]byte, 4<<10)
+		if p.rewind != nil {
+			buf = make([]byte, 32<<10)
+		}
 		watch = func(r io.Reader) io.Reader {
 			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
 		}
