@@ -107,32 +107,36 @@ const (
 	jpegSOI = 0xd8 // start of image
 	jpegEOI = 0xd9 // end of image
 	jpegSOS = 0xda // start of scan: entropy-coded data follows its header
-	jpegTEM = 0x01 // standalone, as are the restart markers RST0 to RST7
+	jpegTEM = 0x01 // standalone: no length follows
 )
 
 // jpegStructure walks a JPEG's segments to its end-of-image marker,
-// skipping each segment's length and each scan's entropy-coded data.
+// skipping each segment by its length and each scan's entropy-coded data.
+// It is as lenient as the standard library's decoder and libjpeg: bytes
+// that are not a marker between segments, and restart markers outside a
+// scan, are skipped.
 func jpegStructure(br *bufio.Reader) (string, error) {
 	if _, err := br.Discard(2); err != nil { // SOI, already checked
 		return cutShort(ruleJPEGCutShort, err)
 	}
 	scanned := false
-	marker, err := jpegMarker(br)
 	for {
+		marker, err := jpegNextMarker(br)
 		if err != nil {
 			return cutShort(ruleJPEGCutShort, err)
 		}
-		switch {
-		case marker == jpegEOI:
+		switch marker {
+		case jpegEOI:
 			if !scanned {
 				return ruleJPEGNoData, nil
 			}
 			return "", nil
-		case marker == jpegSOI || marker == 0x00 || jpegRestart(marker):
+		case jpegSOI:
 			return ruleJPEGSegment, nil
-		case marker == jpegTEM:
-			marker, err = jpegMarker(br)
+		case jpegTEM:
 			continue
+		case jpegSOS:
+			scanned = true
 		}
 		var size [2]byte
 		if _, err := io.ReadFull(br, size[:]); err != nil {
@@ -145,41 +149,15 @@ func jpegStructure(br *bufio.Reader) (string, error) {
 		if _, err := br.Discard(n - 2); err != nil {
 			return cutShort(ruleJPEGCutShort, err)
 		}
-		if marker == jpegSOS {
-			scanned = true
-			marker, err = jpegScanEnd(br)
-		} else {
-			marker, err = jpegMarker(br)
-		}
 	}
 }
 
-// jpegRestart reports whether m is one of the restart markers RST0 to RST7.
-func jpegRestart(m byte) bool { return 0xd0 <= m && m <= 0xd7 }
-
-// jpegMarker reads the marker that starts the next segment: 0xFF, any
-// number of 0xFF fill bytes, and the marker's code. A segment that does not
-// start with 0xFF returns code 0x00, which no segment has.
-func jpegMarker(br *bufio.Reader) (byte, error) {
-	c, err := br.ReadByte()
-	if err != nil {
-		return 0, err
-	}
-	if c != 0xff {
-		return 0x00, nil
-	}
-	for c == 0xff {
-		if c, err = br.ReadByte(); err != nil {
-			return 0, err
-		}
-	}
-	return c, nil
-}
-
-// jpegScanEnd skips a scan's entropy-coded data, in which 0xFF is followed
-// by 0x00 (a stuffed byte) or a restart marker, and returns the first other
-// marker: the one that ends the scan.
-func jpegScanEnd(br *bufio.Reader) (byte, error) {
+// jpegNextMarker skips to the next marker other than a restart marker
+// (RST0 to RST7), past a scan's entropy-coded data, in which 0xFF is
+// followed by 0x00 (a stuffed byte) or a restart marker, and past any other
+// bytes, and returns the marker's code. Fill bytes (0xFF) before a code are
+// skipped.
+func jpegNextMarker(br *bufio.Reader) (byte, error) {
 	for {
 		// Look for the next 0xFF in what is buffered, a buffer at a time.
 		if _, err := br.Peek(1); err != nil {
@@ -191,13 +169,16 @@ func jpegScanEnd(br *bufio.Reader) (byte, error) {
 			_, _ = br.Discard(len(b))
 			continue
 		}
-		_, _ = br.Discard(i)
-		marker, err := jpegMarker(br)
-		if err != nil {
-			return 0, err
+		_, _ = br.Discard(i + 1)
+		c := byte(0xff)
+		for c == 0xff {
+			var err error
+			if c, err = br.ReadByte(); err != nil {
+				return 0, err
+			}
 		}
-		if marker != 0x00 && !jpegRestart(marker) {
-			return marker, nil
+		if c != 0x00 && !(0xd0 <= c && c <= 0xd7) {
+			return c, nil
 		}
 	}
 }
