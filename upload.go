@@ -193,10 +193,11 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 		// A goroutine and a read call per Read: 32 KiB a Read when the
 		// structure walk will read the whole image through it, 4 KiB for a
 		// header alone.
-		buf := make([]byte, 4<<10)
+		size := 4 << 10
 		if p.rewind != nil {
-			buf = make([]byte, 32<<10)
+			size = 32 << 10
 		}
+		buf := make([]byte, size)
 		watch = func(r io.Reader) io.Reader {
 			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
 		}
