@@ -40,10 +40,15 @@
 //
 // Image.Content is an io.Reader streamed into the multipart body: memory
 // does not grow with the image, and the request has an exact Content-Length
-// when the size is known. Before any request only the image's header is
-// read, to check Flip's rules: PNG or JPEG by content, 256 to 4096 pixels a
-// side, and under 2 MB (2,000,000 bytes) whenever the size is known
-// (io.Seeker, io.ReaderAt with Size, or Len). A plain stream's size is
+// when the size is known. Before any request the image's header is read,
+// to check Flip's rules: PNG or JPEG by content, 256 to 4096 pixels a side,
+// and under 2 MB (2,000,000 bytes) whenever the size is known (io.Seeker,
+// io.ReaderAt with Size, or Len). An image that can be read again
+// (io.Seeker, or io.ReaderAt with Size) is then walked to its end marker,
+// 32 KiB at a time and without decoding its pixels, so that a PNG or JPEG
+// cut short or damaged (a chunk's CRC, a segment's length) is refused
+// before it is sent; a plain stream is checked from its header only. A
+// plain stream's size is
 // counted as it is sent: no byte past 2,000,000 is sent, and a longer
 // stream fails with a *ValidationError after the request was cut off
 // unfinished, so Flip never receives a complete body. A reader that fails

@@ -38,7 +38,10 @@ const peekLimit = 256 << 10
 // Image is an image to upload: a PNG or JPEG photo taken with the camera,
 // under 2 MB, 256 to 4096 pixels a side. The SDK checks these rules from the
 // image's header before anything is sent, and reports a broken one as a
-// *ValidationError.
+// *ValidationError. A Content that can be read again (see below) is also
+// walked to its end marker, streaming, without decoding its pixels: a PNG
+// or JPEG cut short or with a damaged chunk or segment is refused the same
+// way. A stream that cannot be read again is checked from its header only.
 //
 // It prints (under every fmt verb) without its file name, which may carry a
 // person's name, and with only the type of its content.
@@ -75,11 +78,12 @@ type Image struct {
 }
 
 // Validate checks img against Flip's image rules (a PNG or JPEG, under 2
-// MB, 256 to 4096 pixels a side) from its header, as the upload methods do
-// before sending it, and returns a *ValidationError naming each rule it
-// breaks, or an *ImageReadError when Content fails to read. A Content that
-// can be rewound (an *os.File, a *bytes.Reader) is left where it started,
-// ready to upload.
+// MB, 256 to 4096 pixels a side, and whole when it can be read again: not
+// cut short or damaged) as the upload methods do before sending it, and
+// returns a *ValidationError naming each rule it breaks, or an
+// *ImageReadError when Content fails to read. A Content that can be
+// rewound (an *os.File, a *bytes.Reader) is left where it started, ready to
+// upload.
 func (img Image) Validate() error {
 	var v fieldErrors
 	if _, err := prepareImageWithin(context.Background(), &v, "image", img, MaxImageBytes, DefaultIdleTimeout); err != nil {
@@ -117,7 +121,8 @@ func inMemory(r io.Reader) bool {
 }
 
 // prepareImageWithin checks img against Flip's image rules from a small peek
-// of its content and records each broken rule under field. limit is the
+// of its content and, when it can be read again, a walk of its structure
+// to its end marker, and records each broken rule under field. limit is the
 // largest size allowed: MaxImageBytes, except in the SDK's own benchmarks.
 // The peek reads a source that is not in memory on a goroutine of its own,
 // and gives up when ctx ends or when no byte of the image arrives for idle
@@ -185,7 +190,14 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	if !p.inMemory {
 		stall := startIdleWatch(ctx, idle)
 		defer stall.stop()
-		buf := make([]byte, 4<<10)
+		// A goroutine and a read call per Read: 32 KiB a Read when the
+		// structure walk will read the whole image through it, 4 KiB for a
+		// header alone.
+		size := 4 << 10
+		if p.rewind != nil {
+			size = 32 << 10
+		}
+		buf := make([]byte, size)
 		watch = func(r io.Reader) io.Reader {
 			return &ctxReader{ctx: stall.ctx, r: r, buf: buf, res: make(chan readResult, 1), watch: stall}
 		}
@@ -264,6 +276,31 @@ func prepareImageWithin(ctx context.Context, v *fieldErrors, field string, img I
 	if cfg.Width < MinImageSide || cfg.Height < MinImageSide || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		v.add(field, fmt.Sprintf("must be %d to %d pixels per side, is %dx%d", MinImageSide, MaxImageSide, cfg.Width, cfg.Height))
 		return nil, nil
+	}
+	// An image that can be read again is walked to its end marker, so that
+	// one cut short or damaged is refused before anything is sent. A stream
+	// is checked from its header only: walking it would mean holding it.
+	if p.rewind != nil {
+		r, rerr := p.rewind()
+		var rule string
+		if rerr == nil {
+			rule, err = imageStructure(p.contentType, watch(r))
+			if cerr := failed(); cerr != nil {
+				return nil, cerr
+			}
+			_, rerr = p.rewind()
+		}
+		switch {
+		case rerr != nil:
+			v.add(field, "cannot be read: rewind failed")
+			return nil, nil
+		case err != nil:
+			v.add(field, "cannot be read")
+			return nil, nil
+		case rule != "":
+			v.add(field, rule)
+			return nil, nil
+		}
 	}
 	p.name = sanitizeFileName(img.Name, p.contentType)
 	return p, nil

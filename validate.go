@@ -80,7 +80,7 @@ func (v *fieldErrors) address(field, s string, required bool) {
 		}
 	}
 	if n := len(s); n < 10 || n > 300 {
-		v.add(field, fmt.Sprintf("must be 10 to 300 characters, is %d", n))
+		v.add(field, "must be 10 to 300 characters, is "+groupDigits(int64(n)))
 	}
 }
 
@@ -101,11 +101,11 @@ func (v *fieldErrors) phone(field, s string, required bool) {
 		v.add(field, "must not start or end with spaces")
 	case s[0] == '0':
 		if n < 8 || n > 24 {
-			v.add(field, fmt.Sprintf("starting with 0 must be 8 to 24 characters, is %d", n))
+			v.add(field, "starting with 0 must be 8 to 24 characters, is "+groupDigits(int64(n)))
 		}
 	case s[0] == '+':
 		if n < 10 || n > 26 {
-			v.add(field, fmt.Sprintf("starting with + must be 10 to 26 characters, is %d", n))
+			v.add(field, "starting with + must be 10 to 26 characters, is "+groupDigits(int64(n)))
 		}
 	default:
 		v.add(field, "must start with 0 or + (a country code follows +, as in +62…)")

@@ -340,3 +340,31 @@ func TestAgentIDMustBePositive(t *testing.T) {
 	}
 	assert.Zero(t, hits.Load())
 }
+
+// A length rule says a long value's length with its digits grouped, so that
+// a program masking long digit runs in what it prints (as the fleet's
+// reports do) leaves it readable.
+func TestLengthRulesSurviveDigitMasking(t *testing.T) {
+	tests := []struct {
+		name, value, rule string
+		check             func(v *fieldErrors, s string)
+	}{
+		{"address of 1,000,000", strings.Repeat("a", 1_000_000), "must be 10 to 300 characters, is 1,000,000",
+			func(v *fieldErrors, s string) { v.address("address", s, true) }},
+		{"address of 301", strings.Repeat("a", 301), "must be 10 to 300 characters, is 301",
+			func(v *fieldErrors, s string) { v.address("address", s, true) }},
+		{"phone of 123,456 from 0", "0" + strings.Repeat("1", 123_455), "starting with 0 must be 8 to 24 characters, is 123,456",
+			func(v *fieldErrors, s string) { v.phone("phone_number", s, true) }},
+		{"phone of 1,000,000 from +", "+" + strings.Repeat("1", 999_999), "starting with + must be 10 to 26 characters, is 1,000,000",
+			func(v *fieldErrors, s string) { v.phone("phone_number", s, true) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v fieldErrors
+			tt.check(&v, tt.value)
+			require.Len(t, v, 1)
+			assert.Equal(t, tt.rule, v[0].Rule)
+			assert.Equal(t, tt.rule, flipPersonal.Text(v[0].Rule, nil), "left alone by the digit-run masking")
+		})
+	}
+}

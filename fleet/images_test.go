@@ -33,6 +33,11 @@ func TestImageColumnsConfinedAndChecked(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(images, "tiny.png"), good[:12], 0o600))
 	must(t, os.Mkdir(filepath.Join(images, "dir.png"), 0o700))
 	must(t, os.WriteFile(filepath.Join(images, "big.png"), append(good, make([]byte, 2_000_000)...), 0o600))
+	must(t, os.WriteFile(filepath.Join(images, "half.png"), good[:len(good)/2], 0o600))
+	must(t, os.WriteFile(filepath.Join(images, "no-end.png"), good[:len(good)-12], 0o600))
+	damaged := append([]byte{}, good...)
+	damaged[len(damaged)-20] ^= 0x40 // in the last IDAT chunk
+	must(t, os.WriteFile(filepath.Join(images, "damaged.png"), damaged, 0o600))
 
 	tests := []struct{ image, rule string }{
 		{"ktp.png", ""},
@@ -47,6 +52,9 @@ func TestImageColumnsConfinedAndChecked(t *testing.T) {
 		{"empty.png", "Flip's image rules: is empty"},
 		{"tiny.png", "Flip's image rules: has an unreadable png header"},
 		{"big.png", "Flip's image rules: must be under 2 MB"},
+		{"half.png", "Flip's image rules: is a PNG cut short: it ends before its last chunk (IEND)"},
+		{"no-end.png", "Flip's image rules: is a PNG cut short: it ends before its last chunk (IEND)"},
+		{"damaged.png", "Flip's image rules: is a damaged PNG: a chunk's checksum (CRC) does not match its content"},
 		{"dir.png", "not a regular file"},
 		{"missing.png", "file not found in the images directory"},
 		{"", "required"},
