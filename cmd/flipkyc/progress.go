@@ -66,6 +66,7 @@ type progress struct {
 	// counts' length changes. wordingCols and wording are the same for
 	// the shorter wordings: the shortest used at that width stays.
 	barCols, wordingCols, wording int
+	calm                          int // redraws in a row a longer wording showed every count
 
 	observed     bool
 	lastAt       time.Time
@@ -248,6 +249,10 @@ func (h head) heads() []string {
 	return out
 }
 
+// calmRedraws is how many redraws in a row a longer wording must show
+// every count before it comes back.
+const calmRedraws = 10
+
 // wordings is how many of heads' ways keep every part of the head.
 const wordings = 4
 
@@ -282,12 +287,28 @@ func fit(h string, counts []string, cols int) (string, int) {
 // left-out ones marked. Only when no count fits beside the shortest
 // wording are parts of the head left out for one. A shorter wording once
 // used at a width stays at that width, so that the line does not switch
-// wordings from one redraw to the next.
+// wordings from one redraw to the next, until a longer one showed every
+// count for calmRedraws redraws in a row (the run's end, say).
 func (p *progress) layout(h head, counts []string, cols int) string {
 	if p.wordingCols != cols {
-		p.wordingCols, p.wording = cols, 0
+		p.wordingCols, p.wording, p.calm = cols, 0, 0
 	}
 	heads := h.heads()
+	longer := -1
+	for i := range p.wording {
+		if _, k := fit(heads[i], counts, cols); k == len(counts) {
+			longer = i
+			break
+		}
+	}
+	switch {
+	case longer < 0:
+		p.calm = 0
+	case p.calm+1 < calmRedraws:
+		p.calm++
+	default:
+		p.wording, p.calm = longer, 0
+	}
 	best, shown, used := "", -1, p.wording
 	for i := p.wording; i < wordings; i++ {
 		if line, k := fit(heads[i], counts, cols); k > shown {

@@ -315,8 +315,9 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 }
 
 // A shorter wording once used at a width stays at that width, so that the
-// line does not switch wordings as the counts' length changes, and the
-// longest comes back when the terminal is resized.
+// line does not switch wordings as the counts' length changes; the longest
+// comes back when the terminal is resized, or once it showed every count
+// for calmRedraws redraws in a row.
 func TestProgressWordingStays(t *testing.T) {
 	var out bytes.Buffer
 	p, _ := testProgress(&out, 90)
@@ -325,17 +326,24 @@ func TestProgressWordingStays(t *testing.T) {
 	short := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
 	long := fleet.Counts{fleet.StateNew: 1, fleet.StateUploadingSelfie: 1, fleet.StateAwaitingCheck: 1, fleet.StateInReview: 2,
 		fleet.StateApproved: 5, fleet.StateRejected: 1, fleet.StateAttention: 1}
-	var long3 []bool
-	for _, c := range []fleet.Counts{short, long, short} {
+	longest := func(c fleet.Counts) bool {
 		out.Reset()
 		p.update(c)
-		long3 = append(long3, strings.Contains(out.String(), "requests/s"))
+		return strings.Contains(out.String(), "requests/s")
 	}
+	var got []bool
+	for _, c := range []fleet.Counts{short, long, short, long} {
+		got = append(got, longest(c))
+	}
+	assert.Equal(t, []bool{true, false, false, false}, got)
 	width = 200
-	out.Reset()
-	p.update(short)
-	long3 = append(long3, strings.Contains(out.String(), "requests/s"))
-	assert.Equal(t, []bool{true, false, false, true}, long3)
+	assert.True(t, longest(short), "resized")
+	width = 90
+	assert.False(t, longest(long))
+	for i := range calmRedraws - 1 {
+		assert.False(t, longest(short), "redraw %d", i)
+	}
+	assert.True(t, longest(short), "calm for %d redraws", calmRedraws)
 }
 
 // Once the bar gave way to a longer line it stays away at that width,
