@@ -173,7 +173,9 @@ func perSecond(ss []sample) float64 {
 // second over the last rateWindow and the ETA to show (ok false: none).
 //
 // Requests done are the fall of the requests left from one update to the
-// next. The ETA is the requests left (those waiting for a decision too)
+// next (an agent parked, or final before its submit, counts the requests
+// it no longer needs as done; a repair's new work counts against the
+// requests done in the same second). The ETA is the requests left (those waiting for a decision too)
 // at the pace the run keeps while it has work to do: time spent waiting
 // for Flip's decisions does not slow the pace, and while every agent
 // waits there is no ETA, only the decisions. The ETA shown follows every

@@ -95,6 +95,25 @@ func TestProgressKnowsEveryState(t *testing.T) {
 	}
 }
 
+// The run's requests left for an agent in each state, and of them those it
+// can send now: an agent waiting for Flip's upload check still needs its
+// submit, but not before the check.
+func TestProgressWorkLeft(t *testing.T) {
+	for _, c := range []struct {
+		state          string
+		left, runnable int
+	}{
+		{fleet.StateNew, 4, 4}, {fleet.StateCreating, 4, 4}, {fleet.StateCreated, 3, 3},
+		{fleet.StateUploadingIdentity, 3, 3}, {fleet.StateIdentityUploaded, 2, 2}, {fleet.StateUploadingSelfie, 2, 2},
+		{fleet.StateAwaitingCheck, 1, 0}, {fleet.StateChecked, 1, 1}, {fleet.StateSubmitting, 1, 1},
+		{fleet.StateInReview, 0, 0}, {fleet.StateRepairQueued, 1, 1}, {fleet.StateRepairing, 1, 1},
+		{fleet.StateApproved, 0, 0}, {fleet.StateRejected, 0, 0}, {fleet.StateUploadFailed, 0, 0}, {fleet.StateAttention, 0, 0},
+	} {
+		left, runnable := workLeft(fleet.Counts{c.state: 3})
+		assert.Equal(t, [2]int{3 * c.left, 3 * c.runnable}, [2]int{left, runnable}, c.state)
+	}
+}
+
 // runModel plays a run of n agents the way the fleet works it, and
 // returns its counts once a second until every agent is final: workers
 // River workers each take an agent through create and its two uploads
