@@ -114,7 +114,11 @@ identity number, and their phone numbers are kept as one too (to find a
 number the run has). An agent's personal data is erased --retain after it
 reached a final state (see 'flipkyc forget' to erase it sooner).
 
-Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
+Progress goes to stderr: on a terminal one line redrawn in place, fitted to
+its width (agents final, requests per second, the ETA of the run's own
+requests, the agents waiting for Flip's decisions, the count of each phase;
+a bar in front only when all of it fits); otherwise a line every 5 s with the
+count of each state.
 Exit status 1 when a row was bad or an agent needs attention.`,
 	examples: []string{
 		"flipkyc onboard --csv examples/fleet/agents.csv",

@@ -197,7 +197,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 	assert.NotContains(t, r.stderr, "\x1b")
 	assert.NotContains(t, r.stderr, "\r")
 	assert.NotContains(t, r.stderr, "[#")
-	progress := regexp.MustCompile(`(?m)^progress: (\d+)/6 final, \d+\.\d agents/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
+	progress := regexp.MustCompile(`(?m)^progress: (\d+)/6 final, \d+\.\d requests/s(, ETA \S+)?(, waiting for \d+ decisions)? \| .*$`).FindAllString(r.stderr, -1)
 	require.GreaterOrEqual(t, len(progress), 2, r.stderr)
 	// The first line counts all six agents by state (how far they got
 	// by then depends on the machine).
@@ -207,7 +207,7 @@ func TestFleetOnboardStatusRepair(t *testing.T) {
 		counted += n
 	}
 	assert.Equal(t, 6, counted, progress[0])
-	assert.Regexp(t, `^progress: 6/6 final, \d+\.\d agents/s \| approved 2, rejected 3, upload_failed 1$`, progress[len(progress)-1])
+	assert.Regexp(t, `^progress: 6/6 final, \d+\.\d requests/s \| approved 2, rejected 3, upload_failed 1$`, progress[len(progress)-1])
 	assert.Equal(t, r.stdout, fleetCLI(t, vars, agents, "status", "--db", db).stdout, "onboard ends with the status")
 
 	fake := fakeByIdentity(t, srv)
