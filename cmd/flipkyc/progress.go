@@ -374,7 +374,10 @@ func (p *progress) headOf(c fleet.Counts) head {
 		h.eta = [2]string{text, text}
 	}
 	if waiting > 0 {
-		h.waiting = [2]string{"waiting for " + plural(waiting, "decision", "decisions"), fmt.Sprintf("%d waiting", waiting)}
+		// Said in full at any width where it shows: it is what the run
+		// waits for, in place of an ETA for Flip's decisions.
+		w := "waiting for " + plural(waiting, "decision", "decisions")
+		h.waiting = [2]string{w, w}
 	}
 	return h
 }

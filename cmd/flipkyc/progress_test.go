@@ -316,11 +316,11 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		want   string
 	}{
 		{200, big, "[#################...] 9015/10391 final, 0.0 requests/s, ETA -, waiting for 340 decisions | creating 1020, uploading 10, checking 44, in review 302, approved 9000, rejected 12, attention 3"},
-		{120, big, "9015/10391 final, 0.0/s, ETA -, 340 waiting | creating 1020, uploading 10, checking 44, in review 302, approved 9000 …"},
-		{80, big, "9015/10391 0.0/s ETA - 340 waiting | creating 1020, uploading 10, checking 44 …"},
+		{120, big, "9015/10391 final, 0.0/s, ETA -, waiting for 340 decisions | creating 1020, uploading 10, checking 44, in review 302 …"},
+		{80, big, "9015/10391 final, 0.0/s, ETA -, waiting for 340 decisions | creating 1020 …"},
 		{40, big, "9015/10391 ETA - | creating 1020 …"},
 		{20, big, "creating 1020 …"},
-		{80, mid, "20/120 0.0/s ETA - 60 waiting | creating 30, uploading 10, checking 40 …"},
+		{80, mid, "20/120 0.0/s ETA - waiting for 60 decisions | creating 30, uploading 10 …"},
 		{40, mid, "20/120 ETA - | creating 30 …"},
 		{20, mid, "creating 30 …"},
 		{80, fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}, "5/7 final, 0.0 requests/s, waiting for 2 decisions | in review 2, approved 5"},
