@@ -130,15 +130,8 @@ func CreateKeyFile(path string) (*DataKey, error) {
 		return nil, fmt.Errorf("creating the data key file: %w", err)
 	}
 	defer os.Remove(file.Name())
-	_, err = file.WriteString(text)
-	if err == nil {
-		err = file.Sync()
-	}
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("writing the data key file: %w", err)
+	if err := writeKeyText(file, text); err != nil {
+		return nil, err
 	}
 	if err := os.Link(file.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -157,7 +150,16 @@ func createKeyFileInPlace(path, text string, raw []byte) (*DataKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the data key file: %w", err)
 	}
-	_, err = file.WriteString(text)
+	if err := writeKeyText(file, text); err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	return NewDataKey(raw)
+}
+
+// writeKeyText writes text to file, syncs and closes it.
+func writeKeyText(file *os.File, text string) error {
+	_, err := file.WriteString(text)
 	if err == nil {
 		err = file.Sync()
 	}
@@ -165,10 +167,9 @@ func createKeyFileInPlace(path, text string, raw []byte) (*DataKey, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("writing the data key file: %w", err)
+		return fmt.Errorf("writing the data key file: %w", err)
 	}
-	return NewDataKey(raw)
+	return nil
 }
 
 // OpenOrCreateKeyFile reads the key file at path, or creates it when it

@@ -253,63 +253,50 @@ func TestRepairsToOnePhone(t *testing.T) {
 	}
 }
 
-// Two processes opening a SQLite run of schema version 2 at once both
-// open it: the second finds it converted in its transaction and starts
-// again from there. (Two processes creating a new run at once can still
-// collide in River's own migration.)
 // TestOpenNewRunAtOnce opens a brand-new SQLite run from two handles at
 // once (two processes starting on one CSV): River's migration and the
 // fleet's take turns, and both open it.
 func TestOpenNewRunAtOnce(t *testing.T) {
 	t.Parallel()
 	for round := range 8 {
-		dsn := filepath.Join(t.TempDir(), "run.db")
-		errs := make(chan error, 2)
-		for range 2 {
-			go func() {
-				d, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
-				if err == nil {
-					err = d.Close()
-				}
-				errs <- err
-			}()
-		}
-		for range 2 {
-			if err := <-errs; err != nil {
-				t.Errorf("round %d: %v", round, err)
+		openTwiceAtOnce(t, round, filepath.Join(t.TempDir(), "run.db"))
+	}
+}
+
+// openTwiceAtOnce opens the run at dsn from two handles at once, and
+// closes them.
+func openTwiceAtOnce(t *testing.T, round int, dsn string) {
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			d, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
+			if err == nil {
+				err = d.Close()
 			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("round %d: %v", round, err)
 		}
 	}
 }
 
+// Two processes opening a SQLite run of schema version 2 at once both
+// open it: the second finds it converted in its transaction and starts
+// again from there.
 func TestOpenOlderRunAtOnce(t *testing.T) {
 	t.Parallel()
 	for round := range 5 {
-		{
-			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			d := openTestRun(t, dsn)
-			for _, q := range []string{"DROP INDEX fleet_agents_repair", "DROP INDEX fleet_agents_phone_key", "ALTER TABLE fleet_agents DROP COLUMN phone_key", "UPDATE fleet_schema SET version = 2"} {
-				if _, err := d.SQL().Exec(q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			d.Close()
-			errs := make(chan error, 2)
-			for range 2 {
-				go func() {
-					d, err := fleet.Open(context.Background(), dsn, fleet.WithDataKey(testDataKey(t)))
-					if err == nil {
-						err = d.Close()
-					}
-					errs <- err
-				}()
-			}
-			for range 2 {
-				if err := <-errs; err != nil {
-					t.Errorf("round %d: %v", round, err)
-				}
+		dsn := filepath.Join(t.TempDir(), "run.db")
+		d := openTestRun(t, dsn)
+		for _, q := range []string{"DROP INDEX fleet_agents_repair", "DROP INDEX fleet_agents_phone_key", "ALTER TABLE fleet_agents DROP COLUMN phone_key", "UPDATE fleet_schema SET version = 2"} {
+			if _, err := d.SQL().Exec(q); err != nil {
+				t.Fatal(err)
 			}
 		}
+		d.Close()
+		openTwiceAtOnce(t, round, dsn)
 	}
 }

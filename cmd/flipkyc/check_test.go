@@ -338,51 +338,56 @@ func TestCheckPrintsEveryProblemOfARow(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lines[4], "flipkyc onboard --check: 1 row: 0 new, 0 in the run (onboard resumes them), 1 bad;"), lines[3])
 }
 
-// --check when Flip's lists cannot be read: the problems found without
-// Flip are printed all the same, the counts say the locations were not
-// checked, and the command fails (exit 1) saying the check is incomplete.
+// --check when Flip's lists cannot be read (Flip unavailable, or no
+// FLIP_SECRET_KEY): the problems found without Flip are printed all the
+// same, the counts say the locations were not checked, and the command
+// fails saying the check is incomplete.
 func TestCheckWithoutFlip(t *testing.T) {
 	t.Parallel()
-	_, vars := fakeEnv(t, flipkyctest.WithMiddleware(func(http.Handler) http.Handler {
+	unavailable := flipkyctest.WithMiddleware(func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"message":"unavailable"}`, http.StatusServiceUnavailable)
 		})
-	}))
-	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
-	agents := []placedAgent{
-		{fleetAgent: fleetAgent{suffix: "760001"}, loc: named},
-		{fleetAgent: fleetAgent{suffix: "760001"}, loc: named, phone: "760009"}, // line 3: identity of line 2
+	})
+	for _, tc := range []struct {
+		name, suffix     string
+		unavailable, key bool
+		code             int
+		counts, stderr   string
+	}{
+		{"Flip unavailable", "760001", true, true, exitFailure, "locations NOT all checked: a look-up failed;",
+			"flipkyc onboard: the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: looking up Flip's countries:"},
+		{"no secret key", "760101", false, false, exitUsage, "locations NOT checked: Flip's lists cannot be read;",
+			"flipkyc onboard: the check is incomplete: no location was checked, for Flip's lists cannot be read: FLIP_SECRET_KEY is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var opts []flipkyctest.Option
+			if tc.unavailable {
+				opts = append(opts, unavailable)
+			}
+			srv, vars := fakeEnv(t, opts...)
+			if !tc.key {
+				vars = maps.Clone(vars)
+				delete(vars, flipkyc.EnvSecretKey)
+			}
+			named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
+			agents := []placedAgent{
+				{fleetAgent: fleetAgent{suffix: tc.suffix}, loc: named},
+				{fleetAgent: fleetAgent{suffix: tc.suffix}, loc: named, phone: "760009"}, // line 3: identity of line 2
+			}
+			csvPath := writePlacedRun(t, agents)
+			r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
+			assert.Equal(t, tc.code, r.code, r.stderr)
+			assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
+			assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; "+tc.counts)
+			assert.Contains(t, r.stderr, tc.stderr)
+			if !tc.key {
+				assert.Empty(t, srv.Requests(), "nothing sent without a key")
+			}
+			assert.NoFileExists(t, defaultDB(csvPath))
+		})
 	}
-	csvPath := writePlacedRun(t, agents)
-	r := fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
-	assert.Equal(t, exitFailure, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
-	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT all checked: a look-up failed;")
-	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: a look-up of locations failed, and the locations of the rows from there on were not checked: looking up Flip's countries:")
-	assert.NoFileExists(t, defaultDB(csvPath))
-}
-
-// --check without Flip's secret key: no list can be read, and the
-// problems found without Flip are printed all the same before it fails
-// saying no location was checked.
-func TestCheckWithoutFlipsKey(t *testing.T) {
-	t.Parallel()
-	srv, vars := fakeEnv(t)
-	noKey := maps.Clone(vars)
-	delete(noKey, flipkyc.EnvSecretKey)
-	named := map[string]string{"province": "Jawa Barat", "city": "Kota Depok", "district": "Sukmajaya"}
-	agents := []placedAgent{
-		{fleetAgent: fleetAgent{suffix: "760101"}, loc: named},
-		{fleetAgent: fleetAgent{suffix: "760101"}, loc: named, phone: "760109"}, // line 3: identity of line 2
-	}
-	csvPath := writePlacedRun(t, agents)
-	r := fleetCLI(t, noKey, fleetAgents(agents), "onboard", "--check", "--csv", csvPath)
-	assert.Equal(t, exitUsage, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "line 3: identity_number: the same as line 2's: one agent per identity number\n")
-	assert.Contains(t, r.stdout, "2 rows: 1 new, 0 in the run (onboard resumes them), 1 bad; no run at "+defaultDB(csvPath)+" (none created): not checked against a run; locations NOT checked: Flip's lists cannot be read;")
-	assert.Contains(t, r.stderr, "flipkyc onboard: the check is incomplete: no location was checked, for Flip's lists cannot be read: FLIP_SECRET_KEY is not set")
-	assert.Empty(t, srv.Requests(), "nothing sent without a key")
-	assert.NoFileExists(t, defaultDB(csvPath))
 }
 
 // A row whose fields cannot be told apart (too few for the header) is one
