@@ -3,7 +3,6 @@ package fleet_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -22,10 +21,7 @@ func BenchmarkOnboard(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d", db, n), func(b *testing.B) {
 				for range b.N {
 					dir := b.TempDir()
-					dsn := filepath.Join(dir, "run.db")
-					if db == "postgres" {
-						dsn = postgresDSN(b)
-					}
+					dsn := runDSN(b, db, dir)
 					csv := writeRun(b, dir, n, nil)
 					h := newHarnessConfig(b, dsn, fleet.Config{Workers: 32, Rate: 1e6, StaleAfter: time.Minute})
 					rows := readRows(b, csv)

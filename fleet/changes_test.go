@@ -38,10 +38,7 @@ func TestOnboardAgainTakesChanges(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			h := newHarness(t, dsn)
 			csv := writeRun(t, dir, 4, map[int]int{2: 10})
 			copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp-gone.png"))

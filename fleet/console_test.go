@@ -498,10 +498,7 @@ func BenchmarkAgentsPage(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, func(b *testing.B) {
 			ctx := context.Background()
-			dsn := filepath.Join(b.TempDir(), "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(b)
-			}
+			dsn := runDSN(b, db, b.TempDir())
 			d, err := fleet.Open(ctx, dsn, fleet.WithDataKey(testDataKey(b)))
 			if err != nil {
 				b.Fatal(err)

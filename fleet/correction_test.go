@@ -40,10 +40,7 @@ func TestCorrectionFailedRepairedAgain(t *testing.T) {
 			t.Run(db+"/"+c.name, func(t *testing.T) {
 				ctx := context.Background()
 				dir := t.TempDir()
-				dsn := filepath.Join(dir, "run.db")
-				if db == "postgres" {
-					dsn = postgresDSN(t)
-				}
+				dsn := runDSN(t, db, dir)
 				h := newHarness(t, dsn)
 				importCSV(t, h.f, writeRun(t, dir, 1, map[int]int{0: 14}))
 				h.run(h.f)

@@ -38,10 +38,7 @@ func TestForget(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			rows := readRows(t, writeRun(t, dir, 4, map[int]int{1: 10}))
 			h := newHarness(t, dsn)
 			if _, _, err := h.f.Import(ctx, rows[:3]); err != nil {

@@ -157,10 +157,7 @@ func TestOnboardEndToEnd(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			onboardEndToEnd(t, dir, dsn)
 		})
 	}
@@ -320,10 +317,7 @@ func TestRepairInterruptedIsNotResent(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			csv := writeRun(t, dir, 2, map[int]int{1: 10})
 			h := newHarness(t, dsn)
 			importCSV(t, h.f, csv)

@@ -23,10 +23,7 @@ func forEachDB(t *testing.T, f func(t *testing.T, dsn, dir string)) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			f(t, dsn, dir)
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,10 +28,7 @@ func TestLocationsCachedInRun(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			exists, err := fleet.RunExists(ctx, dsn)
 			require.NoError(t, err)
 			assert.False(t, exists, "no run yet")
@@ -248,10 +244,7 @@ func TestLocationListRefreshedOnMiss(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				dir := t.TempDir()
-				dsn := filepath.Join(dir, "run.db")
-				if db == "postgres" {
-					dsn = postgresDSN(t)
-				}
+				dsn := runDSN(t, db, dir)
 				d, err := fleet.Open(ctx, dsn)
 				require.NoError(t, err)
 				t.Cleanup(func() { _ = d.Close() })

@@ -25,10 +25,7 @@ func TestParkedAtCreateCreatedAgainWhenConfirmedNotCreated(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			csv := writeRun(t, dir, 2, nil)
 			rows := readRows(t, csv)
 			h := newHarness(t, dsn)

@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,10 +19,7 @@ func TestStepThatCannotRunParksAndTheRunEnds(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			csv := writeRun(t, dir, 3, nil)
 			h := newHarness(t, dsn)
 			rows := readRows(t, csv)

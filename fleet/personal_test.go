@@ -77,10 +77,7 @@ func TestNoPersonalDataAtRest(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			ctx := context.Background()
 			rows := readRows(t, writeRun(t, dir, 12, map[int]int{4: 10}))
 			for i := range rows {

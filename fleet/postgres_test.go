@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/flipkyc/flipkyc/internal/pgtest"
@@ -21,4 +22,14 @@ func TestMain(m *testing.M) {
 func postgresDSN(t testing.TB) string {
 	t.Helper()
 	return pgtest.Database(t, "fleet")
+}
+
+// runDSN returns a new run's database of the kind db: a new Postgres
+// database for "postgres", else the SQLite file run.db in dir.
+func runDSN(t testing.TB, db, dir string) string {
+	t.Helper()
+	if db == "postgres" {
+		return postgresDSN(t)
+	}
+	return filepath.Join(dir, "run.db")
 }

@@ -78,10 +78,7 @@ func TestCreateRefusedCorrected(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			dsn := filepath.Join(dir, "run.db")
-			if db == "postgres" {
-				dsn = postgresDSN(t)
-			}
+			dsn := runDSN(t, db, dir)
 			ra := &refuseAddresses{refused: map[string]bool{"Jalan Margonda Raya 0": true, "Jalan Margonda Raya 1": true}}
 			h := newHarness(t, dsn, flipkyctest.WithMiddleware(ra.middleware))
 			csv := writeRun(t, dir, 3, nil)

@@ -84,10 +84,7 @@ func TestParkedAtUploadsRepaired(t *testing.T) {
 			t.Run(db+"/"+c.name, func(t *testing.T) {
 				ctx := context.Background()
 				dir := t.TempDir()
-				dsn := filepath.Join(dir, "run.db")
-				if db == "postgres" {
-					dsn = postgresDSN(t)
-				}
+				dsn := runDSN(t, db, dir)
 				h := newHarness(t, dsn)
 				importCSV(t, h.f, writeRun(t, dir, agents, nil))
 				copyFile(t, filepath.Join(dir, "ktp.png"), filepath.Join(dir, "ktp2.png"))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -45,10 +44,7 @@ func TestStopEndsWaitsForTheRateLimit(t *testing.T) {
 func stopAtALowRate(t *testing.T, db string) {
 	dir := t.TempDir()
 	csv := writeRun(t, dir, 12, nil)
-	dsn := filepath.Join(dir, "run.db")
-	if db == "postgres" {
-		dsn = postgresDSN(t)
-	}
+	dsn := runDSN(t, db, dir)
 	h := newHarness(t, dsn)
 	counter := &sendCounter{base: http.DefaultTransport}
 	f := h.newFleet(fleet.Config{Rate: 4, Workers: 8, Transport: counter})
