@@ -333,18 +333,30 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 	}
 }
 
+// short and long are counts whose lines, at 90 or 100 columns, fit whole
+// with every part of their head, and do not.
+var (
+	short = fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
+	long  = fleet.Counts{fleet.StateNew: 1, fleet.StateUploadingSelfie: 1, fleet.StateAwaitingCheck: 1, fleet.StateInReview: 2,
+		fleet.StateApproved: 5, fleet.StateRejected: 1, fleet.StateAttention: 1}
+)
+
+// resizableProgress is a terminal's progress on out whose width is
+// *width, read at every redraw.
+func resizableProgress(out *bytes.Buffer, width *int) *progress {
+	p, _ := testProgress(out, *width)
+	p.width = func() int { return *width }
+	return p
+}
+
 // A shorter wording once used at a width stays at that width, so that the
 // line does not switch wordings as the counts' length changes; the longest
 // comes back when the terminal is resized, or once it showed every count
 // for calmRedraws redraws in a row.
 func TestProgressWordingStays(t *testing.T) {
 	var out bytes.Buffer
-	p, _ := testProgress(&out, 90)
 	width := 90
-	p.width = func() int { return width }
-	short := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
-	long := fleet.Counts{fleet.StateNew: 1, fleet.StateUploadingSelfie: 1, fleet.StateAwaitingCheck: 1, fleet.StateInReview: 2,
-		fleet.StateApproved: 5, fleet.StateRejected: 1, fleet.StateAttention: 1}
+	p := resizableProgress(&out, &width)
 	longest := func(c fleet.Counts) bool {
 		out.Reset()
 		p.update(c)
@@ -370,12 +382,8 @@ func TestProgressWordingStays(t *testing.T) {
 // resized.
 func TestProgressBarDoesNotComeAndGo(t *testing.T) {
 	var out bytes.Buffer
-	p, _ := testProgress(&out, 100)
 	width := 100
-	p.width = func() int { return width }
-	short := fleet.Counts{fleet.StateInReview: 2, fleet.StateApproved: 5}
-	long := fleet.Counts{fleet.StateNew: 1, fleet.StateUploadingSelfie: 1, fleet.StateAwaitingCheck: 1, fleet.StateInReview: 2,
-		fleet.StateApproved: 5, fleet.StateRejected: 1, fleet.StateAttention: 1}
+	p := resizableProgress(&out, &width)
 	var bars []bool
 	for _, c := range []fleet.Counts{short, long, short} {
 		out.Reset()
