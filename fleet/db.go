@@ -164,6 +164,18 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*DB, error) {
 			// members that write only after others read.
 			q.Set("_txlock", "immediate")
 		}
+		// So may several processes on one SQLite file (Open takes turns
+		// for its whole: River's migration checks for its tables and then
+		// creates them, outside any transaction), and one reading it
+		// (OpenRun) must not find it half made.
+		unlock, err := migrationTurn(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if err := notAnotherProgramsDatabase(ctx, dsn); err != nil {
+			return nil, err
+		}
 		if d.notices, err = ownerOnly(dsn); err != nil {
 			return nil, err
 		}
@@ -272,6 +284,12 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 	if _, err := os.Stat(dsn); err != nil {
 		return nil, err
 	}
+	// A run another process is making is read once it is made.
+	unlock, err := migrationTurn(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	open := func(q url.Values) error {
 		uri, err := sqliteURI(dsn, q)
 		if err != nil {
@@ -296,6 +314,35 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// ErrAnotherProgramsDatabase is matched by Open's error for a SQLite file
+// that holds tables and no run: another program's database, which Open
+// does not write to.
+var ErrAnotherProgramsDatabase = errors.New("fleet: the SQLite database holds another program's tables, not a run's")
+
+// notAnotherProgramsDatabase refuses an existing SQLite file that holds
+// tables but none of a run's (fleet_agents, or River's, of a run whose
+// making stopped), looked at read-only; a new file, an empty one or one
+// without tables may become a run.
+func notAnotherProgramsDatabase(ctx context.Context, path string) error {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() || st.Size() == 0 || !IsSQLiteFile(path) {
+		return nil // ownerOnly refuses what is not a SQLite file
+	}
+	uri, err := sqliteURI(path, url.Values{"mode": {"ro"}})
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(sqliteConnector{uri})
+	defer db.Close()
+	var tables, runs int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = 'fleet_agents' OR name GLOB 'river_*') FROM sqlite_master WHERE type = 'table' AND name NOT GLOB 'sqlite_*'").Scan(&tables, &runs); err != nil {
+		return fmt.Errorf("reading %s: %w", filepath.Base(path), err)
+	}
+	if tables > 0 && runs == 0 {
+		return fmt.Errorf("%s: %w: give the path of a run's database, or of a new file", filepath.Base(path), ErrAnotherProgramsDatabase)
+	}
+	return nil
 }
 
 // checkRun runs q, which counts the run's agents tables, and closes the
@@ -350,15 +397,6 @@ func (d *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727113)") //nolint:errcheck
-	} else {
-		// So may several processes on one SQLite file: River's migration
-		// checks for its tables and then creates them, outside any
-		// transaction.
-		unlock, err := migrationTurn(ctx, d.dsn)
-		if err != nil {
-			return err
-		}
-		defer unlock()
 	}
 	m, err := rivermigrate.New(d.driver, nil)
 	if err != nil {
