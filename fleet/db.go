@@ -340,7 +340,7 @@ func notAnotherProgramsDatabase(ctx context.Context, path string) error {
 		return fmt.Errorf("reading %s: %w", filepath.Base(path), err)
 	}
 	if tables > 0 && runs == 0 {
-		return fmt.Errorf("%s: %w: give the path of a run's database, or of a new file", filepath.Base(path), ErrAnotherProgramsDatabase)
+		return fmt.Errorf("%w (%s): give the path of a run's database, or of a new file", ErrAnotherProgramsDatabase, filepath.Base(path))
 	}
 	return nil
 }

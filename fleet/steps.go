@@ -156,7 +156,7 @@ func (f *Fleet) sendCreate(ctx context.Context, a *agent, rid string, intent fun
 		case errors.Is(err, flipkyc.ErrOutcomeUnknown):
 			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("create outcome unknown (Request-ID %s): %v; the agent may exist at Flip and the create is never sent again: ask Flip"+resolveHint+notCreatedHint, rid, err), sent)
 		case errors.Is(err, flipkyc.ErrDuplicate) && !phoneTaken(err):
-			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002/4012, Request-ID %s); not sent again"+resolveHint, rid), sent)
+			return f.park(ctx, a.Key, StateCreating, fmt.Sprintf("identity or phone number already registered at Flip (code 2002 or 4012, Request-ID %s); not sent again"+resolveHint, rid), sent)
 		case errors.As(err, &api) && !errors.Is(err, flipkyc.ErrRateLimited):
 			return f.park(ctx, a.Key, StateCreating, createRefusal(err), sent) // Flip created no agent
 		}

@@ -24,7 +24,7 @@ func TestWayOutOfEachCause(t *testing.T) {
 		want    string
 	}{
 		{"create outcome unknown", StateCreating, 0, rid, "create outcome unknown (Request-ID …)", WayOutAgentID},
-		{"already registered", StateCreating, 0, rid, "identity or phone number already registered at Flip (code 2002/4012, …)", WayOutAgentID},
+		{"already registered", StateCreating, 0, rid, "identity or phone number already registered at Flip (code 2002 or 4012, …)", WayOutAgentID},
 		{"create refused for its data", StateCreating, 0, rid, createRefusal(refused), WayOutRepair},
 		{"create refused by the SDK's checks", StateNew, 0, "", createRefusal(&flipkyc.ValidationError{}), WayOutRepair},
 		{"create turned away", StateCreating, 0, rid, createRefusal(forbidden), WayOutResume},

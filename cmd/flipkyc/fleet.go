@@ -474,8 +474,8 @@ func (e *env) openRun(dsn, keyFile string, use keyUse, opts ...fleet.OpenOption)
 		if created != "" {
 			os.Remove(created) // a key made for a run that has another
 		}
-		if errors.Is(err, fleet.ErrWrongDataKey) {
-			return nil, inputErrorf("%v", err)
+		if errors.Is(err, fleet.ErrWrongDataKey) || errors.Is(err, fleet.ErrAnotherProgramsDatabase) {
+			return nil, inputErrorf("%s", strings.TrimPrefix(err.Error(), "fleet: "))
 		}
 		return nil, err
 	}

@@ -295,22 +295,36 @@ func TestFleetStatusErasures(t *testing.T) {
 }
 
 // A key made for a run that then does not open (--db names a file that is
-// not a SQLite database) is removed, and the command does not say it
-// created one.
+// not a SQLite database, or another program's SQLite database) is removed,
+// the command does not say it created one, and the file is untouched.
 func TestFleetKeyNotToldForARunThatDidNotOpen(t *testing.T) {
 	t.Parallel()
 	_, vars := fakeEnv(t)
 	agents := []fleetAgent{{suffix: "500021"}}
 	csvPath := writeFleetRun(t, agents)
-	before, err := os.ReadFile(csvPath)
+	other := filepath.Join(filepath.Dir(csvPath), "other.db")
+	sqlDB, err := sql.Open("sqlite", other)
 	require.NoError(t, err)
-	r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--db", csvPath}, fast...)...)
-	assert.NotEqual(t, exitOK, r.code)
-	assert.Contains(t, r.stderr, "is not a SQLite database")
-	assert.NotContains(t, r.stderr, "created the data key file")
-	_, err = os.Stat(csvPath + ".key")
-	assert.ErrorIs(t, err, os.ErrNotExist, "the key made for it is removed")
-	after, err := os.ReadFile(csvPath)
+	_, err = sqlDB.Exec("CREATE TABLE foo (x)")
 	require.NoError(t, err)
-	assert.Equal(t, before, after, "the CSV is untouched")
+	require.NoError(t, sqlDB.Close())
+	for _, tc := range []struct {
+		db, says string
+		code     int
+	}{
+		{csvPath, "is not a SQLite database", exitFailure},
+		{other, "the SQLite database holds another program's tables, not a run's (other.db)", exitUsage},
+	} {
+		before, err := os.ReadFile(tc.db)
+		require.NoError(t, err)
+		r := fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath, "--db", tc.db}, fast...)...)
+		assert.Equal(t, tc.code, r.code, r.stderr)
+		assert.Contains(t, r.stderr, tc.says)
+		assert.NotContains(t, r.stderr, "created the data key file")
+		_, err = os.Stat(tc.db + ".key")
+		assert.ErrorIs(t, err, os.ErrNotExist, "the key made for it is removed")
+		after, err := os.ReadFile(tc.db)
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "%s is untouched", tc.db)
+	}
 }

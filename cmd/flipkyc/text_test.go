@@ -44,6 +44,9 @@ func TestMaskTextKeepsRequestIDs(t *testing.T) {
 	got := maskText("open /data/3201987654321001_ktp.png: denied (Request-ID "+rid+"), mail a.b@example.org", "A1234")
 	assert.Equal(t, "open /data/[masked]_ktp.png: denied (Request-ID "+rid+"), mail [masked]", got)
 	assert.Equal(t, "passport [masked] refused", maskText("passport A1234 refused", "A1234"), "a known value, however short its digits")
+	// Flip's codes in a parked agent's reason stay readable.
+	parked := "identity or phone number already registered at Flip (code 2002 or 4012, Request-ID " + rid + "); not sent again"
+	assert.Equal(t, parked, maskText(parked))
 }
 
 func TestNeutraliseFormula(t *testing.T) {
