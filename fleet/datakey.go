@@ -127,6 +127,11 @@ func CreateKeyFile(path string) (*DataKey, error) {
 	}
 	file, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // owner-only
 	if err != nil {
+		// Said of the key file: the temporary file is this function's own.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+		}
 		return nil, fmt.Errorf("creating the data key file: %w", err)
 	}
 	defer os.Remove(file.Name())

@@ -3,6 +3,8 @@ package fleet
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,5 +131,15 @@ func TestOpenOrCreateKeyFileAtOnce(t *testing.T) {
 		if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 			t.Fatalf("round %d: key file %v, %v; want mode 0600", round, info.Mode(), err)
 		}
+	}
+}
+
+// A key file in a directory that does not exist is an error naming the key
+// file, not the temporary file it is written through.
+func TestCreateKeyFileInAMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nodir", "run.db.key")
+	_, err := CreateKeyFile(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path+":") || strings.Contains(err.Error(), ".tmp") {
+		t.Fatalf("got %v, want an error about %s that does not exist", err, path)
 	}
 }

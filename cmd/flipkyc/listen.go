@@ -72,10 +72,13 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 			}
 			var store *fleet.Fleet
 			if *db != "" {
-				if err := e.useDSN(*db); err != nil {
+				// A mistyped path would start an empty run, which every
+				// callback would miss.
+				dsn, err := e.runDSN(*db, "")
+				if err != nil {
 					return err
 				}
-				d, err := e.openRun(*db, "", keyOptional)
+				d, err := e.openRun(dsn, "", keyOptional)
 				if err != nil {
 					return err
 				}

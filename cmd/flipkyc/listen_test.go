@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -255,4 +256,16 @@ func TestListenHostileText(t *testing.T) {
 			assert.Regexp(t, `^\d\d:\d\d:\d\d +1005 +REJECTED\\x1b\]0;owned\\a \[masked\] +10 +- +blurry \[masked\]\\n12:00:00  1005  APPROVED  -  -  -\\r\\x1b\[2J\\u009b31m\\u202e\[masked\] \(problems: created_at: unknown timestamp layout\)$`, line)
 		})
 	}
+}
+
+// listen --db naming a SQLite file that does not exist (a mistyped path)
+// is refused before it listens: it would start an empty run, which every
+// callback would miss.
+func TestListenDBMustExist(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nothere.db")
+	r := cli(t, map[string]string{envCallbackToken: testToken}, "", "listen", "--addr", "127.0.0.1:0", "--db", missing)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "no run at")
+	assert.NoFileExists(t, missing)
 }
