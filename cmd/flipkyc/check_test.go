@@ -246,7 +246,7 @@ func TestOnboardCheck(t *testing.T) {
 	sent := len(srv.Requests())
 	r = fleetCLI(t, vars, fleetAgents(agents), "onboard", "--check", "--csv", clean, "--db", runDB)
 	assert.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "line 2: identity_number: note: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)\n")
+	assert.Contains(t, r.stdout, "note: line 2: identity_number: already in the run, from line 2 of its CSV: onboard resumes that agent and does not use this row, unless the agent is parked at its uploads and the row changed (its correction)\n")
 	assert.NotContains(t, r.stdout, "line 3:")
 	assert.Contains(t, r.stdout, "flipkyc onboard --check: 2 rows: 1 new, 1 in the run (onboard resumes them), 0 bad; checked against the run in "+runDB)
 	// With --json: one object per row, then the counts.
@@ -331,7 +331,7 @@ func TestCheckPrintsEveryProblemOfARow(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code, r.stderr)
 	lines := strings.SplitAfter(r.stdout, "\n")
 	require.Len(t, lines, 6, r.stdout) // the note, three problems, the counts, ""
-	assert.Equal(t, "line 1: column 16: note: not a column onboard reads: ignored\n"+
+	assert.Equal(t, "note: line 1: column 16: not a column onboard reads: ignored\n"+
 		"line 2: birth_date: want DD-MM-YYYY or YYYY-MM-DD, a real calendar day\n"+
 		"line 2: phone_number: must start with 0 or + (a country code follows +, as in +62…)\n"+
 		"line 2: email: must be an email address: a name, then @, then a domain with a dot\n", strings.Join(lines[:4], ""))

@@ -71,7 +71,7 @@ approved, rejected, failed its upload check or needs attention.
 Bad rows are reported with line, field and rule, and the others go on.
 --check only checks the CSV: every row, image and location. It prints
 each problem the same way, on stdout (with --json, one object per problem
-and a last one with the counts), and notes ("note:" before the text) the
+and a last one with the counts), and notes ("note:" before the line) the
 rows whose identity number the run (--db, or the file beside the CSV)
 already has, which onboard resumes rather than creates, and the columns it
 does not read, by position: they are not problems. A header that holds a
@@ -900,7 +900,7 @@ type printedRow struct {
 }
 
 // printRows prints on w the rows refused and the rows noted (not refused:
-// "note" instead of "rule" in JSON, "note: " before the text otherwise),
+// "note" instead of "rule" in JSON, "note: " before the line otherwise),
 // in line order, by line, field and rule; a rule may quote a path or a
 // reply, and is masked.
 func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
@@ -922,10 +922,11 @@ func (e *env) printRows(w io.Writer, bad, noted []fleet.RowError) {
 			writeJSON(w, map[string]any{"line": r.Line, "field": r.Field, kind: text})
 			continue
 		}
+		note := ""
 		if r.note {
-			text = "note: " + text
+			note = "note: " // not a problem: a line that starts "line" is one
 		}
-		fmt.Fprintf(w, "line %d: %s: %s\n", r.Line, printable(r.Field), printable(text))
+		fmt.Fprintf(w, "%sline %d: %s: %s\n", note, r.Line, printable(r.Field), printable(text))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,8 @@ schedules the agent's next step; Flip gets 200 only once it is stored. A
 callback for an agent that run does not have (another run's) is stored and
 answered 200 all the same, and a warning with its agent id goes to stderr:
 give each run its own receiver, or let 'flipkyc onboard --listen' receive
-its run's callbacks itself.
+its run's callbacks itself. A SQLite file that does not exist is made a new
+run (a receiver may start before its run), and listen says so.
 
 The callback token comes from ` + envCallbackToken + ` or --token-file FILE. --token
 still works but is discouraged: every local user can read a flag in the
@@ -72,17 +74,22 @@ Runs until interrupted (Ctrl-C, SIGTERM).`,
 			}
 			var store *fleet.Fleet
 			if *db != "" {
-				// A mistyped path would start an empty run, which every
-				// callback would miss.
-				dsn, err := e.runDSN(*db, "")
-				if err != nil {
+				if err := e.useDSN(*db); err != nil {
 					return err
 				}
-				d, err := e.openRun(dsn, "", keyOptional)
+				// A receiver may start before its run: a new run is made,
+				// and said so, for a mistyped path would make one that
+				// every callback misses.
+				_, statErr := os.Stat(*db)
+				made := !fleet.IsPostgres(*db) && errors.Is(statErr, os.ErrNotExist)
+				d, err := e.openRun(*db, "", keyOptional)
 				if err != nil {
 					return err
 				}
 				defer d.Close()
+				if made {
+					fmt.Fprintf(e.stderr, "flipkyc listen: no run at %s: made a new, empty one; its callbacks are for the agents 'flipkyc onboard --db %s' creates there (is the path right?)\n", showDSN(*db), showDSN(*db))
+				}
 				// A callback for an agent the run does not have is
 				// reported on stderr (by agent id).
 				if store, err = fleet.New(fleet.Config{DB: d, Logger: slog.New(slog.NewTextHandler(e.stderr, nil))}); err != nil {

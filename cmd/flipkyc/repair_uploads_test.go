@@ -115,7 +115,7 @@ func TestFleetOnboardAgainTakesChanges(t *testing.T) {
 	require.NoError(t, os.WriteFile(csvPath, []byte(text), 0o600))
 	r = fleetCLI(t, vars, agents, append([]string{"onboard", "--csv", csvPath}, fast...)...)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "line 3: row: note: unchanged: in the run (line 3 of its CSV, state approved), and this row's changes are not used")
+	assert.Contains(t, r.stderr, "note: line 3: row: unchanged: in the run (line 3 of its CSV, state approved), and this row's changes are not used")
 	assert.Contains(t, r.stderr, "flipkyc onboard: 1 changed row taken as corrections of parked agents (way out repair)\n")
 	assert.Equal(t, fleet.Counts{"approved": 2}, statusCounts(t, vars, agents, db))
 	creates := map[string]int{}
