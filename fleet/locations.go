@@ -34,6 +34,7 @@ type Locations struct {
 
 // placeList is one of Flip's lists as a Locations read it.
 type placeList struct {
+	level  int // of its places: 0 countries … 3 districts
 	places []flipkyc.Location
 	// refreshed is set once the list was asked of Flip again after a
 	// miss: it is not asked again.
@@ -140,7 +141,7 @@ func (l *Locations) resolve(ctx context.Context, r *Row) (*RowError, error) {
 			case len(found.candidates) == 0:
 				rule = fmt.Sprintf("Flip lists no %s%s", levelNames[level][1], within)
 			default:
-				rule = fmt.Sprintf("no %s%s of that name; closest in Flip's list: %s%s", levelNames[level][0], within, listed(found.candidates), kindHint(names[level], found.candidates[0]))
+				rule = fmt.Sprintf("no %s%s of that name; closest in Flip's list: %s%s", levelNames[level][0], within, listed(found.candidates), kindHint(names[level], found.candidates[0], level))
 			}
 			return &RowError{r.Line, field, rule}, nil
 		}
@@ -182,22 +183,22 @@ func (pl *placeList) find(id int64, name string) matchResult {
 	}
 	r, ok := pl.matched[name]
 	if !ok {
-		r.id, r.candidates, r.ambiguous = match(pl.places, name)
+		r.id, r.candidates, r.ambiguous = match(pl.places, name, pl.level)
 		pl.matched[name] = r
 	}
 	return r
 }
 
-// match finds name in list and returns its id; when there is not one
-// place of that name, it returns the places it matches (ambiguous) or the
-// closest names (at most 3, by edit distance).
-func match(list []flipkyc.Location, name string) (id int64, candidates []flipkyc.Location, ambiguous bool) {
+// match finds name in list, of places of level, and returns its id; when
+// there is not one place of that name, it returns the places it matches
+// (ambiguous) or the closest names (at most 3, by edit distance).
+func match(list []flipkyc.Location, name string, level int) (id int64, candidates []flipkyc.Location, ambiguous bool) {
 	key := fullKey(name)
-	kind, bare := splitPrefix(key)
+	kind, bare := splitPrefix(key, level)
 	for _, same := range []func(flipkyc.Location) bool{
 		func(loc flipkyc.Location) bool { return fullKey(loc.Name) == key },
 		func(loc flipkyc.Location) bool {
-			locKind, locBare := splitPrefix(fullKey(loc.Name))
+			locKind, locBare := splitPrefix(fullKey(loc.Name), level)
 			return locBare == bare && (kind == "" || locKind == "" || kind == locKind)
 		},
 	} {
@@ -217,7 +218,7 @@ func match(list []flipkyc.Location, name string) (id int64, candidates []flipkyc
 	closest := slices.Clone(list)
 	dist := make(map[int64]int, len(list))
 	for _, loc := range list {
-		_, locBare := splitPrefix(fullKey(loc.Name))
+		_, locBare := splitPrefix(fullKey(loc.Name), level)
 		dist[loc.ID] = editDistance(bare, locBare)
 	}
 	slices.SortStableFunc(closest, func(a, b flipkyc.Location) int {
@@ -226,11 +227,15 @@ func match(list []flipkyc.Location, name string) (id int64, candidates []flipkyc
 	return 0, closest[:min(3, len(closest))], false
 }
 
-// kindHint says, when name and the closest place differ only in their
-// kind (a kota, a kabupaten), that they are different places; else "".
-func kindHint(name string, closest flipkyc.Location) string {
-	kind, bare := splitPrefix(fullKey(name))
-	locKind, locBare := splitPrefix(fullKey(closest.Name))
+// kindHint says, when name and the closest place, cities (level), differ
+// only in their kind (a kota, a kabupaten), that they are different
+// places; else "".
+func kindHint(name string, closest flipkyc.Location, level int) string {
+	if level != cityLevel {
+		return ""
+	}
+	kind, bare := splitPrefix(fullKey(name), cityLevel)
+	locKind, locBare := splitPrefix(fullKey(closest.Name), cityLevel)
 	if kind == "" || locKind == "" || kind == locKind || bare != locBare {
 		return ""
 	}
@@ -261,13 +266,22 @@ var abbreviations = [][2]string{
 	{"prov. ", "provinsi "}, {"prov.", "provinsi "}, {"prov ", "provinsi "},
 }
 
+// cityLevel is the level of cities, kotas and kabupatens (LocationNameColumns).
+const cityLevel = 2
+
 // adminPrefixes are the words an identity card or a list may put before a
 // place's name, in nameKey's form with abbreviations written out, with the
-// kind of place they say when a place of another kind may have the same
-// name (Kota Bandung and Kabupaten Bandung), else "".
-var adminPrefixes = []struct{ prefix, kind string }{
-	{"provinsi ", ""}, {"kota administrasi ", "kota"}, {"kota ", "kota"},
-	{"kabupaten administrasi ", "kabupaten"}, {"kabupaten ", "kabupaten"}, {"kecamatan ", ""},
+// level of the places they name (a province, a city, a district: "Kota"
+// before a district's name is part of it) and the kind of place they say
+// when a place of another kind may have the same name (Kota Bandung and
+// Kabupaten Bandung), else "".
+var adminPrefixes = []struct {
+	prefix string
+	level  int
+	kind   string
+}{
+	{"provinsi ", 1, ""}, {"kota administrasi ", cityLevel, "kota"}, {"kota ", cityLevel, "kota"},
+	{"kabupaten administrasi ", cityLevel, "kabupaten"}, {"kabupaten ", cityLevel, "kabupaten"}, {"kecamatan ", 3, ""},
 }
 
 // fullKey is nameKey of name with an abbreviated prefix written out and
@@ -283,12 +297,12 @@ func fullKey(name string) string {
 	return nameKey(strings.ReplaceAll(key, ".", ""))
 }
 
-// splitPrefix returns the kind of place key's administrative prefix says
-// ("kota", "kabupaten", or "" for none) and key (a fullKey) without that
-// prefix.
-func splitPrefix(key string) (kind, rest string) {
+// splitPrefix returns the kind of place key's administrative prefix of
+// level says ("kota", "kabupaten", or "" for none) and key (a fullKey)
+// without that prefix.
+func splitPrefix(key string, level int) (kind, rest string) {
 	for _, p := range adminPrefixes {
-		if rest, ok := strings.CutPrefix(key, p.prefix); ok && rest != "" {
+		if rest, ok := strings.CutPrefix(key, p.prefix); ok && rest != "" && p.level == level {
 			return p.kind, rest
 		}
 	}
@@ -330,7 +344,7 @@ func (l *Locations) list(ctx context.Context, key listKey) (*placeList, error) {
 			return nil, fmt.Errorf("reading the run's %s: %w", levelNames[key.level][1], err)
 		}
 		if ok {
-			list := &placeList{places: places, matched: map[string]matchResult{}}
+			list := &placeList{level: key.level, places: places, matched: map[string]matchResult{}}
 			l.lists[key] = list
 			return list, nil
 		}
@@ -365,7 +379,7 @@ func (l *Locations) fetch(ctx context.Context, key listKey) (*placeList, error) 
 			return nil, fmt.Errorf("keeping Flip's %s in the run: %w", levelNames[key.level][1], err)
 		}
 	}
-	list := &placeList{places: places, matched: map[string]matchResult{}}
+	list := &placeList{level: key.level, places: places, matched: map[string]matchResult{}}
 	l.lists[key] = list
 	return list, nil
 }

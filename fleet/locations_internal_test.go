@@ -28,7 +28,7 @@ func TestMatchLocationName(t *testing.T) {
 		{"Kota Depk", 0, []int64{184, 188, 187}, false}, // closest by edit distance, then by name
 		{"Bogr", 0, []int64{188, 187, 184}, false},
 	} {
-		id, candidates, ambiguous := match(cities, tc.name)
+		id, candidates, ambiguous := match(cities, tc.name, cityLevel)
 		var ids []int64
 		for _, c := range candidates {
 			ids = append(ids, c.ID)
@@ -39,20 +39,30 @@ func TestMatchLocationName(t *testing.T) {
 	}
 	provinces := []flipkyc.Location{{ID: 6, Name: "DKI Jakarta"}, {ID: 12, Name: "Jawa Barat"}}
 	jakarta := []flipkyc.Location{{ID: 150, Name: "Kota Administrasi Jakarta Selatan"}, {ID: 151, Name: "Kota Administrasi Jakarta Pusat"}}
+	// A prefix is read only at its level: "Kota" before a district's
+	// name is part of it.
+	districts := []flipkyc.Location{{ID: 1234, Name: "Sukmajaya"}, {ID: 1235, Name: "Beji"}, {ID: 1236, Name: "Kota Baru"}}
 	for _, tc := range []struct {
-		list []flipkyc.Location
-		name string
-		id   int64
+		list  []flipkyc.Location
+		level int
+		name  string
+		id    int64
 	}{
-		{provinces, "D.K.I. Jakarta", 6},
-		{provinces, "Prov Jawa Barat", 12},
-		{provinces, "Prov. Jawa Barat", 12},
-		{provinces, "Provinsi DKI Jakarta", 6},
-		{jakarta, "Kota Adm. Jakarta Selatan", 150},
-		{jakarta, "KOTA ADM JAKARTA PUSAT", 151},
-		{jakarta, "Jakarta Selatan", 150},
+		{provinces, 1, "D.K.I. Jakarta", 6},
+		{provinces, 1, "Prov Jawa Barat", 12},
+		{provinces, 1, "Prov. Jawa Barat", 12},
+		{provinces, 1, "Provinsi DKI Jakarta", 6},
+		{jakarta, cityLevel, "Kota Adm. Jakarta Selatan", 150},
+		{jakarta, cityLevel, "KOTA ADM JAKARTA PUSAT", 151},
+		{jakarta, cityLevel, "Jakarta Selatan", 150},
+		{districts, 3, "Kecamatan Beji", 1235},
+		{districts, 3, "Kec. Sukmajaya", 1234},
+		{districts, 3, "Kota Baru", 1236},
+		{districts, 3, "Kota Beji", 0},
+		{districts, 3, "Baru", 0},
+		{provinces, 1, "Kota Jawa Barat", 0},
 	} {
-		id, _, _ := match(tc.list, tc.name)
+		id, _, _ := match(tc.list, tc.name, tc.level)
 		assert.Equal(t, tc.id, id, "%q", tc.name)
 	}
 	// A Kota and a Kabupaten of one name are different places: a name
@@ -91,7 +101,7 @@ func TestMatchLocationName(t *testing.T) {
 		{jakarta, "Kota Kepulauan Seribu", 0, []int64{101, 150, 151}},
 		{jakarta, "Kabupaten Jakarta Selatan", 0, []int64{150, 151, 101}},
 	} {
-		id, candidates, ambiguous := match(tc.list, tc.name)
+		id, candidates, ambiguous := match(tc.list, tc.name, cityLevel)
 		var ids []int64
 		for _, c := range candidates {
 			ids = append(ids, c.ID)
@@ -100,7 +110,7 @@ func TestMatchLocationName(t *testing.T) {
 		assert.Equal(t, tc.candidates, ids, "%q", tc.name)
 		assert.False(t, ambiguous, "%q", tc.name)
 	}
-	_, none, _ := match(nil, "Depok")
+	_, none, _ := match(nil, "Depok", cityLevel)
 	assert.Empty(t, none)
 }
 
