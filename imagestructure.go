@@ -11,13 +11,14 @@ import (
 
 // Rules an image breaks when its structure, past the header, is broken.
 const (
-	rulePNGCutShort  = "is a PNG cut short: it ends before its last chunk (IEND); was the file copied whole?"
-	rulePNGChecksum  = "is a damaged PNG: a chunk's checksum (CRC) does not match its content"
-	rulePNGChunk     = "is a damaged PNG: a chunk's length or type is invalid"
-	rulePNGNoData    = "is a damaged PNG: it has no image data (IDAT chunk)"
-	ruleJPEGCutShort = "is a JPEG cut short: it ends before its end-of-image marker; was the file copied whole?"
-	ruleJPEGSegment  = "is a damaged JPEG: a segment's marker or length is invalid"
-	ruleJPEGNoData   = "is a damaged JPEG: it has no image data (no scan)"
+	rulePNGCutShort   = "is a PNG cut short: it ends before its last chunk (IEND); was the file copied whole?"
+	rulePNGChecksum   = "is a damaged PNG: a chunk's checksum (CRC) does not match its content"
+	rulePNGChunk      = "is a damaged PNG: a chunk's length or type is invalid"
+	rulePNGNoData     = "is a damaged PNG: it has no image data (IDAT chunk)"
+	ruleJPEGCutShort  = "is a JPEG cut short: it ends before its end-of-image marker; was the file copied whole?"
+	ruleJPEGSegment   = "is a damaged JPEG: a segment's marker or length is invalid"
+	ruleJPEGNoData    = "is a damaged JPEG: it has no image data (no scan)"
+	ruleJPEGEmptyScan = "is a damaged JPEG: a scan holds no image data"
 )
 
 // imageStructure reads a PNG or JPEG (by contentType) from its first byte
@@ -119,12 +120,16 @@ func jpegStructure(br *bufio.Reader) (string, error) {
 	if _, err := br.Discard(2); err != nil { // SOI, already checked
 		return cutShort(ruleJPEGCutShort, err)
 	}
-	scanned := false
+	scanned, inScan := false, false
 	for {
-		marker, err := jpegNextMarker(br)
+		marker, skipped, err := jpegNextMarker(br)
 		if err != nil {
 			return cutShort(ruleJPEGCutShort, err)
 		}
+		if inScan && skipped == 0 {
+			return ruleJPEGEmptyScan, nil
+		}
+		inScan = marker == jpegSOS
 		switch marker {
 		case jpegEOI:
 			if !scanned {
@@ -155,30 +160,32 @@ func jpegStructure(br *bufio.Reader) (string, error) {
 // jpegNextMarker skips to the next marker other than a restart marker
 // (RST0 to RST7), past a scan's entropy-coded data, in which 0xFF is
 // followed by 0x00 (a stuffed byte) or a restart marker, and past any other
-// bytes, and returns the marker's code. Fill bytes (0xFF) before a code are
-// skipped.
-func jpegNextMarker(br *bufio.Reader) (byte, error) {
+// bytes, and returns the marker's code and how many bytes it skipped before
+// it, fill bytes (0xFF before a code) aside.
+func jpegNextMarker(br *bufio.Reader) (marker byte, skipped int, err error) {
 	for {
 		// Look for the next 0xFF in what is buffered, a buffer at a time.
 		if _, err := br.Peek(1); err != nil {
-			return 0, err
+			return 0, skipped, err
 		}
 		b, _ := br.Peek(br.Buffered())
 		i := bytes.IndexByte(b, 0xff)
 		if i < 0 {
+			skipped += len(b)
 			_, _ = br.Discard(len(b))
 			continue
 		}
+		skipped += i
 		_, _ = br.Discard(i + 1)
 		c := byte(0xff)
 		for c == 0xff {
-			var err error
 			if c, err = br.ReadByte(); err != nil {
-				return 0, err
+				return 0, skipped, err
 			}
 		}
 		if c != 0x00 && !(0xd0 <= c && c <= 0xd7) {
-			return c, nil
+			return c, skipped, nil
 		}
+		skipped += 2 // a stuffed byte or a restart marker: data of the scan
 	}
 }

@@ -45,6 +45,7 @@ func brokenImages(t testing.TB) []struct {
 	sos := bytes.Index(j, []byte{0xff, 0xda})
 	dht := bytes.Index(j, []byte{0xff, 0xc4})
 	require.True(t, 0 < dht && dht < sos, "the encoder writes DHT before SOS")
+	scanData := sos + 2 + int(binary.BigEndian.Uint16(j[sos+2:])) // past the scan's header
 	badLength := bytes.Clone(j)
 	binary.BigEndian.PutUint16(badLength[dht+2:], 1)
 
@@ -74,6 +75,7 @@ func brokenImages(t testing.TB) []struct {
 		{"jpeg with a restart marker between segments", "", join(j[:dht], []byte{0xff, 0xd3}, j[dht:])},
 		{"jpeg starting again inside", ruleJPEGSegment, join(j[:dht], []byte{0xff, 0xd8}, j[dht:])},
 		{"jpeg ending before its scan", ruleJPEGNoData, join(j[:sos], []byte{0xff, 0xd9})},
+		{"jpeg with an empty scan", ruleJPEGEmptyScan, join(j[:scanData], []byte{0xff, 0xd9})},
 	}
 }
 
