@@ -390,8 +390,11 @@ func ReadRepairCSV(r io.Reader, imagesDir string) ([]Repair, []RowError, error) 
 		vals := rec.values(header)
 		rp := Repair{Line: rec.line, IdentityNumber: strings.TrimSpace(vals["identity_number"]), Images: images.path}
 		var errs []RowError
-		if rp.IdentityNumber == "" {
+		switch {
+		case rp.IdentityNumber == "":
 			errs = append(errs, RowError{rec.line, "identity_number", "required: it names the agent to repair"})
+		case scientificNotation.MatchString(rp.IdentityNumber):
+			errs = append(errs, RowError{rec.line, "identity_number", ruleScientificNotation})
 		}
 		data := map[string]string{}
 		for _, c := range Columns {
@@ -683,7 +686,7 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 	}
 	for _, col := range []string{"identity_number", "phone_number"} {
 		if scientificNotation.MatchString(v[col]) {
-			errs = append(errs, RowError{line, col, "written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again"})
+			errs = append(errs, RowError{line, col, ruleScientificNotation})
 		}
 	}
 	if s := v["birth_date"]; s != "" {
@@ -719,6 +722,9 @@ func parseParams(line int, v map[string]string, partial bool) (flipkyc.AgentPara
 	}
 	return p, errs
 }
+
+// ruleScientificNotation is the rule a number in scientificNotation breaks.
+const ruleScientificNotation = "written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again"
 
 // scientificNotation is a number as a spreadsheet shows a long one, such
 // as an identity number: 3.20101E+15.

@@ -482,3 +482,17 @@ func TestRepairCSVAgentID(t *testing.T) {
 		t.Errorf("bad rows %v", bad)
 	}
 }
+
+// A repair CSV's identity or phone number a spreadsheet wrote in
+// scientific notation is a bad row saying so, not an agent not found.
+func TestRepairCSVScientificNotation(t *testing.T) {
+	in := "identity_number,phone_number\n3.20101E+15,081200000001\n3201000000020000,6.28123E+11\n"
+	reps, bad, err := fleet.ReadRepairCSV(strings.NewReader(in), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rowErrors(bad); len(reps) != 0 || got != "line 2: identity_number: written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again\n"+
+		"line 3: phone_number: written as a number in scientific notation (E+) by a spreadsheet, which lost its last digits: format the column as text and export the CSV again" {
+		t.Errorf("repairs %+v, bad %q", reps, got)
+	}
+}
