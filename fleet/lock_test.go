@@ -62,3 +62,31 @@ func TestSQLiteRunLockedByFileNotName(t *testing.T) {
 		})
 	}
 }
+
+// HoldRun takes the run's lock before anything is written: a second
+// handle's HoldRun is refused while the first holds it, and the first
+// process's Run works the run under the lock it holds.
+func TestHoldRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.db")
+	h := newHarness(t, path)
+	release, err := h.db.HoldRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	other, err := fleet.Open(context.Background(), path, fleet.WithDataKey(testDataKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.HoldRun(); err == nil || !strings.Contains(err.Error(), "another process is working this SQLite run") {
+		t.Fatalf("second HoldRun = %v, want refused", err)
+	}
+	importCSV(t, h.f, writeRun(t, dir, 2, nil))
+	h.run(h.f)
+	if c, err := h.db.Counts(context.Background()); err != nil || c[fleet.StateApproved] != 2 {
+		t.Fatalf("counts %v %v, want 2 approved", c, err)
+	}
+}

@@ -434,6 +434,18 @@ func (f *Fleet) release() {
 	}
 }
 
+// HoldRun takes a SQLite run's one-process lock (which Run takes too) for
+// a process that is about to work the run, before it writes to it (an
+// import), so that a second process started at once says that another
+// works the run before it does anything; on Postgres, which several
+// processes share, it does nothing. It returns what releases the lock.
+func (d *DB) HoldRun() (release func(), err error) {
+	if d.postgres {
+		return func() {}, nil
+	}
+	return d.lockRun()
+}
+
 // lockRun takes a SQLite run's one-process lock, on the database file
 // itself (openLock), and returns what releases it.
 func (d *DB) lockRun() (func(), error) {

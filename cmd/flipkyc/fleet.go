@@ -610,6 +610,13 @@ func (e *env) onboard(o fleetOptions, mode string) error {
 		return err
 	}
 	defer d.Close()
+	// A second process started on the same SQLite run says so before it
+	// imports or queues anything.
+	release, err := d.HoldRun()
+	if err != nil {
+		return err
+	}
+	defer release()
 	agentsURL, kycURL := e.baseURLs()
 	// The fleet's and River's warnings go to stderr; -v adds their other
 	// lines, --listen the callbacks received.
