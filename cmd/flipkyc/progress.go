@@ -421,6 +421,11 @@ func (p *progress) update(c fleet.Counts) {
 	// names stay the same from one redraw to the next.
 	cols := p.width() - 1
 	grouped := counts(c, true)
+	if c.Active() == 0 {
+		// The run's last line, which stays on the screen, is said in the
+		// longest wording that fits: nothing will change after it.
+		p.wording, p.calm = 0, 0
+	}
 	line := p.layout(h, grouped, cols)
 	// The bar gives way to the counts: it is drawn only when the whole
 	// line fits with it, in its longest wording, and once it gave way it

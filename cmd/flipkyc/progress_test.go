@@ -375,6 +375,10 @@ func TestProgressWordingStays(t *testing.T) {
 		assert.False(t, longest(short), "redraw %d", i)
 	}
 	assert.True(t, longest(short), "calm for %d redraws", calmRedraws)
+	// The run's last line, every agent final, is in the longest wording
+	// at once.
+	assert.False(t, longest(long))
+	assert.True(t, longest(fleet.Counts{fleet.StateApproved: 7}), "the last line")
 }
 
 // Once the bar gave way to a longer line it stays away at that width,
