@@ -303,7 +303,7 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 	// Read-only first: a file that is not a run is never written. A run is
 	// then opened as its processes open it (without migrating), so that
 	// closing it leaves no -wal or -shm file behind.
-	if err := open(url.Values{"mode": {"ro"}}); err != nil {
+	if err := open(url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(20000)"}}); err != nil {
 		return nil, err
 	}
 	if err := d.checkRun(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fleet_agents'"); err != nil {
@@ -329,7 +329,8 @@ func notAnotherProgramsDatabase(ctx context.Context, path string) error {
 	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() || st.Size() == 0 || !IsSQLiteFile(path) {
 		return nil // ownerOnly refuses what is not a SQLite file
 	}
-	uri, err := sqliteURI(path, url.Values{"mode": {"ro"}})
+	// A process closing the run may hold it a moment (its checkpoint).
+	uri, err := sqliteURI(path, url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(20000)"}})
 	if err != nil {
 		return err
 	}
