@@ -303,7 +303,7 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 	// Read-only first: a file that is not a run is never written. A run is
 	// then opened as its processes open it (without migrating), so that
 	// closing it leaves no -wal or -shm file behind.
-	if err := open(url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(20000)"}}); err != nil {
+	if err := open(readOnly()); err != nil {
 		return nil, err
 	}
 	if err := d.checkRun(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'fleet_agents'"); err != nil {
@@ -314,6 +314,13 @@ func OpenRun(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// readOnly is the URI query that opens a SQLite file only to look at it:
+// read-only, waiting out a moment's lock (a process closing the run holds
+// it for its checkpoint).
+func readOnly() url.Values {
+	return url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(20000)"}}
 }
 
 // ErrAnotherProgramsDatabase is matched by Open's error for a SQLite file
@@ -329,8 +336,7 @@ func notAnotherProgramsDatabase(ctx context.Context, path string) error {
 	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() || st.Size() == 0 || !IsSQLiteFile(path) {
 		return nil // ownerOnly refuses what is not a SQLite file
 	}
-	// A process closing the run may hold it a moment (its checkpoint).
-	uri, err := sqliteURI(path, url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(20000)"}})
+	uri, err := sqliteURI(path, readOnly())
 	if err != nil {
 		return err
 	}
